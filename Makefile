@@ -1,0 +1,40 @@
+# Two commands: `make run` (service with demo data on http://127.0.0.1:8080) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8080
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/oms db upgrade
+	$(BIN)/oms demo seed --if-empty
+	$(BIN)/oms demo keys
+	@rm -rf var/prometheus && mkdir -p var/prometheus
+	@echo "OMS serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops the API and the scheduler)"
+	@bash -c 'export PROMETHEUS_MULTIPROC_DIR=$$PWD/var/prometheus; \
+	  $(BIN)/oms scheduler & sched=$$!; trap "kill $$sched 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/oms serve --port $(PORT)'
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

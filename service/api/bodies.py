@@ -1,0 +1,96 @@
+"""Request bodies: JSON objects, and row lists as JSON, CSV or NDJSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from flask import request
+
+from service.errors import MalformedBody, ValidationFailed, problem
+
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+
+
+def json_object() -> dict[str, Any]:
+    """The body as a JSON object, or a 422 naming what is wrong with it."""
+    data = _parse_json(request.get_data(cache=False, as_text=False))
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object.",
+                               [problem("", "expected a JSON object")])
+    return data
+
+
+def row_list(items_key: str = "items") -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows from a JSON array (or object with items), CSV or NDJSON; plus the JSON envelope."""
+    mimetype = request.mimetype
+    raw = request.get_data(cache=False)
+    if mimetype == "text/csv":
+        return parse_csv(raw), {}
+    if mimetype in NDJSON_TYPES:
+        return parse_ndjson(raw), {}
+    data = _parse_json(raw)
+    if isinstance(data, list):
+        return _objects(data, ""), {}
+    if isinstance(data, dict) and isinstance(data.get(items_key), list):
+        return _objects(data[items_key], f"/{items_key}"), data
+    raise ValidationFailed("The body must be a JSON array of objects.",
+                           [problem("", f"expected an array, or an object with '{items_key}'")])
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw.strip():
+        raise MalformedBody("The body is empty.", [problem("", "expected a JSON body")])
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedBody("The body is not valid JSON.",
+                               [problem("", f"not valid JSON: {exc}")]) from exc
+
+
+def _objects(items: list[Any], prefix: str) -> list[dict[str, Any]]:
+    bad = [problem(f"{prefix}/{i}", "expected an object")
+           for i, item in enumerate(items) if not isinstance(item, dict)]
+    if bad:
+        raise ValidationFailed("Some rows are not objects.", bad)
+    return items
+
+
+def parse_csv(raw: bytes) -> list[dict[str, Any]]:
+    """CSV with a header row; every value stays text (callers coerce by schema)."""
+    text = _decode(raw)
+    reader = csv.DictReader(io.StringIO(text))
+    rows = []
+    for row in reader:
+        rows.append({k: v for k, v in row.items() if k is not None and v not in (None, "")})
+    return rows
+
+
+def parse_ndjson(raw: bytes) -> list[dict[str, Any]]:
+    """One JSON object per line; every bad line is reported with its number."""
+    rows, bad = [], []
+    for number, line in enumerate(_decode(raw).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append(problem(f"/{number - 1}", f"line {number}: not valid JSON: {exc}"))
+            continue
+        if not isinstance(item, dict):
+            bad.append(problem(f"/{number - 1}", f"line {number}: expected an object"))
+            continue
+        rows.append(item)
+    if bad:
+        raise ValidationFailed("Some NDJSON lines are not valid.", bad)
+    return rows
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody("The body is not UTF-8.",
+                               [problem("", f"not UTF-8 at byte {exc.start}")]) from exc

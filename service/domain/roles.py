@@ -1,0 +1,45 @@
+"""API key roles: admin, channel:<name>, location:<id>."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ROLE = re.compile(r"^(admin|channel:[a-z0-9][a-z0-9_-]{0,62}|location:[A-Za-z0-9._:-]{1,64})$")
+
+
+class UnknownRole(ValueError):
+    """A role string that is none of the known forms."""
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a key may do: everything (admin), one channel's business, or one location's."""
+
+    kind: str
+    scope: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        """Parse 'admin', 'channel:web' or 'location:STORE-1'."""
+        if not _ROLE.match(text or ""):
+            raise UnknownRole(
+                f"unknown role {text!r}: expected admin, channel:<name> or location:<id>"
+            )
+        kind, _, scope = text.partition(":")
+        return cls(kind, scope or None)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+    def may_use_channel(self, channel: str) -> bool:
+        """Admins act for any channel; a channel key only for its own."""
+        return self.is_admin or (self.kind == "channel" and self.scope == channel)
+
+    def may_use_location(self, location_id: str) -> bool:
+        """Admins act for any location; a location key only for its own."""
+        return self.is_admin or (self.kind == "location" and self.scope == location_id)
+
+    def __str__(self) -> str:
+        return self.kind if self.scope is None else f"{self.kind}:{self.scope}"

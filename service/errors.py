@@ -1,0 +1,74 @@
+"""Domain and service errors with stable codes; api/errors.py maps each to an HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OmsError(Exception):
+    """Base of every error the service raises on purpose; `code` is stable for clients."""
+
+    code = "oms_error"
+    title = "Request failed"
+
+    def __init__(self, detail: str, problems: list[dict[str, Any]] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.problems = problems or []
+        self.extra = extra
+
+
+class ValidationFailed(OmsError):
+    """The input breaks the contract; `problems` holds each one with its JSON pointer."""
+
+    code = "validation_failed"
+    title = "The request is not valid"
+
+
+class MalformedBody(ValidationFailed):
+    """The body cannot be read at all: not JSON, not UTF-8, empty."""
+
+    code = "malformed_body"
+    title = "The request body cannot be read"
+
+
+class NotFound(OmsError):
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(OmsError):
+    code = "conflict"
+    title = "Conflict"
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    title = "Not enough stock"
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key was used with a different request"
+
+
+class Unauthenticated(OmsError):
+    code = "unauthenticated"
+    title = "A valid API key is required"
+
+
+class Forbidden(OmsError):
+    code = "forbidden"
+    title = "This key's role may not do that"
+
+
+class Unprocessable(OmsError):
+    """Well-formed but impossible to act on (an unknown postal code, an inactive location)."""
+
+    code = "unprocessable"
+    title = "The request cannot be processed"
+
+
+def problem(pointer: str, message: str, **extra: Any) -> dict[str, Any]:
+    """One validation problem: where (a JSON pointer) and what was expected."""
+    return {"pointer": pointer, "message": message, **extra}

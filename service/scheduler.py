@@ -1,0 +1,87 @@
+"""The scheduler process: APScheduler 3 jobs, each firing run by one process only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from service import metrics
+from service.context import Context
+from service.store.leases import try_acquire
+
+log = logging.getLogger(__name__)
+OWNER = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job: its name, what it does, and when (every_seconds or a crontab line)."""
+
+    name: str
+    run: Callable[[Context], Any]
+    every_seconds: float | None = None
+    cron: str | None = None
+
+    def trigger(self) -> Any:
+        if self.cron:
+            return CronTrigger.from_crontab(self.cron, timezone="UTC")
+        return IntervalTrigger(seconds=self.every_seconds or 60)
+
+    @property
+    def lease_seconds(self) -> float:
+        """Long enough to cover one firing, short enough to free the next one."""
+        return max(1.0, 0.9 * (self.every_seconds or 60))
+
+
+def job_specs(ctx: Context) -> list[JobSpec]:
+    """Every job this configuration asks for."""
+    return []
+
+
+def run_once(ctx: Context, spec: JobSpec, owner: str = OWNER) -> bool:
+    """Run spec now if this process wins its lease; return whether it ran."""
+    with ctx.sessions.begin() as session:
+        won = try_acquire(session, spec.name, owner, spec.lease_seconds)
+    if not won:
+        metrics.JOB_RUNS.labels(spec.name, "skipped").inc()
+        return False
+    try:
+        spec.run(ctx)
+    except Exception:
+        metrics.JOB_RUNS.labels(spec.name, "failed").inc()
+        log.exception("job %s failed", spec.name)
+        return True
+    metrics.JOB_RUNS.labels(spec.name, "ok").inc()
+    return True
+
+
+def add_jobs(scheduler: BaseScheduler, ctx: Context, owner: str = OWNER) -> list[str]:
+    """Schedule every job on scheduler; return their names."""
+    names = []
+    for spec in job_specs(ctx):
+        scheduler.add_job(run_once, spec.trigger(), args=(ctx, spec, owner), id=spec.name,
+                          name=spec.name, max_instances=1, coalesce=True,
+                          misfire_grace_time=30)
+        names.append(spec.name)
+    return names
+
+
+def run_forever(ctx: Context) -> None:
+    """Block, running the jobs, until interrupted."""
+    scheduler = BlockingScheduler(timezone="UTC")
+    names = add_jobs(scheduler, ctx)
+    log.info("scheduler %s running jobs: %s", OWNER, ", ".join(names) or "(none)")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,75 @@
+"""Load the demo network into the database (products, locations, stock)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from service.context import Context
+from service.demo import DemoNetwork
+from service.services import master_data
+from service.store.models import Product, StockPosition, utcnow
+
+_CHUNK = 5000
+
+
+def database_is_empty(ctx: Context) -> bool:
+    """True when no product exists yet."""
+    with ctx.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Product)) == 0
+
+
+def seed(ctx: Context, network: DemoNetwork,
+         progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Upsert the network's master data and insert its stock; return the counts."""
+    master_data.upsert_locations(ctx, network.locations)
+    master_data.upsert_products(ctx, network.products)
+    positions = insert_stock(ctx, network.stock(), progress)
+    return {"locations": len(network.locations), "products": len(network.products),
+            "positions": positions}
+
+
+def insert_stock(ctx: Context, rows: Iterable[tuple[str, str, int]],
+                 progress: Callable[[int], None] | None = None) -> int:
+    """Insert stock positions in chunks, each chunk its own transaction."""
+    as_of = utcnow()
+    total = 0
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, _CHUNK)):
+        values = [{"location_id": loc, "sku": sku, "on_hand": qty, "as_of": as_of,
+                   "allocated": 0, "reserved": 0} for loc, sku, qty in chunk]
+        with ctx.sessions.begin() as session:
+            session.execute(insert(StockPosition), values)
+        total += len(chunk)
+        if progress:
+            progress(len(chunk))
+    return total
+
+
+DEMO_ROLES = ("admin", "channel:web", "channel:marketplace", "channel:store_pickup",
+              "location:ST-0006")
+
+
+def demo_keys(ctx: Context, path: Path) -> dict[str, str]:
+    """Keys for the demo roles, kept in a local file so `make run` can show them each time."""
+    from service.services.keys import KeyVerifier, create_key
+
+    known = _read_keys(path)
+    verifier = KeyVerifier(ctx)
+    if set(known) == set(DEMO_ROLES) and all(verifier.role_for(k) for k in known.values()):
+        return known
+    keys = {role: create_key(ctx, role, label="demo") for role in DEMO_ROLES}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{role}\t{key}\n" for role, key in keys.items()))
+    path.chmod(0o600)
+    return keys
+
+
+def _read_keys(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("\t", 1) for line in path.read_text().splitlines() if "\t" in line)
+    return {role: key for role, key in pairs}

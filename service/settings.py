@@ -1,0 +1,114 @@
+"""Settings: config.yaml validated against schemas/config.schema.json, plus env overrides."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft7Validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS_DIR = PROJECT_ROOT / "schemas"
+DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; `problems` names each key and what was expected."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings the app factory, scheduler and CLI are built from."""
+
+    database_url: str
+    rulesets_dir: Path
+    active_ruleset: str
+    raw: dict[str, Any] = field(default_factory=dict)
+    source: str = "<defaults>"
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A config section with the schema's defaults filled in."""
+        return _with_defaults(name, self.raw.get(name) or {})
+
+    @property
+    def feeds(self) -> list[dict[str, Any]]:
+        return list(self.raw.get("feeds") or [])
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in schemas/."""
+    return json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))
+
+
+def _with_defaults(section: str, values: dict[str, Any]) -> dict[str, Any]:
+    props = load_schema("config.schema.json")["properties"].get(section, {}).get("properties", {})
+    merged = {k: spec["default"] for k, spec in props.items() if "default" in spec}
+    merged.update(values)
+    return merged
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read, override from the environment, validate; raise ConfigError naming every problem."""
+    env = dict(os.environ if env is None else env)
+    config_path = Path(path or env.get("OMS_CONFIG") or DEFAULT_CONFIG)
+    raw = _read_yaml(config_path)
+    if "OMS_DATABASE_URL" in env:
+        raw["database_url"] = env["OMS_DATABASE_URL"]
+    if "OMS_RULESETS_DIR" in env:
+        raw.setdefault("rulesets", {})["directory"] = env["OMS_RULESETS_DIR"]
+    return settings_from_dict(raw, base_dir=config_path.resolve().parent, source=str(config_path))
+
+
+def settings_from_dict(
+    raw: dict[str, Any], base_dir: Path = PROJECT_ROOT, source: str = "<dict>"
+) -> Settings:
+    """Validate a config mapping and build Settings (relative paths from base_dir)."""
+    problems = [_describe(e) for e in Draft7Validator(load_schema("config.schema.json"))
+                .iter_errors(raw)]
+    if problems:
+        raise ConfigError(source, sorted(problems))
+    rulesets = raw["rulesets"]
+    return Settings(
+        database_url=_absolute_sqlite(raw["database_url"], base_dir),
+        rulesets_dir=(base_dir / rulesets["directory"]).resolve(),
+        active_ruleset=rulesets["active"],
+        raw=raw,
+        source=source,
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(str(path), ["file not found"]) from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"not valid YAML: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), ["the file must hold a mapping of settings"])
+    return data
+
+
+def _describe(error: Any) -> str:
+    key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    if error.validator == "additionalProperties":
+        return f"{key}: {error.message} (unknown key)"
+    return f"{key}: {error.message}"
+
+
+def _absolute_sqlite(url: str, base_dir: Path) -> str:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite:///:memory:" or url.startswith("sqlite:////"):
+        return url
+    db_path = (base_dir / url[len(prefix):]).resolve()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    return prefix + str(db_path)

@@ -1,0 +1,122 @@
+"""Orders, their fulfilments (one shipment from one location) and returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, new_id, utcnow
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("channel", "idempotency_key", name="channel_idempotency_key"),
+        Index("ix_orders_channel_created", "channel", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(64))
+    order_ref: Mapped[str | None] = mapped_column(String(128), default=None)
+    customer_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    status: Mapped[str] = mapped_column(String(32), default="created")
+    delivery_method: Mapped[str] = mapped_column(String(16), default="ship")
+    pickup_location_id: Mapped[str | None] = mapped_column(
+        ForeignKey("locations.id"), default=None
+    )
+    ship_to: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ruleset: Mapped[str] = mapped_column(String(128), default="")
+    variant: Mapped[str | None] = mapped_column(String(64), default=None)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "line_no", name="order_line_no"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("quantity_cancelled >= 0", name="cancelled_non_negative"),
+        CheckConstraint("quantity_backordered >= 0", name="backordered_non_negative"),
+        CheckConstraint("unit_price >= 0", name="price_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int]
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    quantity_cancelled: Mapped[int] = mapped_column(default=0)
+    quantity_backordered: Mapped[int] = mapped_column(default=0)
+
+
+class Fulfilment(Base):
+    __tablename__ = "fulfilments"
+    __table_args__ = (Index("ix_fulfilments_location_status", "location_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    cost: Mapped[float] = mapped_column(default=0.0)
+    factors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tracking: Mapped[str | None] = mapped_column(String(128), default=None)
+    reason: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    shipped_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class FulfilmentLine(Base):
+    __tablename__ = "fulfilment_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("quantity_shipped >= 0", name="shipped_non_negative"),
+        CheckConstraint("quantity_rejected >= 0", name="rejected_non_negative"),
+        CheckConstraint("quantity_cancelled >= 0", name="cancelled_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    fulfilment_id: Mapped[str] = mapped_column(ForeignKey("fulfilments.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    quantity: Mapped[int]
+    quantity_shipped: Mapped[int] = mapped_column(default=0)
+    quantity_rejected: Mapped[int] = mapped_column(default=0)
+    quantity_cancelled: Mapped[int] = mapped_column(default=0)
+
+
+class Return(Base):
+    __tablename__ = "returns"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    location_id: Mapped[str | None] = mapped_column(ForeignKey("locations.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ReturnLine(Base):
+    __tablename__ = "return_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    return_id: Mapped[str] = mapped_column(ForeignKey("returns.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    quantity: Mapped[int]
+    condition: Mapped[str | None] = mapped_column(String(32), default=None)
+    reason: Mapped[str | None] = mapped_column(String(255), default=None)
+    disposition: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -1,0 +1,65 @@
+"""The stock ledger: positions per (location, sku) and short holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, new_id, utcnow
+
+
+class StockPosition(Base):
+    __tablename__ = "stock_positions"
+    __table_args__ = (
+        UniqueConstraint("location_id", "sku", name="location_sku"),
+        CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),
+        CheckConstraint("allocated >= 0", name="allocated_non_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_non_negative"),
+        Index("ix_stock_positions_sku", "sku"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    on_hand: Mapped[int] = mapped_column(default=0)
+    as_of: Mapped[datetime]
+    allocated: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(default=0)
+    last_shipped_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Reservation(Base):
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "status IN ('active', 'released', 'expired', 'consumed')", name="status_known"
+        ),
+        Index("ix_reservations_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ChannelAvailability(Base):
+    """Available-to-sell per channel and SKU, kept current as stock, holds and rules change."""
+
+    __tablename__ = "channel_availability"
+    __table_args__ = (CheckConstraint("available >= 0", name="available_non_negative"),)
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    available: Mapped[int] = mapped_column(default=0)
+    ruleset: Mapped[str] = mapped_column(String(160), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

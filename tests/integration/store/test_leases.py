@@ -1,0 +1,39 @@
+"""Several processes on one database: each job firing runs once."""
+
+import threading
+
+from service.scheduler import JobSpec, run_once
+from service.store.leases import try_acquire
+
+
+def test_a_live_lease_keeps_other_owners_out(ctx):
+    with ctx.sessions.begin() as s:
+        assert try_acquire(s, "job", "a", 60)
+    with ctx.sessions.begin() as s:
+        assert not try_acquire(s, "job", "b", 60)
+    with ctx.sessions.begin() as s:
+        assert try_acquire(s, "job", "a", 60)
+
+
+def test_an_expired_lease_can_be_taken_over(ctx):
+    with ctx.sessions.begin() as s:
+        assert try_acquire(s, "job", "a", -1)
+    with ctx.sessions.begin() as s:
+        assert try_acquire(s, "job", "b", 60)
+
+
+def test_concurrent_schedulers_run_a_firing_once(ctx):
+    runs = []
+    spec = JobSpec("count", lambda _ctx: runs.append(1), every_seconds=60)
+    barrier = threading.Barrier(6)
+
+    def fire(owner):
+        barrier.wait()
+        run_once(ctx, spec, owner=owner)
+
+    threads = [threading.Thread(target=fire, args=(f"p{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(runs) == 1

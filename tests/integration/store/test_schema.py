@@ -1,0 +1,69 @@
+"""The schema enforces integrity itself, identically on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+
+from service.store.models import Base, Location, Product, StockPosition
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def seed_master(engine):
+    with engine.begin() as conn:
+        conn.execute(insert(Product), [{"sku": "A", "name": "a", "tags": [], "attributes": {},
+                                        "tags_text": ","}])
+        conn.execute(insert(Location), [{"id": "L1", "name": "l", "type": "store", "lat": 1,
+                                         "lon": 2, "tags": [], "tags_text": ","}])
+
+
+def position(**overrides):
+    row = {"location_id": "L1", "sku": "A", "on_hand": 1, "as_of": NOW}
+    row.update(overrides)
+    return row
+
+
+def test_the_migration_matches_the_models(db_engine):
+    with db_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+@pytest.mark.parametrize("field", ["on_hand", "allocated", "reserved"])
+def test_negative_quantities_are_refused_by_the_database(ctx, db_engine, field):
+    seed_master(db_engine)
+    with pytest.raises(IntegrityError), db_engine.begin() as conn:
+        conn.execute(insert(StockPosition), [position(**{field: -1})])
+
+
+def test_one_position_per_location_and_sku(ctx, db_engine):
+    seed_master(db_engine)
+    with db_engine.begin() as conn:
+        conn.execute(insert(StockPosition), [position()])
+    with pytest.raises(IntegrityError), db_engine.begin() as conn:
+        conn.execute(insert(StockPosition), [position(on_hand=5)])
+
+
+def test_a_position_must_name_a_known_location(ctx, db_engine):
+    seed_master(db_engine)
+    with pytest.raises(IntegrityError), db_engine.begin() as conn:
+        conn.execute(insert(StockPosition), [position(location_id="NOWHERE")])
+
+
+def test_unknown_location_types_are_refused(ctx, db_engine):
+    with pytest.raises(IntegrityError), db_engine.begin() as conn:
+        conn.execute(insert(Location), [{"id": "X", "name": "x", "type": "warehouse",
+                                         "lat": 0, "lon": 0, "tags": [], "tags_text": ","}])
+
+
+def test_timestamps_come_back_in_utc(ctx, db_engine):
+    seed_master(db_engine)
+    with db_engine.begin() as conn:
+        conn.execute(insert(StockPosition), [position()])
+    with ctx.sessions() as session:
+        stored = session.query(StockPosition).one().as_of
+    assert stored == NOW and stored.tzinfo is not None

@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from service.settings import ConfigError, load_settings, settings_from_dict
+
+MINIMAL = {"database_url": "sqlite:///var/x.db",
+           "rulesets": {"directory": "rulesets", "active": "default"}}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_shipped_config_is_valid():
+    settings = load_settings(env={})
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.active_ruleset == "default"
+
+
+def test_an_unknown_key_stops_with_its_name(tmp_path):
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n"
+                           "colour: blue\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert any("colour" in p and "unknown key" in p for p in info.value.problems)
+
+
+def test_a_wrong_value_names_the_key_and_what_was_expected(tmp_path):
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n"
+                           "server: {port: 99999}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert info.value.problems == ["server.port: 99999 is greater than the maximum of 65535"]
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    path = write(tmp_path, "rulesets: {directory: r}\nserver: {workers: 0}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    text = " ".join(info.value.problems)
+    assert "database_url" in text and "active" in text and "server.workers" in text
+
+
+def test_malformed_yaml_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(write(tmp_path, "database_url: [unclosed\n"), env={})
+
+
+def test_environment_overrides_database_and_rulesets_directory(tmp_path):
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n")
+    settings = load_settings(path, env={"OMS_DATABASE_URL": "postgresql+psycopg://u@h/db",
+                                        "OMS_RULESETS_DIR": str(tmp_path / "other")})
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.rulesets_dir == tmp_path / "other"
+
+
+def test_oms_config_names_the_file(tmp_path):
+    path = write(tmp_path, "database_url: sqlite:///y.db\nrulesets: {directory: r, active: x}\n")
+    assert load_settings(env={"OMS_CONFIG": str(path)}).active_ruleset == "x"
+
+
+def test_a_relative_sqlite_path_is_relative_to_the_config_file(tmp_path):
+    settings = settings_from_dict(MINIMAL, base_dir=tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'var' / 'x.db'}"
+
+
+def test_sections_get_the_schema_defaults():
+    settings = settings_from_dict(MINIMAL)
+    assert settings.section("inventory")["max_zeroed_share"] == 0.5
+    assert settings.section("server")["port"] == 8080
