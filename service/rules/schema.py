@@ -1,0 +1,53 @@
+"""JSON Schema (draft-07) validation of rule documents, as located findings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+
+from service.rules.source import pointer_join
+from service.rules.validation import Finding
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "ruleset.schema.json"
+
+
+@lru_cache(maxsize=1)
+def ruleset_schema() -> dict[str, Any]:
+    """The ruleset JSON Schema shipped in ``schemas/``."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft7Validator:
+    return Draft7Validator(ruleset_schema())
+
+
+def schema_findings(doc: Any) -> Iterator[Finding]:
+    """Every schema violation of ``doc``, pointed at the offending node."""
+    for error in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        pointer = ""
+        for part in error.absolute_path:
+            pointer = pointer_join(pointer, part)
+        yield from _describe(error, pointer)
+
+
+def _describe(error: ValidationError, pointer: str) -> Iterator[Finding]:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        for key in error.instance:
+            if key not in known:
+                expected = ", ".join(known) or "nothing"
+                yield Finding(
+                    pointer_join(pointer, key),
+                    f"unknown key '{key}' (expected: {expected})",
+                    code="unknown-key",
+                )
+        return
+    code = "unknown-action" if pointer.endswith("/name") and "/actions/" in pointer else "schema"
+    yield Finding(pointer, error.message, code=code)
