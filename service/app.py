@@ -6,14 +6,16 @@ import logging
 import time
 
 from flask import Flask, Response, g, request
+from sqlalchemy.exc import OperationalError
 
 from service import metrics
-from service.api import errors, master, ops
+from service.api import availability, errors, inventory, master, ops, rulesets
 from service.context import Context, build_context
+from service.services import rulesets as ruleset_service
 from service.services.keys import KeyVerifier
 from service.settings import Settings, load_settings
 
-BLUEPRINTS = (ops.bp, master.bp)
+BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:
@@ -25,14 +27,23 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["oms.ctx"] = ctx
     app.extensions["oms.keys"] = KeyVerifier(ctx)
-    for hook in ctx.extras.get("app_hooks", []):
-        hook(app, ctx)
+    ctx.extras.setdefault("health_checks", {})["rulesets"] = ruleset_service.load_health
+    _activate_configured_ruleset(ctx)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     _install_request_metrics(app)
     logging.basicConfig(level=ctx.settings.section("logging")["level"])
     return app
+
+
+def _activate_configured_ruleset(ctx: Context) -> None:
+    """On a fresh database, make config's ruleset active (and compute channel figures)."""
+    try:
+        with ctx.sessions.begin() as session:
+            ruleset_service.ensure_active(ctx.rules, session)
+    except OperationalError:
+        logging.getLogger(__name__).exception("database unreachable at start")
 
 
 def _install_request_metrics(app: Flask) -> None:

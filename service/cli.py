@@ -81,8 +81,20 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["OMS_CONFIG"] = args.config
     bind = f"{server['host']}:{args.port or server['port']}"
     workers = str(args.workers or server["workers"])
-    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", workers,
-            "--access-logfile", "-", "--timeout", "60", "service.wsgi:app"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        workers,
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "60",
+        "service.wsgi:app",
+    ]
     print(f"serving on http://{bind} with {workers} workers", flush=True)
     os.execv(sys.executable, argv)
     return 0  # not reached
@@ -107,8 +119,7 @@ def _scheduler(args: argparse.Namespace) -> int:
 def _add_keys(sub: argparse._SubParsersAction) -> None:
     keys = sub.add_parser("keys", help="API keys").add_subparsers(metavar="ACTION")
     create = keys.add_parser("create", help="create a key; prints it once, stores its hash")
-    create.add_argument("--role", required=True,
-                        help="admin, channel:<name> or location:<id>")
+    create.add_argument("--role", required=True, help="admin, channel:<name> or location:<id>")
     create.add_argument("--label", help="a note on who uses the key")
     create.set_defaults(handler=_keys_create)
 
@@ -132,8 +143,9 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     seed.add_argument("--locations", type=int, default=50)
     seed.add_argument("--skus", type=int, default=2000)
     seed.add_argument("--seed", type=int, default=7)
-    seed.add_argument("--if-empty", action="store_true",
-                      help="do nothing when the database already has products")
+    seed.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the database already has products"
+    )
     seed.set_defaults(handler=_demo_seed)
     keys = demo.add_parser("keys", help="create (once) and print API keys for the demo roles")
     keys.set_defaults(handler=_demo_keys)
@@ -151,8 +163,11 @@ def _demo_seed(args: argparse.Namespace) -> int:
     network = generate_network(args.locations, args.skus, args.seed)
     with ProgressBar("stock positions", total=None) as bar:
         counts = demo_seed.seed(ctx, network, progress=bar.advance)
-    print("demo data: {locations} locations, {products} SKUs, {positions} stock positions"
-          .format(**counts))
+    print(
+        "demo data: {locations} locations, {products} SKUs, {positions} stock positions".format(
+            **counts
+        )
+    )
     return 0
 
 

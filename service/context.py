@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.rules.model import format_problem
+from service.rules.registry import Registry
+from service.services.catalog import Catalog
+from service.services.rulesets import Rulesets
 from service.settings import Settings
 from service.store.db import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -19,6 +26,8 @@ class Context:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    rules: Rulesets
+    catalog: Catalog = field(default_factory=Catalog)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -27,6 +36,12 @@ class Context:
 
 
 def build_context(settings: Settings, engine: Engine | None = None) -> Context:
-    """Connect to the configured database (or reuse an engine, as tests do)."""
+    """Connect to the configured database (or reuse an engine, as tests do); load rulesets."""
     engine = engine or make_engine(settings.database_url)
-    return Context(settings=settings, engine=engine, sessions=make_session_factory(engine))
+    rulesets = settings.section("rulesets")
+    registry = Registry(settings.rulesets_dir, max_bytes=rulesets["max_file_bytes"])
+    report = registry.reload()
+    for problem in report.errors:
+        log.error("rule file problem: %s", format_problem(problem))
+    return Context(settings=settings, engine=engine, sessions=make_session_factory(engine),
+                   rules=Rulesets(registry, settings.active_ruleset))

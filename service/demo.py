@@ -59,8 +59,9 @@ def largest_cities() -> tuple[City, ...]:
     cities = []
     for (name, state), rows in ranked:
         first = min(rows, key=lambda r: r["zip_code"])
-        cities.append(City(name, state, first["zip_code"], float(first["lat"]),
-                           float(first["long"])))
+        cities.append(
+            City(name, state, first["zip_code"], float(first["lat"]), float(first["long"]))
+        )
     return tuple(cities)
 
 
@@ -108,20 +109,24 @@ def generate_products(count: int = 2000, seed: int = 7) -> list[dict[str, Any]]:
         price = round(low * (high / low) ** rng.random(), 2)
         tags = [t for t in PRODUCT_TAGS if rng.random() < 0.08]
         brand = rng.choice(brands)
-        products.append({
-            "sku": f"SKU-{i + 1:06d}",
-            "name": f"{brand} {rng.choice(ITEM_WORDS)} {category.title()} {i + 1}",
-            "category": category,
-            "brand": brand,
-            "price": price,
-            "tags": tags,
-            "attributes": {"weight_kg": round(rng.uniform(0.1, 15.0), 2)},
-        })
+        products.append(
+            {
+                "sku": f"SKU-{i + 1:06d}",
+                "name": f"{brand} {rng.choice(ITEM_WORDS)} {category.title()} {i + 1}",
+                "category": category,
+                "brand": brand,
+                "price": price,
+                "tags": tags,
+                "attributes": {"weight_kg": round(rng.uniform(0.1, 15.0), 2)},
+            }
+        )
     return products
 
 
 def generate_stock(
-    locations: list[dict[str, Any]], products: list[dict[str, Any]], seed: int = 7,
+    locations: list[dict[str, Any]],
+    products: list[dict[str, Any]],
+    seed: int = 7,
     store_coverage: float = 0.4,
 ) -> Iterator[tuple[str, str, int]]:
     """(location_id, sku, on_hand) rows: DCs carry most of the range, stores part of it.
@@ -156,5 +161,6 @@ def generate_network(
     locations: int = 50, skus: int = 2000, seed: int = 7, store_coverage: float = 0.4
 ) -> DemoNetwork:
     """The whole network; store_coverage=1.0 stocks every SKU everywhere (benchmarks)."""
-    return DemoNetwork(generate_locations(locations, seed), generate_products(skus, seed),
-                       seed, store_coverage)
+    return DemoNetwork(
+        generate_locations(locations, seed), generate_products(skus, seed), seed, store_coverage
+    )

@@ -47,6 +47,11 @@ class InsufficientStock(Conflict):
     title = "Not enough stock"
 
 
+class SnapshotRefused(Conflict):
+    code = "snapshot_refused"
+    title = "The snapshot was refused by a safety limit; nothing was applied"
+
+
 class IdempotencyMismatch(Conflict):
     code = "idempotency_key_reused"
     title = "Idempotency-Key was used with a different request"

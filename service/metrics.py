@@ -15,7 +15,9 @@ from prometheus_client import (
 
 REQUESTS = Counter("oms_http_requests_total", "HTTP requests", ["endpoint", "method", "status"])
 LATENCY = Histogram(
-    "oms_http_request_seconds", "HTTP request latency", ["endpoint"],
+    "oms_http_request_seconds",
+    "HTTP request latency",
+    ["endpoint"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
 FEED_ROWS = Counter("oms_feed_rows_total", "Feed rows by outcome", ["feed", "outcome"])

@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from service import metrics
 from service.context import Context
+from service.services import reservations, rulesets
 from service.store.leases import try_acquire
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,13 @@ class JobSpec:
 
 def job_specs(ctx: Context) -> list[JobSpec]:
     """Every job this configuration asks for."""
-    return []
+    rulesets_cfg = ctx.settings.section("rulesets")
+    inventory_cfg = ctx.settings.section("inventory")
+    return [
+        JobSpec("rulesets.reload", rulesets.reload, every_seconds=rulesets_cfg["reload_seconds"]),
+        JobSpec("holds.expire", reservations.expire,
+                every_seconds=inventory_cfg["hold_expiry_seconds"]),
+    ]
 
 
 def run_once(ctx: Context, spec: JobSpec, owner: str = OWNER) -> bool:
@@ -69,9 +76,16 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context, owner: str = OWNER) -> list
     """Schedule every job on scheduler; return their names."""
     names = []
     for spec in job_specs(ctx):
-        scheduler.add_job(run_once, spec.trigger(), args=(ctx, spec, owner), id=spec.name,
-                          name=spec.name, max_instances=1, coalesce=True,
-                          misfire_grace_time=30)
+        scheduler.add_job(
+            run_once,
+            spec.trigger(),
+            args=(ctx, spec, owner),
+            id=spec.name,
+            name=spec.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=30,
+        )
         names.append(spec.name)
     return names
 

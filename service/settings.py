@@ -72,8 +72,9 @@ def settings_from_dict(
     raw: dict[str, Any], base_dir: Path = PROJECT_ROOT, source: str = "<dict>"
 ) -> Settings:
     """Validate a config mapping and build Settings (relative paths from base_dir)."""
-    problems = [_describe(e) for e in Draft7Validator(load_schema("config.schema.json"))
-                .iter_errors(raw)]
+    problems = [
+        _describe(e) for e in Draft7Validator(load_schema("config.schema.json")).iter_errors(raw)
+    ]
     if problems:
         raise ConfigError(source, sorted(problems))
     rulesets = raw["rulesets"]
@@ -109,6 +110,6 @@ def _absolute_sqlite(url: str, base_dir: Path) -> str:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url == "sqlite:///:memory:" or url.startswith("sqlite:////"):
         return url
-    db_path = (base_dir / url[len(prefix):]).resolve()
+    db_path = (base_dir / url[len(prefix) :]).resolve()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     return prefix + str(db_path)

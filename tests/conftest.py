@@ -33,8 +33,9 @@ def _postgres_url(schema: str) -> str:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated, empty database URL for the session: SQLite file, or a PostgreSQL schema."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'oms.db'}"
@@ -66,11 +67,22 @@ def db_engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    """Settings on the test database and the shipped rulesets."""
+def rulesets_dir() -> Path:
+    """The rule files the test runs with (override per module for a fixed policy)."""
+    return PROJECT_ROOT / "rulesets"
+
+
+@pytest.fixture
+def active_ruleset() -> str:
+    return "default"
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, rulesets_dir: Path, active_ruleset: str) -> Settings:
+    """Settings on the test database and the chosen rulesets."""
     return settings_from_dict(
         {"database_url": db_url,
-         "rulesets": {"directory": str(PROJECT_ROOT / "rulesets"), "active": "default",
+         "rulesets": {"directory": str(rulesets_dir), "active": active_ruleset,
                       "reload_seconds": 1}},
         base_dir=tmp_path,
     )
@@ -89,3 +101,32 @@ def empty_tables(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+SMALL_LOCATIONS = [
+    {"id": "ST-1", "name": "Store one", "type": "store", "lat": 40.75, "lon": -73.99,
+     "can_pickup": True, "can_ship": True, "daily_capacity": 50, "processing_hours": 4},
+    {"id": "ST-2", "name": "Store two", "type": "store", "lat": 41.88, "lon": -87.63,
+     "can_pickup": False, "can_ship": True, "daily_capacity": 50, "processing_hours": 4},
+    {"id": "DC-1", "name": "DC", "type": "dc", "lat": 39.1, "lon": -84.5,
+     "daily_capacity": 5000, "processing_hours": 12, "priority": 1},
+    {"id": "DS-1", "name": "Dropshipper", "type": "dropship", "lat": 34.05, "lon": -118.24,
+     "daily_capacity": 100, "processing_hours": 48},
+]
+SMALL_PRODUCTS = [
+    {"sku": "A", "name": "Alpha", "category": "home", "price": 10},
+    {"sku": "B", "name": "Beta", "category": "toys", "price": 20, "tags": ["clearance"]},
+    {"sku": "C", "name": "Gamma", "category": "toys", "price": 5},
+]
+
+
+@pytest.fixture
+def small_network(ctx: Context) -> Context:
+    """Four locations (two stores, a DC, a drop-shipper) and three products, no stock."""
+    from service.services import master_data, rulesets
+
+    master_data.upsert_locations(ctx, SMALL_LOCATIONS)
+    master_data.upsert_products(ctx, SMALL_PRODUCTS)
+    with ctx.sessions.begin() as session:
+        rulesets.ensure_active(ctx.rules, session)
+    return ctx

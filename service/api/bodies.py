@@ -18,8 +18,9 @@ def json_object() -> dict[str, Any]:
     """The body as a JSON object, or a 422 naming what is wrong with it."""
     data = _parse_json(request.get_data(cache=False, as_text=False))
     if not isinstance(data, dict):
-        raise ValidationFailed("The body must be a JSON object.",
-                               [problem("", "expected a JSON object")])
+        raise ValidationFailed(
+            "The body must be a JSON object.", [problem("", "expected a JSON object")]
+        )
     return data
 
 
@@ -36,8 +37,10 @@ def row_list(items_key: str = "items") -> tuple[list[dict[str, Any]], dict[str, 
         return _objects(data, ""), {}
     if isinstance(data, dict) and isinstance(data.get(items_key), list):
         return _objects(data[items_key], f"/{items_key}"), data
-    raise ValidationFailed("The body must be a JSON array of objects.",
-                           [problem("", f"expected an array, or an object with '{items_key}'")])
+    raise ValidationFailed(
+        "The body must be a JSON array of objects.",
+        [problem("", f"expected an array, or an object with '{items_key}'")],
+    )
 
 
 def _parse_json(raw: bytes) -> Any:
@@ -46,13 +49,17 @@ def _parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedBody("The body is not valid JSON.",
-                               [problem("", f"not valid JSON: {exc}")]) from exc
+        raise MalformedBody(
+            "The body is not valid JSON.", [problem("", f"not valid JSON: {exc}")]
+        ) from exc
 
 
 def _objects(items: list[Any], prefix: str) -> list[dict[str, Any]]:
-    bad = [problem(f"{prefix}/{i}", "expected an object")
-           for i, item in enumerate(items) if not isinstance(item, dict)]
+    bad = [
+        problem(f"{prefix}/{i}", "expected an object")
+        for i, item in enumerate(items)
+        if not isinstance(item, dict)
+    ]
     if bad:
         raise ValidationFailed("Some rows are not objects.", bad)
     return items
@@ -92,5 +99,6 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise MalformedBody("The body is not UTF-8.",
-                               [problem("", f"not UTF-8 at byte {exc.start}")]) from exc
+        raise MalformedBody(
+            "The body is not UTF-8.", [problem("", f"not UTF-8 at byte {exc.start}")]
+        ) from exc

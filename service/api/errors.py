@@ -56,8 +56,12 @@ def status_for(error: errors.OmsError) -> int:
 
 def _handle_oms_error(error: errors.OmsError) -> Response:
     return problem_response(
-        status_for(error), error.code, error.title, error.detail,
-        problems=error.problems or None, **error.extra,
+        status_for(error),
+        error.code,
+        error.title,
+        error.detail,
+        problems=error.problems or None,
+        **error.extra,
     )
 
 
@@ -68,8 +72,12 @@ def _handle_http_error(error: HTTPException) -> Response:
 
 def _handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return problem_response(500, "internal_error", "Internal error",
-                            "The service failed; the error was logged. Nothing was half-written.")
+    return problem_response(
+        500,
+        "internal_error",
+        "Internal error",
+        "The service failed; the error was logged. Nothing was half-written.",
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -18,8 +18,12 @@ def _is_text_body() -> bool:
 
 @bp.post("/products")
 @admin_only
-@documented("Insert or update products (JSON array, CSV or NDJSON)", request="product",
-            response="batch", array=True)
+@documented(
+    "Insert or update products (JSON array, CSV or NDJSON)",
+    request="product",
+    response="batch",
+    array=True,
+)
 def upsert_products() -> Response:
     rows, _ = row_list()
     ctx = current_app.extensions["oms.ctx"]
@@ -28,8 +32,12 @@ def upsert_products() -> Response:
 
 @bp.post("/locations")
 @admin_only
-@documented("Insert or update locations (JSON array, CSV or NDJSON)", request="location",
-            response="batch", array=True)
+@documented(
+    "Insert or update locations (JSON array, CSV or NDJSON)",
+    request="location",
+    response="batch",
+    array=True,
+)
 def upsert_locations() -> Response:
     rows, _ = row_list()
     ctx = current_app.extensions["oms.ctx"]

@@ -12,14 +12,22 @@ from service.settings import SCHEMAS_DIR, load_schema
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def documented(summary: str, request: str | None = None, response: str | None = None,
-               array: bool = False, status: int = 200) -> Callable[[F], F]:
+def documented(
+    summary: str,
+    request: str | None = None,
+    response: str | None = None,
+    array: bool = False,
+    status: int = 200,
+) -> Callable[[F], F]:
     """Attach OpenAPI facts to a view: summary, request and response schema names."""
 
     def decorate(view: F) -> F:
         view._oms_doc = {  # type: ignore[attr-defined]
-            "summary": summary, "request": request, "response": response,
-            "array": array, "status": status,
+            "summary": summary,
+            "request": request,
+            "response": response,
+            "array": array,
+            "status": status,
         }
         return view
 
@@ -42,8 +50,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "OMS rules service", "version": "1"},
         "paths": paths,
-        "components": {"schemas": _component_schemas(),
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": _component_schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
         "security": [{"bearer": []}],
     }
 
@@ -56,13 +66,18 @@ def _strip_converter(part: str) -> str:
 
 
 def _operation(view: Any, doc: dict[str, Any], arguments: set[str]) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": doc["summary"], "responses": {
-        str(doc["status"]): _content(doc["response"], False, "OK"),
-        "default": _content("problem", False, "Problem (RFC 9457)", "application/problem+json"),
-    }}
+    op: dict[str, Any] = {
+        "summary": doc["summary"],
+        "responses": {
+            str(doc["status"]): _content(doc["response"], False, "OK"),
+            "default": _content("problem", False, "Problem (RFC 9457)", "application/problem+json"),
+        },
+    }
     if arguments:
-        op["parameters"] = [{"name": a, "in": "path", "required": True,
-                             "schema": {"type": "string"}} for a in sorted(arguments)]
+        op["parameters"] = [
+            {"name": a, "in": "path", "required": True, "schema": {"type": "string"}}
+            for a in sorted(arguments)
+        ]
     if doc["request"]:
         op["requestBody"] = {"required": True, **_content(doc["request"], doc["array"], "")}
     auth = getattr(view, "_oms_auth", None)
@@ -71,8 +86,9 @@ def _operation(view: Any, doc: dict[str, Any], arguments: set[str]) -> dict[str,
     return op
 
 
-def _content(schema: str | None, array: bool, description: str,
-             mimetype: str = "application/json") -> dict[str, Any]:
+def _content(
+    schema: str | None, array: bool, description: str, mimetype: str = "application/json"
+) -> dict[str, Any]:
     if schema is None:
         return {"description": description}
     ref: dict[str, Any] = {"$ref": f"#/components/schemas/{schema}"}

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from service.context import Context
 from service.demo import DemoNetwork
-from service.services import master_data
+from service.services import channel_figures, master_data, rulesets
 from service.store.models import Product, StockPosition, utcnow
 
 _CHUNK = 5000
@@ -22,25 +22,44 @@ def database_is_empty(ctx: Context) -> bool:
         return session.scalar(select(func.count()).select_from(Product)) == 0
 
 
-def seed(ctx: Context, network: DemoNetwork,
-         progress: Callable[[int], None] | None = None) -> dict[str, int]:
+def seed(
+    ctx: Context, network: DemoNetwork, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
     """Upsert the network's master data and insert its stock; return the counts."""
     master_data.upsert_locations(ctx, network.locations)
     master_data.upsert_products(ctx, network.products)
     positions = insert_stock(ctx, network.stock(), progress)
-    return {"locations": len(network.locations), "products": len(network.products),
-            "positions": positions}
+    with ctx.sessions.begin() as session:
+        if rulesets.ensure_active(ctx.rules, session) is None:
+            channel_figures.recompute(session, ctx.rules.active(session))
+    return {
+        "locations": len(network.locations),
+        "products": len(network.products),
+        "positions": positions,
+    }
 
 
-def insert_stock(ctx: Context, rows: Iterable[tuple[str, str, int]],
-                 progress: Callable[[int], None] | None = None) -> int:
+def insert_stock(
+    ctx: Context,
+    rows: Iterable[tuple[str, str, int]],
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Insert stock positions in chunks, each chunk its own transaction."""
     as_of = utcnow()
     total = 0
     iterator = iter(rows)
     while chunk := list(islice(iterator, _CHUNK)):
-        values = [{"location_id": loc, "sku": sku, "on_hand": qty, "as_of": as_of,
-                   "allocated": 0, "reserved": 0} for loc, sku, qty in chunk]
+        values = [
+            {
+                "location_id": loc,
+                "sku": sku,
+                "on_hand": qty,
+                "as_of": as_of,
+                "allocated": 0,
+                "reserved": 0,
+            }
+            for loc, sku, qty in chunk
+        ]
         with ctx.sessions.begin() as session:
             session.execute(insert(StockPosition), values)
         total += len(chunk)
@@ -49,8 +68,13 @@ def insert_stock(ctx: Context, rows: Iterable[tuple[str, str, int]],
     return total
 
 
-DEMO_ROLES = ("admin", "channel:web", "channel:marketplace", "channel:store_pickup",
-              "location:ST-0006")
+DEMO_ROLES = (
+    "admin",
+    "channel:web",
+    "channel:marketplace",
+    "channel:store_pickup",
+    "location:ST-0006",
+)
 
 
 def demo_keys(ctx: Context, path: Path) -> dict[str, str]:

@@ -26,8 +26,7 @@ def create_key(ctx: Context, role: str, label: str | None = None) -> str:
     parsed = Role.parse(role)
     key = "oms_" + secrets.token_urlsafe(32)
     with ctx.sessions.begin() as session:
-        session.add(ApiKey(key_hash=hash_key(key), prefix=key[:10], role=str(parsed),
-                           label=label))
+        session.add(ApiKey(key_hash=hash_key(key), prefix=key[:10], role=str(parsed), label=label))
     return key
 
 

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from service.context import Context
 from service.errors import ValidationFailed, problem
-from service.services import payloads
+from service.services import channel_figures, payloads
 from service.store.models import Location, Product, tags_text, utcnow
 from service.store.upsert import upsert_rows
 
 MAX_ROWS = 100_000
-_after_change_hooks: list[Callable[[Context], None]] = []
-
-
-def on_master_data_change(hook: Callable[[Context], None]) -> None:
-    """Register work to do after products or locations change (channel figures refresh)."""
-    _after_change_hooks.append(hook)
 
 
 def upsert_products(ctx: Context, rows: list[dict[str, Any]], from_text: bool = False) -> dict:
@@ -37,8 +30,9 @@ def upsert_locations(ctx: Context, rows: list[dict[str, Any]], from_text: bool =
 
 def _validated(schema: str, rows: list[dict[str, Any]], from_text: bool, key: str) -> list[dict]:
     if len(rows) > MAX_ROWS:
-        raise ValidationFailed(f"At most {MAX_ROWS} rows per request.",
-                               [problem("", f"{len(rows)} rows sent")])
+        raise ValidationFailed(
+            f"At most {MAX_ROWS} rows per request.", [problem("", f"{len(rows)} rows sent")]
+        )
     if from_text:
         rows = [payloads.coerce_text_row(schema, r) for r in rows]
     problems: list[dict[str, Any]] = []
@@ -46,8 +40,11 @@ def _validated(schema: str, rows: list[dict[str, Any]], from_text: bool, key: st
     for index, row in enumerate(rows):
         problems += payloads.check(schema, row, prefix=f"/{index}")
         if key in row and row[key] in seen:
-            problems.append(problem(f"/{index}/{key}",
-                                    f"duplicate {key} {row[key]!r} (also row {seen[row[key]]})"))
+            problems.append(
+                problem(
+                    f"/{index}/{key}", f"duplicate {key} {row[key]!r} (also row {seen[row[key]]})"
+                )
+            )
         seen.setdefault(row.get(key), index)
     if not rows:
         problems.append(problem("", "no rows"))
@@ -79,8 +76,9 @@ def _upsert(ctx: Context, model: Any, records: list[dict], key: str) -> dict:
     full = [{**defaults, **r} for r in records]
     with ctx.sessions.begin() as session:
         created, updated = upsert_rows(session, model.__table__, full, key)
-    for hook in _after_change_hooks:
-        hook(ctx)
+        # Rules read product and location facts: every channel figure may move.
+        channel_figures.recompute(session, ctx.rules.active(session))
+    ctx.catalog.invalidate()
     return {"received": len(records), "created": created, "updated": updated}
 
 

@@ -51,8 +51,12 @@ def _coerce(spec: dict[str, Any], value: Any) -> Any:
     if not isinstance(value, str):
         return value
     kind = spec.get("type")
-    converters = {"integer": int, "number": float, "boolean": _boolean,
-                  "array": lambda v: [x for x in v.split("|") if x]}
+    converters = {
+        "integer": int,
+        "number": float,
+        "boolean": _boolean,
+        "array": lambda v: [x for x in v.split("|") if x],
+    }
     try:
         return converters[kind](value) if kind in converters else value
     except ValueError:

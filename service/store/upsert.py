@@ -24,7 +24,7 @@ def upsert_rows(
     """Insert or update rows by their key column; return (created, updated)."""
     created = updated = 0
     for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
+        chunk = rows[start : start + _CHUNK]
         keys = [r[key] for r in chunk]
         existing = set(session.scalars(select(table.c[key]).where(table.c[key].in_(keys))))
         for columns, group in _group_by_columns(chunk).items():

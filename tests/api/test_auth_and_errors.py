@@ -16,8 +16,9 @@ def test_a_request_without_a_key_is_401_problem_json(client):
 
 
 def test_an_unknown_key_is_401(client):
-    response = client.post("/v1/products", json=[PRODUCT],
-                           headers={"Authorization": "Bearer oms_not-a-key"})
+    response = client.post(
+        "/v1/products", json=[PRODUCT], headers={"Authorization": "Bearer oms_not-a-key"}
+    )
     assert response.status_code == 401 and "unknown" in response.json["detail"]
 
 
@@ -45,16 +46,18 @@ def test_a_wrong_method_is_a_405_problem(client):
 
 
 def test_a_non_json_body_is_a_400_naming_the_problem(client, admin):
-    response = client.post("/v1/products", data="{not json", headers=admin,
-                           content_type="application/json")
+    response = client.post(
+        "/v1/products", data="{not json", headers=admin, content_type="application/json"
+    )
     assert response.status_code == 400 and response.json["code"] == "malformed_body"
     assert "not valid JSON" in response.json["problems"][0]["message"]
 
 
 def test_an_oversized_body_is_a_413_problem(app, client, admin):
     app.config["MAX_CONTENT_LENGTH"] = 2048
-    response = client.post("/v1/products", data="[" + " " * 4096 + "]", headers=admin,
-                           content_type="application/json")
+    response = client.post(
+        "/v1/products", data="[" + " " * 4096 + "]", headers=admin, content_type="application/json"
+    )
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
 
 

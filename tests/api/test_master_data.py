@@ -4,9 +4,17 @@ from sqlalchemy import func, select
 
 from service.store.models import Location, Product
 
-STORE = {"id": "ST-1", "name": "Main St", "type": "store", "lat": 40.7, "lon": -74.0,
-         "postal_code": "10001", "can_pickup": True, "daily_capacity": 50,
-         "tags": ["flagship"]}
+STORE = {
+    "id": "ST-1",
+    "name": "Main St",
+    "type": "store",
+    "lat": 40.7,
+    "lon": -74.0,
+    "postal_code": "10001",
+    "can_pickup": True,
+    "daily_capacity": 50,
+    "tags": ["flagship"],
+}
 
 
 def count(ctx, model):
@@ -15,8 +23,10 @@ def count(ctx, model):
 
 
 def test_products_are_created_then_updated(client, admin, ctx):
-    rows = [{"sku": "A", "name": "a", "price": 1.5, "tags": ["Clearance"]},
-            {"sku": "B", "name": "b"}]
+    rows = [
+        {"sku": "A", "name": "a", "price": 1.5, "tags": ["Clearance"]},
+        {"sku": "B", "name": "b"},
+    ]
     first = client.post("/v1/products", json=rows, headers=admin)
     assert first.status_code == 200 and first.json == {"received": 2, "created": 2, "updated": 0}
     rows[0]["name"] = "renamed"
@@ -38,8 +48,9 @@ def test_a_bad_row_writes_nothing_and_every_problem_is_named(client, admin, ctx)
 
 
 def test_duplicate_keys_in_one_batch_are_refused(client, admin, ctx):
-    response = client.post("/v1/products", json=[{"sku": "A", "name": "a"},
-                                                 {"sku": "A", "name": "b"}], headers=admin)
+    response = client.post(
+        "/v1/products", json=[{"sku": "A", "name": "a"}, {"sku": "A", "name": "b"}], headers=admin
+    )
     assert response.status_code == 422 and "duplicate" in response.json["problems"][0]["message"]
 
 
@@ -75,14 +86,16 @@ def test_a_bad_csv_value_names_its_row_and_field(client, admin, ctx):
 
 def test_products_arrive_as_ndjson(client, admin, ctx):
     body = '{"sku": "A", "name": "a"}\n{"sku": "B", "name": "b"}\n'
-    response = client.post("/v1/products", data=body, headers=admin,
-                           content_type="application/x-ndjson")
+    response = client.post(
+        "/v1/products", data=body, headers=admin, content_type="application/x-ndjson"
+    )
     assert response.status_code == 200 and count(ctx, Product) == 2
 
 
 def test_a_broken_ndjson_line_is_named_by_number(client, admin, ctx):
     body = '{"sku": "A", "name": "a"}\n{oops\n'
-    response = client.post("/v1/products", data=body, headers=admin,
-                           content_type="application/x-ndjson")
+    response = client.post(
+        "/v1/products", data=body, headers=admin, content_type="application/x-ndjson"
+    )
     assert response.status_code == 422 and "line 2" in response.json["problems"][0]["message"]
     assert count(ctx, Product) == 0

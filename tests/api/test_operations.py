@@ -27,5 +27,6 @@ def test_openapi_lists_the_endpoints_with_their_payload_schemas(client):
     assert spec["openapi"].startswith("3.")
     post = spec["paths"]["/v1/products"]["post"]
     assert post["requestBody"]["content"]["application/json"]["schema"]["items"]["$ref"] == (
-        "#/components/schemas/product")
+        "#/components/schemas/product"
+    )
     assert "sku" in spec["components"]["schemas"]["product"]["properties"]

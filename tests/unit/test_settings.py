@@ -4,8 +4,10 @@ import pytest
 
 from service.settings import ConfigError, load_settings, settings_from_dict
 
-MINIMAL = {"database_url": "sqlite:///var/x.db",
-           "rulesets": {"directory": "rulesets", "active": "default"}}
+MINIMAL = {
+    "database_url": "sqlite:///var/x.db",
+    "rulesets": {"directory": "rulesets", "active": "default"},
+}
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -21,16 +23,21 @@ def test_the_shipped_config_is_valid():
 
 
 def test_an_unknown_key_stops_with_its_name(tmp_path):
-    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n"
-                           "colour: blue\n")
+    path = write(
+        tmp_path,
+        "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\ncolour: blue\n",
+    )
     with pytest.raises(ConfigError) as info:
         load_settings(path, env={})
     assert any("colour" in p and "unknown key" in p for p in info.value.problems)
 
 
 def test_a_wrong_value_names_the_key_and_what_was_expected(tmp_path):
-    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n"
-                           "server: {port: 99999}\n")
+    path = write(
+        tmp_path,
+        "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n"
+        "server: {port: 99999}\n",
+    )
     with pytest.raises(ConfigError) as info:
         load_settings(path, env={})
     assert info.value.problems == ["server.port: 99999 is greater than the maximum of 65535"]
@@ -51,8 +58,13 @@ def test_malformed_yaml_is_a_config_error(tmp_path):
 
 def test_environment_overrides_database_and_rulesets_directory(tmp_path):
     path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n")
-    settings = load_settings(path, env={"OMS_DATABASE_URL": "postgresql+psycopg://u@h/db",
-                                        "OMS_RULESETS_DIR": str(tmp_path / "other")})
+    settings = load_settings(
+        path,
+        env={
+            "OMS_DATABASE_URL": "postgresql+psycopg://u@h/db",
+            "OMS_RULESETS_DIR": str(tmp_path / "other"),
+        },
+    )
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.rulesets_dir == tmp_path / "other"
 

@@ -49,9 +49,9 @@ def new_id() -> str:
 
 
 def tags_text(tags: list[str] | None) -> str:
-    """Tags as ',a,b,' lowercase text so that compiled rule SQL can match them."""
+    """Tags as ',a,b,' lowercase text (empty: '') so that compiled rule SQL can match them."""
     if not tags:
-        return ","
+        return ""
     return "," + ",".join(t.lower() for t in tags) + ","
 
 

@@ -24,9 +24,9 @@ class Product(Base):
     brand: Mapped[str] = mapped_column(String(100), default="")
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    tags_text: Mapped[str] = mapped_column(String(1000), default=",")
+    tags_text: Mapped[str] = mapped_column(String(1000), default="")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
 
 class Location(Base):
@@ -53,6 +53,6 @@ class Location(Base):
     processing_hours: Mapped[float] = mapped_column(default=24.0)
     priority: Mapped[int] = mapped_column(default=0)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    tags_text: Mapped[str] = mapped_column(String(1000), default=",")
+    tags_text: Mapped[str] = mapped_column(String(1000), default="")
     active: Mapped[bool] = mapped_column(default=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

@@ -25,9 +25,7 @@ class Order(Base):
     customer_id: Mapped[str | None] = mapped_column(String(128), default=None)
     status: Mapped[str] = mapped_column(String(32), default="created")
     delivery_method: Mapped[str] = mapped_column(String(16), default="ship")
-    pickup_location_id: Mapped[str | None] = mapped_column(
-        ForeignKey("locations.id"), default=None
-    )
+    pickup_location_id: Mapped[str | None] = mapped_column(ForeignKey("locations.id"), default=None)
     ship_to: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ruleset: Mapped[str] = mapped_column(String(128), default="")

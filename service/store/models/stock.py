@@ -39,6 +39,7 @@ class Reservation(Base):
             "status IN ('active', 'released', 'expired', 'consumed')", name="status_known"
         ),
         Index("ix_reservations_status_expires", "status", "expires_at"),
+        Index("ix_reservations_sku_status", "sku", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -63,3 +64,16 @@ class ChannelAvailability(Base):
     available: Mapped[int] = mapped_column(default=0)
     ruleset: Mapped[str] = mapped_column(String(160), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LocationStockState(Base):
+    """Per-location ledger facts: the as_of of its newest full snapshot.
+
+    A count older than the location's newest snapshot is stale even for positions the
+    snapshot left unchanged, without rewriting every unchanged position.
+    """
+
+    __tablename__ = "location_stock_state"
+
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    snapshot_as_of: Mapped[datetime | None] = mapped_column(default=None)

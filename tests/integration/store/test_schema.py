@@ -15,10 +15,24 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def seed_master(engine):
     with engine.begin() as conn:
-        conn.execute(insert(Product), [{"sku": "A", "name": "a", "tags": [], "attributes": {},
-                                        "tags_text": ","}])
-        conn.execute(insert(Location), [{"id": "L1", "name": "l", "type": "store", "lat": 1,
-                                         "lon": 2, "tags": [], "tags_text": ","}])
+        conn.execute(
+            insert(Product),
+            [{"sku": "A", "name": "a", "tags": [], "attributes": {}, "tags_text": ","}],
+        )
+        conn.execute(
+            insert(Location),
+            [
+                {
+                    "id": "L1",
+                    "name": "l",
+                    "type": "store",
+                    "lat": 1,
+                    "lon": 2,
+                    "tags": [],
+                    "tags_text": ",",
+                }
+            ],
+        )
 
 
 def position(**overrides):
@@ -56,8 +70,20 @@ def test_a_position_must_name_a_known_location(ctx, db_engine):
 
 def test_unknown_location_types_are_refused(ctx, db_engine):
     with pytest.raises(IntegrityError), db_engine.begin() as conn:
-        conn.execute(insert(Location), [{"id": "X", "name": "x", "type": "warehouse",
-                                         "lat": 0, "lon": 0, "tags": [], "tags_text": ","}])
+        conn.execute(
+            insert(Location),
+            [
+                {
+                    "id": "X",
+                    "name": "x",
+                    "type": "warehouse",
+                    "lat": 0,
+                    "lon": 0,
+                    "tags": [],
+                    "tags_text": ",",
+                }
+            ],
+        )
 
 
 def test_timestamps_come_back_in_utc(ctx, db_engine):

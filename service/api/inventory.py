@@ -1,0 +1,65 @@
+"""Stock pushes, reservations and feed runs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from service.api.auth import admin_only, authenticated, current_role
+from service.api.bodies import json_object, row_list
+from service.api.openapi import documented
+from service.services import feed_runs, reservations, stock_push
+
+bp = Blueprint("inventory", __name__, url_prefix="/v1")
+
+
+def _ctx():
+    return current_app.extensions["oms.ctx"]
+
+
+def _envelope_and_rows() -> tuple[dict, list[dict]]:
+    rows, envelope = row_list()
+    merged = {k: v for k, v in request.args.items() if k in ("location", "as_of")}
+    merged.update({k: v for k, v in envelope.items() if k != "items"})
+    return merged, rows
+
+
+@bp.post("/inventory/snapshots")
+@authenticated
+@documented("Push a full count of one location (JSON {location, as_of, items}, CSV or NDJSON "
+            "with ?location=&as_of=)", request="snapshot", response="ingest_report")
+def push_snapshot() -> Response:
+    envelope, rows = _envelope_and_rows()
+    force = request.args.get("force", "").lower() in ("1", "true", "yes")
+    return jsonify(stock_push.push_snapshot(_ctx(), current_role(), envelope, rows, force))
+
+
+@bp.post("/inventory/deltas")
+@authenticated
+@documented("Push stock changes: absolute on_hand or signed adjust per (location, sku)",
+            request="deltas", response="ingest_report")
+def push_deltas() -> Response:
+    envelope, rows = _envelope_and_rows()
+    return jsonify(stock_push.push_deltas(_ctx(), current_role(), envelope, rows))
+
+
+@bp.post("/reservations")
+@authenticated
+@documented("Hold units for a channel for a short time", request="reservation",
+            response="hold", status=201)
+def create_reservation() -> tuple[Response, int]:
+    return jsonify(reservations.create(_ctx(), current_role(), json_object())), 201
+
+
+@bp.delete("/reservations/<hold_id>")
+@authenticated
+@documented("Release a hold", response="hold")
+def release_reservation(hold_id: str) -> Response:
+    return jsonify(reservations.release(_ctx(), current_role(), hold_id))
+
+
+@bp.get("/feeds/runs")
+@admin_only
+@documented("Recent feed runs and pushes: rows read, applied, unchanged, stale, rejected")
+def list_feed_runs() -> Response:
+    limit = request.args.get("limit", default=50, type=int)
+    return jsonify({"runs": feed_runs.recent(_ctx(), request.args.get("feed"), limit)})

@@ -1,0 +1,183 @@
+"""Per-channel available-to-sell, kept current instead of recomputed on every read.
+
+Two ways, one meaning: stock, hold and allocation changes apply per-position deltas computed
+with the compiled Python predicates; a ruleset switch or master-data change recomputes every
+figure set-based with the compiled SQL. Both follow DESIGN.md §2:
+ATS(channel, sku) = Σ eligible locations of max(0, available - hold_back).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from service.rules.evaluate import evaluate_channel
+from service.rules.model import Ruleset
+from service.rules.sql import channel_figures_sql
+from service.services.catalog import CatalogSnapshot
+from service.store.models import ChannelAvailability, Location, Product, StockPosition, utcnow
+from service.store.upsert import insert_for
+
+
+@dataclass(frozen=True)
+class PositionFigures:
+    """What a position holds before or after a change."""
+
+    location_id: str
+    sku: str
+    on_hand: int
+    allocated: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.allocated - self.reserved)
+
+
+def position_facts(
+    catalog: CatalogSnapshot, pos: PositionFigures, channel: str
+) -> dict[str, Any] | None:
+    """Every rule variable for a position seen by a channel (None: unknown product/location)."""
+    product = catalog.products.get(pos.sku)
+    location = catalog.locations.get(pos.location_id)
+    if product is None or location is None:
+        return None
+    return {
+        **product,
+        **location,
+        "on_hand": pos.on_hand,
+        "available": pos.available,
+        "channel": channel,
+    }
+
+
+def sellable(
+    ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionFigures | None, channel: str
+) -> int:
+    """Units of one position a channel may sell: 0 when excluded, else available - hold-back."""
+    if pos is None:
+        return 0
+    facts = position_facts(catalog, pos, channel)
+    if facts is None or not facts["active"]:
+        return 0
+    outcome = evaluate_channel(ruleset, channel, facts)
+    if outcome.excluded:
+        return 0
+    return max(0, pos.available - outcome.hold_back)
+
+
+def channel_deltas(
+    ruleset: Ruleset,
+    catalog: CatalogSnapshot,
+    changes: Iterable[tuple[PositionFigures | None, PositionFigures]],
+) -> dict[tuple[str, str], int]:
+    """How each (channel, sku) figure moves when positions change from before to after."""
+    deltas: dict[tuple[str, str], int] = defaultdict(int)
+    for before, after in changes:
+        for channel in ruleset.channels:
+            moved = sellable(ruleset, catalog, after, channel) - sellable(
+                ruleset, catalog, before, channel
+            )
+            if moved:
+                deltas[(channel, after.sku)] += moved
+    return {key: value for key, value in deltas.items() if value}
+
+
+def apply_deltas(session: Session, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int]) -> None:
+    """Add the deltas to the figures (in key order, so concurrent writers never deadlock).
+
+    Figures made by another ruleset (a switch raced this change) are recomputed instead.
+    """
+    table = ChannelAvailability.__table__
+    stale_skus: set[str] = set()
+    for (channel, sku), delta in sorted(deltas.items()):
+        stmt = insert_for(session, table).values(
+            channel=channel,
+            sku=sku,
+            available=max(0, delta),
+            ruleset=ruleset.ref,
+            updated_at=utcnow(),
+        )
+        summed = table.c.available + delta
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["channel", "sku"],
+            set_={
+                "available": case((summed > 0, summed), else_=0),
+                "updated_at": stmt.excluded.updated_at,
+            },
+            where=table.c.ruleset == ruleset.ref,
+        )
+        if session.execute(stmt).rowcount == 0:
+            stale_skus.add(sku)
+    if stale_skus:
+        recompute(session, ruleset, sorted(stale_skus))
+
+
+def _rule_columns() -> tuple[dict[str, Any], Any]:
+    sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
+    raw = sp.c.on_hand - sp.c.allocated - sp.c.reserved
+    available = case((raw > 0, raw), else_=0)
+    columns = {
+        "sku": prod.c.sku,
+        "category": prod.c.category,
+        "brand": prod.c.brand,
+        "price": prod.c.price,
+        "tags": prod.c.tags_text,
+        "location_id": loc.c.id,
+        "location_type": loc.c.type,
+        "region": loc.c.region,
+        "location_tags": loc.c.tags_text,
+        "can_ship": loc.c.can_ship,
+        "can_pickup": loc.c.can_pickup,
+        "on_hand": sp.c.on_hand,
+        "available": available,
+    }
+    return columns, available
+
+
+def recompute(session: Session, ruleset: Ruleset, skus: list[str] | None = None) -> int:
+    """Recompute figures set-based for skus (default: all) with the compiled SQL rules."""
+    sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
+    columns, available = _rule_columns()
+    channels = sorted(ruleset.channels)
+    sums = []
+    for channel in channels:
+        hold, excluded = channel_figures_sql(
+            ruleset, channel, {**columns, "channel": literal(channel)}, available
+        )
+        net = available - hold
+        eligible = and_(loc.c.active, ~excluded)
+        sums.append(func.coalesce(func.sum(case((and_(eligible, net > 0), net), else_=0)), 0))
+    query = (
+        select(prod.c.sku, *sums)
+        .select_from(
+            prod.outerjoin(sp, sp.c.sku == prod.c.sku).outerjoin(loc, loc.c.id == sp.c.location_id)
+        )
+        .group_by(prod.c.sku)
+    )
+    table = ChannelAvailability.__table__
+    if skus is not None:
+        query = query.where(prod.c.sku.in_(skus))
+        session.execute(delete(table).where(table.c.sku.in_(skus)))
+    else:
+        session.execute(delete(table))
+    now = utcnow()
+    rows = [
+        {
+            "channel": channel,
+            "sku": row[0],
+            "available": int(row[i + 1] or 0),
+            "ruleset": ruleset.ref,
+            "updated_at": now,
+        }
+        for row in session.execute(query)
+        for i, channel in enumerate(channels)
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(table), rows[start : start + 5000])
+    return len(rows)

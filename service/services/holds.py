@@ -1,0 +1,61 @@
+"""Position changes in one place: apply new figures to locked positions and move channels.
+
+Every writer of allocated/reserved/on_hand outside feeds (holds, allocations, shipments)
+goes through `change_positions`, so channel figures never drift from the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm import Session
+
+from service.context import Context
+from service.rules.model import Ruleset
+from service.services import channel_figures
+from service.services.channel_figures import PositionFigures
+from service.store import positions as store
+from service.store.models import StockPosition, utcnow
+from service.store.positions import PositionRow
+
+Change = Callable[[PositionRow], PositionRow | None]
+
+
+def figures(row: PositionRow) -> PositionFigures:
+    """The figures of a position row."""
+    return PositionFigures(row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
+
+
+def change_positions(ctx: Context, session: Session, ruleset: Ruleset,
+                     changes: dict[int, Change]) -> dict[int, PositionRow]:
+    """Lock positions by id, apply each change function, store, and move channel figures.
+
+    A change returns the new row, or None to leave the position as it is.
+    """
+    locked = store.lock_ids(session, list(changes))
+    moves, stored = [], {}
+    for pid, row in locked.items():
+        before = figures(row)
+        after = changes[pid](row)
+        if after is None:
+            continue
+        moves.append((before, figures(after)))
+        stored[pid] = after
+    if stored:
+        _store(session, list(stored.values()))
+        catalog = ctx.catalog.get(session)
+        deltas = channel_figures.channel_deltas(ruleset, catalog, moves)
+        channel_figures.apply_deltas(session, ruleset, deltas)
+    return stored
+
+
+def _store(session: Session, rows: list[PositionRow]) -> None:
+    sp = StockPosition.__table__
+    now = utcnow()
+    stmt = update(sp).where(sp.c.id == bindparam("pid")).values(
+        on_hand=bindparam("on_hand"), allocated=bindparam("allocated"),
+        reserved=bindparam("reserved"), as_of=bindparam("as_of"), updated_at=now)
+    session.connection().execute(stmt, [
+        {"pid": r.id, "on_hand": r.on_hand, "allocated": r.allocated, "reserved": r.reserved,
+         "as_of": r.as_of} for r in rows])

@@ -1,0 +1,75 @@
+"""Stock pushed over HTTP: snapshots of one location, deltas of any (within the key's scope)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from service.context import Context
+from service.domain.roles import Role
+from service.errors import Forbidden, ValidationFailed, problem
+from service.errors import SnapshotRefused as Refused
+from service.services import feed_runs, inventory
+from service.services.inventory import IngestReport, SnapshotRefused
+from service.services.stock_rows import parse_rows, parse_time
+
+
+def _as_of(envelope: dict[str, Any], required: bool) -> Any:
+    raw = envelope.get("as_of")
+    if raw is None and not required:
+        return None
+    when = parse_time(raw)
+    if when is None:
+        raise ValidationFailed("as_of is required.", [problem(
+            "/as_of", "expected an ISO-8601 time, e.g. 2026-11-27T06:00:00Z")])
+    return when
+
+
+def _check_scope(role: Role, locations: set[str]) -> None:
+    for location in sorted(locations):
+        if not role.may_use_location(location):
+            raise Forbidden(f"A {role} key may not push stock for location {location!r}.")
+
+
+def push_snapshot(ctx: Context, role: Role, envelope: dict[str, Any],
+                  raw_rows: list[dict[str, Any]], force: bool = False) -> dict[str, Any]:
+    """Apply one location's full count, atomically, or refuse it with the reason."""
+    location = envelope.get("location")
+    if not isinstance(location, str) or not location:
+        raise ValidationFailed("location is required.", [problem("/location", "required")])
+    _check_scope(role, {location})
+    rows, errors = parse_rows(raw_rows, location=location, as_of=_as_of(envelope, True),
+                              allow_adjust=False)
+    strays = sorted({r.location_id for r in rows} - {location})
+    if strays:
+        raise ValidationFailed("A snapshot covers one location.", [problem(
+            "/items", f"rows for other locations: {', '.join(strays)}")])
+    return _run(ctx, f"push:snapshot:{location}", "snapshot", rows, errors, len(raw_rows), force)
+
+
+def push_deltas(ctx: Context, role: Role, envelope: dict[str, Any],
+                raw_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Apply the good delta rows and report the bad ones."""
+    rows, errors = parse_rows(raw_rows, location=envelope.get("location"),
+                              as_of=_as_of(envelope, False), allow_adjust=True)
+    _check_scope(role, {r.location_id for r in rows})
+    return _run(ctx, "push:deltas", "delta", rows, errors, len(raw_rows))
+
+
+def _run(ctx: Context, feed: str, kind: str, rows: list, errors: list, rows_read: int,
+         force: bool = False) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        with ctx.sessions.begin() as session:
+            if kind == "snapshot":
+                report = inventory.apply_snapshot(ctx, session, rows, errors, rows_read, force)
+            else:
+                report = inventory.apply_deltas(ctx, session, rows, errors, rows_read)
+            run = feed_runs.record(session, feed, report, started)
+            session.flush()
+            return report.to_dict() | {"run": run.id}
+    except SnapshotRefused as exc:
+        refused = IngestReport(kind, status="refused", rows_read=rows_read, message=str(exc))
+        refused.reject(errors)
+        run = feed_runs.record_alone(ctx, feed, refused, started)
+        raise Refused(str(exc), run=run["id"], errors=refused.errors[:100]) from exc

@@ -1,0 +1,105 @@
+"""Stock rows from any body or file: parsed, typed and checked, each bad one with its line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+MAX_QUANTITY = 10_000_000
+
+
+@dataclass(frozen=True)
+class StockRow:
+    """One count (on_hand) or movement (adjust) for (location, sku) at as_of."""
+
+    line: int
+    location_id: str
+    sku: str
+    as_of: datetime
+    on_hand: int | None = None
+    adjust: int | None = None
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+    sku: str | None = None
+    location_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "reason": self.reason, "sku": self.sku,
+                "location": self.location_id}
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 timestamp (naive means UTC), or None when it is not one."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _quantity(value: Any, signed: bool) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.lstrip("+-").isdigit():
+            return None
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or abs(value) > MAX_QUANTITY:
+        return None
+    if not signed and value < 0:
+        return None
+    return value
+
+
+def parse_rows(raw: Iterable[Mapping[str, Any]], *, location: str | None, as_of: datetime | None,
+               allow_adjust: bool, first_line: int = 1) -> tuple[list[StockRow], list[RowError]]:
+    """Typed rows and the errors of the rest (line numbers count from first_line)."""
+    rows: list[StockRow] = []
+    errors: list[RowError] = []
+    for offset, item in enumerate(raw):
+        line = first_line + offset
+        parsed = _parse_one(item, line, location, as_of, allow_adjust)
+        (rows if isinstance(parsed, StockRow) else errors).append(parsed)
+    return rows, errors
+
+
+def _parse_one(item: Mapping[str, Any], line: int, location: str | None,
+               as_of: datetime | None, allow_adjust: bool) -> StockRow | RowError:
+    sku = item.get("sku")
+    loc = item.get("location") or item.get("location_id") or location
+    if not isinstance(sku, str) or not sku.strip():
+        return RowError(line, "sku is missing")
+    sku = sku.strip()
+    if not isinstance(loc, str) or not loc.strip():
+        return RowError(line, "location is missing", sku)
+    when = parse_time(item["as_of"]) if item.get("as_of") not in (None, "") else as_of
+    if when is None:
+        return RowError(line, "as_of is missing or not an ISO-8601 time", sku, loc)
+    has_count, has_adjust = item.get("on_hand") not in (None, ""), item.get("adjust") not in (
+        None, "")
+    if has_count == has_adjust or (has_adjust and not allow_adjust):
+        expected = "exactly one of on_hand or adjust" if allow_adjust else "on_hand"
+        return RowError(line, f"expected {expected}", sku, loc)
+    if has_count:
+        qty = _quantity(item["on_hand"], signed=False)
+        if qty is None:
+            return RowError(line, f"on_hand must be a whole number from 0 to {MAX_QUANTITY}",
+                            sku, loc)
+        return StockRow(line, loc.strip(), sku, when, on_hand=qty)
+    qty = _quantity(item["adjust"], signed=True)
+    if qty is None:
+        return RowError(line, "adjust must be a whole number (signed)", sku, loc)
+    return StockRow(line, loc.strip(), sku, when, adjust=qty)

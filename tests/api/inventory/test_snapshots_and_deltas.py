@@ -1,0 +1,112 @@
+"""The stock ledger through the API, on SQLite and PostgreSQL."""
+
+from sqlalchemy import select
+
+from service.store.models import StockPosition
+from tests.support import T1, T2, T3, snapshot
+
+
+def on_hand(ctx, location, sku):
+    with ctx.sessions() as session:
+        return session.scalar(select(StockPosition.on_hand).where(
+            StockPosition.location_id == location, StockPosition.sku == sku))
+
+
+def test_a_snapshot_sets_every_count_it_names(small_network, push, ctx):
+    response = push("snapshots", snapshot("DC-1", T1, {"A": 10, "B": 4}))
+    assert response.status_code == 200
+    assert response.json["applied"] == 2 and response.json["ruleset"] == "ledger@1"
+    assert on_hand(ctx, "DC-1", "A") == 10
+
+
+def test_a_full_snapshot_zeroes_skus_absent_from_it(small_network, push, ctx):
+    push("snapshots", snapshot("DC-1", T1, {"A": 10, "B": 4, "C": 6}))
+    response = push("snapshots", snapshot("DC-1", T2, {"A": 9, "C": 6}))
+    assert response.json["zeroed"] == 1 and response.json["unchanged"] == 1
+    assert on_hand(ctx, "DC-1", "B") == 0
+
+
+def test_an_older_snapshot_is_stale_and_changes_nothing(small_network, push, ctx):
+    push("snapshots", snapshot("DC-1", T2, {"A": 10}))
+    response = push("snapshots", snapshot("DC-1", T1, {"A": 3}))
+    assert response.json["stale"] == 1 and response.json["applied"] == 0
+    assert on_hand(ctx, "DC-1", "A") == 10
+
+
+def test_a_delta_older_than_the_last_snapshot_is_stale(small_network, push, ctx):
+    push("snapshots", snapshot("DC-1", T2, {"A": 10, "B": 1}))
+    response = push("deltas", {"as_of": T1, "items": [{"location": "DC-1", "sku": "B",
+                                                        "on_hand": 7}]})
+    assert response.json["stale"] == 1 and on_hand(ctx, "DC-1", "B") == 1
+
+
+def test_a_snapshot_that_would_zero_most_of_a_store_is_refused(small_network, push, ctx):
+    push("snapshots", snapshot("ST-1", T1, {"A": 5, "B": 5, "C": 5}))
+    response = push("snapshots", snapshot("ST-1", T2, {"A": 5}))
+    assert response.status_code == 409 and response.json["code"] == "snapshot_refused"
+    assert "67%" in response.json["detail"]
+    assert on_hand(ctx, "ST-1", "B") == 5
+
+
+def test_a_refused_snapshot_can_be_forced(small_network, push, ctx):
+    push("snapshots", snapshot("ST-1", T1, {"A": 5, "B": 5, "C": 5}))
+    response = push("snapshots", snapshot("ST-1", T2, {"A": 5}), query_string={"force": "true"})
+    assert response.status_code == 200 and on_hand(ctx, "ST-1", "B") == 0
+
+
+def test_a_snapshot_with_too_many_bad_rows_applies_nothing(small_network, push, ctx):
+    body = snapshot("DC-1", T1, {"A": 3})
+    body["items"].append({"sku": "B", "on_hand": -1})
+    response = push("snapshots", body)
+    assert response.status_code == 409 and "bad" in response.json["detail"]
+    assert response.json["errors"][0]["line"] == 2
+    assert on_hand(ctx, "DC-1", "A") is None
+
+
+def test_a_delta_applies_good_rows_and_reports_bad_ones(small_network, push, ctx):
+    items = [{"location": "DC-1", "sku": "A", "on_hand": 4},
+             {"location": "DC-1", "sku": "ZZZ", "on_hand": 1},
+             {"location": "DC-1", "sku": "B", "adjust": "x"},
+             {"location": "DC-1", "sku": "C", "on_hand": 2, "adjust": 1}]
+    response = push("deltas", {"as_of": T1, "items": items})
+    assert response.status_code == 200
+    assert response.json["applied"] == 1 and response.json["rejected"] == 3
+    assert [e["line"] for e in response.json["errors"]] == [2, 3, 4]
+    assert "unknown sku" in response.json["errors"][0]["reason"]
+
+
+def test_adjustments_add_up_and_a_delta_is_visible_to_the_next_read(small_network, push, ats):
+    push("deltas", {"as_of": T1, "items": [{"location": "DC-1", "sku": "A", "on_hand": 10}]})
+    assert ats("web", "A") == 10
+    push("deltas", {"as_of": T2, "items": [{"location": "DC-1", "sku": "A", "adjust": -3},
+                                           {"location": "DC-1", "sku": "A", "adjust": 1}]})
+    assert ats("web", "A") == 8
+
+
+def test_deltas_arrive_as_csv_with_line_numbers(small_network, client, admin, ctx):
+    body = "location,sku,on_hand,as_of\nDC-1,A,5,2026-03-01T10:00:00Z\nDC-1,B,lots,\n"
+    response = client.post("/v1/inventory/deltas", data=body, headers=admin,
+                           content_type="text/csv")
+    assert response.json["applied"] == 1
+    assert response.json["errors"][0]["line"] == 2  # the header is not a row
+
+
+def test_a_location_key_may_push_only_its_own_location(small_network, client, headers_for):
+    key = headers_for("location:ST-1")
+    own = client.post("/v1/inventory/snapshots", json=snapshot("ST-1", T1, {"A": 1}),
+                      headers=key)
+    other = client.post("/v1/inventory/snapshots", json=snapshot("ST-2", T1, {"A": 1}),
+                        headers=key)
+    assert own.status_code == 200 and other.status_code == 403
+
+
+def test_a_snapshot_without_as_of_is_refused_with_the_field_named(small_network, push):
+    response = push("snapshots", {"location": "DC-1", "items": [{"sku": "A", "on_hand": 1}]})
+    assert response.status_code == 422 and response.json["problems"][0]["pointer"] == "/as_of"
+
+
+def test_every_push_is_recorded_as_a_feed_run(small_network, push, client, admin):
+    push("snapshots", snapshot("DC-1", T3, {"A": 1}))
+    runs = client.get("/v1/feeds/runs", headers=admin).json["runs"]
+    assert runs[0]["feed"] == "push:snapshot:DC-1" and runs[0]["applied"] == 1
+    assert runs[0]["duration_ms"] is not None

@@ -1,0 +1,71 @@
+from datetime import UTC, datetime, timedelta
+
+from service.domain.ledger import Position, Update, Verdict, apply_update, ship, zeroed_share
+
+T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def test_a_count_sets_on_hand_and_as_of():
+    verdict, after = apply_update(Position(5, T0), Update(T0 + timedelta(minutes=1), on_hand=8))
+    assert verdict is Verdict.APPLIED and after.on_hand == 8
+    assert after.as_of == T0 + timedelta(minutes=1)
+
+
+def test_an_older_count_is_stale_and_ignored():
+    current = Position(5, T0)
+    verdict, after = apply_update(current, Update(T0 - timedelta(seconds=1), on_hand=99))
+    assert verdict is Verdict.STALE and after == current
+
+
+def test_a_count_at_the_same_time_applies():
+    verdict, after = apply_update(Position(5, T0), Update(T0, on_hand=6))
+    assert verdict is Verdict.APPLIED and after.on_hand == 6
+
+
+def test_the_same_count_again_is_unchanged():
+    verdict, _ = apply_update(Position(5, T0), Update(T0, on_hand=5))
+    assert verdict is Verdict.UNCHANGED
+
+
+def test_an_adjustment_moves_on_hand_and_never_below_zero():
+    _, after = apply_update(Position(5, T0), Update(T0, adjust=-2))
+    assert after.on_hand == 3
+    _, after = apply_update(Position(5, T0), Update(T0, adjust=-9))
+    assert after.on_hand == 0
+
+
+def test_a_first_count_creates_the_position():
+    verdict, after = apply_update(None, Update(T0, on_hand=4))
+    assert verdict is Verdict.APPLIED and after == Position(4, T0)
+
+
+def test_allocated_and_reserved_survive_a_count():
+    _, after = apply_update(Position(5, T0, allocated=2, reserved=1), Update(T0, on_hand=9))
+    assert (after.allocated, after.reserved, after.available) == (2, 1, 6)
+
+
+def test_available_never_goes_negative():
+    assert Position(1, T0, allocated=3).available == 0
+
+
+def test_shipping_takes_units_off_the_shelf_and_the_allocation():
+    after = ship(Position(10, T0, allocated=4), 3, T0 + timedelta(hours=1))
+    assert (after.on_hand, after.allocated) == (7, 1)
+    assert after.as_of == T0 + timedelta(hours=1)
+
+
+def test_a_count_older_than_a_shipment_never_brings_shipped_units_back():
+    shipped = ship(Position(10, T0, allocated=4), 4, T0 + timedelta(hours=1))
+    verdict, after = apply_update(shipped, Update(T0 + timedelta(minutes=30), on_hand=10))
+    assert verdict is Verdict.STALE and after.on_hand == 6
+
+
+def test_a_count_after_the_shipment_is_authoritative_again():
+    shipped = ship(Position(10, T0, allocated=4), 4, T0 + timedelta(hours=1))
+    verdict, after = apply_update(shipped, Update(T0 + timedelta(hours=2), on_hand=9))
+    assert verdict is Verdict.APPLIED and after.on_hand == 9
+
+
+def test_zeroed_share_is_the_share_of_stocked_positions():
+    assert zeroed_share(10, 6) == 0.6
+    assert zeroed_share(0, 0) == 0.0
