@@ -7,7 +7,9 @@ import os
 import sys
 from collections.abc import Callable
 
+from service.cli_rules import add_rules_commands
 from service.context import Context, build_context
+from service.errors import OmsError
 from service.settings import ConfigError, load_settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -22,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args)
+    except OmsError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
     except ConfigError as exc:
         print(f"config error in {exc.source}:", file=sys.stderr)
         for item in exc.problems:
@@ -39,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scheduler(sub)
     _add_keys(sub)
     _add_demo(sub)
+    add_rules_commands(sub, _context)
     return parser
 
 
