@@ -9,13 +9,13 @@ from flask import Flask, Response, g, request
 from sqlalchemy.exc import OperationalError
 
 from service import metrics
-from service.api import availability, errors, inventory, master, ops, rulesets
+from service.api import availability, errors, inventory, master, ops, orders, rulesets
 from service.context import Context, build_context
 from service.services import rulesets as ruleset_service
 from service.services.keys import KeyVerifier
 from service.settings import Settings, load_settings
 
-BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp)
+BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:

@@ -6,9 +6,9 @@ goes through `change_positions`, so channel figures never drift from the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -59,3 +59,15 @@ def _store(session: Session, rows: list[PositionRow]) -> None:
     session.connection().execute(stmt, [
         {"pid": r.id, "on_hand": r.on_hand, "allocated": r.allocated, "reserved": r.reserved,
          "as_of": r.as_of} for r in rows])
+
+
+def position_ids(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Ids of the positions for (location, sku) keys (missing keys are left out)."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    sp = StockPosition.__table__
+    query = select(sp.c.id, sp.c.location_id, sp.c.sku).where(
+        sp.c.sku.in_({sku for _location, sku in keys}),
+        sp.c.location_id.in_({location for location, _sku in keys}))
+    return {(r[1], r[2]): r[0] for r in session.execute(query) if (r[1], r[2]) in keys}

@@ -1,0 +1,72 @@
+"""Sourcing plans (dry run) and orders: place, read, cancel."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from service.api.auth import authenticated, current_role
+from service.api.bodies import json_object
+from service.api.openapi import documented
+from service.errors import Forbidden, ValidationFailed, problem
+from service.services import cancellation, orders, sourcing, sourcing_request
+
+bp = Blueprint("orders", __name__, url_prefix="/v1")
+MAX_KEY = 128
+
+
+def _ctx():
+    return current_app.extensions["oms.ctx"]
+
+
+@bp.post("/sourcing/plan")
+@authenticated
+@documented("Dry run: which locations would fulfil these lines, at what cost, and why",
+            request="plan_request", response="plan")
+def plan() -> Response:
+    body = json_object()
+    role = current_role()
+    channel = body.get("channel")
+    if isinstance(channel, str) and not role.may_use_channel(channel):
+        raise Forbidden(f"A {role} key may not plan for channel {channel!r}.")
+    ctx = _ctx()
+    with ctx.sessions() as session:
+        ruleset = ctx.rules.active(session)
+        catalog = ctx.catalog.get(session)
+        req = sourcing_request.parse(body, catalog,
+                                     ctx.settings.section("sourcing")["max_order_lines"])
+        if req.delivery_method == "pickup":
+            sourced = sourcing.plan_pickup(session, ruleset, catalog, req)
+        else:
+            sourced = sourcing.plan(ctx, session, ruleset, catalog, req)
+    return jsonify(sourcing.to_dict(sourced))
+
+
+@bp.post("/orders")
+@authenticated
+@documented("Place an order: plan and allocate in one transaction (Idempotency-Key header)",
+            request="plan_request", response="order", status=201)
+def place_order() -> tuple[Response, int]:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
+        raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
+            "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
+    body = json_object()
+    result = orders.place(_ctx(), current_role(), body, key.strip() if key else None)
+    return jsonify(result), 201
+
+
+@bp.get("/orders/<order_id>")
+@authenticated
+@documented("An order, its lines and fulfilments, with its plan and explanation",
+            response="order")
+def get_order(order_id: str) -> Response:
+    return jsonify(orders.read(_ctx(), current_role(), order_id))
+
+
+@bp.post("/orders/<order_id>/cancel")
+@authenticated
+@documented("Cancel an order, or some lines; releases their allocation at once",
+            request="cancel_request", response="order")
+def cancel_order(order_id: str) -> Response:
+    body = json_object() if request.get_data(cache=True).strip() else {}
+    return jsonify(cancellation.cancel(_ctx(), current_role(), order_id, body))

@@ -1,0 +1,30 @@
+"""Sourcing: which locations fulfil an order, at least cost under the split policy."""
+
+from service.domain.sourcing.costing import cost_factors, location_cost
+from service.domain.sourcing.model import (
+    Candidate,
+    InvalidSourcingInput,
+    OrderLine,
+    Shipment,
+    ShippingModel,
+    SourcingPlan,
+    SplitPolicy,
+    UnknownPostalCode,
+    Weights,
+)
+from service.domain.sourcing.planner import plan_sourcing
+
+__all__ = [
+    "Candidate",
+    "InvalidSourcingInput",
+    "OrderLine",
+    "Shipment",
+    "ShippingModel",
+    "SourcingPlan",
+    "SplitPolicy",
+    "UnknownPostalCode",
+    "Weights",
+    "cost_factors",
+    "location_cost",
+    "plan_sourcing",
+]

@@ -1,0 +1,119 @@
+"""Why a plan looks the way it does: ranked candidates per line, policy, unfulfilled reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from service.domain.sourcing.model import Candidate, OrderLine, SplitPolicy
+from service.domain.sourcing.search import Result
+
+if TYPE_CHECKING:
+    from service.domain.sourcing.planner import Scored
+
+TOP_N = 5
+OBJECTIVE = "sum over shipments of (location cost + shipment_penalty); each ships >= 1 unit"
+
+
+def explain_plan(
+    order: tuple[OrderLine, ...],
+    scored: Scored,
+    chosen: list[int],
+    unfulfilled: tuple[OrderLine, ...],
+    label: str,
+    policy: SplitPolicy,
+    result: Result,
+    total_candidates: int,
+    factors_of: Callable[[Candidate], dict[str, Any]],
+) -> dict[str, Any]:
+    """The explanation dict returned with a plan (JSON-ready)."""
+    top = _top_holders(scored, len(order))
+    counts = [sum(map(bool, column)) for column in zip(*scored.caps, strict=True)]
+    counts = counts or [0] * len(order)
+    short = {line.sku: line.quantity for line in unfulfilled}
+    return {
+        "objective": OBJECTIVE,
+        "policy": {
+            "mode": policy.mode,
+            "max_shipments": policy.max_shipments,
+            "shipment_penalty": policy.shipment_penalty,
+            "fallback": policy.fallback,
+        },
+        "policy_applied": label,
+        "candidates": {"total": total_candidates, "holding_any_line": len(scored.costs)},
+        "search": {"nodes": result.nodes, "proven_optimal": not result.exhausted},
+        "lines": [
+            _explain_line(
+                i, line, scored, top[i], counts[i], set(chosen), short, label, policy, factors_of
+            )
+            for i, line in enumerate(order)
+        ],
+    }
+
+
+def _explain_line(
+    i: int,
+    line: OrderLine,
+    scored: Scored,
+    holders: list[int],
+    considered: int,
+    chosen: set[int],
+    short: dict[str, int],
+    label: str,
+    policy: SplitPolicy,
+    factors_of: Callable[[Candidate], dict[str, Any]],
+) -> dict[str, Any]:
+    ranked = [
+        {
+            "rank": r + 1,
+            "location": scored.candidates[n].location_id,
+            "cost": round(scored.costs[n] + policy.shipment_penalty, 6),
+            "available": scored.candidates[n].available.get(line.sku, 0),
+            "covers_line": scored.caps[n][i] >= line.quantity,
+            "chosen": n in chosen,
+            "factors": factors_of(scored.candidates[n]),
+        }
+        for r, n in enumerate(holders)
+    ]
+    entry: dict[str, Any] = {
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "candidates_considered": considered,
+        "ranked": ranked,
+    }
+    if line.sku in short:
+        entry["unfulfilled"] = short[line.sku]
+        entry["reason"] = _reason(i, line, scored, considered, label, policy)
+    return entry
+
+
+def _top_holders(scored: Scored, n_lines: int) -> list[list[int]]:
+    """The TOP_N cheapest candidates holding each line, walking the cost ranking once."""
+    top: list[list[int]] = [[] for _ in range(n_lines)]
+    missing = n_lines
+    for n in scored.ranking:
+        for i, units in enumerate(scored.caps[n]):
+            if units and len(top[i]) < TOP_N:
+                top[i].append(n)
+                missing -= len(top[i]) == TOP_N
+        if not missing:
+            break
+    return top
+
+
+def _reason(
+    i: int, line: OrderLine, scored: Scored, considered: int, label: str, policy: SplitPolicy
+) -> str:
+    if not considered:
+        return "no candidate location has this SKU available"
+    total = sum(caps[i] for caps in scored.caps)
+    if total < line.quantity:
+        return f"only {total} of {line.quantity} units available across candidate locations"
+    if label == "fallback:reject":
+        return f"no plan satisfies {policy.mode} and the fallback is reject"
+    limit = (
+        1
+        if policy.mode == "ship_complete" and policy.fallback == "backorder"
+        else (policy.max_shipments)
+    )
+    return f"cannot be shipped together with the other lines within {limit} shipment(s)"

@@ -1,0 +1,181 @@
+"""plan_sourcing: the cheapest plan under the split policy, with its fallback and explanation.
+
+Objective (service/domain/sourcing_oracle.py minimises exactly the same as a MIP):
+    total = sum over shipments of (location_cost + shipment_penalty)
+The penalty is charged per shipment under both modes, so a ship_complete plan (one shipment)
+carries it once and compares directly with split plans. Every shipment carries at least one
+unit; a location of negative cost may therefore join a plan only if it can carry a unit.
+
+Policy and fallback (`policy_applied` names what was done):
+- ship_complete: the cheapest single location holding every line in full -> "ship_complete".
+- allow_split: the cheapest plan of <= max_shipments covering every line -> "allow_split".
+- when that is impossible, the fallback: reject -> nothing ships, "fallback:reject";
+  ship_complete + allow_split -> the allow_split plan, "fallback:allow_split";
+  backorder -> the plan within the mode's shipment limit (1 for ship_complete) shipping the
+  most units, then the cheapest, "fallback:backorder". A failed allow_split fallback, and
+  allow_split mode with an allow_split fallback, also end in that backorder plan (with
+  max_shipments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.domain.sourcing.costing import (
+    LatLon,
+    cost_factors,
+    location_cost,
+    location_costs,
+)
+from service.domain.sourcing.cover import CoverSearch
+from service.domain.sourcing.explain import explain_plan
+from service.domain.sourcing.model import (
+    Candidate,
+    InvalidSourcingInput,
+    OrderLine,
+    Shipment,
+    ShippingModel,
+    SourcingPlan,
+    SplitPolicy,
+    Weights,
+)
+from service.domain.sourcing.partial import PartialSearch
+from service.domain.sourcing.search import Caps, Result, allocate, reduce_items
+from service.errors import problem
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """The candidates holding at least one line, with capped units and location costs."""
+
+    candidates: list[Candidate]
+    caps: list[Caps]
+    costs: list[float]
+    ranking: list[int]
+
+
+def merge_lines(lines: Sequence[OrderLine]) -> tuple[OrderLine, ...]:
+    """Validate quantities and merge duplicate SKUs (first position kept)."""
+    merged: dict[str, int] = {}
+    problems = []
+    for n, line in enumerate(lines):
+        if not isinstance(line.quantity, int) or line.quantity <= 0:
+            problems.append(problem(f"/lines/{n}/quantity", "expected an integer >= 1"))
+        else:
+            merged[line.sku] = merged.get(line.sku, 0) + line.quantity
+    if not lines:
+        problems.append(problem("/lines", "expected at least one line"))
+    if problems:
+        raise InvalidSourcingInput("invalid order lines", problems)
+    return tuple(OrderLine(sku, q) for sku, q in merged.items())
+
+
+def score_candidates(
+    lines: tuple[OrderLine, ...],
+    ship_to: LatLon,
+    candidates: Sequence[Candidate],
+    weights: Weights,
+    shipping: ShippingModel,
+) -> Scored:
+    """Capped units per line and location cost for every candidate that holds any line."""
+    getters = [cand.available.get for cand in candidates]
+    # one C-speed pass per line (units capped at the quantity), then keep rows holding any
+    columns = [[get(line.sku, 0) for get in getters] for line in lines]
+    capped = [
+        [u if u < line.quantity else line.quantity for u in column]
+        for column, line in zip(columns, lines, strict=True)
+    ]
+    relevant, caps = [], []
+    for n, vec in enumerate(zip(*capped, strict=True)):
+        if any(vec):
+            if min(vec) < 0:  # robust to negative availability: it means none
+                vec = tuple(max(0, v) for v in vec)
+                if not any(vec):
+                    continue
+            relevant.append(candidates[n])
+            caps.append(vec)
+    costs = location_costs(relevant, ship_to, weights, shipping)
+    return Scored(relevant, caps, costs, sorted(range(len(costs)), key=costs.__getitem__))
+
+
+def decide(scored: Scored, demand: Caps, policy: SplitPolicy) -> tuple[Result, list[int], str]:
+    """Run the policy and its fallback; return the search result, the chosen and the label."""
+    penalised = [c + policy.shipment_penalty for c in scored.costs]
+    split_k = policy.max_shipments
+    first_k = 1 if policy.mode == "ship_complete" else split_k
+    items = reduce_items(scored.caps, penalised, max(first_k, split_k), scored.ranking)
+    result = CoverSearch(items, demand, first_k).run()
+    label = policy.mode
+    if not result.chosen and policy.fallback == "reject":
+        return result, [], "fallback:reject"
+    if not result.chosen and policy.mode == "ship_complete" and policy.fallback == "allow_split":
+        result = CoverSearch(items, demand, split_k).run()
+        label = "fallback:allow_split"
+    if not result.chosen:
+        back_k = first_k if policy.fallback == "backorder" else split_k
+        result = PartialSearch(items, demand, back_k).run()
+        label = "fallback:backorder"
+    return result, [items.origin[j] for j in result.chosen], label
+
+
+def plan_sourcing(
+    lines: Sequence[OrderLine],
+    ship_to: LatLon,
+    candidates: Sequence[Candidate],
+    weights: Weights,
+    policy: SplitPolicy,
+    shipping: ShippingModel | None = None,
+    explain: bool = True,
+) -> SourcingPlan:
+    """The least-cost sourcing plan for `lines` under `policy` (see the module docstring)."""
+    shipping = shipping or ShippingModel()
+    order = merge_lines(lines)
+    demand = tuple(line.quantity for line in order)
+    scored = score_candidates(order, ship_to, candidates, weights, shipping)
+    result, chosen, label = decide(scored, demand, policy)
+    chosen.sort(key=scored.costs.__getitem__)
+    take = allocate([scored.caps[n] for n in chosen], demand)
+    shipments = tuple(
+        _shipment(scored.candidates[n], order, row, (ship_to, weights, shipping), policy)
+        for n, row in zip(chosen, take, strict=True)
+    )
+    unfulfilled = _unfulfilled(order, take)
+    total = sum(s.cost for s in shipments)
+    explanation = {}
+    if explain:
+        explanation = explain_plan(
+            order,
+            scored,
+            chosen,
+            unfulfilled,
+            label,
+            policy,
+            result,
+            len(candidates),
+            lambda cand: cost_factors(cand, ship_to, weights, shipping),
+        )
+    return SourcingPlan(shipments, unfulfilled, total, label, explanation)
+
+
+def _shipment(
+    cand: Candidate,
+    order: tuple[OrderLine, ...],
+    row: list[int],
+    costing: tuple[LatLon, Weights, ShippingModel],
+    policy: SplitPolicy,
+) -> Shipment:
+    factors = cost_factors(cand, *costing)
+    factors["shipment_penalty"] = policy.shipment_penalty
+    cost = location_cost(cand, *costing) + policy.shipment_penalty
+    lines = tuple(OrderLine(line.sku, q) for line, q in zip(order, row, strict=True) if q)
+    return Shipment(cand.location_id, lines, cost, factors)
+
+
+def _unfulfilled(order: tuple[OrderLine, ...], take: list[list[int]]) -> tuple[OrderLine, ...]:
+    short = []
+    for i, line in enumerate(order):
+        missing = line.quantity - sum(row[i] for row in take)
+        if missing > 0:
+            short.append(OrderLine(line.sku, missing))
+    return tuple(short)

@@ -1,0 +1,108 @@
+"""Exact branch-and-bound over a reduced set of locations for the sourcing objective.
+
+Only the capped capability vector (units of each line a location can give, capped at the
+line's quantity) decides what a location can do for an order, so locations with the same
+vector are interchangeable and only the k cheapest of each group can appear in an optimal
+plan of at most k shipments. The searches run on those representatives ("items").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import inf
+
+Caps = tuple[int, ...]
+NODE_BUDGET = 200_000
+
+
+@dataclass(slots=True)
+class Items:
+    """Representatives sorted by cost; `pred[j]` is the next cheaper member of j's group."""
+
+    costs: list[float]
+    caps: list[Caps]
+    pred: list[int]
+    origin: list[int]
+
+
+@dataclass(slots=True)
+class Result:
+    chosen: tuple[int, ...] = ()
+    units: int = -1
+    cost: float = inf
+    nodes: int = 0
+    exhausted: bool = False
+    trail: list[int] = field(default_factory=list)
+
+
+def reduce_items(caps: list[Caps], costs: list[float], k: int, order: list[int]) -> Items:
+    """Keep the k cheapest locations of each capability group; `order` sorts by cost."""
+    seen: dict[Caps, tuple[int, int]] = {}
+    items = Items([], [], [], [])
+    for idx in order:
+        vec = caps[idx]
+        last, size = seen.get(vec, (-1, 0))
+        if size >= k:
+            continue
+        seen[vec] = (len(items.costs), size + 1)
+        items.costs.append(costs[idx])
+        items.caps.append(vec)
+        items.pred.append(last)
+        items.origin.append(idx)
+    return items
+
+
+def negative_bonus(costs: list[float], k: int) -> list[float]:
+    """bonus[r]: the sum of the r most negative costs (a lower bound for r extra shipments)."""
+    bonus = [0.0]
+    for c in sorted(c for c in costs if c < 0)[:k]:
+        bonus.append(bonus[-1] + c)
+    while len(bonus) <= k:
+        bonus.append(bonus[-1])
+    return bonus
+
+
+def ship_assignment(caps: list[Caps], demand: Caps) -> list[int] | None:
+    """A line for each chosen location to carry one unit of, or None (a small b-matching)."""
+    load = [0] * len(demand)
+    assign: list[int] = []
+
+    def place(n: int) -> bool:
+        if n == len(caps):
+            return True
+        for i, cap in enumerate(caps[n]):
+            if cap > 0 and load[i] < demand[i]:
+                load[i] += 1
+                assign.append(i)
+                if place(n + 1):
+                    return True
+                assign.pop()
+                load[i] -= 1
+        return False
+
+    return assign if place(0) else None
+
+
+def all_can_ship(caps: list[Caps], demand: Caps) -> bool:
+    """Whether every chosen location can carry at least one unit."""
+    return ship_assignment(caps, demand) is not None
+
+
+def allocate(caps: list[Caps], demand: Caps) -> list[list[int]]:
+    """Units of each line per chosen location: one reserved each, then cheapest first."""
+    take = [[0] * len(demand) for _ in caps]
+    for n, line in enumerate(ship_assignment(caps, demand) or []):
+        take[n][line] = 1
+    for i, q in enumerate(demand):
+        left = q - sum(row[i] for row in take)
+        for n, cap in enumerate(caps):
+            extra = min(left, cap[i] - take[n][i])
+            if extra > 0:
+                take[n][i] += extra
+                left -= extra
+    return take
+
+
+def residual(d: Caps, cap: Caps) -> Caps:
+    """Demand left after a location gives what it can."""
+    return tuple(a - b if a > b else 0 for a, b in zip(d, cap, strict=True))

@@ -1,0 +1,164 @@
+"""Sourcing use case: candidates from the channel's sellable stock, rules, the planner."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, literal, select
+from sqlalchemy.orm import Session
+
+from service.context import Context
+from service.domain.geo import haversine_km
+from service.domain.sourcing import (
+    Candidate,
+    OrderLine,
+    Shipment,
+    ShippingModel,
+    SourcingPlan,
+    SplitPolicy,
+    Weights,
+    plan_sourcing,
+)
+from service.rules.evaluate import evaluate_sourcing
+from service.rules.model import Ruleset
+from service.rules.sql import channel_figures_sql
+from service.services import backlog
+from service.services.catalog import CatalogSnapshot
+from service.services.sourcing_request import SourcingRequest
+from service.store.models import Location, Product, StockPosition
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A plan and what it was made from."""
+
+    plan: SourcingPlan
+    ruleset: Ruleset
+    rules_by_location: dict[str, list[dict[str, Any]]]
+    excluded: dict[str, list[str]]
+
+
+def sellable_stock(session: Session, ruleset: Ruleset, channel: str, skus: list[str],
+                   location: str | None = None) -> dict[str, dict[str, int]]:
+    """{location: {sku: units the channel may sell}} for active, ship-capable locations.
+
+    Computed in SQL with the channel's compiled rules (the same figures the channel was shown).
+    """
+    sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
+    raw = sp.c.on_hand - sp.c.allocated - sp.c.reserved
+    available = case((raw > 0, raw), else_=0)
+    columns = {
+        "sku": prod.c.sku, "category": prod.c.category, "brand": prod.c.brand,
+        "price": prod.c.price, "tags": prod.c.tags_text, "location_id": loc.c.id,
+        "location_type": loc.c.type, "region": loc.c.region, "location_tags": loc.c.tags_text,
+        "can_ship": loc.c.can_ship, "can_pickup": loc.c.can_pickup, "on_hand": sp.c.on_hand,
+        "available": available, "channel": literal(channel),
+    }
+    hold, excluded = channel_figures_sql(ruleset, channel, columns, available)
+    net = available - hold
+    query = (select(sp.c.location_id, sp.c.sku, net)
+             .select_from(sp.join(prod, prod.c.sku == sp.c.sku)
+                          .join(loc, loc.c.id == sp.c.location_id))
+             .where(sp.c.sku.in_(skus), loc.c.active, and_(~excluded, net > 0)))
+    if location is not None:
+        query = query.where(sp.c.location_id == location)
+    stock: dict[str, dict[str, int]] = defaultdict(dict)
+    for location_id, sku, units in session.execute(query):
+        stock[location_id][sku] = int(units)
+    return stock
+
+
+def _candidates(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
+                req: SourcingRequest) -> tuple[list[Candidate], dict, dict]:
+    stock = sellable_stock(session, ruleset, req.channel, [line.sku for line in req.lines])
+    counts = backlog.open_lines(session)
+    order = req.order_facts()
+    found, rules, excluded = [], {}, defaultdict(list)
+    for location_id, available in stock.items():
+        facts = catalog.locations[location_id]
+        if not facts["can_ship"]:
+            continue
+        distance = haversine_km(req.ship_to[0], req.ship_to[1], facts["lat"], facts["lon"])
+        ratio = backlog.ratio(counts.get(location_id, 0), facts["daily_capacity"])
+        outcome = evaluate_sourcing(ruleset, {**facts, **order, "distance_km": distance,
+                                              "backlog_ratio": ratio}, trace=True)
+        names = tuple(hit.rule for hit in outcome.hits)
+        if outcome.excluded:
+            excluded["excluded_by_rule"].append(location_id)
+            continue
+        rules[location_id] = [hit.to_dict() for hit in outcome.hits]
+        found.append(Candidate(location_id, facts["lat"], facts["lon"], available, ratio,
+                               facts["processing_hours"], facts["priority"],
+                               outcome.cost_adjustment, names))
+    return found, rules, dict(excluded)
+
+
+def policy_of(ctx: Context, ruleset: Ruleset) -> tuple[Weights, SplitPolicy, ShippingModel]:
+    """The ruleset's weights and split policy, and config's shipping-cost model."""
+    w, split = ruleset.sourcing.weights, ruleset.sourcing.split
+    weights = Weights(**{k: float(w.get(k, 0)) for k in (
+        "distance_km", "backlog_ratio", "processing_hours", "shipping_cost", "priority")})
+    policy = SplitPolicy(split.mode, split.max_shipments, float(split.shipment_penalty),
+                         split.fallback)
+    ship = ctx.settings.section("sourcing").get("shipping", {})
+    zones = tuple((z["max_km"], z["cost"]) for z in ship.get("zones", []))
+    shipping = ShippingModel(float(ship.get("base_per_shipment", 5)),
+                             float(ship.get("per_km", 0.01)), zones)
+    return weights, policy, shipping
+
+
+def plan(ctx: Context, session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
+         req: SourcingRequest, explain: bool = True) -> Sourced:
+    """The least-cost plan for a ship order under the ruleset's policy."""
+    candidates, rules, excluded = _candidates(session, ruleset, catalog, req)
+    weights, policy, shipping = policy_of(ctx, ruleset)
+    lines = [OrderLine(line.sku, line.quantity) for line in req.lines]
+    result = plan_sourcing(lines, req.ship_to, candidates, weights, policy, shipping, explain)
+    return Sourced(result, ruleset, rules, excluded)
+
+
+def plan_pickup(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
+                req: SourcingRequest) -> Sourced:
+    """A pickup order: its store from its channel availability, or unfulfilled with why."""
+    location = req.pickup_location or ""
+    facts = catalog.locations[location]
+    lines = [OrderLine(line.sku, line.quantity) for line in req.lines]
+    reason = None
+    if not facts["active"] or not facts["can_pickup"]:
+        reason = f"{location} does not offer pickup"
+        stock: dict[str, int] = {}
+    else:
+        stock = sellable_stock(session, ruleset, req.channel, [ln.sku for ln in lines],
+                               location).get(location, {})
+    short = [ln for ln in lines if stock.get(ln.sku, 0) < ln.quantity]
+    explanation = {"pickup_location": location, "available_at_store": stock,
+                   "reason": reason or ("not enough pickup stock" if short else None)}
+    if short or reason:
+        result = SourcingPlan((), tuple(lines), 0.0, "pickup:refused", explanation)
+    else:
+        shipment = Shipment(location, tuple(lines), 0.0, {"pickup": True})
+        result = SourcingPlan((shipment,), (), 0.0, "pickup", explanation)
+    return Sourced(result, ruleset, {}, {})
+
+
+def to_dict(sourced: Sourced, variant: str | None = None) -> dict[str, Any]:
+    """The plan as the API returns it."""
+    result = sourced.plan
+    explanation = dict(result.explanation)
+    explanation.update({"ruleset": sourced.ruleset.ref, "policy": result.policy_applied,
+                        "rules_matched": {k: v for k, v in sourced.rules_by_location.items()
+                                          if v and k in {s.location_id
+                                                         for s in result.shipments}},
+                        "excluded_locations": sourced.excluded})
+    return {
+        "ruleset": sourced.ruleset.ref, "variant": variant,
+        "policy_applied": result.policy_applied, "total_cost": round(result.total_cost, 4),
+        "shipments": [{"location": s.location_id, "cost": round(s.cost, 4),
+                       "factors": s.factors,
+                       "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in s.lines]}
+                      for s in result.shipments],
+        "unfulfilled": [{"sku": ln.sku, "quantity": ln.quantity} for ln in result.unfulfilled],
+        "explanation": explanation,
+    }
