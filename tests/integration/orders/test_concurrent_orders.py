@@ -6,6 +6,8 @@ run on SQLite (one file, writers queue on BEGIN IMMEDIATE) and on PostgreSQL (ro
 
 import multiprocessing
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -70,20 +72,20 @@ def assert_no_oversell(ctx, sellable=None):
     assert all(allocated.get(sku, 0) <= units for sku, units in sellable.items())
 
 
-def test_concurrent_threads_never_oversell(scarce):
-    results: list[str] = []
-    barrier = threading.Barrier(12)
+def concurrently(clients: int, requests: Callable[[int], list[str]]) -> list[str]:
+    """Run requests(n) for n in range(clients) on threads released together; all results."""
+    barrier = threading.Barrier(clients)
 
-    def client(n):
+    def run(n: int) -> list[str]:
         barrier.wait()
-        for i in range(n * 5, n * 5 + 5):
-            results.append(place(scarce, i))
+        return requests(n)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(clients) as pool:
+        return [r for batch in pool.map(run, range(clients)) for r in batch]
+
+
+def test_concurrent_threads_never_oversell(scarce):
+    results = concurrently(12, lambda n: [place(scarce, i) for i in range(n * 5, n * 5 + 5)])
     assert len(results) == 60 and all(r == "409" or r.startswith("201:") for r in results)
     assert_no_oversell(scarce)
     with scarce.sessions() as session:
@@ -95,43 +97,15 @@ def test_concurrent_threads_never_oversell(scarce):
 def test_under_a_reject_policy_every_request_is_allocated_or_refused(scarce):
     with scarce.sessions.begin() as session:
         rulesets.activate(scarce.rules, session, "strict", 1, "test")
-    results: list[str] = []
-    barrier = threading.Barrier(10)
-
-    def client(n):
-        barrier.wait()
-        for i in range(n * 4, n * 4 + 4):
-            results.append(place(scarce, i))
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = concurrently(10, lambda n: [place(scarce, i) for i in range(n * 4, n * 4 + 4)])
     assert "409" in results and any(r.startswith("201:") for r in results)
     assert_no_oversell(scarce, {"A": 10, "B": 5})  # strict@1 holds nothing back
     with scarce.sessions() as session:
         assert session.scalar(select(func.sum(OrderLine.quantity_backordered))) == 0
-        on_hand = dict(session.execute(select(StockPosition.sku, func.sum(
-            StockPosition.on_hand)).group_by(StockPosition.sku)).all())
-        taken = dict(session.execute(select(FulfilmentLine.sku, func.sum(
-            FulfilmentLine.quantity)).group_by(FulfilmentLine.sku)).all())
-    assert taken.get("B", 0) <= on_hand["B"] and taken.get("A", 0) <= on_hand["A"]
 
 
 def test_concurrent_retries_with_one_key_create_one_order(scarce):
-    results: list[str] = []
-    barrier = threading.Barrier(8)
-
-    def retry():
-        barrier.wait()
-        results.append(place(scarce, 0, key="same-key"))
-
-    threads = [threading.Thread(target=retry) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = concurrently(8, lambda _n: [place(scarce, 0, key="same-key")])
     assert len(set(results)) == 1 and results[0].startswith("201:")
     with scarce.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 1
