@@ -47,6 +47,7 @@ class SourcingOutcome:
     cost_adjustment: float
     excluded: bool
     hits: tuple[RuleHit, ...] = ()
+    matched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,15 @@ def evaluate_channel_reference(
 
 
 def evaluate_sourcing(ruleset: Ruleset, facts: Facts, trace: bool = False) -> SourcingOutcome:
-    """Cost adjustment (sum of add_cost) and exclusion of one candidate location."""
-    cost, excluded, hits = 0.0, False, []
+    """Cost adjustment (sum of add_cost) and exclusion of one candidate location.
+
+    The names of the matched rules always come back; trace adds the values they read.
+    """
+    cost, excluded, hits, matched = 0.0, False, [], []
     for rule in ruleset.sourcing.rules:
         if not rule.predicate(facts):
             continue
+        matched.append(rule.name)
         for action in rule.actions:
             if action.name == "exclude_location":
                 excluded = True
@@ -137,19 +142,21 @@ def evaluate_sourcing(ruleset: Ruleset, facts: Facts, trace: bool = False) -> So
                 cost += action.params["points"]
         if trace:
             hits.append(_hit(rule, facts, _effects(rule, facts)))
-    return SourcingOutcome(cost, excluded, tuple(hits))
+    return SourcingOutcome(cost, excluded, tuple(hits), tuple(matched))
 
 
 def evaluate_sourcing_reference(ruleset: Ruleset, facts: Facts) -> SourcingOutcome:
     """Sourcing outcome computed by business-rules ``run_all``."""
     ctx = VOCABULARY["sourcing"]
-    actions = ctx.actions_class(facts)
-    run_all(
-        [r.business_rule() for r in ruleset.sourcing.rules], ctx.variables_class(facts), actions
-    )
-    cost = sum(float(d["points"]) for d in actions.done if d["action"] == "add_cost")
-    excluded = any(d["action"] == "exclude_location" for d in actions.done)
-    return SourcingOutcome(cost, excluded)
+    cost, excluded, matched = 0.0, False, []
+    for rule in ruleset.sourcing.rules:
+        actions = ctx.actions_class(facts)
+        if not run_all([rule.business_rule()], ctx.variables_class(facts), actions):
+            continue
+        matched.append(rule.name)
+        cost += sum(float(d["points"]) for d in actions.done if d["action"] == "add_cost")
+        excluded = excluded or any(d["action"] == "exclude_location" for d in actions.done)
+    return SourcingOutcome(cost, excluded, (), tuple(matched))
 
 
 def evaluate_return(ruleset: Ruleset, facts: Facts, trace: bool = False) -> ReturnOutcome:

@@ -32,7 +32,7 @@ from service.services.holds import change_positions, figures, position_ids
 from service.services.sourcing import Sourced
 from service.services.sourcing_request import SourcingRequest
 from service.store import orders_repo
-from service.store.models import Fulfilment, FulfilmentLine, Order, OrderLine
+from service.store.models import Fulfilment, FulfilmentLine, Order, OrderLine, new_id, utcnow
 
 ATTEMPTS = 3
 
@@ -103,10 +103,9 @@ def _place_once(ctx: Context, session: Session, body: dict[str, Any], key: str |
     sourced = _plan(ctx, session, ruleset, catalog, req)
     _refuse_if_short(req, sourced)
     _allocate(ctx, session, sourced, req.channel)
-    order = _record(session, req, sourced, key, fingerprint)
-    response = to_dict(orders_repo.load(session, order.id)) | {
-        "plan": sourcing.to_dict(sourced)}
-    order.response = response
+    aggregate = _record(session, req, sourced, key, fingerprint)
+    response = to_dict(aggregate) | {"plan": sourcing.to_dict(sourced)}
+    aggregate.order.response = response
     metrics.ORDERS.labels(req.channel, "placed").inc()
     return response
 
@@ -160,9 +159,10 @@ def _allocate(ctx: Context, session: Session, sourced: Sourced, channel: str) ->
 
 
 def _record(session: Session, req: SourcingRequest, sourced: Sourced, key: str | None,
-            fingerprint: str) -> Order:
+            fingerprint: str) -> orders_repo.OrderAggregate:
     plan_dict = sourcing.to_dict(sourced)
-    order = Order(channel=req.channel, order_ref=req.order_ref, customer_id=req.customer_id,
+    order = Order(id=new_id(), created_at=utcnow(), status="created", channel=req.channel,
+                  order_ref=req.order_ref, customer_id=req.customer_id,
                   delivery_method=req.delivery_method, pickup_location_id=req.pickup_location,
                   ship_to=_ship_to(req), attributes=req.attributes, ruleset=sourced.ruleset.ref,
                   plan={k: plan_dict[k] for k in ("shipments", "unfulfilled", "total_cost",
@@ -176,33 +176,37 @@ def _record(session: Session, req: SourcingRequest, sourced: Sourced, key: str |
     for line in req.lines:
         row = OrderLine(order_id=order.id, line_no=line.line_no, sku=line.sku,
                         quantity=line.quantity, unit_price=line.unit_price,
-                        quantity_backordered=backordered.get(line.sku, 0))
+                        quantity_backordered=backordered.get(line.sku, 0), quantity_cancelled=0)
         session.add(row)
         lines[line.sku] = row
     session.flush()
-    for shipment in sourced.plan.shipments:
-        _record_fulfilment(session, order, shipment, lines)
+    fulfilments = [_record_fulfilment(session, order, shipment, lines)
+                   for shipment in sourced.plan.shipments]
+    session.flush()
     order.status = derive_status([LineState(ln.quantity, 0, ln.quantity_backordered)
                                   for ln in lines.values()],
                                  ["created"] * len(sourced.plan.shipments))
     events.emit(session, "order", order.id, "order.created",
                 {"channel": order.channel, "status": order.status, "ruleset": order.ruleset})
-    return order
+    return orders_repo.OrderAggregate(order, list(lines.values()), [f for f, _ in fulfilments],
+                                      {f.id: rows for f, rows in fulfilments})
 
 
 def _record_fulfilment(session: Session, order: Order, shipment: Any,
-                       lines: dict[str, OrderLine]) -> None:
-    fulfilment = Fulfilment(order_id=order.id, location_id=shipment.location_id,
-                            cost=float(shipment.cost), factors=shipment.factors)
+                       lines: dict[str, OrderLine]) -> tuple[Fulfilment, list[FulfilmentLine]]:
+    fulfilment = Fulfilment(id=new_id(), order_id=order.id, location_id=shipment.location_id,
+                            cost=float(shipment.cost), factors=shipment.factors,
+                            created_at=order.created_at)
+    rows = [FulfilmentLine(fulfilment_id=fulfilment.id, order_line_id=lines[ln.sku].id,
+                           sku=ln.sku, quantity=ln.quantity, quantity_shipped=0,
+                           quantity_rejected=0, quantity_cancelled=0)
+            for ln in shipment.lines]
     session.add(fulfilment)
-    session.flush()
-    for ln in shipment.lines:
-        session.add(FulfilmentLine(fulfilment_id=fulfilment.id,
-                                   order_line_id=lines[ln.sku].id, sku=ln.sku,
-                                   quantity=ln.quantity))
+    session.add_all(rows)
     events.emit(session, "fulfilment", fulfilment.id, "fulfilment.created",
                 {"order_id": order.id, "location": shipment.location_id,
                  "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in shipment.lines]})
+    return fulfilment, rows
 
 
 def _ship_to(req: SourcingRequest) -> dict[str, Any]:

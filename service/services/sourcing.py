@@ -71,28 +71,42 @@ def sellable_stock(session: Session, ruleset: Ruleset, channel: str, skus: list[
 
 
 def _candidates(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
-                req: SourcingRequest) -> tuple[list[Candidate], dict, dict]:
+                req: SourcingRequest) -> tuple[list[Candidate], dict[str, list[str]]]:
     stock = sellable_stock(session, ruleset, req.channel, [line.sku for line in req.lines])
     counts = backlog.open_lines(session)
     order = req.order_facts()
-    found, rules, excluded = [], {}, defaultdict(list)
+    lat, lon = req.ship_to or (0.0, 0.0)
+    found, excluded = [], defaultdict(list)
     for location_id, available in stock.items():
         facts = catalog.locations[location_id]
         if not facts["can_ship"]:
             continue
-        distance = haversine_km(req.ship_to[0], req.ship_to[1], facts["lat"], facts["lon"])
+        distance = haversine_km(lat, lon, facts["lat"], facts["lon"])
         ratio = backlog.ratio(counts.get(location_id, 0), facts["daily_capacity"])
-        outcome = evaluate_sourcing(ruleset, {**facts, **order, "distance_km": distance,
-                                              "backlog_ratio": ratio}, trace=True)
-        names = tuple(hit.rule for hit in outcome.hits)
+        rule_facts = {**facts, **order, "distance_km": distance, "backlog_ratio": ratio}
+        outcome = evaluate_sourcing(ruleset, rule_facts)
         if outcome.excluded:
             excluded["excluded_by_rule"].append(location_id)
             continue
-        rules[location_id] = [hit.to_dict() for hit in outcome.hits]
         found.append(Candidate(location_id, facts["lat"], facts["lon"], available, ratio,
                                facts["processing_hours"], facts["priority"],
-                               outcome.cost_adjustment, names))
-    return found, rules, dict(excluded)
+                               outcome.cost_adjustment, outcome.matched))
+    return found, dict(excluded)
+
+
+def _traces(ruleset: Ruleset, catalog: CatalogSnapshot, req: SourcingRequest,
+            result: SourcingPlan) -> dict[str, list[dict[str, Any]]]:
+    """What each chosen location's sourcing rules saw and did (for the explanation)."""
+    traces = {}
+    lat, lon = req.ship_to or (0.0, 0.0)
+    for shipment in result.shipments:
+        facts = catalog.locations[shipment.location_id]
+        rule_facts = {**facts, **req.order_facts(),
+                      "distance_km": haversine_km(lat, lon, facts["lat"], facts["lon"]),
+                      "backlog_ratio": shipment.factors.get("raw", {}).get("backlog_ratio", 0.0)}
+        hits = evaluate_sourcing(ruleset, rule_facts, trace=True).hits
+        traces[shipment.location_id] = [hit.to_dict() for hit in hits]
+    return traces
 
 
 def policy_of(ctx: Context, ruleset: Ruleset) -> tuple[Weights, SplitPolicy, ShippingModel]:
@@ -112,11 +126,11 @@ def policy_of(ctx: Context, ruleset: Ruleset) -> tuple[Weights, SplitPolicy, Shi
 def plan(ctx: Context, session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
          req: SourcingRequest, explain: bool = True) -> Sourced:
     """The least-cost plan for a ship order under the ruleset's policy."""
-    candidates, rules, excluded = _candidates(session, ruleset, catalog, req)
+    candidates, excluded = _candidates(session, ruleset, catalog, req)
     weights, policy, shipping = policy_of(ctx, ruleset)
     lines = [OrderLine(line.sku, line.quantity) for line in req.lines]
     result = plan_sourcing(lines, req.ship_to, candidates, weights, policy, shipping, explain)
-    return Sourced(result, ruleset, rules, excluded)
+    return Sourced(result, ruleset, _traces(ruleset, catalog, req, result), excluded)
 
 
 def plan_pickup(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
@@ -149,8 +163,7 @@ def to_dict(sourced: Sourced, variant: str | None = None) -> dict[str, Any]:
     explanation = dict(result.explanation)
     explanation.update({"ruleset": sourced.ruleset.ref, "policy": result.policy_applied,
                         "rules_matched": {k: v for k, v in sourced.rules_by_location.items()
-                                          if v and k in {s.location_id
-                                                         for s in result.shipments}},
+                                          if v},
                         "excluded_locations": sourced.excluded})
     return {
         "ruleset": sourced.ruleset.ref, "variant": variant,
