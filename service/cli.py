@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 
+from service.cli_feeds import add_feeds_commands
 from service.cli_rules import add_rules_commands
 from service.context import Context, build_context
 from service.errors import OmsError
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_keys(sub)
     _add_demo(sub)
     add_rules_commands(sub, _context)
+    add_feeds_commands(sub, _context)
     return parser
 
 

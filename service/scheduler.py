@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -17,7 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from service import metrics
 from service.context import Context
-from service.services import reservations, rulesets
+from service.services import feeds, reservations, rulesets
 from service.store.leases import try_acquire
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ def job_specs(ctx: Context) -> list[JobSpec]:
         JobSpec("rulesets.reload", rulesets.reload, every_seconds=rulesets_cfg["reload_seconds"]),
         JobSpec("holds.expire", reservations.expire,
                 every_seconds=inventory_cfg["hold_expiry_seconds"]),
+        *[JobSpec(f"feeds.{feed.name}", partial(feeds.run_scheduled, name=feed.name),
+                  every_seconds=feed.every_seconds, cron=feed.cron)
+          for feed in feeds.configured(ctx) if feed.scheduled],
     ]
 
 
@@ -92,6 +96,7 @@ def add_jobs(scheduler: BaseScheduler, ctx: Context, owner: str = OWNER) -> list
 
 def run_forever(ctx: Context) -> None:
     """Block, running the jobs, until interrupted."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per firing is noise
     scheduler = BlockingScheduler(timezone="UTC")
     names = add_jobs(scheduler, ctx)
     log.info("scheduler %s running jobs: %s", OWNER, ", ".join(names) or "(none)")

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from service.api.auth import admin_only, authenticated, current_role
 from service.api.bodies import json_object, row_list
 from service.api.openapi import documented
-from service.services import feed_runs, reservations, stock_push
+from service.services import feed_runs, feeds, reservations, stock_push
 
 bp = Blueprint("inventory", __name__, url_prefix="/v1")
 
@@ -63,3 +63,10 @@ def release_reservation(hold_id: str) -> Response:
 def list_feed_runs() -> Response:
     limit = request.args.get("limit", default=50, type=int)
     return jsonify({"runs": feed_runs.recent(_ctx(), request.args.get("feed"), limit)})
+
+
+@bp.get("/feeds")
+@admin_only
+@documented("Configured feeds (kind, source, format, schedule) with their last run")
+def list_feeds() -> Response:
+    return jsonify({"feeds": feeds.list_feeds(_ctx())})

@@ -1,0 +1,102 @@
+"""Feed files as rows: CSV with a header, JSON (an array or {"items": [...]}) and NDJSON.
+
+CSV and NDJSON are read line by line from the stream; JSON is one document and is parsed
+whole. Every row keeps the line number people see in an editor (the position in the array
+for JSON), and a line that cannot be read becomes a rejected row instead of failing the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from service.services.stock_rows import RowError
+
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 1000
+
+
+class FeedFormatError(ValueError):
+    """The file cannot be read at all (not UTF-8, not JSON, not a list of rows)."""
+
+
+@dataclass
+class Batch:
+    """A file's rows, each with its line number, the JSON envelope and the unreadable lines."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    envelope: dict[str, Any] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.items) + len(self.errors)
+
+    def add(self, line: int, item: Any) -> None:
+        """Keep item as a row of line, or reject it when it is not an object."""
+        if isinstance(item, dict):
+            self.items.append(item)
+            self.lines.append(line)
+        else:
+            self.errors.append(RowError(line, "expected an object"))
+
+
+def read_batch(stream: IO[bytes], fmt: str, progress: Progress | None = None) -> Batch:
+    """Read a whole feed file of format csv, json or ndjson from a binary stream."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    readers = {"csv": _csv_rows, "ndjson": _ndjson_rows, "json": _json_rows}
+    if fmt not in readers:
+        raise FeedFormatError(f"unknown format {fmt!r}")
+    batch = Batch()
+    try:
+        for count, (line, item) in enumerate(readers[fmt](text, batch), start=1):
+            batch.add(line, item)
+            if progress and count % PROGRESS_EVERY == 0:
+                progress(PROGRESS_EVERY)
+    except UnicodeDecodeError as exc:
+        raise FeedFormatError(f"the file is not UTF-8 text ({exc.reason})") from exc
+    finally:
+        text.detach()  # the caller owns (and closes) the binary stream
+    if progress:
+        progress(batch.rows_read % PROGRESS_EVERY)
+    return batch
+
+
+def _csv_rows(text: io.TextIOWrapper, batch: Batch) -> Iterator[tuple[int, Any]]:
+    reader = csv.DictReader(text)
+    start = 1
+    try:
+        for row in reader:
+            # A row starts on the line after the previous one ended (quoted fields may span).
+            first, start = start + 1, reader.line_num
+            yield first, {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+    except csv.Error as exc:
+        raise FeedFormatError(f"line {reader.line_num}: not valid CSV: {exc}") from exc
+
+
+def _ndjson_rows(text: io.TextIOWrapper, batch: Batch) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            batch.errors.append(RowError(number, f"not valid JSON: {exc.msg}"))
+
+
+def _json_rows(text: io.TextIOWrapper, batch: Batch) -> Iterator[tuple[int, Any]]:
+    try:
+        data = json.load(text)
+    except json.JSONDecodeError as exc:
+        raise FeedFormatError(f"not valid JSON: {exc}") from exc
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        batch.envelope = {k: v for k, v in data.items() if k != "items"}
+        data = data["items"]
+    if not isinstance(data, list):
+        raise FeedFormatError("expected a JSON array of rows, or an object with 'items'")
+    yield from enumerate(data, start=1)

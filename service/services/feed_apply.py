@@ -1,0 +1,187 @@
+"""Apply one feed payload (a file or an HTTP body) and record the run.
+
+Stock: the rows, the run record and the payload's `feed_files` row commit in one transaction,
+so a crash mid-file leaves the previous stock and the file still new. Master data goes
+through the all-or-nothing upserts (their own transaction; re-applying an upsert changes
+nothing, so a crash before the file is remembered is harmless).
+
+Outcomes: `ok`; `refused` when the content itself is rejected (a snapshot safety limit,
+invalid master data, an unreadable file): its checksum stays in the run record and the same
+content is not tried again, a corrected file is; `failed` when the run could not finish
+(a database error, a crash): nothing is remembered and the next run retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.context import Context
+from service.errors import ValidationFailed
+from service.feeds.readers import Batch, FeedFormatError, Progress, read_batch
+from service.feeds.sources import Payload
+from service.feeds.spec import FeedSpec
+from service.services import feed_runs, inventory, master_data
+from service.services.inventory import IngestReport, SnapshotRefused
+from service.services.stock_rows import RowError, StockRow, parse_rows, parse_time
+from service.store.models import FeedFile, FeedRun
+
+log = logging.getLogger(__name__)
+REPORT_KINDS = {"stock_snapshot": "snapshot", "stock_delta": "delta"}
+
+
+class AlreadyApplied(Exception):
+    """Another process applied the same content first (the feed_files row exists)."""
+
+
+def seen(ctx: Context, feed: str, checksum: str, retry_refused: bool = False) -> bool:
+    """Whether this content was applied, or refused for its content, by this feed before."""
+    applied = exists().where(FeedFile.feed == feed, FeedFile.checksum == checksum)
+    refused = exists().where(FeedRun.feed == feed, FeedRun.checksum == checksum,
+                             FeedRun.status == "refused")
+    with ctx.sessions() as session:
+        if session.scalar(select(applied)):
+            return True
+        return not retry_refused and bool(session.scalar(select(refused)))
+
+
+def apply_payload(ctx: Context, spec: FeedSpec, payload: Payload,
+                  progress: Progress | None = None, force: bool = False) -> dict[str, Any] | None:
+    """Read, apply and record one payload; None when another process applied it first."""
+    started = time.perf_counter()
+    try:
+        with payload.open() as stream:
+            batch = read_batch(stream, spec.format, progress)
+        if spec.is_stock:
+            return _apply_stock(ctx, spec, payload, batch, started, force)
+        return _apply_master(ctx, spec, payload, batch, started)
+    except AlreadyApplied:
+        return None
+    except FeedFormatError as exc:
+        report = IngestReport(report_kind(spec), status="refused",
+                              message=f"unreadable file: {exc}")
+        return _record_alone(ctx, spec, payload, report, started)
+    except Exception as exc:  # any crash is a failed run: nothing applied, retried next time
+        log.exception("feed %s: %s failed", spec.name, payload.source)
+        report = IngestReport(report_kind(spec), status="failed",
+                              message=f"{type(exc).__name__}: {exc}; nothing applied")
+        return _record_alone(ctx, spec, payload, report, started)
+
+
+def _apply_stock(ctx: Context, spec: FeedSpec, payload: Payload, batch: Batch,
+                 started: float, force: bool) -> dict[str, Any]:
+    rows, errors = stock_rows(spec, payload, batch)
+    kind = report_kind(spec)
+    try:
+        with ctx.sessions.begin() as session:
+            claim(session, spec.name, payload)
+            if kind == "snapshot":
+                report = inventory.apply_snapshot(ctx, session, rows, errors, batch.rows_read,
+                                                  force)
+            else:
+                report = inventory.apply_deltas(ctx, session, rows, errors, batch.rows_read)
+            run = feed_runs.record(session, spec.name, report, started, payload.source,
+                                   payload.checksum)
+            session.flush()
+            return feed_runs.to_dict(run)
+    except SnapshotRefused as exc:
+        report = IngestReport(kind, status="refused", rows_read=batch.rows_read,
+                              message=f"{exc}; this file is not retried, a new one is")
+        report.reject(errors + _unknown(ctx, rows))
+        return _record_alone(ctx, spec, payload, report, started)
+
+
+def _unknown(ctx: Context, rows: list[StockRow]) -> list[RowError]:
+    """Rows naming a location or sku the catalog lacks (listed in a refused run's errors)."""
+    with ctx.sessions() as session:
+        catalog = ctx.catalog.get(session)
+    return [RowError(r.line, f"unknown location {r.location_id!r}", r.sku, r.location_id)
+            if r.location_id not in catalog.locations else
+            RowError(r.line, f"unknown sku {r.sku!r}", r.sku, r.location_id)
+            for r in rows
+            if r.location_id not in catalog.locations or r.sku not in catalog.products]
+
+
+def stock_rows(spec: FeedSpec, payload: Payload, batch: Batch
+               ) -> tuple[list[StockRow], list[RowError]]:
+    """Typed stock rows of a batch; as_of: row, else file envelope, else file time, else now."""
+    as_of = payload.modified or datetime.now(UTC)
+    if batch.envelope.get("as_of") is not None:
+        as_of = parse_time(batch.envelope["as_of"])
+        if as_of is None:
+            raise FeedFormatError("the file's as_of is not an ISO-8601 time")
+    location = batch.envelope.get("location") or spec.location
+    lines = batch.lines
+    contiguous = not lines or lines[-1] - lines[0] == len(lines) - 1
+    rows, errors = parse_rows(batch.items, location=location, as_of=as_of,
+                              allow_adjust=spec.kind == "stock_delta",
+                              first_line=lines[0] if lines and contiguous else 1)
+    if not contiguous:  # blank or unreadable lines in between: look each number up
+        rows = [replace(r, line=lines[r.line - 1]) for r in rows]
+        errors = [replace(e, line=lines[e.line - 1]) for e in errors]
+    return rows, errors + batch.errors
+
+
+def claim(session: Session, feed: str, payload: Payload) -> None:
+    """Insert the payload's feed_files row first, so a concurrent run of it waits, then skips."""
+    session.add(FeedFile(feed=feed, checksum=payload.checksum, source=payload.source[:1000]))
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise AlreadyApplied(payload.checksum) from exc
+
+
+def _apply_master(ctx: Context, spec: FeedSpec, payload: Payload, batch: Batch,
+                  started: float) -> dict[str, Any]:
+    report = IngestReport(spec.kind, rows_read=batch.rows_read)
+    if batch.errors:
+        report.status, report.message = "refused", (
+            f"{len(batch.errors)} unreadable line(s); nothing was written")
+        report.reject(batch.errors)
+        return _record_alone(ctx, spec, payload, report, started)
+    upsert = master_data.upsert_products if spec.kind == "products" else (
+        master_data.upsert_locations)
+    try:
+        result = upsert(ctx, batch.items, from_text=spec.format == "csv")
+    except ValidationFailed as exc:
+        report.status, report.message = "refused", exc.detail
+        report.reject(_problem_errors(exc.problems, batch.lines))
+        return _record_alone(ctx, spec, payload, report, started)
+    report.applied = result["created"] + result["updated"]
+    report.message = f"{result['created']} created, {result['updated']} updated"
+    with ctx.sessions.begin() as session:
+        claim(session, spec.name, payload)
+        run = feed_runs.record(session, spec.name, report, started, payload.source,
+                               payload.checksum)
+        session.flush()
+        return feed_runs.to_dict(run)
+
+
+def _problem_errors(problems: list[dict[str, Any]], lines: list[int]) -> list[RowError]:
+    """Validation problems (JSON pointers /index/field) as row errors with file lines."""
+    errors = []
+    for item in problems:
+        parts = item["pointer"].split("/")
+        index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        line = lines[index] if index is not None and index < len(lines) else 0
+        field = "/".join(parts[2:])
+        errors.append(RowError(line, f"{field}: {item['message']}" if field else item["message"]))
+    return errors
+
+
+def report_kind(spec: FeedSpec) -> str:
+    """The run's kind: snapshot or delta (as pushes record them), products or locations."""
+    return REPORT_KINDS.get(spec.kind, spec.kind)
+
+
+def _record_alone(ctx: Context, spec: FeedSpec, payload: Payload, report: IngestReport,
+                  started: float) -> dict[str, Any]:
+    return feed_runs.record_alone(ctx, spec.name, report, started, payload.source,
+                                  payload.checksum)
