@@ -20,6 +20,7 @@ from service.settings import PROJECT_ROOT, Settings, settings_from_dict
 from service.store.db import make_engine
 from service.store.migrate import upgrade
 from service.store.models import Base
+from tests.support import FIXTURES
 
 PG_ENV = "OMS_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", "postgresql"]
@@ -67,14 +68,20 @@ def db_engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def rulesets_dir() -> Path:
-    """The rule files the test runs with (override per module for a fixed policy)."""
-    return PROJECT_ROOT / "rulesets"
+def policy() -> str | None:
+    """A test ruleset from tests/fixtures/rulesets ("ledger@1"); None runs the shipped ones."""
+    return None
 
 
 @pytest.fixture
-def active_ruleset() -> str:
-    return "default"
+def rulesets_dir(policy: str | None) -> Path:
+    """The rule files the test runs with."""
+    return FIXTURES / "rulesets" if policy else PROJECT_ROOT / "rulesets"
+
+
+@pytest.fixture
+def active_ruleset(policy: str | None) -> str:
+    return policy or "default"
 
 
 @pytest.fixture

@@ -25,12 +25,7 @@ CLIENTS, ORDERS_EACH = 32, 4
 
 
 @pytest.fixture
-def rulesets_dir():
-    return FIXTURES / "rulesets"
-
-
-@pytest.fixture
-def active_ruleset():
+def policy() -> str:
     return "strict@1"
 
 

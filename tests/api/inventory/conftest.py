@@ -1,19 +1,11 @@
 """Inventory API tests run on the fixed `ledger` test policy and the small network."""
 
-from pathlib import Path
 
 import pytest
 
-from tests.support import FIXTURES
-
 
 @pytest.fixture
-def rulesets_dir() -> Path:
-    return FIXTURES / "rulesets"
-
-
-@pytest.fixture
-def active_ruleset() -> str:
+def policy() -> str:
     return "ledger@1"
 
 

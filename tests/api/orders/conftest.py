@@ -2,18 +2,13 @@
 
 import pytest
 
-from tests.support import FIXTURES, T1, snapshot
+from tests.support import T1, snapshot
 
 NYC = {"lat": 40.71, "lon": -74.0}
 
 
 @pytest.fixture
-def rulesets_dir():
-    return FIXTURES / "rulesets"
-
-
-@pytest.fixture
-def active_ruleset():
+def policy() -> str:
     return "ledger@1"
 
 

@@ -12,16 +12,10 @@ import pytest
 
 from service.feeds import sources
 from service.settings import Settings, settings_from_dict
-from tests.support import FIXTURES
 
 
 @pytest.fixture
-def rulesets_dir() -> Path:
-    return FIXTURES / "rulesets"
-
-
-@pytest.fixture
-def active_ruleset() -> str:
+def policy() -> str:
     return "ledger@1"
 
 

@@ -18,19 +18,13 @@ from service.errors import InsufficientStock
 from service.services import inventory, orders, rulesets
 from service.services.stock_rows import StockRow
 from service.store.models import FulfilmentLine, Order, OrderLine, StockPosition
-from tests.support import FIXTURES
 
 ADMIN = Role.parse("admin")
 HOT = ["A", "B"]
 
 
 @pytest.fixture
-def rulesets_dir():
-    return FIXTURES / "rulesets"
-
-
-@pytest.fixture
-def active_ruleset():
+def policy() -> str:
     return "ledger@1"
 
 
