@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 MAX_QUANTITY = 10_000_000
 
 
-@dataclass(frozen=True)
-class StockRow:
+class StockRow(NamedTuple):
     """One count (on_hand) or movement (adjust) for (location, sku) at as_of."""
 
     line: int
@@ -40,6 +40,12 @@ def parse_time(value: Any) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not isinstance(value, str) or not value.strip():
         return None
+    return _parse_iso(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_iso(value: str) -> datetime | None:
+    # a feed file repeats one timestamp on every row: parse it once
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
