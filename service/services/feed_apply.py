@@ -124,7 +124,7 @@ def stock_rows(spec: FeedSpec, payload: Payload, batch: Batch
                               allow_adjust=spec.kind == "stock_delta",
                               first_line=lines[0] if lines and contiguous else 1)
     if not contiguous:  # blank or unreadable lines in between: look each number up
-        rows = [replace(r, line=lines[r.line - 1]) for r in rows]
+        rows = [r._replace(line=lines[r.line - 1]) for r in rows]
         errors = [replace(e, line=lines[e.line - 1]) for e in errors]
     return rows, errors + batch.errors
 
