@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, exists, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -14,7 +14,8 @@ from service.rules.model import Ruleset
 from service.services import reservations
 from service.services.catalog import CatalogSnapshot
 from service.services.channel_figures import PositionFigures, position_facts
-from service.store.models import ChannelAvailability, StockPosition
+from service.store.db import run_read
+from service.store.models import ChannelAvailability, Reservation, StockPosition, utcnow
 
 MAX_SKUS = 200
 
@@ -39,24 +40,59 @@ def check_request(channel: Any, skus: Any) -> tuple[str, list[str]]:
 def read(ctx: Context, channel: str, skus: list[str], detail: bool = False,
          location: str | None = None) -> dict[str, Any]:
     """ATS of skus for channel; per-location detail, or one location's figure (pickup)."""
+    if location is None and not detail:
+        return _lookup(ctx, channel, skus)
     with ctx.sessions() as session:
         if reservations.any_overdue(session, skus):
             session.rollback()
             reservations.expire(ctx, skus)
-        ruleset = ctx.rules.active_cached(session)
-        if channel not in ruleset.channels:
-            raise NotFound(f"Channel {channel!r} is not in ruleset {ruleset.ref}; "
-                           f"known: {', '.join(sorted(ruleset.channels))}.")
-        if location is not None or detail:
-            return _live(ctx, session, ruleset, channel, skus, location)
-        return _lookup(session, ruleset, channel, skus)
+        ruleset = _channel_ruleset(ctx, session, channel)
+        return _live(ctx, session, ruleset, channel, skus, location)
 
 
-def _lookup(session: Session, ruleset: Ruleset, channel: str, skus: list[str]
-            ) -> dict[str, Any]:
-    table = ChannelAvailability.__table__
-    rows = session.execute(select(table.c.sku, table.c.available, table.c.ruleset)
-                           .where(table.c.channel == channel, table.c.sku.in_(skus))).all()
+def _channel_ruleset(ctx: Context, session: Session, channel: str) -> Ruleset:
+    """The active ruleset (cached a second), or 404 when it has no such channel."""
+    ruleset = ctx.rules.active_cached(session)
+    if channel not in ruleset.channels:
+        raise NotFound(f"Channel {channel!r} is not in ruleset {ruleset.ref}; "
+                       f"known: {', '.join(sorted(ruleset.channels))}.")
+    return ruleset
+
+
+def _lookup_statement() -> Any:
+    """One statement, built once: the kept figures, plus a marker row when a hold is overdue.
+
+    Checking for overdue holds in the same statement keeps a lookup at one round trip.
+    """
+    ca, res = ChannelAvailability.__table__, Reservation.__table__
+    figures = select(ca.c.sku, ca.c.available, ca.c.ruleset, null().label("overdue")).where(
+        ca.c.channel == bindparam("channel"), ca.c.sku.in_(bindparam("skus", expanding=True)))
+    overdue = exists().where(res.c.status == "active", res.c.expires_at <= bindparam("now"),
+                             res.c.sku.in_(bindparam("hold_skus", expanding=True)))
+    marker = select(null(), null(), null(), literal(1)).where(overdue)
+    return union_all(figures, marker)
+
+
+_LOOKUP = _lookup_statement()
+
+
+def _lookup_rows(conn: Connection, channel: str, skus: list[str]) -> tuple[list[Any], bool]:
+    params = {"channel": channel, "skus": skus, "hold_skus": skus, "now": utcnow()}
+    rows = conn.execute(_LOOKUP, params).all()
+    return [r for r in rows if r[3] is None], any(r[3] is not None for r in rows)
+
+
+def _lookup(ctx: Context, channel: str, skus: list[str]) -> dict[str, Any]:
+    """The kept figures: one autocommit statement, no ORM session (the hot path)."""
+
+    def lookup(conn: Connection) -> tuple[list[Any], Ruleset]:
+        rows, overdue = _lookup_rows(conn, channel, skus)
+        if overdue:  # reads never count an expired hold: free them, then read again
+            reservations.expire(ctx, skus)
+            rows, _ = _lookup_rows(conn, channel, skus)
+        return rows, _channel_ruleset(ctx, Session(bind=conn), channel)
+
+    rows, ruleset = run_read(ctx.engine, lookup)
     found = {r[0]: r[1] for r in rows}
     ref = rows[0][2] if rows else ruleset.ref
     items = [{"sku": sku, "available": found.get(sku, 0)} for sku in skus]

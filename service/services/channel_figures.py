@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, literal, select
+from sqlalchemy import and_, bindparam, case, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from service.rules.evaluate import evaluate_channel
@@ -77,21 +77,85 @@ def channel_deltas(
     changes: Iterable[tuple[PositionFigures | None, PositionFigures]],
 ) -> dict[tuple[str, str], int]:
     """How each (channel, sku) figure moves when positions change from before to after."""
+    channels = list(ruleset.channels)
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for before, after in changes:
-        for channel in ruleset.channels:
-            moved = sellable(ruleset, catalog, after, channel) - sellable(
-                ruleset, catalog, before, channel
-            )
-            if moved:
-                deltas[(channel, after.sku)] += moved
+        old = _sellable_per_channel(ruleset, catalog, before, channels)
+        new = _sellable_per_channel(ruleset, catalog, after, channels)
+        for channel, was, now in zip(channels, old, new, strict=True):
+            if now != was:
+                deltas[(channel, after.sku)] += now - was
     return {key: value for key, value in deltas.items() if value}
 
 
+def _sellable_per_channel(
+    ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionFigures | None, channels: list[str]
+) -> list[int]:
+    """sellable() for each channel, building the position's facts once."""
+    if pos is None or pos.available == 0:  # nothing to sell, whatever the rules say
+        return [0] * len(channels)
+    facts = position_facts(catalog, pos, channels[0] if channels else "")
+    if facts is None or not facts["active"]:
+        return [0] * len(channels)
+    out = []
+    for channel in channels:
+        facts["channel"] = channel
+        outcome = evaluate_channel(ruleset, channel, facts)
+        out.append(0 if outcome.excluded else max(0, pos.available - outcome.hold_back))
+    return out
+
+
 def apply_deltas(session: Session, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int]) -> None:
-    """Add the deltas to the figures (in key order, so concurrent writers never deadlock).
+    """Add the deltas to the figures (rows locked in key order, so writers never deadlock).
 
     Figures made by another ruleset (a switch raced this change) are recomputed instead.
+    """
+    if not deltas:
+        return
+    table = ChannelAvailability.__table__
+    existing = _lock_figures(session, sorted(deltas))
+    stale_skus = {key[1] for key, ref in existing.items() if ref != ruleset.ref}
+    current = sorted(key for key, ref in existing.items() if ref == ruleset.ref)
+    if current:
+        summed = table.c.available + bindparam("delta")
+        stmt = (
+            update(table)
+            .where(table.c.channel == bindparam("c"), table.c.sku == bindparam("s"))
+            .values(available=case((summed > 0, summed), else_=0), updated_at=bindparam("now"))
+        )
+        now = utcnow()
+        session.connection().execute(
+            stmt, [{"c": c, "s": s, "delta": deltas[(c, s)], "now": now} for c, s in current]
+        )
+    missing = sorted(key for key in deltas if key not in existing)
+    stale_skus |= _upsert_figures(session, ruleset, {key: deltas[key] for key in missing})
+    if stale_skus:
+        recompute(session, ruleset, sorted(stale_skus))
+
+
+def _lock_figures(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Lock the figures of keys (in key order) and return the ruleset each was made by."""
+    table = ChannelAvailability.__table__
+    found: dict[tuple[str, str], str] = {}
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        query = (
+            select(table.c.channel, table.c.sku, table.c.ruleset)
+            .where(tuple_(table.c.channel, table.c.sku).in_(chunk))
+            .order_by(table.c.channel, table.c.sku)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        found.update({(r[0], r[1]): r[2] for r in session.execute(query)})
+    return found
+
+
+def _upsert_figures(
+    session: Session, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int]
+) -> set[str]:
+    """Insert figures that did not exist (or add to ones a racing writer just made).
+
+    Returns the skus whose figure belongs to another ruleset.
     """
     table = ChannelAvailability.__table__
     stale_skus: set[str] = set()
@@ -114,8 +178,7 @@ def apply_deltas(session: Session, ruleset: Ruleset, deltas: Mapping[tuple[str, 
         )
         if session.execute(stmt).rowcount == 0:
             stale_skus.add(sku)
-    if stale_skus:
-        recompute(session, ruleset, sorted(stale_skus))
+    return stale_skus
 
 
 def _rule_columns() -> tuple[dict[str, Any], Any]:

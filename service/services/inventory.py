@@ -139,7 +139,12 @@ def _write(ctx: Context, session: Session, report: IngestReport, rows: list[Posi
 
 def apply_snapshot(ctx: Context, session: Session, rows: list[StockRow],
                    errors: list[RowError], rows_read: int, force: bool = False) -> IngestReport:
-    """Apply full snapshots (one per location in rows) atomically, or refuse them all."""
+    """Apply full snapshots (one per location in rows) atomically, or refuse them all.
+
+    Every location is checked first (staleness, the zeroing limit), against only the
+    differences the database reports (store.diff_counts); then all changes are locked,
+    written and reflected in the channel figures at once.
+    """
     report = IngestReport("snapshot", rows_read=rows_read)
     rows, unknown = _known(ctx, session, rows)
     report.reject(errors + unknown)
@@ -152,60 +157,92 @@ def apply_snapshot(ctx: Context, session: Session, rows: list[StockRow],
     for row in rows:
         by_location[row.location_id].append(row)
     bad_skus = {(e.location_id, e.sku) for e in errors + unknown if e.sku}
-    for location_id, location_rows in sorted(by_location.items()):
-        _snapshot_location(ctx, session, report, location_id, location_rows, bad_skus,
-                           force, limits["max_zeroed_share"])
+    snapshots = store.snapshot_times(session, by_location)
+    fresh = {loc: loc_rows for loc, loc_rows in by_location.items()
+             if not _stale_snapshot(report, loc_rows, snapshots[loc])}
+    diffs = store.diff_counts(session, {loc: {r.sku: r.on_hand or 0 for r in loc_rows}
+                                        for loc, loc_rows in fresh.items()})
+    plans = [_plan_location(report, loc, fresh[loc], diffs[loc], bad_skus, force,
+                            limits["max_zeroed_share"]) for loc in sorted(fresh)]
+    if plans:
+        _apply_plans(ctx, session, report, plans)
     return report
 
 
-def _snapshot_location(ctx: Context, session: Session, report: IngestReport, location_id: str,
-                       rows: list[StockRow], bad: set, force: bool, max_zeroed: float) -> None:
-    as_of = max(r.as_of for r in rows)
-    current = store.fetch_location(session, location_id)
-    snapshot_as_of = store.snapshot_times(session, [location_id])[location_id]
-    if snapshot_as_of is not None and as_of < snapshot_as_of:
+@dataclass
+class _LocationPlan:
+    """The writes one location's snapshot asks for, checked against the safety limits."""
+
+    location_id: str
+    as_of: datetime
+    wanted: dict[str, int]
+    current: dict[str, PositionRow | None]
+
+
+def _stale_snapshot(report: IngestReport, rows: list[StockRow],
+                    snapshot_as_of: datetime | None) -> bool:
+    """A snapshot older than the location's newest applied one is stale as a whole."""
+    if snapshot_as_of is not None and max(r.as_of for r in rows) < snapshot_as_of:
         report.stale += len(rows)
-        return
+        return True
+    return False
+
+
+def _plan_location(report: IngestReport, location_id: str, rows: list[StockRow],
+                   diff: store.LocationDiff, bad: set, force: bool, max_zeroed: float
+                   ) -> _LocationPlan:
+    as_of = max(r.as_of for r in rows)
     counted = {r.sku: r for r in rows}
-    zero = [sku for sku, pos in current.items()
-            if sku not in counted and (location_id, sku) not in bad and pos.on_hand > 0
-            and (pos.as_of is None or pos.as_of <= as_of)]
-    stocked = sum(1 for p in current.values() if p.on_hand > 0)
-    share = zeroed_share(stocked, len(zero) + sum(
-        1 for r in rows if r.on_hand == 0 and current.get(r.sku) and current[r.sku].on_hand))
+    zero = [pos.sku for pos in diff.uncounted
+            if (location_id, pos.sku) not in bad and (pos.as_of is None or pos.as_of <= as_of)]
+
+    def stored_on_hand(sku: str) -> int:
+        if sku in diff.changed:
+            current = diff.changed[sku][1]
+            return current.on_hand if current is not None else 0
+        return counted[sku].on_hand or 0  # unchanged: stored equals counted
+
+    share = zeroed_share(diff.stocked, len(zero) + sum(
+        1 for r in rows if r.on_hand == 0 and stored_on_hand(r.sku)))
     if share > max_zeroed and not force:
         raise SnapshotRefused(
             f"the snapshot of {location_id} would zero {share:.0%} of its stocked positions "
             f"(limit {max_zeroed:.0%}): refused, nothing applied; send force=true if intended")
-    _apply_location_counts(ctx, session, report, location_id, current, counted, zero, as_of)
-
-
-def _apply_location_counts(ctx: Context, session: Session, report: IngestReport,
-                           location_id: str, current: dict[str, PositionRow],
-                           counted: dict[str, StockRow], zero: list[str], as_of: datetime
-                           ) -> None:
-    wanted: dict[str, int] = {sku: r.on_hand or 0 for sku, r in counted.items()}
+    zero_set = set(zero)
+    current: dict[str, PositionRow | None] = {sku: pos for sku, (_q, pos) in diff.changed.items()}
+    current.update({pos.sku: pos for pos in diff.uncounted if pos.sku in zero_set})
+    wanted = {sku: qty for sku, (qty, _pos) in diff.changed.items()}
     wanted.update({sku: 0 for sku in zero})
-    diff = [sku for sku, qty in wanted.items()
-            if sku not in current or current[sku].on_hand != qty]
-    stale = {sku for sku in diff if sku in current and current[sku].as_of is not None
-             and current[sku].as_of > as_of}
+    stale = {sku for sku, pos in current.items()
+             if pos is not None and pos.as_of is not None and pos.as_of > as_of}
     report.stale += len(stale)
-    report.zeroed += len([s for s in zero if s not in stale])
-    diff = [sku for sku in diff if sku not in stale]
-    report.applied += len([s for s in diff if s in counted])
-    report.unchanged += len(counted) - len([s for s in counted if s in diff or s in stale])
-    locked = store.lock_ids(session, [current[s].id for s in diff if s in current])
-    before, after = {}, []
-    for sku in diff:
-        old = locked.get(current[sku].id) if sku in current else None
-        if old is not None and old.as_of is not None and old.as_of > as_of:
-            report.stale += 1  # shipped (or counted) meanwhile, after this snapshot was taken
-            continue
-        if old is not None:
-            before[(location_id, sku)] = _figures(old)
-        after.append(PositionRow(old.id if old else None, location_id, sku, wanted[sku],
-                                 old.allocated if old else 0, old.reserved if old else 0,
-                                 as_of))
+    report.zeroed += len(zero)
+    report.applied += len([s for s in diff.changed if s not in stale])
+    report.unchanged += len(counted) - len(diff.changed)
+    for sku in stale:
+        del wanted[sku], current[sku]
+    return _LocationPlan(location_id, as_of, wanted, current)
+
+
+def _apply_plans(ctx: Context, session: Session, report: IngestReport,
+                 plans: list[_LocationPlan]) -> None:
+    """Lock what changes, recheck it, write every location's counts and the figures once."""
+    ids = [pos.id for plan in plans for pos in plan.current.values()
+           if pos is not None and pos.id is not None]
+    locked = store.lock_ids(session, ids)
+    before: dict[tuple[str, str], PositionFigures] = {}
+    after: list[PositionRow] = []
+    for plan in plans:
+        for sku in sorted(plan.wanted):
+            pos = plan.current[sku]
+            old = locked.get(pos.id) if pos is not None and pos.id is not None else None
+            if old is not None and old.as_of is not None and old.as_of > plan.as_of:
+                report.stale += 1  # shipped (or counted) meanwhile, after this snapshot
+                continue
+            if old is not None:
+                before[(plan.location_id, sku)] = _figures(old)
+            after.append(PositionRow(old.id if old else None, plan.location_id, sku,
+                                     plan.wanted[sku], old.allocated if old else 0,
+                                     old.reserved if old else 0, plan.as_of))
     _write(ctx, session, report, after, before, after)
-    store.record_snapshot_time(session, location_id, as_of)
+    store.record_snapshot_times(session, {plan.location_id: plan.as_of for plan in plans})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -43,8 +47,55 @@ def _install_rule_functions(dbapi_connection: Any) -> None:
     install_sqlite_functions(dbapi_connection)
 
 
-def _begin_immediate(connection: Any) -> None:
+def _begin_immediate(connection: Connection) -> None:
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # a read-only connection (read_only): each statement is its own read
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Connection]:
+    """A pooled connection for lookups, in autocommit: no BEGIN/COMMIT round trips.
+
+    On SQLite it skips BEGIN IMMEDIATE, so readers never queue behind a writer (WAL lets
+    them read the last committed state). Use it for single-statement reads only: two
+    statements on it may see two different committed states.
+    """
+    with engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+_READ_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def read_engine(engine: Engine) -> Engine:
+    """A sibling of a PostgreSQL engine for hot lookups: its pool skips the pre-ping.
+
+    The pre-ping costs a round trip on every checkout; lookups instead retry once when a
+    connection turns out dead (see run_read). Other databases use the engine itself.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    sibling = _READ_ENGINES.get(engine)
+    if sibling is None:
+        sibling = create_engine(engine.url, pool_pre_ping=False, pool_recycle=3600)
+        _READ_ENGINES[engine] = sibling
+    return sibling
+
+
+def run_read(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """read(connection) on a read_only connection of read_engine(engine).
+
+    Retried once on a connection the database dropped (a restart): the pool discards it.
+    """
+    try:
+        with read_only(read_engine(engine)) as connection:
+            return read(connection)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    with read_only(read_engine(engine)) as connection:
+        return read(connection)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import csv
+import io
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    null,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from service.store.models import LocationStockState, StockPosition, utcnow
 from service.store.upsert import insert_for
 
 _CHUNK = 2000
+_COPY_THRESHOLD = 1000  # PostgreSQL: from this many rows, bulk writes go through COPY
+_BULK_WORK_MEM = "64MB"  # PostgreSQL, for the snapshot's transaction: one-batch hash joins
 
 
 @dataclass
@@ -82,17 +103,156 @@ def write_counts(session: Session, rows: Sequence[PositionRow]) -> None:
     """Store on_hand and as_of of existing positions; insert the new ones."""
     sp = StockPosition.__table__
     now = utcnow()
-    existing = [{"pid": r.id, "on_hand": r.on_hand, "as_of": r.as_of, "updated_at": now}
-                for r in rows if r.id is not None]
+    existing = [r for r in rows if r.id is not None]
     new = [{"location_id": r.location_id, "sku": r.sku, "on_hand": r.on_hand, "as_of": r.as_of,
             "allocated": 0, "reserved": 0, "updated_at": now} for r in rows if r.id is None]
-    if existing:
+    if locked(session) and len(existing) >= _COPY_THRESHOLD:
+        _update_counts_via_copy(session, existing, now)
+    elif existing:
         stmt = update(sp).where(sp.c.id == bindparam("pid")).values(
             on_hand=bindparam("on_hand"), as_of=bindparam("as_of"),
             updated_at=bindparam("updated_at"))
-        session.connection().execute(stmt, existing)
+        session.connection().execute(stmt, [
+            {"pid": r.id, "on_hand": r.on_hand, "as_of": r.as_of, "updated_at": now}
+            for r in existing])
     if new:
         session.execute(insert(sp), new)
+
+
+def _update_counts_via_copy(session: Session, rows: Sequence[PositionRow], now: datetime
+                            ) -> None:
+    """PostgreSQL: COPY (id, on_hand, as_of) into a temporary table, then one UPDATE ... FROM."""
+    table = Table(_temp_name("count_updates"), MetaData(), Column("id", Integer),
+                  Column("on_hand", Integer), Column("as_of", StockPosition.__table__.c.as_of.type),
+                  prefixes=["TEMPORARY"])
+    conn = session.connection()
+    table.create(conn)
+    _copy(session, table.name, ("id", "on_hand", "as_of"),
+          ((r.id, r.on_hand, _naive_utc(r.as_of)) for r in rows))
+    conn.exec_driver_sql(f"ANALYZE {table.name}")
+    sp = StockPosition.__table__
+    conn.execute(update(sp).where(sp.c.id == table.c.id).values(
+        on_hand=table.c.on_hand, as_of=table.c.as_of, updated_at=now))
+    table.drop(conn)
+
+
+@dataclass
+class LocationDiff:
+    """How a location's stored positions differ from the counts a snapshot brings.
+
+    Only differences leave the database: counted skus whose count differs (with the stored
+    position, None when there is none) and stocked positions the snapshot does not count.
+    """
+
+    stocked: int = 0
+    changed: dict[str, tuple[int, PositionRow | None]] = field(default_factory=dict)
+    uncounted: list[PositionRow] = field(default_factory=list)
+
+
+def diff_counts(session: Session, counts: Mapping[str, Mapping[str, int]]
+                ) -> dict[str, LocationDiff]:
+    """Compare wanted counts ({location: {sku: on_hand}}) with the stored positions, in SQL.
+
+    The counts go into a temporary table (COPY on PostgreSQL, a bulk insert elsewhere), and
+    set-based queries return only the differences, so a million unchanged positions never
+    travel to Python.
+    """
+    diffs = {location: LocationDiff() for location in counts}
+    if not counts:
+        return diffs
+    staging = _stage_counts(session, counts)
+    try:
+        _read_diff(session, staging, sorted(counts), diffs)
+    finally:
+        staging.drop(session.connection())
+    return diffs
+
+
+def _stage_counts(session: Session, counts: Mapping[str, Mapping[str, int]]) -> Table:
+    postgres = locked(session)
+    table = Table(_temp_name("snapshot_counts"), MetaData(),
+                  Column("location_id", String(64), primary_key=not postgres),
+                  Column("sku", String(64), primary_key=not postgres),
+                  Column("on_hand", Integer), prefixes=["TEMPORARY"])
+    conn = session.connection()
+    table.create(conn)
+    rows = ((loc, sku, qty) for loc, by_sku in counts.items() for sku, qty in by_sku.items())
+    if postgres:  # COPY, then statistics and memory so the planner hashes in one batch
+        _copy(session, table.name, ("location_id", "sku", "on_hand"), rows)
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{_BULK_WORK_MEM}'")
+    else:  # SQLite: the driver's executemany on plain tuples (no per-row parameter objects)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} (location_id, sku, on_hand) VALUES (?, ?, ?)", list(rows))
+    return table
+
+
+def _read_diff(session: Session, staging: Table, locations: list[str],
+               diffs: dict[str, LocationDiff]) -> None:
+    sp, cols = _columns()
+    st = staging.c
+    at_locations = sp.c.location_id.in_(locations)
+    stocked = select(sp.c.location_id, func.count()).where(at_locations, sp.c.on_hand > 0
+                                                           ).group_by(sp.c.location_id)
+    for location, count in session.execute(stocked):
+        diffs[location].stocked = count
+    same = and_(sp.c.location_id == st.location_id, sp.c.sku == st.sku)
+    if locked(session):  # PostgreSQL: one hash full join finds both kinds of difference
+        positions = select(*cols).where(at_locations).subquery()
+        pos = positions.c
+        query = select(st.location_id, st.sku, st.on_hand, *positions.c).select_from(
+            staging.join(positions, and_(pos.location_id == st.location_id,
+                                         pos.sku == st.sku), full=True)
+        ).where(pos.id.is_(None) | (st.sku.is_(None) & (pos.on_hand > 0))
+                | (pos.on_hand != st.on_hand))
+        _collect(session.execute(query), diffs)
+        return
+    changed = select(st.location_id, st.sku, st.on_hand, *cols).select_from(
+        staging.outerjoin(sp, same)).where(sp.c.id.is_(None) | (sp.c.on_hand != st.on_hand))
+    _collect(session.execute(changed), diffs)
+    uncounted = select(null(), null(), null(), *cols).where(
+        at_locations, sp.c.on_hand > 0, ~exists().where(same))
+    _collect(session.execute(uncounted), diffs)
+
+
+def _collect(rows: Iterable[Sequence], diffs: dict[str, LocationDiff]) -> None:
+    """Sort (staged location, sku, count, *position) rows into changed and uncounted."""
+    for r in rows:
+        current = None if r[3] is None else _row(r[3:])
+        if r[1] is None:  # stored but not counted
+            diffs[current.location_id].uncounted.append(current)  # type: ignore[union-attr]
+        else:
+            diffs[r[0]].changed[r[1]] = (r[2], current)
+
+
+def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+    """COPY rows into table on the session's own (psycopg 3) connection and transaction.
+
+    Rows are written as CSV by the csv module (C speed, correct quoting) in large blocks;
+    None becomes an unquoted empty field, which CSV COPY reads as NULL.
+    """
+    driver = session.connection().connection.driver_connection
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        iterator = iter(rows)
+        while block := list(islice(iterator, 100_000)):
+            writer.writerows(block)
+            copy.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+
+
+def _temp_name(prefix: str) -> str:
+    return f"tmp_{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    """As UTCDateTime stores it: naive UTC."""
+    if value is None or value.tzinfo is None:
+        return value
+    return StockPosition.__table__.c.as_of.type.process_bind_param(value, None)  # type: ignore[arg-type]
 
 
 def snapshot_times(session: Session, location_ids: Iterable[str]) -> dict[str, datetime | None]:
@@ -107,8 +267,18 @@ def snapshot_times(session: Session, location_ids: Iterable[str]) -> dict[str, d
 
 def record_snapshot_time(session: Session, location_id: str, as_of: datetime) -> None:
     """Remember a location's newest snapshot time (never moving it backwards)."""
+    record_snapshot_times(session, {location_id: as_of})
+
+
+def record_snapshot_times(session: Session, times: Mapping[str, datetime]) -> None:
+    """Remember each location's newest snapshot time (never moving one backwards)."""
     table = LocationStockState.__table__
-    stmt = insert_for(session, table).values(location_id=location_id, snapshot_as_of=as_of)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["location_id"], set_={"snapshot_as_of": stmt.excluded.snapshot_as_of},
-        where=(table.c.snapshot_as_of.is_(None)) | (table.c.snapshot_as_of < as_of)))
+    items = sorted(times.items())
+    for start in range(0, len(items), 500):
+        chunk = [{"location_id": loc, "snapshot_as_of": as_of}
+                 for loc, as_of in items[start:start + 500]]
+        stmt = insert_for(session, table).values(chunk)
+        newer = stmt.excluded.snapshot_as_of
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["location_id"], set_={"snapshot_as_of": newer},
+            where=(table.c.snapshot_as_of.is_(None)) | (table.c.snapshot_as_of < newer)))

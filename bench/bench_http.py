@@ -1,0 +1,196 @@
+"""Availability over HTTP against a hello-world Flask endpoint served the same way.
+
+Both apps run under gunicorn with the same arguments `oms serve` uses (sync workers, same
+worker count, access log to the same sink), on this machine, loaded in turn by
+wrk (a separate process) over loopback at 16 connections; hello-world is measured
+before and after the service and averaged. Then each service worker's
+resident memory is read (1M positions loaded).
+
+Usage: python bench/bench_http.py [--pg-url URL] [--duration 10] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import common  # noqa: E402
+from common import ROOT, Figure  # noqa: E402
+
+from service.services.keys import create_key  # noqa: E402
+
+CONNECTIONS, THREADS, WORKERS = 16, 2, 2
+LUA = HERE / "wrk_script.lua"
+
+
+def gunicorn_argv(app: str, port: int, workers: int) -> list[str]:
+    """The command line `oms serve` execs (service/cli.py), for any WSGI app."""
+    return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+            str(workers), "--access-logfile", "-", "--timeout", "60", app]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(argv: list[str], env: dict[str, str], probe: str) -> subprocess.Popen:
+    """Start gunicorn (output discarded, as for both apps) and wait until probe answers."""
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(probe, timeout=2):
+                return proc
+        except urllib.error.HTTPError:
+            return proc  # it answers (401 without a key)
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError(f"server did not start: {' '.join(argv)}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop the gunicorn master (and so its workers) this benchmark started."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def run_wrk(url: str, mode: str, key: str, duration: float) -> dict[str, Any]:
+    """One wrk run; requests/s and latency percentiles in milliseconds."""
+    env = {**os.environ, "OMS_KEY": key, "OMS_MODE": mode,
+           "OMS_SKUS": str(common.SKUS), "OMS_CART": "20"}
+    argv = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s", "--latency",
+            "-s", str(LUA), url]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("WRK_JSON "))
+    raw = json.loads(line[len("WRK_JSON "):])
+    errors = sum(raw[k] for k in ("connect", "read", "write", "status", "timeout"))
+    return {"mode": mode, "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+            "requests": raw["requests"], "errors": errors, "raw": raw,
+            **{f"{p}_ms": raw[f"{p}_us"] / 1000 for p in ("p50", "p90", "p99", "p999")},
+            "max_ms": raw["max_us"] / 1000}
+
+
+def measure(base: str, mode: str, key: str, duration: float) -> dict[str, Any]:
+    """A short warm-up, then the timed run."""
+    run_wrk(base, mode, key, 2)
+    return run_wrk(base, mode, key, duration)
+
+
+def interleaved(hello: str, service: str, key: str, duration: float) -> dict[str, Any]:
+    """hello, GET, cart, hello: the baseline is the mean of the two hello-world runs.
+
+    Both servers are up (an idle one costs nothing), so a load change on the machine during
+    the run moves the baseline as much as the figures.
+    """
+    first = measure(hello, "hello", key, duration)
+    results = {"get": measure(service, "get", key, duration),
+               "cart": measure(service, "cart", key, duration)}
+    second = measure(hello, "hello", key, duration)
+    results["hello_runs"] = [first, second]
+    results["hello"] = {k: (first[k] + second[k]) / 2 for k in first
+                        if isinstance(first[k], float | int) and k != "raw"}
+    return results
+
+
+def run(pg_url: str, duration: float) -> tuple[list[Figure], dict[str, Any]]:
+    """Hello-world, single-SKU GET and 20-SKU cart POST; then worker memory."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    ctx = common.bench_context(pg_url)
+    try:
+        key = create_key(ctx, "channel:web", label="bench")
+    finally:
+        ctx.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    hello_port, port = free_port(), free_port()
+    hello = start_server(gunicorn_argv("bench.hello_app:app", hello_port, WORKERS), env,
+                         f"http://127.0.0.1:{hello_port}/hello")
+    oms = [str(Path(sys.executable).parent / "oms"), "serve", "--port", str(port),
+           "--workers", str(WORKERS)]
+    service = None
+    try:
+        service = start_server(oms, {**env, "OMS_DATABASE_URL": pg_url},
+                               f"http://127.0.0.1:{port}/v1/availability")
+        results = interleaved(f"http://127.0.0.1:{hello_port}", f"http://127.0.0.1:{port}",
+                              key, duration)
+        results["worker_rss_mb"] = [common.rss_mb(pid) for pid in common.children(service.pid)]
+    finally:
+        stop_server(hello)
+        if service is not None:
+            stop_server(service)
+    return figures(results), results
+
+
+def figures(results: dict[str, Any]) -> list[Figure]:
+    """The HTTP figures, each judged against its target."""
+    hello, get, cart = results["hello"], results["get"], results["cart"]
+    get_share, cart_share = get["rps"] / hello["rps"], cart["rps"] / hello["rps"]
+    rss = max(results["worker_rss_mb"] or [float("nan")])
+    errors = f"errors: hello {int(hello['errors'])}, get {get['errors']}, cart {cart['errors']}"
+    return [
+        Figure("http", "single-SKU GET /v1/availability, share of hello-world req/s",
+               100 * get_share, "%", baseline=hello["rps"], baseline_what="hello-world req/s",
+               target=">= 50%", passed=get_share >= 0.5 and get["errors"] == 0,
+               note=f"{get['rps']:.0f} req/s; {errors}"),
+        Figure("http", "single-SKU GET p99 at 16 connections", get["p99_ms"], "ms",
+               baseline=hello["p99_ms"], baseline_what="hello-world p99 ms", target="<= 10 ms",
+               passed=get["p99_ms"] <= 10),
+        Figure("http", "20-SKU cart POST /v1/availability, share of hello-world req/s",
+               100 * cart_share, "%", baseline=hello["rps"], baseline_what="hello-world req/s",
+               target=">= 25%", passed=cart_share >= 0.25 and cart["errors"] == 0,
+               note=f"{cart['rps']:.0f} req/s"),
+        Figure("http", "20-SKU cart p99 at 16 connections", cart["p99_ms"], "ms",
+               baseline=hello["p99_ms"], baseline_what="hello-world p99 ms", target="<= 15 ms",
+               passed=cart["p99_ms"] <= 15),
+        Figure("memory", "largest service worker RSS after the HTTP runs (1M positions)", rss,
+               "MiB", target="< 500 MiB", passed=rss < 500,
+               note="workers: " + ", ".join(f"{m:.0f}" for m in results["worker_rss_mb"])),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the HTTP benchmark (on a loaded database, or a fresh one it loads and drops)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg-url", help="an already loaded bench database (not dropped)")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    url, own = args.pg_url, args.pg_url is None
+    if own:
+        url = common.create_pg_database("oms_bench_http")
+        common.load_network(url, common.network())
+    try:
+        figs, results = run(url, args.duration)
+    finally:
+        if own:
+            common.drop_pg_database("oms_bench_http")
+    for fig in figs:
+        common.print_figure(fig)
+    common.write_json(args.json, figs, results=results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""Full-snapshot ingestion: 1M positions with 5% of counts changed, against a bare COPY.
+
+PostgreSQL: the same CSV file is (1) COPYed bare into an empty table, and (2) read, parsed
+(``stock_rows.parse_rows``) and applied through ``inventory.apply_snapshot`` in one
+transaction, channel figures included. The ratio (2)/(1) is the figure (target ≤ 4x).
+SQLite: the same path on a SQLite file, as rows/s (target ≥ 50k rows/s).
+
+Usage: python bench/bench_snapshot.py [--pg-url URL] [--sqlite] [--json PATH]
+(without --pg-url a database ``oms_bench_snapshot`` is created, loaded and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+import psycopg  # noqa: E402
+from common import Figure  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from service.services import inventory, stock_rows  # noqa: E402
+
+TARGET_RATIO = 4.0
+TARGET_SQLITE_ROWS_S = 50_000
+
+
+def bare_copy(url: str, path: Path) -> float:
+    """Seconds to COPY the CSV file into an empty, unindexed table (best of two)."""
+    best = float("inf")
+    with psycopg.connect(common._libpq(url), autocommit=True) as conn:
+        for _ in range(2):
+            conn.execute("DROP TABLE IF EXISTS bench_copy_baseline")
+            conn.execute("CREATE TABLE bench_copy_baseline (location_id varchar(64), "
+                         "sku varchar(64), on_hand integer, as_of timestamptz)")
+            start = time.perf_counter()
+            with conn.transaction(), conn.cursor() as cur, cur.copy(
+                    "COPY bench_copy_baseline FROM STDIN (FORMAT csv, HEADER true)") as copy, \
+                    path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    copy.write(block)
+            best = min(best, time.perf_counter() - start)
+        conn.execute("DROP TABLE bench_copy_baseline")
+    return best
+
+
+def apply_file(url: str, path: Path) -> dict[str, Any]:
+    """Read, parse and apply the snapshot file through the service; phase timings."""
+    ctx = common.bench_context(url)
+    try:
+        start = time.perf_counter()
+        raw = common.read_snapshot_file(path)
+        rows, errors = stock_rows.parse_rows(raw, location=None, as_of=None,
+                                             allow_adjust=False, first_line=2)
+        parsed = time.perf_counter()
+        with ctx.sessions.begin() as session:
+            report = inventory.apply_snapshot(ctx, session, rows, errors, len(raw))
+            applied = time.perf_counter()
+        done = time.perf_counter()
+    finally:
+        ctx.close()
+    return {"rows": len(raw), "parse_s": parsed - start, "apply_s": applied - parsed,
+            "commit_s": done - applied, "total_s": done - start,
+            "report": {k: v for k, v in report.to_dict().items() if k != "errors"}}
+
+
+def check_figures(url: str) -> int:
+    """How many kept channel figures differ from a fresh set-based recompute (expect 0)."""
+    from service.services import channel_figures
+
+    ctx = common.bench_context(url)
+    try:
+        with ctx.sessions() as session:
+            kept = dict(((r[0], r[1]), r[2]) for r in session.execute(
+                text("SELECT channel, sku, available FROM channel_availability")))
+            channel_figures.recompute(session, ctx.rules.active(session))
+            fresh = dict(((r[0], r[1]), r[2]) for r in session.execute(
+                text("SELECT channel, sku, available FROM channel_availability")))
+            session.rollback()
+    finally:
+        ctx.close()
+    return sum(1 for key in fresh.keys() | kept.keys() if fresh.get(key) != kept.get(key))
+
+
+def run_postgres(url: str, path: Path) -> tuple[Figure, dict[str, Any]]:
+    """The COPY baseline and the service path on one PostgreSQL database."""
+    copy_s = bare_copy(url, path)
+    result = apply_file(url, path)
+    result["copy_s"] = copy_s
+    result["figure_mismatches"] = check_figures(url)
+    ratio = result["total_s"] / copy_s
+    fig = Figure("snapshot", "1M-position snapshot, 5% changed (PostgreSQL), file to commit",
+                 ratio, "x COPY", baseline=copy_s, baseline_what="bare COPY s",
+                 target=f"<= {TARGET_RATIO:g}x", passed=ratio <= TARGET_RATIO,
+                 note=(f"{result['total_s']:.2f} s = parse {result['parse_s']:.2f} + apply "
+                       f"{result['apply_s']:.2f} + commit {result['commit_s']:.2f}; "
+                       f"applied {result['report']['applied']}, figure mismatches "
+                       f"{result['figure_mismatches']}"),
+                 extra=result)
+    return fig, result
+
+
+def run_sqlite(workdir: Path, locations: int) -> tuple[Figure, dict[str, Any]]:
+    """Rows/s of the same path on a SQLite file (locations x 1,000 SKUs)."""
+    from service.demo import generate_network
+
+    db = workdir / "snapshot_bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db}"
+    net = generate_network(locations=locations, skus=common.SKUS, store_coverage=1.0)
+    common.load_network(url, net)
+    path = workdir / "snapshot_sqlite.csv"
+    common.write_snapshot_file(path, net)
+    result = apply_file(url, path)
+    result["figure_mismatches"] = check_figures(url)
+    rate = result["rows"] / result["total_s"]
+    fig = Figure("snapshot", f"SQLite snapshot ingestion ({result['rows']:,} rows, 5% changed)",
+                 rate, "rows/s", target=f">= {TARGET_SQLITE_ROWS_S:,}",
+                 passed=rate >= TARGET_SQLITE_ROWS_S,
+                 note=(f"parse {result['parse_s']:.2f} s + apply {result['apply_s']:.2f} s + "
+                       f"commit {result['commit_s']:.2f} s; figure mismatches "
+                       f"{result['figure_mismatches']}"), extra=result)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return fig, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the snapshot benchmarks and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg-url", help="an already loaded bench database (not dropped)")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--sqlite", action="store_true", help="also run the SQLite figure")
+    parser.add_argument("--sqlite-locations", type=int, default=200)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    workdir = common.RESULTS_DIR
+    workdir.mkdir(parents=True, exist_ok=True)
+    figures = []
+    if not args.no_postgres:
+        net = common.network()
+        url, own = args.pg_url, args.pg_url is None
+        if own:
+            url = common.create_pg_database("oms_bench_snapshot")
+            common.load_network(url, net)
+        path = workdir / "snapshot.csv"
+        common.write_snapshot_file(path, net)
+        try:
+            fig, _ = run_postgres(url, path)
+            figures.append(fig)
+            common.print_figure(fig)
+            print("   ", fig.note, flush=True)
+        finally:
+            if own:
+                common.drop_pg_database("oms_bench_snapshot")
+    if args.sqlite:
+        fig, _ = run_sqlite(workdir, args.sqlite_locations)
+        figures.append(fig)
+        common.print_figure(fig)
+        print("   ", fig.note, flush=True)
+    common.write_json(args.json, figures)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,291 @@
+"""Shared benchmark helpers: machine facts, bench databases, the 1M-position network, figures.
+
+Every benchmark compares the service with a baseline measured in the same invocation, so a
+noisy machine moves both. Benchmarks use their own database (never the test database) and
+drop it when done.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import yaml  # noqa: E402, I001
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from service.context import Context, build_context  # noqa: E402
+from service.demo import DemoNetwork, generate_network  # noqa: E402
+from service.services import master_data, rulesets  # noqa: E402
+from service.settings import DEFAULT_CONFIG, settings_from_dict  # noqa: E402
+from service.store.migrate import upgrade  # noqa: E402
+
+PG_ADMIN = os.environ.get("OMS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# scratch files (snapshot CSVs, raw results) live outside the repository
+RESULTS_DIR = Path(os.environ.get("OMS_BENCH_DIR", "/tmp/oms_bench"))
+LOCATIONS, SKUS = 1000, 1000
+BASE_AS_OF = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Figure:
+    """One measured figure beside its same-run baseline and its target."""
+
+    bench: str
+    what: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_what: str = ""
+    target: str = ""
+    passed: bool | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verdict(passed: bool | None) -> str:
+    """PASS, FAIL or '-' (informational)."""
+    return "-" if passed is None else ("PASS" if passed else "FAIL")
+
+
+def print_figure(fig: Figure) -> None:
+    """One line: figure, baseline, target and verdict."""
+    base = f"  baseline {fig.baseline:,.4g} ({fig.baseline_what})" if fig.baseline else ""
+    target = f"  target {fig.target}" if fig.target else ""
+    print(f"[{verdict(fig.passed):>4}] {fig.what}: {fig.value:,.4g} {fig.unit}{base}{target}",
+          flush=True)
+
+
+def write_json(path: Path | None, figures: Sequence[Figure], **extra: Any) -> None:
+    """Store figures (and raw extras) for run_all.py."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"figures": [f.to_dict() for f in figures], **extra},
+                               indent=2, default=str))
+
+
+def percentile(samples: Sequence[float], pct: float) -> float:
+    """The pct-th percentile (nearest rank) of samples."""
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+# -- machine ---------------------------------------------------------------------------------
+
+
+def machine_info(pg_url: str | None = None) -> dict[str, str]:
+    """CPU model, cores, RAM, OS, Python, PostgreSQL and SQLite versions."""
+    info = {
+        "cpu": _cpu_model(),
+        "cores": str(os.cpu_count()),
+        "ram": _ram(),
+        "os": _os_name(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+    if pg_url:
+        with psycopg.connect(_libpq(pg_url)) as conn:
+            info["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        text_ = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    match = re.search(r"^model name\s*:\s*(.+)$", text_, re.MULTILINE)
+    return match.group(1).strip() if match else "unknown"
+
+
+def _ram() -> str:
+    try:
+        match = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+    except OSError:
+        return "unknown"
+    return f"{int(match.group(1)) / 1024 ** 2:.1f} GiB" if match else "unknown"
+
+
+def _os_name() -> str:
+    try:
+        match = re.search(r'^PRETTY_NAME="(.+)"$', Path("/etc/os-release").read_text(),
+                          re.MULTILINE)
+    except OSError:
+        match = None
+    release = match.group(1) if match else platform.system()
+    return f"{release} (kernel {platform.release()})"
+
+
+# -- databases -------------------------------------------------------------------------------
+
+
+def _libpq(url: str) -> str:
+    """A SQLAlchemy URL as a libpq connection string."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def pg_url(database: str) -> str:
+    """The bench server's URL for database."""
+    return make_url(PG_ADMIN).set(database=database).render_as_string(hide_password=False)
+
+
+def create_pg_database(name: str) -> str:
+    """(Re)create an empty PostgreSQL database; return its SQLAlchemy URL."""
+    drop_pg_database(name)
+    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_url(name)
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop a bench database if it exists."""
+    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_context(url: str) -> Context:
+    """A service context on url, with config.yaml's other settings."""
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["database_url"] = url
+    return build_context(settings_from_dict(raw, base_dir=ROOT, source="bench"))
+
+
+def network() -> DemoNetwork:
+    """The benchmark network: 1,000 locations x 1,000 SKUs, every SKU everywhere."""
+    return generate_network(locations=LOCATIONS, skus=SKUS, store_coverage=1.0)
+
+
+def load_network(url: str, net: DemoNetwork) -> dict[str, float]:
+    """Migrate, insert master data, bulk-load positions (COPY / executemany), compute figures.
+
+    This is setup, not a measured path. Returns the seconds each step took.
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    upgrade(url)
+    ctx = bench_context(url)
+    try:
+        master_data.upsert_locations(ctx, net.locations)
+        master_data.upsert_products(ctx, net.products)
+        timings["master_data_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        _bulk_positions(ctx, url, net.stock())
+        timings["positions_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        with ctx.sessions.begin() as session:
+            session.execute(text("DELETE FROM ruleset_activations"))
+            rulesets.ensure_active(ctx.rules, session)
+        timings["figures_s"] = time.perf_counter() - start
+        if url.startswith("postgresql"):
+            with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+    finally:
+        ctx.close()
+    return timings
+
+
+def _bulk_positions(ctx: Context, url: str, rows: Iterator[tuple[str, str, int]]) -> None:
+    as_of = BASE_AS_OF.replace(tzinfo=None)  # stored as naive UTC
+    if url.startswith("postgresql"):
+        with psycopg.connect(_libpq(url)) as conn, conn.cursor() as cur:
+            # setup only: skip the per-row foreign-key triggers (the rows are known good)
+            cur.execute("SET session_replication_role = replica")
+            with cur.copy("COPY stock_positions (location_id, sku, on_hand, as_of, allocated, "
+                          "reserved, updated_at) FROM STDIN") as copy:
+                for loc, sku, qty in rows:
+                    copy.write_row((loc, sku, qty, as_of, 0, 0, as_of))
+        return
+    from service.services.demo_seed import insert_stock
+
+    insert_stock(ctx, rows)
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE stock_positions SET as_of = :t"), {"t": as_of})
+
+
+# -- snapshot files --------------------------------------------------------------------------
+
+
+def write_snapshot_file(path: Path, net: DemoNetwork, changed_share: float = 0.05,
+                        as_of: datetime | None = None, seed: int = 11) -> int:
+    """A CSV snapshot of every position, changed_share of the counts changed; rows changed."""
+    import random
+
+    rng = random.Random(seed)
+    stamp = (as_of or BASE_AS_OF + timedelta(hours=1)).isoformat()
+    changed = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["location", "sku", "on_hand", "as_of"])
+        for loc, sku, qty in net.stock():
+            if rng.random() < changed_share:
+                qty, changed = qty + rng.randint(1, 20), changed + 1
+            out.writerow([loc, sku, qty, stamp])
+    return changed
+
+
+def read_snapshot_file(path: Path) -> list[dict[str, str]]:
+    """The CSV rows as dicts (what a feed reader hands to stock_rows.parse_rows)."""
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@contextmanager
+def timer() -> Iterator[list[float]]:
+    """with timer() as t: ... ; t[0] is the elapsed seconds."""
+    box: list[float] = []
+    start = time.perf_counter()
+    yield box
+    box.append(time.perf_counter() - start)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def children(pid: int) -> list[int]:
+    """Direct child process ids (gunicorn workers of a master)."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def median(samples: Sequence[float]) -> float:
+    return statistics.median(samples)
+
+
+def clone_pg_database(template: str, name: str) -> str:
+    """A fresh copy of a loaded bench database (CREATE DATABASE ... TEMPLATE); its URL."""
+    drop_pg_database(name)
+    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return pg_url(name)

@@ -1,0 +1,66 @@
+"""Large multi-location snapshots take the bulk paths (staged diff, COPY writes on PostgreSQL)
+and still apply exactly what the ledger rules say, with figures equal to a recomputation."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from service.services import channel_figures, inventory, master_data, rulesets
+from service.services.stock_rows import StockRow
+from service.store.models import ChannelAvailability, StockPosition
+
+T0 = datetime(2026, 4, 1, tzinfo=UTC)
+LOCATIONS = [
+    {"id": "DC-1", "name": "DC", "type": "dc", "lat": 40.7, "lon": -74.0, "can_ship": True},
+    {"id": "ST-1", "name": "Store", "type": "store", "lat": 41.0, "lon": -73.9,
+     "can_pickup": True},
+]
+SKUS = [f"S{i:04d}" for i in range(800)]
+
+
+def _setup(ctx):
+    master_data.upsert_locations(ctx, LOCATIONS)
+    master_data.upsert_products(ctx, [{"sku": s, "name": s, "category": "home"} for s in SKUS])
+    with ctx.sessions.begin() as session:
+        rulesets.ensure_active(ctx.rules, session)
+
+
+def _snapshot(ctx, counts, as_of):
+    rows = [StockRow(i + 1, loc, sku, as_of, on_hand=qty)
+            for i, ((loc, sku), qty) in enumerate(sorted(counts.items()))]
+    with ctx.sessions.begin() as session:
+        return inventory.apply_snapshot(ctx, session, rows, [], len(rows), force=True)
+
+
+def _stored(ctx):
+    with ctx.sessions() as session:
+        return {(p.location_id, p.sku): p.on_hand for p in session.scalars(select(StockPosition))}
+
+
+def _figures(ctx):
+    with ctx.sessions() as session:
+        return {(r.channel, r.sku): r.available
+                for r in session.scalars(select(ChannelAvailability))}
+
+
+def test_bulk_snapshot_applies_changes_zeroes_and_keeps_figures_exact(ctx):
+    _setup(ctx)
+    first = {(loc["id"], sku): 5 + i % 7 for loc in LOCATIONS for i, sku in enumerate(SKUS)}
+    report = _snapshot(ctx, first, T0)
+    assert report.applied == len(first)  # 1,600 new positions
+    second = {key: qty + 1 for key, qty in first.items()}  # 1,600 changed: the COPY write path
+    for sku in SKUS[:10]:
+        second[("ST-1", sku)] = first[("ST-1", sku)]  # unchanged
+        del second[("DC-1", sku)]  # absent from the snapshot: zeroed
+    report = _snapshot(ctx, second, T0 + timedelta(hours=1))
+    assert (report.applied, report.unchanged, report.zeroed) == (1580, 10, 10)
+    stored = _stored(ctx)
+    assert all(stored[key] == qty for key, qty in second.items())
+    assert all(stored[("DC-1", sku)] == 0 for sku in SKUS[:10])
+    kept = _figures(ctx)
+    with ctx.sessions.begin() as session:
+        channel_figures.recompute(session, ctx.rules.active(session))
+    assert kept == _figures(ctx)
+    stale = _snapshot(ctx, first, T0 + timedelta(minutes=30))  # older than the last one
+    assert stale.stale == len(first) and stale.applied == 0
+    assert _stored(ctx) == stored
