@@ -79,6 +79,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="serve the HTTP API on 127.0.0.1 (gunicorn)")
     serve.add_argument("--port", type=int, help="port (default: server.port)")
     serve.add_argument("--workers", type=int, help="worker processes (default: server.workers)")
+    serve.add_argument("--threads", type=int,
+                       help="threads per worker (default: server.threads; above 1: gthread)")
     serve.set_defaults(handler=_serve)
 
 
@@ -89,21 +91,11 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["OMS_CONFIG"] = args.config
     bind = f"{server['host']}:{args.port or server['port']}"
     workers = str(args.workers or server["workers"])
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        bind,
-        "--workers",
-        workers,
-        "--access-logfile",
-        "-",
-        "--timeout",
-        "60",
-        "service.wsgi:app",
-    ]
-    print(f"serving on http://{bind} with {workers} workers", flush=True)
+    threads = str(args.threads or server["threads"])
+    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", workers,
+            "--threads", threads, "--access-logfile", "-", "--timeout", "60",
+            "service.wsgi:app"]
+    print(f"serving on http://{bind} with {workers} workers x {threads} threads", flush=True)
     os.execv(sys.executable, argv)
     return 0  # not reached
 

@@ -104,8 +104,8 @@ def _place_once(ctx: Context, session: Session, body: dict[str, Any], key: str |
     _refuse_if_short(req, sourced)
     _allocate(ctx, session, sourced, req.channel)
     aggregate = _record(session, req, sourced, key, fingerprint)
-    response = to_dict(aggregate) | {"plan": sourcing.to_dict(sourced)}
-    aggregate.order.response = response
+    response = to_dict(aggregate) | {"plan": aggregate.order.plan}
+    aggregate.order.response = response  # the explanation stays in its own column (GET)
     metrics.ORDERS.labels(req.channel, "placed").inc()
     return response
 
@@ -165,8 +165,8 @@ def _record(session: Session, req: SourcingRequest, sourced: Sourced, key: str |
                   order_ref=req.order_ref, customer_id=req.customer_id,
                   delivery_method=req.delivery_method, pickup_location_id=req.pickup_location,
                   ship_to=_ship_to(req), attributes=req.attributes, ruleset=sourced.ruleset.ref,
-                  plan={k: plan_dict[k] for k in ("shipments", "unfulfilled", "total_cost",
-                                                  "policy_applied")},
+                  plan={k: plan_dict[k] for k in ("ruleset", "policy_applied", "total_cost",
+                                                  "shipments", "unfulfilled")},
                   explanation=plan_dict["explanation"], idempotency_key=key,
                   request_hash=fingerprint)
     session.add(order)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, literal, select
+from sqlalchemy import and_, bindparam, case, literal, select
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -42,10 +42,29 @@ class Sourced:
 
 def sellable_stock(session: Session, ruleset: Ruleset, channel: str, skus: list[str],
                    location: str | None = None) -> dict[str, dict[str, int]]:
-    """{location: {sku: units the channel may sell}} for active, ship-capable locations.
+    """{location: {sku: units the channel may sell}} for active locations.
 
     Computed in SQL with the channel's compiled rules (the same figures the channel was shown).
     """
+    params: dict[str, Any] = {"skus": list(skus)}
+    if location is not None:
+        params["location"] = location
+    key = (ruleset.ref, ruleset.content_hash, channel, location is not None)
+    query = _QUERIES.get(key)
+    if query is None:
+        query = _QUERIES[key] = _sellable_query(ruleset, channel, location is not None)
+    rows = session.execute(query, params)
+    stock: dict[str, dict[str, int]] = defaultdict(dict)
+    for location_id, sku, units in rows.all():  # one fetch, not a round of fetchone per row
+        stock[location_id][sku] = int(units)
+    return stock
+
+
+_QUERIES: dict[tuple[str, str, str, bool], Any] = {}  # rulesets are immutable: build once
+
+
+def _sellable_query(ruleset: Ruleset, channel: str, one_location: bool) -> Any:
+    """The statement for a ruleset and channel (skus are an expanding parameter)."""
     sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
     raw = sp.c.on_hand - sp.c.allocated - sp.c.reserved
     available = case((raw > 0, raw), else_=0)
@@ -61,13 +80,11 @@ def sellable_stock(session: Session, ruleset: Ruleset, channel: str, skus: list[
     query = (select(sp.c.location_id, sp.c.sku, net)
              .select_from(sp.join(prod, prod.c.sku == sp.c.sku)
                           .join(loc, loc.c.id == sp.c.location_id))
-             .where(sp.c.sku.in_(skus), loc.c.active, and_(~excluded, net > 0)))
-    if location is not None:
-        query = query.where(sp.c.location_id == location)
-    stock: dict[str, dict[str, int]] = defaultdict(dict)
-    for location_id, sku, units in session.execute(query):
-        stock[location_id][sku] = int(units)
-    return stock
+             .where(sp.c.sku.in_(bindparam("skus", expanding=True)), loc.c.active,
+                    and_(~excluded, net > 0)))
+    if one_location:
+        query = query.where(sp.c.location_id == bindparam("location"))
+    return query
 
 
 def _candidates(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
