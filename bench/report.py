@@ -203,6 +203,16 @@ EXPLANATIONS = """
   file, then `service.services.rulesets.activate` (recording the activation and recomputing
   every channel figure of the 1M positions), committed; twice (default@2 -> dc-first ->
   default@2), slowest reported. Baseline: a bare grouped scan of the positions.
+- **Orders** (`bench/bench_orders.py`): throughput is wrk (`bench/wrk_orders.lua`, 16
+  connections) posting 3-line orders (three distinct random SKUs, ship-tos at real ZIP
+  coordinates, a unique `Idempotency-Key` each) to `oms serve` (2 sync workers) on its own
+  copy of the 1M-position network, between two hello-world runs served the same way. The
+  contention run uses another copy: the 5 hot SKUs are counted down to 1-4 units at 20
+  locations each (through the delta path), then 64 threads with keep-alive connections each
+  place 12 two-line orders on them, retrying one request in five with the same key; the
+  ledger is then audited (positions allocating more than they hold, allocations without a
+  fulfilment line, 201s missing from the database, keys with two orders, retries that
+  answered differently, 5xx answers).
 - **Rules** (`bench/bench_rules.py`) and **sourcing** (`bench/bench_sourcing.py`) run as
   they ship, as separate processes.
 
@@ -225,6 +235,15 @@ EXPLANATIONS = """
   figures for every channel) is also above 4x COPY on its own: the 1M-row hash join, the
   locking and rewriting of the 50,000 changed rows, and the rule evaluation of each changed
   position for every channel (before and after) each take on the order of a COPY.
+- **Orders per second.** Placing an order reads every position of its SKUs (3,000 for a
+  3-line order on this network) through the channel's compiled rules, evaluates the sourcing
+  rules for each of the ~700 candidate locations, plans (2-3 ms, see the sourcing figures),
+  locks and allocates, moves the channel figures and writes the order, its lines,
+  fulfilments and outbox events in one transaction: about 30-50 ms of CPU shared between
+  Python and PostgreSQL on the same 2 cores, so two workers land far below 200 orders/s.
+  Reaching it needs the candidate read to stop scaling with the number of locations (a
+  kept per-channel position table, or pruning candidates by a cost bound before reading
+  them), which is a design change left for a later issue.
 - **SQLite rows/s.** The same Python parsing is about half of the time; the rest is the
   staged diff and the channel-figure deltas.
 """

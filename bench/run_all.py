@@ -27,7 +27,8 @@ import report  # noqa: E402
 from common import Figure  # noqa: E402
 
 TEMPLATE = "oms_bench_template"
-CLONES = ("oms_bench_http", "oms_bench_snapshot", "oms_bench_switch")
+CLONES = ("oms_bench_http", "oms_bench_snapshot", "oms_bench_switch", "oms_bench_orders",
+          "oms_bench_orders_hot")
 
 
 def bench(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
@@ -122,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         switch_url = common.clone_pg_database(TEMPLATE, "oms_bench_switch")
         raw["switch"] = bench("bench_ruleset_switch.py", "--pg-url", switch_url)
         figures += figures_of(raw["switch"])
+        orders_url = common.clone_pg_database(TEMPLATE, "oms_bench_orders")
+        hot_url = common.clone_pg_database(TEMPLATE, "oms_bench_orders_hot")
+        raw["orders"] = bench("bench_orders.py", "--pg-url", orders_url, "--hot-pg-url",
+                              hot_url, "--duration", duration)
+        figures += figures_of(raw["orders"])
         snap_url = common.clone_pg_database(TEMPLATE, "oms_bench_snapshot")
         raw["snapshot"] = bench("bench_snapshot.py", "--pg-url", snap_url, "--sqlite")
         figures += figures_of(raw["snapshot"])

@@ -1,0 +1,261 @@
+"""Orders over HTTP on PostgreSQL, and 64 clients racing for 5 hot SKUs.
+
+1. Throughput: 3-line orders (distinct random SKUs, ship-tos at real ZIP coordinates, a
+   unique Idempotency-Key each) sent by wrk at 16 connections to `oms serve` (gunicorn, 2
+   workers) on the 1,000 x 1,000 network, beside a hello-world endpoint served the same way
+   in the same run. Target: >= 200 orders/s.
+2. Contention: 64 concurrent clients order 5 hot SKUs that are nearly sold out; one request
+   in five is retried with its Idempotency-Key. Afterwards the ledger is audited: no position
+   allocates more than it holds, every allocated unit belongs to a fulfilment line, every 201
+   is in the database, no key made two orders, and every retry returned the first answer.
+
+Each part runs on its own copy of the loaded network (the throughput run's allocations would
+otherwise sit on the hot SKUs when their counts are lowered).
+
+Usage: python bench/bench_orders.py [--pg-url URL --hot-pg-url URL] [--duration 10]
+       [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import common  # noqa: E402
+from bench_http import free_port, gunicorn_argv, start_server, stop_server  # noqa: E402
+from common import ROOT, Figure  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from service.services.keys import create_key  # noqa: E402
+from service.store.models import FulfilmentLine, Order, StockPosition  # noqa: E402
+
+CONNECTIONS, THREADS, WORKERS = 16, 2, 2
+HOT_SKUS = [f"SKU-{i:06d}" for i in (11, 222, 333, 444, 555)]
+CLIENTS, ORDERS_EACH = 64, 12
+
+
+def shipto_file(count: int = 2000, seed: int = 5) -> Path:
+    """A file of "lat,lon" lines at real US ZIP codes (wrk reads it)."""
+    import zipcodes
+
+    rng = random.Random(seed)
+    rows = [z for z in zipcodes.list_all() if z["zip_code_type"] == "STANDARD" and z["lat"]]
+    path = Path(tempfile.mkstemp(suffix=".csv")[1])
+    path.write_text("".join(f"{z['lat']},{z['long']}\n" for z in rng.sample(rows, count)))
+    return path
+
+
+def run_wrk(url: str, lua: Path, env: dict[str, str], duration: float) -> dict[str, Any]:
+    """One wrk run: completed requests, non-2xx answers, latency percentiles (ms)."""
+    argv = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s", "--latency",
+            "-s", str(lua), url]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
+    raw = json.loads(next(ln for ln in out.splitlines() if ln.startswith("WRK_JSON "))[9:])
+    seconds = raw["duration_us"] / 1e6
+    return {"rps": raw["requests"] / seconds,
+            "ok_rps": (raw["requests"] - raw["status"]) / seconds,
+            "non_2xx": raw["status"], "requests": raw["requests"],
+            "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
+            **{f"{p}_ms": raw[f"{p}_us"] / 1000 for p in ("p50", "p90", "p99")}}
+
+
+def throughput(pg_url: str, duration: float) -> dict[str, Any]:
+    """hello-world, orders, hello-world; the baseline is the mean of the hello runs."""
+    ctx = common.bench_context(pg_url)
+    key = create_key(ctx, "channel:web", label="bench-orders")
+    ctx.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    hello_port, port = free_port(), free_port()
+    hello = start_server(gunicorn_argv("bench.hello_app:app", hello_port, WORKERS), env,
+                         f"http://127.0.0.1:{hello_port}/hello")
+    oms = [str(Path(sys.executable).parent / "oms"), "serve", "--port", str(port),
+           "--workers", str(WORKERS)]
+    service = start_server(oms, {**env, "OMS_DATABASE_URL": pg_url},
+                           f"http://127.0.0.1:{port}/healthz")
+    shiptos = shipto_file()
+    wrk_env = {**env, "OMS_KEY": key, "OMS_SKUS": str(common.SKUS),
+               "OMS_SHIPTOS": str(shiptos), "OMS_MODE": "hello"}
+    try:
+        first = run_wrk(f"http://127.0.0.1:{hello_port}", HERE / "wrk_script.lua", wrk_env,
+                        duration)
+        run_wrk(f"http://127.0.0.1:{port}", HERE / "wrk_orders.lua", wrk_env, 2)  # warm-up
+        orders = run_wrk(f"http://127.0.0.1:{port}", HERE / "wrk_orders.lua", wrk_env,
+                         duration)
+        second = run_wrk(f"http://127.0.0.1:{hello_port}", HERE / "wrk_script.lua", wrk_env,
+                         duration)
+    finally:
+        stop_server(hello)
+        stop_server(service)
+        shiptos.unlink()
+    return {"orders": orders, "hello_rps": (first["rps"] + second["rps"]) / 2,
+            "hello_runs": [first, second]}
+
+
+def make_scarce(pg_url: str) -> dict[str, int]:
+    """Leave each hot SKU with a few units at 20 locations (through the delta push path)."""
+    from datetime import UTC, datetime
+
+    from service.services import inventory
+    from service.services.stock_rows import StockRow
+
+    ctx = common.bench_context(pg_url)
+    when = datetime.now(UTC)
+    rng = random.Random(9)
+    with ctx.sessions() as session:
+        locations = session.scalars(text("SELECT id FROM locations ORDER BY id")).all()
+    rows, line = [], 0
+    for sku in HOT_SKUS:
+        keep = set(rng.sample(locations, 20))
+        for location in locations:
+            line += 1
+            rows.append(StockRow(line, location, sku, when,
+                                 on_hand=rng.randint(1, 4) if location in keep else 0))
+    with ctx.sessions.begin() as session:
+        inventory.apply_deltas(ctx, session, rows, [], len(rows))
+    with ctx.sessions() as session:
+        on_hand = dict(session.execute(
+            select(StockPosition.sku, func.sum(StockPosition.on_hand))
+            .where(StockPosition.sku.in_(HOT_SKUS)).group_by(StockPosition.sku)).all())
+    ctx.close()
+    return {sku: int(units) for sku, units in on_hand.items()}
+
+
+def _post(conn: http.client.HTTPConnection, key: str, body: dict, idem: str) -> tuple[int, str]:
+    conn.request("POST", "/v1/orders", json.dumps(body), {
+        "Authorization": f"Bearer {key}", "Content-Type": "application/json",
+        "Idempotency-Key": idem})
+    response = conn.getresponse()
+    payload = json.loads(response.read() or b"{}")
+    return response.status, payload.get("id", "")
+
+
+def _client(port: int, key: str, n: int) -> list[dict[str, Any]]:
+    rng = random.Random(n)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    done = []
+    for i in range(ORDERS_EACH):
+        lines = [{"sku": s, "quantity": rng.randint(1, 2)} for s in rng.sample(HOT_SKUS, 2)]
+        body = {"channel": "web", "ship_to": {"lat": 40.7, "lon": -74.0}, "lines": lines}
+        idem = f"hot-{n}-{i}"
+        status, order_id = _post(conn, key, body, idem)
+        record = {"key": idem, "status": status, "id": order_id}
+        if i % 5 == 0:  # the client "timed out" and retries the same request
+            record["retry"] = _post(conn, key, body, idem)
+        done.append(record)
+    conn.close()
+    return done
+
+
+def contention(pg_url: str) -> dict[str, Any]:
+    """64 clients on 5 hot SKUs, then an audit of the ledger against the answers."""
+    stock = make_scarce(pg_url)
+    ctx = common.bench_context(pg_url)
+    key = create_key(ctx, "channel:web", label="bench-hot")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMS_DATABASE_URL": pg_url}
+    oms = [str(Path(sys.executable).parent / "oms"), "serve", "--port", str(port),
+           "--workers", str(WORKERS)]
+    service = start_server(oms, env, f"http://127.0.0.1:{port}/healthz")
+    try:
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            records = [r for batch in pool.map(lambda n: _client(port, key, n), range(CLIENTS))
+                       for r in batch]
+    finally:
+        stop_server(service)
+    audit = _audit(ctx, records)
+    ctx.close()
+    return {"stock": stock, "records": len(records), **audit}
+
+
+def _audit(ctx: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
+    with ctx.sessions() as session:
+        positions = session.execute(select(StockPosition.location_id, StockPosition.sku,
+                                           StockPosition.on_hand, StockPosition.allocated)
+                                    .where(StockPosition.sku.in_(HOT_SKUS))).all()
+        open_lines = dict(session.execute(text(
+            "SELECT f.location_id || '|' || fl.sku, SUM(fl.quantity - fl.quantity_cancelled) "
+            "FROM fulfilment_lines fl JOIN fulfilments f ON f.id = fl.fulfilment_id "
+            "WHERE fl.sku = ANY(:skus) GROUP BY 1"), {"skus": HOT_SKUS}).all())
+        ids = set(session.scalars(select(Order.id).where(Order.idempotency_key.like("hot-%"))))
+        keys = session.execute(select(Order.idempotency_key, func.count())
+                               .where(Order.idempotency_key.like("hot-%"))
+                               .group_by(Order.idempotency_key)).all()
+        taken = session.scalar(select(func.sum(FulfilmentLine.quantity)).where(
+            FulfilmentLine.sku.in_(HOT_SKUS)))
+    created = [r for r in records if r["status"] == 201]
+    return {
+        "statuses": {str(s): sum(r["status"] == s for r in records)
+                     for s in sorted({r["status"] for r in records})},
+        "oversold_positions": sum(1 for p in positions if p.allocated > p.on_hand),
+        "allocation_mismatches": sum(1 for p in positions if p.allocated != int(
+            open_lines.get(f"{p.location_id}|{p.sku}", 0))),
+        "lost_orders": sum(1 for r in created if r["id"] not in ids),
+        "duplicate_orders": sum(1 for _key, n in keys if n > 1),
+        "retries_differing": sum(1 for r in records if "retry" in r and r["status"] == 201
+                                 and r["retry"] != (201, r["id"])),
+        "server_errors": sum(r["status"] >= 500 for r in records),
+        "units_allocated": int(taken or 0),
+    }
+
+
+def figures(tp: dict[str, Any], hot: dict[str, Any]) -> list[Figure]:
+    """Each figure beside its baseline and target."""
+    orders = tp["orders"]
+    bad = sum(hot[k] for k in ("oversold_positions", "allocation_mismatches", "lost_orders",
+                               "duplicate_orders", "retries_differing", "server_errors"))
+    return [
+        Figure("orders", "3-line orders over HTTP on PostgreSQL (201s per second)",
+               orders["ok_rps"], "orders/s", baseline=tp["hello_rps"],
+               baseline_what="hello-world req/s", target=">= 200 orders/s",
+               passed=orders["ok_rps"] >= 200,
+               note=f"p50 {orders['p50_ms']:.0f} ms, p99 {orders['p99_ms']:.0f} ms, "
+                    f"non-2xx {orders['non_2xx']}, socket errors {orders['socket_errors']}"),
+        Figure("orders", "64 clients on 5 hot SKUs: oversold + lost + duplicate + mismatched",
+               bad, "faults", target="0", passed=bad == 0,
+               note=f"answers {hot['statuses']}; units allocated {hot['units_allocated']} of "
+                    f"{sum(hot['stock'].values())} in stock"),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both parts on loaded databases (or on fresh copies it loads and drops)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg-url", help="a loaded bench database for throughput (not dropped)")
+    parser.add_argument("--hot-pg-url", help="another loaded copy for the hot-SKU run")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    own = args.pg_url is None or args.hot_pg_url is None
+    url, hot_url = args.pg_url, args.hot_pg_url
+    if own:
+        url = common.create_pg_database("oms_bench_orders")
+        common.load_network(url, common.network())
+        hot_url = common.clone_pg_database("oms_bench_orders", "oms_bench_orders_hot")
+    try:
+        tp = throughput(url, args.duration)
+        hot = contention(hot_url)
+    finally:
+        if own:
+            common.drop_pg_database("oms_bench_orders_hot")
+            common.drop_pg_database("oms_bench_orders")
+    figs = figures(tp, hot)
+    for fig in figs:
+        common.print_figure(fig)
+    common.write_json(args.json, figs, throughput=tp, contention=hot)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
