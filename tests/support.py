@@ -12,3 +12,42 @@ def snapshot(location: str, as_of: str, counts: dict[str, int]) -> dict:
     """A snapshot push body."""
     return {"location": location, "as_of": as_of,
             "items": [{"sku": sku, "on_hand": qty} for sku, qty in counts.items()]}
+
+
+def assert_ledger_consistent(ctx) -> None:
+    """Every position's allocated = its open fulfilment lines, reserved = its active holds,
+    and every kept channel figure = a fresh set-based recompute."""
+    from sqlalchemy import func, select
+
+    from service.services import channel_figures
+    from service.store.models import (
+        ChannelAvailability,
+        Fulfilment,
+        FulfilmentLine,
+        Reservation,
+        StockPosition,
+    )
+
+    open_units = FulfilmentLine.quantity - FulfilmentLine.quantity_shipped - \
+        FulfilmentLine.quantity_rejected - FulfilmentLine.quantity_cancelled
+    with ctx.sessions() as session:
+        positions = {(p.location_id, p.sku): p for p in session.scalars(select(StockPosition))}
+        allocated = dict(session.execute(
+            select(Fulfilment.location_id + "|" + FulfilmentLine.sku, func.sum(open_units))
+            .join(Fulfilment, Fulfilment.id == FulfilmentLine.fulfilment_id)
+            .group_by(Fulfilment.location_id, FulfilmentLine.sku)).all())
+        reserved = dict(session.execute(
+            select(Reservation.location_id + "|" + Reservation.sku, func.sum(Reservation.quantity))
+            .where(Reservation.status == "active")
+            .group_by(Reservation.location_id, Reservation.sku)).all())
+        kept = {(r.channel, r.sku): r.available
+                for r in session.scalars(select(ChannelAvailability))}
+    for (location, sku), pos in positions.items():
+        assert pos.allocated == int(allocated.get(f"{location}|{sku}", 0)), (location, sku)
+        assert pos.reserved == int(reserved.get(f"{location}|{sku}", 0)), (location, sku)
+    with ctx.sessions.begin() as session:
+        channel_figures.recompute(session, ctx.rules.active(session))
+    with ctx.sessions() as session:
+        fresh = {(r.channel, r.sku): r.available
+                 for r in session.scalars(select(ChannelAvailability))}
+    assert kept == fresh

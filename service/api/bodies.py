@@ -43,12 +43,16 @@ def row_list(items_key: str = "items") -> tuple[list[dict[str, Any]], dict[str, 
     )
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise MalformedBody("The body is empty.", [problem("", "expected a JSON body")])
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(raw, parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedBody(
             "The body is not valid JSON.", [problem("", f"not valid JSON: {exc}")]
         ) from exc
@@ -82,8 +86,8 @@ def parse_ndjson(raw: bytes) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
+            item = json.loads(line, parse_constant=_no_constants)
+        except ValueError as exc:
             bad.append(problem(f"/{number - 1}", f"line {number}: not valid JSON: {exc}"))
             continue
         if not isinstance(item, dict):

@@ -9,6 +9,7 @@ from service.api.bodies import json_object
 from service.api.openapi import documented
 from service.errors import Forbidden, ValidationFailed, problem
 from service.services import cancellation, orders, sourcing, sourcing_request
+from service.services.rulesets import require_channel
 
 bp = Blueprint("orders", __name__, url_prefix="/v1")
 MAX_KEY = 128
@@ -34,6 +35,7 @@ def plan() -> Response:
         catalog = ctx.catalog.get(session)
         req = sourcing_request.parse(body, catalog,
                                      ctx.settings.section("sourcing")["max_order_lines"])
+        require_channel(ruleset, req.channel)
         if req.delivery_method == "pickup":
             sourced = sourcing.plan_pickup(session, ruleset, catalog, req)
         else:

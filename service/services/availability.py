@@ -14,6 +14,7 @@ from service.rules.model import Ruleset
 from service.services import reservations
 from service.services.catalog import CatalogSnapshot
 from service.services.channel_figures import PositionFigures, position_facts
+from service.services.rulesets import require_channel
 from service.store.db import run_read
 from service.store.models import ChannelAvailability, Reservation, StockPosition, utcnow
 
@@ -53,9 +54,7 @@ def read(ctx: Context, channel: str, skus: list[str], detail: bool = False,
 def _channel_ruleset(ctx: Context, session: Session, channel: str) -> Ruleset:
     """The active ruleset (cached a second), or 404 when it has no such channel."""
     ruleset = ctx.rules.active_cached(session)
-    if channel not in ruleset.channels:
-        raise NotFound(f"Channel {channel!r} is not in ruleset {ruleset.ref}; "
-                       f"known: {', '.join(sorted(ruleset.channels))}.")
+    require_channel(ruleset, channel)
     return ruleset
 
 

@@ -51,6 +51,9 @@ def _targets(aggregate: orders_repo.OrderAggregate, wanted: list[dict] | None
     problems, targets = [], {}
     for index, item in enumerate(wanted):
         line = by_sku.get(item["sku"])
+        if line is not None and line.id in targets:
+            problems.append(problem(f"/lines/{index}/sku", f"{item['sku']!r} is listed twice"))
+            continue
         if line is None:
             problems.append(problem(f"/lines/{index}/sku", f"{item['sku']!r} is not on the order"))
             continue

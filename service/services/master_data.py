@@ -7,7 +7,7 @@ from typing import Any
 
 from service.context import Context
 from service.errors import ValidationFailed, problem
-from service.services import channel_figures, payloads
+from service.services import channel_figures, payloads, rulesets
 from service.store.models import Location, Product, tags_text, utcnow
 from service.store.upsert import upsert_rows
 
@@ -77,6 +77,7 @@ def _upsert(ctx: Context, model: Any, records: list[dict], key: str) -> dict:
     with ctx.sessions.begin() as session:
         created, updated = upsert_rows(session, model.__table__, full, key)
         # Rules read product and location facts: every channel figure may move.
+        rulesets.lock_for_recompute(session)
         channel_figures.recompute(session, ctx.rules.active(session))
     ctx.catalog.invalidate()
     return {"received": len(records), "created": created, "updated": updated}

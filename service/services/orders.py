@@ -29,6 +29,7 @@ from service.errors import (
 from service.services import events, sourcing, sourcing_request
 from service.services.channel_figures import sellable
 from service.services.holds import change_positions, figures, position_ids
+from service.services.rulesets import require_channel
 from service.services.sourcing import Sourced
 from service.services.sourcing_request import SourcingRequest
 from service.store import orders_repo
@@ -83,7 +84,7 @@ def _replay(ctx: Context, channel: str, key: str, fingerprint: str) -> dict[str,
 
 def _check_replay(existing: Order | None, fingerprint: str) -> dict[str, Any]:
     if existing is None:
-        raise NotFound("The order for this Idempotency-Key vanished.")
+        raise RuntimeError("an integrity error that is not an Idempotency-Key race")
     if existing.request_hash != fingerprint:
         raise IdempotencyMismatch(
             "This Idempotency-Key was used with a different request body; use a new key.")
@@ -92,14 +93,15 @@ def _check_replay(existing: Order | None, fingerprint: str) -> dict[str, Any]:
 
 def _place_once(ctx: Context, session: Session, body: dict[str, Any], key: str | None,
                 fingerprint: str) -> dict[str, Any]:
-    if key is not None:
-        existing = orders_repo.find_by_key(session, body.get("channel", ""), key)
+    if key is not None and isinstance(body.get("channel"), str):
+        existing = orders_repo.find_by_key(session, body["channel"], key)
         if existing is not None:
             return _check_replay(existing, fingerprint)
     ruleset = ctx.rules.active(session)
     catalog = ctx.catalog.get(session)
     max_lines = ctx.settings.section("sourcing")["max_order_lines"]
     req = sourcing_request.parse(body, catalog, max_lines)
+    require_channel(ruleset, req.channel)
     sourced = _plan(ctx, session, ruleset, catalog, req)
     _refuse_if_short(req, sourced)
     _allocate(ctx, session, sourced, req.channel)

@@ -15,6 +15,7 @@ from service.errors import Forbidden, InsufficientStock, NotFound, ValidationFai
 from service.services import payloads
 from service.services.channel_figures import sellable
 from service.services.holds import change_positions, figures
+from service.services.rulesets import require_channel
 from service.store.models import Reservation, StockPosition, utcnow
 from service.store.positions import PositionRow
 
@@ -36,8 +37,7 @@ def create(ctx: Context, role: Role, body: dict[str, Any]) -> dict[str, Any]:
         raise Forbidden(f"A {role} key may not hold stock for channel {body['channel']!r}.")
     with ctx.sessions.begin() as session:
         ruleset = ctx.rules.active(session)
-        if body["channel"] not in ruleset.channels:
-            raise NotFound(f"Channel {body['channel']!r} is not in ruleset {ruleset.ref}.")
+        require_channel(ruleset, body["channel"])
         row = _hold(ctx, session, ruleset, body)
         hold = Reservation(channel=body["channel"], sku=body["sku"], location_id=row.location_id,
                            quantity=body["quantity"],
@@ -84,7 +84,7 @@ def _hold(ctx: Context, session: Session, ruleset: Any, body: dict[str, Any]) ->
 def release(ctx: Context, role: Role, hold_id: str) -> dict[str, Any]:
     """Give a hold's units back at once."""
     with ctx.sessions.begin() as session:
-        hold = session.get(Reservation, hold_id)
+        hold = session.get(Reservation, hold_id, with_for_update=True)
         if hold is None or not role.may_use_channel(hold.channel):
             raise NotFound(f"No hold {hold_id!r}.")
         if hold.status == "active":

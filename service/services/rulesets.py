@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from service.errors import NotFound, ValidationFailed, problem
@@ -63,7 +63,13 @@ class Rulesets:
             raise NotFound(f"No valid ruleset {spec!r} is loaded: {exc}.") from exc
 
     def active(self, session: Session) -> Ruleset:
-        """The active ruleset as the database records it (inside the caller's transaction)."""
+        """The active ruleset as the database records it (inside the caller's transaction).
+
+        On PostgreSQL this also takes the switch lock in shared mode until the transaction
+        ends, so a ruleset switch can never recompute the figures between this transaction's
+        reading of the ruleset and its figure deltas.
+        """
+        _switch_lock(session, shared=True)
         row = latest_activation(session)
         if row is None:
             return self.configured_ruleset()
@@ -89,6 +95,28 @@ class Rulesets:
             self._cached = None
 
 
+_SWITCH_LOCK = 0x0A5F1C0  # one advisory lock key: "the active ruleset and its figures"
+
+
+def _switch_lock(session: Session, shared: bool) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: every writer already holds the database lock (BEGIN IMMEDIATE)
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    session.execute(text(f"SELECT {function}(:key)"), {"key": _SWITCH_LOCK})
+
+
+def lock_for_recompute(session: Session) -> None:
+    """Wait for every writer to finish and keep new ones out until this transaction ends."""
+    _switch_lock(session, shared=False)
+
+
+def require_channel(ruleset: Ruleset, channel: str) -> None:
+    """404 naming the known channels when the ruleset does not define channel."""
+    if channel not in ruleset.channels:
+        raise NotFound(f"Channel {channel!r} is not in ruleset {ruleset.ref}; "
+                       f"known: {', '.join(sorted(ruleset.channels))}.")
+
+
 def latest_activation(session: Session) -> RulesetActivation | None:
     """The newest activation row, if any."""
     return session.scalars(
@@ -102,6 +130,7 @@ def activate(
     """Make name@version active and recompute every channel figure, in the caller's txn."""
     spec = name if version is None else f"{name}@{version}"
     target = rulesets.resolve(spec)
+    lock_for_recompute(session)
     previous = rulesets.active(session)
     row = RulesetActivation(
         name=target.name,

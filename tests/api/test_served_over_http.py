@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from service.services.keys import create_key
 from service.store.models import FulfilmentLine, Order, StockPosition
-from tests.support import FIXTURES, T1, snapshot
+from tests.support import FIXTURES, T1, assert_ledger_consistent, snapshot
 
 CLIENTS, ORDERS_EACH = 32, 4
 
@@ -94,3 +94,4 @@ def test_concurrent_orders_over_http_are_allocated_or_refused_never_failed(
             FulfilmentLine.quantity)).group_by(FulfilmentLine.sku)).all())
     assert taken.get("A", 0) <= 25 and taken.get("B", 0) <= 10 and taken.get("C", 0) <= 8
     assert statuses.count(409) > 0  # demand (~190 units) exceeds stock (43)
+    assert_ledger_consistent(ctx)

@@ -18,6 +18,7 @@ from service.errors import InsufficientStock
 from service.services import inventory, orders, rulesets
 from service.services.stock_rows import StockRow
 from service.store.models import FulfilmentLine, Order, OrderLine, StockPosition
+from tests.support import assert_ledger_consistent
 
 ADMIN = Role.parse("admin")
 HOT = ["A", "B"]
@@ -86,6 +87,7 @@ def test_concurrent_threads_never_oversell(scarce):
         backordered = session.scalar(select(func.sum(OrderLine.quantity_backordered)))
         placed = session.scalar(select(func.count()).select_from(Order))
     assert placed == sum(r.startswith("201:") for r in results) and backordered > 0
+    assert_ledger_consistent(scarce)
 
 
 def test_under_a_reject_policy_every_request_is_allocated_or_refused(scarce):
@@ -130,3 +132,4 @@ def test_concurrent_processes_never_oversell_or_duplicate(scarce, db_url):
     with scarce.sessions() as session:
         refs = session.scalars(select(Order.order_ref)).all()
     assert len(refs) == len(set(refs)) == sum(first.startswith("201:") for first, _ in pairs)
+    assert_ledger_consistent(scarce)
