@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft7Validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = PROJECT_ROOT / "schemas"
@@ -61,10 +63,12 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     env = dict(os.environ if env is None else env)
     config_path = Path(path or env.get("OMS_CONFIG") or DEFAULT_CONFIG)
     raw = _read_yaml(config_path)
+    # Paths given in the environment are relative to where the command runs, not to the file.
     if "OMS_DATABASE_URL" in env:
-        raw["database_url"] = env["OMS_DATABASE_URL"]
+        raw["database_url"] = _absolute_sqlite(env["OMS_DATABASE_URL"], Path.cwd())
     if "OMS_RULESETS_DIR" in env:
-        raw.setdefault("rulesets", {})["directory"] = env["OMS_RULESETS_DIR"]
+        rulesets = raw["rulesets"] = dict(raw.get("rulesets") or {})
+        rulesets["directory"] = str(Path(env["OMS_RULESETS_DIR"]).resolve())
     return settings_from_dict(raw, base_dir=config_path.resolve().parent, source=str(config_path))
 
 
@@ -107,9 +111,12 @@ def _describe(error: Any) -> str:
 
 
 def _absolute_sqlite(url: str, base_dir: Path) -> str:
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url == "sqlite:///:memory:" or url.startswith("sqlite:////"):
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # the engine reports a malformed URL when it connects
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return url
-    db_path = (base_dir / url[len(prefix) :]).resolve()
+    db_path = (base_dir / parsed.database).resolve()
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    return prefix + str(db_path)
+    return parsed.set(database=str(db_path)).render_as_string(hide_password=False)

@@ -83,3 +83,19 @@ def test_sections_get_the_schema_defaults():
     settings = settings_from_dict(MINIMAL)
     assert settings.section("inventory")["max_zeroed_share"] == 0.5
     assert settings.section("server")["port"] == 8080
+
+
+def test_environment_paths_are_relative_to_the_working_directory(tmp_path, monkeypatch):
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {active: d}\n")
+    monkeypatch.chdir(tmp_path.parent)
+    settings = load_settings(path, env={"OMS_RULESETS_DIR": "rules",
+                                        "OMS_DATABASE_URL": "sqlite+pysqlite:///data/oms.db"})
+    assert settings.rulesets_dir == tmp_path.parent / "rules"
+    assert settings.database_url == f"sqlite+pysqlite:///{tmp_path.parent / 'data' / 'oms.db'}"
+
+
+def test_an_empty_rulesets_section_names_the_missing_keys(tmp_path):
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets:\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={"OMS_RULESETS_DIR": "rules"})
+    assert any(p.startswith("rulesets") for p in info.value.problems)
