@@ -26,7 +26,7 @@ from service.errors import (
     NotFound,
     problem,
 )
-from service.services import events, sourcing, sourcing_request
+from service.services import events, reservations, sourcing, sourcing_request
 from service.services.channel_figures import sellable
 from service.services.holds import change_positions, figures, position_ids
 from service.services.rulesets import require_channel
@@ -102,6 +102,8 @@ def _place_once(ctx: Context, session: Session, body: dict[str, Any], key: str |
     max_lines = ctx.settings.section("sourcing")["max_order_lines"]
     req = sourcing_request.parse(body, catalog, max_lines)
     require_channel(ruleset, req.channel)
+    reservations.consume(ctx, session, req.channel, list(dict.fromkeys(
+        body.get("reservations", []))), {line.sku for line in req.lines})
     sourced = _plan(ctx, session, ruleset, catalog, req)
     _refuse_if_short(req, sourced)
     _allocate(ctx, session, sourced, req.channel)

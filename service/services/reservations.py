@@ -14,7 +14,7 @@ from service.domain.roles import Role
 from service.errors import Forbidden, InsufficientStock, NotFound, ValidationFailed, problem
 from service.services import payloads
 from service.services.channel_figures import sellable
-from service.services.holds import change_positions, figures
+from service.services.holds import change_positions, figures, position_ids
 from service.services.rulesets import require_channel
 from service.store.models import Reservation, StockPosition, utcnow
 from service.store.positions import PositionRow
@@ -94,11 +94,10 @@ def release(ctx: Context, role: Role, hold_id: str) -> dict[str, Any]:
 
 def _free(ctx: Context, session: Session, holds: list[Reservation], status: str) -> None:
     ruleset = ctx.rules.active(session)
-    sp = StockPosition.__table__
+    ids = position_ids(session, {(hold.location_id, hold.sku) for hold in holds})
     by_position: dict[int, int] = {}
     for hold in holds:
-        pid = session.scalar(select(sp.c.id).where(sp.c.location_id == hold.location_id,
-                                                    sp.c.sku == hold.sku))
+        pid = ids.get((hold.location_id, hold.sku))
         if pid is not None:
             by_position[pid] = by_position.get(pid, 0) + hold.quantity
         hold.status, hold.released_at = status, utcnow()
@@ -107,6 +106,33 @@ def _free(ctx: Context, session: Session, holds: list[Reservation], status: str)
         return lambda row: dataclasses.replace(row, reserved=max(0, row.reserved - units))
 
     change_positions(ctx, session, ruleset, {pid: giver(u) for pid, u in by_position.items()})
+
+
+def consume(ctx: Context, session: Session, channel: str, hold_ids: list[str],
+            skus: set[str]) -> None:
+    """Turn a checkout's holds into stock its order may take, in the order's transaction.
+
+    The held units go back to the channel's sellable stock inside this transaction only, so
+    the order's plan can use them; when the order fails, the rollback keeps the holds.
+    """
+    if not hold_ids:
+        return
+    holds = {h.id: h for h in session.scalars(
+        select(Reservation).where(Reservation.id.in_(hold_ids)).with_for_update())}
+    problems = []
+    for index, hold_id in enumerate(hold_ids):
+        hold = holds.get(hold_id)
+        if hold is None or hold.channel != channel:
+            problems.append(problem(f"/reservations/{index}", f"no hold {hold_id!r} for {channel}"))
+        elif hold.status != "active" or hold.expires_at <= utcnow():
+            problems.append(problem(f"/reservations/{index}", f"hold {hold_id!r} is {hold.status}"
+                                    if hold.status != "active" else f"hold {hold_id!r} expired"))
+        elif hold.sku not in skus:
+            problems.append(problem(f"/reservations/{index}",
+                                    f"hold {hold_id!r} is for {hold.sku}, not on the order"))
+    if problems:
+        raise ValidationFailed("Some holds cannot be used by this order.", problems)
+    _free(ctx, session, list(holds.values()), "consumed")
 
 
 def expire(ctx: Context, skus: list[str] | None = None, limit: int = 1000) -> int:
