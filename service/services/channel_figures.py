@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.rules.evaluate import evaluate_channel
 from service.rules.model import Ruleset
+from service.rules.predicates import variables_read
 from service.rules.sql import channel_figures_sql
 from service.services.catalog import CatalogSnapshot
 from service.store.models import ChannelAvailability, Location, Product, StockPosition, utcnow
@@ -78,14 +79,76 @@ def channel_deltas(
 ) -> dict[tuple[str, str], int]:
     """How each (channel, sku) figure moves when positions change from before to after."""
     channels = list(ruleset.channels)
+    memo = _SellableMemo(ruleset, catalog, channels)
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for before, after in changes:
-        old = _sellable_per_channel(ruleset, catalog, before, channels)
-        new = _sellable_per_channel(ruleset, catalog, after, channels)
+        old = memo.sellable(before)
+        new = memo.sellable(after)
         for channel, was, now in zip(channels, old, new, strict=True):
             if now != was:
                 deltas[(channel, after.sku)] += now - was
     return {key: value for key, value in deltas.items() if value}
+
+
+_ABSENT = object()
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in equal only for values every predicate treats alike (1 != True)."""
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(v) for v in value))
+    return (type(value), value)
+
+
+class _SellableMemo:
+    """sellable() per channel, remembered by everything the channel rules can see.
+
+    A compiled predicate reads only the variables its conditions name, and the outcome
+    otherwise depends on ``available`` alone, so positions that agree on the named product
+    and location variables, the availability (and on_hand, when a rule reads it) sell the
+    same: a snapshot's thousands of changed positions need only a few rule evaluations.
+    Values that cannot be keyed (unhashable) are simply evaluated every time.
+    """
+
+    def __init__(self, ruleset: Ruleset, catalog: CatalogSnapshot, channels: list[str]) -> None:
+        read: set[str] = {"active"}
+        for channel in channels:
+            for rule in ruleset.channels.get(channel, ()):
+                read.update(variables_read(rule.conditions))
+        self._ruleset, self._catalog, self._channels = ruleset, catalog, channels
+        self._on_hand = "on_hand" in read
+        self._names = sorted(read - {"on_hand", "available", "channel"})
+        self._products: dict[str, Any] = {}
+        self._locations: dict[str, Any] = {}
+        self._known: dict[Any, list[int]] = {}
+        self._zeros = [0] * len(channels)
+
+    def _part(self, cache: dict[str, Any], source: dict[str, Any], key: str) -> Any:
+        part = cache.get(key, _ABSENT)
+        if part is _ABSENT:
+            facts = source.get(key)
+            try:
+                part = None if facts is None else tuple(
+                    _frozen(facts.get(name, _ABSENT)) for name in self._names)
+                hash(part)
+            except TypeError:
+                part = None
+            cache[key] = part
+        return part
+
+    def sellable(self, pos: PositionFigures | None) -> list[int]:
+        if pos is None or pos.available == 0:  # nothing to sell, whatever the rules say
+            return self._zeros
+        product = self._part(self._products, self._catalog.products, pos.sku)
+        location = self._part(self._locations, self._catalog.locations, pos.location_id)
+        if product is None or location is None:
+            return _sellable_per_channel(self._ruleset, self._catalog, pos, self._channels)
+        key = (product, location, pos.available, pos.on_hand if self._on_hand else None)
+        out = self._known.get(key)
+        if out is None:
+            out = self._known[key] = _sellable_per_channel(
+                self._ruleset, self._catalog, pos, self._channels)
+        return out
 
 
 def _sellable_per_channel(

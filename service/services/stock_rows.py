@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 MAX_QUANTITY = 10_000_000
+_UNSEEN: Any = object()
 
 
 class StockRow(NamedTuple):
@@ -56,6 +57,9 @@ def _parse_iso(value: str) -> datetime | None:
 
 
 def _quantity(value: Any, signed: bool) -> int | None:
+    if type(value) is str and value.isdigit() and value.isascii():  # the usual "123"
+        number = int(value)
+        return number if number <= MAX_QUANTITY else None
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -77,16 +81,20 @@ def parse_rows(raw: Iterable[Mapping[str, Any]], *, location: str | None, as_of:
     """Typed rows and the errors of the rest (line numbers count from first_line)."""
     rows: list[StockRow] = []
     errors: list[RowError] = []
-    with _collector_paused():
+    times: dict[str, datetime | None] = {}  # a file repeats one as_of text on every row
+    keep, report = rows.append, errors.append
+    with collector_paused():
         for offset, item in enumerate(raw):
-            line = first_line + offset
-            parsed = _parse_one(item, line, location, as_of, allow_adjust)
-            (rows if isinstance(parsed, StockRow) else errors).append(parsed)
+            parsed = _parse_one(item, first_line + offset, location, as_of, allow_adjust, times)
+            if type(parsed) is StockRow:
+                keep(parsed)
+            else:
+                report(parsed)
     return rows, errors
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     # A million-row file allocates millions of acyclic tuples; the cyclic collector would
     # rescan them over and over (a third of the parse time) while finding nothing to free.
     enabled = gc.isenabled()
@@ -99,19 +107,29 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _parse_one(item: Mapping[str, Any], line: int, location: str | None,
-               as_of: datetime | None, allow_adjust: bool) -> StockRow | RowError:
-    sku = item.get("sku")
-    loc = item.get("location") or item.get("location_id") or location
+               as_of: datetime | None, allow_adjust: bool,
+               times: dict[str, datetime | None] | None = None) -> StockRow | RowError:
+    get = item.get
+    sku = get("sku")
+    loc = get("location") or get("location_id") or location
     if not isinstance(sku, str) or not sku.strip():
         return RowError(line, "sku is missing")
     sku = sku.strip()
     if not isinstance(loc, str) or not loc.strip():
         return RowError(line, "location is missing", sku)
-    when = parse_time(item["as_of"]) if item.get("as_of") not in (None, "") else as_of
+    stamp = get("as_of")
+    if stamp in (None, ""):
+        when = as_of
+    elif times is not None and type(stamp) is str:
+        when = times.get(stamp, _UNSEEN)
+        if when is _UNSEEN:
+            when = times[stamp] = parse_time(stamp)
+    else:
+        when = parse_time(item["as_of"])
     if when is None:
         return RowError(line, "as_of is missing or not an ISO-8601 time", sku, loc)
-    has_count, has_adjust = item.get("on_hand") not in (None, ""), item.get("adjust") not in (
-        None, "")
+    count, adjust = get("on_hand"), get("adjust")
+    has_count, has_adjust = count not in (None, ""), adjust not in (None, "")
     if has_count == has_adjust or (has_adjust and not allow_adjust):
         expected = "exactly one of on_hand or adjust" if allow_adjust else "on_hand"
         return RowError(line, f"expected {expected}", sku, loc)
@@ -120,8 +138,11 @@ def _parse_one(item: Mapping[str, Any], line: int, location: str | None,
         if qty is None:
             return RowError(line, f"on_hand must be a whole number from 0 to {MAX_QUANTITY}",
                             sku, loc)
-        return StockRow(line, loc.strip(), sku, when, on_hand=qty)
+        return _new_row(StockRow, (line, loc.strip(), sku, when, qty, None))
     qty = _quantity(item["adjust"], signed=True)
     if qty is None:
         return RowError(line, "adjust must be a whole number (signed)", sku, loc)
-    return StockRow(line, loc.strip(), sku, when, adjust=qty)
+    return _new_row(StockRow, (line, loc.strip(), sku, when, None, qty))
+
+
+_new_row = tuple.__new__  # StockRow(...) without the generated __new__'s keyword handling

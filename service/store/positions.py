@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,15 +19,18 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    any_,
     bindparam,
     exists,
     func,
     insert,
     null,
     select,
+    text,
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.store.models import LocationStockState, StockPosition, utcnow
@@ -34,6 +39,8 @@ from service.store.upsert import insert_for
 _CHUNK = 2000
 _COPY_THRESHOLD = 1000  # PostgreSQL: from this many rows, bulk writes go through COPY
 _BULK_WORK_MEM = "64MB"  # PostgreSQL, for the snapshot's transaction: one-batch hash joins
+# SQLite: JSON functions (json_each) are built in from 3.38; older libraries stage the counts
+_SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
 
 
 @dataclass
@@ -90,6 +97,10 @@ def lock_ids(session: Session, ids: Sequence[int]) -> dict[int, PositionRow]:
     sp, cols = _columns()
     out: dict[int, PositionRow] = {}
     ordered = sorted(ids)
+    if ordered and locked(session):  # PostgreSQL: one statement, the ids as one array
+        query = select(*cols).where(sp.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+                                    ).order_by(sp.c.id).with_for_update()
+        return {r[0]: _row(r) for r in session.execute(query, {"ids": ordered})}
     for start in range(0, len(ordered), _CHUNK):
         query = select(*cols).where(sp.c.id.in_(ordered[start:start + _CHUNK]))
         if locked(session):
@@ -153,12 +164,16 @@ def diff_counts(session: Session, counts: Mapping[str, Mapping[str, int]]
                 ) -> dict[str, LocationDiff]:
     """Compare wanted counts ({location: {sku: on_hand}}) with the stored positions, in SQL.
 
-    The counts go into a temporary table (COPY on PostgreSQL, a bulk insert elsewhere), and
+    The counts go into a temporary table (COPY on PostgreSQL; a bulk insert on SQLite before
+    3.38) or, on SQLite with JSON functions, travel as one JSON document read by json_each;
     set-based queries return only the differences, so a million unchanged positions never
     travel to Python.
     """
     diffs = {location: LocationDiff() for location in counts}
     if not counts:
+        return diffs
+    if not locked(session) and _SQLITE_JSON:
+        _diff_sqlite_json(session, counts, diffs)
         return diffs
     staging = _stage_counts(session, counts)
     try:
@@ -213,6 +228,50 @@ def _read_diff(session: Session, staging: Table, locations: list[str],
     uncounted = select(null(), null(), null(), *cols).where(
         at_locations, sp.c.on_hand > 0, ~exists().where(same))
     _collect(session.execute(uncounted), diffs)
+
+
+def _diff_sqlite_json(session: Session, counts: Mapping[str, Mapping[str, int]],
+                      diffs: dict[str, LocationDiff]) -> None:
+    """SQLite: the same differences without a staging table.
+
+    The counts travel as one JSON document ({location: {sku: on_hand}}, encoded in C) that
+    json_each walks inside SQLite, each count looked up through the (location_id, sku)
+    unique index: no per-row parameter binding and no temporary b-tree to build. Stocked
+    positions the snapshot does not count are found by arithmetic: a location's stocked
+    positions minus the counted ones stored with stock (unchanged counts equal the stored
+    ones); only a location where that leaves some over has its stocked positions read.
+    """
+    conn = session.connection()
+    locations = sorted(counts)
+    for location, count in conn.exec_driver_sql(
+            "SELECT location_id, count(*) FROM stock_positions WHERE location_id IN"
+            " (SELECT value FROM json_each(?)) AND on_hand > 0 GROUP BY location_id",
+            (json.dumps(locations),)):
+        diffs[location].stocked = count
+    changed = text(
+        "SELECT loc.key, cnt.key, cnt.value, sp.id, sp.location_id, sp.sku, sp.on_hand,"
+        " sp.allocated, sp.reserved, sp.as_of FROM json_each(:counts) AS loc,"
+        " json_each(loc.value) AS cnt LEFT OUTER JOIN stock_positions AS sp"
+        " ON sp.location_id = loc.key AND sp.sku = cnt.key"
+        " WHERE sp.id IS NULL OR sp.on_hand != cnt.value"
+    ).columns(as_of=StockPosition.__table__.c.as_of.type)
+    for r in conn.execute(changed, {"counts": json.dumps(counts, separators=(",", ":"))}):
+        diffs[r[0]].changed[r[1]] = (r[2], None if r[3] is None else _row(r[3:]))
+    short = []
+    for location in locations:
+        diff, wanted = diffs[location], counts[location]
+        matched = sum(1 for qty in wanted.values() if qty > 0)
+        for qty, current in diff.changed.values():  # stored values differ from counts
+            matched += (current is not None and current.on_hand > 0) - (qty > 0)
+        if diff.stocked > matched:
+            short.append(location)
+    if short:
+        sp, cols = _columns()
+        stocked = session.execute(select(*cols).where(sp.c.location_id.in_(short),
+                                                      sp.c.on_hand > 0))
+        for r in stocked:
+            if r[2] not in counts[r[1]]:
+                diffs[r[1]].uncounted.append(_row(r))
 
 
 def _collect(rows: Iterable[Sequence], diffs: dict[str, LocationDiff]) -> None:

@@ -3,10 +3,12 @@ and still apply exactly what the ledger rules say, with figures equal to a recom
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from service.services import channel_figures, inventory, master_data, rulesets
 from service.services.stock_rows import StockRow
+from service.store import positions
 from service.store.models import ChannelAvailability, StockPosition
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
@@ -43,7 +45,15 @@ def _figures(ctx):
                 for r in session.scalars(select(ChannelAvailability))}
 
 
-def test_bulk_snapshot_applies_changes_zeroes_and_keeps_figures_exact(ctx):
+@pytest.fixture(params=["json", "staged"])
+def diff_path(request, monkeypatch):
+    """SQLite diffs through json_each, or through a staging table (SQLite before 3.38)."""
+    if request.param == "staged":
+        monkeypatch.setattr(positions, "_SQLITE_JSON", False)
+    return request.param
+
+
+def test_bulk_snapshot_applies_changes_zeroes_and_keeps_figures_exact(ctx, diff_path):
     _setup(ctx)
     first = {(loc["id"], sku): 5 + i % 7 for loc in LOCATIONS for i, sku in enumerate(SKUS)}
     report = _snapshot(ctx, first, T0)
