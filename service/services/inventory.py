@@ -80,7 +80,9 @@ def apply_deltas(ctx: Context, session: Session, rows: list[StockRow],
     report = IngestReport("delta", rows_read=rows_read)
     rows, unknown = _known(ctx, session, rows)
     report.reject(errors + unknown)
-    current = store.fetch_keys(session, {(r.location_id, r.sku) for r in rows}, lock=True)
+    keys = {(r.location_id, r.sku) for r in rows}
+    store.ensure_positions(session, keys)  # two first deltas for one new position both apply
+    current = store.fetch_keys(session, keys, lock=True)
     snapshots = store.snapshot_times(session, {r.location_id for r in rows})
     before = {key: _figures(row) for key, row in current.items()}
     touched: set[tuple[str, str]] = set()

@@ -9,7 +9,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 
 from sqlalchemy import (
@@ -108,6 +108,25 @@ def lock_ids(session: Session, ids: Sequence[int]) -> dict[int, PositionRow]:
         for r in session.execute(query):
             out[r[0]] = _row(r)
     return out
+
+
+NEVER_COUNTED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ensure_positions(session: Session, keys: Iterable[tuple[str, str]]) -> None:
+    """Create empty positions for keys that have none (concurrent creators do not collide).
+
+    An empty position (0 on hand, never counted) means what a missing one means, so the
+    caller can then lock every key it will change.
+    """
+    rows = [{"location_id": loc, "sku": sku, "on_hand": 0, "as_of": NEVER_COUNTED,
+             "allocated": 0, "reserved": 0, "updated_at": utcnow()} for loc, sku in sorted(keys)]
+    if not rows:
+        return
+    sp = StockPosition.__table__
+    for start in range(0, len(rows), _CHUNK):
+        stmt = insert_for(session, sp).values(rows[start:start + _CHUNK])
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["location_id", "sku"]))
 
 
 def write_counts(session: Session, rows: Sequence[PositionRow]) -> None:

@@ -96,3 +96,24 @@ def test_concurrent_deltas_on_one_position_all_apply(small_network):
             StockPosition.sku == "A", StockPosition.location_id == "DC-1")) == 40
     assert kept(ctx)[("web", "A")] == 40
     assert kept(ctx) == recomputed(ctx)
+
+
+def test_two_first_deltas_for_a_new_position_both_apply(small_network):
+    ctx = small_network
+    for location in LOCATIONS:
+        for sku in SKUS:
+            barrier = threading.Barrier(2)
+
+            def add_one(location=location, sku=sku, barrier=barrier):
+                barrier.wait()
+                delta(ctx, location, sku, 1, adjust=1)
+
+            threads = [threading.Thread(target=add_one) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    with ctx.sessions() as session:
+        counts = {(p.location_id, p.sku): p.on_hand for p in session.scalars(select(StockPosition))}
+    assert counts == {(loc, sku): 2 for loc in LOCATIONS for sku in SKUS}
+    assert kept(ctx) == recomputed(ctx)
