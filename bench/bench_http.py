@@ -65,6 +65,21 @@ def start_server(argv: list[str], env: dict[str, str], probe: str) -> subprocess
     raise RuntimeError(f"server did not start: {' '.join(argv)}")
 
 
+def start_hello(port: int, workers: int = WORKERS) -> subprocess.Popen:
+    """The hello-world baseline, under gunicorn with the arguments `oms serve` uses."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return start_server(gunicorn_argv("bench.hello_app:app", port, workers), env,
+                        f"http://127.0.0.1:{port}/hello")
+
+
+def start_service(pg_url: str, port: int, workers: int = WORKERS) -> subprocess.Popen:
+    """`oms serve` on the bench database."""
+    oms = [str(Path(sys.executable).parent / "oms"), "serve", "--port", str(port),
+           "--workers", str(workers)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMS_DATABASE_URL": pg_url}
+    return start_server(oms, env, f"http://127.0.0.1:{port}/healthz")
+
+
 def stop_server(proc: subprocess.Popen) -> None:
     """Stop the gunicorn master (and so its workers) this benchmark started."""
     if proc.poll() is None:
@@ -123,16 +138,11 @@ def run(pg_url: str, duration: float) -> tuple[list[Figure], dict[str, Any]]:
         key = create_key(ctx, "channel:web", label="bench")
     finally:
         ctx.close()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     hello_port, port = free_port(), free_port()
-    hello = start_server(gunicorn_argv("bench.hello_app:app", hello_port, WORKERS), env,
-                         f"http://127.0.0.1:{hello_port}/hello")
-    oms = [str(Path(sys.executable).parent / "oms"), "serve", "--port", str(port),
-           "--workers", str(WORKERS)]
+    hello = start_hello(hello_port)
     service = None
     try:
-        service = start_server(oms, {**env, "OMS_DATABASE_URL": pg_url},
-                               f"http://127.0.0.1:{port}/v1/availability")
+        service = start_service(pg_url, port)
         results = interleaved(f"http://127.0.0.1:{hello_port}", f"http://127.0.0.1:{port}",
                               key, duration)
         results["worker_rss_mb"] = [common.rss_mb(pid) for pid in common.children(service.pid)]

@@ -34,8 +34,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import common  # noqa: E402
-from bench_http import free_port, gunicorn_argv, start_server, stop_server  # noqa: E402
-from common import ROOT, Figure  # noqa: E402
+from bench_http import free_port, start_hello, start_service, stop_server  # noqa: E402
+from common import Figure  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from service.services.keys import create_key  # noqa: E402
@@ -76,16 +76,11 @@ def throughput(pg_url: str, duration: float) -> dict[str, Any]:
     ctx = common.bench_context(pg_url)
     key = create_key(ctx, "channel:web", label="bench-orders")
     ctx.close()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     hello_port, port = free_port(), free_port()
-    hello = start_server(gunicorn_argv("bench.hello_app:app", hello_port, WORKERS), env,
-                         f"http://127.0.0.1:{hello_port}/hello")
-    oms = [str(Path(sys.executable).parent / "oms"), "serve", "--port", str(port),
-           "--workers", str(WORKERS)]
-    service = start_server(oms, {**env, "OMS_DATABASE_URL": pg_url},
-                           f"http://127.0.0.1:{port}/healthz")
+    hello = start_hello(hello_port)
+    service = start_service(pg_url, port)
     shiptos = shipto_file()
-    wrk_env = {**env, "OMS_KEY": key, "OMS_SKUS": str(common.SKUS),
+    wrk_env = {**os.environ, "OMS_KEY": key, "OMS_SKUS": str(common.SKUS),
                "OMS_SHIPTOS": str(shiptos), "OMS_MODE": "hello"}
     try:
         first = run_wrk(f"http://127.0.0.1:{hello_port}", HERE / "wrk_script.lua", wrk_env,
@@ -164,10 +159,7 @@ def contention(pg_url: str) -> dict[str, Any]:
     ctx = common.bench_context(pg_url)
     key = create_key(ctx, "channel:web", label="bench-hot")
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMS_DATABASE_URL": pg_url}
-    oms = [str(Path(sys.executable).parent / "oms"), "serve", "--port", str(port),
-           "--workers", str(WORKERS)]
-    service = start_server(oms, env, f"http://127.0.0.1:{port}/healthz")
+    service = start_service(pg_url, port)
     try:
         with ThreadPoolExecutor(CLIENTS) as pool:
             records = [r for batch in pool.map(lambda n: _client(port, key, n), range(CLIENTS))

@@ -244,7 +244,9 @@ def _upsert_figures(
     return stale_skus
 
 
-def _rule_columns() -> tuple[dict[str, Any], Any]:
+def rule_columns() -> tuple[dict[str, Any], Any]:
+    """Each channel-rule variable as a column of positions joined to products and locations,
+    and the position's available units (on_hand - allocated - reserved, at least 0)."""
     sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
     raw = sp.c.on_hand - sp.c.allocated - sp.c.reserved
     available = case((raw > 0, raw), else_=0)
@@ -269,7 +271,7 @@ def _rule_columns() -> tuple[dict[str, Any], Any]:
 def recompute(session: Session, ruleset: Ruleset, skus: list[str] | None = None) -> int:
     """Recompute figures set-based for skus (default: all) with the compiled SQL rules."""
     sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
-    columns, available = _rule_columns()
+    columns, available = rule_columns()
     channels = sorted(ruleset.channels)
     sums = []
     for channel in channels:

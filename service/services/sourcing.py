@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, literal, select
+from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -26,6 +26,7 @@ from service.rules.model import Ruleset
 from service.rules.sql import channel_figures_sql
 from service.services import backlog
 from service.services.catalog import CatalogSnapshot
+from service.services.channel_figures import rule_columns
 from service.services.sourcing_request import SourcingRequest
 from service.store.models import Location, Product, StockPosition
 
@@ -66,15 +67,8 @@ _QUERIES: dict[tuple[str, str, str, bool], Any] = {}  # rulesets are immutable: 
 def _sellable_query(ruleset: Ruleset, channel: str, one_location: bool) -> Any:
     """The statement for a ruleset and channel (skus are an expanding parameter)."""
     sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
-    raw = sp.c.on_hand - sp.c.allocated - sp.c.reserved
-    available = case((raw > 0, raw), else_=0)
-    columns = {
-        "sku": prod.c.sku, "category": prod.c.category, "brand": prod.c.brand,
-        "price": prod.c.price, "tags": prod.c.tags_text, "location_id": loc.c.id,
-        "location_type": loc.c.type, "region": loc.c.region, "location_tags": loc.c.tags_text,
-        "can_ship": loc.c.can_ship, "can_pickup": loc.c.can_pickup, "on_hand": sp.c.on_hand,
-        "available": available, "channel": literal(channel),
-    }
+    columns, available = rule_columns()
+    columns = {**columns, "channel": literal(channel)}
     hold, excluded = channel_figures_sql(ruleset, channel, columns, available)
     net = available - hold
     query = (select(sp.c.location_id, sp.c.sku, net)
