@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -66,14 +68,37 @@ def run_once(ctx: Context, spec: JobSpec, owner: str = OWNER) -> bool:
     if not won:
         metrics.JOB_RUNS.labels(spec.name, "skipped").inc()
         return False
-    try:
-        spec.run(ctx)
-    except Exception:
-        metrics.JOB_RUNS.labels(spec.name, "failed").inc()
-        log.exception("job %s failed", spec.name)
-        return True
+    with _lease_kept(ctx, spec, owner):
+        try:
+            spec.run(ctx)
+        except Exception:
+            metrics.JOB_RUNS.labels(spec.name, "failed").inc()
+            log.exception("job %s failed", spec.name)
+            return True
     metrics.JOB_RUNS.labels(spec.name, "ok").inc()
     return True
+
+
+@contextmanager
+def _lease_kept(ctx: Context, spec: JobSpec, owner: str) -> Iterator[None]:
+    """Renew the lease while a run lasts longer than it, so no other process starts it too."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(spec.lease_seconds / 3):
+            try:
+                with ctx.sessions.begin() as session:
+                    try_acquire(session, spec.name, owner, spec.lease_seconds)
+            except Exception:  # the run itself reports database trouble
+                log.warning("could not renew the lease of %s", spec.name, exc_info=True)
+
+    keeper = threading.Thread(target=renew, name=f"lease:{spec.name}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
 
 
 def add_jobs(scheduler: BaseScheduler, ctx: Context, owner: str = OWNER) -> list[str]:

@@ -1,6 +1,7 @@
 """Several processes on one database: each job firing runs once."""
 
 import threading
+import time
 
 from service.scheduler import JobSpec, run_once
 from service.store.leases import try_acquire
@@ -37,3 +38,24 @@ def test_concurrent_schedulers_run_a_firing_once(ctx):
     for t in threads:
         t.join()
     assert len(runs) == 1
+
+
+def test_a_run_longer_than_its_lease_keeps_other_processes_out(ctx):
+    started, finish = threading.Event(), threading.Event()
+    runs = []
+
+    def slow(_ctx):
+        runs.append("slow")
+        started.set()
+        finish.wait(10)
+
+    spec = JobSpec("slow-job", slow, every_seconds=1)  # a 0.9 s lease
+    worker = threading.Thread(target=run_once, args=(ctx, spec, "first"))
+    worker.start()
+    started.wait(5)
+    time.sleep(2.0)  # well past the first lease: only renewal keeps it
+    assert not run_once(ctx, JobSpec("slow-job", lambda _c: runs.append("second"),
+                                     every_seconds=1), owner="second")
+    finish.set()
+    worker.join()
+    assert runs == ["slow"]
