@@ -83,34 +83,23 @@ def _args(element: FunctionElement, compiler: SQLCompiler, **kw: Any) -> list[st
     return [compiler.process(arg, **kw) for arg in element.clauses.clauses]
 
 
-@compiles(greatest)
-def _greatest_default(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"greatest({', '.join(_args(element, compiler, **kw))})"
+def _call(function: str) -> Any:
+    """Render a construct as a plain SQL function call with the given name."""
+
+    def render(element: FunctionElement, compiler: SQLCompiler, **kw: Any) -> str:
+        return f"{function}({', '.join(_args(element, compiler, **kw))})"
+
+    return render
 
 
-@compiles(greatest, "sqlite")
-def _greatest_sqlite(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"max({', '.join(_args(element, compiler, **kw))})"
-
-
-@compiles(text_position)
-def _position_default(element: text_position, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"strpos({', '.join(_args(element, compiler, **kw))})"
-
-
-@compiles(text_position, "sqlite")
-def _position_sqlite(element: text_position, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"instr({', '.join(_args(element, compiler, **kw))})"
-
-
-@compiles(py_lower)
-def _lower_default(element: py_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"lower({_args(element, compiler, **kw)[0]})"
-
-
-@compiles(py_lower, "sqlite")
-def _lower_sqlite(element: py_lower, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"rules_lower({_args(element, compiler, **kw)[0]})"
+# construct: (PostgreSQL and default name, SQLite name)
+for _construct, (_default, _sqlite) in {
+    greatest: ("greatest", "max"),
+    text_position: ("strpos", "instr"),
+    py_lower: ("lower", "rules_lower"),
+}.items():
+    compiles(_construct)(_call(_default))
+    compiles(_construct, "sqlite")(_call(_sqlite))
 
 
 @compiles(regex_search)
