@@ -24,16 +24,17 @@ from service.errors import (
     IdempotencyMismatch,
     InsufficientStock,
     NotFound,
+    OmsError,
     problem,
 )
-from service.services import events, reservations, sourcing, sourcing_request
+from service.services import reservations, sourcing, sourcing_request
 from service.services.channel_figures import sellable
 from service.services.holds import change_positions, figures, position_ids
 from service.services.rulesets import require_channel
 from service.services.sourcing import Sourced
 from service.services.sourcing_request import SourcingRequest
 from service.store import orders_repo
-from service.store.models import Fulfilment, FulfilmentLine, Order, OrderLine, new_id, utcnow
+from service.store.models import Order, new_id, utcnow
 
 ATTEMPTS = 3
 
@@ -69,11 +70,25 @@ def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> di
             if key is None:
                 raise
             return _replay(ctx, body["channel"], key, fingerprint)
+        except OmsError:  # refused: unless this key's order was placed before (then replay)
+            if not _placed_before(ctx, body, key):
+                raise
+            return _replay(ctx, body["channel"], key, fingerprint)
+    if _placed_before(ctx, body, key):
+        return _replay(ctx, body["channel"], key, fingerprint)
     metrics.ORDERS.labels(str(channel), "conflict").inc()
     short = last_conflict.short if last_conflict else []
     raise InsufficientStock("Stock for some lines was taken by other orders; try again.",
                             [problem("/lines", f"{sku} at {loc} was taken", sku=sku)
                              for loc, sku in short])
+
+
+def _placed_before(ctx: Context, body: dict[str, Any], key: str | None) -> bool:
+    """Whether an order was already placed with this Idempotency-Key on the body's channel."""
+    if key is None or not isinstance(body.get("channel"), str):
+        return False
+    with ctx.sessions() as session:
+        return orders_repo.find_by_key(session, body["channel"], key) is not None
 
 
 def _replay(ctx: Context, channel: str, key: str, fingerprint: str) -> dict[str, Any]:
@@ -93,10 +108,8 @@ def _check_replay(existing: Order | None, fingerprint: str) -> dict[str, Any]:
 
 def _place_once(ctx: Context, session: Session, body: dict[str, Any], key: str | None,
                 fingerprint: str) -> dict[str, Any]:
-    if key is not None and isinstance(body.get("channel"), str):
-        existing = orders_repo.find_by_key(session, body["channel"], key)
-        if existing is not None:
-            return _check_replay(existing, fingerprint)
+    """One attempt. A retried key is not looked up first: the key's unique index refuses the
+    second order at insert (rolling this attempt back), and `place` then replays the first."""
     ruleset = ctx.rules.active(session)
     catalog = ctx.catalog.get(session)
     max_lines = ctx.settings.section("sourcing")["max_order_lines"]
@@ -107,9 +120,7 @@ def _place_once(ctx: Context, session: Session, body: dict[str, Any], key: str |
     sourced = _plan(ctx, session, ruleset, catalog, req)
     _refuse_if_short(req, sourced)
     _allocate(ctx, session, sourced, req.channel)
-    aggregate = _record(session, req, sourced, key, fingerprint)
-    response = to_dict(aggregate) | {"plan": aggregate.order.plan}
-    aggregate.order.response = response  # the explanation stays in its own column (GET)
+    response = _record(session, req, sourced, key, fingerprint)  # explanation: GET only
     metrics.ORDERS.labels(req.channel, "placed").inc()
     return response
 
@@ -143,7 +154,9 @@ def _allocate(ctx: Context, session: Session, sourced: Sourced, channel: str) ->
               for s in sourced.plan.shipments for ln in s.lines}
     if not wanted:
         return
-    ids = position_ids(session, wanted)
+    ids = {k: sourced.position_ids[k] for k in wanted if k in sourced.position_ids}
+    if len(ids) < len(wanted):
+        ids.update(position_ids(session, [k for k in wanted if k not in ids]))
     catalog = ctx.catalog.get(session)
     short: list[tuple[str, str]] = []
 
@@ -163,54 +176,80 @@ def _allocate(ctx: Context, session: Session, sourced: Sourced, channel: str) ->
 
 
 def _record(session: Session, req: SourcingRequest, sourced: Sourced, key: str | None,
-            fingerprint: str) -> orders_repo.OrderAggregate:
+            fingerprint: str) -> dict[str, Any]:
+    """Write the order with its outbox events; return its 201 body (kept for key replays)."""
     plan_dict = sourcing.to_dict(sourced)
-    order = Order(id=new_id(), created_at=utcnow(), status="created", channel=req.channel,
-                  order_ref=req.order_ref, customer_id=req.customer_id,
-                  delivery_method=req.delivery_method, pickup_location_id=req.pickup_location,
-                  ship_to=_ship_to(req), attributes=req.attributes, ruleset=sourced.ruleset.ref,
-                  plan={k: plan_dict[k] for k in ("ruleset", "policy_applied", "total_cost",
-                                                  "shipments", "unfulfilled")},
-                  explanation=plan_dict["explanation"], idempotency_key=key,
-                  request_hash=fingerprint)
-    session.add(order)
-    session.flush()
+    plan = {k: plan_dict[k] for k in ("ruleset", "policy_applied", "total_cost", "shipments",
+                                      "unfulfilled")}
+    order_id, now = new_id(), utcnow()
+    shipments = [(new_id(), shipment) for shipment in sourced.plan.shipments]
     backordered = {ln.sku: ln.quantity for ln in sourced.plan.unfulfilled}
-    lines = {}
-    for line in req.lines:
-        row = OrderLine(order_id=order.id, line_no=line.line_no, sku=line.sku,
-                        quantity=line.quantity, unit_price=line.unit_price,
-                        quantity_backordered=backordered.get(line.sku, 0), quantity_cancelled=0)
-        session.add(row)
-        lines[line.sku] = row
-    session.flush()
-    fulfilments = [_record_fulfilment(session, order, shipment, lines)
-                   for shipment in sourced.plan.shipments]
-    session.flush()
-    order.status = derive_status([LineState(ln.quantity, 0, ln.quantity_backordered)
-                                  for ln in lines.values()],
-                                 ["created"] * len(sourced.plan.shipments))
-    events.emit(session, "order", order.id, "order.created",
-                {"channel": order.channel, "status": order.status, "ruleset": order.ruleset})
-    return orders_repo.OrderAggregate(order, list(lines.values()), [f for f, _ in fulfilments],
-                                      {f.id: rows for f, rows in fulfilments})
+    status = derive_status([LineState(ln.quantity, 0, backordered.get(ln.sku, 0))
+                            for ln in req.lines], ["created"] * len(shipments))
+    order = {"id": order_id, "created_at": now, "updated_at": now, "status": status,
+             "channel": req.channel, "order_ref": req.order_ref, "customer_id": req.customer_id,
+             "delivery_method": req.delivery_method, "pickup_location_id": req.pickup_location,
+             "ship_to": _ship_to(req), "attributes": req.attributes,
+             "ruleset": sourced.ruleset.ref, "plan": plan,
+             "explanation": plan_dict["explanation"], "idempotency_key": key,
+             "request_hash": fingerprint}
+    order["response"] = response = _response(order, req, shipments, backordered) | {"plan": plan}
+    orders_repo.insert_order(session, orders_repo.NewOrder(
+        order=order,
+        lines=[{"order_id": order_id, "line_no": ln.line_no, "sku": ln.sku,
+                "quantity": ln.quantity, "unit_price": ln.unit_price,
+                "quantity_backordered": backordered.get(ln.sku, 0), "quantity_cancelled": 0}
+               for ln in req.lines],
+        fulfilments=[{"id": fid, "order_id": order_id, "location_id": s.location_id,
+                      "cost": float(s.cost), "factors": s.factors, "created_at": now,
+                      "updated_at": now} for fid, s in shipments],
+        fulfilment_lines=[{"fulfilment_id": fid, "line_no": _line_no(req, ln.sku),
+                           "sku": ln.sku, "quantity": ln.quantity, "quantity_shipped": 0,
+                           "quantity_rejected": 0, "quantity_cancelled": 0}
+                          for fid, s in shipments for ln in s.lines],
+        events=[_event("order", order_id, "order.created",
+                       {"channel": req.channel, "status": status, "ruleset": order["ruleset"]},
+                       now)]
+        + [_event("fulfilment", fid, "fulfilment.created",
+                  {"order_id": order_id, "location": s.location_id,
+                   "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in s.lines]}, now)
+           for fid, s in shipments]))
+    return response
 
 
-def _record_fulfilment(session: Session, order: Order, shipment: Any,
-                       lines: dict[str, OrderLine]) -> tuple[Fulfilment, list[FulfilmentLine]]:
-    fulfilment = Fulfilment(id=new_id(), order_id=order.id, location_id=shipment.location_id,
-                            cost=float(shipment.cost), factors=shipment.factors,
-                            created_at=order.created_at)
-    rows = [FulfilmentLine(fulfilment_id=fulfilment.id, order_line_id=lines[ln.sku].id,
-                           sku=ln.sku, quantity=ln.quantity, quantity_shipped=0,
-                           quantity_rejected=0, quantity_cancelled=0)
-            for ln in shipment.lines]
-    session.add(fulfilment)
-    session.add_all(rows)
-    events.emit(session, "fulfilment", fulfilment.id, "fulfilment.created",
-                {"order_id": order.id, "location": shipment.location_id,
-                 "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in shipment.lines]})
-    return fulfilment, rows
+def _line_no(req: SourcingRequest, sku: str) -> int:
+    return next(line.line_no for line in req.lines if line.sku == sku)
+
+
+def _event(aggregate_type: str, aggregate_id: str, type_: str, payload: dict[str, Any],
+           now: Any) -> dict[str, Any]:
+    return {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "type": type_,
+            "payload": payload, "created_at": now, "attempts": 0}
+
+
+def _response(order: dict[str, Any], req: SourcingRequest, shipments: list[tuple[str, Any]],
+              backordered: dict[str, int]) -> dict[str, Any]:
+    """The new order as `to_dict` would show it once read back."""
+    allocated: dict[str, int] = {}
+    for _fid, shipment in shipments:
+        for ln in shipment.lines:
+            allocated[ln.sku] = allocated.get(ln.sku, 0) + ln.quantity
+    return {
+        "id": order["id"], "channel": order["channel"], "status": order["status"],
+        "order_ref": order["order_ref"], "customer_id": order["customer_id"],
+        "delivery_method": order["delivery_method"],
+        "pickup_location": order["pickup_location_id"], "ruleset": order["ruleset"],
+        "created_at": order["created_at"].isoformat(),
+        "lines": [{"line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity,
+                   "unit_price": float(ln.unit_price), "allocated": allocated.get(ln.sku, 0),
+                   "backordered": backordered.get(ln.sku, 0), "cancelled": 0}
+                  for ln in req.lines],
+        "fulfilments": [{"id": fid, "location": s.location_id, "status": "created",
+                         "cost": float(s.cost),
+                         "lines": [{"sku": ln.sku, "quantity": ln.quantity, "shipped": 0,
+                                    "cancelled": 0} for ln in s.lines]}
+                        for fid, s in shipments],
+    }
 
 
 def _ship_to(req: SourcingRequest) -> dict[str, Any]:

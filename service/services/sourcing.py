@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -19,90 +19,108 @@ from service.domain.sourcing import (
     SourcingPlan,
     SplitPolicy,
     Weights,
-    plan_sourcing,
 )
+from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings, rule_cost_floor
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
-from service.rules.sql import channel_figures_sql
 from service.services import backlog
 from service.services.catalog import CatalogSnapshot
-from service.services.channel_figures import rule_columns
+from service.services.channel_figures import PositionFigures
+from service.services.channel_figures import sellable as channel_sellable
 from service.services.sourcing_request import SourcingRequest
-from service.store.models import Location, Product, StockPosition
+from service.store import position_reads
 
 
 @dataclass(frozen=True)
 class Sourced:
-    """A plan and what it was made from."""
+    """A plan and what it was made from (with the ids of the positions read, for locking)."""
 
     plan: SourcingPlan
     ruleset: Ruleset
     rules_by_location: dict[str, list[dict[str, Any]]]
     excluded: dict[str, list[str]]
+    position_ids: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def sellable_stock(session: Session, ruleset: Ruleset, channel: str, skus: list[str],
-                   location: str | None = None) -> dict[str, dict[str, int]]:
-    """{location: {sku: units the channel may sell}} for active locations.
+@dataclass(frozen=True)
+class Sellable:
+    """{location: {sku: units the channel may sell}}, and every read position's id."""
 
-    Computed in SQL with the channel's compiled rules (the same figures the channel was shown).
+    units: dict[str, dict[str, int]]
+    position_ids: dict[tuple[str, str], int]
+
+
+def sellable_stock(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot, channel: str,
+                   skus: Sequence[str], location_ids: Sequence[str]) -> Sellable:
+    """What the channel may sell of `skus` at `location_ids` (inactive locations sell nothing).
+
+    The channel's rules are evaluated with the compiled predicates that keep the channel's
+    figures, so a plan never takes units the channel was not shown.
     """
-    params: dict[str, Any] = {"skus": list(skus)}
-    if location is not None:
-        params["location"] = location
-    key = (ruleset.ref, ruleset.content_hash, channel, location is not None)
-    query = _QUERIES.get(key)
-    if query is None:
-        query = _QUERIES[key] = _sellable_query(ruleset, channel, location is not None)
-    rows = session.execute(query, params)
-    stock: dict[str, dict[str, int]] = defaultdict(dict)
-    for location_id, sku, units in rows.all():  # one fetch, not a round of fetchone per row
-        stock[location_id][sku] = int(units)
-    return stock
+    sellable = Sellable(defaultdict(dict), {})
+    for row in position_reads.positions_at(session, skus, location_ids):
+        sellable.position_ids[(row.location_id, row.sku)] = row.id
+        figures = PositionFigures(row.location_id, row.sku, row.on_hand, row.allocated,
+                                  row.reserved)
+        units = channel_sellable(ruleset, catalog, figures, channel)
+        if units > 0:
+            sellable.units[row.location_id][row.sku] = units
+    return sellable
 
 
-_QUERIES: dict[tuple[str, str, str, bool], Any] = {}  # rulesets are immutable: build once
+class _CandidateReader:
+    """Reads candidates for a ship order, a few locations at a time (see domain rings)."""
 
+    def __init__(self, session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
+                 req: SourcingRequest, counts: dict[str, int]) -> None:
+        self.session, self.ruleset, self.catalog, self.req = session, ruleset, catalog, req
+        self.counts = counts
+        self.skus = [line.sku for line in req.lines]
+        self.order = req.order_facts()
+        self.excluded: dict[str, list[str]] = defaultdict(list)
+        self.position_ids: dict[tuple[str, str], int] = {}
 
-def _sellable_query(ruleset: Ruleset, channel: str, one_location: bool) -> Any:
-    """The statement for a ruleset and channel (skus are an expanding parameter)."""
-    sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
-    columns, available = rule_columns()
-    columns = {**columns, "channel": literal(channel)}
-    hold, excluded = channel_figures_sql(ruleset, channel, columns, available)
-    net = available - hold
-    query = (select(sp.c.location_id, sp.c.sku, net)
-             .select_from(sp.join(prod, prod.c.sku == sp.c.sku)
-                          .join(loc, loc.c.id == sp.c.location_id))
-             .where(sp.c.sku.in_(bindparam("skus", expanding=True)), loc.c.active,
-                    and_(~excluded, net > 0)))
-    if one_location:
-        query = query.where(sp.c.location_id == bindparam("location"))
-    return query
+    def __call__(self, location_ids: Sequence[str]) -> list[Candidate]:
+        stock = sellable_stock(self.session, self.ruleset, self.catalog, self.req.channel,
+                               self.skus, location_ids)
+        self.position_ids.update(stock.position_ids)
+        return [c for loc, units in stock.units.items() if (c := self._candidate(loc, units))]
 
-
-def _candidates(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
-                req: SourcingRequest) -> tuple[list[Candidate], dict[str, list[str]]]:
-    stock = sellable_stock(session, ruleset, req.channel, [line.sku for line in req.lines])
-    counts = backlog.open_lines(session)
-    order = req.order_facts()
-    lat, lon = req.ship_to or (0.0, 0.0)
-    found, excluded = [], defaultdict(list)
-    for location_id, available in stock.items():
-        facts = catalog.locations[location_id]
+    def _candidate(self, location_id: str, available: dict[str, int]) -> Candidate | None:
+        facts = self.catalog.locations[location_id]
         if not facts["can_ship"]:
-            continue
+            return None
+        lat, lon = self.req.ship_to or (0.0, 0.0)
         distance = haversine_km(lat, lon, facts["lat"], facts["lon"])
-        ratio = backlog.ratio(counts.get(location_id, 0), facts["daily_capacity"])
-        rule_facts = {**facts, **order, "distance_km": distance, "backlog_ratio": ratio}
-        outcome = evaluate_sourcing(ruleset, rule_facts)
+        ratio = backlog.ratio(self.counts.get(location_id, 0), facts["daily_capacity"])
+        rule_facts = {**facts, **self.order, "distance_km": distance, "backlog_ratio": ratio}
+        outcome = evaluate_sourcing(self.ruleset, rule_facts)
         if outcome.excluded:
-            excluded["excluded_by_rule"].append(location_id)
-            continue
-        found.append(Candidate(location_id, facts["lat"], facts["lon"], available, ratio,
-                               facts["processing_hours"], facts["priority"],
-                               outcome.cost_adjustment, outcome.matched))
-    return found, dict(excluded)
+            self.excluded["excluded_by_rule"].append(location_id)
+            return None
+        return Candidate(location_id, facts["lat"], facts["lon"], available, ratio,
+                         facts["processing_hours"], facts["priority"], outcome.cost_adjustment,
+                         outcome.matched)
+
+
+_SITES: list[tuple[tuple[Any, ...], SiteTable]] = []  # the last one built (per process)
+
+
+def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, int],
+                weights: Weights) -> SiteTable:
+    """Ship-capable active locations with their static costs, rebuilt when an input changes."""
+    key = (id(catalog), id(counts), ruleset.ref, ruleset.content_hash, weights)
+    if _SITES and _SITES[0][0] == key:
+        return _SITES[0][1]
+    sites = [Site(loc_id, f["lat"], f["lon"],
+                  backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
+                  f["processing_hours"], f["priority"])
+             for loc_id, f in catalog.locations.items() if f["active"] and f["can_ship"]]
+    points = [[a.params["points"] for a in rule.actions if a.name == "add_cost"]
+              for rule in ruleset.sourcing.rules]
+    table = SiteTable(sites, weights, rule_cost_floor(points))
+    _SITES[:] = [(key, table)]
+    return table
 
 
 def _traces(ruleset: Ruleset, catalog: CatalogSnapshot, req: SourcingRequest,
@@ -136,12 +154,22 @@ def policy_of(ctx: Context, ruleset: Ruleset) -> tuple[Weights, SplitPolicy, Shi
 
 def plan(ctx: Context, session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
          req: SourcingRequest, explain: bool = True) -> Sourced:
-    """The least-cost plan for a ship order under the ruleset's policy."""
-    candidates, excluded = _candidates(session, ruleset, catalog, req)
+    """The least-cost plan for a ship order under the ruleset's policy.
+
+    Locations are read in rings of rising cost floor (domain `plan_in_rings`): the plan is the
+    one over every location, without reading the stock of those that cannot be in it.
+    """
+    counts = backlog.open_lines(session)
     weights, policy, shipping = policy_of(ctx, ruleset)
+    ship_to = req.ship_to or (0.0, 0.0)
+    floors = _site_table(catalog, ruleset, counts, weights).floors(
+        ship_to, shipping, policy.shipment_penalty)
+    reader = _CandidateReader(session, ruleset, catalog, req, counts)
     lines = [OrderLine(line.sku, line.quantity) for line in req.lines]
-    result = plan_sourcing(lines, req.ship_to, candidates, weights, policy, shipping, explain)
-    return Sourced(result, ruleset, _traces(ruleset, catalog, req, result), excluded)
+    result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
+                           explain)
+    return Sourced(result, ruleset, _traces(ruleset, catalog, req, result),
+                   dict(reader.excluded), reader.position_ids)
 
 
 def plan_pickup(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
@@ -154,9 +182,11 @@ def plan_pickup(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
     if not facts["active"] or not facts["can_pickup"]:
         reason = f"{location} does not offer pickup"
         stock: dict[str, int] = {}
+        position_ids: dict[tuple[str, str], int] = {}
     else:
-        stock = sellable_stock(session, ruleset, req.channel, [ln.sku for ln in lines],
-                               location).get(location, {})
+        held = sellable_stock(session, ruleset, catalog, req.channel,
+                              [ln.sku for ln in lines], [location])
+        stock, position_ids = held.units.get(location, {}), held.position_ids
     short = [ln for ln in lines if stock.get(ln.sku, 0) < ln.quantity]
     explanation = {"pickup_location": location, "available_at_store": stock,
                    "reason": reason or ("not enough pickup stock" if short else None)}
@@ -165,7 +195,7 @@ def plan_pickup(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
     else:
         shipment = Shipment(location, tuple(lines), 0.0, {"pickup": True})
         result = SourcingPlan((shipment,), (), 0.0, "pickup", explanation)
-    return Sourced(result, ruleset, {}, {})
+    return Sourced(result, ruleset, {}, {}, position_ids)
 
 
 def to_dict(sourced: Sourced, variant: str | None = None) -> dict[str, Any]:

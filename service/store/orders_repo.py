@@ -1,13 +1,14 @@
-"""Reading orders with their lines and fulfilments."""
+"""Reading orders with their lines and fulfilments, and writing new ones."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from service.store.models import Fulfilment, FulfilmentLine, Order, OrderLine
+from service.store.models import Event, Fulfilment, FulfilmentLine, Order, OrderLine
 
 
 @dataclass
@@ -43,3 +44,35 @@ def find_by_key(session: Session, channel: str, key: str) -> Order | None:
     """The order placed earlier with this Idempotency-Key on this channel."""
     return session.scalars(select(Order).where(Order.channel == channel,
                                                Order.idempotency_key == key)).first()
+
+
+@dataclass
+class NewOrder:
+    """A placed order as plain rows (fulfilment lines name their order line by line_no)."""
+
+    order: dict[str, Any]
+    lines: list[dict[str, Any]]
+    fulfilments: list[dict[str, Any]]
+    fulfilment_lines: list[dict[str, Any]]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def insert_order(session: Session, new: NewOrder) -> None:
+    """Write an order, its lines, fulfilments, fulfilment lines and outbox events.
+
+    Five statements (Core, not the unit of work): this is the write path of every order.
+    """
+    connection = session.connection()
+    connection.execute(insert(Order.__table__), [new.order])
+    line_ids = dict(connection.execute(
+        insert(OrderLine.__table__).returning(OrderLine.__table__.c.line_no,
+                                               OrderLine.__table__.c.id,
+                                               sort_by_parameter_order=True),
+        new.lines).all())
+    if new.fulfilments:
+        connection.execute(insert(Fulfilment.__table__), new.fulfilments)
+        rows = [{**{k: v for k, v in row.items() if k != "line_no"},
+                 "order_line_id": line_ids[row["line_no"]]} for row in new.fulfilment_lines]
+        connection.execute(insert(FulfilmentLine.__table__), rows)
+    if new.events:
+        connection.execute(insert(Event.__table__), new.events)

@@ -17,10 +17,10 @@ class StockPosition(Base):
         CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),
         CheckConstraint("allocated >= 0", name="allocated_non_negative"),
         CheckConstraint("reserved >= 0", name="reserved_non_negative"),
-        # Sourcing reads every position of an order's SKUs: on PostgreSQL the covering index
-        # answers that from the index alone (no heap page per location).
-        Index("ix_stock_positions_sku", "sku",
-              postgresql_include=["location_id", "on_hand", "allocated", "reserved"]),
+        # Sourcing reads an order's SKUs at a ring of locations: on PostgreSQL the covering
+        # index answers that from the index alone (no heap page per location).
+        Index("ix_stock_positions_sku", "sku", "location_id",
+              postgresql_include=["id", "on_hand", "allocated", "reserved"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

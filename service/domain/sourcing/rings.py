@@ -1,0 +1,163 @@
+"""Sourcing that reads only the locations that can matter: rings of rising cost floors.
+
+Before its stock is read, every location's shipment cost has a floor: the exact weighted
+distance, shipping, backlog, processing and priority terms, plus the most negative sum of
+`add_cost` points the ruleset's rules could add, plus the shipment penalty. Locations are read
+in rings of rising floor. Once the primary policy's best plan over what was read costs no more
+than the floor of every unread location (lowered by what a plan's other shipments could
+subtract when costs can be negative), no plan using an unread location is cheaper: the plan is
+optimal over all locations, and the unread ones never had to be fetched.
+
+When the read rings cannot satisfy the primary policy (short stock, a fallback), reading
+continues to the last ring, so fallbacks and the reasons for unfulfilled lines are decided on
+every location, exactly as without rings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.domain.geo import EARTH_RADIUS_KM
+from service.domain.sourcing.costing import LatLon
+from service.domain.sourcing.model import (
+    Candidate,
+    OrderLine,
+    ShippingModel,
+    SourcingPlan,
+    SplitPolicy,
+    Weights,
+)
+from service.domain.sourcing.planner import plan_sourcing
+
+FIRST_RING = 32
+RING_GROWTH = 4
+_SLACK = 1e-9  # numpy and math may round the last digit differently: floors stay below
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What is known of a ship location before reading its stock."""
+
+    location_id: str
+    lat: float
+    lon: float
+    backlog_ratio: float = 0.0
+    processing_hours: float = 0.0
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Floors:
+    """Locations in order of rising cost floor, with the floors (shipment penalty included)."""
+
+    location_ids: list[str]
+    floors: list[float]
+
+
+class SiteTable:
+    """The sites as arrays, so the floors of a thousand locations cost microseconds."""
+
+    def __init__(self, sites: Sequence[Site], weights: Weights, rule_cost_floor: float) -> None:
+        self.ids = [site.location_id for site in sites]
+        self.phi = np.radians(np.array([s.lat for s in sites], dtype=float))
+        self.lam = np.radians(np.array([s.lon for s in sites], dtype=float))
+        self.cos_phi = np.cos(self.phi)
+        self.static = np.array(
+            [weights.backlog_ratio * s.backlog_ratio
+             + weights.processing_hours * s.processing_hours
+             + weights.priority * s.priority for s in sites], dtype=float) + rule_cost_floor
+        self.weights = weights
+
+    def floors(self, ship_to: LatLon, shipping: ShippingModel, penalty: float) -> Floors:
+        """Every site's cost floor for a shipment to `ship_to`, cheapest first."""
+        if not self.ids:
+            return Floors([], [])
+        km = self._distance_km(ship_to)
+        low, high = km * (1 - _SLACK) - _SLACK, km * (1 + _SLACK) + _SLACK
+        ship = np.minimum(_shipping_cost(shipping, low), _shipping_cost(shipping, high))
+        weights = self.weights
+        # a negative weight profits from the longest distance the rounding allows
+        distance = np.minimum(weights.distance_km * low, weights.distance_km * high)
+        floor = distance + weights.shipping_cost * ship + self.static + penalty
+        floor -= _SLACK * (1 + np.abs(floor))
+        order = np.argsort(floor, kind="stable")
+        return Floors([self.ids[i] for i in order], floor[order].tolist())
+
+    def _distance_km(self, ship_to: LatLon) -> np.ndarray:
+        phi2, lam2 = np.radians(ship_to[0]), np.radians(ship_to[1])
+        a = (np.sin((phi2 - self.phi) / 2) ** 2
+             + self.cos_phi * np.cos(phi2) * np.sin((lam2 - self.lam) / 2) ** 2)
+        return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def _shipping_cost(shipping: ShippingModel, km: np.ndarray) -> np.ndarray:
+    """`ShippingModel.shipping_cost` over an array of distances."""
+    if not shipping.zones:
+        return shipping.base_per_shipment + shipping.per_km * km
+    limits = np.array([max_km for max_km, _ in shipping.zones], dtype=float)
+    beyond = shipping.zones[-1][1] if shipping.beyond is None else shipping.beyond
+    costs = np.array([cost for _, cost in shipping.zones] + [beyond], dtype=float)
+    return shipping.base_per_shipment + costs[np.searchsorted(limits, km, side="left")]
+
+
+def rule_cost_floor(add_cost_points: Sequence[Sequence[float]]) -> float:
+    """The most a location's matching rules can lower its cost: every discounting rule at once.
+
+    `add_cost_points` holds, per rule, the points of its add_cost actions.
+    """
+    return sum(min(0.0, float(sum(points))) for points in add_cost_points)
+
+
+Fetch = Callable[[Sequence[str]], Sequence[Candidate]]
+
+
+def plan_in_rings(
+    lines: Sequence[OrderLine],
+    ship_to: LatLon,
+    floors: Floors,
+    fetch: Fetch,
+    weights: Weights,
+    policy: SplitPolicy,
+    shipping: ShippingModel,
+    explain: bool = True,
+    first_ring: int = FIRST_RING,
+) -> SourcingPlan:
+    """The same plan as `plan_sourcing` over every location, fetching candidates ring by ring.
+
+    `fetch(location_ids)` returns the candidates among those locations (those excluded or
+    holding nothing are simply absent).
+    """
+    ids, total = floors.location_ids, len(floors.location_ids)
+    shipments = 1 if policy.mode == "ship_complete" else policy.max_shipments
+    others = (shipments - 1) * min(0.0, floors.floors[0]) if total else 0.0
+    candidates: list[Candidate] = []
+    read, size = 0, first_ring
+    while True:
+        ring = ids[read:read + size]
+        candidates.extend(fetch(ring))
+        read += len(ring)
+        result = plan_sourcing(lines, ship_to, candidates, weights, policy, shipping, explain)
+        unread_floor = floors.floors[read] + others if read < total else None
+        if unread_floor is None or (result.policy_applied == policy.mode
+                                    and result.total_cost <= unread_floor):
+            return _noting_rings(result, read, total, unread_floor)
+        size *= RING_GROWTH
+
+
+def _noting_rings(result: SourcingPlan, read: int, total: int, unread_floor: float | None
+                  ) -> SourcingPlan:
+    """Say in the explanation how many locations were read and what the others cost at least."""
+    if not result.explanation:
+        return result
+    explanation = dict(result.explanation)
+    explanation["candidates"] = {
+        **explanation.get("candidates", {}),
+        "locations_read": read,
+        "locations_not_read": total - read,
+        "unread_cost_floor": None if unread_floor is None else round(unread_floor, 6),
+    }
+    return SourcingPlan(result.shipments, result.unfulfilled, result.total_cost,
+                        result.policy_applied, explanation)
