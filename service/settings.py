@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -52,10 +54,14 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def _with_defaults(section: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {**copy.deepcopy(_section_defaults(section)), **values}
+
+
+@functools.cache
+def _section_defaults(section: str) -> dict[str, Any]:
+    """The schema's defaults of a config section (read once per process: hot paths ask)."""
     props = load_schema("config.schema.json")["properties"].get(section, {}).get("properties", {})
-    merged = {k: spec["default"] for k, spec in props.items() if "default" in spec}
-    merged.update(values)
-    return merged
+    return {k: spec["default"] for k, spec in props.items() if "default" in spec}
 
 
 def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:

@@ -27,13 +27,13 @@ from service.errors import (
     OmsError,
     problem,
 )
-from service.services import reservations, sourcing, sourcing_request
+from service.services import channel_figures, reservations, sourcing, sourcing_request
 from service.services.channel_figures import sellable
 from service.services.holds import change_positions, figures, position_ids
 from service.services.rulesets import require_channel
 from service.services.sourcing import Sourced
 from service.services.sourcing_request import SourcingRequest
-from service.store import orders_repo
+from service.store import allocation_pg, orders_repo, positions
 from service.store.models import Order, new_id, utcnow
 
 ATTEMPTS = 3
@@ -150,11 +150,37 @@ def _index(req: SourcingRequest, sku: str) -> int:
 
 
 def _allocate(ctx: Context, session: Session, sourced: Sourced, channel: str) -> None:
+    """Take the planned units: at once when no planned position changed since the plan read
+    it (PostgreSQL, one statement), else by locking and re-checking each position."""
     wanted = {(s.location_id, ln.sku): ln.quantity
               for s in sourced.plan.shipments for ln in s.lines}
     if not wanted:
         return
-    ids = {k: sourced.position_ids[k] for k in wanted if k in sourced.position_ids}
+    if positions.locked(session) and wanted.keys() <= sourced.seen.keys():
+        if _allocate_as_seen(ctx, session, sourced, wanted):
+            return
+    _allocate_rechecked(ctx, session, sourced, channel, wanted)
+
+
+def _allocate_as_seen(ctx: Context, session: Session, sourced: Sourced,
+                      wanted: dict[tuple[str, str], int]) -> bool:
+    seen = [sourced.seen[key] for key in wanted]
+    moves = [(figures(row), dataclasses.replace(figures(row), allocated=row.allocated + q))
+             for row, q in zip(seen, wanted.values(), strict=True)]
+    deltas = channel_figures.channel_deltas(sourced.ruleset, ctx.catalog.get(session), moves)
+    outcome = allocation_pg.allocate_if_unchanged(
+        session, [allocation_pg.Seen(r.id, r.on_hand, r.allocated, r.reserved, q)
+                  for r, q in zip(seen, wanted.values(), strict=True)],
+        deltas, sourced.ruleset.ref, utcnow())
+    if outcome.taken:  # figures not there yet (a SKU's first) are moved the general way
+        channel_figures.apply_deltas(session, sourced.ruleset, {
+            k: v for k, v in deltas.items() if k not in outcome.figures_moved})
+    return outcome.taken
+
+
+def _allocate_rechecked(ctx: Context, session: Session, sourced: Sourced, channel: str,
+                        wanted: dict[tuple[str, str], int]) -> None:
+    ids = {k: sourced.seen[k].id for k in wanted if k in sourced.seen}
     if len(ids) < len(wanted):
         ids.update(position_ids(session, [k for k in wanted if k not in ids]))
     catalog = ctx.catalog.get(session)

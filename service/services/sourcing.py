@@ -29,25 +29,26 @@ from service.services.channel_figures import PositionFigures
 from service.services.channel_figures import sellable as channel_sellable
 from service.services.sourcing_request import SourcingRequest
 from service.store import position_reads
+from service.store.position_reads import StockAt
 
 
 @dataclass(frozen=True)
 class Sourced:
-    """A plan and what it was made from (with the ids of the positions read, for locking)."""
+    """A plan and what it was made from (with the positions read, for allocating)."""
 
     plan: SourcingPlan
     ruleset: Ruleset
     rules_by_location: dict[str, list[dict[str, Any]]]
     excluded: dict[str, list[str]]
-    position_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    seen: dict[tuple[str, str], StockAt] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Sellable:
-    """{location: {sku: units the channel may sell}}, and every read position's id."""
+    """{location: {sku: units the channel may sell}}, and every position read."""
 
     units: dict[str, dict[str, int]]
-    position_ids: dict[tuple[str, str], int]
+    seen: dict[tuple[str, str], StockAt]
 
 
 def sellable_stock(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot, channel: str,
@@ -59,7 +60,7 @@ def sellable_stock(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
     """
     sellable = Sellable(defaultdict(dict), {})
     for row in position_reads.positions_at(session, skus, location_ids):
-        sellable.position_ids[(row.location_id, row.sku)] = row.id
+        sellable.seen[(row.location_id, row.sku)] = row
         figures = PositionFigures(row.location_id, row.sku, row.on_hand, row.allocated,
                                   row.reserved)
         units = channel_sellable(ruleset, catalog, figures, channel)
@@ -78,12 +79,12 @@ class _CandidateReader:
         self.skus = [line.sku for line in req.lines]
         self.order = req.order_facts()
         self.excluded: dict[str, list[str]] = defaultdict(list)
-        self.position_ids: dict[tuple[str, str], int] = {}
+        self.seen: dict[tuple[str, str], StockAt] = {}
 
     def __call__(self, location_ids: Sequence[str]) -> list[Candidate]:
         stock = sellable_stock(self.session, self.ruleset, self.catalog, self.req.channel,
                                self.skus, location_ids)
-        self.position_ids.update(stock.position_ids)
+        self.seen.update(stock.seen)
         return [c for loc, units in stock.units.items() if (c := self._candidate(loc, units))]
 
     def _candidate(self, location_id: str, available: dict[str, int]) -> Candidate | None:
@@ -169,7 +170,7 @@ def plan(ctx: Context, session: Session, ruleset: Ruleset, catalog: CatalogSnaps
     result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
                            explain)
     return Sourced(result, ruleset, _traces(ruleset, catalog, req, result),
-                   dict(reader.excluded), reader.position_ids)
+                   dict(reader.excluded), reader.seen)
 
 
 def plan_pickup(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
@@ -182,11 +183,11 @@ def plan_pickup(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
     if not facts["active"] or not facts["can_pickup"]:
         reason = f"{location} does not offer pickup"
         stock: dict[str, int] = {}
-        position_ids: dict[tuple[str, str], int] = {}
+        seen: dict[tuple[str, str], StockAt] = {}
     else:
         held = sellable_stock(session, ruleset, catalog, req.channel,
                               [ln.sku for ln in lines], [location])
-        stock, position_ids = held.units.get(location, {}), held.position_ids
+        stock, seen = held.units.get(location, {}), held.seen
     short = [ln for ln in lines if stock.get(ln.sku, 0) < ln.quantity]
     explanation = {"pickup_location": location, "available_at_store": stock,
                    "reason": reason or ("not enough pickup stock" if short else None)}
@@ -195,7 +196,7 @@ def plan_pickup(session: Session, ruleset: Ruleset, catalog: CatalogSnapshot,
     else:
         shipment = Shipment(location, tuple(lines), 0.0, {"pickup": True})
         result = SourcingPlan((shipment,), (), 0.0, "pickup", explanation)
-    return Sourced(result, ruleset, {}, {}, position_ids)
+    return Sourced(result, ruleset, {}, {}, seen)
 
 
 def to_dict(sourced: Sourced, variant: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,99 @@
+"""PostgreSQL: allocate planned units in one statement when the positions are as they were read.
+
+The statement locks the planned positions in id order, and only when every one still holds
+exactly the figures the plan was made from does it add the units to `allocated` and move the
+channel figures (locked in key order, after the positions, as every writer does). Otherwise
+nothing is written and the positions' current figures come back, still locked, for the
+caller's re-check. Figures the statement could not move (none yet, for a new SKU) are named,
+so the caller moves them the general way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+_ALLOCATE = text("""
+WITH want AS (
+  SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:on_hand AS integer[]),
+                       CAST(:allocated AS integer[]), CAST(:reserved AS integer[]),
+                       CAST(:quantity AS integer[]))
+         AS w(id, on_hand, allocated, reserved, quantity)
+), locked AS (
+  SELECT sp.id, sp.on_hand, sp.allocated, sp.reserved FROM stock_positions sp
+  WHERE sp.id = ANY(CAST(:ids AS integer[])) ORDER BY sp.id FOR UPDATE
+), unchanged AS (
+  SELECT w.id, w.quantity FROM want w JOIN locked l ON l.id = w.id
+  WHERE l.on_hand = w.on_hand AND l.allocated = w.allocated AND l.reserved = w.reserved
+), go AS (
+  SELECT count(*) = cardinality(CAST(:ids AS integer[])) AS ok FROM unchanged
+), taken AS (
+  UPDATE stock_positions sp SET allocated = sp.allocated + u.quantity, updated_at = :now
+  FROM unchanged u, go WHERE go.ok AND sp.id = u.id
+  RETURNING sp.id
+), moves AS (
+  SELECT * FROM unnest(CAST(:channels AS varchar[]), CAST(:skus AS varchar[]),
+                       CAST(:deltas AS integer[])) AS d(channel, sku, delta)
+), figures AS (
+  SELECT ca.channel, ca.sku FROM channel_availability ca
+  JOIN moves d ON d.channel = ca.channel AND d.sku = ca.sku
+  CROSS JOIN go
+  WHERE go.ok AND ca.ruleset = :ruleset
+  ORDER BY ca.channel, ca.sku FOR UPDATE OF ca
+), moved AS (
+  UPDATE channel_availability ca
+  SET available = GREATEST(ca.available + d.delta, 0), updated_at = :now
+  FROM moves d JOIN figures f ON f.channel = d.channel AND f.sku = d.sku
+  WHERE ca.channel = d.channel AND ca.sku = d.sku
+  RETURNING ca.channel, ca.sku
+)
+SELECT 'position', l.id, NULL, NULL, l.on_hand, l.allocated, l.reserved FROM locked l
+UNION ALL
+SELECT 'figure', NULL, m.channel, m.sku, NULL, NULL, NULL FROM moved m
+UNION ALL
+SELECT 'taken', count(*), NULL, NULL, NULL, NULL, NULL FROM taken
+""")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A position's figures when the plan read them, and the units to allocate there."""
+
+    id: int
+    on_hand: int
+    allocated: int
+    reserved: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Whether the units were taken; the positions' figures now; the figures moved."""
+
+    taken: bool
+    current: dict[int, tuple[int, int, int]]
+    figures_moved: set[tuple[str, str]]
+
+
+def allocate_if_unchanged(session: Session, seen: Sequence[Seen],
+                          deltas: Mapping[tuple[str, str], int], ruleset: str, now: datetime
+                          ) -> Outcome:
+    """Take the units and move the figures when no planned position changed since it was read.
+
+    `deltas` is what the channel figures move by when every allocation is made.
+    """
+    keys = sorted(deltas)
+    rows = session.execute(_ALLOCATE, {
+        "ids": [s.id for s in seen], "on_hand": [s.on_hand for s in seen],
+        "allocated": [s.allocated for s in seen], "reserved": [s.reserved for s in seen],
+        "quantity": [s.quantity for s in seen],
+        "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
+        "deltas": [deltas[k] for k in keys], "ruleset": ruleset, "now": now}).all()
+    current = {r[1]: (r[4], r[5], r[6]) for r in rows if r[0] == "position"}
+    moved = {(r[2], r[3]) for r in rows if r[0] == "figure"}
+    taken = next(r[1] for r in rows if r[0] == "taken") == len(seen)
+    return Outcome(taken, current, moved)

@@ -1,0 +1,101 @@
+"""PostgreSQL: a new order, its lines, fulfilments, fulfilment lines and events in one statement.
+
+Data-modifying CTEs insert the order and everything under it in a single round trip (the
+fulfilment lines find their order line ids by line number inside the statement); foreign
+keys are checked when the statement ends, once every row exists. Rows go in as arrays.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from service.store.orders_repo import NewOrder
+
+_ORDER_COLUMNS = ("id", "channel", "order_ref", "customer_id", "status", "delivery_method",
+                  "pickup_location_id", "ruleset", "idempotency_key", "request_hash",
+                  "created_at", "updated_at")
+_ORDER_JSON = ("ship_to", "attributes", "plan", "explanation", "response")
+
+_INSERT = text(f"""
+WITH o AS (
+  INSERT INTO orders ({", ".join(_ORDER_COLUMNS + _ORDER_JSON)})
+  VALUES ({", ".join(f":{c}" for c in _ORDER_COLUMNS)},
+          {", ".join(f"CAST(:{c} AS json)" for c in _ORDER_JSON)})
+  RETURNING id
+), l AS (
+  INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, quantity_cancelled,
+                           quantity_backordered)
+  SELECT o.id, x.line_no, x.sku, x.quantity, x.unit_price, 0, x.backordered
+  FROM o, unnest(CAST(:l_no AS integer[]), CAST(:l_sku AS varchar[]),
+                 CAST(:l_quantity AS integer[]), CAST(:l_price AS numeric[]),
+                 CAST(:l_backordered AS integer[]))
+          AS x(line_no, sku, quantity, unit_price, backordered)
+  RETURNING id, line_no
+), f AS (
+  INSERT INTO fulfilments (id, order_id, location_id, status, cost, factors, created_at,
+                           updated_at)
+  SELECT x.id, o.id, x.location_id, 'created', x.cost, CAST(x.factors AS json), :created_at,
+         :created_at
+  FROM o, unnest(CAST(:f_id AS varchar[]), CAST(:f_location AS varchar[]),
+                 CAST(:f_cost AS double precision[]), CAST(:f_factors AS text[]))
+          AS x(id, location_id, cost, factors)
+  RETURNING id
+), fl AS (
+  INSERT INTO fulfilment_lines (fulfilment_id, order_line_id, sku, quantity, quantity_shipped,
+                                quantity_rejected, quantity_cancelled)
+  SELECT x.fulfilment_id, l.id, x.sku, x.quantity, 0, 0, 0
+  FROM unnest(CAST(:fl_fulfilment AS varchar[]), CAST(:fl_line_no AS integer[]),
+              CAST(:fl_sku AS varchar[]), CAST(:fl_quantity AS integer[]))
+         AS x(fulfilment_id, line_no, sku, quantity)
+  JOIN l ON l.line_no = x.line_no
+  RETURNING id
+), e AS (
+  INSERT INTO events (aggregate_type, aggregate_id, type, payload, created_at, attempts)
+  SELECT x.aggregate_type, x.aggregate_id, x.type, CAST(x.payload AS json), :created_at, 0
+  FROM o, unnest(CAST(:e_aggregate_type AS varchar[]), CAST(:e_aggregate_id AS varchar[]),
+                 CAST(:e_type AS varchar[]), CAST(:e_payload AS text[]))
+          AS x(aggregate_type, aggregate_id, type, payload)
+  RETURNING id
+)
+SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM f), (SELECT count(*) FROM fl),
+       (SELECT count(*) FROM e)
+""")
+
+
+def insert_order(session: Session, new: NewOrder) -> None:
+    """Insert the order in one statement; raise if a row went missing (a line number typo)."""
+    expected = (len(new.lines), len(new.fulfilments), len(new.fulfilment_lines),
+                len(new.events))
+    counts = tuple(session.execute(_INSERT, _parameters(new)).one())
+    if counts != expected:
+        raise RuntimeError(f"order {new.order['id']}: inserted {counts}, expected {expected}")
+
+
+def _parameters(new: NewOrder) -> dict[str, Any]:
+    order = new.order
+    params: dict[str, Any] = {c: order.get(c) for c in _ORDER_COLUMNS}
+    params.update({c: _json(order.get(c)) for c in _ORDER_JSON})
+    params.update(_columns("l", new.lines, no="line_no", sku="sku", quantity="quantity",
+                           price="unit_price", backordered="quantity_backordered"))
+    params.update(_columns("f", new.fulfilments, id="id", location="location_id", cost="cost"))
+    params["f_factors"] = [_json(f["factors"]) for f in new.fulfilments]
+    params.update(_columns("fl", new.fulfilment_lines, fulfilment="fulfilment_id",
+                           line_no="line_no", sku="sku", quantity="quantity"))
+    params.update(_columns("e", new.events, aggregate_type="aggregate_type",
+                           aggregate_id="aggregate_id", type="type"))
+    params["e_payload"] = [_json(e["payload"]) for e in new.events]
+    return params
+
+
+def _columns(prefix: str, rows: list[dict[str, Any]], **names: str) -> dict[str, list[Any]]:
+    """One array parameter per column: {prefix_param: [row[column] for each row]}."""
+    return {f"{prefix}_{param}": [row[column] for row in rows] for param, column in names.items()}
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
