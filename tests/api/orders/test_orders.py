@@ -50,6 +50,13 @@ def test_the_order_keeps_its_plan_and_explanation(stocked, client, admin, order)
     assert read["explanation"]["ruleset"] == "ledger@1"
 
 
+def test_the_201_body_is_the_order_as_reading_it_back_shows_it(stocked, client, admin, order):
+    placed = order([{"sku": "A", "quantity": 3}, {"sku": "C", "quantity": 2}]).json
+    read = client.get(f"/v1/orders/{placed['id']}", headers=admin).json
+    assert placed["fulfilments"] and placed["lines"][1]["backordered"] == 1
+    assert {k: v for k, v in read.items() if k != "explanation"} == placed
+
+
 def test_a_web_order_never_takes_units_the_web_was_not_shown(stocked, client, admin, order):
     # C: 3 at ST-1, of which the web may sell 1 (stores keep two back)
     response = order([{"sku": "C", "quantity": 2}])

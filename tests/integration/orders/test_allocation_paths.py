@@ -1,0 +1,90 @@
+"""An order takes its units at once when the planned positions are as read, and re-checks them
+when they changed in between: never more than is there, figures always exact."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import select
+
+from service.domain.roles import Role
+from service.services import orders, sourcing, stock_push
+from service.store import allocation_pg
+from service.store.models import StockPosition
+from tests.support import T1, assert_ledger_consistent, snapshot
+
+ADMIN = Role.parse("admin")
+ORDER = {"channel": "web", "ship_to": {"lat": 39.1, "lon": -84.5},
+         "lines": [{"sku": "A", "quantity": 2}]}
+
+
+@pytest.fixture
+def policy():
+    return "ledger@1"
+
+
+@pytest.fixture
+def stocked(small_network):
+    counts = {"A": 10, "B": 4}
+    stock_push.push_snapshot(small_network, ADMIN, snapshot("DC-1", T1, counts),
+                             snapshot("DC-1", T1, counts)["items"])
+    return small_network
+
+
+@pytest.fixture
+def one_statement_calls(monkeypatch):
+    """Every outcome of the one-statement allocation (PostgreSQL only uses it)."""
+    calls: list[allocation_pg.Outcome] = []
+    original = allocation_pg.allocate_if_unchanged
+
+    def spy(*args, **kwargs):
+        calls.append(original(*args, **kwargs))
+        return calls[-1]
+
+    monkeypatch.setattr(allocation_pg, "allocate_if_unchanged", spy)
+    return calls
+
+
+@pytest.fixture
+def plans_read_before_a_change(monkeypatch):
+    """Plans that saw DC-1's A with `on_hand` one higher than it is: read before a change."""
+    original = sourcing.plan
+
+    def stale_plan(*args, **kwargs):
+        sourced = original(*args, **kwargs)
+        seen = {key: row._replace(on_hand=row.on_hand + 1) if key == ("DC-1", "A") else row
+                for key, row in sourced.seen.items()}
+        return dataclasses.replace(sourced, seen=seen)
+
+    monkeypatch.setattr(sourcing, "plan", stale_plan)
+
+
+def allocated(ctx, location: str, sku: str) -> int:
+    with ctx.sessions() as session:
+        return session.scalar(select(StockPosition.allocated).where(
+            StockPosition.location_id == location, StockPosition.sku == sku))
+
+
+def test_an_order_on_unchanged_stock_is_allocated_in_one_statement_on_postgresql(
+        stocked, one_statement_calls):
+    placed = orders.place(stocked, ADMIN, ORDER, None)
+    assert placed["fulfilments"][0]["location"] == "DC-1"
+    assert allocated(stocked, "DC-1", "A") == 2
+    postgres = stocked.engine.dialect.name == "postgresql"
+    assert [c.taken for c in one_statement_calls] == ([True] if postgres else [])
+    assert_ledger_consistent(stocked)
+
+
+def test_a_position_changed_since_the_plan_read_it_is_rechecked_and_then_allocated(
+        stocked, one_statement_calls, plans_read_before_a_change):
+    placed = orders.place(stocked, ADMIN, ORDER, None)
+    assert placed["lines"][0]["allocated"] == 2
+    assert allocated(stocked, "DC-1", "A") == 2  # taken once, by the re-checking path
+    postgres = stocked.engine.dialect.name == "postgresql"
+    assert [c.taken for c in one_statement_calls] == ([False] if postgres else [])
+    if postgres:
+        [refused] = one_statement_calls
+        assert list(refused.current.values()) == [(10, 0, 0)] and not refused.figures_moved
+    assert_ledger_consistent(stocked)
+
