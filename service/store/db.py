@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
@@ -22,8 +23,43 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    kwargs.setdefault("pool_pre_ping", False)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling without a round trip on every checkout.
+
+    A connection that sat in the pool for IDLE_PING_SECONDS or more is pinged when checked
+    out, and a dead one is replaced (the pool retries the checkout); busy connections, which
+    are checked out again within milliseconds, are not pinged.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            ping(dbapi_connection)
+        except Exception as exc:  # any failure means: do not hand this connection out
+            raise DisconnectionError("the connection died while idle in the pool") from exc
+
+
+def ping(dbapi_connection: Any) -> None:
+    """One round trip on a driver connection (raises when the connection is dead)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    dbapi_connection.rollback()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -71,8 +107,8 @@ _READ_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 def read_engine(engine: Engine) -> Engine:
     """A sibling of a PostgreSQL engine for hot lookups: its pool skips the pre-ping.
 
-    The pre-ping costs a round trip on every checkout; lookups instead retry once when a
-    connection turns out dead (see run_read). Other databases use the engine itself.
+    Even the idle-time ping costs a round trip now and then; lookups instead retry once when
+    a connection turns out dead (see run_read). Other databases use the engine itself.
     """
     if engine.dialect.name != "postgresql":
         return engine
