@@ -30,9 +30,11 @@ sys.path.insert(0, str(HERE))
 import common  # noqa: E402
 from common import ROOT, Figure  # noqa: E402
 
+from service.cli import worker_count  # noqa: E402
 from service.services.keys import create_key  # noqa: E402
 
-CONNECTIONS, THREADS, WORKERS = 16, 2, 2
+CONNECTIONS, THREADS = 16, 2
+WORKERS = worker_count({})  # what `oms serve` runs by default: 2 x cores + 1
 LUA = HERE / "wrk_script.lua"
 
 

@@ -41,7 +41,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from service.services.keys import create_key  # noqa: E402
 from service.store.models import FulfilmentLine, Order, StockPosition  # noqa: E402
 
-CONNECTIONS, THREADS, WORKERS = 16, 2, 2
+CONNECTIONS, THREADS = 16, 2
 HOT_SKUS = [f"SKU-{i:06d}" for i in (11, 222, 333, 444, 555)]
 CLIENTS, ORDERS_EACH = 64, 12
 

@@ -84,13 +84,18 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=_serve)
 
 
+def worker_count(server: dict) -> int:
+    """Configured worker processes, else gunicorn's advice: 2 x CPU cores + 1."""
+    return server.get("workers") or 2 * (os.cpu_count() or 1) + 1
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)  # fail fast with a clear message on a bad config
     server = settings.section("server")
     if args.config:
         os.environ["OMS_CONFIG"] = args.config
     bind = f"{server['host']}:{args.port or server['port']}"
-    workers = str(args.workers or server["workers"])
+    workers = str(args.workers or worker_count(server))
     threads = str(args.threads or server["threads"])
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", workers,
             "--threads", threads, "--access-logfile", "-", "--timeout", "60",

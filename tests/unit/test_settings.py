@@ -99,3 +99,12 @@ def test_an_empty_rulesets_section_names_the_missing_keys(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings(path, env={"OMS_RULESETS_DIR": "rules"})
     assert any(p.startswith("rulesets") for p in info.value.problems)
+
+
+def test_the_server_runs_two_workers_per_core_plus_one_unless_configured(monkeypatch):
+    from service.cli import worker_count
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert worker_count(settings_from_dict(MINIMAL).section("server")) == 5
+    configured = settings_from_dict({**MINIMAL, "server": {"workers": 3}})
+    assert worker_count(configured.section("server")) == 3

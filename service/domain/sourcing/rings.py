@@ -32,7 +32,7 @@ from service.domain.sourcing.model import (
 )
 from service.domain.sourcing.planner import plan_sourcing
 
-FIRST_RING = 32
+FIRST_RING = 16
 RING_GROWTH = 4
 _SLACK = 1e-9  # numpy and math may round the last digit differently: floors stay below
 
