@@ -69,14 +69,14 @@ class Rulesets:
         ends, so a ruleset switch can never recompute the figures between this transaction's
         reading of the ruleset and its figure deltas.
         """
-        _switch_lock(session, shared=True)
-        row = latest_activation(session)
+        row = _locked_activation(session)
         if row is None:
             return self.configured_ruleset()
+        name, version = row
         try:
-            return self.registry.get(row.name, row.version)
+            return self.registry.get(name, version)
         except RulesetNotFound:  # the file vanished: keep serving what config names
-            log.error("active ruleset %s@%s is not loaded", row.name, row.version)
+            log.error("active ruleset %s@%s is not loaded", name, version)
             return self.configured_ruleset()
 
     def active_cached(self, session: Session) -> Ruleset:
@@ -103,6 +103,23 @@ def _switch_lock(session: Session, shared: bool) -> None:
         return  # SQLite: every writer already holds the database lock (BEGIN IMMEDIATE)
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     session.execute(text(f"SELECT {function}(:key)"), {"key": _SWITCH_LOCK})
+
+
+def _locked_activation(session: Session) -> tuple[str, int] | None:
+    """The switch lock (shared) and then the newest activation's name and version.
+
+    PostgreSQL does both in one round trip (`oms_active_ruleset()`, migration 0005).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(_ACTIVE_AFTER_LOCK).first()
+    else:
+        _switch_lock(session, shared=True)
+        row = session.execute(select(RulesetActivation.name, RulesetActivation.version)
+                              .order_by(RulesetActivation.id.desc()).limit(1)).first()
+    return None if row is None else (row[0], row[1])
+
+
+_ACTIVE_AFTER_LOCK = text("SELECT name, version FROM oms_active_ruleset()")
 
 
 def lock_for_recompute(session: Session) -> None:

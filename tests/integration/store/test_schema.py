@@ -93,3 +93,12 @@ def test_timestamps_come_back_in_utc(ctx, db_engine):
     with ctx.sessions() as session:
         stored = session.query(StockPosition).one().as_of
     assert stored == NOW and stored.tzinfo is not None
+
+
+def test_the_active_ruleset_function_takes_the_same_lock_as_a_switch():
+    from importlib import import_module
+
+    from service.services import rulesets
+
+    migration = import_module("service.store.migrations.versions.0005_active_ruleset_function")
+    assert migration.SWITCH_LOCK == rulesets._SWITCH_LOCK
