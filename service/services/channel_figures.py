@@ -13,7 +13,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from service.rules.evaluate import evaluate_channel
@@ -100,6 +112,22 @@ def _frozen(value: Any) -> Any:
     return (type(value), value)
 
 
+_READ: dict[tuple[str, str, tuple[str, ...]], frozenset[str]] = {}
+
+
+def _variables_read(ruleset: Ruleset, channels: tuple[str, ...]) -> frozenset[str]:
+    """Every variable the channels' rules read (rulesets are immutable: computed once)."""
+    key = (ruleset.ref, ruleset.content_hash, channels)
+    read = _READ.get(key)
+    if read is None:
+        names = {"active"}
+        for channel in channels:
+            for rule in ruleset.channels.get(channel, ()):
+                names.update(variables_read(rule.conditions))
+        read = _READ[key] = frozenset(names)
+    return read
+
+
 class _SellableMemo:
     """sellable() per channel, remembered by everything the channel rules can see.
 
@@ -111,10 +139,7 @@ class _SellableMemo:
     """
 
     def __init__(self, ruleset: Ruleset, catalog: CatalogSnapshot, channels: list[str]) -> None:
-        read: set[str] = {"active"}
-        for channel in channels:
-            for rule in ruleset.channels.get(channel, ()):
-                read.update(variables_read(rule.conditions))
+        read = _variables_read(ruleset, tuple(channels))
         self._ruleset, self._catalog, self._channels = ruleset, catalog, channels
         self._on_hand = "on_hand" in read
         self._names = sorted(read - {"on_hand", "available", "channel"})
@@ -176,10 +201,15 @@ def apply_deltas(session: Session, ruleset: Ruleset, deltas: Mapping[tuple[str, 
     if not deltas:
         return
     table = ChannelAvailability.__table__
-    existing = _lock_figures(session, sorted(deltas))
+    if len(deltas) >= _BULK_KEYS and session.get_bind().dialect.name == "postgresql":
+        existing = _lock_figures_bulk(session, sorted(deltas))
+    else:
+        existing = _lock_figures(session, sorted(deltas))
     stale_skus = {key[1] for key, ref in existing.items() if ref != ruleset.ref}
     current = sorted(key for key, ref in existing.items() if ref == ruleset.ref)
-    if current:
+    if current and len(current) >= _BULK_KEYS and session.get_bind().dialect.name == "postgresql":
+        _add_bulk(session, current, deltas)
+    elif current:
         summed = table.c.available + bindparam("delta")
         stmt = (
             update(table)
@@ -194,6 +224,33 @@ def apply_deltas(session: Session, ruleset: Ruleset, deltas: Mapping[tuple[str, 
     stale_skus |= _upsert_figures(session, ruleset, {key: deltas[key] for key in missing})
     if stale_skus:
         recompute(session, ruleset, sorted(stale_skus))
+
+
+_BULK_KEYS = 500  # PostgreSQL: from this many figures, lock and add through arrays
+
+
+def _lock_figures_bulk(session: Session, keys: list[tuple[str, str]]
+                       ) -> dict[tuple[str, str], str]:
+    """PostgreSQL: _lock_figures in one statement, the keys as two arrays (same key order)."""
+    rows = session.execute(text(
+        "SELECT f.channel, f.sku, f.ruleset FROM channel_availability AS f"
+        " JOIN unnest(CAST(:c AS text[]), CAST(:s AS text[])) AS k(channel, sku)"
+        " ON f.channel = k.channel AND f.sku = k.sku"
+        " ORDER BY f.channel, f.sku FOR UPDATE OF f"),
+        {"c": [k[0] for k in keys], "s": [k[1] for k in keys]})
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def _add_bulk(session: Session, keys: list[tuple[str, str]],
+              deltas: Mapping[tuple[str, str], int]) -> None:
+    """PostgreSQL: add the deltas of (already locked) figures in one UPDATE."""
+    session.execute(text(
+        "UPDATE channel_availability AS f SET available = greatest(f.available + d.delta, 0),"
+        " updated_at = :now FROM unnest(CAST(:c AS text[]), CAST(:s AS text[]),"
+        " CAST(:d AS bigint[])) AS d(channel, sku, delta)"
+        " WHERE f.channel = d.channel AND f.sku = d.sku"),
+        {"c": [k[0] for k in keys], "s": [k[1] for k in keys],
+         "d": [deltas[k] for k in keys], "now": utcnow().replace(tzinfo=None)})
 
 
 def _lock_figures(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -17,7 +17,7 @@ import logging
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +28,7 @@ from service.errors import ValidationFailed
 from service.feeds.readers import Batch, FeedFormatError, Progress, read_batch
 from service.feeds.sources import Payload
 from service.feeds.spec import FeedSpec
-from service.services import feed_runs, inventory, master_data
+from service.services import feed_runs, inventory, master_data, snapshot_copy
 from service.services.inventory import IngestReport, SnapshotRefused
 from service.services.stock_rows import RowError, StockRow, parse_rows, parse_time
 from service.store.models import FeedFile, FeedRun
@@ -58,6 +58,10 @@ def apply_payload(ctx: Context, spec: FeedSpec, payload: Payload,
     started = time.perf_counter()
     try:
         with payload.open() as stream:
+            if _copy_eligible(spec):
+                run = _apply_snapshot_copy(ctx, spec, payload, stream, started, force, progress)
+                if run is not None:
+                    return run
             batch = read_batch(stream, spec.format, progress)
         if spec.is_stock:
             return _apply_stock(ctx, spec, payload, batch, started, force)
@@ -72,6 +76,43 @@ def apply_payload(ctx: Context, spec: FeedSpec, payload: Payload,
         log.exception("feed %s: %s failed", spec.name, payload.source)
         report = IngestReport(report_kind(spec), status="failed",
                               message=f"{type(exc).__name__}: {exc}; nothing applied")
+        return _record_alone(ctx, spec, payload, report, started)
+
+
+class _ReadInPython(Exception):
+    """The COPY path left the file to Python: undo the claim with the transaction."""
+
+
+def _copy_eligible(spec: FeedSpec) -> bool:
+    return spec.kind == "stock_snapshot" and spec.format == "csv"
+
+
+def _apply_snapshot_copy(ctx: Context, spec: FeedSpec, payload: Payload, stream: IO[bytes],
+                         started: float, force: bool, progress: Progress | None
+                         ) -> dict[str, Any] | None:
+    """A CSV snapshot through snapshot_copy (PostgreSQL); None when it leaves it to Python.
+
+    Same transaction, run record and refusal as _apply_stock; when the COPY path declines,
+    the stream is back at its start and nothing (not even the claim) was kept.
+    """
+    as_of = payload.modified or datetime.now(UTC)
+    try:
+        with ctx.sessions.begin() as session:
+            claim(session, spec.name, payload)
+            report = snapshot_copy.apply_csv(ctx, session, stream, location=spec.location,
+                                             as_of=as_of, force=force, progress=progress)
+            if report is None:
+                raise _ReadInPython
+            run = feed_runs.record(session, spec.name, report, started, payload.source,
+                                   payload.checksum)
+            session.flush()
+            return feed_runs.to_dict(run)
+    except _ReadInPython:
+        return None
+    except SnapshotRefused as exc:
+        report = IngestReport("snapshot", status="refused", rows_read=exc.rows_read,
+                              message=f"{exc}; this file is not retried, a new one is")
+        report.reject(exc.errors or [])
         return _record_alone(ctx, spec, payload, report, started)
 
 

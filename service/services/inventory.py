@@ -7,8 +7,8 @@ many bad rows. Channel figures move in the same transaction as the stock.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +49,16 @@ class IngestReport:
 
 
 class SnapshotRefused(Exception):
-    """A snapshot breaks a safety limit; nothing of it is applied."""
+    """A snapshot breaks a safety limit; nothing of it is applied.
+
+    ``errors`` and ``rows_read`` are set when the refusing path read the file itself (the
+    COPY path, whose rows never become StockRows); otherwise the caller has them.
+    """
+
+    def __init__(self, message: str, errors: list[RowError] | None = None,
+                 rows_read: int = 0) -> None:
+        super().__init__(message)
+        self.errors, self.rows_read = errors, rows_read
 
 
 def _figures(row: PositionRow) -> PositionFigures:
@@ -134,6 +143,12 @@ def _count(report: IngestReport, verdict: Verdict) -> None:
 def _write(ctx: Context, session: Session, report: IngestReport, rows: list[PositionRow],
            before: dict[tuple[str, str], PositionFigures], changed: list[PositionRow]) -> None:
     store.write_counts(session, rows)
+    _reflect(ctx, session, report, before, changed)
+
+
+def _reflect(ctx: Context, session: Session, report: IngestReport,
+             before: dict[tuple[str, str], PositionFigures], changed: list[PositionRow]) -> None:
+    """Move the channel figures by what the changed positions now sell."""
     ruleset = ctx.rules.active(session)
     report.ruleset = ruleset.ref
     catalog = ctx.catalog.get(session)
@@ -158,26 +173,76 @@ def _apply_snapshot(ctx: Context, session: Session, rows: list[StockRow],
                     errors: list[RowError], rows_read: int, force: bool) -> IngestReport:
     report = IngestReport("snapshot", rows_read=rows_read)
     rows, unknown = _known(ctx, session, rows)
-    report.reject(errors + unknown)
-    limits = ctx.settings.section("inventory")
-    if rows_read and report.rejected / rows_read > limits["max_bad_row_share"]:
-        raise SnapshotRefused(
-            f"{report.rejected} of {rows_read} rows are bad (limit "
-            f"{limits['max_bad_row_share']:.0%}): the snapshot is refused, nothing applied")
+    check_bad_rows(ctx, report, errors + unknown)
     by_location: dict[str, list[StockRow]] = defaultdict(list)
     for row in rows:
         by_location[row.location_id].append(row)
-    bad_skus = {(e.location_id, e.sku) for e in errors + unknown if e.sku}
-    snapshots = store.snapshot_times(session, by_location)
-    fresh = {loc: loc_rows for loc, loc_rows in by_location.items()
-             if not _stale_snapshot(report, loc_rows, snapshots[loc])}
-    diffs = store.diff_counts(session, {loc: {r.sku: r.on_hand or 0 for r in loc_rows}
-                                        for loc, loc_rows in fresh.items()})
-    plans = [_plan_location(report, loc, fresh[loc], diffs[loc], bad_skus, force,
-                            limits["max_zeroed_share"]) for loc in sorted(fresh)]
+    counted = {loc: CountedLocation(max(r.as_of for r in loc_rows), len(loc_rows),
+                                    len({r.sku for r in loc_rows}))
+               for loc, loc_rows in by_location.items()}
+    fresh = fresh_locations(session, report, counted)
+    counts = {loc: {r.sku: r.on_hand or 0 for r in by_location[loc]} for loc in fresh}
+    diffs = store.diff_counts(session, counts)
+    for loc in fresh:
+        counted[loc].newly_zero = _newly_zero(by_location[loc], counts[loc], diffs[loc])
+    apply_counted(ctx, session, report, {loc: counted[loc] for loc in fresh}, diffs,
+                  errors + unknown, force)
+    return report
+
+
+@dataclass
+class CountedLocation:
+    """One location's good rows in a snapshot, as the safety checks see them."""
+
+    as_of: datetime  # the newest row's time: the snapshot's time
+    rows: int  # good rows (a repeated sku counts each time)
+    skus: int  # distinct skus counted
+    newly_zero: int = 0  # rows counting 0 where the stored count is not 0 (once diffed)
+
+
+def check_bad_rows(ctx: Context, report: IngestReport, errors: list[RowError]) -> None:
+    """Report the bad rows; refuse the snapshot when they are too large a share of it."""
+    report.reject(errors)
+    limit = ctx.settings.section("inventory")["max_bad_row_share"]
+    if report.rows_read and report.rejected / report.rows_read > limit:
+        raise SnapshotRefused(
+            f"{report.rejected} of {report.rows_read} rows are bad (limit "
+            f"{limit:.0%}): the snapshot is refused, nothing applied")
+
+
+def fresh_locations(session: Session, report: IngestReport,
+                    counted: dict[str, CountedLocation]) -> list[str]:
+    """Locations whose snapshot is not older than their newest applied one (stale: counted)."""
+    snapshots = store.snapshot_times(session, counted)
+    fresh = []
+    for loc, location in counted.items():
+        if snapshots[loc] is not None and location.as_of < snapshots[loc]:
+            report.stale += location.rows  # stale as a whole
+        else:
+            fresh.append(loc)
+    return fresh
+
+
+def _newly_zero(rows: list[StockRow], counts: dict[str, int], diff: store.LocationDiff) -> int:
+    def stored_on_hand(sku: str) -> int:
+        if sku in diff.changed:
+            current = diff.changed[sku][1]
+            return current.on_hand if current is not None else 0
+        return counts[sku]  # unchanged: stored equals counted
+
+    return sum(1 for r in rows if r.on_hand == 0 and stored_on_hand(r.sku))
+
+
+def apply_counted(ctx: Context, session: Session, report: IngestReport,
+                  counted: dict[str, CountedLocation], diffs: dict[str, store.LocationDiff],
+                  errors: list[RowError], force: bool) -> None:
+    """Check every location against the zeroing limit, then write all their changes at once."""
+    max_zeroed = ctx.settings.section("inventory")["max_zeroed_share"]
+    bad_skus = {(e.location_id, e.sku) for e in errors if e.sku}
+    plans = [_plan_location(report, loc, counted[loc], diffs[loc], bad_skus, force, max_zeroed)
+             for loc in sorted(counted)]
     if plans:
         _apply_plans(ctx, session, report, plans)
-    return report
 
 
 @dataclass
@@ -190,31 +255,13 @@ class _LocationPlan:
     current: dict[str, PositionRow | None]
 
 
-def _stale_snapshot(report: IngestReport, rows: list[StockRow],
-                    snapshot_as_of: datetime | None) -> bool:
-    """A snapshot older than the location's newest applied one is stale as a whole."""
-    if snapshot_as_of is not None and max(r.as_of for r in rows) < snapshot_as_of:
-        report.stale += len(rows)
-        return True
-    return False
-
-
-def _plan_location(report: IngestReport, location_id: str, rows: list[StockRow],
+def _plan_location(report: IngestReport, location_id: str, counted: CountedLocation,
                    diff: store.LocationDiff, bad: set, force: bool, max_zeroed: float
                    ) -> _LocationPlan:
-    as_of = max(r.as_of for r in rows)
-    counted = {r.sku: r for r in rows}
+    as_of = counted.as_of
     zero = [pos.sku for pos in diff.uncounted
             if (location_id, pos.sku) not in bad and (pos.as_of is None or pos.as_of <= as_of)]
-
-    def stored_on_hand(sku: str) -> int:
-        if sku in diff.changed:
-            current = diff.changed[sku][1]
-            return current.on_hand if current is not None else 0
-        return counted[sku].on_hand or 0  # unchanged: stored equals counted
-
-    share = zeroed_share(diff.stocked, len(zero) + sum(
-        1 for r in rows if r.on_hand == 0 and stored_on_hand(r.sku)))
+    share = zeroed_share(diff.stocked, len(zero) + counted.newly_zero)
     if share > max_zeroed and not force:
         raise SnapshotRefused(
             f"the snapshot of {location_id} would zero {share:.0%} of its stocked positions "
@@ -229,31 +276,79 @@ def _plan_location(report: IngestReport, location_id: str, rows: list[StockRow],
     report.stale += len(stale)
     report.zeroed += len(zero)
     report.applied += len([s for s in diff.changed if s not in stale])
-    report.unchanged += len(counted) - len(diff.changed)
+    report.unchanged += counted.skus - len(diff.changed)
     for sku in stale:
         del wanted[sku], current[sku]
     return _LocationPlan(location_id, as_of, wanted, current)
 
 
+_Change = tuple[_LocationPlan, str, PositionRow | None]  # plan, sku, the position as read
+
+
 def _apply_plans(ctx: Context, session: Session, report: IngestReport,
                  plans: list[_LocationPlan]) -> None:
-    """Lock what changes, recheck it, write every location's counts and the figures once."""
-    ids = [pos.id for plan in plans for pos in plan.current.values()
-           if pos is not None and pos.id is not None]
+    """Write every location's counts (rechecked against what is stored) and the figures once."""
+    changes = [(plan, sku, plan.current[sku]) for plan in plans for sku in sorted(plan.wanted)]
+    if store.locked(session) and len(changes) >= store.BULK_ROWS:
+        _write_bulk(ctx, session, report, changes)
+    else:
+        before, after = _write_locked(session, report, changes)
+        _reflect(ctx, session, report, before, after)
+    store.record_snapshot_times(session, {plan.location_id: plan.as_of for plan in plans})
+
+
+def _write_bulk(ctx: Context, session: Session, report: IngestReport,
+                changes: list[_Change]) -> None:
+    """PostgreSQL, many rows: one ordered UPDATE of the positions still as read (no lock pass
+    first), the figure deltas worked out from the positions as read while the database
+    writes; positions that moved meanwhile, and new ones, go the locked way and any guess
+    the write contradicts is taken back, so the figures move exactly as the stock did."""
+    ruleset, catalog = ctx.rules.active(session), ctx.catalog.get(session)
+    report.ruleset = ruleset.ref
+    read = [(plan, sku, pos) for plan, sku, pos in changes if pos is not None and pos.id]
+    moves: dict[int, tuple[PositionFigures, PositionFigures]] = {}
+
+    def guess() -> dict[tuple[str, str], int]:  # runs while the database writes
+        moves.update({pos.id: (_figures(pos), PositionFigures(
+            plan.location_id, sku, plan.wanted[sku], pos.allocated, pos.reserved))
+            for plan, sku, pos in read})
+        return channel_figures.channel_deltas(ruleset, catalog, moves.values())
+
+    written, deltas = store.update_counts_unless_moved(
+        session, [(pos, plan.wanted[sku], plan.as_of) for plan, sku, pos in read],
+        meanwhile=guess)
+    fixes: list[tuple[PositionFigures | None, PositionFigures]] = []
+    for pid, (before, after) in moves.items():
+        if written.get(pid) != (before.allocated, before.reserved):
+            fixes.append((after, before))  # take the guess back
+            if pid in written:  # written, but allocations moved meanwhile: the real move
+                allocated, reserved = written[pid]
+                fixes.append((replace(before, allocated=allocated, reserved=reserved),
+                              replace(after, allocated=allocated, reserved=reserved)))
+    rest = [change for change in changes if change[2] is None or change[2].id not in written]
+    rest_before, rest_after = _write_locked(session, report, rest)
+    fixes += [(rest_before.get((r.location_id, r.sku)), _figures(r)) for r in rest_after]
+    total = Counter(deltas or {})
+    total.update(channel_figures.channel_deltas(ruleset, catalog, fixes))
+    channel_figures.apply_deltas(session, ruleset, {k: v for k, v in total.items() if v})
+
+
+def _write_locked(session: Session, report: IngestReport, changes: list[_Change]
+                  ) -> tuple[dict[tuple[str, str], PositionFigures], list[PositionRow]]:
+    """Lock what changes, recheck it against the snapshot's time, write it."""
+    ids = [pos.id for _plan, _sku, pos in changes if pos is not None and pos.id is not None]
     locked = store.lock_ids(session, ids)
     before: dict[tuple[str, str], PositionFigures] = {}
     after: list[PositionRow] = []
-    for plan in plans:
-        for sku in sorted(plan.wanted):
-            pos = plan.current[sku]
-            old = locked.get(pos.id) if pos is not None and pos.id is not None else None
-            if old is not None and old.as_of is not None and old.as_of > plan.as_of:
-                report.stale += 1  # shipped (or counted) meanwhile, after this snapshot
-                continue
-            if old is not None:
-                before[(plan.location_id, sku)] = _figures(old)
-            after.append(PositionRow(old.id if old else None, plan.location_id, sku,
-                                     plan.wanted[sku], old.allocated if old else 0,
-                                     old.reserved if old else 0, plan.as_of))
-    _write(ctx, session, report, after, before, after)
-    store.record_snapshot_times(session, {plan.location_id: plan.as_of for plan in plans})
+    for plan, sku, pos in changes:
+        old = locked.get(pos.id) if pos is not None and pos.id is not None else None
+        if old is not None and old.as_of is not None and old.as_of > plan.as_of:
+            report.stale += 1  # shipped (or counted) meanwhile, after this snapshot
+            continue
+        if old is not None:
+            before[(plan.location_id, sku)] = _figures(old)
+        after.append(PositionRow(old.id if old else None, plan.location_id, sku,
+                                 plan.wanted[sku], old.allocated if old else 0,
+                                 old.reserved if old else 0, plan.as_of))
+    store.write_counts(session, after)
+    return before, after

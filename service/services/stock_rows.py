@@ -57,8 +57,8 @@ def _parse_iso(value: str) -> datetime | None:
 
 
 def _quantity(value: Any, signed: bool) -> int | None:
-    if type(value) is str and value.isdigit() and value.isascii():  # the usual "123"
-        number = int(value)
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) < 20:
+        number = int(value)  # the usual "123"
         return number if number <= MAX_QUANTITY else None
     if isinstance(value, bool):
         return None
@@ -66,7 +66,10 @@ def _quantity(value: Any, signed: bool) -> int | None:
         value = value.strip()
         if not value.lstrip("+-").isdigit():
             return None
-        value = int(value)
+        try:  # "+-5" or a 5,000-digit string pass isdigit() but are no int
+            value = int(value)
+        except ValueError:
+            return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or abs(value) > MAX_QUANTITY:

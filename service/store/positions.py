@@ -7,10 +7,12 @@ import io
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import islice
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -36,8 +38,10 @@ from sqlalchemy.orm import Session
 from service.store.models import LocationStockState, StockPosition, utcnow
 from service.store.upsert import insert_for
 
+T = TypeVar("T")
 _CHUNK = 2000
 _COPY_THRESHOLD = 1000  # PostgreSQL: from this many rows, bulk writes go through COPY
+BULK_ROWS = _COPY_THRESHOLD  # PostgreSQL: from this many, snapshot writes skip the lock pass
 _BULK_WORK_MEM = "64MB"  # PostgreSQL, for the snapshot's transaction: one-batch hash joins
 # SQLite: JSON functions (json_each) are built in from 3.38; older libraries stage the counts
 _SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
@@ -164,6 +168,63 @@ def _update_counts_via_copy(session: Session, rows: Sequence[PositionRow], now: 
     conn.execute(update(sp).where(sp.c.id == table.c.id).values(
         on_hand=table.c.on_hand, as_of=table.c.as_of, updated_at=now))
     table.drop(conn)
+
+
+def update_counts_unless_moved(session: Session,
+                               changes: Sequence[tuple[PositionRow, int, datetime]],
+                               meanwhile: Callable[[], T] | None = None
+                               ) -> tuple[dict[int, tuple[int, int]], T | None]:
+    """PostgreSQL: set (on_hand, as_of) of each position still holding the on_hand and as_of
+    it was read with; {id: (allocated, reserved)} of those written, as of the write, and what
+    ``meanwhile()`` returned.
+
+    One UPDATE, driven in id order through the primary key (rows lock in the order every
+    writer uses), instead of a locking SELECT and then an UPDATE: the UPDATE's own row lock
+    rechecks each row, so a position another transaction moved is simply not written here.
+    The statement is sent in pipeline mode and ``meanwhile`` runs in Python while the
+    database works on it.
+    """
+    if not changes:
+        return {}, meanwhile() if meanwhile else None
+    ordered = sorted(changes, key=lambda c: c[0].id or 0)
+    arrays = {"id": [pos.id for pos, _q, _t in ordered],
+              "old": [pos.on_hand for pos, _q, _t in ordered],
+              "old_as_of": [_naive_utc(pos.as_of) for pos, _q, _t in ordered],
+              "qty": [qty for _p, qty, _t in ordered],
+              "as_of": [_naive_utc(as_of) for _p, _q, as_of in ordered],
+              "now": _naive_utc(utcnow())}
+    driver = _driver(session)
+    with driver.cursor() as cursor:
+        saved = cursor.execute("SELECT current_setting('enable_hashjoin'),"
+                               " current_setting('enable_mergejoin')").fetchone()
+        _join_settings(cursor, "off", "off")  # a nested loop over the sorted rows: id order
+        with driver.pipeline() as pipeline:
+            cursor.execute(_UPDATE_UNLESS_MOVED, arrays)
+            result = meanwhile() if meanwhile else None
+            pipeline.sync()
+            written = {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
+        _join_settings(cursor, *saved)  # (after an error the rollback undoes them)
+    return written, result
+
+
+_UPDATE_UNLESS_MOVED = (
+    "UPDATE stock_positions AS sp SET on_hand = c.on_hand, as_of = c.as_of,"
+    " updated_at = %(now)s FROM (SELECT * FROM unnest(%(id)b::int[], %(old)b::int[],"
+    " %(old_as_of)b::timestamp[], %(qty)b::int[], %(as_of)b::timestamp[])"
+    " AS u(id, old_on_hand, old_as_of, on_hand, as_of) ORDER BY id) AS c"
+    " WHERE sp.id = c.id AND sp.on_hand = c.old_on_hand"
+    " AND sp.as_of IS NOT DISTINCT FROM c.old_as_of"
+    " RETURNING sp.id, sp.allocated, sp.reserved")
+
+
+def _join_settings(cursor: Any, hashjoin: str, mergejoin: str) -> None:
+    cursor.execute("SELECT set_config('enable_hashjoin', %(h)s, true),"
+                   " set_config('enable_mergejoin', %(m)s, true)", {"h": hashjoin, "m": mergejoin})
+
+
+def _driver(session: Session) -> Any:
+    """The session's own psycopg connection (same transaction)."""
+    return session.connection().connection.driver_connection
 
 
 @dataclass
@@ -309,7 +370,7 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[t
     Rows are written as CSV by the csv module (C speed, correct quoting) in large blocks;
     None becomes an unquoted empty field, which CSV COPY reads as NULL.
     """
-    driver = session.connection().connection.driver_connection
+    driver = _driver(session)
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
     with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
         buffer = io.StringIO()
@@ -322,6 +383,9 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[t
             buffer.truncate()
 
 
+_AS_OF_TYPE = StockPosition.__table__.c.as_of.type
+
+
 def _temp_name(prefix: str) -> str:
     return f"tmp_{prefix}_{uuid.uuid4().hex[:12]}"
 
@@ -330,7 +394,12 @@ def _naive_utc(value: datetime | None) -> datetime | None:
     """As UTCDateTime stores it: naive UTC."""
     if value is None or value.tzinfo is None:
         return value
-    return StockPosition.__table__.c.as_of.type.process_bind_param(value, None)  # type: ignore[arg-type]
+    return _naive(value)
+
+
+@lru_cache(maxsize=4096)  # a bulk write repeats a few times (a snapshot's, the stored ones)
+def _naive(value: datetime) -> datetime:
+    return _AS_OF_TYPE.process_bind_param(value, None)  # type: ignore[arg-type]
 
 
 def snapshot_times(session: Session, location_ids: Iterable[str]) -> dict[str, datetime | None]:

@@ -1,0 +1,182 @@
+"""PostgreSQL: a CSV snapshot staged by COPY and compared with the positions in SQL.
+
+The file's bytes go to a temporary table of text columns (one per header field, plus the
+line number), untouched. Two set-based statements then return everything the ledger rules
+need without a million rows travelling to Python:
+
+- ``count_groups``: rows per (location, as_of text), i.e. every location and every distinct
+  time text, for Python to parse each once;
+- ``read_differences``: a hash full join with the positions of those locations that returns
+  only the rows Python has to look at (anything not plainly a valid, unchanged count of an
+  existing position) and the positions no row counts, plus each location's position counts
+  (all, stocked), in one statement so they come from one snapshot of the database.
+
+A row is left out only when Python would certainly read it as a good count equal to the
+stored one: sku and location present, its as_of text not a bad one (or absent with a
+default time), no adjust, and its on_hand text exactly the stored count's digits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.services.stock_rows import MAX_QUANTITY
+
+# str.strip()'s whitespace within ASCII (the only text this path accepts)
+WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+FIELDS = ("location", "location_id", "sku", "on_hand", "as_of", "adjust")
+
+
+@dataclass(frozen=True)
+class Staging:
+    """A staged file: its temporary table and which column holds each field (or None)."""
+
+    table: str
+    width: int
+    columns: Mapping[str, str | None]
+    trim: bool  # the file holds whitespace: keys are trimmed as Python's strip() does
+
+    def key(self, name: str) -> str:
+        """A field's text as Python reads it (stripped when the file holds whitespace)."""
+        column = self.columns[name]
+        if column is None:
+            return "NULL::text"
+        return f"btrim({column}, %(ws)s)" if self.trim else column
+
+
+@dataclass(frozen=True)
+class RowDifference:
+    """A row Python has to read, or a position no row counts (line None), or both."""
+
+    line: int | None
+    fields: dict[str, str]  # the row's non-empty fields by header name
+    location_key: str | None  # the location the row was grouped under in count_groups
+    as_of_text: str | None
+    position: tuple | None  # (id, location_id, sku, on_hand, allocated, reserved, as_of)
+
+
+def create(session: Session, header: Sequence[str], trim: bool) -> Staging:
+    """A temporary table with a text column per header field (the last of a repeated name)."""
+    table = f"tmp_snapshot_rows_{uuid.uuid4().hex[:12]}"
+    columns: dict[str, str | None] = dict.fromkeys(FIELDS)
+    for index, name in enumerate(header):
+        if name in columns:
+            columns[name] = f"c{index}"
+    fields = ", ".join(f"c{i} text" for i in range(len(header)))
+    _driver(session).execute(
+        f"CREATE TEMPORARY TABLE {table} (line bigint GENERATED ALWAYS AS IDENTITY "
+        f"(START 2 CACHE 100000), {fields}) ON COMMIT DROP")
+    return Staging(table, len(header), columns, trim)
+
+
+def copy_blocks(session: Session, staging: Staging, blocks: Iterable[bytes]) -> None:
+    """COPY the file's data lines (after the header) into the table, as they come."""
+    columns = ", ".join(f"c{i}" for i in range(staging.width))
+    sql = f"COPY {staging.table} ({columns}) FROM STDIN (FORMAT csv)"
+    with _driver(session).cursor() as cursor, cursor.copy(sql) as copy:
+        for block in blocks:
+            copy.write(block)
+
+
+def _location(staging: Staging, default: str | None) -> str:
+    """The row's location as Python picks it: location, else location_id, else the default."""
+    picked = [c for c in (staging.columns["location"], staging.columns["location_id"]) if c]
+    if default or not picked:
+        picked.append("%(location)s::text")
+    expr = f"COALESCE({', '.join(picked)})" if len(picked) > 1 else picked[0]
+    return f"btrim({expr}, %(ws)s)" if staging.trim else expr
+
+
+def count_groups(session: Session, staging: Staging, default_location: str | None
+                 ) -> list[tuple[str | None, str | None, int]]:
+    """(location, as_of text, rows) for every pair in the file."""
+    as_of = staging.columns["as_of"] or "NULL::text"
+    sql = (f"SELECT {_location(staging, default_location)}, {as_of}, count(*)"
+           f" FROM {staging.table} GROUP BY 1, 2")
+    with _driver(session).cursor() as cursor:
+        cursor.execute(sql, {"ws": WHITESPACE, "location": default_location or None})
+        return cursor.fetchall()
+
+
+def read_differences(session: Session, staging: Staging, *, locations: list[str] | None,
+                     bad_times: list[str], default_location: str | None, has_default_time: bool
+                     ) -> tuple[list[RowDifference], dict[str, tuple[int, int]]]:
+    """The rows and positions Python must look at; per location (positions, stocked ones).
+
+    ``locations`` limits the positions read (None: every location's, when the file names
+    them all).
+    """
+    params = {"ws": WHITESPACE, "location": default_location or None, "locs": locations,
+              "bad": bad_times, "max": MAX_QUANTITY}
+    sql = _differences_sql(staging, default_location, bool(bad_times), has_default_time,
+                           locations is not None)
+    with _driver(session).cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # one-batch hash join of 1M rows
+        rows = cursor.execute(sql, params).fetchall()
+    differences: list[RowDifference] = []
+    counts: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        if row[0] == "P":
+            counts[row[8]] = (row[1], row[10])  # (positions, stocked)
+            continue
+        fields = {name: value for name, value in zip(FIELDS, row[2:8], strict=True)
+                  if value not in (None, "")}
+        position = None if row[10] is None else (*row[10:16], _aware(row[16]))
+        differences.append(RowDifference(row[1], fields, row[8], row[9], position))
+    return differences, counts
+
+
+def _well_formed(staging: Staging, loc: str, bad: bool, timed: bool) -> str:
+    """SQL: sku, location and a count present, no adjust, a time that is not a bad one."""
+    sku, as_of = staging.key("sku"), staging.columns["as_of"]
+    blank = " AND {0} <> ''" if staging.trim else ""
+    tests = [f"{sku} IS NOT NULL" + blank.format(sku), f"{loc} IS NOT NULL" + blank.format(loc),
+             f"{staging.columns['on_hand'] or 'NULL::text'} IS NOT NULL"]
+    if staging.columns["adjust"]:
+        tests.append(f"{staging.columns['adjust']} IS NULL")
+    if as_of is None and not timed:
+        tests.append("false")
+    elif as_of is not None and bad:
+        tests.append(f"CASE WHEN {as_of} IS NULL THEN {timed} ELSE {as_of} <> ALL(%(bad)s) END")
+    elif as_of is not None and not timed:
+        tests.append(f"{as_of} IS NOT NULL")
+    return " AND ".join(tests)
+
+
+def _differences_sql(staging: Staging, default_location: str | None, bad: bool, timed: bool,
+                     some_locations: bool) -> str:
+    loc, sku = _location(staging, default_location), staging.key("sku")
+    as_of = staging.columns["as_of"] or "NULL::text"
+    fields = ", ".join(f"{staging.columns[f] or 'NULL::text'} AS f_{f}" for f in FIELDS)
+    rows = (f"SELECT line, {fields}, {loc} AS loc, {as_of} AS as_of,"
+            f" {staging.columns['on_hand'] or 'NULL::text'} AS count_text, {sku} AS sku,"
+            f" CASE WHEN {_well_formed(staging, loc, bad, timed)} THEN {loc} END AS join_loc"
+            f" FROM {staging.table}")
+    where = " WHERE location_id = ANY(%(locs)s)" if some_locations else ""
+    positions = ("SELECT id, location_id, sku, on_hand, allocated, reserved, as_of"
+                 f" FROM stock_positions{where}")
+    return (
+        f"SELECT 'R', r.line, {', '.join(f'r.f_{f}' for f in FIELDS)}, r.loc, r.as_of,"
+        " p.id, p.location_id, p.sku, p.on_hand, p.allocated, p.reserved, p.as_of"
+        f" FROM ({rows}) r FULL JOIN ({positions}) p"
+        " ON p.location_id = r.join_loc AND p.sku = r.sku"
+        " WHERE r.line IS NULL OR p.id IS NULL OR r.join_loc IS NULL"
+        " OR p.on_hand::text <> r.count_text OR p.on_hand > %(max)s"
+        " UNION ALL SELECT 'P', count(*), NULL, NULL, NULL, NULL, NULL, NULL, location_id,"
+        " NULL, count(*) FILTER (WHERE on_hand > 0), NULL, NULL, NULL, NULL, NULL, NULL"
+        f" FROM stock_positions{where} GROUP BY location_id")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _driver(session: Session) -> Any:
+    """The session's own psycopg connection (same transaction)."""
+    return session.connection().connection.driver_connection

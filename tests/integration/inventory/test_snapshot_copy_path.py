@@ -1,0 +1,293 @@
+"""A CSV snapshot streamed into PostgreSQL by COPY reports, stores and figures exactly what the
+Python reader does with the same file: bad rows, stale rows, absent SKUs and refusals
+included. Files it cannot read exactly are left to Python, untouched."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from service.feeds.readers import read_batch
+from service.services import (
+    channel_figures,
+    feed_apply,
+    inventory,
+    master_data,
+    rulesets,
+    snapshot_copy,
+)
+from service.services.inventory import SnapshotRefused
+from service.store import positions
+
+T0 = datetime(2026, 4, 1, tzinfo=UTC)
+T1 = T0 + timedelta(hours=1)
+LOCATIONS = [
+    {"id": "DC-1", "name": "DC", "type": "dc", "lat": 40.7, "lon": -74.0, "can_ship": True},
+    {"id": "ST-1", "name": "Store", "type": "store", "lat": 41.0, "lon": -73.9,
+     "can_pickup": True},
+    {"id": "ST-2", "name": "Store 2", "type": "store", "lat": 41.2, "lon": -73.7},
+]
+SKUS = [f"S{i:04d}" for i in range(400)]
+
+
+@pytest.fixture
+def network(ctx):
+    """Three locations x 400 SKUs counted at T0 (some at 0), a few units allocated."""
+    master_data.upsert_locations(ctx, LOCATIONS)
+    master_data.upsert_products(ctx, [
+        {"sku": s, "name": s, "category": "home", "tags": ["clearance"] if i % 9 == 0 else []}
+        for i, s in enumerate(SKUS)])
+    with ctx.sessions.begin() as session:
+        rulesets.ensure_active(ctx.rules, session)
+    with ctx.sessions.begin() as session:
+        inventory.apply_snapshot(ctx, session, [
+            inventory.StockRow(n, loc["id"], sku, T0, on_hand=_base(loc["id"], i))
+            for n, (loc, (i, sku)) in enumerate(
+                ((loc, item) for loc in LOCATIONS for item in enumerate(SKUS)), start=1)],
+            [], len(LOCATIONS) * len(SKUS), force=True)
+        session.execute(text("UPDATE stock_positions SET allocated = 2 WHERE on_hand > 3 AND "
+                             "sku IN ('S0001', 'S0002', 'S0003')"))
+        channel_figures.recompute(session, ctx.rules.active(session))
+    return ctx
+
+
+def _base(location: str, i: int) -> int:
+    return 0 if i % 10 == 0 else 5 + (i + len(location)) % 7
+
+
+def _csv(header: str, rows: list[str], newline: str = "\r\n") -> bytes:
+    return (newline.join([header, *rows]) + newline).encode()
+
+
+def _all_rows(change=lambda loc, i, qty: qty, skip=(), as_of=T1) -> list[str]:
+    """location,sku,on_hand,as_of rows of every position, counts changed by change()."""
+    return [f"{loc['id']},{sku},{change(loc['id'], i, _base(loc['id'], i))},{as_of.isoformat()}"
+            for loc in LOCATIONS for i, sku in enumerate(SKUS) if (loc["id"], sku) not in skip]
+
+
+def _by_copy(ctx, session, data, location, as_of, force) -> dict[str, Any]:
+    try:
+        report = snapshot_copy.apply_csv(ctx, session, io.BytesIO(data), location=location,
+                                         as_of=as_of, force=force)
+    except SnapshotRefused as exc:
+        return _refused(exc, exc.errors or [], exc.rows_read)
+    assert report is not None, "the COPY path left the file to Python"
+    return report.to_dict()
+
+
+def _by_python(ctx, session, data, location, as_of, force) -> dict[str, Any]:
+    """What a CSV feed did before: read_batch, the feed's row parsing, apply_snapshot."""
+    batch = read_batch(io.BytesIO(data), "csv")
+    rows, errors = feed_apply.stock_rows(SimpleNamespace(location=location, kind="stock_snapshot"),
+                                         SimpleNamespace(modified=as_of), batch)
+    try:
+        report = inventory.apply_snapshot(ctx, session, rows, errors, batch.rows_read, force)
+    except SnapshotRefused as exc:
+        return _refused(exc, errors + feed_apply._unknown(ctx, rows), batch.rows_read)
+    return report.to_dict()
+
+
+def _refused(exc: SnapshotRefused, errors: list, rows_read: int) -> dict[str, Any]:
+    return {"refused": str(exc), "rows_read": rows_read,
+            "errors": sorted((e.to_dict() for e in errors), key=lambda e: e["line"])}
+
+
+def _outcome(ctx, apply, data: bytes, location=None, as_of=T1, force=False):
+    """The report (or refusal) and everything stored after it, in a transaction rolled back."""
+    with ctx.sessions() as session:
+        result = apply(ctx, session, data, location, as_of, force)
+        stored = [tuple(r) for r in session.execute(text(
+            "SELECT location_id, sku, on_hand, as_of, allocated, reserved FROM stock_positions"
+            " ORDER BY location_id, sku"))]
+        figures = [tuple(r) for r in session.execute(text(
+            "SELECT channel, sku, available, ruleset FROM channel_availability"
+            " ORDER BY channel, sku"))]
+        times = [tuple(r) for r in session.execute(text(
+            "SELECT location_id, snapshot_as_of FROM location_stock_state ORDER BY 1"))]
+        session.rollback()
+    return result, stored, figures, times
+
+
+def _same_both_ways(ctx, data: bytes, **kwargs) -> tuple:
+    by_copy = _outcome(ctx, _by_copy, data, **kwargs)
+    assert by_copy == _outcome(ctx, _by_python, data, **kwargs)
+    return by_copy
+
+
+# The COPY path is PostgreSQL's: its tests run on PostgreSQL only (SQLite: the declining test)
+postgres_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
+@postgres_only
+def test_a_full_snapshot_with_changes_applies_the_same_by_copy_and_by_python(
+        network):
+    changed = _csv("location,sku,on_hand,as_of",  # 1,080 changes: the bulk write paths
+                   _all_rows(lambda loc, i, qty: qty if i % 10 == 1 else qty + 1))
+    report, stored, figures, _times = _same_both_ways(network, changed)
+    assert (report["applied"], report["unchanged"], report["zeroed"]) == (1080, 120, 0)
+    with network.sessions() as session:  # and the kept figures are the recomputed ones
+        _copy = snapshot_copy.apply_csv(network, session, io.BytesIO(changed), location=None,
+                                        as_of=T1)
+        kept = session.execute(text("SELECT channel, sku, available FROM channel_availability"
+                                    " ORDER BY 1, 2")).all()
+        channel_figures.recompute(session, network.rules.active(session))
+        assert kept == session.execute(text("SELECT channel, sku, available FROM "
+                                            "channel_availability ORDER BY 1, 2")).all()
+        session.rollback()
+
+
+@postgres_only
+def test_absent_skus_are_zeroed_and_new_positions_created_the_same_both_ways(
+        network):
+    with network.sessions.begin() as session:
+        session.execute(text("DELETE FROM stock_positions WHERE location_id = 'ST-2' AND "
+                             "sku IN ('S0005', 'S0006')"))
+    absent = {("DC-1", f"S{i:04d}") for i in range(1, 40)}
+    report, stored, *_ = _same_both_ways(
+        network, _csv("location,sku,on_hand,as_of", _all_rows(skip=absent)))
+    assert report["zeroed"] == len([k for k in absent if int(k[1][1:]) % 10]) > 0
+    assert report["applied"] == 2  # the two positions ST-2 no longer had
+
+
+@postgres_only
+def test_bad_rows_are_rejected_with_the_same_lines_and_reasons_both_ways(network):
+    rows = _all_rows()
+    rows[3] = f"DC-1,,7,{T1.isoformat()}"  # no sku
+    rows[4] = f",S0004,7,{T1.isoformat()}"  # no location
+    rows[5] = "DC-1,S0005,7,yesterday"  # not a time
+    rows[6] = f"DC-1,S0006,seven,{T1.isoformat()}"
+    rows[7] = f"DC-1,S0007,-3,{T1.isoformat()}"
+    rows[8] = f"DC-1,S0008,1.5,{T1.isoformat()}"
+    rows[9] = f"DC-1,S0009,99999999,{T1.isoformat()}"
+    rows[11] = f"DC-1,S0011,+-5,{T1.isoformat()}"
+    rows[12] = f"XX-9,S0012,7,{T1.isoformat()}"  # unknown location
+    rows[13] = f"DC-1,NOPE,7,{T1.isoformat()}"  # unknown sku
+    rows[14] = f"DC-1,S0014,,{T1.isoformat()}"  # no count
+    rows[15] = f"DC-1,S0015,007,{T1.isoformat()}"  # leading zeros: a good count
+    report, *_ = _same_both_ways(network, _csv("location,sku,on_hand,as_of", rows))
+    assert report["rejected"] == 11
+    assert [e["line"] for e in report["errors"]] == [5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16]
+    # a bad row's own position is kept; rows without a sku, or naming another location or
+    # sku, cannot name theirs: S0003, S0004, S0012 and S0013 of DC-1 are absent and zeroed
+    assert report["zeroed"] == 4
+
+
+@postgres_only
+def test_an_adjust_column_whitespace_and_a_default_location_read_the_same_both_ways(
+        network):
+    rows = [f" S{i:04d} , {5 + i % 4} ,{T1.isoformat()}," for i in range(400)]
+    rows[2] = f"S0002,4,{T1.isoformat()},1"  # adjust in a snapshot: a bad row
+    report, *_ = _same_both_ways(network, _csv("sku,on_hand,as_of,adjust", rows),
+                                 location="ST-1", force=True)
+    assert report["rejected"] == 1 and report["applied"] > 0
+    no_time = _csv("location_id,sku,on_hand", [f"ST-2,S{i:04d},3" for i in range(400)])
+    report, *_ = _same_both_ways(network, no_time, as_of=T1)
+    assert report["applied"] > 0
+
+
+@postgres_only
+def test_stale_rows_and_a_stale_location_are_counted_the_same_both_ways(network):
+    with network.sessions.begin() as session:
+        session.execute(text("UPDATE stock_positions SET as_of = :t WHERE location_id = 'DC-1'"
+                             " AND sku IN ('S0001', 'S0002')"),
+                        {"t": (T1 + timedelta(hours=1)).replace(tzinfo=None)})  # shipped later
+        positions.record_snapshot_times(session, {"ST-2": T1 + timedelta(hours=2)})
+    report, *_ = _same_both_ways(network, _csv(
+        "location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 2)))
+    assert report["stale"] == 400 + 2
+
+
+@postgres_only
+def test_refusals_are_the_same_both_ways(network):
+    zeroing = _csv("location,sku,on_hand,as_of", [f"DC-1,S0001,3,{T1.isoformat()}"])
+    refused, stored, *_ = _same_both_ways(network, zeroing)
+    assert "would zero" in refused["refused"]
+    forced, *_ = _same_both_ways(network, zeroing, force=True)
+    assert forced["zeroed"] > 300
+    bad = _all_rows()[:100] + [f"DC-1,S{i:04d},x,{T1.isoformat()}" for i in range(100, 120)]
+    refused, *_ = _same_both_ways(network, _csv("location,sku,on_hand,as_of", bad))
+    assert "rows are bad" in refused["refused"] and len(refused["errors"]) == 20
+
+
+@pytest.mark.parametrize("data", [
+    _csv("location,sku,on_hand", ['DC-1,"S0001",4']),  # quoted
+    _csv("location,sku,on_hand", ["DC-1,S0001,4", "", "DC-1,S0002,4"]),  # a blank line
+    _csv("location,sku,on_hand", ["DC-1,S0001,4", "DC-1,S0001,5"]),  # a sku twice
+    _csv("location,sku,on_hand", ["DC-1,S0001,4", "DC-1,S0002,4,extra"]),  # a long row
+    _csv("location,sku,on_hand", ["DC-1,S0001,4", "DC-1,S0002"]),  # a short row
+    _csv("location,sku,on_hand", ["DC-1,S0001,4", "DC-1,S0002,４"]),  # not ASCII
+    b"location,sku,on_hand\nDC-1,S0001,4\r\nDC-1,S0002,4\n",  # mixed line ends
+    _csv("location,sku", ["DC-1,S0001"]),  # no on_hand column
+], ids=["quoted", "blank-line", "sku-twice", "long-row", "short-row", "not-ascii",
+        "mixed-line-ends", "no-count-column"])
+@postgres_only
+def test_files_the_copy_path_cannot_read_exactly_are_left_to_python_untouched(
+        network, data):
+    stream = io.BytesIO(data)
+    with network.sessions() as session:
+        before = session.execute(text("SELECT count(*) FROM stock_positions")).scalar()
+        assert snapshot_copy.apply_csv(network, session, stream, location=None, as_of=T1,
+                                       force=True) is None
+        assert stream.tell() == 0
+        assert session.execute(text("SELECT count(*) FROM stock_positions")).scalar() == before
+        session.rollback()
+    _outcome(network, _by_python, data, force=True)  # and Python reads it
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_on_sqlite_the_copy_path_declines_and_leaves_the_stream_at_its_start(network):
+    stream = io.BytesIO(_csv("location,sku,on_hand", ["DC-1,S0001,4"]))
+    with network.sessions() as session:
+        assert snapshot_copy.apply_csv(network, session, stream, location=None,
+                                       as_of=T1) is None
+    assert stream.tell() == 0
+
+
+@postgres_only
+def test_a_count_write_skips_a_position_that_moved_since_it_was_read(network):
+    with network.sessions() as session:
+        rows = positions.fetch_keys(session, [("DC-1", "S0001"), ("DC-1", "S0002")])
+        moved = rows[("DC-1", "S0002")]
+        moved.on_hand += 1  # as if another transaction changed it after the read
+        written, _ = positions.update_counts_unless_moved(
+            session, [(rows[("DC-1", "S0001")], 40, T1), (moved, 41, T1)])
+        assert set(written) == {rows[("DC-1", "S0001")].id}
+        assert positions.fetch_keys(session, [("DC-1", "S0002")])[("DC-1", "S0002")].on_hand != 41
+        session.rollback()
+
+
+@postgres_only
+def test_figures_stay_exact_when_positions_move_between_the_read_and_the_write(
+        network, monkeypatch):
+    real = positions.update_counts_unless_moved
+
+    def others_write_first(session, changes, meanwhile=None):
+        # as if other transactions allocated units of S0002 and counted S0004 meanwhile
+        session.execute(text("UPDATE stock_positions SET allocated = allocated + 1"
+                             " WHERE sku = 'S0002' AND location_id = 'DC-1'"))
+        session.execute(text("UPDATE stock_positions SET on_hand = on_hand + 9"
+                             " WHERE sku = 'S0004' AND location_id = 'DC-1'"))
+        channel_figures.recompute(session, network.rules.active(session), ["S0002", "S0004"])
+        return real(session, changes, meanwhile)
+
+    monkeypatch.setattr(positions, "update_counts_unless_moved", others_write_first)
+    data = _csv("location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 3))
+    with network.sessions() as session:
+        report = snapshot_copy.apply_csv(network, session, io.BytesIO(data), location=None,
+                                         as_of=T1)
+        assert report is not None and report.applied == 1200
+        stored = dict(session.execute(text(
+            "SELECT sku, on_hand FROM stock_positions WHERE location_id = 'DC-1'"
+            " AND sku IN ('S0002', 'S0004')")).all())
+        assert stored == {"S0002": _base("DC-1", 2) + 3, "S0004": _base("DC-1", 4) + 3}
+        kept = session.execute(text("SELECT channel, sku, available FROM channel_availability"
+                                    " ORDER BY 1, 2")).all()
+        channel_figures.recompute(session, network.rules.active(session))
+        assert kept == session.execute(text("SELECT channel, sku, available FROM "
+                                            "channel_availability ORDER BY 1, 2")).all()
+        session.rollback()
