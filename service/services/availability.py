@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, literal, null, select, union_all
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -15,8 +15,9 @@ from service.services import reservations
 from service.services.catalog import CatalogSnapshot
 from service.services.channel_figures import PositionFigures, position_facts
 from service.services.rulesets import require_channel
-from service.store.db import run_read
-from service.store.models import ChannelAvailability, Reservation, StockPosition, utcnow
+from service.store import figure_reads
+from service.store.db import read_only, run_read
+from service.store.models import StockPosition, utcnow
 
 MAX_SKUS = 200
 
@@ -58,40 +59,28 @@ def _channel_ruleset(ctx: Context, session: Session, channel: str) -> Ruleset:
     return ruleset
 
 
-def _lookup_statement() -> Any:
-    """One statement, built once: the kept figures, plus a marker row when a hold is overdue.
-
-    Checking for overdue holds in the same statement keeps a lookup at one round trip.
-    """
-    ca, res = ChannelAvailability.__table__, Reservation.__table__
-    figures = select(ca.c.sku, ca.c.available, ca.c.ruleset, null().label("overdue")).where(
-        ca.c.channel == bindparam("channel"), ca.c.sku.in_(bindparam("skus", expanding=True)))
-    overdue = exists().where(res.c.status == "active", res.c.expires_at <= bindparam("now"),
-                             res.c.sku.in_(bindparam("hold_skus", expanding=True)))
-    marker = select(null(), null(), null(), literal(1)).where(overdue)
-    return union_all(figures, marker)
-
-
-_LOOKUP = _lookup_statement()
-
-
-def _lookup_rows(conn: Connection, channel: str, skus: list[str]) -> tuple[list[Any], bool]:
-    params = {"channel": channel, "skus": skus, "hold_skus": skus, "now": utcnow()}
-    rows = conn.execute(_LOOKUP, params).all()
-    return [r for r in rows if r[3] is None], any(r[3] is not None for r in rows)
+def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
+    """The active ruleset as last checked (a second ago at most), else checked now."""
+    ruleset = ctx.rules.cached()
+    if ruleset is None:  # autocommit: on SQLite no BEGIN IMMEDIATE, so no queueing
+        with read_only(ctx.engine) as conn, Session(bind=conn) as session:
+            ruleset = ctx.rules.active_cached(session)
+    require_channel(ruleset, channel)
+    return ruleset
 
 
 def _lookup(ctx: Context, channel: str, skus: list[str]) -> dict[str, Any]:
     """The kept figures: one autocommit statement, no ORM session (the hot path)."""
 
-    def lookup(conn: Connection) -> tuple[list[Any], Ruleset]:
-        rows, overdue = _lookup_rows(conn, channel, skus)
+    def lookup(conn: Connection) -> list[Any]:
+        rows, overdue = figure_reads.lookup(conn, channel, skus, utcnow())
         if overdue:  # reads never count an expired hold: free them, then read again
             reservations.expire(ctx, skus)
-            rows, _ = _lookup_rows(conn, channel, skus)
-        return rows, _channel_ruleset(ctx, Session(bind=conn), channel)
+            rows, _ = figure_reads.lookup(conn, channel, skus, utcnow())
+        return rows
 
-    rows, ruleset = run_read(ctx.engine, lookup)
+    rows = run_read(ctx.engine, lookup)
+    ruleset = _lookup_ruleset(ctx, channel)
     found = {r[0]: r[1] for r in rows}
     ref = rows[0][2] if rows else ruleset.ref
     items = [{"sku": sku, "available": found.get(sku, 0)} for sku in skus]

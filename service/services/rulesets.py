@@ -79,6 +79,13 @@ class Rulesets:
             log.error("active ruleset %s@%s is not loaded", name, version)
             return self.configured_ruleset()
 
+    def cached(self) -> Ruleset | None:
+        """The active ruleset if it was checked within the last second, else None."""
+        cached = self._cached
+        if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        return None
+
     def active_cached(self, session: Session) -> Ruleset:
         """The active ruleset, rechecked at most once a second (for reads)."""
         now = time.monotonic()

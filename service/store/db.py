@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -98,10 +98,14 @@ def read_only(engine: Engine) -> Iterator[Connection]:
     statements on it may see two different committed states.
     """
     with engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        if engine in _AUTOCOMMIT_ENGINES:  # already autocommit: no switching per checkout
+            yield connection
+        else:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 _READ_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+_AUTOCOMMIT_ENGINES: WeakSet[Engine] = WeakSet()  # read siblings made in autocommit mode
 
 
 def read_engine(engine: Engine) -> Engine:
@@ -114,8 +118,11 @@ def read_engine(engine: Engine) -> Engine:
         return engine
     sibling = _READ_ENGINES.get(engine)
     if sibling is None:
-        sibling = create_engine(engine.url, pool_pre_ping=False, pool_recycle=3600)
+        # autocommit: no transaction to begin, or to roll back when the connection returns
+        sibling = create_engine(engine.url, pool_pre_ping=False, pool_recycle=3600,
+                                isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
         _READ_ENGINES[engine] = sibling
+        _AUTOCOMMIT_ENGINES.add(sibling)
     return sibling
 
 

@@ -102,3 +102,20 @@ def test_master_data_changes_move_the_figures(stocked, client, admin, ats):
 def test_a_later_snapshot_moves_the_channel_figures(stocked, push, ats):
     push("snapshots", snapshot("DC-1", T2, {"A": 20, "B": 10}))
     assert ats("web", "A") == 8 + 8 + 20
+
+
+def test_a_lookup_on_a_connection_the_database_dropped_is_answered_on_a_fresh_one(
+        stocked, client, admin, ctx, ats):
+    from sqlalchemy import text
+
+    from service.store.db import read_engine
+
+    before = ats("web", "A")
+    engine = read_engine(ctx.engine)
+    with engine.connect() as connection:  # the pooled connection the next lookup will use
+        pid = connection.scalar(text("SELECT pg_backend_pid()")) \
+            if engine.dialect.name == "postgresql" else None
+    if pid is not None:
+        with ctx.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    assert ats("web", "A") == before
