@@ -80,7 +80,7 @@ def plot_http(http: dict[str, Any]) -> bool:
                     label="25% of hello-world")
         rps.legend()
     rps.set_ylabel("requests/s")
-    rps.set_title("Throughput, gunicorn 2 sync workers")
+    rps.set_title("Throughput, gunicorn sync workers (2 x cores + 1)")
     fig.tight_layout()
     fig.savefig(HTTP_PNG, dpi=110)
     plt.close(fig)
@@ -187,7 +187,8 @@ EXPLANATIONS = """
 
 - **HTTP** (`bench/bench_http.py`): the hello-world app (`bench/hello_app.py`, one
   `jsonify` route) and the service both run under gunicorn with the arguments `oms serve`
-  uses (2 sync workers, access log on, output discarded), one after the other, each loaded
+  uses (sync workers, 2 x CPU cores + 1 = 5 here, access log on, output discarded), one
+  after the other, each loaded
   by `wrk -t2 -c16 --latency` (a separate process, loopback) for a 2 s warm-up and then the
   timed run. The service answers with a `channel:web` key; each request asks for random SKUs
   (`bench/wrk_script.lua`). Memory is the resident set (VmRSS) of each service worker right
@@ -206,11 +207,11 @@ EXPLANATIONS = """
   default@2), slowest reported. Baseline: a bare grouped scan of the positions.
 - **Orders** (`bench/bench_orders.py`): throughput is wrk (`bench/wrk_orders.lua`, 16
   connections) posting 3-line orders (three distinct random SKUs, ship-tos at real ZIP
-  coordinates, a unique `Idempotency-Key` each) to `oms serve` (2 sync workers) on its own
-  copy of the 1M-position network, between two hello-world runs served the same way. The
-  contention run uses another copy: the 5 hot SKUs are counted down to 1-4 units at 20
-  locations each (through the delta path), then 64 threads with keep-alive connections each
-  place 12 two-line orders on them, retrying one request in five with the same key; the
+  coordinates, a unique `Idempotency-Key` each) to `oms serve` (its default 5 sync workers)
+  on its own copy of the 1M-position network, between two hello-world runs served the same
+  way. The contention run uses another copy: the 5 hot SKUs are counted down to 1-4 units at
+  20 locations each (through the delta path), then 64 threads with keep-alive connections
+  each place 12 two-line orders on them, retrying one request in five with the same key; the
   ledger is then audited (positions allocating more than they hold, allocations without a
   fulfilment line, 201s missing from the database, keys with two orders, retries that
   answered differently, 5xx answers).
@@ -219,31 +220,42 @@ EXPLANATIONS = """
 
 ## Why some targets are out of reach on this machine
 
-- **p99 at 16 connections.** With 2 sync gunicorn workers, 16 connections queue: by Little's
-  law the mean latency is 16 / throughput, so the hello-world endpoint's own p99 is already
-  at or near 10 ms here (see the table). The service's per-request work (one PostgreSQL round
-  trip, and the database server needs CPU on the same 2 cores) makes its queue longer still.
-  The figure is reported as measured; no worker class or connection count was changed to
-  pass it.
-- **Single-SKU requests/s.** A lookup is one statement on a pooled autocommit connection;
-  what remains is Flask, SQLAlchemy Core execution and the PostgreSQL round trip, and the
-  database server competes with the workers and wrk for the same 2 cores. Run-to-run noise
-  on this shared machine is several percentage points (runs of the same code gave 38-43%).
-- **1M-row snapshot against COPY.** The file now goes to PostgreSQL by COPY as well (into a
+- **p99 at 16 connections.** Sync gunicorn workers serve one request each at a time, so 16
+  connections queue: by Little's law the mean latency is 16 / throughput, and the
+  hello-world endpoint's own p99 is already about 10 ms here (5-14 ms across runs and
+  worker counts; see the table). A single-SKU lookup costs about 2.5 times a hello-world
+  request in CPU (the PostgreSQL round trip, and the database server needs the same 2
+  cores), so its queue is longer still. The figure is reported as measured; the worker
+  class and connection count are the ones `oms serve` uses.
+- **Single-SKU requests/s.** A lookup is one statement that psycopg runs directly on a
+  pooled autocommit connection (about 125 us of worker CPU in-process, from 290 us); what
+  remains per request is gunicorn (parsing, the access log, writing), Flask, the JSON body
+  and the PostgreSQL round trip, and the database server competes with the workers and wrk
+  for the same 2 cores. Runs of the same code move several percentage points.
+- **1M-row snapshot against COPY.** The file goes to PostgreSQL by COPY as well (into a
   temporary table), so the service pays that COPY plus the work COPY never does: a scan for
-  the locations and time texts, one hash full join of the 1M rows with the 1M positions, and
-  rewriting the 50,000 changed positions (three index entries each, as the covering sourcing
-  index holds on_hand). Those take about 0.6 + 0.2 + 1.2-1.4 + 0.7 s on a quiet machine, close
-  to 4x a COPY of 0.9-1.0 s; the figure moves with whatever else shares the 2 cores.
-- **Orders per second.** Placing an order reads every position of its SKUs (3,000 for a
-  3-line order on this network) through the channel's compiled rules, evaluates the sourcing
-  rules for each of the ~700 candidate locations, plans (2-3 ms, see the sourcing figures),
-  locks and allocates, moves the channel figures and writes the order, its lines,
-  fulfilments and outbox events in one transaction: about 30-50 ms of CPU shared between
-  Python and PostgreSQL on the same 2 cores, so two workers land far below 200 orders/s.
-  Reaching it needs the candidate read to stop scaling with the number of locations (a
-  kept per-channel position table, or pruning candidates by a cost bound before reading
-  them), which is a design change left for a later issue.
+  the locations and time texts, one hash full join of the 1M rows with the 1M positions,
+  and rewriting the 50,000 changed positions (heap-only updates since no count is indexed).
+  It passes with a modest margin; the figure moves with whatever else shares the 2 cores.
 - **SQLite rows/s.** The same Python parsing is about half of the time; the rest is the
   staged diff and the channel-figure deltas.
+
+## How an order reaches 200/s
+
+Placing a 3-line order used to read all ~3,000 positions of its SKUs through the channel's
+compiled rules and score ~700 candidates (about 30-50 ms of CPU: 38 orders/s). Now:
+
+- every ship location's cost floor (exact distance, shipping, backlog, processing and
+  priority terms, the most negative `add_cost` sum, the penalty) is computed for the order
+  in one numpy pass, and locations are read in rings of rising floor (16, then 64 more, ...)
+  until the plan over what was read costs no more than every unread floor: the same optimum
+  as reading everything (property-tested), usually from 16 locations;
+- the allocation is one statement when the planned positions still hold what the plan read
+  (else the lock-and-recheck path), and it moves the channel figures in the same statement;
+- the order, lines, fulfilments, fulfilment lines and events are one INSERT statement;
+- the switch lock and the active ruleset are one round trip, and the pool pings only
+  connections that sat idle;
+- no count is in an index, so allocation and count updates are heap-only;
+- `oms serve` runs 2 x cores + 1 workers, so a worker waiting on PostgreSQL no longer leaves
+  a core idle.
 """
