@@ -283,6 +283,12 @@ def median(samples: Sequence[float]) -> float:
     return statistics.median(samples)
 
 
+def checkpoint() -> None:
+    """Flush PostgreSQL's dirty pages now (between benchmarks, never inside a timed part)."""
+    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def clone_pg_database(template: str, name: str) -> str:
     """A fresh copy of a loaded bench database (CREATE DATABASE ... TEMPLATE); its URL."""
     drop_pg_database(name)

@@ -38,6 +38,7 @@ def bench(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
     argv = [sys.executable, str(HERE / script), *args, "--json", str(out)]
     print(f"\n$ {' '.join(Path(a).name if a.endswith('.py') else a for a in argv[1:])}",
           flush=True)
+    common.checkpoint()  # the previous benchmark's dirty pages are not flushed during this one
     subprocess.run(argv, check=True, timeout=timeout)
     return json.loads(out.read_text())
 
@@ -120,14 +121,18 @@ def main(argv: list[str] | None = None) -> int:
         duration = "5" if args.quick else "12"
         raw["http"] = bench("bench_http.py", "--pg-url", http_url, "--duration", duration)
         figures += figures_of(raw["http"])
+        common.drop_pg_database("oms_bench_http")  # no autovacuum of it during the next ones
         switch_url = common.clone_pg_database(TEMPLATE, "oms_bench_switch")
         raw["switch"] = bench("bench_ruleset_switch.py", "--pg-url", switch_url)
         figures += figures_of(raw["switch"])
+        common.drop_pg_database("oms_bench_switch")
         orders_url = common.clone_pg_database(TEMPLATE, "oms_bench_orders")
         hot_url = common.clone_pg_database(TEMPLATE, "oms_bench_orders_hot")
         raw["orders"] = bench("bench_orders.py", "--pg-url", orders_url, "--hot-pg-url",
                               hot_url, "--duration", duration)
         figures += figures_of(raw["orders"])
+        common.drop_pg_database("oms_bench_orders")
+        common.drop_pg_database("oms_bench_orders_hot")
         snap_url = common.clone_pg_database(TEMPLATE, "oms_bench_snapshot")
         raw["snapshot"] = bench("bench_snapshot.py", "--pg-url", snap_url, "--sqlite")
         figures += figures_of(raw["snapshot"])
