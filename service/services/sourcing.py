@@ -104,15 +104,19 @@ class _CandidateReader:
                          outcome.matched)
 
 
-_SITES: list[tuple[tuple[Any, ...], SiteTable]] = []  # the last one built (per process)
+# The last table built (per process), with the very catalog and backlog objects it was
+# built from: compared by identity, and kept alive so their ids cannot be reused.
+_SITES: list[tuple[CatalogSnapshot, dict[str, int], tuple[Any, ...], SiteTable]] = []
 
 
 def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, int],
                 weights: Weights) -> SiteTable:
     """Ship-capable active locations with their static costs, rebuilt when an input changes."""
-    key = (id(catalog), id(counts), ruleset.ref, ruleset.content_hash, weights)
-    if _SITES and _SITES[0][0] == key:
-        return _SITES[0][1]
+    key = (ruleset.ref, ruleset.content_hash, weights)
+    if _SITES:
+        built_catalog, built_counts, built_key, built = _SITES[0]
+        if built_catalog is catalog and built_counts is counts and built_key == key:
+            return built
     sites = [Site(loc_id, f["lat"], f["lon"],
                   backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
                   f["processing_hours"], f["priority"])
@@ -120,7 +124,7 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     points = [[a.params["points"] for a in rule.actions if a.name == "add_cost"]
               for rule in ruleset.sourcing.rules]
     table = SiteTable(sites, weights, rule_cost_floor(points))
-    _SITES[:] = [(key, table)]
+    _SITES[:] = [(catalog, counts, key, table)]
     return table
 
 

@@ -123,7 +123,7 @@ def plan_in_rings(
     policy: SplitPolicy,
     shipping: ShippingModel,
     explain: bool = True,
-    first_ring: int = FIRST_RING,
+    first_ring: int | None = None,
 ) -> SourcingPlan:
     """The same plan as `plan_sourcing` over every location, fetching candidates ring by ring.
 
@@ -134,7 +134,7 @@ def plan_in_rings(
     shipments = 1 if policy.mode == "ship_complete" else policy.max_shipments
     others = (shipments - 1) * min(0.0, floors.floors[0]) if total else 0.0
     candidates: list[Candidate] = []
-    read, size = 0, first_ring
+    read, size = 0, first_ring or FIRST_RING
     while True:
         ring = ids[read:read + size]
         candidates.extend(fetch(ring))

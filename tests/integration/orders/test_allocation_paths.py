@@ -88,3 +88,29 @@ def test_a_position_changed_since_the_plan_read_it_is_rechecked_and_then_allocat
         assert list(refused.current.values()) == [(10, 0, 0)] and not refused.figures_moved
     assert_ledger_consistent(stocked)
 
+
+
+def test_a_location_changed_in_master_data_is_costed_afresh_by_the_next_plan(stocked,
+                                                                             monkeypatch):
+    from service.domain.sourcing import rings
+    from service.services import master_data
+
+    monkeypatch.setattr(rings, "FIRST_RING", 1)  # read one location at a time, by cost floor
+    from tests.conftest import SMALL_LOCATIONS
+
+    def plan_location(ctx):
+        from service.services import sourcing_request
+
+        with ctx.sessions() as session:
+            ruleset = ctx.rules.active(session)
+            catalog = ctx.catalog.get(session)
+            req = sourcing_request.parse(ORDER, catalog, 100)
+            return sourcing.plan(ctx, session, ruleset, catalog, req).plan.shipments[0]
+
+    assert plan_location(stocked).location_id == "DC-1"
+    stock_push.push_snapshot(stocked, ADMIN, snapshot("ST-2", T1, {"A": 10}),
+                             snapshot("ST-2", T1, {"A": 10})["items"])
+    moved = [{**loc, "lat": 39.1, "lon": -84.5} if loc["id"] == "ST-2" else loc
+             for loc in SMALL_LOCATIONS]  # ST-2 moves next door to the ship-to
+    master_data.upsert_locations(stocked, moved)
+    assert plan_location(stocked).location_id == "ST-2"
