@@ -28,7 +28,10 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def _postgres_url(schema: str) -> str:
     url = make_url(os.environ[PG_ENV])
-    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+    # A session time zone other than UTC: SQL that sent aware timestamps to naive columns
+    # would store and compare them shifted, and the tests would see it.
+    options = f"-csearch_path={schema} -ctimezone=America/New_York"
+    return url.update_query_dict({"options": options}).render_as_string(
         hide_password=False
     )
 

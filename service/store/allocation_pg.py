@@ -17,6 +17,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.store.models.base import naive_utc
+
 _ALLOCATE = text("""
 WITH want AS (
   SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:on_hand AS integer[]),
@@ -92,7 +94,7 @@ def allocate_if_unchanged(session: Session, seen: Sequence[Seen],
         "allocated": [s.allocated for s in seen], "reserved": [s.reserved for s in seen],
         "quantity": [s.quantity for s in seen],
         "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
-        "deltas": [deltas[k] for k in keys], "ruleset": ruleset, "now": now}).all()
+        "deltas": [deltas[k] for k in keys], "ruleset": ruleset, "now": naive_utc(now)}).all()
     current = {r[1]: (r[4], r[5], r[6]) for r in rows if r[0] == "position"}
     moved = {(r[2], r[3]) for r in rows if r[0] == "figure"}
     taken = next(r[1] for r in rows if r[0] == "taken") == len(seen)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, exists, literal, null, select, uni
 from sqlalchemy.exc import OperationalError
 
 from service.store.models import ChannelAvailability, Reservation
+from service.store.models.base import naive_utc
 
 # PostgreSQL: the driver runs this text directly (no statement compilation per request; the
 # SKUs are one array parameter, so psycopg prepares the statement once per connection).
@@ -42,7 +43,7 @@ def lookup(conn: Connection, channel: str, skus: list[str], now: datetime
     `conn` is an autocommit connection (`db.read_only`): one statement, one round trip.
     """
     if conn.dialect.name == "postgresql":
-        rows = _pg_rows(conn, {"channel": channel, "skus": skus, "now": now})
+        rows = _pg_rows(conn, {"channel": channel, "skus": skus, "now": naive_utc(now)})
     else:
         rows = conn.execute(_LOOKUP, {"channel": channel, "skus": skus, "hold_skus": skus,
                                       "now": now}).all()

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from service.store.models.base import naive_utc
+
 if TYPE_CHECKING:
     from service.store.orders_repo import NewOrder
 
@@ -79,6 +81,7 @@ def insert_order(session: Session, new: NewOrder) -> None:
 def _parameters(new: NewOrder) -> dict[str, Any]:
     order = new.order
     params: dict[str, Any] = {c: order.get(c) for c in _ORDER_COLUMNS}
+    params.update({c: naive_utc(order[c]) for c in ("created_at", "updated_at")})
     params.update({c: _json(order.get(c)) for c in _ORDER_JSON})
     params.update(_columns("l", new.lines, no="line_no", sku="sku", quantity="quantity",
                            price="unit_price", backordered="quantity_backordered"))

@@ -26,16 +26,20 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def naive_utc(value: datetime | None) -> datetime | None:
+    """A timestamp as the database stores it: naive UTC (for SQL that bypasses UTCDateTime;
+    an aware value sent as is would be read in the session's time zone)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def utcnow() -> datetime:
