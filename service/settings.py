@@ -85,6 +85,7 @@ def settings_from_dict(
     problems = [
         _describe(e) for e in Draft7Validator(load_schema("config.schema.json")).iter_errors(raw)
     ]
+    problems += _zone_problems(raw)
     if problems:
         raise ConfigError(source, sorted(problems))
     rulesets = raw["rulesets"]
@@ -95,6 +96,15 @@ def settings_from_dict(
         raw=raw,
         source=source,
     )
+
+
+def _zone_problems(raw: dict[str, Any]) -> list[str]:
+    """Shipping zones are bands of increasing max_km (the first band a distance fits wins)."""
+    zones = ((raw.get("sourcing") or {}).get("shipping") or {}).get("zones") or []
+    limits = [z.get("max_km") for z in zones if isinstance(z, dict)]
+    if all(isinstance(x, int | float) for x in limits) and limits != sorted(set(limits)):
+        return ["sourcing.shipping.zones: max_km must increase from one zone to the next"]
+    return []
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from service import metrics
@@ -37,6 +37,7 @@ from service.store import allocation_pg, orders_repo, positions
 from service.store.models import Order, new_id, utcnow
 
 ATTEMPTS = 3
+RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
 
 class _Conflict(Exception):
@@ -70,6 +71,9 @@ def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> di
             if key is None:
                 raise
             return _replay(ctx, body["channel"], key, fingerprint)
+        except DBAPIError as exc:  # a deadlock or serialization failure: nothing was written
+            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
         except OmsError:  # refused: unless this key's order was placed before (then replay)
             if not _placed_before(ctx, body, key):
                 raise
@@ -208,7 +212,8 @@ def _record(session: Session, req: SourcingRequest, sourced: Sourced, key: str |
     plan = {k: plan_dict[k] for k in ("ruleset", "policy_applied", "total_cost", "shipments",
                                       "unfulfilled")}
     order_id, now = new_id(), utcnow()
-    shipments = [(new_id(), shipment) for shipment in sourced.plan.shipments]
+    # in the order GET lists them: one created_at, then by id
+    shipments = sorted((new_id(), shipment) for shipment in sourced.plan.shipments)
     backordered = {ln.sku: ln.quantity for ln in sourced.plan.unfulfilled}
     status = derive_status([LineState(ln.quantity, 0, backordered.get(ln.sku, 0))
                             for ln in req.lines], ["created"] * len(shipments))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from service.errors import ValidationFailed, problem
@@ -84,10 +84,15 @@ def _delivery_problems(body: dict[str, Any], catalog: CatalogSnapshot) -> list[d
     return []
 
 
+def _cents(price: Any) -> Decimal:
+    """A price as the order keeps it: two decimals, halves away from zero (as NUMERIC(12,2))."""
+    return Decimal(str(price)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def _build(body: dict[str, Any], catalog: CatalogSnapshot) -> SourcingRequest:
     lines = tuple(
         RequestLine(i + 1, line["sku"], line["quantity"],
-                    Decimal(str(line.get("unit_price", catalog.products[line["sku"]]["price"]))))
+                    _cents(line.get("unit_price", catalog.products[line["sku"]]["price"])))
         for i, line in enumerate(body["lines"]))
     attributes = dict(body.get("attributes") or {})
     attributes.setdefault("order_value",

@@ -108,3 +108,11 @@ def test_the_server_runs_two_workers_per_core_plus_one_unless_configured(monkeyp
     assert worker_count(settings_from_dict(MINIMAL).section("server")) == 5
     configured = settings_from_dict({**MINIMAL, "server": {"workers": 3}})
     assert worker_count(configured.section("server")) == 3
+
+
+def test_shipping_zones_out_of_distance_order_are_a_config_error_naming_the_key():
+    zones = [{"max_km": 1000, "cost": 5}, {"max_km": 100, "cost": 300}]
+    with pytest.raises(ConfigError) as refused:
+        settings_from_dict({**MINIMAL, "sourcing": {"shipping": {"zones": zones}}})
+    assert "sourcing.shipping.zones" in str(refused.value)
+    settings_from_dict({**MINIMAL, "sourcing": {"shipping": {"zones": zones[::-1]}}})

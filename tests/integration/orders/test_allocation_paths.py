@@ -12,7 +12,7 @@ from service.domain.roles import Role
 from service.services import orders, sourcing, stock_push
 from service.store import allocation_pg
 from service.store.models import StockPosition
-from tests.support import T1, assert_ledger_consistent, snapshot
+from tests.support import T1, T2, assert_ledger_consistent, snapshot
 
 ADMIN = Role.parse("admin")
 ORDER = {"channel": "web", "ship_to": {"lat": 39.1, "lon": -84.5},
@@ -114,3 +114,42 @@ def test_a_location_changed_in_master_data_is_costed_afresh_by_the_next_plan(sto
              for loc in SMALL_LOCATIONS]  # ST-2 moves next door to the ship-to
     master_data.upsert_locations(stocked, moved)
     assert plan_location(stocked).location_id == "ST-2"
+
+
+def test_an_attempt_the_database_aborted_as_a_deadlock_is_retried(stocked, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real, calls = orders._place_once, []
+
+    def deadlocked_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE ...", {}, Deadlock("deadlock detected"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(orders, "_place_once", deadlocked_once)
+    placed = orders.place(stocked, ADMIN, ORDER, "retry-after-deadlock")
+    assert len(calls) == 2 and placed["lines"][0]["allocated"] == 2
+    assert allocated(stocked, "DC-1", "A") == 2
+
+
+def test_the_201_body_lists_a_split_order_s_fulfilments_as_reading_it_back_does(stocked):
+    for location, counts in (("DC-1", {"B": 4}), ("ST-1", {"A": 6})):  # A and B apart
+        stock_push.push_snapshot(stocked, ADMIN, snapshot(location, T2, counts),
+                                 snapshot(location, T2, counts)["items"])
+    two_places = {**ORDER, "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 1}]}
+    for _ in range(4):  # fulfilment ids are random: their order differs from run to run
+        placed = orders.place(stocked, ADMIN, two_places, None)
+        assert len(placed["fulfilments"]) == 2
+        read = orders.read(stocked, ADMIN, placed["id"])
+        assert [f["id"] for f in read["fulfilments"]] == [f["id"] for f in placed["fulfilments"]]
+
+
+def test_a_unit_price_is_kept_to_the_cent_in_the_answer_and_in_the_order(stocked):
+    priced = {**ORDER, "lines": [{"sku": "A", "quantity": 1, "unit_price": 9.995}]}
+    placed = orders.place(stocked, ADMIN, priced, None)
+    assert placed["lines"][0]["unit_price"] == 10.0
+    assert orders.read(stocked, ADMIN, placed["id"])["lines"][0]["unit_price"] == 10.0
