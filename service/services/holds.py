@@ -27,11 +27,17 @@ def figures(row: PositionRow) -> PositionFigures:
     return PositionFigures(row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
 
 
+Deltas = dict[tuple[str, str], int]
+
+
 def change_positions(ctx: Context, session: Session, ruleset: Ruleset,
-                     changes: dict[int, Change]) -> dict[int, PositionRow]:
+                     changes: dict[int, Change], *, defer_to: Deltas | None = None,
+                     also: Deltas | None = None) -> dict[int, PositionRow]:
     """Lock positions by id, apply each change function, store, and move channel figures.
 
-    A change returns the new row, or None to leave the position as it is.
+    A change returns the new row, or None to leave the position as it is. With `defer_to`
+    the figure deltas are added there instead of applied (the caller moves them later, with
+    its own, in one pass); `also` are deltas deferred earlier, moved now with these.
     """
     locked = store.lock_ids(session, list(changes))
     moves, stored = [], {}
@@ -42,12 +48,27 @@ def change_positions(ctx: Context, session: Session, ruleset: Ruleset,
             continue
         moves.append((before, figures(after)))
         stored[pid] = after
+    deltas: Deltas = {}
     if stored:
         _store(session, list(stored.values()))
         catalog = ctx.catalog.get(session)
         deltas = channel_figures.channel_deltas(ruleset, catalog, moves)
-        channel_figures.apply_deltas(session, ruleset, deltas)
+    if defer_to is not None:
+        add_deltas(defer_to, deltas)
+    else:
+        channel_figures.apply_deltas(session, ruleset, add_deltas(dict(also or {}), deltas))
     return stored
+
+
+def add_deltas(into: Deltas, more: Deltas) -> Deltas:
+    """Sum `more` into `into` (zero sums dropped) and return it."""
+    for key, value in more.items():
+        total = into.get(key, 0) + value
+        if total:
+            into[key] = total
+        else:
+            into.pop(key, None)
+    return into
 
 
 def _store(session: Session, rows: list[PositionRow]) -> None:

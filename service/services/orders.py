@@ -29,7 +29,7 @@ from service.errors import (
 )
 from service.services import channel_figures, reservations, sourcing, sourcing_request
 from service.services.channel_figures import sellable
-from service.services.holds import change_positions, figures, position_ids
+from service.services.holds import Deltas, add_deltas, change_positions, figures, position_ids
 from service.services.rulesets import require_channel
 from service.services.sourcing import Sourced
 from service.services.sourcing_request import SourcingRequest
@@ -119,11 +119,11 @@ def _place_once(ctx: Context, session: Session, body: dict[str, Any], key: str |
     max_lines = ctx.settings.section("sourcing")["max_order_lines"]
     req = sourcing_request.parse(body, catalog, max_lines)
     require_channel(ruleset, req.channel)
-    reservations.consume(ctx, session, req.channel, list(dict.fromkeys(
+    held = reservations.consume(ctx, session, req.channel, list(dict.fromkeys(
         body.get("reservations", []))), {line.sku for line in req.lines})
     sourced = _plan(ctx, session, ruleset, catalog, req)
     _refuse_if_short(req, sourced)
-    _allocate(ctx, session, sourced, req.channel)
+    _allocate(ctx, session, sourced, req.channel, held)
     response = _record(session, req, sourced, key, fingerprint)  # explanation: GET only
     metrics.ORDERS.labels(req.channel, "placed").inc()
     return response
@@ -153,25 +153,32 @@ def _index(req: SourcingRequest, sku: str) -> int:
     return next(i for i, line in enumerate(req.lines) if line.sku == sku)
 
 
-def _allocate(ctx: Context, session: Session, sourced: Sourced, channel: str) -> None:
+def _allocate(ctx: Context, session: Session, sourced: Sourced, channel: str,
+              held: Deltas) -> None:
     """Take the planned units: at once when no planned position changed since the plan read
-    it (PostgreSQL, one statement), else by locking and re-checking each position."""
+    it (PostgreSQL, one statement), else by locking and re-checking each position.
+
+    `held` are the figure deltas of the checkout holds the order consumed: moved with the
+    allocation's, so the figures are locked once, after every position.
+    """
     wanted = {(s.location_id, ln.sku): ln.quantity
               for s in sourced.plan.shipments for ln in s.lines}
     if not wanted:
+        channel_figures.apply_deltas(session, sourced.ruleset, held)
         return
     if positions.locked(session) and wanted.keys() <= sourced.seen.keys():
-        if _allocate_as_seen(ctx, session, sourced, wanted):
+        if _allocate_as_seen(ctx, session, sourced, wanted, held):
             return
-    _allocate_rechecked(ctx, session, sourced, channel, wanted)
+    _allocate_rechecked(ctx, session, sourced, channel, wanted, held)
 
 
 def _allocate_as_seen(ctx: Context, session: Session, sourced: Sourced,
-                      wanted: dict[tuple[str, str], int]) -> bool:
+                      wanted: dict[tuple[str, str], int], held: Deltas) -> bool:
     seen = [sourced.seen[key] for key in wanted]
     moves = [(figures(row), dataclasses.replace(figures(row), allocated=row.allocated + q))
              for row, q in zip(seen, wanted.values(), strict=True)]
-    deltas = channel_figures.channel_deltas(sourced.ruleset, ctx.catalog.get(session), moves)
+    deltas = add_deltas(dict(held), channel_figures.channel_deltas(
+        sourced.ruleset, ctx.catalog.get(session), moves))
     outcome = allocation_pg.allocate_if_unchanged(
         session, [allocation_pg.Seen(r.id, r.on_hand, r.allocated, r.reserved, q)
                   for r, q in zip(seen, wanted.values(), strict=True)],
@@ -183,7 +190,7 @@ def _allocate_as_seen(ctx: Context, session: Session, sourced: Sourced,
 
 
 def _allocate_rechecked(ctx: Context, session: Session, sourced: Sourced, channel: str,
-                        wanted: dict[tuple[str, str], int]) -> None:
+                        wanted: dict[tuple[str, str], int], held: Deltas) -> None:
     ids = {k: sourced.seen[k].id for k in wanted if k in sourced.seen}
     if len(ids) < len(wanted):
         ids.update(position_ids(session, [k for k in wanted if k not in ids]))
@@ -199,7 +206,7 @@ def _allocate_rechecked(ctx: Context, session: Session, sourced: Sourced, channe
         return take
 
     change_positions(ctx, session, sourced.ruleset,
-                     {ids[k]: taker(k, q) for k, q in wanted.items() if k in ids})
+                     {ids[k]: taker(k, q) for k, q in wanted.items() if k in ids}, also=held)
     missing = [k for k in wanted if k not in ids]
     if short or missing:
         raise _Conflict(short + missing)

@@ -14,7 +14,7 @@ from service.domain.roles import Role
 from service.errors import Forbidden, InsufficientStock, NotFound, ValidationFailed, problem
 from service.services import payloads
 from service.services.channel_figures import sellable
-from service.services.holds import change_positions, figures, position_ids
+from service.services.holds import Deltas, change_positions, figures, position_ids
 from service.services.rulesets import require_channel
 from service.store.models import Reservation, StockPosition, utcnow
 from service.store.positions import PositionRow
@@ -92,7 +92,8 @@ def release(ctx: Context, role: Role, hold_id: str) -> dict[str, Any]:
         return to_dict(hold)
 
 
-def _free(ctx: Context, session: Session, holds: list[Reservation], status: str) -> None:
+def _free(ctx: Context, session: Session, holds: list[Reservation], status: str,
+          defer_to: Deltas | None = None) -> None:
     ruleset = ctx.rules.active(session)
     ids = position_ids(session, {(hold.location_id, hold.sku) for hold in holds})
     by_position: dict[int, int] = {}
@@ -105,18 +106,22 @@ def _free(ctx: Context, session: Session, holds: list[Reservation], status: str)
     def giver(units: int):
         return lambda row: dataclasses.replace(row, reserved=max(0, row.reserved - units))
 
-    change_positions(ctx, session, ruleset, {pid: giver(u) for pid, u in by_position.items()})
+    change_positions(ctx, session, ruleset, {pid: giver(u) for pid, u in by_position.items()},
+                     defer_to=defer_to)
 
 
 def consume(ctx: Context, session: Session, channel: str, hold_ids: list[str],
-            skus: set[str]) -> None:
+            skus: set[str]) -> Deltas:
     """Turn a checkout's holds into stock its order may take, in the order's transaction.
 
     The held units go back to the channel's sellable stock inside this transaction only, so
-    the order's plan can use them; when the order fails, the rollback keeps the holds.
+    the order's plan can use them; when the order fails, the rollback keeps the holds. The
+    channel-figure deltas come back unapplied: the order moves them with its allocation's, so
+    figure rows are locked once, after every position (two orders never lock them crosswise).
     """
+    pending: Deltas = {}
     if not hold_ids:
-        return
+        return pending
     holds = {h.id: h for h in session.scalars(
         select(Reservation).where(Reservation.id.in_(hold_ids)).with_for_update())}
     problems = []
@@ -132,7 +137,8 @@ def consume(ctx: Context, session: Session, channel: str, hold_ids: list[str],
                                     f"hold {hold_id!r} is for {hold.sku}, not on the order"))
     if problems:
         raise ValidationFailed("Some holds cannot be used by this order.", problems)
-    _free(ctx, session, list(holds.values()), "consumed")
+    _free(ctx, session, list(holds.values()), "consumed", defer_to=pending)
+    return pending
 
 
 def expire(ctx: Context, skus: list[str] | None = None, limit: int = 1000) -> int:

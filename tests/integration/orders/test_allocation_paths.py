@@ -153,3 +153,37 @@ def test_a_unit_price_is_kept_to_the_cent_in_the_answer_and_in_the_order(stocked
     placed = orders.place(stocked, ADMIN, priced, None)
     assert placed["lines"][0]["unit_price"] == 10.0
     assert orders.read(stocked, ADMIN, placed["id"])["lines"][0]["unit_price"] == 10.0
+
+
+def test_orders_consuming_their_checkout_holds_concurrently_all_succeed(small_network):
+    import threading
+
+    from service.services import reservations
+
+    for location in ("DC-1", "ST-1", "ST-2"):
+        counts = {"A": 200, "B": 200, "C": 200}
+        stock_push.push_snapshot(small_network, ADMIN, snapshot(location, T1, counts),
+                                 snapshot(location, T1, counts)["items"])
+    failures: list[BaseException] = []
+
+    def checkout(worker: int) -> None:
+        try:
+            for n in range(6):
+                skus = ["A", "B", "C"][worker % 3:] + ["A", "B", "C"][:worker % 3]
+                hold = reservations.create(small_network, ADMIN,
+                                           {"channel": "web", "sku": skus[0], "quantity": 1})
+                orders.place(small_network, ADMIN, {
+                    "channel": "web", "ship_to": {"lat": 40.7, "lon": -74.0},
+                    "reservations": [hold["id"]],
+                    "lines": [{"sku": skus[0], "quantity": 1}, {"sku": skus[1], "quantity": 2}],
+                }, f"checkout-{worker}-{n}")
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=checkout, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert_ledger_consistent(small_network)
