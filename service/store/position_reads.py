@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from service.store.models import StockPosition
@@ -30,21 +29,26 @@ def positions_at(session: Session, skus: Sequence[str], location_ids: Sequence[s
     """The positions of `skus` at `location_ids` (not locked)."""
     if not skus or not location_ids:
         return []
+    params = {"skus": list(skus), "locations": list(location_ids)}
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":  # the driver runs the text: no compilation per order
+        with session.connection().connection.dbapi_connection.cursor() as cursor:
+            cursor.execute(_PG_TEXT, params)
+            return list(map(StockAt._make, cursor.fetchall()))
     query = _QUERIES.get(dialect)
     if query is None:
-        query = _QUERIES[dialect] = _query(dialect == "postgresql")
-    rows = session.execute(query, {"skus": list(skus), "locations": list(location_ids)})
-    return [StockAt(*r) for r in rows.all()]
+        query = _QUERIES[dialect] = _query()
+    return list(map(StockAt._make, session.execute(query, params).all()))
 
 
-def _query(arrays: bool) -> Any:
-    """On PostgreSQL the keys are two array parameters: one statement text, prepared once."""
+_PG_TEXT = ("SELECT id, location_id, sku, on_hand, allocated, reserved FROM stock_positions"
+            " WHERE sku = ANY(%(skus)s) AND location_id = ANY(%(locations)s)")
+
+
+def _query() -> Any:
+    """The statement for other databases (expanding IN lists), built once per dialect."""
     sp = StockPosition.__table__
-    query = select(sp.c.id, sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated,
-                   sp.c.reserved)
-    if arrays:
-        return query.where(sp.c.sku == any_(bindparam("skus", type_=ARRAY(String))),
-                           sp.c.location_id == any_(bindparam("locations", type_=ARRAY(String))))
-    return query.where(sp.c.sku.in_(bindparam("skus", expanding=True)),
-                       sp.c.location_id.in_(bindparam("locations", expanding=True)))
+    return select(sp.c.id, sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated,
+                  sp.c.reserved).where(
+        sp.c.sku.in_(bindparam("skus", expanding=True)),
+        sp.c.location_id.in_(bindparam("locations", expanding=True)))

@@ -61,7 +61,7 @@ class SiteTable:
     """The sites as arrays, so the floors of a thousand locations cost microseconds."""
 
     def __init__(self, sites: Sequence[Site], weights: Weights, rule_cost_floor: float) -> None:
-        self.ids = [site.location_id for site in sites]
+        self.ids = np.array([site.location_id for site in sites], dtype=object)
         self.phi = np.radians(np.array([s.lat for s in sites], dtype=float))
         self.lam = np.radians(np.array([s.lon for s in sites], dtype=float))
         self.cos_phi = np.cos(self.phi)
@@ -73,7 +73,7 @@ class SiteTable:
 
     def floors(self, ship_to: LatLon, shipping: ShippingModel, penalty: float) -> Floors:
         """Every site's cost floor for a shipment to `ship_to`, cheapest first."""
-        if not self.ids:
+        if not len(self.ids):
             return Floors([], [])
         km = self._distance_km(ship_to)
         low, high = km * (1 - _SLACK) - _SLACK, km * (1 + _SLACK) + _SLACK
@@ -84,7 +84,7 @@ class SiteTable:
         floor = distance + weights.shipping_cost * ship + self.static + penalty
         floor -= _SLACK * (1 + np.abs(floor))
         order = np.argsort(floor, kind="stable")
-        return Floors([self.ids[i] for i in order], floor[order].tolist())
+        return Floors(self.ids[order].tolist(), floor[order].tolist())
 
     def _distance_km(self, ship_to: LatLon) -> np.ndarray:
         phi2, lam2 = np.radians(ship_to[0]), np.radians(ship_to[1])
