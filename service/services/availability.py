@@ -64,7 +64,7 @@ def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
     ruleset = ctx.rules.cached()
     if ruleset is None:  # autocommit: on SQLite no BEGIN IMMEDIATE, so no queueing
         with read_only(ctx.engine) as conn, Session(bind=conn) as session:
-            ruleset = ctx.rules.active_cached(session)
+            return _channel_ruleset(ctx, session, channel)
     require_channel(ruleset, channel)
     return ruleset
 

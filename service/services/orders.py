@@ -70,16 +70,18 @@ def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> di
         except IntegrityError:
             if key is None:
                 raise
-            return _replay(ctx, body["channel"], key, fingerprint)
+            return _check_replay(_placed_before(ctx, body, key), fingerprint)
         except DBAPIError as exc:  # a deadlock or serialization failure: nothing was written
             if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
                 raise
         except OmsError:  # refused: unless this key's order was placed before (then replay)
-            if not _placed_before(ctx, body, key):
+            earlier = _placed_before(ctx, body, key)
+            if earlier is None:
                 raise
-            return _replay(ctx, body["channel"], key, fingerprint)
-    if _placed_before(ctx, body, key):
-        return _replay(ctx, body["channel"], key, fingerprint)
+            return _check_replay(earlier, fingerprint)
+    earlier = _placed_before(ctx, body, key)
+    if earlier is not None:
+        return _check_replay(earlier, fingerprint)
     metrics.ORDERS.labels(str(channel), "conflict").inc()
     short = last_conflict.short if last_conflict else []
     raise InsufficientStock("Stock for some lines was taken by other orders; try again.",
@@ -87,18 +89,12 @@ def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> di
                              for loc, sku in short])
 
 
-def _placed_before(ctx: Context, body: dict[str, Any], key: str | None) -> bool:
-    """Whether an order was already placed with this Idempotency-Key on the body's channel."""
+def _placed_before(ctx: Context, body: dict[str, Any], key: str | None) -> Order | None:
+    """The order placed earlier with this Idempotency-Key on the body's channel, if any."""
     if key is None or not isinstance(body.get("channel"), str):
-        return False
+        return None
     with ctx.sessions() as session:
-        return orders_repo.find_by_key(session, body["channel"], key) is not None
-
-
-def _replay(ctx: Context, channel: str, key: str, fingerprint: str) -> dict[str, Any]:
-    with ctx.sessions() as session:
-        existing = orders_repo.find_by_key(session, channel, key)
-        return _check_replay(existing, fingerprint)
+        return orders_repo.find_by_key(session, body["channel"], key)
 
 
 def _check_replay(existing: Order | None, fingerprint: str) -> dict[str, Any]:

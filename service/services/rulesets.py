@@ -88,13 +88,11 @@ class Rulesets:
 
     def active_cached(self, session: Session) -> Ruleset:
         """The active ruleset, rechecked at most once a second (for reads)."""
-        now = time.monotonic()
-        cached = self._cached
-        if cached is not None and now - cached[0] < _CACHE_SECONDS:
-            return cached[1]
-        ruleset = self.active(session)
-        with self._lock:
-            self._cached = (now, ruleset)
+        ruleset = self.cached()
+        if ruleset is None:
+            ruleset = self.active(session)
+            with self._lock:
+                self._cached = (time.monotonic(), ruleset)
         return ruleset
 
     def forget_cache(self) -> None:

@@ -55,6 +55,13 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError("the connection died while idle in the pool") from exc
 
 
+def driver(bind: Session | Connection) -> Any:
+    """The psycopg connection under a session or connection (the same transaction), for
+    the few hot or bulk statements that run on the driver directly."""
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    return connection.connection.driver_connection
+
+
 def ping(dbapi_connection: Any) -> None:
     """One round trip on a driver connection (raises when the connection is dead)."""
     with dbapi_connection.cursor() as cursor:

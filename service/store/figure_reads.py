@@ -10,6 +10,7 @@ import psycopg
 from sqlalchemy import Connection, bindparam, exists, literal, null, select, union_all
 from sqlalchemy.exc import OperationalError
 
+from service.store.db import driver
 from service.store.models import ChannelAvailability, Reservation
 from service.store.models.base import naive_utc
 
@@ -54,11 +55,11 @@ def _pg_rows(conn: Connection, params: dict[str, Any]) -> list[Any]:
     """Run the lookup on the driver connection; a dropped connection is invalidated and
     reported as SQLAlchemy would (so `db.run_read` retries on a fresh one)."""
     try:
-        with conn.connection.dbapi_connection.cursor() as cursor:
+        with driver(conn).cursor() as cursor:
             cursor.execute(_PG_LOOKUP, params)
             return cursor.fetchall()
     except psycopg.OperationalError as exc:
-        if not conn.connection.dbapi_connection.closed:
+        if not driver(conn).closed:
             raise
         conn.invalidate(exc)
         raise OperationalError(_PG_LOOKUP, params, exc, connection_invalidated=True) from exc

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from service.store.db import driver
 from service.store.models import StockPosition
 
 _QUERIES: dict[str, Any] = {}
@@ -32,7 +33,7 @@ def positions_at(session: Session, skus: Sequence[str], location_ids: Sequence[s
     params = {"skus": list(skus), "locations": list(location_ids)}
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":  # the driver runs the text: no compilation per order
-        with session.connection().connection.dbapi_connection.cursor() as cursor:
+        with driver(session).cursor() as cursor:
             cursor.execute(_PG_TEXT, params)
             return list(map(StockAt._make, cursor.fetchall()))
     query = _QUERIES.get(dialect)

@@ -35,7 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from service.store.db import driver
 from service.store.models import LocationStockState, StockPosition, utcnow
+from service.store.models.base import naive_utc
 from service.store.upsert import insert_for
 
 T = TypeVar("T")
@@ -193,12 +195,12 @@ def update_counts_unless_moved(session: Session,
               "qty": [qty for _p, qty, _t in ordered],
               "as_of": [_naive_utc(as_of) for _p, _q, as_of in ordered],
               "now": _naive_utc(utcnow())}
-    driver = _driver(session)
-    with driver.cursor() as cursor:
+    pg = driver(session)
+    with pg.cursor() as cursor:
         saved = cursor.execute("SELECT current_setting('enable_hashjoin'),"
                                " current_setting('enable_mergejoin')").fetchone()
         _join_settings(cursor, "off", "off")  # a nested loop over the sorted rows: id order
-        with driver.pipeline() as pipeline:
+        with pg.pipeline() as pipeline:
             cursor.execute(_UPDATE_UNLESS_MOVED, arrays)
             result = meanwhile() if meanwhile else None
             pipeline.sync()
@@ -221,10 +223,6 @@ def _join_settings(cursor: Any, hashjoin: str, mergejoin: str) -> None:
     cursor.execute("SELECT set_config('enable_hashjoin', %(h)s, true),"
                    " set_config('enable_mergejoin', %(m)s, true)", {"h": hashjoin, "m": mergejoin})
 
-
-def _driver(session: Session) -> Any:
-    """The session's own psycopg connection (same transaction)."""
-    return session.connection().connection.driver_connection
 
 
 @dataclass
@@ -370,9 +368,9 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[t
     Rows are written as CSV by the csv module (C speed, correct quoting) in large blocks;
     None becomes an unquoted empty field, which CSV COPY reads as NULL.
     """
-    driver = _driver(session)
+    pg = driver(session)
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+    with pg.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         iterator = iter(rows)
@@ -383,7 +381,6 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[t
             buffer.truncate()
 
 
-_AS_OF_TYPE = StockPosition.__table__.c.as_of.type
 
 
 def _temp_name(prefix: str) -> str:
@@ -399,7 +396,7 @@ def _naive_utc(value: datetime | None) -> datetime | None:
 
 @lru_cache(maxsize=4096)  # a bulk write repeats a few times (a snapshot's, the stored ones)
 def _naive(value: datetime) -> datetime:
-    return _AS_OF_TYPE.process_bind_param(value, None)  # type: ignore[arg-type]
+    return naive_utc(value)  # type: ignore[return-value]
 
 
 def snapshot_times(session: Session, location_ids: Iterable[str]) -> dict[str, datetime | None]:

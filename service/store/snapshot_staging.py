@@ -22,11 +22,11 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from service.services.stock_rows import MAX_QUANTITY
+from service.store.db import driver
 
 # str.strip()'s whitespace within ASCII (the only text this path accepts)
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
@@ -69,7 +69,7 @@ def create(session: Session, header: Sequence[str], trim: bool) -> Staging:
         if name in columns:
             columns[name] = f"c{index}"
     fields = ", ".join(f"c{i} text" for i in range(len(header)))
-    _driver(session).execute(
+    driver(session).execute(
         f"CREATE TEMPORARY TABLE {table} (line bigint GENERATED ALWAYS AS IDENTITY "
         f"(START 2 CACHE 100000), {fields}) ON COMMIT DROP")
     return Staging(table, len(header), columns, trim)
@@ -79,7 +79,7 @@ def copy_blocks(session: Session, staging: Staging, blocks: Iterable[bytes]) -> 
     """COPY the file's data lines (after the header) into the table, as they come."""
     columns = ", ".join(f"c{i}" for i in range(staging.width))
     sql = f"COPY {staging.table} ({columns}) FROM STDIN (FORMAT csv)"
-    with _driver(session).cursor() as cursor, cursor.copy(sql) as copy:
+    with driver(session).cursor() as cursor, cursor.copy(sql) as copy:
         for block in blocks:
             copy.write(block)
 
@@ -99,7 +99,7 @@ def count_groups(session: Session, staging: Staging, default_location: str | Non
     as_of = staging.columns["as_of"] or "NULL::text"
     sql = (f"SELECT {_location(staging, default_location)}, {as_of}, count(*)"
            f" FROM {staging.table} GROUP BY 1, 2")
-    with _driver(session).cursor() as cursor:
+    with driver(session).cursor() as cursor:
         cursor.execute(sql, {"ws": WHITESPACE, "location": default_location or None})
         return cursor.fetchall()
 
@@ -116,7 +116,7 @@ def read_differences(session: Session, staging: Staging, *, locations: list[str]
               "bad": bad_times, "max": MAX_QUANTITY}
     sql = _differences_sql(staging, default_location, bool(bad_times), has_default_time,
                            locations is not None)
-    with _driver(session).cursor() as cursor:
+    with driver(session).cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")  # one-batch hash join of 1M rows
         rows = cursor.execute(sql, params).fetchall()
     differences: list[RowDifference] = []
@@ -176,7 +176,3 @@ def _differences_sql(staging: Staging, default_location: str | None, bad: bool, 
 def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=UTC)
 
-
-def _driver(session: Session) -> Any:
-    """The session's own psycopg connection (same transaction)."""
-    return session.connection().connection.driver_connection
