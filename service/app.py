@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from sqlalchemy.exc import OperationalError
 
 from service import metrics
@@ -47,15 +48,28 @@ def _activate_configured_ruleset(ctx: Context) -> None:
 
 
 def _install_request_metrics(app: Flask) -> None:
-    @app.before_request
-    def _start_timer() -> None:
-        g.started = time.perf_counter()
+    """Count and time every request. The clock starts in the WSGI call (no before-request
+    hook), and each label set's series is looked up once, not on every request."""
+    series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+    handle = app.wsgi_app
+
+    def timed(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["oms.started"] = time.perf_counter()
+        return handle(environ, start_response)
+
+    app.wsgi_app = timed  # type: ignore[method-assign]
 
     @app.after_request
     def _record(response: Response) -> Response:
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
-        started = g.get("started")
+        rule = request.url_rule
+        endpoint = rule.rule if rule is not None else "unmatched"
+        key = (endpoint, request.method, response.status_code)
+        found = series.get(key)
+        if found is None:
+            found = series[key] = (metrics.REQUESTS.labels(endpoint, key[1], str(key[2])),
+                                   metrics.LATENCY.labels(endpoint))
+        found[0].inc()
+        started = request.environ.get("oms.started")
         if started is not None:
-            metrics.LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+            found[1].observe(time.perf_counter() - started)
         return response

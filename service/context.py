@@ -14,6 +14,7 @@ from service.rules.registry import Registry
 from service.services.catalog import Catalog
 from service.services.rulesets import Rulesets
 from service.settings import Settings
+from service.store import kept_connections
 from service.store.db import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ class Context:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release database connections (the pool's and this process's kept ones)."""
+        kept_connections.close(self.engine)
         self.engine.dispose()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -16,7 +16,7 @@ from service.services.catalog import CatalogSnapshot
 from service.services.channel_figures import PositionFigures, position_facts
 from service.services.rulesets import require_channel
 from service.store import figure_reads
-from service.store.db import read_only, run_read
+from service.store.db import read_only
 from service.store.models import StockPosition, utcnow
 
 MAX_SKUS = 200
@@ -72,14 +72,10 @@ def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
 def _lookup(ctx: Context, channel: str, skus: list[str]) -> dict[str, Any]:
     """The kept figures: one autocommit statement, no ORM session (the hot path)."""
 
-    def lookup(conn: Connection) -> list[Any]:
-        rows, overdue = figure_reads.lookup(conn, channel, skus, utcnow())
-        if overdue:  # reads never count an expired hold: free them, then read again
-            reservations.expire(ctx, skus)
-            rows, _ = figure_reads.lookup(conn, channel, skus, utcnow())
-        return rows
-
-    rows = run_read(ctx.engine, lookup)
+    rows, due = figure_reads.lookup(ctx.engine, channel, skus, utcnow())
+    if due:  # reads never count an expired hold: free them, then read again
+        reservations.expire(ctx, skus)
+        rows, _ = figure_reads.lookup(ctx.engine, channel, skus, utcnow())
     ruleset = _lookup_ruleset(ctx, channel)
     found = {r[0]: r[1] for r in rows}
     ref = rows[0][2] if rows else ruleset.ref

@@ -16,6 +16,7 @@ from service.services import payloads
 from service.services.channel_figures import sellable
 from service.services.holds import Deltas, change_positions, figures, position_ids
 from service.services.rulesets import require_channel
+from service.store import hold_deadlines
 from service.store.models import Reservation, StockPosition, utcnow
 from service.store.positions import PositionRow
 
@@ -44,6 +45,7 @@ def create(ctx: Context, role: Role, body: dict[str, Any]) -> dict[str, Any]:
                            expires_at=utcnow() + timedelta(seconds=body["ttl_seconds"]))
         session.add(hold)
         session.flush()
+        hold_deadlines.note(session, hold.sku, hold.expires_at)
         return to_dict(hold) | {"ruleset": ruleset.ref}
 
 
@@ -142,7 +144,8 @@ def consume(ctx: Context, session: Session, channel: str, hold_ids: list[str],
 
 
 def expire(ctx: Context, skus: list[str] | None = None, limit: int = 1000) -> int:
-    """Expire overdue holds (all, or of some skus); return how many."""
+    """Expire overdue holds (all, or of some skus) and move their SKUs' deadlines on to the
+    next active hold; return how many holds expired."""
     now = utcnow()
     with ctx.sessions.begin() as session:
         query = select(Reservation).where(Reservation.status == "active",
@@ -153,6 +156,7 @@ def expire(ctx: Context, skus: list[str] | None = None, limit: int = 1000) -> in
                                        .with_for_update(skip_locked=True)))
         if overdue:
             _free(ctx, session, overdue, "expired")
+        hold_deadlines.move_on(session, now, skus, limit)
         return len(overdue)
 
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
-from weakref import WeakKeyDictionary, WeakSet
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
-
-T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -105,47 +102,7 @@ def read_only(engine: Engine) -> Iterator[Connection]:
     statements on it may see two different committed states.
     """
     with engine.connect() as connection:
-        if engine in _AUTOCOMMIT_ENGINES:  # already autocommit: no switching per checkout
-            yield connection
-        else:
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
-
-
-_READ_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
-_AUTOCOMMIT_ENGINES: WeakSet[Engine] = WeakSet()  # read siblings made in autocommit mode
-
-
-def read_engine(engine: Engine) -> Engine:
-    """A sibling of a PostgreSQL engine for hot lookups: its pool skips the pre-ping.
-
-    Even the idle-time ping costs a round trip now and then; lookups instead retry once when
-    a connection turns out dead (see run_read). Other databases use the engine itself.
-    """
-    if engine.dialect.name != "postgresql":
-        return engine
-    sibling = _READ_ENGINES.get(engine)
-    if sibling is None:
-        # autocommit: no transaction to begin, or to roll back when the connection returns
-        sibling = create_engine(engine.url, pool_pre_ping=False, pool_recycle=3600,
-                                isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
-        _READ_ENGINES[engine] = sibling
-        _AUTOCOMMIT_ENGINES.add(sibling)
-    return sibling
-
-
-def run_read(engine: Engine, read: Callable[[Connection], T]) -> T:
-    """read(connection) on a read_only connection of read_engine(engine).
-
-    Retried once on a connection the database dropped (a restart): the pool discards it.
-    """
-    try:
-        with read_only(read_engine(engine)) as connection:
-            return read(connection)
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-    with read_only(read_engine(engine)) as connection:
-        return read(connection)
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

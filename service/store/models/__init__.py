@@ -4,7 +4,13 @@ from .base import Base, new_id, tags_text, utcnow
 from .master import LOCATION_TYPES, Location, Product
 from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
 from .orders import Fulfilment, FulfilmentLine, Order, OrderLine, Return, ReturnLine
-from .stock import ChannelAvailability, LocationStockState, Reservation, StockPosition
+from .stock import (
+    ChannelAvailability,
+    HoldDeadline,
+    LocationStockState,
+    Reservation,
+    StockPosition,
+)
 
 __all__ = [
     "LOCATION_TYPES",
@@ -16,6 +22,7 @@ __all__ = [
     "FeedRun",
     "Fulfilment",
     "FulfilmentLine",
+    "HoldDeadline",
     "JobLease",
     "Location",
     "LocationStockState",

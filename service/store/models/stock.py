@@ -55,6 +55,20 @@ class Reservation(Base):
     released_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class HoldDeadline(Base):
+    """When the next active hold of a SKU falls due: at or before its earliest `expires_at`.
+
+    Availability lookups read it with the figures (no scan of holds per read) and free the
+    SKU's overdue holds first when it has passed. A hold released or consumed early may leave
+    it early: the next expiry pass of the SKU then moves it on, or removes it.
+    """
+
+    __tablename__ = "hold_deadlines"
+
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    due_at: Mapped[datetime]
+
+
 class ChannelAvailability(Base):
     """Available-to-sell per channel and SKU, kept current as stock, holds and rules change."""
 

@@ -104,18 +104,16 @@ def test_a_later_snapshot_moves_the_channel_figures(stocked, push, ats):
     assert ats("web", "A") == 8 + 8 + 20
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_lookup_on_a_connection_the_database_dropped_is_answered_on_a_fresh_one(
-        stocked, client, admin, ctx, ats):
+        stocked, ctx, ats):
     from sqlalchemy import text
 
-    from service.store.db import read_engine
+    from service.store import kept_connections
 
-    before = ats("web", "A")
-    engine = read_engine(ctx.engine)
-    with engine.connect() as connection:  # the pooled connection the next lookup will use
-        pid = connection.scalar(text("SELECT pg_backend_pid()")) \
-            if engine.dialect.name == "postgresql" else None
-    if pid is not None:
-        with ctx.engine.connect() as other:
-            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    before = ats("web", "A")  # the lookup keeps a connection for this thread
+    pid = kept_connections.run(ctx.engine, lambda conn: conn.info.backend_pid)
+    with ctx.engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     assert ats("web", "A") == before
+    assert kept_connections.run(ctx.engine, lambda conn: conn.info.backend_pid) != pid

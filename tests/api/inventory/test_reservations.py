@@ -66,3 +66,50 @@ def test_a_bad_hold_request_names_every_problem(stocked, client, admin):
                            json={"channel": "web", "quantity": 0, "colour": "red"})
     pointers = {p["pointer"] for p in response.json["problems"]}
     assert response.status_code == 422 and {"", "/quantity"} <= pointers
+
+
+def deadlines(ctx) -> dict:
+    from sqlalchemy import select
+
+    from service.store.models import HoldDeadline
+
+    with ctx.sessions() as session:
+        return dict(session.execute(select(HoldDeadline.sku, HoldDeadline.due_at)).all())
+
+
+def test_a_hold_sets_its_skus_deadline_and_only_an_earlier_hold_moves_it(stocked, client,
+                                                                          admin, ctx):
+    later = hold(client, admin, quantity=1, ttl_seconds=600).json
+    assert deadlines(ctx)["A"].isoformat() == later["expires_at"]
+    earlier = hold(client, admin, quantity=1, ttl_seconds=60).json
+    hold(client, admin, quantity=1, ttl_seconds=900)
+    assert deadlines(ctx)["A"].isoformat() == earlier["expires_at"]
+
+
+def test_a_read_past_the_deadline_frees_the_overdue_hold_and_moves_on_to_the_next(
+        stocked, client, admin, ctx, ats):
+    hold(client, admin, quantity=2, ttl_seconds=1)
+    following = hold(client, admin, quantity=3, ttl_seconds=600).json
+    assert ats("web", "A") == 13 - 5
+    time.sleep(1.2)
+    assert ats("web", "A") == 13 - 3
+    assert deadlines(ctx)["A"].isoformat() == following["expires_at"]
+
+
+def test_a_deadline_left_by_a_released_hold_is_removed_by_the_next_read_after_it(
+        stocked, client, admin, ctx, ats):
+    hold_id = hold(client, admin, quantity=2, ttl_seconds=1).json["id"]
+    client.delete(f"/v1/reservations/{hold_id}", headers=admin)
+    assert "A" in deadlines(ctx)  # left early: harmless, it only asks for one expiry pass
+    time.sleep(1.2)
+    assert ats("web", "A") == 13 and deadlines(ctx) == {}
+
+
+def test_the_expiry_job_removes_deadlines_that_passed_with_no_hold_left(stocked, client,
+                                                                        admin, ctx):
+    from service.services import reservations
+
+    hold_id = hold(client, admin, quantity=2, ttl_seconds=1).json["id"]
+    client.delete(f"/v1/reservations/{hold_id}", headers=admin)
+    time.sleep(1.2)
+    assert reservations.expire(ctx) == 0 and deadlines(ctx) == {}

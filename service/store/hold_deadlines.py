@@ -1,0 +1,59 @@
+"""When each SKU's next active hold falls due (`hold_deadlines`), kept by the writers of holds.
+
+Invariant: every active hold's SKU has a deadline at or before the hold's `expires_at`. A hold
+sets it when it is made (`note`); an expiry pass of the SKU moves it on to the next active
+hold, or removes it (`move_on`). A hold released or consumed early leaves it early, which
+only costs one expiry pass when it passes. Both take the deadline's row lock last in their
+transaction, after positions and figures, so they never wait on each other crosswise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from service.store.models import HoldDeadline, Reservation
+from service.store.upsert import insert_for
+
+
+def note(session: Session, sku: str, expires_at: datetime) -> None:
+    """A hold of sku expiring at expires_at was made in this transaction."""
+    table = HoldDeadline.__table__
+    stmt = insert_for(session, table).values(sku=sku, due_at=expires_at)
+    earlier = func.least if session.get_bind().dialect.name == "postgresql" else func.min
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["sku"], set_={"due_at": earlier(table.c.due_at, stmt.excluded.due_at)}))
+
+
+def move_on(session: Session, now: datetime, skus: Sequence[str] | None = None,
+            limit: int = 1000) -> int:
+    """Move the deadlines that have passed (of skus, or any) to each SKU's next active hold.
+
+    The deadlines are locked first; the next holds are read by a later statement, so on
+    PostgreSQL (read committed) it sees every hold committed before the lock was granted, and
+    a hold made after waits for this transaction and then lowers the deadline itself.
+    Returns how many deadlines were moved or removed.
+    """
+    table, res = HoldDeadline.__table__, Reservation.__table__
+    query = select(table.c.sku).where(table.c.due_at <= now).order_by(table.c.sku).limit(limit)
+    if skus is not None:
+        query = query.where(table.c.sku.in_(list(skus)))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    due = list(session.scalars(query))
+    if not due:
+        return 0
+    following = dict(session.execute(
+        select(res.c.sku, func.min(res.c.expires_at))
+        .where(res.c.status == "active", res.c.sku.in_(due)).group_by(res.c.sku)).all())
+    gone = [sku for sku in due if sku not in following]
+    if gone:
+        session.execute(delete(table).where(table.c.sku.in_(gone)))
+    if following:
+        session.execute(update(table).where(table.c.sku == bindparam("k"))
+                        .values(due_at=bindparam("d")),
+                        [{"k": sku, "d": due_at} for sku, due_at in following.items()])
+    return len(due)

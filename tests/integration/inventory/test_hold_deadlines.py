@@ -1,0 +1,89 @@
+"""Hold deadlines stay at or before every active hold's expiry, whoever writes first."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from service.store import hold_deadlines
+from service.store.migrate import upgrade
+from service.store.models import HoldDeadline, utcnow
+
+
+def deadline(ctx, sku="A"):
+    with ctx.sessions() as session:
+        return session.scalar(select(HoldDeadline.due_at).where(HoldDeadline.sku == sku))
+
+
+def test_noting_a_hold_keeps_the_earliest_expiry(small_network):
+    ctx, now = small_network, utcnow()
+    for minutes in (10, 5, 20):
+        with ctx.sessions.begin() as session:
+            hold_deadlines.note(session, "A", now + timedelta(minutes=minutes))
+    assert deadline(ctx) == now + timedelta(minutes=5)
+
+
+def test_moving_on_leaves_deadlines_that_have_not_passed_and_skus_not_asked_for(small_network):
+    ctx, now = small_network, utcnow()
+    with ctx.sessions.begin() as session:
+        hold_deadlines.note(session, "A", now - timedelta(seconds=1))
+        hold_deadlines.note(session, "B", now + timedelta(minutes=1))
+        hold_deadlines.note(session, "C", now - timedelta(seconds=1))
+    with ctx.sessions.begin() as session:
+        assert hold_deadlines.move_on(session, now, ["A", "B"]) == 1
+    assert deadline(ctx, "A") is None  # no active hold of A: removed
+    assert deadline(ctx, "B") == now + timedelta(minutes=1)
+    assert deadline(ctx, "C") == now - timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_hold_made_while_a_pass_moves_the_deadline_is_not_lost(small_network):
+    """The pass locks the deadline, then reads the next holds: a hold noted meanwhile waits
+    for the lock and lowers the deadline after the pass commits."""
+    ctx, now = small_network, utcnow()
+    with ctx.sessions.begin() as session:
+        hold_deadlines.note(session, "A", now - timedelta(seconds=1))
+    new_hold_due = now + timedelta(minutes=3)
+    noted = threading.Event()
+
+    def hold_meanwhile():
+        with ctx.sessions.begin() as other:
+            hold_deadlines.note(other, "A", new_hold_due)
+        noted.set()
+
+    with ctx.sessions.begin() as session:
+        lock = select(HoldDeadline.sku).where(HoldDeadline.sku == "A").with_for_update()
+        session.execute(lock)  # the pass holds the deadline...
+        writer = threading.Thread(target=hold_meanwhile)
+        writer.start()
+        time.sleep(0.3)
+        assert not noted.is_set()  # ...so the new hold's note waits
+        hold_deadlines.move_on(session, now, ["A"])  # finds no active hold: removes it
+    writer.join(10)
+    assert noted.is_set() and deadline(ctx) == new_hold_due
+
+
+def test_upgrading_gives_every_sku_with_active_holds_its_earliest_expiry(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0006")
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO products (sku, name, category, brand, price, tags,"
+                          " tags_text, attributes, updated_at) VALUES ('A', 'a', 'c', 'b', 1,"
+                          " '[]', '', '{}', '2026-01-01 00:00:00')"))
+        for hold_id, status, expires in (("h1", "active", "2026-01-01 10:00:00"),
+                                         ("h2", "active", "2026-01-01 09:00:00"),
+                                         ("h3", "expired", "2026-01-01 08:00:00")):
+            conn.execute(text("INSERT INTO reservations (id, channel, sku, location_id,"
+                              " quantity, status, expires_at, created_at) VALUES (:i, 'web',"
+                              " 'A', 'L', 1, :s, :e, '2026-01-01 00:00:00')"),
+                         {"i": hold_id, "s": status, "e": expires})
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT sku, due_at FROM hold_deadlines")).all() == [
+            ("A", "2026-01-01 09:00:00")]
+    engine.dispose()
