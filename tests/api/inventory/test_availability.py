@@ -60,6 +60,15 @@ def test_a_cart_reads_many_skus_at_once_and_names_unknown_ones(stocked, client, 
     assert response.json["unknown_skus"] == ["NOPE"]
 
 
+def test_one_sku_reads_the_same_figure_alone_as_in_a_cart(stocked, client, admin, ats):
+    cart = client.post("/v1/availability", headers=admin,
+                       json={"channel": "web", "skus": ["A", "B"]}).json["items"]
+    assert [ats("web", "A"), ats("web", "B")] == [i["available"] for i in cart]
+    alone = client.get("/v1/availability?channel=web&sku=NOPE", headers=admin).json
+    assert alone["items"] == [{"sku": "NOPE", "available": 0}]
+    assert alone["unknown_skus"] == ["NOPE"]
+
+
 def test_every_response_names_the_ruleset(stocked, client, admin):
     response = client.get("/v1/availability?channel=web&sku=A", headers=admin)
     assert response.json["ruleset"] == "ledger@1"
