@@ -1,8 +1,8 @@
 """Orders over HTTP on PostgreSQL, and 64 clients racing for 5 hot SKUs.
 
 1. Throughput: 3-line orders (distinct random SKUs, ship-tos at real ZIP coordinates, a
-   unique Idempotency-Key each) sent by wrk at 16 connections to `oms serve` (gunicorn, 2
-   workers) on the 1,000 x 1,000 network, beside a hello-world endpoint served the same way
+   unique Idempotency-Key each) sent by wrk at 16 connections to `oms serve` (gunicorn, its
+   default workers) on the 1,000 x 1,000 network, beside a hello-world endpoint served the same way
    in the same run. Target: >= 200 orders/s.
 2. Contention: 64 concurrent clients order 5 hot SKUs that are nearly sold out; one request
    in five is retried with its Idempotency-Key. Afterwards the ledger is audited: no position
