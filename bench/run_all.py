@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     raw: dict[str, Any] = {"setup": setup}
     try:
         http_url = common.clone_pg_database(TEMPLATE, "oms_bench_http")
-        duration = "5" if args.quick else "12"
+        duration = "3" if args.quick else "6"  # seconds per run; 3 rounds of each
         raw["http"] = bench("bench_http.py", "--pg-url", http_url, "--duration", duration)
         figures += figures_of(raw["http"])
         common.drop_pg_database("oms_bench_http")  # no autovacuum of it during the next ones

@@ -101,13 +101,13 @@ def test_an_empty_rulesets_section_names_the_missing_keys(tmp_path):
     assert any(p.startswith("rulesets") for p in info.value.problems)
 
 
-def test_the_server_runs_two_workers_per_core_plus_one_unless_configured(monkeypatch):
+def test_the_server_runs_one_worker_per_core_plus_one_unless_configured(monkeypatch):
     from service.cli import worker_count
 
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert worker_count(settings_from_dict(MINIMAL).section("server")) == 5
-    configured = settings_from_dict({**MINIMAL, "server": {"workers": 3}})
-    assert worker_count(configured.section("server")) == 3
+    assert worker_count(settings_from_dict(MINIMAL).section("server")) == 3
+    configured = settings_from_dict({**MINIMAL, "server": {"workers": 7}})
+    assert worker_count(configured.section("server")) == 7
 
 
 def test_shipping_zones_out_of_distance_order_are_a_config_error_naming_the_key():
