@@ -157,6 +157,8 @@ def expire(ctx: Context, skus: list[str] | None = None, limit: int = 1000) -> in
         if overdue:
             _free(ctx, session, overdue, "expired")
         hold_deadlines.move_on(session, now, skus, limit)
+        if skus is None:  # the expiry job
+            hold_deadlines.repair(session)
         return len(overdue)
 
 

@@ -34,15 +34,16 @@ def move_on(session: Session, now: datetime, skus: Sequence[str] | None = None,
 
     The deadlines are locked first; the next holds are read by a later statement, so on
     PostgreSQL (read committed) it sees every hold committed before the lock was granted, and
-    a hold made after waits for this transaction and then lowers the deadline itself.
-    Returns how many deadlines were moved or removed.
+    a hold made after waits for this transaction and then lowers the deadline itself. A
+    deadline another transaction holds is skipped (as overdue holds are): it stays passed,
+    so the next read of its SKU tries again. Returns how many deadlines were moved or removed.
     """
     table, res = HoldDeadline.__table__, Reservation.__table__
     query = select(table.c.sku).where(table.c.due_at <= now).order_by(table.c.sku).limit(limit)
     if skus is not None:
         query = query.where(table.c.sku.in_(list(skus)))
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+        query = query.with_for_update(skip_locked=True)
     due = list(session.scalars(query))
     if not due:
         return 0
@@ -57,3 +58,19 @@ def move_on(session: Session, now: datetime, skus: Sequence[str] | None = None,
                         .values(due_at=bindparam("d")),
                         [{"k": sku, "d": due_at} for sku, due_at in following.items()])
     return len(due)
+
+
+def repair(session: Session) -> None:
+    """Give every SKU with active holds a deadline no later than its earliest hold.
+
+    Run by the expiry job: it restores the invariant for holds made by a writer that did not
+    note them (such as an older version of the service during a rolling deploy). Deadlines
+    are taken in SKU order, like move_on's.
+    """
+    table, res = HoldDeadline.__table__, Reservation.__table__
+    earliest = (select(res.c.sku, func.min(res.c.expires_at).label("due_at"))
+                .where(res.c.status == "active").group_by(res.c.sku).order_by(res.c.sku))
+    stmt = insert_for(session, table).from_select(["sku", "due_at"], earliest)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["sku"], set_={"due_at": stmt.excluded.due_at},
+        where=table.c.due_at > stmt.excluded.due_at))

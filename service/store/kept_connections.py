@@ -6,7 +6,9 @@ lookup itself; a kept connection costs a thread-local attribute read. Each state
 its own read of the last committed state. A connection the database dropped is replaced
 once per read; a forked child never touches its parent's connections (it opens its own, and
 keeps the inherited ones referenced so that they are never closed from the child).
-`close(engine)` closes every connection this process kept for the engine (Context.close).
+Connections are made as the engine makes its own (URL, connect_args, connect events) and
+taken out of its pool. `close(engine)` closes every connection this process kept for the
+engine (Context.close).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary, WeakSet
+from weakref import WeakKeyDictionary, WeakSet, ref
 
 import psycopg
 from sqlalchemy import Engine
@@ -30,7 +32,7 @@ class _Kept:
     """The kept connections of one engine in this process, one per thread."""
 
     def __init__(self, engine: Engine) -> None:
-        self._connect_args = engine.dialect.create_connect_args(engine.url)
+        self._engine = ref(engine)  # weak: the engine keys _KEPT
         self._local = threading.local()
         self._lock = threading.Lock()
         # weak: a thread's connection closes when the thread ends (its local goes)
@@ -42,11 +44,22 @@ class _Kept:
             connection = local.connection
             if connection is not None and not connection.closed:  # closed: by close()
                 return connection
-        args, params = self._connect_args
-        connection = psycopg.connect(*args, **params, autocommit=True)
+        connection = self._connect()
         with self._lock:
             self._open.add(connection)
         local.connection, local.generation = connection, _generation
+        return connection
+
+    def _connect(self) -> psycopg.Connection:
+        """A new connection made as the engine makes its own (URL, connect_args and connect
+        events), then taken out of its pool and switched to autocommit."""
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of these kept connections is gone")
+        pooled = engine.raw_connection()
+        connection = pooled.driver_connection
+        pooled.detach()
+        connection.autocommit = True
         return connection
 
     def drop(self, connection: psycopg.Connection) -> None:
@@ -58,16 +71,22 @@ class _Kept:
         _close_quietly(connection)
 
     def disown(self) -> None:
-        """In a forked child: the connections are the parent's; keep them, never use them."""
-        with self._lock:
-            _inherited.extend(self._open)
-            self._open = WeakSet()
+        """In a forked child: the connections are the parent's; keep them, never use them.
+
+        (The lock is replaced, not taken: a thread of the parent may have held it at the fork,
+        and that thread does not exist here.)
+        """
+        self._lock = threading.Lock()
+        _inherited.extend(self._open)
+        self._open = WeakSet()
 
     def close(self) -> None:
+        """Close every thread's connection, each once its statement in flight (if any) ends."""
         with self._lock:
             connections, self._open = list(self._open), WeakSet()
         for connection in connections:
-            _close_quietly(connection)
+            with connection.lock:
+                _close_quietly(connection)
 
 
 _KEPT: WeakKeyDictionary[Engine, _Kept] = WeakKeyDictionary()
@@ -116,8 +135,9 @@ def _close_quietly(connection: Any) -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _generation
+    global _generation, _KEPT_LOCK
     _generation += 1
+    _KEPT_LOCK = threading.Lock()
     for kept in list(_KEPT.values()):
         kept.disown()
 

@@ -87,3 +87,26 @@ def test_upgrading_gives_every_sku_with_active_holds_its_earliest_expiry(tmp_pat
         assert conn.execute(text("SELECT sku, due_at FROM hold_deadlines")).all() == [
             ("A", "2026-01-01 09:00:00")]
     engine.dispose()
+
+
+def test_the_expiry_job_repairs_deadlines_of_holds_made_without_one(small_network):
+    """A writer that did not note its holds (an older version during a rolling deploy)."""
+    from service.services import reservations
+    from service.store.models import Reservation
+
+    ctx, now = small_network, utcnow()
+    with ctx.sessions.begin() as session:
+        hold_deadlines.note(session, "B", now + timedelta(minutes=30))
+        session.add_all([
+            Reservation(channel="web", sku="A", location_id="DC-1", quantity=1,
+                        expires_at=now + timedelta(minutes=10)),
+            Reservation(channel="web", sku="A", location_id="DC-1", quantity=1,
+                        expires_at=now + timedelta(minutes=5)),
+            Reservation(channel="web", sku="B", location_id="DC-1", quantity=1,
+                        expires_at=now + timedelta(minutes=20)),
+            Reservation(channel="web", sku="C", location_id="DC-1", quantity=1,
+                        expires_at=now + timedelta(minutes=1), status="released")])
+    reservations.expire(ctx)
+    assert deadline(ctx, "A") == now + timedelta(minutes=5)
+    assert deadline(ctx, "B") == now + timedelta(minutes=20)  # lowered to its earliest hold
+    assert deadline(ctx, "C") is None  # no active hold

@@ -55,3 +55,25 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_working(
     os.close(read_end)
     assert child_backend not in (0, parent)
     assert backend_pid(ctx.engine) == parent  # the parent's connection was not touched
+
+
+def test_closing_waits_for_a_statement_in_flight_on_another_thread(ctx):
+    import time
+
+    outcome = []
+
+    def slow_read():
+        try:
+            outcome.append(kept_connections.run(
+                ctx.engine, lambda conn: (conn, conn.execute("SELECT pg_sleep(0.4), 1")
+                                          .fetchone()[1])))
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            outcome.append(exc)
+
+    reader = threading.Thread(target=slow_read)
+    reader.start()
+    time.sleep(0.15)  # the read is in flight
+    kept_connections.close(ctx.engine)
+    reader.join()
+    connection, value = outcome[0]
+    assert value == 1 and connection.closed
