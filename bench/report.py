@@ -210,8 +210,8 @@ EXPLANATIONS = """
 - **Orders** (`bench/bench_orders.py`): throughput is wrk (`bench/wrk_orders.lua`, 16
   connections) posting 3-line orders (three distinct random SKUs, ship-tos at real ZIP
   coordinates, a unique `Idempotency-Key` each) to `oms serve` (its default 3 sync workers)
-  on its own copy of the 1M-position network, 3 runs of 6 s (the median is the figure),
-  between two hello-world runs served the same way. The contention run uses another copy:
+  on its own copy of the 1M-position network for 12 s after a 2 s warm-up, between two
+  hello-world runs served the same way. The contention run uses another copy:
   the 5 hot SKUs are counted down to 1-4 units at 20 locations each (through the delta
   path), then 64 threads with keep-alive connections
   each place 12 two-line orders on them, retrying one request in five with the same key; the
@@ -241,7 +241,12 @@ EXPLANATIONS = """
   4,100-6,600 req/s in the same minutes). A 3-line order costs about 5.0 ms of worker CPU
   and 3.6 ms of PostgreSQL CPU (per-process CPU time over a 10 s run), so the 2 cores give
   about 220 orders/s when nothing else runs; 3 or 5 workers make no difference (200-236/s
-  either way in back-to-back runs).
+  either way in back-to-back runs). Throughput also falls as orders accumulate on the same
+  data: three 6 s runs in a row gave 202, 173 and 158 orders/s, and placing 1,800 orders
+  in-process one after another, the database's share of each order grew from 2.9 to 4.5 ms
+  (worker CPU flat at about 4 ms). Nothing ships during the run, so backlogs only grow and
+  the nearest stock runs down; which of the two (or what else) costs the database more was
+  not settled.
 - **SQLite rows/s.** The same Python parsing is about half of the time; the rest is the
   staged diff and the channel-figure deltas.
 

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         orders_url = common.clone_pg_database(TEMPLATE, "oms_bench_orders")
         hot_url = common.clone_pg_database(TEMPLATE, "oms_bench_orders_hot")
         raw["orders"] = bench("bench_orders.py", "--pg-url", orders_url, "--hot-pg-url",
-                              hot_url, "--duration", duration)
+                              hot_url, "--duration", "5" if args.quick else "12")
         figures += figures_of(raw["orders"])
         common.drop_pg_database("oms_bench_orders")
         common.drop_pg_database("oms_bench_orders_hot")
