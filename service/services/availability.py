@@ -71,7 +71,6 @@ def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
 
 def _lookup(ctx: Context, channel: str, skus: list[str]) -> dict[str, Any]:
     """The kept figures: one autocommit statement, no ORM session (the hot path)."""
-
     rows, due = figure_reads.lookup(ctx.engine, channel, skus, utcnow())
     if due:  # reads never count an expired hold: free them, then read again
         reservations.expire(ctx, skus)
