@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from service import metrics
 from service.context import Context
 from service.services import feeds, reservations, rulesets
+from service.store import table_stats
 from service.store.leases import try_acquire
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ class JobSpec:
         return max(1.0, 0.9 * (self.every_seconds or 60))
 
 
+TABLE_STATS_SECONDS = 15.0  # how soon a new database's order tables get statistics
+
+
 def job_specs(ctx: Context) -> list[JobSpec]:
     """Every job this configuration asks for."""
     rulesets_cfg = ctx.settings.section("rulesets")
@@ -55,6 +59,8 @@ def job_specs(ctx: Context) -> list[JobSpec]:
         JobSpec("rulesets.reload", rulesets.reload, every_seconds=rulesets_cfg["reload_seconds"]),
         JobSpec("holds.expire", reservations.expire,
                 every_seconds=inventory_cfg["hold_expiry_seconds"]),
+        JobSpec("tables.analyze", lambda ctx: table_stats.analyze_grown(ctx.engine),
+                every_seconds=TABLE_STATS_SECONDS),
         *[JobSpec(f"feeds.{feed.name}", partial(feeds.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in feeds.configured(ctx) if feed.scheduled],
