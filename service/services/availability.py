@@ -15,7 +15,7 @@ from service.services import reservations
 from service.services.catalog import CatalogSnapshot
 from service.services.channel_figures import PositionFigures, position_facts
 from service.services.rulesets import require_channel
-from service.store import figure_reads
+from service.store import figure_reads, hold_deadlines
 from service.store.db import read_only
 from service.store.models import StockPosition, utcnow
 
@@ -45,7 +45,7 @@ def read(ctx: Context, channel: str, skus: list[str], detail: bool = False,
     if location is None and not detail:
         return _lookup(ctx, channel, skus)
     with ctx.sessions() as session:
-        if reservations.any_overdue(session, skus):
+        if hold_deadlines.any_due(session, skus, utcnow()):  # as the lookup does
             session.rollback()
             reservations.expire(ctx, skus)
         ruleset = _channel_ruleset(ctx, session, channel)

@@ -162,14 +162,6 @@ def expire(ctx: Context, skus: list[str] | None = None, limit: int = 1000) -> in
         return len(overdue)
 
 
-def any_overdue(session: Session, skus: list[str]) -> bool:
-    """Whether some of these skus have holds past their expiry (reads never count those)."""
-    query = select(Reservation.id).where(Reservation.status == "active",
-                                         Reservation.expires_at <= utcnow(),
-                                         Reservation.sku.in_(skus)).limit(1)
-    return session.scalar(query) is not None
-
-
 def to_dict(hold: Reservation) -> dict[str, Any]:
     return {"id": hold.id, "channel": hold.channel, "sku": hold.sku,
             "location": hold.location_id, "quantity": hold.quantity, "status": hold.status,

@@ -28,6 +28,13 @@ def note(session: Session, sku: str, expires_at: datetime) -> None:
         index_elements=["sku"], set_={"due_at": earlier(table.c.due_at, stmt.excluded.due_at)}))
 
 
+def any_due(session: Session, skus: Sequence[str], now: datetime) -> bool:
+    """Whether a deadline of these skus has passed (a hold of theirs may be overdue)."""
+    table = HoldDeadline.__table__
+    query = select(table.c.sku).where(table.c.sku.in_(list(skus)), table.c.due_at <= now)
+    return session.scalar(query.limit(1)) is not None
+
+
 def move_on(session: Session, now: datetime, skus: Sequence[str] | None = None,
             limit: int = 1000) -> int:
     """Move the deadlines that have passed (of skus, or any) to each SKU's next active hold.

@@ -48,6 +48,13 @@ def test_an_expired_hold_is_never_counted_by_a_read(stocked, client, admin, ats)
     assert ats("web", "A") == 13
 
 
+def test_an_expired_hold_is_never_counted_by_a_detail_read(stocked, client, admin):
+    hold(client, admin, quantity=6, ttl_seconds=1)
+    time.sleep(1.2)
+    response = client.get("/v1/availability?channel=web&sku=A&detail=locations", headers=admin)
+    assert response.status_code == 200 and response.json["items"][0]["available"] == 13
+
+
 def test_the_expiry_job_frees_overdue_holds(stocked, client, admin, ctx):
     from service.services import reservations
 

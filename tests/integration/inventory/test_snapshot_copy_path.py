@@ -119,6 +119,14 @@ def _same_both_ways(ctx, data: bytes, **kwargs) -> tuple:
     return by_copy
 
 
+def assert_figures_are_the_recomputed_ones(ctx, session) -> None:
+    """The kept channel figures equal a full set-based recompute (in session)."""
+    query = text("SELECT channel, sku, available FROM channel_availability ORDER BY 1, 2")
+    kept = session.execute(query).all()
+    channel_figures.recompute(session, ctx.rules.active(session))
+    assert kept == session.execute(query).all()
+
+
 # The COPY path is PostgreSQL's: its tests run on PostgreSQL only (SQLite: the declining test)
 postgres_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
@@ -133,11 +141,7 @@ def test_a_full_snapshot_with_changes_applies_the_same_by_copy_and_by_python(
     with network.sessions() as session:  # and the kept figures are the recomputed ones
         _copy = snapshot_copy.apply_csv(network, session, io.BytesIO(changed), location=None,
                                         as_of=T1)
-        kept = session.execute(text("SELECT channel, sku, available FROM channel_availability"
-                                    " ORDER BY 1, 2")).all()
-        channel_figures.recompute(session, network.rules.active(session))
-        assert kept == session.execute(text("SELECT channel, sku, available FROM "
-                                            "channel_availability ORDER BY 1, 2")).all()
+        assert_figures_are_the_recomputed_ones(network, session)
         session.rollback()
 
 
@@ -285,9 +289,5 @@ def test_figures_stay_exact_when_positions_move_between_the_read_and_the_write(
             "SELECT sku, on_hand FROM stock_positions WHERE location_id = 'DC-1'"
             " AND sku IN ('S0002', 'S0004')")).all())
         assert stored == {"S0002": _base("DC-1", 2) + 3, "S0004": _base("DC-1", 4) + 3}
-        kept = session.execute(text("SELECT channel, sku, available FROM channel_availability"
-                                    " ORDER BY 1, 2")).all()
-        channel_figures.recompute(session, network.rules.active(session))
-        assert kept == session.execute(text("SELECT channel, sku, available FROM "
-                                            "channel_availability ORDER BY 1, 2")).all()
+        assert_figures_are_the_recomputed_ones(network, session)
         session.rollback()
