@@ -234,19 +234,32 @@ def _bulk_positions(ctx: Context, url: str, rows: Iterator[tuple[str, str, int]]
 def write_snapshot_file(path: Path, net: DemoNetwork, changed_share: float = 0.05,
                         as_of: datetime | None = None, seed: int = 11) -> int:
     """A CSV snapshot of every position, changed_share of the counts changed; rows changed."""
+    return write_snapshot_files([path], net, changed_share, as_of, seed)[0]
+
+
+def write_snapshot_files(paths: Sequence[Path], net: DemoNetwork, changed_share: float = 0.05,
+                         as_of: datetime | None = None, seed: int = 11) -> list[int]:
+    """Successive CSV snapshots of every position, an hour apart from as_of: each changes
+    changed_share of the counts of the one before it (the first: of the network's). Returns
+    the rows each one changed."""
     import random
 
     rng = random.Random(seed)
-    stamp = (as_of or BASE_AS_OF + timedelta(hours=1)).isoformat()
-    changed = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        out = csv.writer(handle)
-        out.writerow(["location", "sku", "on_hand", "as_of"])
-        for loc, sku, qty in net.stock():
-            if rng.random() < changed_share:
-                qty, changed = qty + rng.randint(1, 20), changed + 1
-            out.writerow([loc, sku, qty, stamp])
+    stock = list(net.stock())
+    counts = [qty for _loc, _sku, qty in stock]
+    first = as_of or BASE_AS_OF + timedelta(hours=1)
+    changed: list[int] = []
+    for n, path in enumerate(paths):
+        stamp, changed_here = (first + timedelta(hours=n)).isoformat(), 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as handle:
+            out = csv.writer(handle)
+            out.writerow(["location", "sku", "on_hand", "as_of"])
+            for i, (loc, sku, _qty) in enumerate(stock):
+                if rng.random() < changed_share:
+                    counts[i], changed_here = counts[i] + rng.randint(1, 20), changed_here + 1
+                out.writerow([loc, sku, counts[i], stamp])
+        changed.append(changed_here)
     return changed
 
 

@@ -195,14 +195,20 @@ EXPLANATIONS = """
   service answers with a `channel:web` key; each request asks for random SKUs
   (`bench/wrk_script.lua`). Memory is the resident set (VmRSS) of each service worker right
   after the HTTP runs.
-- **Snapshot** (`bench/bench_snapshot.py`): one CSV file of all 1M positions (5% of counts
-  changed). Baseline: `COPY ... FROM STDIN (FORMAT csv)` of that file into an empty,
-  unindexed table (best of two). Service: the file as a CSV feed applies it,
-  `service.services.snapshot_copy.apply_csv` (streamed into a temporary table by COPY, diffed
-  against the positions in SQL, only the differing rows read in Python) in one transaction,
-  committed, channel figures included; the kept figures are then checked against a full
-  set-based recompute (mismatches must be 0). SQLite: the Python path (`csv.DictReader`,
-  `stock_rows.parse_rows`, `inventory.apply_snapshot`) on a file of 200 locations x 1,000 SKUs.
+- **Snapshot** (`bench/bench_snapshot.py`): 3 rounds on one database. Each round's file
+  holds all 1M positions with 5% of the counts changed from the round before, an hour
+  later. Baseline: `COPY ... FROM STDIN (FORMAT csv)` of that round's file into an empty,
+  unindexed table, committed. Service: the file as a CSV feed applies it,
+  `service.services.snapshot_copy.apply_csv` in one transaction, committed, channel figures
+  included: the file is cut at a location boundary into two parts, each streamed by COPY
+  into a temporary table and diffed against its locations' positions in SQL on its own
+  connection at the same time (`services/snapshot_parts.py`), only the differing rows read
+  in Python, and the writes made on the feed's own connection. A CHECKPOINT precedes each
+  timed part. Each round's ratio is taken against that round's COPY and the median round is
+  the figure (every round is in the notes); after the last round the kept figures are
+  checked against a full set-based recompute (mismatches must be 0). SQLite: the Python
+  path (`csv.DictReader`, `stock_rows.parse_rows`, `inventory.apply_snapshot`) on a file of
+  200 locations x 1,000 SKUs.
 - **Ruleset switch** (`bench/bench_ruleset_switch.py`): reload and validate every rule
   file, then `service.services.rulesets.activate` (recording the activation and recomputing
   every channel figure of the 1M positions), committed; twice (default@2 -> dc-first ->
@@ -223,19 +229,22 @@ EXPLANATIONS = """
 
 ## What is tight on this machine
 
-- **1M-row snapshot against COPY.** The file goes to PostgreSQL by COPY as well (into a
-  temporary table), so the service pays that COPY plus the work COPY never does: grouping
-  the rows by location and time text, one hash full join of the 1M rows with the 1M
-  positions, and rewriting the 50,000 changed positions (heap-only updates since no count is
-  indexed). Measured phases on 2026-11-27: staging COPY 0.42 s, grouping 0.13 s, full join
-  0.8-1.0 s (0.1 s of it the per-location position counts), Python 0.1 s, writes and
-  figures 0.55 s. On the same code the bare COPY has taken 0.52-0.54 s in the runs of that
-  day, against 0.85 s the day before: the service's own time fell too (3.0 s to 2.3 s), but
-  less, and the ratio moved from 3.3-3.9x to 4.3-4.5x. Tried and measured without a gain
-  worth keeping: the join's other side hashed, a narrower hashed side, a merge join on the
-  presorted file, JIT, larger temp_buffers, lz4 WAL compression, and the file split by
-  location over two connections joining at once (each half still scans both tables; 2.2 s
-  against 2.3 s).
+- **1M-row snapshot against COPY.** The file goes to PostgreSQL by COPY as well (into
+  temporary tables), so the service pays that COPY plus the work COPY never does: grouping
+  the rows by location and time text, a hash full join of the rows with the positions, and
+  rewriting the 50,000 changed positions (heap-only updates since no count is indexed).
+  One connection doing it all measured 3.3-4.1x on 2026-11-26 and 4.2-4.5x the next
+  morning; on the afternoon of 2026-11-27 (a slower machine: the bare COPY took 0.9-2.1 s,
+  against 0.5 s that morning) 12 alternated runs gave a median of 4.02x on one connection
+  and 3.37x with the file in two parts on two connections. Half of the file no longer
+  halves its join (each part still scans the whole positions table for its locations), so
+  two parts save 0.5-1 s, not half. Letting each part's statements use no parallel
+  workers (2 cores, otherwise 6 processes) moved the median of 12 alternated runs from
+  3.11x to 2.39x. Single runs still range from 2x to 4.5x here, which is why the figure is
+  the median of paired rounds. Tried earlier without a gain worth keeping: the join's
+  other side hashed, a narrower hashed side, a merge join on the presorted file, JIT,
+  larger temp_buffers, lz4 WAL compression, and two connections each reading the whole
+  file with `COPY ... WHERE` (each parsed every line: 2.2 s against 2.3 s).
 - **Orders per second.** The target is absolute, and the machine is shared: hello-world
   moved 4,100-6,600 req/s from one minute to the next on 2026-11-27. A 3-line order costs
   about 5.0 ms of worker CPU and 3.6 ms of PostgreSQL CPU (per-process CPU time over a 10 s

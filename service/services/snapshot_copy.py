@@ -8,6 +8,10 @@ hands the same per-location figures to the same safety checks and writes
 (``inventory.check_bad_rows``, ``fresh_locations``, ``apply_counted``). Reports, refusals,
 stock and channel figures are those of the Python path for the same file.
 
+A file over PARALLEL_MIN_BYTES is cut at location boundaries into PARTS parts that are
+staged and compared on as many connections at once (``_examine_file``); the writes are made
+on the caller's connection, in its transaction.
+
 Only plain files take this path; ``apply_csv`` returns None, having changed nothing, for any
 other, and the caller reads the file with Python: a database other than PostgreSQL, a file
 that is not ASCII, one with quotes or backslashes (the csv module and COPY would split them
@@ -18,11 +22,14 @@ Python; a set-based diff cannot tell which came last cheaply, so such files stay
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
@@ -30,13 +37,19 @@ from sqlalchemy.orm import Session
 
 from service.context import Context
 from service.services import inventory
+from service.services import snapshot_parts as parts
 from service.services.inventory import CountedLocation, IngestReport, SnapshotRefused
 from service.services.stock_rows import RowError, StockRow, _parse_one, collector_paused, parse_time
 from service.store import positions as store
 from service.store import snapshot_staging as staging
+from service.store.db import driver
 from service.store.positions import LocationDiff, PositionRow
 
-BLOCK = 1 << 20
+PARALLEL_MIN_BYTES = 8 << 20  # about 180,000 rows: smaller files are staged on one connection
+PARTS = 2  # connections staging and comparing parts of a large file at once
+# one file at a time per process is staged in parts, so a process holds at most PARTS - 1
+# connections beyond its feeds' own (others are staged whole on their feed's connection)
+_PARTED = threading.BoundedSemaphore(1)
 _BOM = b"\xef\xbb\xbf"
 _NOT_PLAIN = (b'"', b"\\")  # quoted fields, escapes (and COPY's \. end marker)
 _SPACE = (b" ", b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")  # strip()'s
@@ -68,8 +81,8 @@ def apply_csv(ctx: Context, session: Session, stream: IO[bytes], *, location: st
         return None
     try:
         with session.begin_nested(), collector_paused():
-            staged = _stage(session, stream, header)
-            report = _apply_staged(ctx, session, staged, location, as_of, force)
+            found = _examine_file(ctx, session, stream, header, location, as_of)
+            report = _apply_found(ctx, session, found, location, as_of, force)
     except (_NotPlain, psycopg.DataError):
         stream.seek(0)  # (the savepoint took back whatever was staged)
         return None
@@ -104,21 +117,137 @@ def _header(stream: IO[bytes]) -> list[str] | None:
     return names
 
 
-def _stage(session: Session, stream: IO[bytes], header: list[str]) -> staging.Staging:
-    """COPY the data lines into a temporary table, checking each block is plain."""
-    table = staging.create(session, header, trim=False)
-    spaced = False
+@dataclass
+class _Found:
+    """What the database found comparing (a part of) the file with the positions."""
 
-    def blocks() -> Iterator[bytes]:
+    groups: Counter  # rows per (location, as_of text)
+    times: dict[str, datetime | None]  # each as_of text, parsed
+    differences: list[staging.RowDifference]
+    position_counts: dict[str, tuple[int, int]]  # per location: (positions, stocked)
+
+
+def _examine_file(ctx: Context, session: Session, stream: IO[bytes], header: list[str],
+                  location: str | None, as_of: datetime | None) -> _Found:
+    """Stage and compare the file: in parts on parallel connections when it is large.
+
+    A large file is cut at location boundaries (file_parts); each part is COPYed into its
+    own temporary table and compared with its locations' positions on its own connection,
+    the first on the caller's. Those reads happen before this transaction writes anything,
+    and the writes recheck every position (update_counts_unless_moved), so reading on
+    another connection is as safe as reading first on this one. When the parts turn out to
+    share a location (a file not grouped by location), the rest of the file is staged on
+    the caller's connection too and the whole file compared there.
+    """
+    known = set(ctx.catalog.get(session).locations)
+    pg, reader = driver(session), parts.SharedReader(stream)
+    cuts = parts.file_parts(stream, header, PARALLEL_MIN_BYTES, PARTS)
+    if len(cuts) > 2 and _PARTED.acquire(blocking=False):
+        try:
+            return _examine_parts(ctx, pg, reader, cuts, header, location, as_of, known)
+        finally:
+            _PARTED.release()
+    staged = _stage(pg, reader.blocks(cuts[0], cuts[-1]), header)
+    return _compare(pg, staged, location, as_of, known)
+
+
+def _examine_parts(ctx: Context, pg: Any, reader: parts.SharedReader, cuts: list[int],
+                   header: list[str], location: str | None, as_of: datetime | None,
+                   known: set[str]) -> _Found:
+    """The first part on the caller's connection, each other part on one of its own."""
+    with ThreadPoolExecutor(len(cuts) - 2, thread_name_prefix="snapshot-part") as pool:
+        others = [pool.submit(_examine_elsewhere, ctx, reader, start, end, header, location,
+                              as_of)
+                  for start, end in itertools.pairwise(cuts[1:])]
+        try:
+            _parallel_workers(pg, False)
+            staged = _stage(pg, reader.blocks(cuts[0], cuts[1]), header)
+            first = _compare(pg, staged, location, as_of, None)
+            found = [first, *(other.result() for other in others)]
+        finally:
+            reader.stop()  # (a part that failed stops the others reading on)
+    _parallel_workers(pg, True)
+    if parts.disjoint([_locations(f) for f in found]):
+        return _merged(found)
+    rest = _stage_more(pg, staged, reader.restart().blocks(cuts[1], cuts[-1]))
+    return _compare(pg, rest, location, as_of, known)
+
+
+def _parallel_workers(pg: Any, allowed: bool) -> None:
+    """Let this transaction's statements use parallel workers, or not: the parts staged at
+    once are already the parallelism (with workers too, a 2-core machine ran 6 processes)."""
+    setting = "DEFAULT" if allowed else "0"
+    pg.execute(f"SET LOCAL max_parallel_workers_per_gather TO {setting}")
+
+
+def _examine_elsewhere(ctx: Context, reader: parts.SharedReader, start: int, end: int,
+                       header: list[str], location: str | None, as_of: datetime | None
+                       ) -> _Found:
+    """One part of the file staged and compared on a connection of its own (rolled back)."""
+    with ctx.engine.connect() as connection:  # (returned rolled back: the table dropped)
+        pg = driver(connection)
+        _parallel_workers(pg, False)
+        return _compare(pg, _stage(pg, reader.blocks(start, end), header), location, as_of,
+                        None)
+
+
+def _locations(found: _Found) -> set[str]:
+    return {loc for loc, _text in found.groups if loc is not None}
+
+
+def _merged(found: list[_Found]) -> _Found:
+    """The parts' findings as one file's: line numbers run on from part to part."""
+    merged = _Found(Counter(), {}, [], {})
+    offset = 0
+    for part in found:
+        merged.groups.update(part.groups)
+        merged.times.update(part.times)
+        merged.differences += [replace(d, line=None if d.line is None else d.line + offset)
+                               for d in part.differences]
+        merged.position_counts.update(part.position_counts)
+        offset += sum(part.groups.values())
+    return merged
+
+
+def _stage(pg: Any, blocks: Iterator[bytes], header: list[str]) -> staging.Staging:
+    """COPY the data lines into a temporary table, checking each block is plain."""
+    table = staging.create(pg, header, trim=False)
+    return _stage_more(pg, table, blocks)
+
+
+def _stage_more(pg: Any, table: staging.Staging, blocks: Iterator[bytes]) -> staging.Staging:
+    """COPY more data lines into a staged table (its line numbers run on)."""
+    spaced = table.trim
+
+    def checked() -> Iterator[bytes]:
         nonlocal spaced
-        while block := stream.read(BLOCK):
+        for block in blocks:
             if not block.isascii() or _holds(block, _NOT_PLAIN):
                 raise _NotPlain("not plain ASCII CSV")
             spaced = spaced or _holds(block, _SPACE)
             yield block
 
-    staging.copy_blocks(session, table, blocks())
+    staging.copy_blocks(pg, table, checked())
     return staging.Staging(table.table, table.width, table.columns, trim=spaced)
+
+
+def _compare(pg: Any, staged: staging.Staging, location: str | None, as_of: datetime | None,
+             every_location: set[str] | None) -> _Found:
+    """Group the staged rows and read how they differ from their locations' positions.
+
+    With ``every_location`` (the catalog's), a file naming all of them is compared with all
+    positions without a location filter.
+    """
+    groups = staging.count_groups(pg, staged, location)
+    times = {text: parse_time(text) for _loc, text, _n in groups if text is not None}
+    locations = {loc for loc, _t, _n in groups if loc}
+    every = every_location is not None and locations >= every_location
+    differences, position_counts = staging.read_differences(
+        pg, staged, locations=None if every else sorted(locations),
+        bad_times=sorted(text for text, when in times.items() if when is None),
+        default_location=location, has_default_time=as_of is not None)
+    return _Found(Counter({(loc, text): n for loc, text, n in groups}), times, differences,
+                  position_counts)
 
 
 @dataclass
@@ -131,21 +260,14 @@ class _Tally:
     matched: set[int] = field(default_factory=set)
 
 
-def _apply_staged(ctx: Context, session: Session, staged: staging.Staging,
-                  location: str | None, as_of: datetime | None, force: bool) -> IngestReport:
-    groups = staging.count_groups(session, staged, location)
-    times = {text: parse_time(text) for _loc, text, _n in groups if text is not None}
-    report = IngestReport("snapshot", rows_read=sum(n for *_k, n in groups))
-    locations = {loc for loc, _t, _n in groups if loc}
-    every = locations >= ctx.catalog.get(session).locations.keys()  # positions: all of them
-    differences, position_counts = staging.read_differences(
-        session, staged, locations=None if every else sorted(locations),
-        bad_times=sorted(text for text, when in times.items() if when is None),
-        default_location=location, has_default_time=as_of is not None)
-    errors, tallies, bad_groups = _read_differences(ctx, session, differences, location, as_of,
-                                                    times)
-    good = Counter({(loc, text): n for loc, text, n in groups}) - bad_groups
-    counted = _counted(good, times, as_of)
+def _apply_found(ctx: Context, session: Session, found: _Found, location: str | None,
+                 as_of: datetime | None, force: bool) -> IngestReport:
+    report = IngestReport("snapshot", rows_read=sum(found.groups.values()))
+    position_counts = found.position_counts
+    errors, tallies, bad_groups = _read_differences(ctx, session, found.differences, location,
+                                                    as_of, found.times)
+    good = found.groups - bad_groups
+    counted = _counted(good, found.times, as_of)
     for loc, location_counted in counted.items():
         _check_unique(location_counted, tallies[loc], position_counts.get(loc, (0, 0))[0])
         tallies[loc].diff.stocked = position_counts.get(loc, (0, 0))[1]

@@ -14,6 +14,9 @@ need without a million rows travelling to Python:
 A row is left out only when Python would certainly read it as a good count equal to the
 stored one: sku and location present, its as_of text not a bad one (or absent with a
 default time), no adjust, and its on_hand text exactly the stored count's digits.
+
+Each function runs on the psycopg connection it is given, in that connection's transaction
+(the feed's own, or the one a part of a large file was staged on).
 """
 
 from __future__ import annotations
@@ -22,11 +25,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from sqlalchemy.orm import Session
+from typing import Any
 
 from service.services.stock_rows import MAX_QUANTITY
-from service.store.db import driver
 
 # str.strip()'s whitespace within ASCII (the only text this path accepts)
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
@@ -61,7 +62,7 @@ class RowDifference:
     position: tuple | None  # (id, location_id, sku, on_hand, allocated, reserved, as_of)
 
 
-def create(session: Session, header: Sequence[str], trim: bool) -> Staging:
+def create(pg: Any, header: Sequence[str], trim: bool) -> Staging:
     """A temporary table with a text column per header field (the last of a repeated name)."""
     table = f"tmp_snapshot_rows_{uuid.uuid4().hex[:12]}"
     columns: dict[str, str | None] = dict.fromkeys(FIELDS)
@@ -69,17 +70,17 @@ def create(session: Session, header: Sequence[str], trim: bool) -> Staging:
         if name in columns:
             columns[name] = f"c{index}"
     fields = ", ".join(f"c{i} text" for i in range(len(header)))
-    driver(session).execute(
+    pg.execute(
         f"CREATE TEMPORARY TABLE {table} (line bigint GENERATED ALWAYS AS IDENTITY "
         f"(START 2 CACHE 100000), {fields}) ON COMMIT DROP")
     return Staging(table, len(header), columns, trim)
 
 
-def copy_blocks(session: Session, staging: Staging, blocks: Iterable[bytes]) -> None:
+def copy_blocks(pg: Any, staging: Staging, blocks: Iterable[bytes]) -> None:
     """COPY the file's data lines (after the header) into the table, as they come."""
     columns = ", ".join(f"c{i}" for i in range(staging.width))
     sql = f"COPY {staging.table} ({columns}) FROM STDIN (FORMAT csv)"
-    with driver(session).cursor() as cursor, cursor.copy(sql) as copy:
+    with pg.cursor() as cursor, cursor.copy(sql) as copy:
         for block in blocks:
             copy.write(block)
 
@@ -93,18 +94,18 @@ def _location(staging: Staging, default: str | None) -> str:
     return f"btrim({expr}, %(ws)s)" if staging.trim else expr
 
 
-def count_groups(session: Session, staging: Staging, default_location: str | None
+def count_groups(pg: Any, staging: Staging, default_location: str | None
                  ) -> list[tuple[str | None, str | None, int]]:
     """(location, as_of text, rows) for every pair in the file."""
     as_of = staging.columns["as_of"] or "NULL::text"
     sql = (f"SELECT {_location(staging, default_location)}, {as_of}, count(*)"
            f" FROM {staging.table} GROUP BY 1, 2")
-    with driver(session).cursor() as cursor:
+    with pg.cursor() as cursor:
         cursor.execute(sql, {"ws": WHITESPACE, "location": default_location or None})
         return cursor.fetchall()
 
 
-def read_differences(session: Session, staging: Staging, *, locations: list[str] | None,
+def read_differences(pg: Any, staging: Staging, *, locations: list[str] | None,
                      bad_times: list[str], default_location: str | None, has_default_time: bool
                      ) -> tuple[list[RowDifference], dict[str, tuple[int, int]]]:
     """The rows and positions Python must look at; per location (positions, stocked ones).
@@ -116,7 +117,7 @@ def read_differences(session: Session, staging: Staging, *, locations: list[str]
               "bad": bad_times, "max": MAX_QUANTITY}
     sql = _differences_sql(staging, default_location, bool(bad_times), has_default_time,
                            locations is not None)
-    with driver(session).cursor() as cursor:
+    with pg.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")  # one-batch hash join of 1M rows
         rows = cursor.execute(sql, params).fetchall()
     differences: list[RowDifference] = []

@@ -35,8 +35,17 @@ LOCATIONS = [
 SKUS = [f"S{i:04d}" for i in range(400)]
 
 
+@pytest.fixture(params=["one connection", "parts on two connections"])
+def staging_connections(request, monkeypatch) -> str:
+    """Every COPY-path test runs with the file staged whole, and cut into parts staged and
+    compared on two connections at once (as files over PARALLEL_MIN_BYTES are)."""
+    if request.param != "one connection":
+        monkeypatch.setattr(snapshot_copy, "PARALLEL_MIN_BYTES", 1)
+    return request.param
+
+
 @pytest.fixture
-def network(ctx):
+def network(ctx, staging_connections):
     """Three locations x 400 SKUs counted at T0 (some at 0), a few units allocated."""
     master_data.upsert_locations(ctx, LOCATIONS)
     master_data.upsert_products(ctx, [
@@ -179,6 +188,94 @@ def test_bad_rows_are_rejected_with_the_same_lines_and_reasons_both_ways(network
     # a bad row's own position is kept; rows without a sku, or naming another location or
     # sku, cannot name theirs: S0003, S0004, S0012 and S0013 of DC-1 are absent and zeroed
     assert report["zeroed"] == 4
+
+
+@postgres_only
+def test_bad_rows_after_the_first_part_are_reported_with_their_lines_in_the_whole_file(
+        network):
+    rows = _all_rows()  # DC-1, ST-1, ST-2: two parts cut where ST-2's rows begin
+    rows[1000] = f"ST-2,S0200,seven,{T1.isoformat()}"
+    rows[1001] = f"ST-2,,7,{T1.isoformat()}"
+    rows[1199] = "ST-2,S0399,7,tomorrow"
+    rows[1100] = f"ST-2,S0300,{_base('ST-2', 300) + 4},{T1.isoformat()}"  # a good change
+    report, *_ = _same_both_ways(network, _csv("location,sku,on_hand,as_of", rows))
+    assert [e["line"] for e in report["errors"]] == [1002, 1003, 1201]
+    assert report["applied"] == 1
+
+
+@pytest.fixture
+def staged_parts(monkeypatch) -> list[str]:
+    """What the staging did: 'staged' for each temporary table filled, 'other' for each part
+    given to a connection of its own, 'again' when the rest of the file was staged after the
+    first part on the caller's connection."""
+    seen: list[str] = []
+    tables: set[str] = set()
+    real_elsewhere, real_more = snapshot_copy._examine_elsewhere, snapshot_copy._stage_more
+
+    def elsewhere(*args, **kwargs):
+        seen.append("other")
+        return real_elsewhere(*args, **kwargs)
+
+    def more(pg, table, blocks):
+        seen.append("again" if table.table in tables else "staged")
+        tables.add(table.table)
+        return real_more(pg, table, blocks)
+
+    monkeypatch.setattr(snapshot_copy, "_examine_elsewhere", elsewhere)
+    monkeypatch.setattr(snapshot_copy, "_stage_more", more)
+    return seen
+
+
+@postgres_only
+def test_a_large_file_grouped_by_location_is_staged_in_parts_on_two_connections(
+        network, staging_connections, staged_parts):
+    data = _csv("location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 1))
+    _outcome(network, _by_copy, data)
+    if staging_connections == "one connection":
+        assert staged_parts == ["staged"]
+    else:
+        assert sorted(staged_parts) == ["other", "staged", "staged"]
+
+
+@postgres_only
+def test_while_one_file_is_staged_in_parts_another_is_staged_whole_on_its_own_connection(
+        network, staging_connections, staged_parts):
+    data = _csv("location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 1))
+    with snapshot_copy._PARTED:  # as if another feed's file were being staged in parts
+        by_copy = _outcome(network, _by_copy, data)
+    assert staged_parts == ["staged"]
+    assert by_copy == _outcome(network, _by_python, data)
+
+
+@postgres_only
+def test_a_file_not_grouped_by_location_is_compared_whole_and_applies_the_same(
+        network, staging_connections, staged_parts):
+    rows = _all_rows(lambda loc, i, qty: qty + 1 if i % 3 == 0 else qty)
+    interleaved = [row for trio in zip(rows[:400], rows[400:800], rows[800:], strict=True)
+                   for row in trio]  # each part would hold every location
+    report, stored, figures, _times = _same_both_ways(
+        network, _csv("location,sku,on_hand,as_of", interleaved))
+    assert report["applied"] == 3 * len([i for i in range(400) if i % 3 == 0])
+    assert report["rows_read"] == 1200 and report["zeroed"] == 0
+    if staging_connections != "one connection":  # the parts overlapped: staged again whole
+        assert "again" in staged_parts
+
+
+@postgres_only
+def test_a_later_part_the_copy_path_cannot_read_leaves_the_file_to_python_untouched(
+        network):
+    rows = _all_rows(lambda loc, i, qty: qty + 1)
+    rows[1150] = f'ST-2,"S0350",4,{T1.isoformat()}'  # quoted, in the last part
+    stream = io.BytesIO(_csv("location,sku,on_hand,as_of", rows))
+    with network.sessions() as session:
+        assert snapshot_copy.apply_csv(network, session, stream, location=None, as_of=T1,
+                                       force=True) is None
+        assert stream.tell() == 0
+        changed = session.execute(text(
+            "SELECT count(*) FROM stock_positions WHERE as_of > :t"),
+            {"t": T0.replace(tzinfo=None)}).scalar()
+        assert changed == 0
+        session.rollback()
 
 
 @postgres_only
