@@ -32,8 +32,11 @@ from datetime import datetime
 from typing import IO, Any
 
 import psycopg
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from service.context import Context
 from service.services import inventory
@@ -72,6 +75,9 @@ def apply_csv(ctx: Context, session: Session, stream: IO[bytes], *, location: st
     Rows without a location take ``location``; rows without an as_of take ``as_of``. Raises
     SnapshotRefused (with the bad rows) like inventory.apply_snapshot; returns None with the
     stream back at its start and the transaction as it was when the file needs Python.
+
+    The transaction must not have changed stock positions before this call: parts of a
+    large file are compared on other connections, which see only committed positions.
     """
     if not store.locked(session) or not _plain_default(location):
         return None
@@ -133,62 +139,101 @@ def _examine_file(ctx: Context, session: Session, stream: IO[bytes], header: lis
 
     A large file is cut at location boundaries (file_parts); each part is COPYed into its
     own temporary table and compared with its locations' positions on its own connection,
-    the first on the caller's. Those reads happen before this transaction writes anything,
-    and the writes recheck every position (update_counts_unless_moved), so reading on
-    another connection is as safe as reading first on this one. When the parts turn out to
-    share a location (a file not grouped by location), the rest of the file is staged on
-    the caller's connection too and the whole file compared there.
+    the first on the caller's. Those reads happen before this transaction writes stock (see
+    apply_csv), and the writes recheck every position they change
+    (update_counts_unless_moved), so reading on another connection is as safe as reading
+    first on this one. One file per process is staged in parts at a time, and only when the
+    pool can spare the connections without waiting; otherwise the file is staged whole here.
     """
     known = set(ctx.catalog.get(session).locations)
     pg, reader = driver(session), parts.SharedReader(stream)
     cuts = parts.file_parts(stream, header, PARALLEL_MIN_BYTES, PARTS)
     if len(cuts) > 2 and _PARTED.acquire(blocking=False):
         try:
-            return _examine_parts(ctx, pg, reader, cuts, header, location, as_of, known)
+            spares = [_spare_connection(ctx.engine) for _ in range(len(cuts) - 2)]
+            if all(spares):
+                return _examine_parts(pg, spares, reader, cuts, header, location, as_of,
+                                      known)
+            for spare in spares:
+                if spare is not None:
+                    spare.close()
         finally:
             _PARTED.release()
     staged = _stage(pg, reader.blocks(cuts[0], cuts[-1]), header)
     return _compare(pg, staged, location, as_of, known)
 
 
-def _examine_parts(ctx: Context, pg: Any, reader: parts.SharedReader, cuts: list[int],
-                   header: list[str], location: str | None, as_of: datetime | None,
-                   known: set[str]) -> _Found:
-    """The first part on the caller's connection, each other part on one of its own."""
-    with ThreadPoolExecutor(len(cuts) - 2, thread_name_prefix="snapshot-part") as pool:
-        others = [pool.submit(_examine_elsewhere, ctx, reader, start, end, header, location,
-                              as_of)
-                  for start, end in itertools.pairwise(cuts[1:])]
+def _spare_connection(engine: Engine) -> Connection | None:
+    """A pooled connection if the pool can give one without waiting for another's return.
+
+    (A QueuePool at its limit would make the caller wait up to pool_timeout while holding
+    its transaction open; SQLAlchemy exposes that limit only as ``_max_overflow``.)
+    """
+    pool = engine.pool
+    limit = getattr(pool, "_max_overflow", -1)
+    if isinstance(pool, QueuePool) and limit >= 0 and pool.checkedin() == 0 \
+            and pool.overflow() >= limit:
+        return None
+    try:
+        return engine.connect()
+    except SQLAlchemyTimeoutError:  # (the last one was taken meanwhile)
+        return None
+
+
+def _examine_parts(pg: Any, spares: list[Connection], reader: parts.SharedReader,
+                   cuts: list[int], header: list[str], location: str | None,
+                   as_of: datetime | None, known: set[str]) -> _Found:
+    """The first part on the caller's connection, each other part on a spare one; the whole
+    file on the caller's when the parts turn out to share a location."""
+    saved = _parallel_workers(pg, "0")
+    with ThreadPoolExecutor(len(spares), thread_name_prefix="snapshot-part") as pool:
+        others = [pool.submit(_examine_elsewhere, spare, reader, start, end, header,
+                              location, as_of)
+                  for spare, (start, end) in zip(spares, itertools.pairwise(cuts[1:]),
+                                                 strict=True)]
         try:
-            _parallel_workers(pg, False)
             staged = _stage(pg, reader.blocks(cuts[0], cuts[1]), header)
             first = _compare(pg, staged, location, as_of, None)
-            found = [first, *(other.result() for other in others)]
-        finally:
-            reader.stop()  # (a part that failed stops the others reading on)
-    _parallel_workers(pg, True)
+        except parts.PartStopped:
+            for other in others:
+                other.result()  # raises the error that stopped the reading
+            raise
+        except BaseException:
+            reader.stop()  # this part failed: the others stop reading on
+            raise
+        found = [first, *(other.result() for other in others)]
+    _parallel_workers(pg, saved)
     if parts.disjoint([_locations(f) for f in found]):
         return _merged(found)
     rest = _stage_more(pg, staged, reader.restart().blocks(cuts[1], cuts[-1]))
     return _compare(pg, rest, location, as_of, known)
 
 
-def _parallel_workers(pg: Any, allowed: bool) -> None:
-    """Let this transaction's statements use parallel workers, or not: the parts staged at
-    once are already the parallelism (with workers too, a 2-core machine ran 6 processes)."""
-    setting = "DEFAULT" if allowed else "0"
-    pg.execute(f"SET LOCAL max_parallel_workers_per_gather TO {setting}")
+def _parallel_workers(pg: Any, setting: str) -> str:
+    """Set this transaction's max_parallel_workers_per_gather; the setting it had. The parts
+    staged at once are the parallelism (with workers as well, 2 cores ran 6 processes)."""
+    with pg.cursor() as cursor:
+        saved = cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')"
+                               ).fetchone()[0]
+        cursor.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)",
+                       (setting,))
+    return saved
 
 
-def _examine_elsewhere(ctx: Context, reader: parts.SharedReader, start: int, end: int,
-                       header: list[str], location: str | None, as_of: datetime | None
-                       ) -> _Found:
-    """One part of the file staged and compared on a connection of its own (rolled back)."""
-    with ctx.engine.connect() as connection:  # (returned rolled back: the table dropped)
+def _examine_elsewhere(connection: Connection, reader: parts.SharedReader, start: int,
+                       end: int, header: list[str], location: str | None,
+                       as_of: datetime | None) -> _Found:
+    """One part of the file staged and compared on a connection of its own (returned to
+    the pool rolled back, its table dropped); a failure stops the other parts reading."""
+    with connection:
         pg = driver(connection)
-        _parallel_workers(pg, False)
-        return _compare(pg, _stage(pg, reader.blocks(start, end), header), location, as_of,
-                        None)
+        try:
+            _parallel_workers(pg, "0")
+            return _compare(pg, _stage(pg, reader.blocks(start, end), header), location,
+                            as_of, None)
+        except BaseException:
+            reader.stop()
+            raise
 
 
 def _locations(found: _Found) -> set[str]:

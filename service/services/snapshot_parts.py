@@ -1,10 +1,10 @@
 """Cutting a large CSV snapshot into parts that separate connections stage at once.
 
 A cut falls where one location's lines end and the next one's begin, so each part holds
-whole locations when the file is grouped by location (as store and DC exports are). The cut
-is a guess read from a few lines near it: the caller checks, from what the database counted,
-that no location landed in two parts (``disjoint``) and compares the whole file in one place
-when one did.
+whole locations when the file is grouped by location (as store and DC exports are); a file
+whose lines either side of the cut share a location is not cut. The cut is a guess read
+from the lines near it: the caller checks, from what the database counted, that no location
+landed in two parts (``disjoint``) and compares the whole file in one place when one did.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import IO
 
 BLOCK = 1 << 20
 WINDOW = 8 << 20  # how far past its target a cut may move to reach a location's end
+SAMPLE = 64 << 10  # the lines either side of a cut that must not share a location
 LOCATION_FIELDS = ("location", "location_id")  # the fields a row's location comes from
 
 
@@ -47,10 +48,22 @@ def file_parts(stream: IO[bytes], header: Sequence[str], min_bytes: int, most: i
 
 def _boundary(stream: IO[bytes], near: int, end: int, columns: list[int]) -> int | None:
     """The offset of the first line after ``near`` whose location differs from the line
-    before it (within WINDOW bytes), or None."""
-    stream.seek(near)
-    window = stream.read(min(WINDOW, end - near))
-    line_start = window.find(b"\n") + 1
+    before it (within WINDOW bytes), or None; None too when the lines just before and just
+    after that point share a location (a file not grouped by location)."""
+    low = max(0, near - SAMPLE)
+    stream.seek(low)
+    window = stream.read(min(near - low + WINDOW, end - low))
+    cut = _first_change(window, window.find(b"\n", near - low) + 1, columns)
+    if cut is None:
+        return None
+    before = _keys(window, window.find(b"\n", max(0, cut - SAMPLE)) + 1, cut, columns)
+    after = _keys(window, cut, min(len(window), cut + SAMPLE), columns)
+    return None if before & after else low + cut
+
+
+def _first_change(window: bytes, line_start: int, columns: list[int]) -> int | None:
+    """The offset of the first line from line_start whose location differs from the one
+    before it."""
     if line_start == 0:
         return None
     first = None
@@ -59,9 +72,18 @@ def _boundary(stream: IO[bytes], near: int, end: int, columns: list[int]) -> int
         if first is None:
             first = key
         elif key != first:
-            return near + line_start
+            return line_start
         line_start = line_end + 1
     return None
+
+
+def _keys(window: bytes, start: int, stop: int, columns: list[int]) -> set[tuple[bytes, ...]]:
+    """The locations of the whole lines between start (a line start) and stop."""
+    keys = set()
+    while start < stop and (line_end := window.find(b"\n", start, stop)) >= 0:
+        keys.add(_location_key(window[start:line_end], columns))
+        start = line_end + 1
+    return keys
 
 
 def _location_key(line: bytes, columns: list[int]) -> tuple[bytes, ...]:
@@ -77,8 +99,8 @@ def disjoint(location_sets: Sequence[set[str]]) -> bool:
 class SharedReader:
     """Byte ranges of one seekable stream read from several threads, a block at a time."""
 
-    def __init__(self, stream: IO[bytes], block: int = BLOCK) -> None:
-        self._stream, self._block = stream, block
+    def __init__(self, stream: IO[bytes], block: int | None = None) -> None:
+        self._stream, self._block = stream, block or BLOCK
         self._lock = threading.Lock()
         self._stopped = False
 

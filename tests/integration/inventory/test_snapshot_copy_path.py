@@ -5,12 +5,13 @@ included. Files it cannot read exactly are left to Python, untouched."""
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from service.feeds.readers import read_batch
 from service.services import (
@@ -20,6 +21,7 @@ from service.services import (
     master_data,
     rulesets,
     snapshot_copy,
+    snapshot_parts,
 )
 from service.services.inventory import SnapshotRefused
 from service.store import positions
@@ -41,6 +43,7 @@ def staging_connections(request, monkeypatch) -> str:
     compared on two connections at once (as files over PARALLEL_MIN_BYTES are)."""
     if request.param != "one connection":
         monkeypatch.setattr(snapshot_copy, "PARALLEL_MIN_BYTES", 1)
+        monkeypatch.setattr(snapshot_parts, "SAMPLE", 2048)  # (these files are 48 kB)
     return request.param
 
 
@@ -248,24 +251,39 @@ def test_while_one_file_is_staged_in_parts_another_is_staged_whole_on_its_own_co
 
 
 @postgres_only
-def test_a_file_not_grouped_by_location_is_compared_whole_and_applies_the_same(
-        network, staging_connections, staged_parts):
+def test_a_file_not_grouped_by_location_is_not_cut_and_applies_the_same(
+        network, staged_parts):
     rows = _all_rows(lambda loc, i, qty: qty + 1 if i % 3 == 0 else qty)
     interleaved = [row for trio in zip(rows[:400], rows[400:800], rows[800:], strict=True)
-                   for row in trio]  # each part would hold every location
-    report, stored, figures, _times = _same_both_ways(
-        network, _csv("location,sku,on_hand,as_of", interleaved))
+                   for row in trio]  # every stretch of the file holds every location
+    report, *_ = _same_both_ways(network, _csv("location,sku,on_hand,as_of", interleaved))
     assert report["applied"] == 3 * len([i for i in range(400) if i % 3 == 0])
     assert report["rows_read"] == 1200 and report["zeroed"] == 0
-    if staging_connections != "one connection":  # the parts overlapped: staged again whole
-        assert "again" in staged_parts
+    assert staged_parts == ["staged"]
 
 
 @postgres_only
+def test_parts_that_turn_out_to_share_a_location_are_compared_whole_and_apply_the_same(
+        network, staging_connections, staged_parts):
+    rows = _all_rows(lambda loc, i, qty: qty + 2 if i % 5 == 0 else qty)
+    rows.append(rows.pop(5))  # a DC-1 row at the end, after ST-2's: in both parts
+    report, *_ = _same_both_ways(network, _csv("location,sku,on_hand,as_of", rows))
+    assert report["applied"] == 3 * 80
+    if staging_connections != "one connection":
+        assert sorted(staged_parts) == ["again", "other", "staged", "staged"]
+
+
+@pytest.mark.parametrize("bad_row", [
+    "ST-2,S0350",  # a short row: COPY refuses it
+    f'ST-2,"S0350",4,{T1.isoformat()}',  # quoted
+    f"ST-2,S0351,4,{T1.isoformat()}",  # S0351 counted twice
+], ids=["short-row", "quoted", "sku-twice"])
+@postgres_only
 def test_a_later_part_the_copy_path_cannot_read_leaves_the_file_to_python_untouched(
-        network):
+        network, bad_row, monkeypatch):
+    monkeypatch.setattr(snapshot_parts, "BLOCK", 256)  # many blocks: parts read side by side
     rows = _all_rows(lambda loc, i, qty: qty + 1)
-    rows[1150] = f'ST-2,"S0350",4,{T1.isoformat()}'  # quoted, in the last part
+    rows[1150] = bad_row
     stream = io.BytesIO(_csv("location,sku,on_hand,as_of", rows))
     with network.sessions() as session:
         assert snapshot_copy.apply_csv(network, session, stream, location=None, as_of=T1,
@@ -275,7 +293,62 @@ def test_a_later_part_the_copy_path_cannot_read_leaves_the_file_to_python_untouc
             "SELECT count(*) FROM stock_positions WHERE as_of > :t"),
             {"t": T0.replace(tzinfo=None)}).scalar()
         assert changed == 0
+        assert session.execute(text("SELECT 1")).scalar() == 1  # the transaction goes on
         session.rollback()
+
+
+@postgres_only
+def test_an_early_failure_in_a_later_part_stops_the_first_part_reading(
+        network, staging_connections, monkeypatch):
+    monkeypatch.setattr(snapshot_parts, "BLOCK", 64)
+    rows = _all_rows()
+    rows[800] = f'ST-2,"S0000",4,{T1.isoformat()}'  # the first line of the second part
+    data = _csv("location,sku,on_hand,as_of", rows)
+    first_part_start = data.index(b"\n") + 1
+    first_part_blocks = []
+    real_blocks = snapshot_parts.SharedReader.blocks
+
+    def slowly(self, start, end):  # the first part reads for about a second
+        for block in real_blocks(self, start, end):
+            if start == first_part_start:
+                first_part_blocks.append(block)
+                time.sleep(0.002)
+            yield block
+
+    monkeypatch.setattr(snapshot_parts.SharedReader, "blocks", slowly)
+    with network.sessions() as session:
+        assert snapshot_copy.apply_csv(network, session, io.BytesIO(data), location=None,
+                                       as_of=T1) is None
+        session.rollback()
+    whole_first_part = len(_csv("location,sku,on_hand,as_of", rows[:800])) - first_part_start
+    if staging_connections == "one connection":  # read on up to the quote
+        assert sum(map(len, first_part_blocks)) >= whole_first_part
+    else:  # the second part's quote stopped the first part reading
+        assert 0 < sum(map(len, first_part_blocks)) < whole_first_part / 2
+
+
+@postgres_only
+def test_without_a_connection_to_spare_a_large_file_is_staged_whole(
+        network, staged_parts, monkeypatch):
+    monkeypatch.setattr(snapshot_copy, "_spare_connection", lambda engine: None)
+    data = _csv("location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 1))
+    assert _outcome(network, _by_copy, data) == _outcome(network, _by_python, data)
+    assert staged_parts == ["staged"]
+
+
+@postgres_only
+def test_a_pool_at_its_limit_spares_no_connection_without_waiting(network):
+    engine = create_engine(network.engine.url, pool_size=1, max_overflow=0, pool_timeout=30)
+    try:
+        with engine.connect():
+            started = time.perf_counter()
+            assert snapshot_copy._spare_connection(engine) is None
+            assert time.perf_counter() - started < 1
+        spare = snapshot_copy._spare_connection(engine)
+        assert spare is not None
+        spare.close()
+    finally:
+        engine.dispose()
 
 
 @postgres_only

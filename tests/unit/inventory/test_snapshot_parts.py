@@ -14,9 +14,10 @@ from service.services.snapshot_parts import PartStopped, SharedReader, disjoint,
 HEADER = ["location", "sku", "on_hand"]
 
 
-def _file(locations: list[str], skus: int = 50, header: str = "location,sku,on_hand"
-          ) -> io.BytesIO:
-    lines = [header] + [f"{loc},S{i:04d},{i % 7}" for loc in locations for i in range(skus)]
+def _file(locations: list[str], skus: int = 50, header: str = "location,sku,on_hand",
+          row: str = "{loc},S{i:04d},{qty}") -> io.BytesIO:
+    lines = [header] + [row.format(loc=loc, i=i, qty=i % 7)
+                        for loc in locations for i in range(skus)]
     stream = io.BytesIO(("\n".join(lines) + "\n").encode())
     stream.readline()  # as the COPY path leaves it: at the first data line
     return stream
@@ -61,9 +62,21 @@ def test_a_file_without_a_worthwhile_cut_is_one_part(stream, header, min_bytes):
 
 
 def test_the_location_comes_from_location_id_when_that_is_the_field():
-    stream = _file(["A", "B"], header="sku,on_hand,location_id")
+    stream = _file(["A", "B", "C", "D"], header="sku,on_hand,location_id",
+                   row="S{i:04d},{qty},{loc}")
     cuts = file_parts(stream, ["sku", "on_hand", "location_id"], min_bytes=1, most=2)
-    assert len(cuts) == 3  # (rows keep location first: only a cut was asked for)
+    assert len(cuts) == 3
+    first, second = ({line.rsplit(",", 1)[1] for line in part.decode().splitlines()}
+                     for part in _parts(stream, cuts))
+    assert first and second and not first & second
+
+
+def test_a_file_whose_lines_near_the_cut_share_locations_is_not_cut():
+    lines = ["location,sku,on_hand"] + [f"{loc},S{i:04d},1" for i in range(200)
+                                        for loc in ("A", "B", "C")]  # interleaved
+    stream = io.BytesIO(("\n".join(lines) + "\n").encode())
+    stream.readline()
+    assert len(file_parts(stream, HEADER, min_bytes=1, most=2)) == 2
 
 
 def test_disjoint_tells_whether_a_location_is_in_two_parts():
