@@ -27,7 +27,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
@@ -247,8 +247,11 @@ def _merged(found: list[_Found]) -> _Found:
     for part in found:
         merged.groups.update(part.groups)
         merged.times.update(part.times)
-        merged.differences += [replace(d, line=None if d.line is None else d.line + offset)
-                               for d in part.differences]
+        if offset:
+            for difference in part.differences:
+                if difference.line is not None:
+                    difference.line += offset
+        merged.differences += part.differences
         merged.position_counts.update(part.position_counts)
         offset += sum(part.groups.values())
     return merged

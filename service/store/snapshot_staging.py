@@ -51,7 +51,7 @@ class Staging:
         return f"btrim({column}, %(ws)s)" if self.trim else column
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowDifference:
     """A row Python has to read, or a position no row counts (line None), or both."""
 
