@@ -248,10 +248,10 @@ EXPLANATIONS = """
   file with `COPY ... WHERE` (each parsed every line: 2.2 s against 2.3 s).
 - **Single-SKU GET and the p99 targets on this machine.** On the Intel Xeon machine of
   2026-11-27 from 13:00 (where PostgreSQL took about twice as long as on the AMD EPYC of
-  that morning: the bare COPY of the snapshot 0.9-2.1 s against 0.5 s), four HTTP runs
-  of the same code gave the GET 45.7-55.4% of hello-world (single rounds 36-62%), its p99
-  17.9-32.8 ms, and the cart p99 27.8-39.8 ms, while hello-world's own p99 was 14.7-20.3
-  ms: this machine's tail alone is past the 10 ms target. The same lookup code gave 55.1%
+  that morning: the bare COPY of the snapshot 0.9-2.1 s against 0.5 s), five HTTP runs
+  of the same code gave the GET 45.7-57.2% of hello-world (single rounds 36-62%), its p99
+  17.9-37.7 ms, and the cart p99 18.1-40.9 ms, while hello-world's own p99 was 14.7-28.5
+  ms and its rate 2,400-4,700 req/s: this machine's tail alone is past the 10 ms target. The same lookup code gave 55.1%
   and p99 8.0 ms (cart 10.4 ms) on the AMD machine. A worker profiled under wrk spends 35%
   of its time in the lookup statement, nearly all of it waiting for PostgreSQL, which
   shares the 2 cores with the 3 workers and wrk. Tried: gthread workers (4 threads,
@@ -263,8 +263,8 @@ EXPLANATIONS = """
   about 5.0 ms of worker CPU and 3.6 ms of PostgreSQL CPU (per-process CPU time over a 10 s
   run, before the ANALYZE below), so the 2 cores give a little over 200 orders/s; 3 or 5
   workers make no difference (200-236/s either way in back-to-back runs). On the Intel
-  machine (from 13:00) two full runs gave 237 and 193 orders/s, hello-world 4,195 and
-  3,637 req/s in the same minutes.
+  machine (from 13:00) three full runs gave 237, 193 and 152 orders/s, hello-world
+  4,195, 3,637 and 2,540 req/s in the same minutes.
 - **Orders on a new database.** Each connection plans its foreign-key checks at its first
   order and keeps the plan until the tables' statistics change. On the bench copy the order
   tables start empty, so the checks scan them, and throughput falls as they grow (three 6 s
