@@ -251,13 +251,15 @@ EXPLANATIONS = """
   that morning: the bare COPY of the snapshot 0.9-2.1 s against 0.5 s), five HTTP runs
   of the same code gave the GET 45.7-57.2% of hello-world (single rounds 36-62%), its p99
   17.9-37.7 ms, and the cart p99 18.1-40.9 ms, while hello-world's own p99 was 14.7-28.5
-  ms and its rate 2,400-4,700 req/s: this machine's tail alone is past the 10 ms target. The same lookup code gave 55.1%
-  and p99 8.0 ms (cart 10.4 ms) on the AMD machine. A worker profiled under wrk spends 35%
-  of its time in the lookup statement, nearly all of it waiting for PostgreSQL, which
-  shares the 2 cores with the 3 workers and wrk. Tried: gthread workers (4 threads,
-  keep-alive) for both apps: GET 51.4% but p99 45.8 ms and hello-world's 33.9 ms (sync
-  workers in the same minutes: 46.4%, 32.8 ms and 20.3 ms); psycopg's low-level `pq`
-  calls instead of a cursor would save about 30 us of a lookup's 1 ms of worker CPU.
+  ms and its rate 2,400-4,700 req/s: this machine's tail alone is past the 10 ms target.
+  The same lookup code gave 55.1% and p99 8.0 ms (cart 10.4 ms) on the AMD machine. A
+  worker profiled under wrk spends 35% of its time in the lookup statement, nearly all of
+  it waiting for PostgreSQL, which shares the 2 cores with the 3 workers and wrk. Tried:
+  gthread workers (4 threads, keep-alive) for both apps: GET 51.4% but p99 45.8 ms and
+  hello-world's 33.9 ms (sync workers in the same minutes: 46.4%, 32.8 ms and 20.3 ms);
+  2 sync workers instead of 3 for both apps: p99 24.2 and 32.1 ms against 30.6 and 33.4
+  ms in alternated runs; psycopg's low-level `pq` calls instead of a cursor would save
+  about 30 us of a lookup's 1 ms of worker CPU.
 - **Orders per second.** The target is absolute, and the machine is shared: hello-world
   moved 4,100-6,600 req/s from one minute to the next on 2026-11-27. A 3-line order costs
   about 5.0 ms of worker CPU and 3.6 ms of PostgreSQL CPU (per-process CPU time over a 10 s
