@@ -150,17 +150,27 @@ def _examine_file(ctx: Context, session: Session, stream: IO[bytes], header: lis
     cuts = parts.file_parts(stream, header, PARALLEL_MIN_BYTES, PARTS)
     if len(cuts) > 2 and _PARTED.acquire(blocking=False):
         try:
-            spares = [_spare_connection(ctx.engine) for _ in range(len(cuts) - 2)]
-            if all(spares):
+            spares = _spare_connections(ctx.engine, len(cuts) - 2)
+            if spares:
                 return _examine_parts(pg, spares, reader, cuts, header, location, as_of,
                                       known)
-            for spare in spares:
-                if spare is not None:
-                    spare.close()
         finally:
             _PARTED.release()
     staged = _stage(pg, reader.blocks(cuts[0], cuts[-1]), header)
     return _compare(pg, staged, location, as_of, known)
+
+
+def _spare_connections(engine: Engine, wanted: int) -> list[Connection] | None:
+    """``wanted`` pooled connections, or None (and none kept) when the pool cannot spare
+    them all without waiting."""
+    spares = []
+    while len(spares) < wanted and (spare := _spare_connection(engine)) is not None:
+        spares.append(spare)
+    if len(spares) == wanted:
+        return spares
+    for spare in spares:
+        spare.close()
+    return None
 
 
 def _spare_connection(engine: Engine) -> Connection | None:
