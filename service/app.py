@@ -10,13 +10,23 @@ from flask import Flask, Response, request
 from sqlalchemy.exc import OperationalError
 
 from service import metrics
-from service.api import availability, errors, inventory, master, ops, orders, rulesets
+from service.api import (
+    availability,
+    errors,
+    fulfilments,
+    inventory,
+    master,
+    ops,
+    orders,
+    rulesets,
+)
 from service.context import Context, build_context
 from service.services import rulesets as ruleset_service
 from service.services.keys import KeyVerifier
 from service.settings import Settings, load_settings
 
-BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp)
+BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
+              fulfilments.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:

@@ -69,3 +69,15 @@ def test_a_count_after_the_shipment_is_authoritative_again():
 def test_zeroed_share_is_the_share_of_stocked_positions():
     assert zeroed_share(10, 6) == 0.6
     assert zeroed_share(0, 0) == 0.0
+
+
+def test_a_shipment_reported_after_a_later_count_only_shrinks_the_allocation():
+    counted = Position(6, T0 + timedelta(hours=2), allocated=4)
+    after = ship(counted, 4, T0 + timedelta(hours=1))
+    assert (after.on_hand, after.allocated) == (6, 0)
+    assert after.as_of == T0 + timedelta(hours=2)
+
+
+def test_shipping_never_drives_the_shelf_or_the_allocation_below_zero():
+    after = ship(Position(2, T0, allocated=1), 3, T0 + timedelta(hours=1))
+    assert (after.on_hand, after.allocated) == (0, 0)

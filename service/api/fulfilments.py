@@ -1,0 +1,36 @@
+"""Ship locations: their work queue, and what they report on each fulfilment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from service.api.auth import authenticated, current_role
+from service.api.bodies import json_object
+from service.api.openapi import documented
+from service.services import fulfilment_events
+
+bp = Blueprint("fulfilments", __name__, url_prefix="/v1")
+
+
+def _ctx():
+    return current_app.extensions["oms.ctx"]
+
+
+@bp.get("/locations/<location_id>/fulfilments")
+@authenticated
+@documented("A location's work queue: its open fulfilments, oldest first (?status= for "
+            "one status)", response="fulfilment", array=True)
+def location_queue(location_id: str) -> Response:
+    found = fulfilment_events.queue(_ctx(), current_role(), location_id,
+                                    request.args.get("status"))
+    return jsonify(found)
+
+
+@bp.post("/fulfilments/<fulfilment_id>/events")
+@authenticated
+@documented("A location reports on its fulfilment: accepted, picked, packed, shipped "
+            "(takes the units off its stock), delivered", request="fulfilment_event",
+            response="fulfilment")
+def report_event(fulfilment_id: str) -> Response:
+    return jsonify(fulfilment_events.report(_ctx(), current_role(), fulfilment_id,
+                                            json_object()))
