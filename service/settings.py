@@ -86,6 +86,7 @@ def settings_from_dict(
         _describe(e) for e in Draft7Validator(load_schema("config.schema.json")).iter_errors(raw)
     ]
     problems += _zone_problems(raw)
+    problems += _schedule_problems(raw)
     if problems:
         raise ConfigError(source, sorted(problems))
     rulesets = raw["rulesets"]
@@ -104,6 +105,34 @@ def _zone_problems(raw: dict[str, Any]) -> list[str]:
     limits = [z.get("max_km") for z in zones if isinstance(z, dict)]
     if all(isinstance(x, int | float) for x in limits) and limits != sorted(set(limits)):
         return ["sourcing.shipping.zones: max_km must increase from one zone to the next"]
+    return []
+
+
+def _schedule_problems(raw: dict[str, Any]) -> list[str]:
+    """Each feed runs on one schedule, and its crontab line is one the scheduler accepts."""
+    feeds = raw.get("feeds")
+    problems = []
+    for index, feed in enumerate(feeds if isinstance(feeds, list) else []):
+        if not isinstance(feed, dict):
+            continue
+        name = f"feed {feed.get('name')!r}"
+        if feed.get("every_seconds") is not None and feed.get("cron") is not None:
+            problems.append(f"feeds.{index}: {name} sets both every_seconds and cron; "
+                            "give one schedule")
+        if isinstance(feed.get("cron"), str):
+            problems += _cron_problems(f"feeds.{index}.cron", name, feed["cron"])
+    return problems
+
+
+def _cron_problems(key: str, name: str, expression: str) -> list[str]:
+    # imported here: only configs with a crontab line pay for APScheduler's import
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        return [f"{key}: {expression!r} of {name} is not a valid five-field crontab "
+                f"expression ({exc})"]
     return []
 
 

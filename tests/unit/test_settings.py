@@ -116,3 +116,38 @@ def test_shipping_zones_out_of_distance_order_are_a_config_error_naming_the_key(
         settings_from_dict({**MINIMAL, "sourcing": {"shipping": {"zones": zones}}})
     assert "sourcing.shipping.zones" in str(refused.value)
     settings_from_dict({**MINIMAL, "sourcing": {"shipping": {"zones": zones[::-1]}}})
+
+
+FEED = {"name": "deltas", "kind": "stock_delta", "source": "in/*.csv", "format": "csv"}
+
+
+@pytest.mark.parametrize("cron, says", [
+    ("61 * * * *", "higher than the maximum"),
+    ("* * * * * *", "Wrong number of fields"),
+    ("every morning", "Wrong number of fields"),
+])
+def test_a_bad_crontab_line_stops_loading_naming_the_feed(tmp_path, cron, says):
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n"
+                           "feeds:\n  - {name: deltas, kind: stock_delta, source: 'in/*.csv',"
+                           f" format: csv, cron: '{cron}'}}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    [problem] = info.value.problems
+    assert problem.startswith(f"feeds.0.cron: '{cron}' of feed 'deltas' is not a valid")
+    assert says in problem and str(path) in str(info.value)
+
+
+def test_a_feed_with_both_every_seconds_and_cron_is_refused_naming_it():
+    feeds = [{**FEED, "name": "first", "every_seconds": 60},
+             {**FEED, "name": "second", "every_seconds": 60, "cron": "*/5 * * * *"}]
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({**MINIMAL, "feeds": feeds})
+    assert info.value.problems == [
+        "feeds.1: feed 'second' sets both every_seconds and cron; give one schedule"]
+
+
+def test_a_valid_crontab_line_or_interval_loads():
+    feeds = [{**FEED, "name": "nightly", "cron": "0 2 * * mon-fri"},
+             {**FEED, "name": "often", "every_seconds": 30}]
+    assert [f["name"] for f in settings_from_dict({**MINIMAL, "feeds": feeds}).feeds] == [
+        "nightly", "often"]
