@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.services.progress import ProgressBar
 
 ContextFactory = Callable[[argparse.Namespace], Any]
 COLUMNS = ("status", "rows_read", "applied", "unchanged", "stale", "rejected", "duration_ms")
@@ -28,11 +31,9 @@ def add_feeds_commands(sub: argparse._SubParsersAction, context: ContextFactory)
 
 def _run(args: argparse.Namespace, context: ContextFactory) -> int:
     from service.services import feeds
-    from service.services.progress import ProgressBar
 
     ctx = context(args)
-    with ProgressBar(f"feed {args.name}: rows") as bar:
-        runs = feeds.run_feed(ctx, args.name, progress=bar.advance, force=args.force)
+    runs = feeds.run_feed(ctx, args.name, progress=_file_bars(args.name), force=args.force)
     if not runs:
         print(f"feed {args.name}: nothing new")
         return 0
@@ -40,6 +41,16 @@ def _run(args: argparse.Namespace, context: ContextFactory) -> int:
     for run in runs:
         _print_details(run)
     return 1 if any(run["status"] in ("failed", "refused") for run in runs) else 0
+
+
+def _file_bars(feed: str) -> Callable[[str, int | None], ProgressBar]:
+    """A progress bar per file or body applied, over its bytes, with the rows read."""
+    from service.services.progress import BYTES, ProgressBar
+
+    def bar(source: str, size: int | None) -> ProgressBar:
+        return ProgressBar(f"feed {feed}, {_name(source)}", total=size, unit=BYTES)
+
+    return bar
 
 
 def _list(args: argparse.Namespace, context: ContextFactory) -> int:
@@ -61,7 +72,12 @@ def _list(args: argparse.Namespace, context: ContextFactory) -> int:
 
 
 def _cells(run: dict[str, Any]) -> list[str]:
-    return [PurePath(run["source"]).name or run["source"], *(str(run[c]) for c in COLUMNS)]
+    return [_name(run["source"]), *(str(run[c]) for c in COLUMNS)]
+
+
+def _name(source: str) -> str:
+    """A file's name, a URL's last segment (or the whole source when it has none)."""
+    return PurePath(source).name or source
 
 
 def _schedule(feed: dict[str, Any]) -> str:
@@ -73,7 +89,7 @@ def _schedule(feed: dict[str, Any]) -> str:
 
 
 def _print_details(run: dict[str, Any]) -> None:
-    name = PurePath(run["source"]).name or run["source"]
+    name = _name(run["source"])
     if run["message"]:
         print(f"{name}: {run['message']}")
     for error in run["errors"][:SHOWN_ERRORS]:

@@ -35,7 +35,8 @@ class SourceError(Exception):
 
 @dataclass
 class Payload:
-    """One file or HTTP body: where it came from, its checksum and when it was written."""
+    """One file or HTTP body: where it came from, its checksum, when it was written and its
+    size in bytes (None when unknown)."""
 
     source: str
     checksum: str
@@ -43,6 +44,7 @@ class Payload:
     open: Callable[[], IO[bytes]]
     validators: dict[str, str] = field(default_factory=dict)
     release: Callable[[], None] = lambda: None
+    size: int | None = None
 
 
 def directory_payloads(pattern: str, now: float | None = None) -> Iterator[Payload]:
@@ -56,14 +58,14 @@ def directory_payloads(pattern: str, now: float | None = None) -> Iterator[Paylo
         if not path.is_file() or path.name.startswith(".") or name.endswith(IGNORED_SUFFIXES):
             continue
         try:
-            mtime = path.stat().st_mtime
-            if now - mtime < SETTLE_SECONDS:
+            stat = path.stat()
+            if now - stat.st_mtime < SETTLE_SECONDS:
                 continue
             checksum = file_checksum(path)
         except FileNotFoundError:
             continue  # moved away (archived by another reader) since the listing
-        yield Payload(str(path), checksum, datetime.fromtimestamp(mtime, UTC),
-                      lambda p=path: open(p, "rb"))
+        yield Payload(str(path), checksum, datetime.fromtimestamp(stat.st_mtime, UTC),
+                      lambda p=path: open(p, "rb"), size=stat.st_size)
 
 
 def _fixed_prefix(pattern: str) -> Path:
@@ -107,7 +109,8 @@ def fetch_url(url: str, validators: dict[str, str] | None = None,
         body.seek(0)
         return body
 
-    return Payload(url, checksum, modified, reopen, kept, release=body.close)
+    return Payload(url, checksum, modified, reopen, kept, release=body.close,
+                   size=body.tell())
 
 
 def _conditional_headers(validators: dict[str, str]) -> dict[str, str]:

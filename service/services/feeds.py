@@ -5,27 +5,37 @@ the first failed file so the rest keep their order for the next run. A URL feed 
 conditional GET (the ETag and Last-Modified of the last body it processed, kept per process)
 and applies a body only when its checksum is new, so an unchanged body is never applied twice
 even by another process or after a restart.
+
+Progress (the CLI's bars): each payload applied gets a meter from the caller's FileProgress,
+sized in bytes; its stream is wrapped so every read of it counts, whichever path reads it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
 
 from service.context import Context
 from service.feeds import sources
-from service.feeds.readers import Progress
+from service.feeds.sources import Payload
 from service.feeds.spec import FeedSpec, feed_specs, find_feed
 from service.services import feed_runs
 from service.services.feed_apply import apply_payload, report_kind, seen
 from service.services.inventory import IngestReport
+from service.services.progress import CountedStream, Meter
 from service.store.models import FeedRun
 
 log = logging.getLogger(__name__)
 HTTP_VALIDATORS = "feeds.http_validators"
+FileProgress = Callable[[str, int | None], AbstractContextManager[Meter]]
+"""Given a payload's source and size in bytes (None if unknown), the meter its reading
+reports bytes and rows to, entered while the payload is applied."""
 
 
 def configured(ctx: Context) -> list[FeedSpec]:
@@ -33,11 +43,12 @@ def configured(ctx: Context) -> list[FeedSpec]:
     return feed_specs(ctx.settings)
 
 
-def run_feed(ctx: Context, name: str, progress: Progress | None = None,
+def run_feed(ctx: Context, name: str, progress: FileProgress | None = None,
              force: bool = False) -> list[dict[str, Any]]:
     """Run the feed called name now; one run record per file or body processed.
 
-    force retries content refused before and applies snapshots past the zeroing limit.
+    force retries content refused before and applies snapshots past the zeroing limit;
+    progress gives each payload applied its meter (see FileProgress).
     """
     spec = find_feed(ctx.settings, name)
     if spec.is_http:
@@ -54,7 +65,7 @@ def run_scheduled(ctx: Context, name: str) -> list[dict[str, Any]]:
     return runs
 
 
-def _run_directory(ctx: Context, spec: FeedSpec, progress: Progress | None,
+def _run_directory(ctx: Context, spec: FeedSpec, progress: FileProgress | None,
                    force: bool) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -65,7 +76,7 @@ def _run_directory(ctx: Context, spec: FeedSpec, progress: Progress | None,
     for payload in payloads:
         if seen(ctx, spec.name, payload.checksum, retry_refused=force):
             continue
-        run = apply_payload(ctx, spec, payload, progress, force)
+        run = _apply(ctx, spec, payload, progress, force)
         if run is None:
             continue
         runs.append(run)
@@ -74,7 +85,7 @@ def _run_directory(ctx: Context, spec: FeedSpec, progress: Progress | None,
     return runs
 
 
-def _run_url(ctx: Context, spec: FeedSpec, progress: Progress | None,
+def _run_url(ctx: Context, spec: FeedSpec, progress: FileProgress | None,
              force: bool) -> list[dict[str, Any]]:
     cache: dict[str, dict[str, str]] = ctx.extras.setdefault(HTTP_VALIDATORS, {})
     started = time.perf_counter()
@@ -88,12 +99,27 @@ def _run_url(ctx: Context, spec: FeedSpec, progress: Progress | None,
         if seen(ctx, spec.name, payload.checksum, retry_refused=force):
             run = None
         else:
-            run = apply_payload(ctx, spec, payload, progress, force)
+            run = _apply(ctx, spec, payload, progress, force)
     finally:
         payload.release()
     if run is None or run["status"] != "failed":
         cache[spec.name] = payload.validators
     return [run] if run else []
+
+
+def _apply(ctx: Context, spec: FeedSpec, payload: Payload, progress: FileProgress | None,
+           force: bool) -> dict[str, Any] | None:
+    """apply_payload, with the payload's bytes and rows reported to a meter of its own."""
+    if progress is None:
+        return apply_payload(ctx, spec, payload, None, force)
+    with progress(payload.source, payload.size) as meter:
+        return apply_payload(ctx, spec, _metered(payload, meter), meter.add_rows, force)
+
+
+def _metered(payload: Payload, meter: Meter) -> Payload:
+    """The payload, its stream counting the bytes read from it into meter."""
+    opened = payload.open
+    return replace(payload, open=lambda: CountedStream(opened(), meter.advance))
 
 
 def _source_failed(ctx: Context, spec: FeedSpec, exc: Exception, started: float

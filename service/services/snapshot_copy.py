@@ -42,6 +42,7 @@ from service.context import Context
 from service.services import inventory
 from service.services import snapshot_parts as parts
 from service.services.inventory import CountedLocation, IngestReport, SnapshotRefused
+from service.services.progress import recount, uncounted
 from service.services.stock_rows import RowError, StockRow, _parse_one, collector_paused, parse_time
 from service.store import positions as store
 from service.store import snapshot_staging as staging
@@ -78,28 +79,38 @@ def apply_csv(ctx: Context, session: Session, stream: IO[bytes], *, location: st
 
     The transaction must not have changed stock positions before this call: parts of a
     large file are compared on other connections, which see only committed positions.
+
+    ``progress`` gets the rows read once they are counted. A ``progress.CountedStream``
+    reports its bytes as the blocks are read for COPY (the look near the cuts is not
+    counted; a file left to Python is counted again from its start).
     """
     if not store.locked(session) or not _plain_default(location):
         return None
     header = _header(stream)
     if header is None:
-        stream.seek(0)
+        _rewind(stream)
         return None
     try:
         with session.begin_nested(), collector_paused():
             found = _examine_file(ctx, session, stream, header, location, as_of)
             report = _apply_found(ctx, session, found, location, as_of, force)
     except (_NotPlain, psycopg.DataError):
-        stream.seek(0)  # (the savepoint took back whatever was staged)
+        _rewind(stream)  # (the savepoint took back whatever was staged)
         return None
     except DBAPIError as exc:
         if not isinstance(exc.orig, psycopg.DataError):
             raise  # a database failure, not a file COPY refuses
-        stream.seek(0)
+        _rewind(stream)
         return None
     if progress:
         progress(report.rows_read)
     return report
+
+
+def _rewind(stream: IO[bytes]) -> None:
+    """Back to the start for the Python reader, its bytes to be counted again."""
+    stream.seek(0)
+    recount(stream, 0)
 
 
 def _plain_default(location: str | None) -> bool:
@@ -147,7 +158,8 @@ def _examine_file(ctx: Context, session: Session, stream: IO[bytes], header: lis
     """
     known = set(ctx.catalog.get(session).locations)
     pg, reader = driver(session), parts.SharedReader(stream)
-    cuts = parts.file_parts(stream, header, PARALLEL_MIN_BYTES, PARTS)
+    with uncounted(stream):  # (a look near the cuts: the blocks are the progress)
+        cuts = parts.file_parts(stream, header, PARALLEL_MIN_BYTES, PARTS)
     if len(cuts) > 2 and _PARTED.acquire(blocking=False):
         try:
             spares = _spare_connections(ctx.engine, len(cuts) - 2)
@@ -215,6 +227,7 @@ def _examine_parts(pg: Any, spares: list[Connection], reader: parts.SharedReader
     _parallel_workers(pg, saved)
     if parts.disjoint([_locations(f) for f in found]):
         return _merged(found)
+    recount(reader.stream, cuts[1])  # the rest is read (and counted) again
     rest = _stage_more(pg, staged, reader.restart().blocks(cuts[1], cuts[-1]))
     return _compare(pg, rest, location, as_of, known)
 

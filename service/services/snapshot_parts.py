@@ -100,7 +100,7 @@ class SharedReader:
     """Byte ranges of one seekable stream read from several threads, a block at a time."""
 
     def __init__(self, stream: IO[bytes], block: int | None = None) -> None:
-        self._stream, self._block = stream, block or BLOCK
+        self.stream, self._block = stream, block or BLOCK
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -110,9 +110,9 @@ class SharedReader:
         while position < end:
             if self._stopped:
                 raise PartStopped
-            with self._lock:
-                self._stream.seek(position)
-                block = self._stream.read(min(self._block, end - position))
+            with self._lock:  # (one read at a time: a counted stream's count stays whole)
+                self.stream.seek(position)
+                block = self.stream.read(min(self._block, end - position))
             if not block:
                 return
             position += len(block)

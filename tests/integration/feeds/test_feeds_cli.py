@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import re
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from service import cli_feeds
 from service.cli import main
+from service.services import master_data, progress, snapshot_copy
 from tests.integration.feeds.helpers import T1, T2, csv_text, stock
 from tests.support import FIXTURES
+
+LOCATIONS = ("DC-1", "DS-1", "ST-1", "ST-2")  # the small network's
+MANY_SKUS = [f"P{i:04d}" for i in range(1000)]
 
 
 @pytest.fixture
@@ -72,3 +80,90 @@ def test_oms_feeds_list_shows_each_feed_its_schedule_and_last_run(
 def test_oms_feeds_run_of_an_unknown_feed_is_an_error(ctx, config_file, capsys):
     assert oms(config_file, "run", "nope") == 1
     assert "No feed named 'nope'" in capsys.readouterr().err
+
+
+class Terminal(io.StringIO):
+    """stderr as a terminal, keeping what is drawn on it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+BIG_FILES = {  # how the COPY path reads each big file on PostgreSQL
+    "staged whole": "copy",
+    "staged in parts": "copy in parts",
+    "in parts sharing a location": "copy in parts, the second part read again",
+    "with a quote in its last block": "copy, then read again in Python",
+}
+
+
+@pytest.fixture(params=list(BIG_FILES))
+def big_counts(request, small_network, drop, monkeypatch) -> Path:
+    """A 3.6 MiB count of 1,000 SKUs at each location, mostly grouped by location (see
+    BIG_FILES); the parts the COPY path cut it into are kept in request.node.parts."""
+    request.node.parts = []
+    if "in parts" in request.param:
+        monkeypatch.setattr(snapshot_copy, "PARALLEL_MIN_BYTES", 1 << 20)
+    examine = snapshot_copy._examine_parts
+
+    def in_parts(pg, spares, reader, cuts, *args):
+        request.node.parts.append(len(cuts) - 1)
+        return examine(pg, spares, reader, cuts, *args)
+
+    monkeypatch.setattr(snapshot_copy, "_examine_parts", in_parts)
+    master_data.upsert_products(small_network, [
+        {"sku": sku, "name": sku, "category": "home", "price": 1} for sku in MANY_SKUS])
+    rows = [f"{loc},{sku},{i % 7},{T1},{'x' * 900}" for loc in LOCATIONS
+            for i, sku in enumerate(MANY_SKUS)]
+    if "sharing" in request.param:  # DC-1's first 500 rows moved to the end
+        rows = rows[500:] + rows[:500]
+    if "quote" in request.param:
+        rows[-1] = rows[-1][:-5] + '"x"xx'
+    return drop("counts", "big.csv", csv_text("location,sku,on_hand,as_of,note", *rows))
+
+
+def test_oms_feeds_run_draws_a_bar_that_advances_while_a_large_snapshot_is_applied(
+        small_network, big_counts, config_file, monkeypatch, capsys, db_url, request):
+    bars, applied = [], []
+    make_bar, apply_csv = cli_feeds._file_bars, snapshot_copy.apply_csv
+
+    def kept(feed):
+        def bar(source, size):
+            bars.append(make_bar(feed)(source, size))
+            return bars[-1]
+        return bar
+
+    def copied(*args, **kwargs):
+        report = apply_csv(*args, **kwargs)
+        applied.append(report is not None)
+        return report
+
+    monkeypatch.setattr(cli_feeds, "_file_bars", kept)
+    monkeypatch.setattr(snapshot_copy, "apply_csv", copied)
+    monkeypatch.setattr(progress, "REDRAW_SECONDS", 0.0)  # draw at every advance
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)  # (here: pytest resets it after fixtures)
+
+    assert oms(config_file, "run", "counts") == 0
+
+    assert " ok " in capsys.readouterr().out
+    size = big_counts.stat().st_size
+    [bar] = bars
+    assert (bar.total, bar.done, bar.rows) == (size, size, 4000)  # every byte counted once
+    draws = [d.rstrip() for d in terminal.getvalue().split("\r") if d]
+    shares = [int(m.group(1)) for d in draws if (m := re.search(r"\]\s+(\d+)% ", d))]
+    assert len({s for s in shares if 0 < s < 100}) >= 2  # it advanced while applied
+    assert re.fullmatch(r"feed counts, big\.csv: \[#{30}\] 100% 3\.6/3\.6 MiB, "
+                        r"4,000 rows in \d+\.\d s", draws[-1])
+    assert stock(small_network, "ST-2")["P0006"] == 6
+    _assert_read_as_named(request, db_url, applied)
+
+
+def _assert_read_as_named(request, db_url: str, applied: list[bool]) -> None:
+    """The COPY path (on PostgreSQL) read the file the way its BIG_FILES entry says."""
+    if not db_url.startswith("postgresql"):
+        assert applied == [False]
+        return
+    way = BIG_FILES[request.node.callspec.params["big_counts"]]
+    assert applied == [not way.endswith("in Python")]
+    assert request.node.parts == ([2] if "in parts" in way else [])

@@ -7,6 +7,7 @@ import io
 import pytest
 
 from service.feeds.readers import FeedFormatError, read_batch
+from service.services.progress import CountedStream
 
 
 def read(text: str | bytes, fmt: str, progress=None):
@@ -70,4 +71,13 @@ def test_progress_is_reported_in_rows_read():
 def test_the_caller_keeps_its_stream_open():
     stream = io.BytesIO(b'[{"sku": "A"}]')
     read_batch(stream, "json")
+    assert not stream.closed
+
+
+def test_a_counted_stream_reports_every_byte_read_a_buffer_at_a_time():
+    raw = ("sku\n" + "".join(f"S{i}\n" for i in range(50_000))).encode()
+    counts: list[int] = []
+    stream = CountedStream(io.BytesIO(raw), counts.append)
+    assert read_batch(stream, "csv").rows_read == 50_000
+    assert sum(counts) == len(raw) and len(counts) <= len(raw) // 8192 + 2
     assert not stream.closed
