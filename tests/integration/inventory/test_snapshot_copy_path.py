@@ -323,8 +323,9 @@ def test_an_early_failure_in_a_later_part_stops_the_first_part_reading(
     whole_first_part = len(_csv("location,sku,on_hand,as_of", rows[:800])) - first_part_start
     if staging_connections == "one connection":  # read on up to the quote
         assert sum(map(len, first_part_blocks)) >= whole_first_part
-    else:  # the second part's quote stopped the first part reading
-        assert 0 < sum(map(len, first_part_blocks)) < whole_first_part / 2
+    else:  # the second part's quote stopped the first part reading (perhaps before its
+        # first block: the two threads race to their first read)
+        assert sum(map(len, first_part_blocks)) < whole_first_part / 2
 
 
 @postgres_only
