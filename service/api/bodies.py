@@ -10,6 +10,7 @@ from typing import Any
 from flask import request
 
 from service.errors import MalformedBody, ValidationFailed, problem
+from service.feeds.readers import Batch, FeedFormatError, read_batch
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
@@ -41,6 +42,26 @@ def row_list(items_key: str = "items") -> tuple[list[dict[str, Any]], dict[str, 
         "The body must be a JSON array of objects.",
         [problem("", f"expected an array, or an object with '{items_key}'")],
     )
+
+
+def numbered_rows(items_key: str = "items") -> Batch:
+    """Rows with the line numbers a feed file of the same text reports, plus the JSON envelope.
+
+    CSV and NDJSON go through the feed reader itself (physical lines; an unreadable line is a
+    rejected row, as in a file); a JSON array's rows are numbered by place, as the feed's JSON
+    reader numbers them.
+    """
+    fmt = "csv" if request.mimetype == "text/csv" else (
+        "ndjson" if request.mimetype in NDJSON_TYPES else "json")
+    if fmt == "json":
+        rows, data = row_list(items_key)
+        envelope = {k: v for k, v in data.items() if k != items_key}
+        return Batch(rows, list(range(1, len(rows) + 1)), envelope)
+    try:
+        return read_batch(io.BytesIO(request.get_data(cache=False)), fmt)
+    except FeedFormatError as exc:
+        raise MalformedBody(f"The {fmt.upper()} body cannot be read.",
+                            [problem("", str(exc))]) from exc
 
 
 def _no_constants(name: str) -> Any:

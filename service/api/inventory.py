@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.api.auth import admin_only, authenticated, current_role
-from service.api.bodies import json_object, row_list
+from service.api.bodies import json_object, numbered_rows
 from service.api.openapi import documented
+from service.feeds.readers import Batch
 from service.services import feed_runs, feeds, reservations, stock_push
 
 bp = Blueprint("inventory", __name__, url_prefix="/v1")
@@ -16,11 +19,12 @@ def _ctx():
     return current_app.extensions["oms.ctx"]
 
 
-def _envelope_and_rows() -> tuple[dict, list[dict]]:
-    rows, envelope = row_list()
+def _envelope_and_rows() -> tuple[dict[str, Any], Batch]:
+    """The body's rows (numbered as a feed file's), and location/as_of from query or body."""
+    batch = numbered_rows()
     merged = {k: v for k, v in request.args.items() if k in ("location", "as_of")}
-    merged.update({k: v for k, v in envelope.items() if k != "items"})
-    return merged, rows
+    merged.update(batch.envelope)
+    return merged, batch
 
 
 @bp.post("/inventory/snapshots")

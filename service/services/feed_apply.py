@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -30,7 +29,7 @@ from service.feeds.sources import Payload
 from service.feeds.spec import FeedSpec
 from service.services import feed_runs, inventory, master_data, snapshot_copy
 from service.services.inventory import IngestReport, SnapshotRefused
-from service.services.stock_rows import RowError, StockRow, parse_rows, parse_time
+from service.services.stock_rows import RowError, StockRow, parse_numbered, parse_time
 from service.store.models import FeedFile, FeedRun
 
 log = logging.getLogger(__name__)
@@ -135,19 +134,13 @@ def _apply_stock(ctx: Context, spec: FeedSpec, payload: Payload, batch: Batch,
     except SnapshotRefused as exc:
         report = IngestReport(kind, status="refused", rows_read=batch.rows_read,
                               message=f"{exc}; this file is not retried, a new one is")
-        report.reject(errors + _unknown(ctx, rows))
+        report.reject(errors + inventory.unknown_rows(ctx, rows))
         return _record_alone(ctx, spec, payload, report, started)
 
 
-def _unknown(ctx: Context, rows: list[StockRow]) -> list[RowError]:
-    """Rows naming a location or sku the catalog lacks (listed in a refused run's errors)."""
-    with ctx.sessions() as session:
-        catalog = ctx.catalog.get(session)
-    return [RowError(r.line, f"unknown location {r.location_id!r}", r.sku, r.location_id)
-            if r.location_id not in catalog.locations else
-            RowError(r.line, f"unknown sku {r.sku!r}", r.sku, r.location_id)
-            for r in rows
-            if r.location_id not in catalog.locations or r.sku not in catalog.products]
+# The refused-snapshot helper lives in inventory (pushes use it too); this name stays for
+# callers that imported it from here.
+_unknown = inventory.unknown_rows
 
 
 def stock_rows(spec: FeedSpec, payload: Payload, batch: Batch
@@ -159,14 +152,8 @@ def stock_rows(spec: FeedSpec, payload: Payload, batch: Batch
         if as_of is None:
             raise FeedFormatError("the file's as_of is not an ISO-8601 time")
     location = batch.envelope.get("location") or spec.location
-    lines = batch.lines
-    contiguous = not lines or lines[-1] - lines[0] == len(lines) - 1
-    rows, errors = parse_rows(batch.items, location=location, as_of=as_of,
-                              allow_adjust=spec.kind == "stock_delta",
-                              first_line=lines[0] if lines and contiguous else 1)
-    if not contiguous:  # blank or unreadable lines in between: look each number up
-        rows = [r._replace(line=lines[r.line - 1]) for r in rows]
-        errors = [replace(e, line=lines[e.line - 1]) for e in errors]
+    rows, errors = parse_numbered(batch.items, batch.lines, location=location, as_of=as_of,
+                                  allow_adjust=spec.kind == "stock_delta")
     return rows, errors + batch.errors
 
 

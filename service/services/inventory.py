@@ -18,7 +18,7 @@ from service.context import Context
 from service.domain.ledger import Position, Update, Verdict, apply_update, zeroed_share
 from service.services import channel_figures
 from service.services.channel_figures import PositionFigures
-from service.services.stock_rows import RowError, StockRow, collector_paused
+from service.services.stock_rows import RowError, StockRow, collector_paused, split_known
 from service.store import positions as store
 from service.store.positions import PositionRow
 
@@ -68,19 +68,14 @@ def _figures(row: PositionRow) -> PositionFigures:
 def _known(ctx: Context, session: Session, rows: list[StockRow]
            ) -> tuple[list[StockRow], list[RowError]]:
     catalog = ctx.catalog.get(session)
-    locations, products = catalog.locations, catalog.products
-    if all(row.location_id in locations and row.sku in products for row in rows):
-        return rows, []  # the usual case, checked without building a second list
-    good, bad = [], []
-    for row in rows:
-        if row.location_id not in catalog.locations:
-            bad.append(RowError(row.line, f"unknown location {row.location_id!r}", row.sku,
-                                row.location_id))
-        elif row.sku not in catalog.products:
-            bad.append(RowError(row.line, f"unknown sku {row.sku!r}", row.sku, row.location_id))
-        else:
-            good.append(row)
-    return good, bad
+    return split_known(rows, catalog.locations, catalog.products)
+
+
+def unknown_rows(ctx: Context, rows: list[StockRow]) -> list[RowError]:
+    """Rows naming a location or sku the catalog lacks (a refused snapshot lists them too)."""
+    with ctx.sessions() as session:
+        catalog = ctx.catalog.get(session)
+    return split_known(rows, catalog.locations, catalog.products)[1]
 
 
 def apply_deltas(ctx: Context, session: Session, rows: list[StockRow],

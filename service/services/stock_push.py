@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from service.context import Context
 from service.domain.roles import Role
 from service.errors import Forbidden, ValidationFailed, problem
 from service.errors import SnapshotRefused as Refused
+from service.feeds.readers import Batch
 from service.services import feed_runs, inventory
 from service.services.inventory import IngestReport, SnapshotRefused
-from service.services.stock_rows import parse_rows, parse_time
+from service.services.stock_rows import RowError, StockRow, parse_numbered, parse_time
+
+Rows = list[dict[str, Any]] | Batch  # a JSON body's items, or rows read with their lines
 
 
 def _as_of(envelope: dict[str, Any], required: bool) -> Any:
@@ -31,33 +35,50 @@ def _check_scope(role: Role, locations: set[str]) -> None:
             raise Forbidden(f"A {role} key may not push stock for location {location!r}.")
 
 
-def push_snapshot(ctx: Context, role: Role, envelope: dict[str, Any],
-                  raw_rows: list[dict[str, Any]], force: bool = False) -> dict[str, Any]:
+def _numbered(raw: Rows) -> Batch:
+    """Rows with their line numbers; a JSON array's by place, as a JSON feed file numbers them."""
+    if isinstance(raw, Batch):
+        return raw
+    return Batch(list(raw), list(range(1, len(raw) + 1)))
+
+
+def _parse(batch: Batch, location: str | None, as_of: datetime | None, allow_adjust: bool
+           ) -> tuple[list[StockRow], list[RowError]]:
+    """Typed rows and bad ones, numbered as a feed file of the same text numbers them."""
+    rows, errors = parse_numbered(batch.items, batch.lines, location=location, as_of=as_of,
+                                  allow_adjust=allow_adjust)
+    return rows, errors + batch.errors
+
+
+def push_snapshot(ctx: Context, role: Role, envelope: dict[str, Any], raw_rows: Rows,
+                  force: bool = False) -> dict[str, Any]:
     """Apply one location's full count, atomically, or refuse it with the reason."""
     location = envelope.get("location")
     if not isinstance(location, str) or not location:
         raise ValidationFailed("location is required.", [problem("/location", "required")])
     _check_scope(role, {location})
-    rows, errors = parse_rows(raw_rows, location=location, as_of=_as_of(envelope, True),
-                              allow_adjust=False)
+    batch = _numbered(raw_rows)
+    rows, errors = _parse(batch, location, _as_of(envelope, True), allow_adjust=False)
     strays = sorted({r.location_id for r in rows} - {location})
     if strays:
         raise ValidationFailed("A snapshot covers one location.", [problem(
             "/items", f"rows for other locations: {', '.join(strays)}")])
-    return _run(ctx, f"push:snapshot:{location}", "snapshot", rows, errors, len(raw_rows), force)
+    return _run(ctx, f"push:snapshot:{location}", "snapshot", rows, errors, batch.rows_read,
+                force)
 
 
 def push_deltas(ctx: Context, role: Role, envelope: dict[str, Any],
-                raw_rows: list[dict[str, Any]]) -> dict[str, Any]:
+                raw_rows: Rows) -> dict[str, Any]:
     """Apply the good delta rows and report the bad ones."""
-    rows, errors = parse_rows(raw_rows, location=envelope.get("location"),
-                              as_of=_as_of(envelope, False), allow_adjust=True)
+    batch = _numbered(raw_rows)
+    rows, errors = _parse(batch, envelope.get("location"), _as_of(envelope, False),
+                          allow_adjust=True)
     _check_scope(role, {r.location_id for r in rows})
-    return _run(ctx, "push:deltas", "delta", rows, errors, len(raw_rows))
+    return _run(ctx, "push:deltas", "delta", rows, errors, batch.rows_read)
 
 
-def _run(ctx: Context, feed: str, kind: str, rows: list, errors: list, rows_read: int,
-         force: bool = False) -> dict[str, Any]:
+def _run(ctx: Context, feed: str, kind: str, rows: list[StockRow], errors: list[RowError],
+         rows_read: int, force: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         with ctx.sessions.begin() as session:
@@ -70,6 +91,6 @@ def _run(ctx: Context, feed: str, kind: str, rows: list, errors: list, rows_read
             return report.to_dict() | {"run": run.id}
     except SnapshotRefused as exc:
         refused = IngestReport(kind, status="refused", rows_read=rows_read, message=str(exc))
-        refused.reject(errors)
+        refused.reject(errors + inventory.unknown_rows(ctx, rows))  # as a refused feed file
         run = feed_runs.record_alone(ctx, feed, refused, started)
         raise Refused(str(exc), run=run["id"], errors=refused.errors[:100]) from exc

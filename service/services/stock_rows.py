@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -94,6 +94,36 @@ def parse_rows(raw: Iterable[Mapping[str, Any]], *, location: str | None, as_of:
             else:
                 report(parsed)
     return rows, errors
+
+
+def parse_numbered(raw: Sequence[Mapping[str, Any]], lines: Sequence[int], *,
+                   location: str | None, as_of: datetime | None, allow_adjust: bool
+                   ) -> tuple[list[StockRow], list[RowError]]:
+    """parse_rows for items read from a file or body, lines[i] being item i's line number."""
+    contiguous = not lines or lines[-1] - lines[0] == len(lines) - 1
+    rows, errors = parse_rows(raw, location=location, as_of=as_of, allow_adjust=allow_adjust,
+                              first_line=lines[0] if lines and contiguous else 1)
+    if not contiguous:  # blank or unreadable lines in between: look each number up
+        rows = [r._replace(line=lines[r.line - 1]) for r in rows]
+        errors = [replace(e, line=lines[e.line - 1]) for e in errors]
+    return rows, errors
+
+
+def split_known(rows: list[StockRow], locations: Container[str], products: Container[str]
+                ) -> tuple[list[StockRow], list[RowError]]:
+    """The rows naming a known location and sku, and an error for each of the others."""
+    if all(row.location_id in locations and row.sku in products for row in rows):
+        return rows, []  # the usual case, checked without building a second list
+    good, bad = [], []
+    for row in rows:
+        if row.location_id not in locations:
+            bad.append(RowError(row.line, f"unknown location {row.location_id!r}", row.sku,
+                                row.location_id))
+        elif row.sku not in products:
+            bad.append(RowError(row.line, f"unknown sku {row.sku!r}", row.sku, row.location_id))
+        else:
+            good.append(row)
+    return good, bad
 
 
 @contextmanager

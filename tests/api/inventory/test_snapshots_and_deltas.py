@@ -88,7 +88,7 @@ def test_deltas_arrive_as_csv_with_line_numbers(small_network, client, admin, ct
     response = client.post("/v1/inventory/deltas", data=body, headers=admin,
                            content_type="text/csv")
     assert response.json["applied"] == 1
-    assert response.json["errors"][0]["line"] == 2  # the header is not a row
+    assert response.json["errors"][0]["line"] == 3  # the header is line 1, as in a file
 
 
 def test_a_location_key_may_push_only_its_own_location(small_network, client, headers_for):
@@ -110,3 +110,45 @@ def test_every_push_is_recorded_as_a_feed_run(small_network, push, client, admin
     runs = client.get("/v1/feeds/runs", headers=admin).json["runs"]
     assert runs[0]["feed"] == "push:snapshot:DC-1" and runs[0]["applied"] == 1
     assert runs[0]["duration_ms"] is not None
+
+
+def test_a_refused_snapshot_lists_the_rows_naming_an_unknown_sku(small_network, push, client,
+                                                                  admin, ctx):
+    response = push("snapshots", snapshot("DC-1", T1, {"A": 3, "ZZZ": 1}))
+    unknown = {"line": 2, "reason": "unknown sku 'ZZZ'", "sku": "ZZZ", "location": "DC-1"}
+    assert response.status_code == 409 and response.json["errors"] == [unknown]
+    run = client.get("/v1/feeds/runs", headers=admin).json["runs"][0]
+    assert run["status"] == "refused" and run["rejected"] == 1 and run["errors"] == [unknown]
+    assert on_hand(ctx, "DC-1", "A") is None
+
+
+def test_a_refused_snapshot_of_an_unknown_location_lists_every_row(small_network, push):
+    response = push("snapshots", snapshot("XX-9", T1, {"A": 3, "B": 1}))
+    assert response.status_code == 409
+    assert [(e["line"], e["reason"]) for e in response.json["errors"]] == [
+        (1, "unknown location 'XX-9'"), (2, "unknown location 'XX-9'")]
+
+
+def test_ndjson_deltas_report_physical_line_numbers_blank_lines_counted(small_network, client,
+                                                                         admin, ctx):
+    body = ('{"location": "DC-1", "sku": "A", "on_hand": 5}\n\n'
+            '{"location": "DC-1", "sku": "B", "on_hand": "lots"}\n'
+            '{"location": "DC-1", "sku": "C", "adjust": 2}\n')
+    response = client.post("/v1/inventory/deltas", data=body, headers=admin,
+                           query_string={"as_of": T1}, content_type="application/x-ndjson")
+    assert response.status_code == 200
+    assert response.json["applied"] == 2 and response.json["rejected"] == 1
+    assert [e["line"] for e in response.json["errors"]] == [3]
+    assert on_hand(ctx, "DC-1", "A") == 5 and on_hand(ctx, "DC-1", "C") == 2
+
+
+def test_an_unreadable_ndjson_line_is_a_rejected_row_and_the_rest_applies(small_network, client,
+                                                                          admin, ctx):
+    body = '{"location": "DC-1", "sku": "A", "on_hand": 5}\n{"location": oops}\n'
+    response = client.post("/v1/inventory/deltas", data=body, headers=admin,
+                           query_string={"as_of": T1}, content_type="application/x-ndjson")
+    assert response.status_code == 200 and response.json["rows_read"] == 2
+    assert [e["line"] for e in response.json["errors"]] == [2]
+    assert "not valid JSON" in response.json["errors"][0]["reason"]
+    assert on_hand(ctx, "DC-1", "A") == 5
+
