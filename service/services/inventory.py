@@ -248,6 +248,17 @@ class _LocationPlan:
     as_of: datetime
     wanted: dict[str, int]
     current: dict[str, PositionRow | None]
+    zeroing: set[str] = field(default_factory=set)  # skus absent from the snapshot
+
+
+def _count_moved(report: IngestReport, plan: _LocationPlan, sku: str) -> None:
+    """A planned write found its position counted (or shipped) after the snapshot: a counted
+    row becomes stale instead of applied; a zeroing of an absent sku simply does not happen."""
+    if sku in plan.zeroing:
+        report.zeroed -= 1
+    else:
+        report.applied -= 1
+        report.stale += 1
 
 
 def _plan_location(report: IngestReport, location_id: str, counted: CountedLocation,
@@ -271,10 +282,12 @@ def _plan_location(report: IngestReport, location_id: str, counted: CountedLocat
     report.stale += len(stale)
     report.zeroed += len(zero)
     report.applied += len([s for s in diff.changed if s not in stale])
-    report.unchanged += counted.skus - len(diff.changed)
+    # every row is counted once: a sku counted twice sets its count by its last row, and
+    # the rows before it change nothing
+    report.unchanged += counted.rows - len(diff.changed)
     for sku in stale:
         del wanted[sku], current[sku]
-    return _LocationPlan(location_id, as_of, wanted, current)
+    return _LocationPlan(location_id, as_of, wanted, current, zero_set)
 
 
 _Change = tuple[_LocationPlan, str, PositionRow | None]  # plan, sku, the position as read
@@ -338,7 +351,7 @@ def _write_locked(session: Session, report: IngestReport, changes: list[_Change]
     for plan, sku, pos in changes:
         old = locked.get(pos.id) if pos is not None and pos.id is not None else None
         if old is not None and old.as_of is not None and old.as_of > plan.as_of:
-            report.stale += 1  # shipped (or counted) meanwhile, after this snapshot
+            _count_moved(report, plan, sku)  # shipped (or counted) meanwhile
             continue
         if old is not None:
             before[(plan.location_id, sku)] = _figures(old)
