@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,13 +19,20 @@ MAX_STORED_ERRORS = 1000
 
 def record(session: Session, feed: str, report: IngestReport, started: float,
            source: str = "", checksum: str | None = None) -> FeedRun:
-    """Add the run's record to the session (the caller's transaction decides its fate)."""
+    """Add the run's record to the session (the caller's transaction decides its fate).
+
+    started is the time.perf_counter() reading when the work began; the run's wall-clock
+    start is the finish less the duration measured on that monotonic clock.
+    """
+    seconds = time.perf_counter() - started
+    finished_at = utcnow()
     run = FeedRun(
         feed=feed, kind=report.kind, source=source[:1000], checksum=checksum,
         status=report.status, rows_read=report.rows_read, applied=report.applied,
         unchanged=report.unchanged, stale=report.stale, rejected=report.rejected,
         errors=report.errors[:MAX_STORED_ERRORS], message=(report.message or "")[:1000] or None,
-        finished_at=utcnow(), duration_ms=int((time.perf_counter() - started) * 1000),
+        started_at=finished_at - timedelta(seconds=seconds), finished_at=finished_at,
+        duration_ms=int(seconds * 1000),
     )
     session.add(run)
     for outcome in ("applied", "unchanged", "stale", "rejected"):
