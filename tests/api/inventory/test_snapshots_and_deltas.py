@@ -1,9 +1,12 @@
 """The stock ledger through the API, on SQLite and PostgreSQL."""
 
+import threading
+
+import pytest
 from sqlalchemy import select
 
 from service.store.models import StockPosition
-from tests.support import T1, T2, T3, snapshot
+from tests.support import T1, T2, T3, assert_ledger_consistent, snapshot
 
 
 def on_hand(ctx, location, sku):
@@ -152,3 +155,107 @@ def test_an_unreadable_ndjson_line_is_a_rejected_row_and_the_rest_applies(small_
     assert "not valid JSON" in response.json["errors"][0]["reason"]
     assert on_hand(ctx, "DC-1", "A") == 5
 
+
+def test_a_snapshot_arrives_as_ndjson_with_location_and_as_of_in_the_query(small_network, client,
+                                                                          admin, ctx):
+    body = '{"sku": "A", "on_hand": 7}\n{"sku": "B", "on_hand": 2}\n'
+    response = client.post("/v1/inventory/snapshots", data=body, headers=admin,
+                           query_string={"location": "DC-1", "as_of": T1},
+                           content_type="application/x-ndjson")
+    assert response.status_code == 200 and response.json["applied"] == 2
+    assert on_hand(ctx, "DC-1", "A") == 7 and on_hand(ctx, "DC-1", "B") == 2
+
+
+def test_a_snapshot_arrives_as_csv_with_location_and_as_of_in_the_query(small_network, client,
+                                                                        admin, ctx):
+    push_csv = "sku,on_hand\nA,7\nB,2\n"
+    response = client.post("/v1/inventory/snapshots", data=push_csv, headers=admin,
+                           query_string={"location": "DC-1", "as_of": T1},
+                           content_type="text/csv")
+    assert response.status_code == 200 and response.json["applied"] == 2
+    assert on_hand(ctx, "DC-1", "A") == 7 and on_hand(ctx, "DC-1", "B") == 2
+    runs = client.get("/v1/feeds/runs", headers=admin).json["runs"]
+    assert runs[0]["feed"] == "push:snapshot:DC-1"
+
+
+def test_a_location_key_may_not_push_deltas_for_another_location(small_network, client,
+                                                                headers_for, ctx):
+    key = headers_for("location:ST-1")
+    body = {"as_of": T1, "items": [{"location": "ST-2", "sku": "A", "on_hand": 4}]}
+    response = client.post("/v1/inventory/deltas", json=body, headers=key)
+    assert response.status_code == 403 and on_hand(ctx, "ST-2", "A") is None
+
+
+def test_deltas_for_its_own_and_another_location_are_refused_whole(small_network, client,
+                                                                  headers_for, admin, ctx):
+    key = headers_for("location:ST-1")
+    body = {"as_of": T1, "items": [{"location": "ST-1", "sku": "A", "on_hand": 4},
+                                   {"location": "ST-2", "sku": "A", "on_hand": 4}]}
+    response = client.post("/v1/inventory/deltas", json=body, headers=key)
+    assert response.status_code == 403
+    assert on_hand(ctx, "ST-1", "A") is None and on_hand(ctx, "ST-2", "A") is None
+    assert client.get("/v1/feeds/runs", headers=admin).json["runs"] == []
+
+
+def allocate_two_b_at_the_dc(push, client, admin) -> None:
+    """B is stocked at DC-1 only (5 units); a web order for 2 leaves them allocated there."""
+    assert push("snapshots", snapshot("DC-1", T1, {"A": 20, "B": 5})).status_code == 200
+    body = {"channel": "web", "ship_to": {"lat": 40.71, "lon": -74.0},
+            "lines": [{"sku": "B", "quantity": 2}]}
+    placed = client.post("/v1/orders", json=body, headers=admin)
+    assert placed.status_code == 201
+    assert [f["location"] for f in placed.json["fulfilments"]] == ["DC-1"]
+
+
+def dc_figures(client, admin, sku: str) -> tuple[int, dict]:
+    response = client.get(f"/v1/availability?channel=web&sku={sku}&detail=locations",
+                          headers=admin)
+    item = response.json["items"][0]
+    return item["available"], {loc["location"]: loc for loc in item["locations"]}["DC-1"]
+
+
+@pytest.mark.parametrize("kind, body", [
+    ("snapshots", snapshot("DC-1", T2, {"A": 20, "B": 8})),
+    ("deltas", {"as_of": T2, "items": [{"location": "DC-1", "sku": "B", "on_hand": 8}]}),
+], ids=["snapshot", "delta"])
+def test_a_count_pushed_after_an_order_keeps_its_allocation(small_network, push, client, admin,
+                                                            kind, body):
+    allocate_two_b_at_the_dc(push, client, admin)
+    assert push(kind, body).status_code == 200
+    available, dc = dc_figures(client, admin, "B")
+    assert (dc["on_hand"], dc["allocated"], dc["available"]) == (8, 2, 6)
+    assert available == 8 - 2
+    assert_ledger_consistent(small_network)
+
+
+def test_concurrent_deltas_on_one_position_all_apply(small_network, app, push, admin, ctx):
+    push("deltas", {"as_of": T1, "items": [{"location": "DC-1", "sku": "A", "on_hand": 0}]})
+    threads, each = 6, 5
+    barrier = threading.Barrier(threads)
+    statuses: list[int] = []
+
+    def add_ones() -> None:
+        client = app.test_client()
+        barrier.wait()
+        for _ in range(each):
+            body = {"as_of": T2, "items": [{"location": "DC-1", "sku": "A", "adjust": 1}]}
+            statuses.append(client.post("/v1/inventory/deltas", json=body,
+                                        headers=admin).status_code)
+
+    workers = [threading.Thread(target=add_ones) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert statuses == [200] * threads * each
+    assert on_hand(ctx, "DC-1", "A") == threads * each
+    assert_ledger_consistent(ctx)
+
+
+def test_an_unreadable_csv_push_is_a_malformed_body_naming_the_problem(small_network, client,
+                                                                       admin):
+    body = "location,sku,on_hand\nDC-1,A," + "1" * 200_000 + "\n"
+    response = client.post("/v1/inventory/deltas", data=body, headers=admin,
+                           query_string={"as_of": T1}, content_type="text/csv")
+    assert response.status_code == 400 and response.json["code"] == "malformed_body"
+    assert "field larger than field limit" in response.json["problems"][0]["message"]
