@@ -95,8 +95,12 @@ def parse_csv(raw: bytes) -> list[dict[str, Any]]:
     text = _decode(raw)
     reader = csv.DictReader(io.StringIO(text))
     rows = []
-    for row in reader:
-        rows.append({k: v for k, v in row.items() if k is not None and v not in (None, "")})
+    try:
+        for row in reader:
+            rows.append({k: v for k, v in row.items() if k is not None and v not in (None, "")})
+    except csv.Error as exc:
+        raise MalformedBody("The CSV body cannot be read.", [problem(
+            "", f"not valid CSV after line {reader.line_num}: {exc}")]) from exc
     return rows
 
 
