@@ -68,15 +68,21 @@ def read_batch(stream: IO[bytes], fmt: str, progress: Progress | None = None) ->
 
 
 def _csv_rows(text: io.TextIOWrapper, batch: Batch) -> Iterator[tuple[int, Any]]:
-    reader = csv.DictReader(text)
-    start = 1
+    reader = csv.reader(text)
+    header: list[str] | None = None
+    ended = 0  # the line the previous record (or blank line) ended on
     try:
-        for row in reader:
-            # A row starts on the line after the previous one ended (quoted fields may span).
-            first, start = start + 1, reader.line_num
-            yield first, {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+        for record in reader:
+            # A record starts on the line after the previous one ended (quoted fields span).
+            first, ended = ended + 1, reader.line_num
+            if not record:  # a blank line
+                continue
+            if header is None:
+                header = record
+                continue
+            yield first, {k: v for k, v in zip(header, record, strict=False) if v != ""}
     except csv.Error as exc:
-        raise FeedFormatError(f"line {reader.line_num}: not valid CSV: {exc}") from exc
+        raise FeedFormatError(f"line {ended + 1}: not valid CSV: {exc}") from exc
 
 
 def _ndjson_rows(text: io.TextIOWrapper, batch: Batch) -> Iterator[tuple[int, Any]]:

@@ -138,11 +138,6 @@ def _apply_stock(ctx: Context, spec: FeedSpec, payload: Payload, batch: Batch,
         return _record_alone(ctx, spec, payload, report, started)
 
 
-# The refused-snapshot helper lives in inventory (pushes use it too); this name stays for
-# callers that imported it from here.
-_unknown = inventory.unknown_rows
-
-
 def stock_rows(spec: FeedSpec, payload: Payload, batch: Batch
                ) -> tuple[list[StockRow], list[RowError]]:
     """Typed stock rows of a batch; as_of: row, else file envelope, else file time, else now."""

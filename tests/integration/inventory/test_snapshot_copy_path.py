@@ -100,7 +100,7 @@ def _by_python(ctx, session, data, location, as_of, force) -> dict[str, Any]:
     try:
         report = inventory.apply_snapshot(ctx, session, rows, errors, batch.rows_read, force)
     except SnapshotRefused as exc:
-        return _refused(exc, errors + feed_apply._unknown(ctx, rows), batch.rows_read)
+        return _refused(exc, errors + inventory.unknown_rows(ctx, rows), batch.rows_read)
     return report.to_dict()
 
 

@@ -26,6 +26,29 @@ def test_a_quoted_csv_field_over_two_lines_keeps_the_next_row_numbers_right():
     assert batch.lines == [2, 4] and batch.items[0]["name"] == "two\nlines"
 
 
+def test_a_row_after_blank_lines_keeps_its_own_line_number():
+    batch = read("sku,on_hand\n\nA,1\n\n\nB,2\n", "csv")
+    assert batch.items == [{"sku": "A", "on_hand": "1"}, {"sku": "B", "on_hand": "2"}]
+    assert batch.lines == [3, 6]
+
+
+def test_blank_lines_before_the_header_are_skipped():
+    batch = read("\nsku,on_hand\nA,1\n", "csv")
+    assert batch.items == [{"sku": "A", "on_hand": "1"}] and batch.lines == [3]
+
+
+def test_a_csv_row_with_more_or_fewer_fields_than_the_header_keeps_what_it_names():
+    batch = read("sku,on_hand\nA,1,extra\nB\n", "csv")
+    assert batch.items == [{"sku": "A", "on_hand": "1"}, {"sku": "B"}]
+
+
+def test_an_unreadable_csv_field_names_the_line_it_is_on():
+    import csv
+    limit = csv.field_size_limit()
+    with pytest.raises(FeedFormatError, match="^line 3: not valid CSV"):
+        read("sku,on_hand\nA,1\nB," + "9" * (limit + 1) + "\n", "csv")
+
+
 def test_a_byte_order_mark_does_not_end_up_in_the_first_column_name():
     assert read("\ufeffsku,on_hand\nA,1\n", "csv").items == [{"sku": "A", "on_hand": "1"}]
 
