@@ -15,10 +15,9 @@ from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from service import metrics
+from service import crontab, metrics
 from service.context import Context
 from service.services import feeds, reservations, rulesets
 from service.store import table_stats
@@ -39,7 +38,7 @@ class JobSpec:
 
     def trigger(self) -> Any:
         if self.cron:
-            return CronTrigger.from_crontab(self.cron, timezone="UTC")
+            return crontab.trigger(self.cron)
         return IntervalTrigger(seconds=self.every_seconds or 60)
 
     @property

@@ -126,10 +126,10 @@ def _schedule_problems(raw: dict[str, Any]) -> list[str]:
 
 def _cron_problems(key: str, name: str, expression: str) -> list[str]:
     # imported here: only configs with a crontab line pay for APScheduler's import
-    from apscheduler.triggers.cron import CronTrigger
+    from service import crontab
 
     try:
-        CronTrigger.from_crontab(expression, timezone="UTC")
+        crontab.trigger(expression)
     except ValueError as exc:
         return [f"{key}: {expression!r} of {name} is not a valid five-field crontab "
                 f"expression ({exc})"]

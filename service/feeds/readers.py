@@ -90,9 +90,14 @@ def _ndjson_rows(text: io.TextIOWrapper, batch: Batch) -> Iterator[tuple[int, An
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            item = json.loads(line)
         except json.JSONDecodeError as exc:
             batch.errors.append(RowError(number, f"not valid JSON: {exc.msg}"))
+            continue
+        except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+            batch.errors.append(RowError(number, f"not readable JSON: {str(exc)[:120]}"))
+            continue
+        yield number, item
 
 
 def _json_rows(text: io.TextIOWrapper, batch: Batch) -> Iterator[tuple[int, Any]]:
@@ -100,6 +105,8 @@ def _json_rows(text: io.TextIOWrapper, batch: Batch) -> Iterator[tuple[int, Any]
         data = json.load(text)
     except json.JSONDecodeError as exc:
         raise FeedFormatError(f"not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+        raise FeedFormatError(f"not readable JSON: {str(exc)[:120]}") from exc
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         batch.envelope = {k: v for k, v in data.items() if k != "items"}
         data = data["items"]

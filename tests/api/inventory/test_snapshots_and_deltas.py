@@ -156,6 +156,17 @@ def test_an_unreadable_ndjson_line_is_a_rejected_row_and_the_rest_applies(small_
     assert on_hand(ctx, "DC-1", "A") == 5
 
 
+def test_an_ndjson_line_with_a_number_too_long_to_read_is_a_rejected_row(small_network,
+                                                                        client, admin, ctx):
+    body = ('{"location": "DC-1", "sku": "A", "on_hand": ' + "9" * 5000 + "}\n"
+            '{"location": "DC-1", "sku": "B", "on_hand": 4}\n')
+    response = client.post("/v1/inventory/deltas", data=body, headers=admin,
+                           query_string={"as_of": T1}, content_type="application/x-ndjson")
+    assert response.status_code == 200 and response.json["rejected"] == 1
+    assert response.json["errors"][0]["line"] == 1
+    assert on_hand(ctx, "DC-1", "B") == 4
+
+
 def test_a_snapshot_arrives_as_ndjson_with_location_and_as_of_in_the_query(small_network, client,
                                                                           admin, ctx):
     body = '{"sku": "A", "on_hand": 7}\n{"sku": "B", "on_hand": 2}\n'

@@ -104,3 +104,17 @@ def test_a_counted_stream_reports_every_byte_read_a_buffer_at_a_time():
     assert read_batch(stream, "csv").rows_read == 50_000
     assert sum(counts) == len(raw) and len(counts) <= len(raw) // 8192 + 2
     assert not stream.closed
+
+
+def test_an_ndjson_line_too_long_or_too_deep_to_read_is_a_rejected_row():
+    too_long = '{"sku": "A", "on_hand": ' + "9" * 5000 + "}"
+    too_deep = "[" * 100_000 + "]" * 100_000
+    batch = read(f'{too_long}\n{too_deep}\n{{"sku": "B", "on_hand": 1}}\n', "ndjson")
+    assert batch.items == [{"sku": "B", "on_hand": 1}] and batch.lines == [3]
+    assert [(e.line, e.reason.split(":")[0]) for e in batch.errors] == [
+        (1, "not readable JSON"), (2, "not readable JSON")]
+
+
+def test_a_json_document_with_a_number_too_long_to_read_says_why():
+    with pytest.raises(FeedFormatError, match="not readable JSON"):
+        read('[{"sku": "A", "on_hand": ' + "9" * 5000 + "}]", "json")
