@@ -71,14 +71,15 @@ def zeroed_share(positions_with_stock: int, would_zero: int) -> float:
 def ship(current: Position, quantity: int, shipped_at: datetime) -> Position:
     """Units leave the allocation and the shelf; the position is known as of the shipment.
 
-    A count taken at or after the shipment already left the shipped units out, so when the
-    position's count is that recent only the allocation shrinks (a shipment reported late
-    never takes the units off twice).
+    The units always come off `on_hand`, even when the position's `as_of` is later than the
+    shipment: `as_of` also moves with earlier shipments and signed adjustments, so it cannot
+    tell whether a count already left these units out. A shipment reported after a count
+    that had already missed the parcel understates the shelf until the next count; it can
+    never oversell.
     """
-    counted_since = current.as_of is not None and current.as_of >= shipped_at
     as_of = shipped_at if current.as_of is None else max(current.as_of, shipped_at)
     return Position(
-        on_hand=current.on_hand if counted_since else max(0, current.on_hand - quantity),
+        on_hand=max(0, current.on_hand - quantity),
         as_of=as_of,
         allocated=max(0, current.allocated - quantity),
         reserved=current.reserved,

@@ -48,6 +48,7 @@ def report(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
     at = _event_time(body.get("at"))
     with ctx.sessions.begin() as session:
         aggregate, fulfilment = _load(session, role, fulfilment_id)
+        _check_after_creation(fulfilment, at, body.get("at"))
         try:
             status = next_status(fulfilment.status, body["type"])
         except IllegalTransition as exc:
@@ -91,15 +92,28 @@ def _event_time(raw: str | None) -> datetime:
     return at
 
 
+def _check_after_creation(fulfilment: Fulfilment, at: datetime, raw: str | None) -> None:
+    if raw is not None and at < fulfilment.created_at:
+        raise ValidationFailed("at is before the fulfilment existed.", [problem(
+            "/at", f"{raw} is before the fulfilment was created "
+                   f"({fulfilment.created_at.isoformat()})")])
+
+
 def _load(session: Session, role: Role, fulfilment_id: str
           ) -> tuple[orders_repo.OrderAggregate, Fulfilment]:
-    found = session.get(Fulfilment, fulfilment_id)
-    if found is None or not role.may_use_location(found.location_id):
-        raise NotFound(f"No fulfilment {fulfilment_id!r}.")
+    """The fulfilment's order, locked, and the fulfilment as it is once the lock is held.
+
+    Only the order id is read before the lock: a fulfilment row read earlier would be the
+    one the locked reload hands back, with a status another writer may since have moved.
+    """
+    order_id = session.scalar(select(Fulfilment.order_id).where(Fulfilment.id == fulfilment_id))
     # the order row is the lock every writer of an order takes first (as cancelling does)
-    aggregate = orders_repo.load(session, found.order_id, lock=True)
-    assert aggregate is not None
-    return aggregate, next(f for f in aggregate.fulfilments if f.id == fulfilment_id)
+    aggregate = orders_repo.load(session, order_id, lock=True) if order_id else None
+    fulfilment = next((f for f in aggregate.fulfilments if f.id == fulfilment_id), None) \
+        if aggregate else None
+    if fulfilment is None or not role.may_use_location(fulfilment.location_id):
+        raise NotFound(f"No fulfilment {fulfilment_id!r}.")
+    return aggregate, fulfilment
 
 
 def _move(ctx: Context, session: Session, aggregate: orders_repo.OrderAggregate,

@@ -21,21 +21,28 @@ class OrderAggregate:
 
 
 def load(session: Session, order_id: str, lock: bool = False) -> OrderAggregate | None:
-    """The order and everything under it (the order row locked when asked)."""
-    query = select(Order).where(Order.id == order_id)
+    """The order and everything under it (the order row locked when asked).
+
+    Under the lock every row is read afresh, even one the session read before it: another
+    writer may have changed it while this one waited.
+    """
+    fresh = {"populate_existing": True} if lock else {}
+    query = select(Order).where(Order.id == order_id).execution_options(**fresh)
     if lock:
         query = query.with_for_update()
     order = session.scalars(query).first()
     if order is None:
         return None
     lines = list(session.scalars(select(OrderLine).where(OrderLine.order_id == order_id)
-                                 .order_by(OrderLine.line_no)))
+                                 .order_by(OrderLine.line_no).execution_options(**fresh)))
     fulfilments = list(session.scalars(select(Fulfilment).where(Fulfilment.order_id == order_id)
-                                       .order_by(Fulfilment.created_at, Fulfilment.id)))
+                                       .order_by(Fulfilment.created_at, Fulfilment.id)
+                                       .execution_options(**fresh)))
     by_fulfilment: dict[str, list[FulfilmentLine]] = {f.id: [] for f in fulfilments}
     if fulfilments:
         rows = session.scalars(select(FulfilmentLine).where(
-            FulfilmentLine.fulfilment_id.in_(list(by_fulfilment))).order_by(FulfilmentLine.id))
+            FulfilmentLine.fulfilment_id.in_(list(by_fulfilment))).order_by(FulfilmentLine.id)
+            .execution_options(**fresh))
         for row in rows:
             by_fulfilment[row.fulfilment_id].append(row)
     return OrderAggregate(order, lines, fulfilments, by_fulfilment)

@@ -4,12 +4,23 @@ On SQLite and PostgreSQL. The `stocked` network: A is 10 at ST-1 (New York) and 
 counted at T1; a New York order for A is fulfilled from ST-1.
 """
 
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from sqlalchemy import select
 
+from service.services import fulfilment_events
+from service.store import orders_repo
 from service.store.models import Event, SettlementRecord, StockPosition
 from tests.support import T2, T3, assert_ledger_consistent
 
 BETWEEN_T1_AND_T2 = "2026-03-01T10:30:00Z"
+
+
+def moment(seconds_from_now: float = 0) -> str:
+    """A time as ISO-8601 text (fulfilments exist from now on, so they ship from now on)."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds_from_now)).isoformat()
 
 
 def ship_a(order, quantity=2):
@@ -50,12 +61,14 @@ def test_shipping_takes_the_units_off_the_shelf_and_the_allocation(stocked, clie
     assert (before["on_hand"], before["allocated"]) == (10, 2)
     web_before = web_a(client, admin)
 
-    response = report(client, admin, fulfilment_id, "shipped", at=T2, tracking="1Z999")
+    at = moment()
+    response = report(client, admin, fulfilment_id, "shipped", at=at, tracking="1Z999")
 
     assert response.status_code == 200
     body = response.json
     assert body["status"] == "shipped" and body["order_status"] == "shipped"
-    assert body["tracking"] == "1Z999" and body["shipped_at"].startswith("2026-03-01T11:00")
+    assert body["tracking"] == "1Z999"
+    assert datetime.fromisoformat(body["shipped_at"]) == datetime.fromisoformat(at)
     assert body["lines"] == [{"sku": "A", "quantity": 2, "shipped": 2, "cancelled": 0,
                               "rejected": 0, "open": 0}]
     after = st1_a(client, admin)
@@ -71,7 +84,8 @@ def test_shipping_takes_the_units_off_the_shelf_and_the_allocation(stocked, clie
 def test_a_count_older_than_the_shipment_never_brings_shipped_units_back(
         stocked, client, admin, order, ctx):
     _order_id, fulfilment_id = ship_a(order)
-    assert report(client, admin, fulfilment_id, "shipped", at=T2).status_code == 200
+    at = moment()
+    assert report(client, admin, fulfilment_id, "shipped", at=at).status_code == 200
 
     stale_delta = delta(client, admin, BETWEEN_T1_AND_T2, 10)
     stale_snapshot = client.post("/v1/inventory/snapshots", headers=admin, json={
@@ -84,43 +98,74 @@ def test_a_count_older_than_the_shipment_never_brings_shipped_units_back(
     with ctx.sessions() as session:
         position = session.scalars(select(StockPosition).where(
             StockPosition.location_id == "ST-1", StockPosition.sku == "A")).one()
-    assert position.last_shipped_at.isoformat().startswith("2026-03-01T11:00")
+    assert position.last_shipped_at == datetime.fromisoformat(at)
     assert_ledger_consistent(ctx)
 
 
 def test_a_count_taken_after_the_shipment_is_authoritative_again(stocked, client, admin,
                                                                  order, ctx):
     _order_id, fulfilment_id = ship_a(order)
-    report(client, admin, fulfilment_id, "shipped", at=T2)
+    report(client, admin, fulfilment_id, "shipped", at=moment())
 
-    counted = delta(client, admin, T3, 7)
+    counted = delta(client, admin, moment(1), 7)
 
     assert counted.json["applied"] == 1
     assert (st1_a(client, admin)["on_hand"], st1_a(client, admin)["allocated"]) == (7, 0)
     assert_ledger_consistent(ctx)
 
 
-def test_a_shipment_reported_after_a_later_count_only_releases_the_allocation(
+def test_a_shipment_reported_after_a_later_count_still_takes_its_units_off(
         stocked, client, admin, order, ctx):
+    # The position cannot tell a count that missed the parcel from an adjustment or another
+    # shipment, so the units come off: the shelf is understated until the next count, and
+    # nothing the parcel took can be sold again.
     _order_id, fulfilment_id = ship_a(order)
-    delta(client, admin, T3, 8)  # the store counted after the parcel left: 8 on the shelf
+    shipped_at = moment()
+    delta(client, admin, moment(2), 8)
     counted = st1_a(client, admin)
     assert (counted["on_hand"], counted["allocated"]) == (8, 2)
 
-    report(client, admin, fulfilment_id, "shipped", at=T2)
+    report(client, admin, fulfilment_id, "shipped", at=shipped_at)
 
     after = st1_a(client, admin)
-    assert (after["on_hand"], after["allocated"]) == (8, 0)
-    assert after["available"] == counted["available"] + 2
+    assert (after["on_hand"], after["allocated"]) == (6, 0)
+    assert after["available"] == counted["available"]
+    assert delta(client, admin, moment(3), 8).json["applied"] == 1  # the next count corrects
     assert_ledger_consistent(ctx)
+
+
+def test_two_shipments_at_the_same_moment_both_take_their_units_off(stocked, client, admin,
+                                                                    order, ctx):
+    _first, first_id = ship_a(order, quantity=2)
+    _second, second_id = ship_a(order, quantity=3)
+    at = moment()
+
+    report(client, admin, first_id, "shipped", at=at)
+    report(client, admin, second_id, "shipped", at=at)
+
+    after = st1_a(client, admin)
+    assert (after["on_hand"], after["allocated"]) == (5, 0)
+    assert_ledger_consistent(ctx)
+
+
+def test_a_shipment_cannot_be_dated_before_its_fulfilment_existed(stocked, client, admin,
+                                                                  order):
+    _order_id, fulfilment_id = ship_a(order)
+
+    response = report(client, admin, fulfilment_id, "shipped", at=T2)
+
+    assert response.status_code == 422 and response.json["problems"][0]["pointer"] == "/at"
+    assert "before the fulfilment was created" in response.json["problems"][0]["message"]
+    assert (st1_a(client, admin)["on_hand"], st1_a(client, admin)["allocated"]) == (10, 2)
 
 
 def test_reporting_shipped_again_is_a_retry_that_changes_nothing(stocked, client, admin,
                                                                   order, ctx):
     _order_id, fulfilment_id = ship_a(order)
-    first = report(client, admin, fulfilment_id, "shipped", at=T2)
+    at = moment()
+    first = report(client, admin, fulfilment_id, "shipped", at=at)
 
-    again = report(client, admin, fulfilment_id, "shipped", at=T2)
+    again = report(client, admin, fulfilment_id, "shipped", at=at)
 
     assert again.status_code == 200 and again.json == first.json
     assert st1_a(client, admin)["on_hand"] == 8
@@ -181,7 +226,7 @@ def test_only_what_is_still_open_ships_after_part_of_a_line_was_cancelled(
     client.post(f"/v1/orders/{order_id}/cancel", headers=admin,
                 json={"lines": [{"sku": "A", "quantity": 1}]})
 
-    shipped = report(client, admin, fulfilment_id, "shipped", at=T2).json
+    shipped = report(client, admin, fulfilment_id, "shipped", at=moment()).json
 
     assert shipped["lines"][0] | {} == {"sku": "A", "quantity": 3, "shipped": 2,
                                         "cancelled": 1, "rejected": 0, "open": 0}
@@ -244,3 +289,56 @@ def test_the_event_time_defaults_to_now(stocked, client, admin, order):
     assert body["shipped_at"] > T3
     assert delta(client, admin, T3, 10).json["stale"] == 1  # any count from before now is old
     assert st1_a(client, admin)["on_hand"] == 8
+
+
+def test_concurrent_shipped_retries_ship_once_and_all_answer_alike(stocked, app, order, admin,
+                                                                   ctx):
+    _order_id, fulfilment_id = ship_a(order)
+    at, threads = moment(), 6
+    barrier = threading.Barrier(threads)
+    answers: list[tuple[int, str]] = []
+
+    def ship() -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = report(client, admin, fulfilment_id, "shipped", at=at)
+        answers.append((response.status_code, response.json["status"]))
+
+    workers = [threading.Thread(target=ship) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert answers == [(200, "shipped")] * threads
+    with ctx.sessions() as session:
+        assert len(list(session.scalars(select(SettlementRecord)))) == 1
+    client = app.test_client()
+    assert (st1_a(client, admin)["on_hand"], st1_a(client, admin)["allocated"]) == (8, 0)
+    assert_ledger_consistent(ctx)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_an_event_waiting_for_the_order_lock_is_judged_on_the_status_it_finds_there(
+        stocked, app, client, order, admin, monkeypatch):
+    # PostgreSQL only: SQLite serialises writers from the start of the transaction.
+    _order_id, fulfilment_id = ship_a(order)
+    real_load = orders_repo.load
+    overtaken = []
+
+    def overtaken_before_the_lock(session, order_id, lock=False):
+        if lock and not overtaken:  # another request ships while this one waits
+            overtaken.append(True)
+            worker = threading.Thread(target=lambda: overtaken.append(report(
+                app.test_client(), admin, fulfilment_id, "shipped").status_code))
+            worker.start()
+            worker.join()
+        return real_load(session, order_id, lock)
+
+    monkeypatch.setattr(fulfilment_events.orders_repo, "load", overtaken_before_the_lock)
+    late = report(client, admin, fulfilment_id, "packed")
+
+    assert overtaken == [True, 200]
+    assert late.status_code == 409 and "already shipped" in late.json["detail"]
+    read = client.get("/v1/locations/ST-1/fulfilments?status=shipped", headers=admin).json
+    assert [f["id"] for f in read] == [fulfilment_id]
