@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.context import Context
@@ -38,7 +38,8 @@ from service.store.positions import PositionRow
 CLOCK_SKEW = timedelta(minutes=5)
 QUEUE_STATUSES = ("created", "accepted", "picked", "packed", "shipped", "delivered",
                   "rejected", "cancelled")
-QUEUE_LIMIT = 500
+QUEUE_LIMIT = 100
+QUEUE_MAX_LIMIT = 500
 
 
 def report(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
@@ -60,9 +61,10 @@ def report(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
                        aggregate.order.status)
 
 
-def queue(ctx: Context, role: Role, location_id: str, status: str | None
-          ) -> list[dict[str, Any]]:
-    """A location's fulfilments, oldest first (open ones unless a status is asked for)."""
+def queue(ctx: Context, role: Role, location_id: str, status: str | None,
+          after: str | None = None, limit: int = QUEUE_LIMIT) -> list[dict[str, Any]]:
+    """A page of a location's fulfilments, oldest first (open ones unless a status is asked
+    for), starting after the fulfilment `after`; a full page may have more behind it."""
     if not role.may_use_location(location_id):
         raise NotFound(f"No location {location_id!r} for this key.")
     if status is not None and status not in QUEUE_STATUSES:
@@ -71,11 +73,23 @@ def queue(ctx: Context, role: Role, location_id: str, status: str | None
     wanted = [status] if status else ["created", "accepted", "picked", "packed"]
     query = (select(Fulfilment).where(Fulfilment.location_id == location_id,
                                       Fulfilment.status.in_(wanted))
-             .order_by(Fulfilment.created_at, Fulfilment.id).limit(QUEUE_LIMIT))
+             .order_by(Fulfilment.created_at, Fulfilment.id).limit(limit))
     with ctx.sessions() as session:
+        if after is not None:
+            query = query.where(_later_than(session, location_id, after))
         found = list(session.scalars(query))
         lines = _lines_of(session, [f.id for f in found])
         return [to_dict(f, lines.get(f.id, [])) for f in found]
+
+
+def _later_than(session: Session, location_id: str, after: str) -> Any:
+    created = session.scalar(select(Fulfilment.created_at).where(
+        Fulfilment.id == after, Fulfilment.location_id == location_id))
+    if created is None:
+        raise ValidationFailed("Unknown cursor.", [problem(
+            "/query/after", f"{after!r} is no fulfilment of {location_id}")])
+    return or_(Fulfilment.created_at > created,
+               and_(Fulfilment.created_at == created, Fulfilment.id > after))
 
 
 def _event_time(raw: str | None) -> datetime:

@@ -342,3 +342,20 @@ def test_an_event_waiting_for_the_order_lock_is_judged_on_the_status_it_finds_th
     assert late.status_code == 409 and "already shipped" in late.json["detail"]
     read = client.get("/v1/locations/ST-1/fulfilments?status=shipped", headers=admin).json
     assert [f["id"] for f in read] == [fulfilment_id]
+
+
+def test_a_long_queue_comes_in_pages_linked_to_the_next(stocked, client, order, headers_for):
+    store = headers_for("location:ST-1")
+    placed = [ship_a(order, quantity=1)[1] for _ in range(5)]
+
+    first = client.get("/v1/locations/ST-1/fulfilments?limit=2", headers=store)
+    second = client.get(first.headers["Link"].split(">")[0][1:], headers=store)
+    third = client.get(second.headers["Link"].split(">")[0][1:], headers=store)
+    bad_limit = client.get("/v1/locations/ST-1/fulfilments?limit=0", headers=store)
+    bad_cursor = client.get("/v1/locations/ST-1/fulfilments?after=nope", headers=store)
+
+    assert 'rel="next"' in first.headers["Link"] and "limit=2" in first.headers["Link"]
+    pages = [[f["id"] for f in page.json] for page in (first, second, third)]
+    assert pages == [placed[:2], placed[2:4], placed[4:]]
+    assert "Link" not in third.headers
+    assert bad_limit.status_code == 422 and bad_cursor.status_code == 422
