@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, MutableMapping
 
 from service.cli_feeds import add_feeds_commands
 from service.cli_rules import add_rules_commands
@@ -95,6 +96,14 @@ def worker_count(server: dict) -> int:
     return server.get("workers") or (os.cpu_count() or 1) + 1
 
 
+def shared_metrics_dir(environ: MutableMapping[str, str]) -> str:
+    """The directory the workers share their metrics through, so /metrics counts every
+    worker's requests: PROMETHEUS_MULTIPROC_DIR when set, else a new empty one."""
+    if not environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="oms-metrics-")
+    return environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)  # fail fast with a clear message on a bad config
     server = settings.section("server")
@@ -106,7 +115,9 @@ def _serve(args: argparse.Namespace) -> int:
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", workers,
             "--threads", threads, "--access-logfile", "-", "--timeout", "60",
             "service.wsgi:app"]
-    print(f"serving on http://{bind} with {workers} workers x {threads} threads", flush=True)
+    metrics_dir = shared_metrics_dir(os.environ)
+    print(f"serving on http://{bind} with {workers} workers x {threads} threads "
+          f"(metrics shared through {metrics_dir})", flush=True)
     os.execv(sys.executable, argv)
     return 0  # not reached
 

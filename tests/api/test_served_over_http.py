@@ -95,3 +95,12 @@ def test_concurrent_orders_over_http_are_allocated_or_refused_never_failed(
     assert taken.get("A", 0) <= 25 and taken.get("B", 0) <= 10 and taken.get("C", 0) <= 8
     assert statuses.count(409) > 0  # demand (~190 units) exceeds stock (43)
     assert_ledger_consistent(ctx)
+    # /metrics counts every worker's orders, whichever worker answers it
+    assert placed_orders(server + "/metrics") == statuses.count(201)
+
+
+def placed_orders(metrics_url: str) -> float:
+    with urllib.request.urlopen(metrics_url, timeout=10) as response:
+        text = response.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("oms_orders_total{") and 'outcome="placed"' in line)

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,14 @@ def test_a_valid_crontab_line_or_interval_loads():
              {**FEED, "name": "often", "every_seconds": 30}]
     assert [f["name"] for f in settings_from_dict({**MINIMAL, "feeds": feeds}).feeds] == [
         "nightly", "often"]
+
+
+def test_served_workers_share_their_metrics_through_one_directory(tmp_path):
+    from service.cli import shared_metrics_dir
+
+    given = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    unset: dict[str, str] = {}
+    assert shared_metrics_dir(given) == str(tmp_path)
+    made = shared_metrics_dir(unset)
+    assert unset["PROMETHEUS_MULTIPROC_DIR"] == made and os.path.isdir(made)
+    assert os.listdir(made) == []
