@@ -24,6 +24,7 @@ class Position:
     as_of: datetime | None
     allocated: int = 0
     reserved: int = 0
+    shipped_at: datetime | None = None  # the newest shipment from it
 
     @property
     def available(self) -> int:
@@ -43,10 +44,11 @@ class Update:
 def apply_update(current: Position | None, update: Update) -> tuple[Verdict, Position]:
     """The position after update; stale when it is older than what the position knows.
 
-    Shipping a fulfilment moves the position's as_of to the shipment time, so a count
-    taken before a shipment is stale and can never bring shipped units back.
+    A count (absolute on_hand) taken before the position's newest shipment is stale too:
+    it still holds the shipped units and would bring them back. A movement (signed adjust)
+    is not: a till sale or a receipt recorded before a parcel left is as true after it.
     """
-    if current is not None and current.as_of is not None and update.as_of < current.as_of:
+    if current is not None and _stale(current, update):
         return Verdict.STALE, current
     base = current or Position(on_hand=0, as_of=None)
     if update.on_hand is not None:
@@ -54,11 +56,18 @@ def apply_update(current: Position | None, update: Update) -> tuple[Verdict, Pos
     else:
         on_hand = max(0, base.on_hand + (update.adjust or 0))
     as_of = update.as_of if base.as_of is None else max(base.as_of, update.as_of)
-    after = Position(on_hand, as_of, base.allocated, base.reserved)
+    after = Position(on_hand, as_of, base.allocated, base.reserved, base.shipped_at)
     verdict = (
         Verdict.UNCHANGED if current is not None and on_hand == base.on_hand else Verdict.APPLIED
     )
     return verdict, after
+
+
+def _stale(current: Position, update: Update) -> bool:
+    if current.as_of is not None and update.as_of < current.as_of:
+        return True
+    is_count = update.on_hand is not None
+    return is_count and current.shipped_at is not None and update.as_of < current.shipped_at
 
 
 def zeroed_share(positions_with_stock: int, would_zero: int) -> float:
@@ -69,18 +78,18 @@ def zeroed_share(positions_with_stock: int, would_zero: int) -> float:
 
 
 def ship(current: Position, quantity: int, shipped_at: datetime) -> Position:
-    """Units leave the allocation and the shelf; the position is known as of the shipment.
+    """Units leave the allocation and the shelf; counts taken before `shipped_at` go stale.
 
-    The units always come off `on_hand`, even when the position's `as_of` is later than the
-    shipment: `as_of` also moves with earlier shipments and signed adjustments, so it cannot
-    tell whether a count already left these units out. A shipment reported after a count
-    that had already missed the parcel understates the shelf until the next count; it can
-    never oversell.
+    The units always come off `on_hand`: the position cannot tell whether a count it holds
+    already missed the parcel, so a shipment reported after such a count understates the
+    shelf until the next count; it can never oversell. `as_of` stays as it is, so
+    movements (signed adjustments) recorded before the shipment still apply.
     """
-    as_of = shipped_at if current.as_of is None else max(current.as_of, shipped_at)
+    newest = shipped_at if current.shipped_at is None else max(current.shipped_at, shipped_at)
     return Position(
         on_hand=max(0, current.on_hand - quantity),
-        as_of=as_of,
+        as_of=current.as_of,
         allocated=max(0, current.allocated - quantity),
         reserved=current.reserved,
+        shipped_at=newest,
     )

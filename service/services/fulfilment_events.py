@@ -182,9 +182,9 @@ def _take_off_the_shelf(ctx: Context, session: Session, units: dict[tuple[str, s
     def shipping(quantity: int):
         def change(row: PositionRow) -> PositionRow:
             after = ledger.ship(ledger.Position(row.on_hand, row.as_of, row.allocated,
-                                                row.reserved), quantity, at)
+                                                row.reserved, row.shipped_at), quantity, at)
             return dataclasses.replace(row, on_hand=after.on_hand, allocated=after.allocated,
-                                       as_of=after.as_of)
+                                       shipped_at=after.shipped_at)
         return change
 
     change_positions(ctx, session, ctx.rules.active(session),

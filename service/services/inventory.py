@@ -108,7 +108,7 @@ def _apply_row(current: dict[tuple[str, str], PositionRow], key: tuple[str, str]
     existing = current.get(key)
     position = None if existing is None else Position(
         existing.on_hand, _effective_as_of(existing.as_of, snapshot_as_of),
-        existing.allocated, existing.reserved)
+        existing.allocated, existing.reserved, existing.shipped_at)
     verdict, after = apply_update(position, Update(row.as_of, row.on_hand, row.adjust))
     if verdict is Verdict.STALE:
         return verdict
@@ -266,7 +266,8 @@ def _plan_location(report: IngestReport, location_id: str, counted: CountedLocat
                    ) -> _LocationPlan:
     as_of = counted.as_of
     zero = [pos.sku for pos in diff.uncounted
-            if (location_id, pos.sku) not in bad and (pos.as_of is None or pos.as_of <= as_of)]
+            if (location_id, pos.sku) not in bad
+            and (pos.counts_from is None or pos.counts_from <= as_of)]
     share = zeroed_share(diff.stocked, len(zero) + counted.newly_zero)
     if share > max_zeroed and not force:
         raise SnapshotRefused(
@@ -278,7 +279,7 @@ def _plan_location(report: IngestReport, location_id: str, counted: CountedLocat
     wanted = {sku: qty for sku, (qty, _pos) in diff.changed.items()}
     wanted.update({sku: 0 for sku in zero})
     stale = {sku for sku, pos in current.items()
-             if pos is not None and pos.as_of is not None and pos.as_of > as_of}
+             if pos is not None and pos.counts_from is not None and pos.counts_from > as_of}
     report.stale += len(stale)
     report.zeroed += len(zero)
     report.applied += len([s for s in diff.changed if s not in stale])
@@ -350,7 +351,7 @@ def _write_locked(session: Session, report: IngestReport, changes: list[_Change]
     after: list[PositionRow] = []
     for plan, sku, pos in changes:
         old = locked.get(pos.id) if pos is not None and pos.id is not None else None
-        if old is not None and old.as_of is not None and old.as_of > plan.as_of:
+        if old is not None and old.counts_from is not None and old.counts_from > plan.as_of:
             _count_moved(report, plan, sku)  # shipped (or counted) meanwhile
             continue
         if old is not None:

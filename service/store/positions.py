@@ -58,16 +58,24 @@ class PositionRow:
     allocated: int
     reserved: int
     as_of: datetime | None
+    shipped_at: datetime | None = None  # the newest shipment from it
+
+    @property
+    def counts_from(self) -> datetime | None:
+        """A count older than this is stale: older than what the position knows, or taken
+        before a shipment (it would bring the shipped units back)."""
+        known = [t for t in (self.as_of, self.shipped_at) if t is not None]
+        return max(known) if known else None
 
 
 def _row(r: Sequence) -> PositionRow:
-    return PositionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+    return PositionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] if len(r) > 7 else None)
 
 
 def _columns():
     sp = StockPosition.__table__
     return sp, [sp.c.id, sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated,
-                sp.c.reserved, sp.c.as_of]
+                sp.c.reserved, sp.c.as_of, sp.c.last_shipped_at]
 
 
 def locked(session: Session) -> bool:
@@ -222,6 +230,7 @@ _UPDATE_UNLESS_MOVED = (
     " AS u(id, old_on_hand, old_as_of, on_hand, as_of) ORDER BY id) AS c"
     " WHERE sp.id = c.id AND sp.on_hand = c.old_on_hand"
     " AND sp.as_of IS NOT DISTINCT FROM c.old_as_of"
+    " AND (sp.last_shipped_at IS NULL OR sp.last_shipped_at <= c.as_of)"
     " RETURNING sp.id, sp.allocated, sp.reserved")
 
 
@@ -334,11 +343,13 @@ def _diff_sqlite_json(session: Session, counts: Mapping[str, Mapping[str, int]],
         diffs[location].stocked = count
     changed = text(
         "SELECT loc.key, cnt.key, cnt.value, sp.id, sp.location_id, sp.sku, sp.on_hand,"
-        " sp.allocated, sp.reserved, sp.as_of FROM json_each(:counts) AS loc,"
+        " sp.allocated, sp.reserved, sp.as_of, sp.last_shipped_at"
+        " FROM json_each(:counts) AS loc,"
         " json_each(loc.value) AS cnt LEFT OUTER JOIN stock_positions AS sp"
         " ON sp.location_id = loc.key AND sp.sku = cnt.key"
         " WHERE sp.id IS NULL OR sp.on_hand != cnt.value"
-    ).columns(as_of=StockPosition.__table__.c.as_of.type)
+    ).columns(as_of=StockPosition.__table__.c.as_of.type,
+              last_shipped_at=StockPosition.__table__.c.last_shipped_at.type)
     for r in conn.execute(changed, {"counts": json.dumps(counts, separators=(",", ":"))}):
         diffs[r[0]].changed[r[1]] = (r[2], None if r[3] is None else _row(r[3:]))
     short = []

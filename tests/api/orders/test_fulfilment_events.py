@@ -102,6 +102,21 @@ def test_a_count_older_than_the_shipment_never_brings_shipped_units_back(
     assert_ledger_consistent(ctx)
 
 
+def test_a_movement_recorded_before_the_shipment_still_applies(stocked, client, admin, order,
+                                                              ctx):
+    # a till sale at ST-1, reported after a web parcel left: both units are gone
+    _order_id, fulfilment_id = ship_a(order)
+    sold_at = moment()
+    report(client, admin, fulfilment_id, "shipped", at=moment(1))
+
+    sale = client.post("/v1/inventory/deltas", headers=admin, json={
+        "as_of": sold_at, "items": [{"location": "ST-1", "sku": "A", "adjust": -1}]})
+
+    assert sale.json["applied"] == 1 and sale.json["stale"] == 0
+    assert (st1_a(client, admin)["on_hand"], st1_a(client, admin)["allocated"]) == (7, 0)
+    assert_ledger_consistent(ctx)
+
+
 def test_a_count_taken_after_the_shipment_is_authoritative_again(stocked, client, admin,
                                                                  order, ctx):
     _order_id, fulfilment_id = ship_a(order)

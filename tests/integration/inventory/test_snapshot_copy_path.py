@@ -378,6 +378,24 @@ def test_stale_rows_and_a_stale_location_are_counted_the_same_both_ways(network)
 
 
 @postgres_only
+def test_counts_taken_before_a_shipment_are_stale_the_same_both_ways(network):
+    shipped = (T1 + timedelta(hours=1)).replace(tzinfo=None)
+    with network.sessions.begin() as session:
+        session.execute(text("UPDATE stock_positions SET last_shipped_at = :t"
+                             " WHERE location_id = 'ST-1' AND sku IN ('S0001', 'S0002', 'S0003')"
+                             " OR location_id = 'DC-1' AND sku = 'S0011'"), {"t": shipped})
+    # S0011 is absent from the file: a shipment after the snapshot keeps it from being zeroed
+    data = _csv("location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 2,
+                                                        skip={("DC-1", "S0011")}))
+    report, stored, *_ = _same_both_ways(network, data)
+    assert report["stale"] == 3
+    kept = {(r[0], r[1]): r[2] for r in stored}
+    assert kept[("ST-1", "S0001")] == _base("ST-1", 1)  # the shipped-from count is untouched
+    assert kept[("ST-1", "S0004")] == _base("ST-1", 4) + 2
+    assert kept[("DC-1", "S0011")] == _base("DC-1", 11) > 0
+
+
+@postgres_only
 def test_refusals_are_the_same_both_ways(network):
     zeroing = _csv("location,sku,on_hand,as_of", [f"DC-1,S0001,3,{T1.isoformat()}"])
     refused, stored, *_ = _same_both_ways(network, zeroing)

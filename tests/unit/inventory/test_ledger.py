@@ -51,7 +51,7 @@ def test_available_never_goes_negative():
 def test_shipping_takes_units_off_the_shelf_and_the_allocation():
     after = ship(Position(10, T0, allocated=4), 3, T0 + timedelta(hours=1))
     assert (after.on_hand, after.allocated) == (7, 1)
-    assert after.as_of == T0 + timedelta(hours=1)
+    assert after.shipped_at == T0 + timedelta(hours=1) and after.as_of == T0
 
 
 def test_a_count_older_than_a_shipment_never_brings_shipped_units_back():
@@ -82,3 +82,23 @@ def test_a_shipment_older_than_what_the_position_knows_still_takes_its_units_off
 def test_shipping_never_drives_the_shelf_or_the_allocation_below_zero():
     after = ship(Position(2, T0, allocated=1), 3, T0 + timedelta(hours=1))
     assert (after.on_hand, after.allocated) == (0, 0)
+
+
+def test_an_adjustment_recorded_before_a_shipment_still_applies():
+    # a till sale at 10:30, reported after a parcel left at 11:00: both units are gone
+    shipped = ship(Position(10, T0, allocated=4), 4, T0 + timedelta(hours=1))
+    verdict, after = apply_update(shipped, Update(T0 + timedelta(minutes=30), adjust=-1))
+    assert verdict is Verdict.APPLIED and after.on_hand == 5
+    assert after.shipped_at == T0 + timedelta(hours=1)
+
+
+def test_an_adjustment_older_than_the_last_count_is_still_stale():
+    counted = Position(10, T0 + timedelta(hours=1))
+    verdict, after = apply_update(counted, Update(T0, adjust=3))
+    assert verdict is Verdict.STALE and after.on_hand == 10
+
+
+def test_the_newest_shipment_is_kept_whatever_order_they_are_reported_in():
+    later_first = ship(Position(10, T0, allocated=5), 2, T0 + timedelta(hours=2))
+    after = ship(later_first, 3, T0 + timedelta(hours=1))
+    assert after.shipped_at == T0 + timedelta(hours=2) and after.on_hand == 5
