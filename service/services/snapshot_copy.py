@@ -365,8 +365,9 @@ def _read_differences(ctx: Context, session: Session,
     bad_groups: Counter = Counter()
     new: list[tuple[StockRow, staging.RowDifference]] = []
     cache = dict(times)
+    shipped = _shipment_times(session, differences)
     for item in sorted(differences, key=lambda d: d.line or 0):
-        position = None if item.position is None else PositionRow(*item.position)
+        position = None if item.position is None else _position(item.position, shipped)
         if item.line is None:
             tallies[position.location_id].unmatched.add(position.id)  # type: ignore[union-attr]
             continue
@@ -386,8 +387,18 @@ def _read_differences(ctx: Context, session: Session,
         if row.line in unknown_lines:
             bad_groups[(item.location_key, item.as_of_text)] += 1
     _new_positions(tallies, rows)
-    _uncounted(tallies, differences)
+    _uncounted(tallies, differences, shipped)
     return errors + unknown, tallies, bad_groups
+
+
+def _shipment_times(session: Session, differences: list[staging.RowDifference]
+                    ) -> dict[int, datetime]:
+    ids = {d.position[0] for d in differences if d.position is not None}
+    return staging.shipment_times(driver(session), sorted(ids))
+
+
+def _position(values: tuple, shipped: dict[int, datetime]) -> PositionRow:
+    return PositionRow(*values, shipped.get(values[0]))
 
 
 def _matched(tally: _Tally, row: StockRow, position: PositionRow) -> None:
@@ -405,13 +416,14 @@ def _new_positions(tallies: dict[str, _Tally], rows: list[StockRow]) -> None:
         tally.new_rows += 1
 
 
-def _uncounted(tallies: dict[str, _Tally], differences: list[staging.RowDifference]) -> None:
+def _uncounted(tallies: dict[str, _Tally], differences: list[staging.RowDifference],
+               shipped: dict[int, datetime]) -> None:
     """Stocked positions no good row counts (the Python path's diff.uncounted)."""
     seen: set[int] = set()
     for item in differences:
         if item.position is None or item.position[0] in seen:
             continue
-        position = PositionRow(*item.position)
+        position = _position(item.position, shipped)
         tally = tallies[position.location_id]
         seen.add(position.id)  # type: ignore[arg-type]
         if position.id in tally.unmatched and position.id not in tally.matched:

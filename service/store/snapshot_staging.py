@@ -59,8 +59,7 @@ class RowDifference:
     fields: dict[str, str]  # the row's non-empty fields by header name
     location_key: str | None  # the location the row was grouped under in count_groups
     as_of_text: str | None
-    position: tuple | None  # (id, location_id, sku, on_hand, allocated, reserved, as_of,
-    #                          last_shipped_at)
+    position: tuple | None  # (id, location_id, sku, on_hand, allocated, reserved, as_of)
 
 
 def create(pg: Any, header: Sequence[str], trim: bool) -> Staging:
@@ -129,8 +128,7 @@ def read_differences(pg: Any, staging: Staging, *, locations: list[str] | None,
             continue
         fields = {name: value for name, value in zip(FIELDS, row[2:8], strict=True)
                   if value not in (None, "")}
-        position = None if row[10] is None else (*row[10:16], _aware(row[16]),
-                                                  _aware(row[17]))
+        position = None if row[10] is None else (*row[10:16], _aware(row[16]))
         differences.append(RowDifference(row[1], fields, row[8], row[9], position))
     return differences, counts
 
@@ -162,20 +160,28 @@ def _differences_sql(staging: Staging, default_location: str | None, bad: bool, 
             f" CASE WHEN {_well_formed(staging, loc, bad, timed)} THEN {loc} END AS join_loc"
             f" FROM {staging.table}")
     where = " WHERE location_id = ANY(%(locs)s)" if some_locations else ""
-    positions = ("SELECT id, location_id, sku, on_hand, allocated, reserved, as_of,"
-                 " last_shipped_at"
+    positions = ("SELECT id, location_id, sku, on_hand, allocated, reserved, as_of"
                  f" FROM stock_positions{where}")
     return (
         f"SELECT 'R', r.line, {', '.join(f'r.f_{f}' for f in FIELDS)}, r.loc, r.as_of,"
-        " p.id, p.location_id, p.sku, p.on_hand, p.allocated, p.reserved, p.as_of,"
-        " p.last_shipped_at"
+        " p.id, p.location_id, p.sku, p.on_hand, p.allocated, p.reserved, p.as_of"
         f" FROM ({rows}) r FULL JOIN ({positions}) p"
         " ON p.location_id = r.join_loc AND p.sku = r.sku"
         " WHERE r.line IS NULL OR p.id IS NULL OR r.join_loc IS NULL"
         " OR p.on_hand::text <> r.count_text OR p.on_hand > %(max)s"
         " UNION ALL SELECT 'P', count(*), NULL, NULL, NULL, NULL, NULL, NULL, location_id,"
-        " NULL, count(*) FILTER (WHERE on_hand > 0), NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+        " NULL, count(*) FILTER (WHERE on_hand > 0), NULL, NULL, NULL, NULL, NULL, NULL"
         f" FROM stock_positions{where} GROUP BY location_id")
+
+
+def shipment_times(pg: Any, ids: Sequence[int]) -> dict[int, datetime]:
+    """The newest shipment of each of these positions that has one (looked up by id after
+    the comparison, so the large join carries no extra column)."""
+    if not ids:
+        return {}
+    rows = pg.execute("SELECT id, last_shipped_at FROM stock_positions WHERE id = ANY(%s)"
+                      " AND last_shipped_at IS NOT NULL", (list(ids),))
+    return {r[0]: _aware(r[1]) for r in rows}
 
 
 def _aware(value: datetime | None) -> datetime | None:
