@@ -234,10 +234,11 @@ EXPLANATIONS = """
   the rows by location and time text, a hash full join of the rows with the positions, and
   rewriting the 50,000 changed positions (heap-only updates since no count is indexed).
   The figure depends on the machine more than on the minute: with the file in two parts on
-  two connections, five full runs on the AMD EPYC machine of the afternoon of 2026-11-27
-  gave 3.23x, 3.01x, 3.12x, 3.10x and 3.19x (bare COPY 0.54-0.57 s), and three on the
-  Intel Xeon machine of the same day gave 3.07x, 3.14x and 2.42x (bare COPY 0.9-2.1 s).
-  One connection doing it all had measured 3.3-4.1x on 2026-11-26 and 4.2-4.5x on the AMD
+  two connections, seven full runs on the AMD EPYC machine of the afternoon of 2026-11-27
+  gave 3.01-3.35x, median 3.19x (bare COPY 0.52-0.57 s; 3.35x in the one run whose join
+  carried every position's shipment time, see the changes table), and three on the Intel
+  Xeon machine of the same day gave 3.07x, 3.14x and 2.42x (bare COPY 0.9-2.1 s). One
+  connection doing it all had measured 3.3-4.1x on 2026-11-26 and 4.2-4.5x on the AMD
   machine of the morning of 2026-11-27; on the Intel machine 12 alternated runs gave a
   median of 4.02x on one connection and 3.37x in two parts. Half of the file does not
   halve its join (each part still scans the whole positions table for its locations), so
@@ -249,31 +250,30 @@ EXPLANATIONS = """
   larger temp_buffers, lz4 WAL compression, and two connections each reading the whole
   file with `COPY ... WHERE` (each parsed every line: 2.2 s against 2.3 s).
 - **The p99 targets depend on the machine's own tail.** On the AMD EPYC machine of the
-  afternoon of 2026-11-27 five full runs gave the GET 59.3%, 58.3%, 57.2%, 58.6% and 57.9%
-  of hello-world, its p99 6.1, 6.9, 6.6, 6.3 and 6.0 ms and the cart p99 8.2, 8.0, 7.9,
-  8.6 and 7.3 ms, with hello-world itself at 5,800-6,300 req/s and a p99 of 6.2-6.4 ms:
-  every target passes. On the Intel Xeon machine of the same day (from 13:00, where
-  PostgreSQL took about twice as long: the bare COPY of the snapshot 0.9-2.1 s against 0.5
-  s) five HTTP runs of the same code gave the GET 45.7-57.2% of hello-world (single rounds
-  36-62%), its p99 17.9-37.7 ms and the cart p99 18.1-40.9 ms, while hello-world's own p99
-  was 14.7-28.5 ms and its rate 2,400-4,700 req/s: that machine's tail alone is past the
-  10 ms target. A worker profiled under wrk spends 35% of its time in the lookup
-  statement, nearly all of it waiting for PostgreSQL, which shares the 2 cores with the 3
-  workers and wrk. Tried there: gthread workers (4 threads, keep-alive) for both apps: GET
-  51.4% but p99 45.8 ms and hello-world's 33.9 ms (sync workers in the same minutes:
-  46.4%, 32.8 ms and 20.3 ms); 2 sync workers instead of 3 for both apps: p99 24.2 and
-  32.1 ms against 30.6 and 33.4 ms in alternated runs; psycopg's low-level `pq` calls
-  instead of a cursor would save about 30 us of a lookup's 1 ms of worker CPU.
+  afternoon of 2026-11-27 seven full runs gave the GET 57.2-59.3% of hello-world, its p99
+  6.0-6.9 ms and the cart p99 7.0-8.6 ms, with hello-world itself at 5,500-6,400 req/s and
+  a p99 of 6.0-6.4 ms: every target passes. On the Intel Xeon machine of the same day
+  (from 13:00, where PostgreSQL took about twice as long: the bare COPY of the snapshot
+  0.9-2.1 s against 0.5 s) five HTTP runs of the same code gave the GET 45.7-57.2% of
+  hello-world (single rounds 36-62%), its p99 17.9-37.7 ms and the cart p99 18.1-40.9 ms,
+  while hello-world's own p99 was 14.7-28.5 ms and its rate 2,400-4,700 req/s: that
+  machine's tail alone is past the 10 ms target. A worker profiled under wrk spends 35% of
+  its time in the lookup statement, nearly all of it waiting for PostgreSQL, which shares
+  the 2 cores with the 3 workers and wrk. Tried there: gthread workers (4 threads,
+  keep-alive) for both apps: GET 51.4% but p99 45.8 ms and hello-world's 33.9 ms (sync
+  workers in the same minutes: 46.4%, 32.8 ms and 20.3 ms); 2 sync workers instead of 3
+  for both apps: p99 24.2 and 32.1 ms against 30.6 and 33.4 ms in alternated runs;
+  psycopg's low-level `pq` calls instead of a cursor would save about 30 us of a lookup's
+  1 ms of worker CPU.
 - **Orders per second.** The target is absolute, and the machine is shared: hello-world
   moved 4,100-6,600 req/s from one minute to the next on 2026-11-27. On the machine of
   2026-11-26 a 3-line order cost about 5.0 ms of worker CPU and 3.6 ms of PostgreSQL CPU
   (per-process CPU time over a 10 s run, before the ANALYZE below), so its 2 cores gave a
   little over 200 orders/s; 3 or 5 workers make no difference (200-236/s either way in
-  back-to-back runs). The AMD machine of the afternoon of 2026-11-27 gave 316, 325, 312,
-  307 and 238 orders/s in five full runs (hello-world 5,500-6,300 req/s), and 350-370
-  orders/s in four standalone 12 s runs half an hour later; the Intel machine of that day
-  237, 193 and 152 orders/s (hello-world 4,195, 3,637 and 2,540 req/s in the same
-  minutes).
+  back-to-back runs). The AMD machine of the afternoon of 2026-11-27 gave 238-351 orders/s
+  in seven full runs (five of them 304-325; hello-world 5,500-6,400 req/s), and 350-370
+  orders/s in four standalone 12 s runs; the Intel machine of that day 237, 193 and 152
+  orders/s (hello-world 4,195, 3,637 and 2,540 req/s in the same minutes).
 - **Orders on a new database.** Each connection plans its foreign-key checks at its first
   order and keeps the plan until the tables' statistics change. On the bench copy the order
   tables start empty, so the checks scan them, and throughput falls as they grow (three 6 s
