@@ -55,8 +55,7 @@ def numbered_rows(items_key: str = "items") -> Batch:
         "ndjson" if request.mimetype in NDJSON_TYPES else "json")
     if fmt == "json":
         rows, data = row_list(items_key)
-        envelope = {k: v for k, v in data.items() if k != items_key}
-        return Batch(rows, list(range(1, len(rows) + 1)), envelope)
+        return Batch.of_items(rows, {k: v for k, v in data.items() if k != items_key})
     try:
         return read_batch(io.BytesIO(request.get_data(cache=False)), fmt)
     except FeedFormatError as exc:

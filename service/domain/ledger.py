@@ -10,6 +10,12 @@ from datetime import datetime
 from enum import StrEnum
 
 
+def latest(*times: datetime | None) -> datetime | None:
+    """The newest of the times that are known (None when none is)."""
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
 class Verdict(StrEnum):
     APPLIED = "applied"
     UNCHANGED = "unchanged"
@@ -55,8 +61,8 @@ def apply_update(current: Position | None, update: Update) -> tuple[Verdict, Pos
         on_hand = update.on_hand
     else:
         on_hand = max(0, base.on_hand + (update.adjust or 0))
-    as_of = update.as_of if base.as_of is None else max(base.as_of, update.as_of)
-    after = Position(on_hand, as_of, base.allocated, base.reserved, base.shipped_at)
+    after = Position(on_hand, latest(base.as_of, update.as_of), base.allocated, base.reserved,
+                     base.shipped_at)
     verdict = (
         Verdict.UNCHANGED if current is not None and on_hand == base.on_hand else Verdict.APPLIED
     )
@@ -85,11 +91,10 @@ def ship(current: Position, quantity: int, shipped_at: datetime) -> Position:
     shelf until the next count; it can never oversell. `as_of` stays as it is, so
     movements (signed adjustments) recorded before the shipment still apply.
     """
-    newest = shipped_at if current.shipped_at is None else max(current.shipped_at, shipped_at)
     return Position(
         on_hand=max(0, current.on_hand - quantity),
         as_of=current.as_of,
         allocated=max(0, current.allocated - quantity),
         reserved=current.reserved,
-        shipped_at=newest,
+        shipped_at=latest(current.shipped_at, shipped_at),
     )

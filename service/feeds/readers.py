@@ -12,9 +12,10 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any
 
-from service.services.stock_rows import RowError
+from service.services.stock_rows import RowError, StockRow, parse_numbered
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 1000
@@ -33,9 +34,22 @@ class Batch:
     envelope: dict[str, Any] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
 
+    @classmethod
+    def of_items(cls, items: list[dict[str, Any]], envelope: dict[str, Any] | None = None
+                 ) -> Batch:
+        """A JSON document's rows, numbered by place as the JSON reader numbers them."""
+        return cls(list(items), list(range(1, len(items) + 1)), dict(envelope or {}))
+
     @property
     def rows_read(self) -> int:
         return len(self.items) + len(self.errors)
+
+    def stock_rows(self, location: str | None, as_of: datetime | None, allow_adjust: bool
+                   ) -> tuple[list[StockRow], list[RowError]]:
+        """Typed stock rows and the bad ones (unreadable lines included), by line number."""
+        rows, errors = parse_numbered(self.items, self.lines, location=location, as_of=as_of,
+                                      allow_adjust=allow_adjust)
+        return rows, errors + self.errors
 
     def add(self, line: int, item: Any) -> None:
         """Keep item as a row of line, or reject it when it is not an object."""

@@ -34,7 +34,7 @@ def cancel(ctx: Context, role: Role, order_id: str, body: dict[str, Any]) -> dic
 
 
 def _cancellable(aggregate: orders_repo.OrderAggregate, line: OrderLine) -> int:
-    open_units = sum(r.quantity - r.quantity_shipped - r.quantity_rejected - r.quantity_cancelled
+    open_units = sum(r.open_units
                      for f in aggregate.fulfilments if f.status in OPEN_FULFILMENT
                      for r in aggregate.fulfilment_lines[f.id] if r.order_line_id == line.id)
     return open_units + line.quantity_backordered
@@ -82,8 +82,7 @@ def _cancel_lines(session: Session, aggregate: orders_repo.OrderAggregate,
             for row in aggregate.fulfilment_lines[fulfilment.id]:
                 if row.order_line_id != line.id or left == 0:
                     continue
-                take = min(left, row.quantity - row.quantity_shipped - row.quantity_rejected
-                           - row.quantity_cancelled)
+                take = min(left, row.open_units)
                 row.quantity_cancelled += take
                 left -= take
                 key = (fulfilment.location_id, row.sku)
@@ -131,4 +130,4 @@ def _finish(session: Session, aggregate: orders_repo.OrderAggregate, targets: di
 
 
 def _closed(row: FulfilmentLine) -> bool:
-    return row.quantity_shipped + row.quantity_rejected + row.quantity_cancelled >= row.quantity
+    return row.open_units <= 0

@@ -29,7 +29,7 @@ from service.feeds.sources import Payload
 from service.feeds.spec import FeedSpec
 from service.services import feed_runs, inventory, master_data, snapshot_copy
 from service.services.inventory import IngestReport, SnapshotRefused
-from service.services.stock_rows import RowError, StockRow, parse_numbered, parse_time
+from service.services.stock_rows import RowError, StockRow, parse_time
 from service.store.models import FeedFile, FeedRun
 
 log = logging.getLogger(__name__)
@@ -147,9 +147,7 @@ def stock_rows(spec: FeedSpec, payload: Payload, batch: Batch
         if as_of is None:
             raise FeedFormatError("the file's as_of is not an ISO-8601 time")
     location = batch.envelope.get("location") or spec.location
-    rows, errors = parse_numbered(batch.items, batch.lines, location=location, as_of=as_of,
-                                  allow_adjust=spec.kind == "stock_delta")
-    return rows, errors + batch.errors
+    return batch.stock_rows(location, as_of, allow_adjust=spec.kind == "stock_delta")
 
 
 def claim(session: Session, feed: str, payload: Payload) -> None:

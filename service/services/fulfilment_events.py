@@ -155,7 +155,7 @@ def _ship(ctx: Context, session: Session, aggregate: orders_repo.OrderAggregate,
           fulfilment: Fulfilment, rows: list[FulfilmentLine], at: datetime
           ) -> dict[int, int]:
     """Every open unit ships: off the allocation and the shelf, settled, as of `at`."""
-    shipped = {r.id: _open(r) for r in rows if _open(r) > 0}
+    shipped = {r.id: r.open_units for r in rows if r.open_units > 0}
     if not shipped:
         raise Conflict(f"Fulfilment {fulfilment.id} has nothing left to ship: every line is "
                        "cancelled or rejected.")
@@ -206,10 +206,6 @@ def _derive_order_status(session: Session, aggregate: orders_repo.OrderAggregate
         events.emit(session, "order", order.id, f"order.{status}", {"status": status})
 
 
-def _open(row: FulfilmentLine) -> int:
-    return row.quantity - row.quantity_shipped - row.quantity_rejected - row.quantity_cancelled
-
-
 def _lines_of(session: Session, ids: list[str]) -> dict[str, list[FulfilmentLine]]:
     out: dict[str, list[FulfilmentLine]] = {}
     if ids:
@@ -232,7 +228,7 @@ def to_dict(fulfilment: Fulfilment, rows: list[FulfilmentLine],
         "updated_at": fulfilment.updated_at.isoformat() if fulfilment.updated_at else None,
         "lines": [{"sku": r.sku, "quantity": r.quantity, "shipped": r.quantity_shipped,
                    "cancelled": r.quantity_cancelled, "rejected": r.quantity_rejected,
-                   "open": _open(r)} for r in rows],
+                   "open": r.open_units} for r in rows],
     }
     if order_status is not None:
         out["order_status"] = order_status

@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.context import Context
-from service.domain.ledger import Position, Update, Verdict, apply_update, zeroed_share
+from service.domain.ledger import (
+    Position,
+    Update,
+    Verdict,
+    apply_update,
+    latest,
+    zeroed_share,
+)
 from service.services import channel_figures
 from service.services.channel_figures import PositionFigures
 from service.services.stock_rows import RowError, StockRow, collector_paused, split_known
@@ -74,8 +81,7 @@ def _known(ctx: Context, session: Session, rows: list[StockRow]
 def unknown_rows(ctx: Context, rows: list[StockRow]) -> list[RowError]:
     """Rows naming a location or sku the catalog lacks (a refused snapshot lists them too)."""
     with ctx.sessions() as session:
-        catalog = ctx.catalog.get(session)
-    return split_known(rows, catalog.locations, catalog.products)[1]
+        return _known(ctx, session, rows)[1]
 
 
 def apply_deltas(ctx: Context, session: Session, rows: list[StockRow],
@@ -107,7 +113,7 @@ def _apply_row(current: dict[tuple[str, str], PositionRow], key: tuple[str, str]
                row: StockRow, snapshot_as_of: datetime | None) -> Verdict:
     existing = current.get(key)
     position = None if existing is None else Position(
-        existing.on_hand, _effective_as_of(existing.as_of, snapshot_as_of),
+        existing.on_hand, latest(existing.as_of, snapshot_as_of),
         existing.allocated, existing.reserved, existing.shipped_at)
     verdict, after = apply_update(position, Update(row.as_of, row.on_hand, row.adjust))
     if verdict is Verdict.STALE:
@@ -118,12 +124,6 @@ def _apply_row(current: dict[tuple[str, str], PositionRow], key: tuple[str, str]
     else:
         existing.on_hand, existing.as_of = after.on_hand, after.as_of
     return verdict
-
-
-def _effective_as_of(position_as_of: datetime | None, snapshot_as_of: datetime | None
-                     ) -> datetime | None:
-    known = [t for t in (position_as_of, snapshot_as_of) if t is not None]
-    return max(known) if known else None
 
 
 def _count(report: IngestReport, verdict: Verdict) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
 from service.context import Context
@@ -13,7 +12,7 @@ from service.errors import SnapshotRefused as Refused
 from service.feeds.readers import Batch
 from service.services import feed_runs, inventory
 from service.services.inventory import IngestReport, SnapshotRefused
-from service.services.stock_rows import RowError, StockRow, parse_numbered, parse_time
+from service.services.stock_rows import RowError, StockRow, parse_time
 
 Rows = list[dict[str, Any]] | Batch  # a JSON body's items, or rows read with their lines
 
@@ -37,17 +36,7 @@ def _check_scope(role: Role, locations: set[str]) -> None:
 
 def _numbered(raw: Rows) -> Batch:
     """Rows with their line numbers; a JSON array's by place, as a JSON feed file numbers them."""
-    if isinstance(raw, Batch):
-        return raw
-    return Batch(list(raw), list(range(1, len(raw) + 1)))
-
-
-def _parse(batch: Batch, location: str | None, as_of: datetime | None, allow_adjust: bool
-           ) -> tuple[list[StockRow], list[RowError]]:
-    """Typed rows and bad ones, numbered as a feed file of the same text numbers them."""
-    rows, errors = parse_numbered(batch.items, batch.lines, location=location, as_of=as_of,
-                                  allow_adjust=allow_adjust)
-    return rows, errors + batch.errors
+    return raw if isinstance(raw, Batch) else Batch.of_items(raw)
 
 
 def push_snapshot(ctx: Context, role: Role, envelope: dict[str, Any], raw_rows: Rows,
@@ -58,7 +47,7 @@ def push_snapshot(ctx: Context, role: Role, envelope: dict[str, Any], raw_rows: 
         raise ValidationFailed("location is required.", [problem("/location", "required")])
     _check_scope(role, {location})
     batch = _numbered(raw_rows)
-    rows, errors = _parse(batch, location, _as_of(envelope, True), allow_adjust=False)
+    rows, errors = batch.stock_rows(location, _as_of(envelope, True), allow_adjust=False)
     strays = sorted({r.location_id for r in rows} - {location})
     if strays:
         raise ValidationFailed("A snapshot covers one location.", [problem(
@@ -71,8 +60,8 @@ def push_deltas(ctx: Context, role: Role, envelope: dict[str, Any],
                 raw_rows: Rows) -> dict[str, Any]:
     """Apply the good delta rows and report the bad ones."""
     batch = _numbered(raw_rows)
-    rows, errors = _parse(batch, envelope.get("location"), _as_of(envelope, False),
-                          allow_adjust=True)
+    rows, errors = batch.stock_rows(envelope.get("location"), _as_of(envelope, False),
+                                    allow_adjust=True)
     _check_scope(role, {r.location_id for r in rows})
     return _run(ctx, "push:deltas", "delta", rows, errors, batch.rows_read)
 

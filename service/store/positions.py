@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from service.domain.ledger import latest
 from service.store.db import driver
 from service.store.models import LocationStockState, StockPosition, utcnow
 from service.store.models.base import naive_utc
@@ -64,8 +65,7 @@ class PositionRow:
     def counts_from(self) -> datetime | None:
         """A count older than this is stale: older than what the position knows, or taken
         before a shipment (it would bring the shipped units back)."""
-        known = [t for t in (self.as_of, self.shipped_at) if t is not None]
-        return max(known) if known else None
+        return latest(self.as_of, self.shipped_at)
 
 
 def _row(r: Sequence) -> PositionRow:

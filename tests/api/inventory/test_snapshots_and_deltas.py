@@ -167,22 +167,15 @@ def test_an_ndjson_line_with_a_number_too_long_to_read_is_a_rejected_row(small_n
     assert on_hand(ctx, "DC-1", "B") == 4
 
 
-def test_a_snapshot_arrives_as_ndjson_with_location_and_as_of_in_the_query(small_network, client,
-                                                                          admin, ctx):
-    body = '{"sku": "A", "on_hand": 7}\n{"sku": "B", "on_hand": 2}\n'
+@pytest.mark.parametrize(("body", "content_type"), [
+    ('{"sku": "A", "on_hand": 7}\n{"sku": "B", "on_hand": 2}\n', "application/x-ndjson"),
+    ("sku,on_hand\nA,7\nB,2\n", "text/csv"),
+], ids=["ndjson", "csv"])
+def test_a_snapshot_arrives_as_text_with_location_and_as_of_in_the_query(
+        small_network, client, admin, ctx, body, content_type):
     response = client.post("/v1/inventory/snapshots", data=body, headers=admin,
                            query_string={"location": "DC-1", "as_of": T1},
-                           content_type="application/x-ndjson")
-    assert response.status_code == 200 and response.json["applied"] == 2
-    assert on_hand(ctx, "DC-1", "A") == 7 and on_hand(ctx, "DC-1", "B") == 2
-
-
-def test_a_snapshot_arrives_as_csv_with_location_and_as_of_in_the_query(small_network, client,
-                                                                        admin, ctx):
-    push_csv = "sku,on_hand\nA,7\nB,2\n"
-    response = client.post("/v1/inventory/snapshots", data=push_csv, headers=admin,
-                           query_string={"location": "DC-1", "as_of": T1},
-                           content_type="text/csv")
+                           content_type=content_type)
     assert response.status_code == 200 and response.json["applied"] == 2
     assert on_hand(ctx, "DC-1", "A") == 7 and on_hand(ctx, "DC-1", "B") == 2
     runs = client.get("/v1/feeds/runs", headers=admin).json["runs"]
