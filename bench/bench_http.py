@@ -32,7 +32,7 @@ import common  # noqa: E402
 from common import ROOT, Figure  # noqa: E402
 
 from service.cli import worker_count  # noqa: E402
-from service.services.keys import create_key  # noqa: E402
+from service.services.access.keys import create_key  # noqa: E402
 
 CONNECTIONS, THREADS = 16, 2
 WORKERS = worker_count({})  # what `oms serve` runs by default: cores + 1

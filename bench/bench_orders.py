@@ -38,8 +38,8 @@ from bench_http import free_port, start_hello, start_service, stop_server  # noq
 from common import Figure  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from service.services.keys import create_key  # noqa: E402
-from service.store.models import FulfilmentLine, Order, StockPosition  # noqa: E402
+from service.services.access.keys import create_key  # noqa: E402
+from service.store.models import FulfilmentLineRow, OrderRow, StockPosition  # noqa: E402
 
 CONNECTIONS, THREADS = 16, 2
 HOT_SKUS = [f"SKU-{i:06d}" for i in (11, 222, 333, 444, 555)]
@@ -119,8 +119,8 @@ def make_scarce(pg_url: str) -> dict[str, int]:
     """Leave each hot SKU with a few units at 20 locations (through the delta push path)."""
     from datetime import UTC, datetime
 
+    from service.feeds.stock_rows import StockRow
     from service.services import inventory
-    from service.services.stock_rows import StockRow
 
     ctx = common.bench_context(pg_url)
     when = datetime.now(UTC)
@@ -197,12 +197,13 @@ def _audit(ctx: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
             "SELECT f.location_id || '|' || fl.sku, SUM(fl.quantity - fl.quantity_cancelled) "
             "FROM fulfilment_lines fl JOIN fulfilments f ON f.id = fl.fulfilment_id "
             "WHERE fl.sku = ANY(:skus) GROUP BY 1"), {"skus": HOT_SKUS}).all())
-        ids = set(session.scalars(select(Order.id).where(Order.idempotency_key.like("hot-%"))))
-        keys = session.execute(select(Order.idempotency_key, func.count())
-                               .where(Order.idempotency_key.like("hot-%"))
-                               .group_by(Order.idempotency_key)).all()
-        taken = session.scalar(select(func.sum(FulfilmentLine.quantity)).where(
-            FulfilmentLine.sku.in_(HOT_SKUS)))
+        ids = set(session.scalars(
+            select(OrderRow.id).where(OrderRow.idempotency_key.like("hot-%"))))
+        keys = session.execute(select(OrderRow.idempotency_key, func.count())
+                               .where(OrderRow.idempotency_key.like("hot-%"))
+                               .group_by(OrderRow.idempotency_key)).all()
+        taken = session.scalar(select(func.sum(FulfilmentLineRow.quantity)).where(
+            FulfilmentLineRow.sku.in_(HOT_SKUS)))
     created = [r for r in records if r["status"] == 201]
     return {
         "statuses": {str(s): sum(r["status"] == s for r in records)

@@ -132,7 +132,7 @@ def run_postgres(url: str, paths: list[Path]) -> tuple[Figure, dict[str, Any]]:
 
 def run_sqlite(workdir: Path, locations: int) -> tuple[Figure, dict[str, Any]]:
     """Rows/s of the same path on a SQLite file (locations x 1,000 SKUs)."""
-    from service.demo import generate_network
+    from service.services.demo.network import generate_network
 
     db = workdir / "snapshot_bench.db"
     for suffix in ("", "-wal", "-shm"):

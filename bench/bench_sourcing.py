@@ -22,21 +22,21 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import zipcodes  # noqa: E402
+from sourcing_oracle import (  # noqa: E402
+    closest_location_heuristic,
+    optimal_plan,
+)
 
-from service.demo import generate_network  # noqa: E402
 from service.domain.geo import haversine_km  # noqa: E402
 from service.domain.sourcing import (  # noqa: E402
     Candidate,
-    OrderLine,
     ShippingModel,
+    SourcingLine,
     SplitPolicy,
     Weights,
     plan_sourcing,
 )
-from service.domain.sourcing_oracle import (  # noqa: E402
-    closest_location_heuristic,
-    optimal_plan,
-)
+from service.services.demo.network import generate_network  # noqa: E402
 
 WEIGHTS = Weights(distance_km=1.0, backlog_ratio=200, processing_hours=5, shipping_cost=2)
 POLICY = SplitPolicy("allow_split", max_shipments=3, shipment_penalty=150, fallback="backorder")
@@ -83,7 +83,7 @@ def _ships(location: dict[str, Any], kinds_allowed: tuple[str, ...]) -> bool:
 
 def build_orders(
     count: int, candidates: list[Candidate], seed: int
-) -> list[tuple[tuple[float, float], list[OrderLine]]]:
+) -> list[tuple[tuple[float, float], list[SourcingLine]]]:
     """count orders of 5 distinct SKUs that some location stocks, to real US ZIP codes."""
     rng = random.Random(seed + 23)
     zips = sorted(
@@ -96,7 +96,7 @@ def build_orders(
     for _ in range(count):
         _, lat, lon = rng.choice(zips)
         picked = rng.sample(skus, 5)
-        lines = [OrderLine(sku, rng.choices((1, 2, 3), (0.7, 0.2, 0.1))[0]) for sku in picked]
+        lines = [SourcingLine(sku, rng.choices((1, 2, 3), (0.7, 0.2, 0.1))[0]) for sku in picked]
         orders.append(((lat, lon), lines))
     return orders
 

@@ -33,9 +33,10 @@ import yaml  # noqa: E402, I001
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from service.context import Context, build_context  # noqa: E402
-from service.demo import DemoNetwork, generate_network  # noqa: E402
+from service.bootstrap import build_context
 from service.services import master_data, rulesets  # noqa: E402
+from service.services.context import Context  # noqa: E402
+from service.services.demo.network import DemoNetwork, generate_network  # noqa: E402
 from service.settings import DEFAULT_CONFIG, settings_from_dict  # noqa: E402
 from service.store.migrate import upgrade  # noqa: E402
 
@@ -221,7 +222,7 @@ def _bulk_positions(ctx: Context, url: str, rows: Iterator[tuple[str, str, int]]
                 for loc, sku, qty in rows:
                     copy.write_row((loc, sku, qty, as_of, 0, 0, as_of))
         return
-    from service.services.demo_seed import insert_stock
+    from service.services.demo.seed import insert_stock
 
     insert_stock(ctx, rows)
     with ctx.engine.begin() as conn:

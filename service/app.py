@@ -20,9 +20,10 @@ from service.api import (
     orders,
     rulesets,
 )
-from service.context import Context, build_context
-from service.services import rulesets as ruleset_service
-from service.services.keys import KeyVerifier
+from service.bootstrap import build_context
+from service.services.access.keys import KeyVerifier
+from service.services.context import Context
+from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
@@ -38,7 +39,6 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["oms.ctx"] = ctx
     app.extensions["oms.keys"] = KeyVerifier(ctx)
-    ctx.extras.setdefault("health_checks", {})["rulesets"] = ruleset_service.load_health
     _activate_configured_ruleset(ctx)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
@@ -51,8 +51,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
 def _activate_configured_ruleset(ctx: Context) -> None:
     """On a fresh database, make config's ruleset active (and compute channel figures)."""
     try:
-        with ctx.sessions.begin() as session:
-            ruleset_service.ensure_active(ctx.rules, session)
+        governance.start(ctx)
     except OperationalError:
         logging.getLogger(__name__).exception("database unreachable at start")
 

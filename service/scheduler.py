@@ -18,10 +18,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from service import crontab, metrics
-from service.context import Context
-from service.services import feeds, reservations, rulesets
-from service.store import table_stats
-from service.store.leases import try_acquire
+from service.services.context import Context
+from service.services.feeds import running
+from service.services.inventory import reservations
+from service.services.operations import jobs
+from service.services.rulesets import governance
 
 log = logging.getLogger(__name__)
 OWNER = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -55,22 +56,20 @@ def job_specs(ctx: Context) -> list[JobSpec]:
     rulesets_cfg = ctx.settings.section("rulesets")
     inventory_cfg = ctx.settings.section("inventory")
     return [
-        JobSpec("rulesets.reload", rulesets.reload, every_seconds=rulesets_cfg["reload_seconds"]),
-        JobSpec("holds.expire", reservations.expire,
-                every_seconds=inventory_cfg["hold_expiry_seconds"]),
-        JobSpec("tables.analyze", lambda ctx: table_stats.analyze_grown(ctx.engine),
-                every_seconds=TABLE_STATS_SECONDS),
-        *[JobSpec(f"feeds.{feed.name}", partial(feeds.run_scheduled, name=feed.name),
+        JobSpec("rulesets.reload", governance.reload,
+                every_seconds=rulesets_cfg["reload_seconds"]),
+        JobSpec("reservations.expire", reservations.expire,
+                every_seconds=inventory_cfg["reservation_expiry_seconds"]),
+        JobSpec("tables.analyze", jobs.analyze_young_tables, every_seconds=TABLE_STATS_SECONDS),
+        *[JobSpec(f"feeds.{feed.name}", partial(running.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
-          for feed in feeds.configured(ctx) if feed.scheduled],
+          for feed in running.configured(ctx) if feed.scheduled],
     ]
 
 
 def run_once(ctx: Context, spec: JobSpec, owner: str = OWNER) -> bool:
     """Run spec now if this process wins its lease; return whether it ran."""
-    with ctx.sessions.begin() as session:
-        won = try_acquire(session, spec.name, owner, spec.lease_seconds)
-    if not won:
+    if not jobs.claim(ctx, spec.name, owner, spec.lease_seconds):
         metrics.JOB_RUNS.labels(spec.name, "skipped").inc()
         return False
     with _lease_kept(ctx, spec, owner):
@@ -92,8 +91,7 @@ def _lease_kept(ctx: Context, spec: JobSpec, owner: str) -> Iterator[None]:
     def renew() -> None:
         while not stop.wait(spec.lease_seconds / 3):
             try:
-                with ctx.sessions.begin() as session:
-                    try_acquire(session, spec.name, owner, spec.lease_seconds)
+                jobs.claim(ctx, spec.name, owner, spec.lease_seconds)
             except Exception:  # the run itself reports database trouble
                 log.warning("could not renew the lease of %s", spec.name, exc_info=True)
 

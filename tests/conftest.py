@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from service.context import Context, build_context
+from service.bootstrap import build_context
+from service.clock import Clock, SystemClock
+from service.services.context import Context
 from service.settings import PROJECT_ROOT, Settings, settings_from_dict
 from service.store.db import make_engine
 from service.store.migrate import upgrade
@@ -99,9 +101,16 @@ def settings(db_url: str, tmp_path: Path, rulesets_dir: Path, active_ruleset: st
 
 
 @pytest.fixture
-def ctx(settings: Settings, db_engine: Engine) -> Iterator[Context]:
+def clock() -> Clock:
+    """The clock the service reads; a test that moves time overrides this with a
+    MovableClock (never a sleep)."""
+    return SystemClock()
+
+
+@pytest.fixture
+def ctx(settings: Settings, db_engine: Engine, clock: Clock) -> Iterator[Context]:
     """A service context on the test database; every table is emptied afterwards."""
-    context = build_context(settings, engine=db_engine)
+    context = build_context(settings, engine=db_engine, clock=clock)
     yield context
     empty_tables(db_engine)
 
@@ -133,10 +142,10 @@ SMALL_PRODUCTS = [
 @pytest.fixture
 def small_network(ctx: Context) -> Context:
     """Four locations (two stores, a DC, a drop-shipper) and three products, no stock."""
-    from service.services import master_data, rulesets
+    from service.services.masterdata import upserts
+    from service.services.rulesets import governance
 
-    master_data.upsert_locations(ctx, SMALL_LOCATIONS)
-    master_data.upsert_products(ctx, SMALL_PRODUCTS)
-    with ctx.sessions.begin() as session:
-        rulesets.ensure_active(ctx.rules, session)
+    upserts.upsert_locations(ctx, SMALL_LOCATIONS)
+    upserts.upsert_products(ctx, SMALL_PRODUCTS)
+    governance.start(ctx)
     return ctx

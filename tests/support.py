@@ -19,23 +19,23 @@ def assert_ledger_consistent(ctx) -> None:
     and every kept channel figure = a fresh set-based recompute."""
     from sqlalchemy import func, select
 
-    from service.services import channel_figures
+    from service.services.ats import kept as kept_ats
     from service.store.models import (
         ChannelAvailability,
-        Fulfilment,
-        FulfilmentLine,
+        FulfilmentLineRow,
+        FulfilmentRow,
         Reservation,
         StockPosition,
     )
 
-    open_units = FulfilmentLine.quantity - FulfilmentLine.quantity_shipped - \
-        FulfilmentLine.quantity_rejected - FulfilmentLine.quantity_cancelled
+    open_units = FulfilmentLineRow.quantity - FulfilmentLineRow.quantity_shipped - \
+        FulfilmentLineRow.quantity_rejected - FulfilmentLineRow.quantity_cancelled
     with ctx.sessions() as session:
         positions = {(p.location_id, p.sku): p for p in session.scalars(select(StockPosition))}
         allocated = dict(session.execute(
-            select(Fulfilment.location_id + "|" + FulfilmentLine.sku, func.sum(open_units))
-            .join(Fulfilment, Fulfilment.id == FulfilmentLine.fulfilment_id)
-            .group_by(Fulfilment.location_id, FulfilmentLine.sku)).all())
+            select(FulfilmentRow.location_id + "|" + FulfilmentLineRow.sku, func.sum(open_units))
+            .join(FulfilmentRow, FulfilmentRow.id == FulfilmentLineRow.fulfilment_id)
+            .group_by(FulfilmentRow.location_id, FulfilmentLineRow.sku)).all())
         reserved = dict(session.execute(
             select(Reservation.location_id + "|" + Reservation.sku, func.sum(Reservation.quantity))
             .where(Reservation.status == "active")
@@ -45,8 +45,8 @@ def assert_ledger_consistent(ctx) -> None:
     for (location, sku), pos in positions.items():
         assert pos.allocated == int(allocated.get(f"{location}|{sku}", 0)), (location, sku)
         assert pos.reserved == int(reserved.get(f"{location}|{sku}", 0)), (location, sku)
-    with ctx.sessions.begin() as session:
-        channel_figures.recompute(session, ctx.rules.active(session))
+    with ctx.transaction() as uow:
+        kept_ats.recompute(uow, ctx.rules.active(uow))
     with ctx.sessions() as session:
         fresh = {(r.channel, r.sku): r.available
                  for r in session.scalars(select(ChannelAvailability))}

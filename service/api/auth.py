@@ -54,18 +54,3 @@ def admin_only(view: F) -> F:
     wrapper._oms_auth = "admin"  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
-
-def require_channel(channel: str) -> Role:
-    """403 unless the key may act for channel."""
-    role = current_role()
-    if not role.may_use_channel(channel):
-        raise Forbidden(f"A {role} key may not act for channel {channel!r}.")
-    return role
-
-
-def require_location(location_id: str) -> Role:
-    """403 unless the key may act for location."""
-    role = current_role()
-    if not role.may_use_location(location_id):
-        raise Forbidden(f"A {role} key may not act for location {location_id!r}.")
-    return role

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from service.api.auth import admin_only, authenticated, current_role
 from service.api.bodies import json_object, numbered_rows
+from service.api.current import context
 from service.api.openapi import documented
 from service.feeds.readers import Batch
-from service.services import feed_runs, feeds, reservations, stock_push
+from service.services.feeds import running
+from service.services.inventory import pushes, reservations, runs
 
 bp = Blueprint("inventory", __name__, url_prefix="/v1")
-
-
-def _ctx():
-    return current_app.extensions["oms.ctx"]
 
 
 def _envelope_and_rows() -> tuple[dict[str, Any], Batch]:
@@ -34,7 +32,7 @@ def _envelope_and_rows() -> tuple[dict[str, Any], Batch]:
 def push_snapshot() -> Response:
     envelope, rows = _envelope_and_rows()
     force = request.args.get("force", "").lower() in ("1", "true", "yes")
-    return jsonify(stock_push.push_snapshot(_ctx(), current_role(), envelope, rows, force))
+    return jsonify(pushes.push_snapshot(context(), current_role(), envelope, rows, force))
 
 
 @bp.post("/inventory/deltas")
@@ -43,22 +41,22 @@ def push_snapshot() -> Response:
             request="deltas", response="ingest_report")
 def push_deltas() -> Response:
     envelope, rows = _envelope_and_rows()
-    return jsonify(stock_push.push_deltas(_ctx(), current_role(), envelope, rows))
+    return jsonify(pushes.push_deltas(context(), current_role(), envelope, rows))
 
 
 @bp.post("/reservations")
 @authenticated
-@documented("Hold units for a channel for a short time", request="reservation",
-            response="hold", status=201)
+@documented("Reserve units for a channel for a short time (cart, checkout)",
+            request="reservation_request", response="reservation", status=201)
 def create_reservation() -> tuple[Response, int]:
-    return jsonify(reservations.create(_ctx(), current_role(), json_object())), 201
+    return jsonify(reservations.create(context(), current_role(), json_object())), 201
 
 
-@bp.delete("/reservations/<hold_id>")
+@bp.delete("/reservations/<reservation_id>")
 @authenticated
-@documented("Release a hold", response="hold")
-def release_reservation(hold_id: str) -> Response:
-    return jsonify(reservations.release(_ctx(), current_role(), hold_id))
+@documented("Release a reservation", response="reservation")
+def release_reservation(reservation_id: str) -> Response:
+    return jsonify(reservations.release(context(), current_role(), reservation_id))
 
 
 @bp.get("/feeds/runs")
@@ -66,11 +64,11 @@ def release_reservation(hold_id: str) -> Response:
 @documented("Recent feed runs and pushes: rows read, applied, unchanged, stale, rejected")
 def list_feed_runs() -> Response:
     limit = request.args.get("limit", default=50, type=int)
-    return jsonify({"runs": feed_runs.recent(_ctx(), request.args.get("feed"), limit)})
+    return jsonify({"runs": runs.recent(context(), request.args.get("feed"), limit)})
 
 
 @bp.get("/feeds")
 @admin_only
 @documented("Configured feeds (kind, source, format, schedule) with their last run")
 def list_feeds() -> Response:
-    return jsonify({"feeds": feeds.list_feeds(_ctx())})
+    return jsonify({"feeds": running.list_feeds(context())})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from service.api.auth import admin_only
 from service.api.bodies import row_list
+from service.api.current import context
 from service.api.openapi import documented
-from service.services import master_data
+from service.services.masterdata import upserts
 
 bp = Blueprint("master", __name__, url_prefix="/v1")
 
@@ -18,27 +19,17 @@ def _is_text_body() -> bool:
 
 @bp.post("/products")
 @admin_only
-@documented(
-    "Insert or update products (JSON array, CSV or NDJSON)",
-    request="product",
-    response="batch",
-    array=True,
-)
+@documented("Insert or update products (JSON array, CSV or NDJSON)", request="product",
+            response="batch", array=True)
 def upsert_products() -> Response:
     rows, _ = row_list()
-    ctx = current_app.extensions["oms.ctx"]
-    return jsonify(master_data.upsert_products(ctx, rows, from_text=_is_text_body()))
+    return jsonify(upserts.upsert_products(context(), rows, from_text=_is_text_body()))
 
 
 @bp.post("/locations")
 @admin_only
-@documented(
-    "Insert or update locations (JSON array, CSV or NDJSON)",
-    request="location",
-    response="batch",
-    array=True,
-)
+@documented("Insert or update locations (JSON array, CSV or NDJSON)", request="location",
+            response="batch", array=True)
 def upsert_locations() -> Response:
     rows, _ = row_list()
-    ctx = current_app.extensions["oms.ctx"]
-    return jsonify(master_data.upsert_locations(ctx, rows, from_text=_is_text_body()))
+    return jsonify(upserts.upsert_locations(context(), rows, from_text=_is_text_body()))

@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 
 from service import metrics
+from service.api.current import context
 from service.api.openapi import build_spec
-from service.services.health import health
+from service.services.operations.health import health
 
 bp = Blueprint("ops", __name__)
 
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    up, report = health(current_app.extensions["oms.ctx"])
+    up, report = health(context())
     return jsonify(report), 200 if up else 503
 
 

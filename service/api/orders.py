@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from service.api.auth import authenticated, current_role
 from service.api.bodies import json_object
+from service.api.current import context
 from service.api.openapi import documented
-from service.errors import Forbidden, ValidationFailed, problem
-from service.services import cancellation, orders, sourcing, sourcing_request
-from service.services.rulesets import require_channel
+from service.errors import ValidationFailed, problem
+from service.services.orders import cancelling, placing, planning
 
 bp = Blueprint("orders", __name__, url_prefix="/v1")
 MAX_KEY = 128
-
-
-def _ctx():
-    return current_app.extensions["oms.ctx"]
 
 
 @bp.post("/sourcing/plan")
@@ -24,23 +20,7 @@ def _ctx():
 @documented("Dry run: which locations would fulfil these lines, at what cost, and why",
             request="plan_request", response="plan")
 def plan() -> Response:
-    body = json_object()
-    role = current_role()
-    channel = body.get("channel")
-    if isinstance(channel, str) and not role.may_use_channel(channel):
-        raise Forbidden(f"A {role} key may not plan for channel {channel!r}.")
-    ctx = _ctx()
-    with ctx.sessions() as session:
-        ruleset = ctx.rules.active(session)
-        catalog = ctx.catalog.get(session)
-        req = sourcing_request.parse(body, catalog,
-                                     ctx.settings.section("sourcing")["max_order_lines"])
-        require_channel(ruleset, req.channel)
-        if req.delivery_method == "pickup":
-            sourced = sourcing.plan_pickup(session, ruleset, catalog, req)
-        else:
-            sourced = sourcing.plan(ctx, session, ruleset, catalog, req)
-    return jsonify(sourcing.to_dict(sourced))
+    return jsonify(planning.plan(context(), current_role(), json_object()))
 
 
 @bp.post("/orders")
@@ -53,7 +33,7 @@ def place_order() -> tuple[Response, int]:
         raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
             "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
     body = json_object()
-    result = orders.place(_ctx(), current_role(), body, key.strip() if key else None)
+    result = placing.place(context(), current_role(), body, key.strip() if key else None)
     return jsonify(result), 201
 
 
@@ -62,7 +42,7 @@ def place_order() -> tuple[Response, int]:
 @documented("An order, its lines and fulfilments, with its plan and explanation",
             response="order")
 def get_order(order_id: str) -> Response:
-    return jsonify(orders.read(_ctx(), current_role(), order_id))
+    return jsonify(cancelling.read(context(), current_role(), order_id))
 
 
 @bp.post("/orders/<order_id>/cancel")
@@ -71,4 +51,4 @@ def get_order(order_id: str) -> Response:
             request="cancel_request", response="order")
 def cancel_order(order_id: str) -> Response:
     body = json_object() if request.get_data(cache=True).strip() else {}
-    return jsonify(cancellation.cancel(_ctx(), current_role(), order_id, body))
+    return jsonify(cancelling.cancel(context(), current_role(), order_id, body))

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+MAX_QUANTITY = 10_000_000  # the most units one count or adjustment may name
+
 
 def latest(*times: datetime | None) -> datetime | None:
     """The newest of the times that are known (None when none is)."""

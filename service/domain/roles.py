@@ -1,9 +1,11 @@
-"""API key roles: admin, channel:<name>, location:<id>."""
+"""API key roles (admin, channel:<name>, location:<id>) and the one permission check."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from service.errors import Forbidden, NotFound
 
 _ROLE = re.compile(r"^(admin|channel:[a-z0-9][a-z0-9_-]{0,62}|location:[A-Za-z0-9._:-]{1,64})$")
 
@@ -43,3 +45,22 @@ class Role:
 
     def __str__(self) -> str:
         return self.kind if self.scope is None else f"{self.kind}:{self.scope}"
+
+
+def authorize(role: Role, *, channel: str | None = None, location: str | None = None,
+              action: str = "act for", unseen: str | None = None) -> None:
+    """The one permission check: may this key act for this channel and/or location?
+
+    Refused with 403 naming what was asked; or, with `unseen`, with 404 and that detail, for
+    something the key may not even know exists (another channel's order, another location's
+    fulfilment).
+    """
+    if channel is not None and not role.may_use_channel(channel):
+        denied = f"channel {channel!r}"
+    elif location is not None and not role.may_use_location(location):
+        denied = f"location {location!r}"
+    else:
+        return
+    if unseen is not None:
+        raise NotFound(unseen)
+    raise Forbidden(f"A {role} key may not {action} {denied}.")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from service.services.stock_rows import RowError, StockRow, parse_numbered
+from service.feeds.stock_rows import RowError, StockRow, parse_numbered
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 1000

@@ -29,7 +29,7 @@ MAX_HTTP_BYTES = 2 << 30
 SPOOL_IN_MEMORY_BYTES = 8 << 20
 
 
-class SourceError(Exception):
+class FeedSourceFailed(Exception):
     """The source could not be read (a missing folder, an HTTP error, a timeout)."""
 
 
@@ -52,7 +52,7 @@ def directory_payloads(pattern: str, now: float | None = None) -> Iterator[Paylo
     now = time.time() if now is None else now
     folder = _fixed_prefix(pattern)
     if not folder.is_dir():
-        raise SourceError(f"the folder {folder} does not exist")
+        raise FeedSourceFailed(f"the folder {folder} does not exist")
     for name in sorted(glob.glob(pattern, recursive=True)):
         path = Path(name)
         if not path.is_file() or path.name.startswith(".") or name.endswith(IGNORED_SUFFIXES):
@@ -98,10 +98,10 @@ def fetch_url(url: str, validators: dict[str, str] | None = None,
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
             return None
-        raise SourceError(f"HTTP {exc.code} {exc.reason} from {url}") from exc
+        raise FeedSourceFailed(f"HTTP {exc.code} {exc.reason} from {url}") from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise SourceError(f"cannot fetch {url}: {reason}") from exc
+        raise FeedSourceFailed(f"cannot fetch {url}: {reason}") from exc
     modified = _http_time(headers.get("Last-Modified")) or _http_time(headers.get("Date"))
     kept = {k: headers[k] for k in ("ETag", "Last-Modified") if headers.get(k)}
 
@@ -129,7 +129,7 @@ def _spool(response: IO[bytes]) -> tuple[IO[bytes], str]:
         size += len(chunk)
         if size > MAX_HTTP_BYTES:
             body.close()
-            raise SourceError(f"the body is larger than {MAX_HTTP_BYTES} bytes")
+            raise FeedSourceFailed(f"the body is larger than {MAX_HTTP_BYTES} bytes")
         digest.update(chunk)
         body.write(chunk)
     return body, digest.hexdigest()

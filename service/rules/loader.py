@@ -28,8 +28,8 @@ from service.rules.model import (
 from service.rules.predicates import compile_conditions
 from service.rules.schema import schema_findings
 from service.rules.source import (
+    RuleSyntaxError,
     Source,
-    SourceError,
     decode,
     looks_like_json,
     parse_json,
@@ -86,7 +86,7 @@ def load_text(
     """Parse, validate and compile one rule file's text."""
     try:
         source = _parse(text, path, max_bytes)
-    except SourceError as exc:
+    except RuleSyntaxError as exc:
         return LoadResult(path, None, (exc.problem(path),))
     if not isinstance(source.data, dict):
         kind = type(source.data).__name__
@@ -112,7 +112,7 @@ def load_text(
 def _parse(text: str | bytes, path: str, max_bytes: int) -> Source:
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "replace"))
     if size > max_bytes:
-        raise SourceError("file-too-large", f"file is larger than the {max_bytes}-byte limit")
+        raise RuleSyntaxError("file-too-large", f"file is larger than the {max_bytes}-byte limit")
     if isinstance(text, bytes):
         text = decode(text)
     return parse_json(text) if looks_like_json(path, text) else parse_yaml(text)

@@ -19,7 +19,7 @@ from service.rules.model import Problem
 Position = tuple[int, int]
 
 
-class SourceError(Exception):
+class RuleSyntaxError(Exception):
     """The text cannot be turned into data; carries one located problem."""
 
     def __init__(self, code: str, message: str, line: int = 1, col: int = 1) -> None:
@@ -57,7 +57,7 @@ class _NoAliasLoader(yaml.SafeLoader):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             mark = event.start_mark
-            raise SourceError(
+            raise RuleSyntaxError(
                 "yaml-alias",
                 "YAML anchors and aliases (&, *) are not allowed in rule files",
                 mark.line + 1,
@@ -91,12 +91,12 @@ class _Builder:
         for key_node, value_node in node.value:
             mark = key_node.start_mark
             if not isinstance(key_node, yaml.ScalarNode):
-                raise SourceError(
+                raise RuleSyntaxError(
                     "yaml-key", "mapping keys must be plain text", mark.line + 1, mark.column + 1
                 )
             key = key_node.value
             if key in out:
-                raise SourceError(
+                raise RuleSyntaxError(
                     "duplicate-key", f"duplicate key '{key}'", mark.line + 1, mark.column + 1
                 )
             out[key] = self.build(value_node, pointer_join(pointer, key))
@@ -110,27 +110,27 @@ def _compose(text: str) -> tuple[yaml.Node | None, _NoAliasLoader]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SourceError(
+        raise RuleSyntaxError(
             "yaml-syntax", f"malformed YAML: {exc.problem or exc}", line, col
         ) from None
     except RecursionError:
-        raise SourceError("yaml-depth", "document nested too deeply") from None
+        raise RuleSyntaxError("yaml-depth", "document nested too deeply") from None
     finally:
         loader.dispose()
 
 
 def parse_yaml(text: str) -> Source:
-    """Parse YAML text; raise SourceError with a position on anything unacceptable."""
+    """Parse YAML text; raise RuleSyntaxError with a position on anything unacceptable."""
     node, loader = _compose(text)
     if node is None:
-        raise SourceError(
+        raise RuleSyntaxError(
             "not-mapping", "the file is empty: expected a mapping with name, version and rules"
         )
     builder = _Builder(loader)
     try:
         data = builder.build(node, "")
     except RecursionError:
-        raise SourceError("yaml-depth", "document nested too deeply") from None
+        raise RuleSyntaxError("yaml-depth", "document nested too deeply") from None
     return Source(data, builder.positions)
 
 
@@ -152,28 +152,28 @@ def parse_json(text: str) -> Source:
     try:
         data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as exc:
-        raise SourceError(
+        raise RuleSyntaxError(
             "json-syntax", f"malformed JSON: {exc.msg}", exc.lineno, exc.colno
         ) from None
     except (ValueError, RecursionError) as exc:
-        raise SourceError("json-syntax", f"malformed JSON: {exc}") from None
+        raise RuleSyntaxError("json-syntax", f"malformed JSON: {exc}") from None
     try:
         # JSON strings cannot hold raw tabs, so this keeps every column and satisfies YAML.
         located = parse_yaml(text.replace("\t", " "))
-    except SourceError:
+    except RuleSyntaxError:
         return Source(data, {"": (1, 1)})
     return Source(data, located.positions)
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 text of a file, or SourceError naming the first bad byte's line and column."""
+    """UTF-8 text of a file, or RuleSyntaxError naming the first bad byte's line and column."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         good = raw[: exc.start].decode("utf-8")
         line = good.count("\n") + 1
         col = exc.start - (good.rfind("\n") + 1 if "\n" in good else 0) + 1
-        raise SourceError(
+        raise RuleSyntaxError(
             "encoding", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", line, col
         ) from None
     return text[1:] if text.startswith("\ufeff") else text

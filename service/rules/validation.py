@@ -16,7 +16,7 @@ from service.rules.model import Severity
 from service.rules.regex import check_regex
 from service.rules.shadowing import check_shadowing
 from service.rules.source import pointer_join
-from service.rules.vocabulary import VOCABULARY, Context
+from service.rules.vocabulary import VOCABULARY, RuleContext
 
 SECTION_CONTEXT = {"channels": "channel", "sourcing": "sourcing", "returns": "returns"}
 
@@ -64,7 +64,7 @@ def check_numbers(value: Any, pointer: str) -> Iterator[Finding]:
             yield from check_numbers(child, pointer_join(pointer, index))
 
 
-def check_rule_list(ctx: Context, pointer: str, rules: list[Any]) -> Iterator[Finding]:
+def check_rule_list(ctx: RuleContext, pointer: str, rules: list[Any]) -> Iterator[Finding]:
     """Duplicate names, conditions and actions of one rule list."""
     seen: dict[str, int] = {}
     for index, rule in enumerate(rules):
@@ -87,7 +87,7 @@ def check_rule_list(ctx: Context, pointer: str, rules: list[Any]) -> Iterator[Fi
                 yield from check_action(ctx, action, f"{rule_pointer}/actions/{i}")
 
 
-def check_node(ctx: Context, node: dict[str, Any], pointer: str) -> Iterator[Finding]:
+def check_node(ctx: RuleContext, node: dict[str, Any], pointer: str) -> Iterator[Finding]:
     """Walk a condition tree and check every leaf."""
     for key in ("all", "any"):
         if isinstance(node.get(key), list):
@@ -99,7 +99,7 @@ def check_node(ctx: Context, node: dict[str, Any], pointer: str) -> Iterator[Fin
         yield from check_condition(ctx, node, pointer)
 
 
-def check_condition(ctx: Context, cond: dict[str, Any], pointer: str) -> Iterator[Finding]:
+def check_condition(ctx: RuleContext, cond: dict[str, Any], pointer: str) -> Iterator[Finding]:
     """Variable exists, operator fits its type, value fits the operator."""
     name, operator = cond["name"], cond["operator"]
     spec = ctx.variables.get(name)
@@ -192,7 +192,7 @@ def check_reachable(
         )
 
 
-def check_action(ctx: Context, action: Any, pointer: str) -> Iterator[Finding]:
+def check_action(ctx: RuleContext, action: Any, pointer: str) -> Iterator[Finding]:
     """The action exists in this context and its parameters are exactly right."""
     if not isinstance(action, dict) or not isinstance(action.get("name"), str):
         return

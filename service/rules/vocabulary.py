@@ -1,4 +1,9 @@
-"""The rule vocabulary: variables and actions per context, declared with business-rules.
+"""The rule vocabulary as business-rules sees it: variable classes, actions and contexts.
+
+The variables come from the one declaration in ``service.rules.variables`` (``VARIABLES``):
+each context's business-rules variable class is built from the rows of that context, and
+``VOCABULARY``, ``VARIABLE_TYPES`` and ``export_vocabulary()`` follow from the classes.
+The actions of each context are declared here.
 
 Each variable reads one key of a plain ``facts`` dict, so the same facts feed the reference
 interpreter (business-rules ``run_all``) and the compiled predicates.
@@ -7,7 +12,7 @@ interpreter (business-rules ``run_all``) and the compiled predicates.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
@@ -19,26 +24,25 @@ from business_rules.fields import FIELD_NUMERIC, FIELD_SELECT
 from business_rules.operators import BaseType, BooleanType, NumericType, SelectType, StringType
 from business_rules.variables import BaseVariables, rule_variable
 
-CONTEXTS = ("channel", "sourcing", "returns")
-LOCATION_TYPES = ["store", "dc", "3pl", "dropship"]
-DELIVERY_METHODS = ["ship", "pickup"]
-CONDITIONS = ["new", "opened", "damaged", "defective"]
+from service.rules.variables import (
+    CONDITIONS,
+    CONTEXTS,
+    DELIVERY_METHODS,
+    ENTITIES,
+    LOCATION_TYPES,
+    VARIABLES,
+    VARIABLES_BY_NAME,
+    Variable,
+    variables_of,
+    variables_of_entity,
+)
+
 DISPOSITIONS = ["restock", "discard", "return_to_vendor"]
 
-
-def fact(
-    name: str,
-    field_type: type[BaseType],
-    label: str | None = None,
-    options: list[str] | None = None,
-) -> Callable[[FactVariables], Any]:
-    """Declare a rule variable that returns ``facts[name]``."""
-
-    def read(self: FactVariables) -> Any:
-        return self.facts[name]
-
-    read.__name__ = name
-    return rule_variable(field_type, label=label, options=options)(read)
+# business-rules field types, by the name it exports them under
+FIELD_TYPES: Mapping[str, type[BaseType]] = MappingProxyType(
+    {t.name: t for t in (StringType, NumericType, BooleanType, SelectType)}
+)
 
 
 class FactVariables(BaseVariables):
@@ -48,53 +52,41 @@ class FactVariables(BaseVariables):
         self.facts = facts
 
 
-class ProductVariables(FactVariables):
-    sku = fact("sku", StringType, label="SKU")
-    category = fact("category", StringType)
-    brand = fact("brand", StringType)
-    price = fact("price", NumericType)
-    tags = fact("tags", SelectType, label="Product tags")
+def _fact(variable: Variable) -> Callable[[FactVariables], Any]:
+    """The business-rules variable that returns ``facts[variable.name]``."""
+    name = variable.name
+
+    def read(self: FactVariables) -> Any:
+        return self.facts[name]
+
+    read.__name__ = name
+    options = list(variable.options) or None
+    field_type = FIELD_TYPES[variable.type]
+    return rule_variable(field_type, label=variable.label, options=options)(read)
 
 
-class LocationVariables(FactVariables):
-    location_id = fact("location_id", StringType, label="Location ID")
-    location_type = fact("location_type", StringType, options=LOCATION_TYPES)
-    region = fact("region", StringType)
-    location_tags = fact("location_tags", SelectType)
-    can_ship = fact("can_ship", BooleanType)
-    can_pickup = fact("can_pickup", BooleanType)
+def _variables_class(
+    name: str, doc: str, variables: Iterable[Variable]
+) -> type[FactVariables]:
+    body: dict[str, Any] = {"__doc__": doc, "__module__": __name__}
+    body.update({v.name: _fact(v) for v in variables})
+    return type(name, (FactVariables,), body)
 
 
-class ChannelVariable(FactVariables):
-    channel = fact("channel", StringType)
-
-
-class ChannelVariables(ProductVariables, LocationVariables, ChannelVariable):
-    """Channel availability: product, location, position and channel."""
-
-    on_hand = fact("on_hand", NumericType)
-    available = fact("available", NumericType)
-
-
-class SourcingVariables(LocationVariables, ChannelVariable):
-    """Sourcing: a candidate location for an order."""
-
-    order_value = fact("order_value", NumericType)
-    line_count = fact("line_count", NumericType)
-    customer_tier = fact("customer_tier", StringType)
-    delivery_method = fact("delivery_method", StringType, options=DELIVERY_METHODS)
-    distance_km = fact("distance_km", NumericType, label="Distance (km)")
-    backlog_ratio = fact("backlog_ratio", NumericType)
-
-
-class ReturnsVariables(ProductVariables, ChannelVariable):
-    """Returns: one received return line."""
-
-    location_id = LocationVariables.location_id
-    location_type = LocationVariables.location_type
-    condition = fact("condition", StringType, options=CONDITIONS)
-    reason = fact("reason", StringType)
-    days_since_delivery = fact("days_since_delivery", NumericType)
+ChannelVariables = _variables_class(
+    "ChannelVariables", "Channel availability: product, location, position and channel.",
+    variables_of("channel"))
+SourcingVariables = _variables_class(
+    "SourcingVariables", "Sourcing: a candidate location for an order.", variables_of("sourcing"))
+ReturnsVariables = _variables_class(
+    "ReturnsVariables", "Returns: one received return line.", variables_of("returns"))
+# The variables of one kind of record, whatever the context.
+ProductVariables = _variables_class(
+    "ProductVariables", "A product's variables.", variables_of_entity("product"))
+LocationVariables = _variables_class(
+    "LocationVariables", "A location's variables.", variables_of_entity("location"))
+ChannelVariable = _variables_class(
+    "ChannelVariable", "The request's channel.", variables_of_entity("request"))
 
 
 def percent_units(percent: Fraction | int | float, available: Any) -> int:
@@ -158,6 +150,7 @@ class VariableSpec:
     name: str
     type: str
     options: tuple[str, ...]
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,7 +161,7 @@ class ActionSpec:
 
 
 @dataclass(frozen=True)
-class Context:
+class RuleContext:
     """One rule context: its variables and actions, with the classes that implement them."""
 
     name: str
@@ -181,10 +174,11 @@ class Context:
 
 def _build_context(
     name: str, variables: type[FactVariables], actions: type[RecordingActions]
-) -> Context:
+) -> RuleContext:
     data = export_rule_data(variables, actions)
     var_specs = {
-        v["name"]: VariableSpec(v["name"], v["field_type"], tuple(v["options"]))
+        v["name"]: VariableSpec(v["name"], v["field_type"], tuple(v["options"]),
+                                VARIABLES_BY_NAME[v["name"]].source)
         for v in data["variables"]
     }
     action_specs = {}
@@ -199,7 +193,7 @@ def _build_context(
         t: MappingProxyType({o["name"]: o["input_type"] for o in ops})
         for t, ops in data["variable_type_operators"].items()
     }
-    return Context(
+    return RuleContext(
         name,
         variables,
         actions,
@@ -209,7 +203,7 @@ def _build_context(
     )
 
 
-VOCABULARY: Mapping[str, Context] = MappingProxyType(
+VOCABULARY: Mapping[str, RuleContext] = MappingProxyType(
     {
         "channel": _build_context("channel", ChannelVariables, ChannelActions),
         "sourcing": _build_context("sourcing", SourcingVariables, SourcingActions),
@@ -217,9 +211,7 @@ VOCABULARY: Mapping[str, Context] = MappingProxyType(
     }
 )
 
-VARIABLE_TYPES: Mapping[str, str] = MappingProxyType(
-    {spec.name: spec.type for ctx in VOCABULARY.values() for spec in ctx.variables.values()}
-)
+VARIABLE_TYPES: Mapping[str, str] = MappingProxyType({v.name: v.type for v in VARIABLES})
 
 
 def export_vocabulary() -> dict[str, Any]:
@@ -228,3 +220,13 @@ def export_vocabulary() -> dict[str, Any]:
         name: export_rule_data(ctx.variables_class, ctx.actions_class)
         for name, ctx in VOCABULARY.items()
     }
+
+
+__all__ = [
+    "CONDITIONS", "CONTEXTS", "DELIVERY_METHODS", "DISPOSITIONS", "ENTITIES", "FIELD_TYPES",
+    "LOCATION_TYPES", "VARIABLES", "VARIABLES_BY_NAME", "VARIABLE_TYPES", "VOCABULARY",
+    "ActionSpec", "ChannelActions", "ChannelVariable", "ChannelVariables", "FactVariables",
+    "LocationVariables", "ProductVariables", "RecordingActions", "ReturnsActions",
+    "ReturnsVariables", "RuleContext", "SourcingActions", "SourcingVariables", "Variable",
+    "VariableSpec", "export_vocabulary", "percent_units", "variables_of", "variables_of_entity",
+]

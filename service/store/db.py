@@ -59,6 +59,12 @@ def driver(bind: Session | Connection) -> Any:
     return connection.connection.driver_connection
 
 
+def ping_engine(engine: Engine) -> None:
+    """One round trip to the database (raises when it does not answer)."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+
+
 def ping(dbapi_connection: Any) -> None:
     """One round trip on a driver connection (raises when the connection is dead)."""
     with dbapi_connection.cursor() as cursor:
@@ -108,10 +114,3 @@ def read_only(engine: Engine) -> Iterator[Connection]:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with factory.begin() as session:
-        yield session

@@ -22,14 +22,3 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at url to revision (default: the latest)."""
     command.upgrade(alembic_config(url), revision)
 
-
-def current_revision(url: str) -> str | None:
-    """The revision the database is at, or None when it was never migrated."""
-    from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        revision = MigrationContext.configure(conn).get_current_revision()
-    engine.dispose()
-    return revision

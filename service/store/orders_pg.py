@@ -8,15 +8,13 @@ keys are checked when the statement ends, once every row exists. Rows go in as a
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.store.models.base import naive_utc
-
-if TYPE_CHECKING:
-    from service.store.orders_repo import NewOrder
+from service.store.order_rows import NewOrder
 
 _ORDER_COLUMNS = ("id", "channel", "order_ref", "customer_id", "status", "delivery_method",
                   "pickup_location_id", "ruleset", "idempotency_key", "request_hash",

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from service.services.stock_rows import MAX_QUANTITY
+from service.domain.ledger import MAX_QUANTITY
 
 # str.strip()'s whitespace within ASCII (the only text this path accepts)
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"

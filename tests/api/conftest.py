@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from service.context import Context
-from service.services.keys import create_key
+from service.services.access.keys import create_key
+from service.services.context import Context
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from service.services.keys import create_key
-from service.store.models import FulfilmentLine, Order, StockPosition
+from service.services.access.keys import create_key
+from service.store.models import FulfilmentLineRow, OrderRow, StockPosition
 from tests.support import FIXTURES, T1, assert_ledger_consistent, snapshot
 
 CLIENTS, ORDERS_EACH = 32, 4
@@ -87,11 +87,11 @@ def test_concurrent_orders_over_http_are_allocated_or_refused_never_failed(
         statuses = [s for batch in pool.map(client, range(CLIENTS)) for s in batch]
     assert set(statuses) <= {201, 409}, statuses
     with ctx.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Order)) == statuses.count(201)
+        assert session.scalar(select(func.count()).select_from(OrderRow)) == statuses.count(201)
         for pos in session.scalars(select(StockPosition)):
             assert pos.allocated <= pos.on_hand
-        taken = dict(session.execute(select(FulfilmentLine.sku, func.sum(
-            FulfilmentLine.quantity)).group_by(FulfilmentLine.sku)).all())
+        taken = dict(session.execute(select(FulfilmentLineRow.sku, func.sum(
+            FulfilmentLineRow.quantity)).group_by(FulfilmentLineRow.sku)).all())
     assert taken.get("A", 0) <= 25 and taken.get("B", 0) <= 10 and taken.get("C", 0) <= 8
     assert statuses.count(409) > 0  # demand (~190 units) exceeds stock (43)
     assert_ledger_consistent(ctx)

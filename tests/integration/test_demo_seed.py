@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
-from service.demo import generate_network
-from service.services import demo_seed
+from service.services.demo import seed as demo_seed
+from service.services.demo.network import generate_network
 from service.store.models import Location, Product, StockPosition
 
 

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from service.demo import generate_network
+from service.services.demo.network import generate_network
 
 
 def test_the_generator_is_deterministic():

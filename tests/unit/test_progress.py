@@ -9,8 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from service.services import progress
-from service.services.progress import BYTES, CountedStream, ProgressBar, recount, uncounted
+from service.cli import progress
+from service.cli.progress import BYTES, ProgressBar
+from service.feeds.metering import CountedStream, recount, uncounted
 
 
 class FakeTerminal(io.StringIO):

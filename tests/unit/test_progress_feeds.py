@@ -8,10 +8,10 @@ from email.message import Message
 
 import pytest
 
+from service.cli.progress import BYTES, ProgressBar
 from service.feeds import sources
 from service.feeds.readers import read_batch
-from service.services import feeds
-from service.services.progress import BYTES, ProgressBar
+from service.services.feeds import running as feeds
 
 ROWS = 2500
 TEXT = "sku,on_hand\n" + "".join(f"S{i},{i % 9}\n" for i in range(ROWS))

@@ -4,9 +4,9 @@ from service.domain.sourcing.costing import cost_factors, location_cost
 from service.domain.sourcing.model import (
     Candidate,
     InvalidSourcingInput,
-    OrderLine,
     Shipment,
     ShippingModel,
+    SourcingLine,
     SourcingPlan,
     SplitPolicy,
     UnknownPostalCode,
@@ -17,7 +17,7 @@ from service.domain.sourcing.planner import plan_sourcing
 __all__ = [
     "Candidate",
     "InvalidSourcingInput",
-    "OrderLine",
+    "SourcingLine",
     "Shipment",
     "ShippingModel",
     "SourcingPlan",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from service.domain.sourcing.model import Candidate, OrderLine, SplitPolicy
+from service.domain.sourcing.model import Candidate, SourcingLine, SplitPolicy
 from service.domain.sourcing.search import Result
 
 if TYPE_CHECKING:
@@ -16,10 +16,10 @@ OBJECTIVE = "sum over shipments of (location cost + shipment_penalty); each ship
 
 
 def explain_plan(
-    order: tuple[OrderLine, ...],
+    order: tuple[SourcingLine, ...],
     scored: Scored,
     chosen: list[int],
-    unfulfilled: tuple[OrderLine, ...],
+    unfulfilled: tuple[SourcingLine, ...],
     label: str,
     policy: SplitPolicy,
     result: Result,
@@ -53,7 +53,7 @@ def explain_plan(
 
 def _explain_line(
     i: int,
-    line: OrderLine,
+    line: SourcingLine,
     scored: Scored,
     holders: list[int],
     considered: int,
@@ -102,7 +102,7 @@ def _top_holders(scored: Scored, n_lines: int) -> list[list[int]]:
 
 
 def _reason(
-    i: int, line: OrderLine, scored: Scored, considered: int, label: str, policy: SplitPolicy
+    i: int, line: SourcingLine, scored: Scored, considered: int, label: str, policy: SplitPolicy
 ) -> str:
     if not considered:
         return "no candidate location has this SKU available"

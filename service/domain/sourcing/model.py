@@ -32,7 +32,7 @@ class InvalidSourcingInput(ValidationFailed):
 
 
 @dataclass(frozen=True, slots=True)
-class OrderLine:
+class SourcingLine:
     sku: str
     quantity: int
 
@@ -110,7 +110,7 @@ class Shipment:
     """One location's part of the plan; `cost` includes the shipment penalty."""
 
     location_id: str
-    lines: tuple[OrderLine, ...]
+    lines: tuple[SourcingLine, ...]
     cost: float
     factors: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -118,7 +118,7 @@ class Shipment:
 @dataclass(frozen=True, slots=True)
 class SourcingPlan:
     shipments: tuple[Shipment, ...]
-    unfulfilled: tuple[OrderLine, ...]
+    unfulfilled: tuple[SourcingLine, ...]
     total_cost: float
     policy_applied: str
     explanation: dict[str, Any] = field(default_factory=dict, compare=False)

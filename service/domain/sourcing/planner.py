@@ -33,9 +33,9 @@ from service.domain.sourcing.explain import explain_plan
 from service.domain.sourcing.model import (
     Candidate,
     InvalidSourcingInput,
-    OrderLine,
     Shipment,
     ShippingModel,
+    SourcingLine,
     SourcingPlan,
     SplitPolicy,
     Weights,
@@ -55,7 +55,7 @@ class Scored:
     ranking: list[int]
 
 
-def merge_lines(lines: Sequence[OrderLine]) -> tuple[OrderLine, ...]:
+def merge_lines(lines: Sequence[SourcingLine]) -> tuple[SourcingLine, ...]:
     """Validate quantities and merge duplicate SKUs (first position kept)."""
     merged: dict[str, int] = {}
     problems = []
@@ -68,11 +68,11 @@ def merge_lines(lines: Sequence[OrderLine]) -> tuple[OrderLine, ...]:
         problems.append(problem("/lines", "expected at least one line"))
     if problems:
         raise InvalidSourcingInput("invalid order lines", problems)
-    return tuple(OrderLine(sku, q) for sku, q in merged.items())
+    return tuple(SourcingLine(sku, q) for sku, q in merged.items())
 
 
 def score_candidates(
-    lines: tuple[OrderLine, ...],
+    lines: tuple[SourcingLine, ...],
     ship_to: LatLon,
     candidates: Sequence[Candidate],
     weights: Weights,
@@ -120,7 +120,7 @@ def decide(scored: Scored, demand: Caps, policy: SplitPolicy) -> tuple[Result, l
 
 
 def plan_sourcing(
-    lines: Sequence[OrderLine],
+    lines: Sequence[SourcingLine],
     ship_to: LatLon,
     candidates: Sequence[Candidate],
     weights: Weights,
@@ -160,7 +160,7 @@ def plan_sourcing(
 
 def _shipment(
     cand: Candidate,
-    order: tuple[OrderLine, ...],
+    order: tuple[SourcingLine, ...],
     row: list[int],
     costing: tuple[LatLon, Weights, ShippingModel],
     policy: SplitPolicy,
@@ -168,14 +168,15 @@ def _shipment(
     factors = cost_factors(cand, *costing)
     factors["shipment_penalty"] = policy.shipment_penalty
     cost = location_cost(cand, *costing) + policy.shipment_penalty
-    lines = tuple(OrderLine(line.sku, q) for line, q in zip(order, row, strict=True) if q)
+    lines = tuple(SourcingLine(line.sku, q) for line, q in zip(order, row, strict=True) if q)
     return Shipment(cand.location_id, lines, cost, factors)
 
 
-def _unfulfilled(order: tuple[OrderLine, ...], take: list[list[int]]) -> tuple[OrderLine, ...]:
+def _unfulfilled(order: tuple[SourcingLine, ...], take: list[list[int]]
+                 ) -> tuple[SourcingLine, ...]:
     short = []
     for i, line in enumerate(order):
         missing = line.quantity - sum(row[i] for row in take)
         if missing > 0:
-            short.append(OrderLine(line.sku, missing))
+            short.append(SourcingLine(line.sku, missing))
     return tuple(short)

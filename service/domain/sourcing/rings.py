@@ -24,8 +24,8 @@ from service.domain.geo import EARTH_RADIUS_KM
 from service.domain.sourcing.costing import LatLon
 from service.domain.sourcing.model import (
     Candidate,
-    OrderLine,
     ShippingModel,
+    SourcingLine,
     SourcingPlan,
     SplitPolicy,
     Weights,
@@ -115,7 +115,7 @@ Fetch = Callable[[Sequence[str]], Sequence[Candidate]]
 
 
 def plan_in_rings(
-    lines: Sequence[OrderLine],
+    lines: Sequence[SourcingLine],
     ship_to: LatLon,
     floors: Floors,
     fetch: Fetch,

@@ -3,12 +3,19 @@
 from .base import Base, new_id, tags_text, utcnow
 from .master import LOCATION_TYPES, Location, Product
 from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
-from .orders import Fulfilment, FulfilmentLine, Order, OrderLine, Return, ReturnLine
+from .orders import (
+    FulfilmentLineRow,
+    FulfilmentRow,
+    OrderLineRow,
+    OrderRow,
+    ReturnLineRow,
+    ReturnRow,
+)
 from .stock import (
     ChannelAvailability,
-    HoldDeadline,
     LocationStockState,
     Reservation,
+    ReservationDeadline,
     StockPosition,
 )
 
@@ -20,18 +27,18 @@ __all__ = [
     "Event",
     "FeedFile",
     "FeedRun",
-    "Fulfilment",
-    "FulfilmentLine",
-    "HoldDeadline",
+    "FulfilmentLineRow",
+    "FulfilmentRow",
     "JobLease",
     "Location",
     "LocationStockState",
-    "Order",
-    "OrderLine",
+    "OrderLineRow",
+    "OrderRow",
     "Product",
     "Reservation",
-    "Return",
-    "ReturnLine",
+    "ReservationDeadline",
+    "ReturnLineRow",
+    "ReturnRow",
     "RulesetActivation",
     "SettlementRecord",
     "StockPosition",

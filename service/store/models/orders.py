@@ -1,4 +1,8 @@
-"""Orders, their fulfilments (one shipment from one location) and returns."""
+"""Orders, their fulfilments (one shipment from one location) and returns, as stored.
+
+The order itself is `service.domain.orders.Order`; these are its rows (`store/orders.py`
+translates between the two).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, new_id, utcnow
 
 
-class Order(Base):
+class OrderRow(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("channel", "idempotency_key", name="channel_idempotency_key"),
@@ -29,7 +33,6 @@ class Order(Base):
     ship_to: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ruleset: Mapped[str] = mapped_column(String(128), default="")
-    variant: Mapped[str | None] = mapped_column(String(64), default=None)
     plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
@@ -39,7 +42,7 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class OrderLine(Base):
+class OrderLineRow(Base):
     __tablename__ = "order_lines"
     __table_args__ = (
         UniqueConstraint("order_id", "line_no", name="order_line_no"),
@@ -59,7 +62,7 @@ class OrderLine(Base):
     quantity_backordered: Mapped[int] = mapped_column(default=0)
 
 
-class Fulfilment(Base):
+class FulfilmentRow(Base):
     __tablename__ = "fulfilments"
     __table_args__ = (Index("ix_fulfilments_location_status", "location_id", "status"),)
 
@@ -76,7 +79,7 @@ class Fulfilment(Base):
     shipped_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class FulfilmentLine(Base):
+class FulfilmentLineRow(Base):
     __tablename__ = "fulfilment_lines"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -101,7 +104,7 @@ class FulfilmentLine(Base):
             - self.quantity_cancelled
 
 
-class Return(Base):
+class ReturnRow(Base):
     __tablename__ = "returns"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -112,7 +115,7 @@ class Return(Base):
     received_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class ReturnLine(Base):
+class ReturnLineRow(Base):
     __tablename__ = "return_lines"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 

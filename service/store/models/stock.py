@@ -1,4 +1,4 @@
-"""The stock ledger: positions per (location, sku) and short holds."""
+"""The stock ledger: positions per (location, sku), reservations, and the kept ATS."""
 
 from __future__ import annotations
 
@@ -55,15 +55,16 @@ class Reservation(Base):
     released_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class HoldDeadline(Base):
-    """When the next active hold of a SKU falls due: at or before its earliest `expires_at`.
+class ReservationDeadline(Base):
+    """When the next active reservation of a SKU falls due: at or before its earliest
+    `expires_at`.
 
-    Availability lookups read it with the figures (no scan of holds per read) and free the
-    SKU's overdue holds first when it has passed. A hold released or consumed early may leave
-    it early: the next expiry pass of the SKU then moves it on, or removes it.
+    Availability lookups read it with the ATS (no scan of reservations per read) and free the
+    SKU's overdue reservations first when it has passed. A reservation released or consumed
+    early may leave it early: the next expiry pass of the SKU then moves it on, or removes it.
     """
 
-    __tablename__ = "hold_deadlines"
+    __tablename__ = "reservation_deadlines"
 
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
     due_at: Mapped[datetime]

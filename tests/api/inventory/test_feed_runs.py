@@ -3,7 +3,7 @@
 import time
 from datetime import datetime
 
-from service.services import inventory
+from service.services.inventory import pushes
 from tests.support import T1, T2, T3
 
 
@@ -38,13 +38,13 @@ def test_a_run_lists_every_count_its_errors_and_its_timing(small_network, push, 
 
 def test_a_run_starts_when_its_work_starts_not_when_it_is_recorded(small_network, push, client,
                                                                    admin, monkeypatch):
-    real = inventory.apply_deltas
+    real = pushes.apply_deltas
 
     def slow(*args, **kwargs):
         time.sleep(0.2)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(inventory, "apply_deltas", slow)
+    monkeypatch.setattr(pushes, "apply_deltas", slow)
     push("deltas", {"as_of": T1, "items": [{"location": "DC-1", "sku": "A", "on_hand": 5}]})
     run = client.get("/v1/feeds/runs", headers=admin).json["runs"][0]
     took = at(run["finished_at"]) - at(run["started_at"])

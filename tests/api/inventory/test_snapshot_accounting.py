@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import update
 
-from service.store import positions
+from service.store.positions import PositionRepository
 from service.store.models import StockPosition
 from tests.support import T1, T2, T3, snapshot
 
@@ -22,15 +22,16 @@ def counted_meanwhile(monkeypatch):
     """Whichever sku is named gets a newer count (T3) just before the snapshot locks it, as a
     delta committed by another request between the snapshot's plan and its write would."""
     moved: list[str] = []
-    real = positions.lock_ids
+    real = PositionRepository.lock_ids
 
-    def lock_ids(session, ids):
-        session.execute(update(StockPosition)
-                        .where(StockPosition.id.in_(list(ids)), StockPosition.sku.in_(moved))
-                        .values(as_of=datetime.fromisoformat(T3)))
-        return real(session, ids)
+    def lock_ids(repository, ids):
+        repository.session.execute(
+            update(StockPosition)
+            .where(StockPosition.id.in_(list(ids)), StockPosition.sku.in_(moved))
+            .values(as_of=datetime.fromisoformat(T3)))
+        return real(repository, ids)
 
-    monkeypatch.setattr(positions, "lock_ids", lock_ids)
+    monkeypatch.setattr(PositionRepository, "lock_ids", lock_ids)
     return moved
 
 

@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from service.services import fulfilment_events
-from service.store import orders_repo
 from service.store.models import Event, SettlementRecord, StockPosition
+from service.store.orders import OrderRepository
 from tests.support import T2, T3, assert_ledger_consistent
 
 BETWEEN_T1_AND_T2 = "2026-03-01T10:30:00Z"
@@ -338,19 +337,19 @@ def test_an_event_waiting_for_the_order_lock_is_judged_on_the_status_it_finds_th
         stocked, app, client, order, admin, monkeypatch):
     # PostgreSQL only: SQLite serialises writers from the start of the transaction.
     _order_id, fulfilment_id = ship_a(order)
-    real_load = orders_repo.load
+    real_get = OrderRepository.get
     overtaken = []
 
-    def overtaken_before_the_lock(session, order_id, lock=False):
+    def overtaken_before_the_lock(repository, order_id, lock=False):
         if lock and not overtaken:  # another request ships while this one waits
             overtaken.append(True)
             worker = threading.Thread(target=lambda: overtaken.append(report(
                 app.test_client(), admin, fulfilment_id, "shipped").status_code))
             worker.start()
             worker.join()
-        return real_load(session, order_id, lock)
+        return real_get(repository, order_id, lock)
 
-    monkeypatch.setattr(fulfilment_events.orders_repo, "load", overtaken_before_the_lock)
+    monkeypatch.setattr(OrderRepository, "get", overtaken_before_the_lock)
     late = report(client, admin, fulfilment_id, "packed")
 
     assert overtaken == [True, 200]

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from service.errors import NotFound
 from service.feeds import sources
-from service.services import feed_runs
-from service.services.feeds import run_feed
-from service.store import positions
+from service.services.feeds.running import run_feed
+from service.services.inventory import runs
+from service.store.positions import PositionRepository
 from service.store.models import StockPosition
 from tests.integration.feeds.helpers import T1, T2, csv_text, on_hand, remembered, stock
 
@@ -27,7 +27,7 @@ def test_a_csv_snapshot_is_applied_once_and_its_run_recorded(small_network, drop
     assert stock(small_network, "DC-1") == {"A": 10, "B": 4, "C": 6}
     assert run_feed(small_network, "counts") == []
     assert remembered(small_network, "counts") == 1
-    assert [r["id"] for r in feed_runs.recent(small_network, "counts")] == [run["id"]]
+    assert [r["id"] for r in runs.recent(small_network, "counts")] == [run["id"]]
 
 
 def test_the_same_content_under_another_name_is_not_applied_again(small_network, drop):
@@ -121,18 +121,18 @@ def test_a_crash_mid_file_leaves_the_previous_stock_and_the_file_new(
     run_feed(small_network, "counts")
     drop("counts", "2.csv", csv_text("sku,on_hand,as_of", f"A,1,{T2}", f"B,2,{T2}",
                                      f"C,3,{T2}"))
-    write_counts = positions.write_counts
+    write_counts = PositionRepository.write_counts
 
-    def write_half_then_crash(session, rows):
-        write_counts(session, rows[: len(rows) // 2 or 1])
+    def write_half_then_crash(repository, rows):
+        write_counts(repository, rows[: len(rows) // 2 or 1])
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(positions, "write_counts", write_half_then_crash)
+    monkeypatch.setattr(PositionRepository, "write_counts", write_half_then_crash)
     [run] = run_feed(small_network, "counts")
     assert run["status"] == "failed" and "disk on fire" in run["message"]
     assert stock(small_network, "DC-1") == {"A": 10, "B": 4, "C": 6}
     assert remembered(small_network, "counts") == 1
-    monkeypatch.setattr(positions, "write_counts", write_counts)
+    monkeypatch.setattr(PositionRepository, "write_counts", write_counts)
     [again] = run_feed(small_network, "counts")
     assert again["status"] == "ok" and stock(small_network, "DC-1") == {"A": 1, "B": 2, "C": 3}
 
@@ -142,10 +142,10 @@ def test_a_failed_file_holds_back_the_files_after_it(small_network, drop, monkey
                                            "as_of": T1}))
     drop("deltas", "2.ndjson", json.dumps({"location": "DC-1", "sku": "A", "adjust": 2,
                                            "as_of": T2}))
-    write_counts = positions.write_counts
-    monkeypatch.setattr(positions, "write_counts", _crash)
+    write_counts = PositionRepository.write_counts
+    monkeypatch.setattr(PositionRepository, "write_counts", _crash)
     assert [r["status"] for r in run_feed(small_network, "deltas")] == ["failed"]
-    monkeypatch.setattr(positions, "write_counts", write_counts)
+    monkeypatch.setattr(PositionRepository, "write_counts", write_counts)
     assert [r["status"] for r in run_feed(small_network, "deltas")] == ["ok", "ok"]
     assert on_hand(small_network, "DC-1", "A") == 3
 

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service import cli_feeds
-from service.cli import main
-from service.services import master_data, progress, snapshot_copy
+from service.cli import feeds as cli_feeds
+from service.cli import main, progress
+from service.services.inventory import snapshot_copy
+from service.store import snapshot_files
+from service.services.masterdata import upserts
 from tests.integration.feeds.helpers import T1, T2, csv_text, stock
 from tests.support import FIXTURES
 
@@ -103,15 +105,15 @@ def big_counts(request, small_network, drop, monkeypatch) -> Path:
     BIG_FILES); the parts the COPY path cut it into are kept in request.node.parts."""
     request.node.parts = []
     if "in parts" in request.param:
-        monkeypatch.setattr(snapshot_copy, "PARALLEL_MIN_BYTES", 1 << 20)
-    examine = snapshot_copy._examine_parts
+        monkeypatch.setattr(snapshot_files, "PARALLEL_MIN_BYTES", 1 << 20)
+    examine = snapshot_files._examine_parts
 
     def in_parts(pg, spares, reader, cuts, *args):
         request.node.parts.append(len(cuts) - 1)
         return examine(pg, spares, reader, cuts, *args)
 
-    monkeypatch.setattr(snapshot_copy, "_examine_parts", in_parts)
-    master_data.upsert_products(small_network, [
+    monkeypatch.setattr(snapshot_files, "_examine_parts", in_parts)
+    upserts.upsert_products(small_network, [
         {"sku": sku, "name": sku, "category": "home", "price": 1} for sku in MANY_SKUS])
     rows = [f"{loc},{sku},{i % 7},{T1},{'x' * 900}" for loc in LOCATIONS
             for i, sku in enumerate(MANY_SKUS)]

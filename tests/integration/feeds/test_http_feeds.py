@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from service.feeds import sources
-from service.services.feeds import run_feed
+from service.services.feeds.running import run_feed
 from service.store.models import StockPosition
 from tests.integration.feeds.helpers import T1, T2, csv_text, stock
 

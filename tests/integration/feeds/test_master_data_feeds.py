@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from service.services.feeds import run_feed
+from service.services.feeds.running import run_feed
 from service.store.models import Location, Product
 from tests.integration.feeds.helpers import T1, csv_text, remembered, stock
 

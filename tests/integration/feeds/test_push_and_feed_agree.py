@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from service.services.feeds import run_feed
-from service.services.keys import create_key
+from service.services.access.keys import create_key
+from service.services.feeds.running import run_feed
 from tests.integration.feeds.helpers import T1, csv_text
 
 DELTAS_CSV = csv_text("location,sku,on_hand,note,as_of",

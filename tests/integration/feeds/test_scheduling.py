@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from service.scheduler import job_specs, run_once
-from service.services.feeds import run_feed
+from service.services.feeds.running import run_feed
 from service.store.models import FeedRun
 from tests.integration.feeds.helpers import T1, csv_text, on_hand, remembered
 
@@ -41,7 +41,7 @@ def runs_of(ctx, feed: str) -> int:
 
 def test_each_scheduled_feed_gets_a_job_beside_the_standing_ones(ctx):
     specs = {spec.name: spec for spec in job_specs(ctx)}
-    assert {"rulesets.reload", "holds.expire", "tables.analyze", "feeds.counts",
+    assert {"rulesets.reload", "reservations.expire", "tables.analyze", "feeds.counts",
             "feeds.deltas"} == set(specs)
     assert isinstance(specs["feeds.counts"].trigger(), IntervalTrigger)
     assert specs["feeds.counts"].every_seconds == 60

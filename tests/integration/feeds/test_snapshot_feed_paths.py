@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from service.services import feed_apply, snapshot_copy
-from service.services.feeds import run_feed
+from service.services.feeds import applying
+from service.services.feeds.running import run_feed
+from service.services.inventory import snapshot_copy
 from service.settings import Settings, settings_from_dict
 from tests.integration.feeds.helpers import T1, T2, csv_text, remembered, stock
 
@@ -34,7 +35,7 @@ def settings(db_url: str, tmp_path: Path, rulesets_dir: Path, active_ruleset: st
 def reader(request, monkeypatch, db_url) -> str:
     """Which way CSV snapshots are read; "copy" counts the files COPY applied."""
     if request.param == "python":
-        monkeypatch.setattr(feed_apply, "_copy_eligible", lambda spec: False)
+        monkeypatch.setattr(applying, "_copy_eligible", lambda spec: False)
         return "python"
     applied = []
     real = snapshot_copy.apply_csv

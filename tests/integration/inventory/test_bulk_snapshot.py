@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from service.services import channel_figures, inventory, master_data, rulesets
-from service.services.stock_rows import StockRow
-from service.store import positions
+from service.feeds.stock_rows import StockRow
+from service.services.ats import kept
+from service.services.inventory import snapshots
+from service.services.masterdata import upserts
+from service.services.rulesets import governance
+from service.store import position_diff
 from service.store.models import ChannelAvailability, StockPosition
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
@@ -21,17 +24,16 @@ SKUS = [f"S{i:04d}" for i in range(800)]
 
 
 def _setup(ctx):
-    master_data.upsert_locations(ctx, LOCATIONS)
-    master_data.upsert_products(ctx, [{"sku": s, "name": s, "category": "home"} for s in SKUS])
-    with ctx.sessions.begin() as session:
-        rulesets.ensure_active(ctx.rules, session)
+    upserts.upsert_locations(ctx, LOCATIONS)
+    upserts.upsert_products(ctx, [{"sku": s, "name": s, "category": "home"} for s in SKUS])
+    governance.start(ctx)
 
 
 def _snapshot(ctx, counts, as_of):
     rows = [StockRow(i + 1, loc, sku, as_of, on_hand=qty)
             for i, ((loc, sku), qty) in enumerate(sorted(counts.items()))]
-    with ctx.sessions.begin() as session:
-        return inventory.apply_snapshot(ctx, session, rows, [], len(rows), force=True)
+    with ctx.transaction() as uow:
+        return snapshots.apply_snapshot(ctx, uow, rows, [], len(rows), force=True)
 
 
 def _stored(ctx):
@@ -49,7 +51,7 @@ def _figures(ctx):
 def diff_path(request, monkeypatch):
     """SQLite diffs through json_each, or through a staging table (SQLite before 3.38)."""
     if request.param == "staged":
-        monkeypatch.setattr(positions, "_SQLITE_JSON", False)
+        monkeypatch.setattr(position_diff, "_SQLITE_JSON", False)
     return request.param
 
 
@@ -67,10 +69,10 @@ def test_bulk_snapshot_applies_changes_zeroes_and_keeps_figures_exact(ctx, diff_
     stored = _stored(ctx)
     assert all(stored[key] == qty for key, qty in second.items())
     assert all(stored[("DC-1", sku)] == 0 for sku in SKUS[:10])
-    kept = _figures(ctx)
-    with ctx.sessions.begin() as session:
-        channel_figures.recompute(session, ctx.rules.active(session))
-    assert kept == _figures(ctx)
+    before = _figures(ctx)
+    with ctx.transaction() as uow:
+        kept.recompute(uow, ctx.rules.active(uow))
+    assert before == _figures(ctx)
     stale = _snapshot(ctx, first, T0 + timedelta(minutes=30))  # older than the last one
     assert stale.stale == len(first) and stale.applied == 0
     assert _stored(ctx) == stored

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from service.errors import InsufficientStock
-from service.services import channel_figures, inventory, reservations
-from service.services.stock_rows import StockRow
+from service.feeds.stock_rows import StockRow
+from service.services.ats import kept as kept_ats
+from service.services.inventory import deltas, reservations
 from service.store.models import ChannelAvailability, StockPosition
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -23,15 +24,15 @@ def kept(ctx):
 
 
 def recomputed(ctx):
-    with ctx.sessions.begin() as session:
-        channel_figures.recompute(session, ctx.rules.active(session))
+    with ctx.transaction() as uow:
+        kept_ats.recompute(uow, ctx.rules.active(uow))
     return kept(ctx)
 
 
 def delta(ctx, location, sku, minute, on_hand=None, adjust=None):
     row = StockRow(1, location, sku, T0 + timedelta(minutes=minute), on_hand, adjust)
-    with ctx.sessions.begin() as session:
-        return inventory.apply_deltas(ctx, session, [row], [], 1)
+    with ctx.transaction() as uow:
+        return deltas.apply_deltas(ctx, uow, [row], [], 1)
 
 
 operation = st.one_of(
@@ -53,7 +54,7 @@ def test_incremental_figures_equal_a_full_recompute(small_network, ops):
     holds = []
     with ctx.sessions.begin() as session:
         session.query(StockPosition).delete()
-        channel_figures.recompute(session, ctx.rules.active(session))
+    recomputed(ctx)
     for minute, (kind, a, b, n) in enumerate(ops):
         if kind == "count":
             delta(ctx, a, b, minute, on_hand=n)

@@ -13,18 +13,18 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from service.feeds import file_parts
 from service.feeds.readers import read_batch
-from service.services import (
-    channel_figures,
-    feed_apply,
-    inventory,
-    master_data,
-    rulesets,
-    snapshot_copy,
-    snapshot_parts,
-)
-from service.services.inventory import SnapshotRefused
-from service.store import positions
+from service.feeds.stock_rows import StockRow
+from service.services.ats import kept
+from service.services.feeds import applying
+from service.services.inventory import snapshot_copy, snapshots
+from service.services.inventory.deltas import unknown_rows
+from service.services.inventory.report import SnapshotLimitBreached
+from service.services.masterdata import upserts
+from service.services.rulesets import governance
+from service.store import bulk_counts, snapshot_files
+from service.store.unit_of_work import UnitOfWork
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
@@ -42,29 +42,28 @@ def staging_connections(request, monkeypatch) -> str:
     """Every COPY-path test runs with the file staged whole, and cut into parts staged and
     compared on two connections at once (as files over PARALLEL_MIN_BYTES are)."""
     if request.param != "one connection":
-        monkeypatch.setattr(snapshot_copy, "PARALLEL_MIN_BYTES", 1)
-        monkeypatch.setattr(snapshot_parts, "SAMPLE", 2048)  # (these files are 48 kB)
+        monkeypatch.setattr(snapshot_files, "PARALLEL_MIN_BYTES", 1)
+        monkeypatch.setattr(file_parts, "SAMPLE", 2048)  # (these files are 48 kB)
     return request.param
 
 
 @pytest.fixture
 def network(ctx, staging_connections):
     """Three locations x 400 SKUs counted at T0 (some at 0), a few units allocated."""
-    master_data.upsert_locations(ctx, LOCATIONS)
-    master_data.upsert_products(ctx, [
+    upserts.upsert_locations(ctx, LOCATIONS)
+    upserts.upsert_products(ctx, [
         {"sku": s, "name": s, "category": "home", "tags": ["clearance"] if i % 9 == 0 else []}
         for i, s in enumerate(SKUS)])
-    with ctx.sessions.begin() as session:
-        rulesets.ensure_active(ctx.rules, session)
-    with ctx.sessions.begin() as session:
-        inventory.apply_snapshot(ctx, session, [
-            inventory.StockRow(n, loc["id"], sku, T0, on_hand=_base(loc["id"], i))
+    governance.start(ctx)
+    with ctx.transaction() as uow:
+        snapshots.apply_snapshot(ctx, uow, [
+            StockRow(n, loc["id"], sku, T0, on_hand=_base(loc["id"], i))
             for n, (loc, (i, sku)) in enumerate(
                 ((loc, item) for loc in LOCATIONS for item in enumerate(SKUS)), start=1)],
             [], len(LOCATIONS) * len(SKUS), force=True)
-        session.execute(text("UPDATE stock_positions SET allocated = 2 WHERE on_hand > 3 AND "
-                             "sku IN ('S0001', 'S0002', 'S0003')"))
-        channel_figures.recompute(session, ctx.rules.active(session))
+        uow.session.execute(text("UPDATE stock_positions SET allocated = 2 WHERE on_hand > 3"
+                                 " AND sku IN ('S0001', 'S0002', 'S0003')"))
+        kept.recompute(uow, ctx.rules.active(uow))
     return ctx
 
 
@@ -82,46 +81,46 @@ def _all_rows(change=lambda loc, i, qty: qty, skip=(), as_of=T1) -> list[str]:
             for loc in LOCATIONS for i, sku in enumerate(SKUS) if (loc["id"], sku) not in skip]
 
 
-def _by_copy(ctx, session, data, location, as_of, force) -> dict[str, Any]:
+def _by_copy(ctx, uow, data, location, as_of, force) -> dict[str, Any]:
     try:
-        report = snapshot_copy.apply_csv(ctx, session, io.BytesIO(data), location=location,
+        report = snapshot_copy.apply_csv(ctx, uow, io.BytesIO(data), location=location,
                                          as_of=as_of, force=force)
-    except SnapshotRefused as exc:
+    except SnapshotLimitBreached as exc:
         return _refused(exc, exc.errors or [], exc.rows_read)
     assert report is not None, "the COPY path left the file to Python"
     return report.to_dict()
 
 
-def _by_python(ctx, session, data, location, as_of, force) -> dict[str, Any]:
+def _by_python(ctx, uow, data, location, as_of, force) -> dict[str, Any]:
     """What a CSV feed did before: read_batch, the feed's row parsing, apply_snapshot."""
     batch = read_batch(io.BytesIO(data), "csv")
-    rows, errors = feed_apply.stock_rows(SimpleNamespace(location=location, kind="stock_snapshot"),
-                                         SimpleNamespace(modified=as_of), batch)
+    rows, errors = applying.stock_rows(SimpleNamespace(location=location, kind="stock_snapshot"),
+                                       SimpleNamespace(modified=as_of), batch, as_of)
     try:
-        report = inventory.apply_snapshot(ctx, session, rows, errors, batch.rows_read, force)
-    except SnapshotRefused as exc:
-        return _refused(exc, errors + inventory.unknown_rows(ctx, rows), batch.rows_read)
+        report = snapshots.apply_snapshot(ctx, uow, rows, errors, batch.rows_read, force)
+    except SnapshotLimitBreached as exc:
+        return _refused(exc, errors + unknown_rows(ctx, rows), batch.rows_read)
     return report.to_dict()
 
 
-def _refused(exc: SnapshotRefused, errors: list, rows_read: int) -> dict[str, Any]:
+def _refused(exc: SnapshotLimitBreached, errors: list, rows_read: int) -> dict[str, Any]:
     return {"refused": str(exc), "rows_read": rows_read,
             "errors": sorted((e.to_dict() for e in errors), key=lambda e: e["line"])}
 
 
 def _outcome(ctx, apply, data: bytes, location=None, as_of=T1, force=False):
     """The report (or refusal) and everything stored after it, in a transaction rolled back."""
-    with ctx.sessions() as session:
-        result = apply(ctx, session, data, location, as_of, force)
-        stored = [tuple(r) for r in session.execute(text(
+    with ctx.reading() as uow:
+        result = apply(ctx, uow, data, location, as_of, force)
+        stored = [tuple(r) for r in uow.session.execute(text(
             "SELECT location_id, sku, on_hand, as_of, allocated, reserved FROM stock_positions"
             " ORDER BY location_id, sku"))]
-        figures = [tuple(r) for r in session.execute(text(
+        figures = [tuple(r) for r in uow.session.execute(text(
             "SELECT channel, sku, available, ruleset FROM channel_availability"
             " ORDER BY channel, sku"))]
-        times = [tuple(r) for r in session.execute(text(
+        times = [tuple(r) for r in uow.session.execute(text(
             "SELECT location_id, snapshot_as_of FROM location_stock_state ORDER BY 1"))]
-        session.rollback()
+        uow.rollback()
     return result, stored, figures, times
 
 
@@ -131,12 +130,12 @@ def _same_both_ways(ctx, data: bytes, **kwargs) -> tuple:
     return by_copy
 
 
-def assert_figures_are_the_recomputed_ones(ctx, session) -> None:
-    """The kept channel figures equal a full set-based recompute (in session)."""
+def assert_figures_are_the_recomputed_ones(ctx, uow) -> None:
+    """The kept ATS equals a full set-based recompute (in the unit of work)."""
     query = text("SELECT channel, sku, available FROM channel_availability ORDER BY 1, 2")
-    kept = session.execute(query).all()
-    channel_figures.recompute(session, ctx.rules.active(session))
-    assert kept == session.execute(query).all()
+    before = uow.session.execute(query).all()
+    kept.recompute(uow, ctx.rules.active(uow))
+    assert before == uow.session.execute(query).all()
 
 
 # The COPY path is PostgreSQL's: its tests run on PostgreSQL only (SQLite: the declining test)
@@ -150,11 +149,11 @@ def test_a_full_snapshot_with_changes_applies_the_same_by_copy_and_by_python(
                    _all_rows(lambda loc, i, qty: qty if i % 10 == 1 else qty + 1))
     report, stored, figures, _times = _same_both_ways(network, changed)
     assert (report["applied"], report["unchanged"], report["zeroed"]) == (1080, 120, 0)
-    with network.sessions() as session:  # and the kept figures are the recomputed ones
-        _copy = snapshot_copy.apply_csv(network, session, io.BytesIO(changed), location=None,
+    with network.reading() as uow:  # and the kept ATS is the recomputed one
+        _copy = snapshot_copy.apply_csv(network, uow, io.BytesIO(changed), location=None,
                                         as_of=T1)
-        assert_figures_are_the_recomputed_ones(network, session)
-        session.rollback()
+        assert_figures_are_the_recomputed_ones(network, uow)
+        uow.rollback()
 
 
 @postgres_only
@@ -213,7 +212,7 @@ def staged_parts(monkeypatch) -> list[str]:
     first part on the caller's connection."""
     seen: list[str] = []
     tables: set[str] = set()
-    real_elsewhere, real_more = snapshot_copy._examine_elsewhere, snapshot_copy._stage_more
+    real_elsewhere, real_more = snapshot_files._examine_elsewhere, snapshot_files._stage_more
 
     def elsewhere(*args, **kwargs):
         seen.append("other")
@@ -224,8 +223,8 @@ def staged_parts(monkeypatch) -> list[str]:
         tables.add(table.table)
         return real_more(pg, table, blocks)
 
-    monkeypatch.setattr(snapshot_copy, "_examine_elsewhere", elsewhere)
-    monkeypatch.setattr(snapshot_copy, "_stage_more", more)
+    monkeypatch.setattr(snapshot_files, "_examine_elsewhere", elsewhere)
+    monkeypatch.setattr(snapshot_files, "_stage_more", more)
     return seen
 
 
@@ -244,7 +243,7 @@ def test_a_large_file_grouped_by_location_is_staged_in_parts_on_two_connections(
 def test_while_one_file_is_staged_in_parts_another_is_staged_whole_on_its_own_connection(
         network, staging_connections, staged_parts):
     data = _csv("location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 1))
-    with snapshot_copy._PARTED:  # as if another feed's file were being staged in parts
+    with snapshot_files._PARTED:  # as if another feed's file were being staged in parts
         by_copy = _outcome(network, _by_copy, data)
     assert staged_parts == ["staged"]
     assert by_copy == _outcome(network, _by_python, data)
@@ -281,32 +280,32 @@ def test_parts_that_turn_out_to_share_a_location_are_compared_whole_and_apply_th
 @postgres_only
 def test_a_later_part_the_copy_path_cannot_read_leaves_the_file_to_python_untouched(
         network, bad_row, monkeypatch):
-    monkeypatch.setattr(snapshot_parts, "BLOCK", 256)  # many blocks: parts read side by side
+    monkeypatch.setattr(file_parts, "BLOCK", 256)  # many blocks: parts read side by side
     rows = _all_rows(lambda loc, i, qty: qty + 1)
     rows[1150] = bad_row
     stream = io.BytesIO(_csv("location,sku,on_hand,as_of", rows))
-    with network.sessions() as session:
-        assert snapshot_copy.apply_csv(network, session, stream, location=None, as_of=T1,
+    with network.reading() as uow:
+        assert snapshot_copy.apply_csv(network, uow, stream, location=None, as_of=T1,
                                        force=True) is None
         assert stream.tell() == 0
-        changed = session.execute(text(
+        changed = uow.session.execute(text(
             "SELECT count(*) FROM stock_positions WHERE as_of > :t"),
             {"t": T0.replace(tzinfo=None)}).scalar()
         assert changed == 0
-        assert session.execute(text("SELECT 1")).scalar() == 1  # the transaction goes on
-        session.rollback()
+        assert uow.session.execute(text("SELECT 1")).scalar() == 1  # the transaction goes on
+        uow.rollback()
 
 
 @postgres_only
 def test_an_early_failure_in_a_later_part_stops_the_first_part_reading(
         network, staging_connections, monkeypatch):
-    monkeypatch.setattr(snapshot_parts, "BLOCK", 64)
+    monkeypatch.setattr(file_parts, "BLOCK", 64)
     rows = _all_rows()
     rows[800] = f'ST-2,"S0000",4,{T1.isoformat()}'  # the first line of the second part
     data = _csv("location,sku,on_hand,as_of", rows)
     first_part_start = data.index(b"\n") + 1
     first_part_blocks = []
-    real_blocks = snapshot_parts.SharedReader.blocks
+    real_blocks = file_parts.SharedReader.blocks
 
     def slowly(self, start, end):  # the first part reads for about a second
         for block in real_blocks(self, start, end):
@@ -315,11 +314,11 @@ def test_an_early_failure_in_a_later_part_stops_the_first_part_reading(
                 time.sleep(0.002)
             yield block
 
-    monkeypatch.setattr(snapshot_parts.SharedReader, "blocks", slowly)
-    with network.sessions() as session:
-        assert snapshot_copy.apply_csv(network, session, io.BytesIO(data), location=None,
+    monkeypatch.setattr(file_parts.SharedReader, "blocks", slowly)
+    with network.reading() as uow:
+        assert snapshot_copy.apply_csv(network, uow, io.BytesIO(data), location=None,
                                        as_of=T1) is None
-        session.rollback()
+        uow.rollback()
     whole_first_part = len(_csv("location,sku,on_hand,as_of", rows[:800])) - first_part_start
     if staging_connections == "one connection":  # read on up to the quote
         assert sum(map(len, first_part_blocks)) >= whole_first_part
@@ -331,7 +330,7 @@ def test_an_early_failure_in_a_later_part_stops_the_first_part_reading(
 @postgres_only
 def test_without_a_connection_to_spare_a_large_file_is_staged_whole(
         network, staged_parts, monkeypatch):
-    monkeypatch.setattr(snapshot_copy, "_spare_connection", lambda engine: None)
+    monkeypatch.setattr(snapshot_files, "_spare_connection", lambda engine: None)
     data = _csv("location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 1))
     assert _outcome(network, _by_copy, data) == _outcome(network, _by_python, data)
     assert staged_parts == ["staged"]
@@ -343,9 +342,9 @@ def test_a_pool_at_its_limit_spares_no_connection_without_waiting(network):
     try:
         with engine.connect():
             started = time.perf_counter()
-            assert snapshot_copy._spare_connection(engine) is None
+            assert snapshot_files._spare_connection(engine) is None
             assert time.perf_counter() - started < 1
-        spare = snapshot_copy._spare_connection(engine)
+        spare = snapshot_files._spare_connection(engine)
         assert spare is not None
         spare.close()
     finally:
@@ -367,11 +366,11 @@ def test_an_adjust_column_whitespace_and_a_default_location_read_the_same_both_w
 
 @postgres_only
 def test_stale_rows_and_a_stale_location_are_counted_the_same_both_ways(network):
-    with network.sessions.begin() as session:
-        session.execute(text("UPDATE stock_positions SET as_of = :t WHERE location_id = 'DC-1'"
-                             " AND sku IN ('S0001', 'S0002')"),
-                        {"t": (T1 + timedelta(hours=1)).replace(tzinfo=None)})  # shipped later
-        positions.record_snapshot_times(session, {"ST-2": T1 + timedelta(hours=2)})
+    with network.transaction() as uow:
+        uow.session.execute(text("UPDATE stock_positions SET as_of = :t WHERE location_id ="
+                                 " 'DC-1' AND sku IN ('S0001', 'S0002')"),
+                            {"t": (T1 + timedelta(hours=1)).replace(tzinfo=None)})  # later
+        uow.positions.record_snapshot_times({"ST-2": T1 + timedelta(hours=2)})
     report, *_ = _same_both_ways(network, _csv(
         "location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 2)))
     assert report["stale"] == 400 + 2
@@ -422,61 +421,63 @@ def test_refusals_are_the_same_both_ways(network):
 def test_files_the_copy_path_cannot_read_exactly_are_left_to_python_untouched(
         network, data):
     stream = io.BytesIO(data)
-    with network.sessions() as session:
-        before = session.execute(text("SELECT count(*) FROM stock_positions")).scalar()
-        assert snapshot_copy.apply_csv(network, session, stream, location=None, as_of=T1,
+    with network.reading() as uow:
+        before = uow.session.execute(text("SELECT count(*) FROM stock_positions")).scalar()
+        assert snapshot_copy.apply_csv(network, uow, stream, location=None, as_of=T1,
                                        force=True) is None
         assert stream.tell() == 0
-        assert session.execute(text("SELECT count(*) FROM stock_positions")).scalar() == before
-        session.rollback()
+        assert uow.session.execute(text("SELECT count(*) FROM stock_positions")).scalar() \
+            == before
+        uow.rollback()
     _outcome(network, _by_python, data, force=True)  # and Python reads it
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_on_sqlite_the_copy_path_declines_and_leaves_the_stream_at_its_start(network):
     stream = io.BytesIO(_csv("location,sku,on_hand", ["DC-1,S0001,4"]))
-    with network.sessions() as session:
-        assert snapshot_copy.apply_csv(network, session, stream, location=None,
+    with network.reading() as uow:
+        assert snapshot_copy.apply_csv(network, uow, stream, location=None,
                                        as_of=T1) is None
     assert stream.tell() == 0
 
 
 @postgres_only
 def test_a_count_write_skips_a_position_that_moved_since_it_was_read(network):
-    with network.sessions() as session:
-        rows = positions.fetch_keys(session, [("DC-1", "S0001"), ("DC-1", "S0002")])
+    with network.reading() as uow:
+        rows = uow.positions.fetch([("DC-1", "S0001"), ("DC-1", "S0002")])
         moved = rows[("DC-1", "S0002")]
         moved.on_hand += 1  # as if another transaction changed it after the read
-        written, _ = positions.update_counts_unless_moved(
-            session, [(rows[("DC-1", "S0001")], 40, T1), (moved, 41, T1)])
+        written, _ = uow.positions.update_counts_unless_moved(
+            [(rows[("DC-1", "S0001")], 40, T1), (moved, 41, T1)])
         assert set(written) == {rows[("DC-1", "S0001")].id}
-        assert positions.fetch_keys(session, [("DC-1", "S0002")])[("DC-1", "S0002")].on_hand != 41
-        session.rollback()
+        assert uow.positions.fetch([("DC-1", "S0002")])[("DC-1", "S0002")].on_hand != 41
+        uow.rollback()
 
 
 @postgres_only
 def test_figures_stay_exact_when_positions_move_between_the_read_and_the_write(
         network, monkeypatch):
-    real = positions.update_counts_unless_moved
+    real = bulk_counts.update_counts_unless_moved
 
-    def others_write_first(session, changes, meanwhile=None):
+    def others_write_first(session, changes, now, meanwhile=None):
         # as if other transactions allocated units of S0002 and counted S0004 meanwhile
         session.execute(text("UPDATE stock_positions SET allocated = allocated + 1"
                              " WHERE sku = 'S0002' AND location_id = 'DC-1'"))
         session.execute(text("UPDATE stock_positions SET on_hand = on_hand + 9"
                              " WHERE sku = 'S0004' AND location_id = 'DC-1'"))
-        channel_figures.recompute(session, network.rules.active(session), ["S0002", "S0004"])
-        return real(session, changes, meanwhile)
+        same = UnitOfWork(session, network.clock, network.catalog)  # the write's transaction
+        kept.recompute(same, network.rules.active(same), ["S0002", "S0004"])
+        return real(session, changes, now, meanwhile)
 
-    monkeypatch.setattr(positions, "update_counts_unless_moved", others_write_first)
+    monkeypatch.setattr(bulk_counts, "update_counts_unless_moved", others_write_first)
     data = _csv("location,sku,on_hand,as_of", _all_rows(lambda loc, i, qty: qty + 3))
-    with network.sessions() as session:
-        report = snapshot_copy.apply_csv(network, session, io.BytesIO(data), location=None,
+    with network.reading() as uow:
+        report = snapshot_copy.apply_csv(network, uow, io.BytesIO(data), location=None,
                                          as_of=T1)
         assert report is not None and report.applied == 1200
-        stored = dict(session.execute(text(
+        stored = dict(uow.session.execute(text(
             "SELECT sku, on_hand FROM stock_positions WHERE location_id = 'DC-1'"
             " AND sku IN ('S0002', 'S0004')")).all())
         assert stored == {"S0002": _base("DC-1", 2) + 3, "S0004": _base("DC-1", 4) + 3}
-        assert_figures_are_the_recomputed_ones(network, session)
-        session.rollback()
+        assert_figures_are_the_recomputed_ones(network, uow)
+        uow.rollback()

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from service.domain.roles import Role
-from service.services import orders, sourcing, stock_push
+from service.services.inventory import pushes
+from service.services.orders import cancelling, placing, requests, sourcing
 from service.store import allocation_pg
 from service.store.models import StockPosition
 from tests.support import T1, T2, assert_ledger_consistent, snapshot
@@ -27,8 +28,8 @@ def policy():
 @pytest.fixture
 def stocked(small_network):
     counts = {"A": 10, "B": 4}
-    stock_push.push_snapshot(small_network, ADMIN, snapshot("DC-1", T1, counts),
-                             snapshot("DC-1", T1, counts)["items"])
+    pushes.push_snapshot(small_network, ADMIN, snapshot("DC-1", T1, counts),
+                         snapshot("DC-1", T1, counts)["items"])
     return small_network
 
 
@@ -68,7 +69,7 @@ def allocated(ctx, location: str, sku: str) -> int:
 
 def test_an_order_on_unchanged_stock_is_allocated_in_one_statement_on_postgresql(
         stocked, one_statement_calls):
-    placed = orders.place(stocked, ADMIN, ORDER, None)
+    placed = placing.place(stocked, ADMIN, ORDER, None)
     assert placed["fulfilments"][0]["location"] == "DC-1"
     assert allocated(stocked, "DC-1", "A") == 2
     postgres = stocked.engine.dialect.name == "postgresql"
@@ -78,7 +79,7 @@ def test_an_order_on_unchanged_stock_is_allocated_in_one_statement_on_postgresql
 
 def test_a_position_changed_since_the_plan_read_it_is_rechecked_and_then_allocated(
         stocked, one_statement_calls, plans_read_before_a_change):
-    placed = orders.place(stocked, ADMIN, ORDER, None)
+    placed = placing.place(stocked, ADMIN, ORDER, None)
     assert placed["lines"][0]["allocated"] == 2
     assert allocated(stocked, "DC-1", "A") == 2  # taken once, by the re-checking path
     postgres = stocked.engine.dialect.name == "postgresql"
@@ -93,26 +94,24 @@ def test_a_position_changed_since_the_plan_read_it_is_rechecked_and_then_allocat
 def test_a_location_changed_in_master_data_is_costed_afresh_by_the_next_plan(stocked,
                                                                              monkeypatch):
     from service.domain.sourcing import rings
-    from service.services import master_data
+    from service.services.masterdata import upserts
 
     monkeypatch.setattr(rings, "FIRST_RING", 1)  # read one location at a time, by cost floor
     from tests.conftest import SMALL_LOCATIONS
 
     def plan_location(ctx):
-        from service.services import sourcing_request
-
-        with ctx.sessions() as session:
-            ruleset = ctx.rules.active(session)
-            catalog = ctx.catalog.get(session)
-            req = sourcing_request.parse(ORDER, catalog, 100)
-            return sourcing.plan(ctx, session, ruleset, catalog, req).plan.shipments[0]
+        with ctx.reading() as uow:
+            ruleset = ctx.rules.active(uow)
+            catalog = uow.catalog()
+            req = requests.parse(ORDER, catalog, 100)
+            return sourcing.plan(ctx.settings, uow, ruleset, catalog, req).plan.shipments[0]
 
     assert plan_location(stocked).location_id == "DC-1"
-    stock_push.push_snapshot(stocked, ADMIN, snapshot("ST-2", T1, {"A": 10}),
-                             snapshot("ST-2", T1, {"A": 10})["items"])
+    pushes.push_snapshot(stocked, ADMIN, snapshot("ST-2", T1, {"A": 10}),
+                         snapshot("ST-2", T1, {"A": 10})["items"])
     moved = [{**loc, "lat": 39.1, "lon": -84.5} if loc["id"] == "ST-2" else loc
              for loc in SMALL_LOCATIONS]  # ST-2 moves next door to the ship-to
-    master_data.upsert_locations(stocked, moved)
+    upserts.upsert_locations(stocked, moved)
     assert plan_location(stocked).location_id == "ST-2"
 
 
@@ -122,7 +121,7 @@ def test_an_attempt_the_database_aborted_as_a_deadlock_is_retried(stocked, monke
     class Deadlock(Exception):
         sqlstate = "40P01"
 
-    real, calls = orders._place_once, []
+    real, calls = placing._place_once, []
 
     def deadlocked_once(*args, **kwargs):
         calls.append(1)
@@ -130,40 +129,40 @@ def test_an_attempt_the_database_aborted_as_a_deadlock_is_retried(stocked, monke
             raise OperationalError("UPDATE ...", {}, Deadlock("deadlock detected"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(orders, "_place_once", deadlocked_once)
-    placed = orders.place(stocked, ADMIN, ORDER, "retry-after-deadlock")
+    monkeypatch.setattr(placing, "_place_once", deadlocked_once)
+    placed = placing.place(stocked, ADMIN, ORDER, "retry-after-deadlock")
     assert len(calls) == 2 and placed["lines"][0]["allocated"] == 2
     assert allocated(stocked, "DC-1", "A") == 2
 
 
 def test_the_201_body_lists_a_split_order_s_fulfilments_as_reading_it_back_does(stocked):
     for location, counts in (("DC-1", {"B": 4}), ("ST-1", {"A": 6})):  # A and B apart
-        stock_push.push_snapshot(stocked, ADMIN, snapshot(location, T2, counts),
-                                 snapshot(location, T2, counts)["items"])
+        pushes.push_snapshot(stocked, ADMIN, snapshot(location, T2, counts),
+                             snapshot(location, T2, counts)["items"])
     two_places = {**ORDER, "lines": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 1}]}
     for _ in range(4):  # fulfilment ids are random: their order differs from run to run
-        placed = orders.place(stocked, ADMIN, two_places, None)
+        placed = placing.place(stocked, ADMIN, two_places, None)
         assert len(placed["fulfilments"]) == 2
-        read = orders.read(stocked, ADMIN, placed["id"])
+        read = cancelling.read(stocked, ADMIN, placed["id"])
         assert [f["id"] for f in read["fulfilments"]] == [f["id"] for f in placed["fulfilments"]]
 
 
 def test_a_unit_price_is_kept_to_the_cent_in_the_answer_and_in_the_order(stocked):
     priced = {**ORDER, "lines": [{"sku": "A", "quantity": 1, "unit_price": 9.995}]}
-    placed = orders.place(stocked, ADMIN, priced, None)
+    placed = placing.place(stocked, ADMIN, priced, None)
     assert placed["lines"][0]["unit_price"] == 10.0
-    assert orders.read(stocked, ADMIN, placed["id"])["lines"][0]["unit_price"] == 10.0
+    assert cancelling.read(stocked, ADMIN, placed["id"])["lines"][0]["unit_price"] == 10.0
 
 
 def test_orders_consuming_their_checkout_holds_concurrently_all_succeed(small_network):
     import threading
 
-    from service.services import reservations
+    from service.services.inventory import reservations
 
     for location in ("DC-1", "ST-1", "ST-2"):
         counts = {"A": 200, "B": 200, "C": 200}
-        stock_push.push_snapshot(small_network, ADMIN, snapshot(location, T1, counts),
-                                 snapshot(location, T1, counts)["items"])
+        pushes.push_snapshot(small_network, ADMIN, snapshot(location, T1, counts),
+                             snapshot(location, T1, counts)["items"])
     failures: list[BaseException] = []
 
     def checkout(worker: int) -> None:
@@ -172,7 +171,7 @@ def test_orders_consuming_their_checkout_holds_concurrently_all_succeed(small_ne
                 skus = ["A", "B", "C"][worker % 3:] + ["A", "B", "C"][:worker % 3]
                 hold = reservations.create(small_network, ADMIN,
                                            {"channel": "web", "sku": skus[0], "quantity": 1})
-                orders.place(small_network, ADMIN, {
+                placing.place(small_network, ADMIN, {
                     "channel": "web", "ship_to": {"lat": 40.7, "lon": -74.0},
                     "reservations": [hold["id"]],
                     "lines": [{"sku": skus[0], "quantity": 1}, {"sku": skus[1], "quantity": 2}],

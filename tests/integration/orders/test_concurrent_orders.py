@@ -12,12 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from service.context import build_context
+from service.bootstrap import build_context
 from service.domain.roles import Role
 from service.errors import InsufficientStock
-from service.services import inventory, orders, rulesets
-from service.services.stock_rows import StockRow
-from service.store.models import FulfilmentLine, Order, OrderLine, StockPosition
+from service.feeds.stock_rows import StockRow
+from service.services.inventory import deltas
+from service.services.orders import placing
+from service.services.rulesets import governance
+from service.store.models import FulfilmentLineRow, OrderLineRow, OrderRow, StockPosition
 from tests.support import assert_ledger_consistent
 
 ADMIN = Role.parse("admin")
@@ -37,8 +39,8 @@ def scarce(small_network):
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     rows = [StockRow(1, "DC-1", "A", t0, on_hand=6), StockRow(2, "ST-2", "A", t0, on_hand=4),
             StockRow(3, "DC-1", "B", t0, on_hand=5)]
-    with small_network.sessions.begin() as session:
-        inventory.apply_deltas(small_network, session, rows, [], 3)
+    with small_network.transaction() as uow:
+        deltas.apply_deltas(small_network, uow, rows, [], 3)
     return small_network
 
 
@@ -49,7 +51,7 @@ def body(i: int) -> dict:
 
 def place(ctx, i: int, key: str | None = None) -> str:
     try:
-        result = orders.place(ctx, ADMIN, body(i), key)
+        result = placing.place(ctx, ADMIN, body(i), key)
     except InsufficientStock:
         return "409"
     return "201:" + result["id"]
@@ -62,8 +64,8 @@ def assert_no_oversell(ctx, sellable=None):
         for pos in session.scalars(select(StockPosition)):
             assert pos.allocated <= pos.on_hand
         allocated = dict(session.execute(
-            select(FulfilmentLine.sku, func.sum(FulfilmentLine.quantity))
-            .group_by(FulfilmentLine.sku)).all())
+            select(FulfilmentLineRow.sku, func.sum(FulfilmentLineRow.quantity))
+            .group_by(FulfilmentLineRow.sku)).all())
     assert all(allocated.get(sku, 0) <= units for sku, units in sellable.items())
 
 
@@ -84,27 +86,26 @@ def test_concurrent_threads_never_oversell(scarce):
     assert len(results) == 60 and all(r == "409" or r.startswith("201:") for r in results)
     assert_no_oversell(scarce)
     with scarce.sessions() as session:
-        backordered = session.scalar(select(func.sum(OrderLine.quantity_backordered)))
-        placed = session.scalar(select(func.count()).select_from(Order))
+        backordered = session.scalar(select(func.sum(OrderLineRow.quantity_backordered)))
+        placed = session.scalar(select(func.count()).select_from(OrderRow))
     assert placed == sum(r.startswith("201:") for r in results) and backordered > 0
     assert_ledger_consistent(scarce)
 
 
 def test_under_a_reject_policy_every_request_is_allocated_or_refused(scarce):
-    with scarce.sessions.begin() as session:
-        rulesets.activate(scarce.rules, session, "strict", 1, "test")
+    governance.activate(scarce, {"name": "strict", "version": 1}, "test")
     results = concurrently(10, lambda n: [place(scarce, i) for i in range(n * 4, n * 4 + 4)])
     assert "409" in results and any(r.startswith("201:") for r in results)
     assert_no_oversell(scarce, {"A": 10, "B": 5})  # strict@1 holds nothing back
     with scarce.sessions() as session:
-        assert session.scalar(select(func.sum(OrderLine.quantity_backordered))) == 0
+        assert session.scalar(select(func.sum(OrderLineRow.quantity_backordered))) == 0
 
 
 def test_concurrent_retries_with_one_key_create_one_order(scarce):
     results = concurrently(8, lambda _n: [place(scarce, 0, key="same-key")])
     assert len(set(results)) == 1 and results[0].startswith("201:")
     with scarce.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Order)) == 1
+        assert session.scalar(select(func.count()).select_from(OrderRow)) == 1
 
 
 def _process_client(settings, worker: int, out) -> None:
@@ -130,6 +131,6 @@ def test_concurrent_processes_never_oversell_or_duplicate(scarce, db_url):
     assert all(retry == first for first, retry in pairs if first.startswith("201:"))
     assert_no_oversell(scarce)
     with scarce.sessions() as session:
-        refs = session.scalars(select(Order.order_ref)).all()
+        refs = session.scalars(select(OrderRow.order_ref)).all()
     assert len(refs) == len(set(refs)) == sum(first.startswith("201:") for first, _ in pairs)
     assert_ledger_consistent(scarce)

@@ -53,5 +53,5 @@ def test_activate_switches_the_configured_database(ctx, small_network, capsys, m
     monkeypatch.setenv("OMS_DATABASE_URL", db_url)
     assert main(["rules", "activate", "dc-first@1"]) == 0
     assert "dc-first@1 is active" in capsys.readouterr().out
-    with ctx.sessions() as session:
-        assert ctx.rules.active(session).ref == "dc-first@1"
+    with ctx.reading() as uow:
+        assert ctx.rules.active(uow).ref == "dc-first@1"

@@ -3,24 +3,30 @@
 import threading
 import time
 
+import pytest
+
+from service.clock import MovableClock
 from service.scheduler import JobSpec, run_once
-from service.store.leases import try_acquire
+from service.services.operations.jobs import claim
 
 
 def test_a_live_lease_keeps_other_owners_out(ctx):
-    with ctx.sessions.begin() as s:
-        assert try_acquire(s, "job", "a", 60)
-    with ctx.sessions.begin() as s:
-        assert not try_acquire(s, "job", "b", 60)
-    with ctx.sessions.begin() as s:
-        assert try_acquire(s, "job", "a", 60)
+    assert claim(ctx, "job", "a", 60)
+    assert not claim(ctx, "job", "b", 60)
+    assert claim(ctx, "job", "a", 60)
 
 
-def test_an_expired_lease_can_be_taken_over(ctx):
-    with ctx.sessions.begin() as s:
-        assert try_acquire(s, "job", "a", -1)
-    with ctx.sessions.begin() as s:
-        assert try_acquire(s, "job", "b", 60)
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+def test_an_expired_lease_can_be_taken_over(ctx, clock):
+    assert claim(ctx, "job", "a", 60)
+    clock.advance(59)
+    assert not claim(ctx, "job", "b", 60)
+    clock.advance(2)
+    assert claim(ctx, "job", "b", 60)
 
 
 def test_concurrent_schedulers_run_a_firing_once(ctx):

@@ -98,7 +98,7 @@ def test_timestamps_come_back_in_utc(ctx, db_engine):
 def test_the_active_ruleset_function_takes_the_same_lock_as_a_switch():
     from importlib import import_module
 
-    from service.services import rulesets
+    from service.store import activations
 
     migration = import_module("service.store.migrations.versions.0005_active_ruleset_function")
-    assert migration.SWITCH_LOCK == rulesets._SWITCH_LOCK
+    assert migration.SWITCH_LOCK == activations._SWITCH_LOCK

@@ -1,6 +1,6 @@
 """The plain-text tables `oms feeds` prints."""
 
-from service.cli_feeds import format_table
+from service.cli.feeds import format_table
 
 
 def test_columns_are_padded_to_their_widest_cell():

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
+from service.feeds.metering import CountedStream
 from service.feeds.readers import FeedFormatError, read_batch
-from service.services.progress import CountedStream
 
 
 def read(text: str | bytes, fmt: str, progress=None):

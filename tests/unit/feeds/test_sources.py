@@ -51,7 +51,7 @@ def test_a_glob_may_reach_into_sub_folders(tmp_path):
 
 
 def test_a_missing_folder_is_a_source_error(tmp_path):
-    with pytest.raises(sources.SourceError, match="does not exist"):
+    with pytest.raises(sources.FeedSourceFailed, match="does not exist"):
         list(sources.directory_payloads(str(tmp_path / "nowhere" / "*.csv")))
 
 

@@ -1,4 +1,4 @@
-"""Figure deltas remembered by rule-visible facts equal sellable() position by position."""
+"""Figure deltas remembered by rule-visible facts equal position_ats() position by position."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from service.rules.loader import build_ruleset
 from service.rules.predicates import variables_read
-from service.services.catalog import CatalogSnapshot
-from service.services.channel_figures import PositionFigures, channel_deltas, sellable
+from service.services.ats.deltas import channel_deltas
+from service.services.ats.position import PositionStock, position_ats
+from service.store.catalog import CatalogSnapshot
 from tests.rule_strategies import CONTEXT, conditions, facts
 
 VARIABLES = CONTEXT.variables
@@ -36,15 +37,15 @@ def _ruleset(channel_rules):
 
 
 def _position(values):
-    return None if values is None else PositionFigures(*values)
+    return None if values is None else PositionStock(*values)
 
 
 def _expected(ruleset, catalog, changes):
     out: dict[tuple[str, str], int] = defaultdict(int)
     for before, after in changes:
         for channel in ruleset.channels:
-            out[(channel, after.sku)] += (sellable(ruleset, catalog, after, channel)
-                                          - sellable(ruleset, catalog, before, channel))
+            out[(channel, after.sku)] += (position_ats(ruleset, catalog, after, channel)
+                                          - position_ats(ruleset, catalog, before, channel))
     return {key: value for key, value in out.items() if value}
 
 
@@ -76,7 +77,7 @@ def test_channel_deltas_equal_sellable_per_position(channel_rules, fact_rows, ac
         after_pos = _position(after)
         before_pos = _position(before)
         if before_pos is not None:
-            before_pos = PositionFigures(after_pos.location_id, after_pos.sku, *before[2:])
+            before_pos = PositionStock(after_pos.location_id, after_pos.sku, *before[2:])
         changes.append((before_pos, after_pos))
     assert channel_deltas(ruleset, catalog, changes) == _expected(ruleset, catalog, changes)
 
@@ -96,7 +97,7 @@ def test_positions_with_equal_availability_differ_by_what_the_rules_read():
              "can_ship": True, "can_pickup": True, "active": True}
     catalog = CatalogSnapshot({"A": product, "B": {**product, "tags": ["x", "bulky"]}},
                               {"L1": store, "L2": {**store, "location_type": "dc"}}, ())
-    changes = [(None, PositionFigures(loc, sku, on_hand, allocated, 0)) for sku in ("A", "B")
+    changes = [(None, PositionStock(loc, sku, on_hand, allocated, 0)) for sku in ("A", "B")
                for loc in ("L1", "L2") for on_hand, allocated in ((4, 0), (8, 4), (9, 5))]
     deltas = channel_deltas(ruleset, catalog, changes)
     assert deltas == _expected(ruleset, catalog, changes)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from service.services.snapshot_parts import PartStopped, SharedReader, disjoint, file_parts
+from service.feeds.file_parts import PartStopped, SharedReader, disjoint, file_parts
 
 HEADER = ["location", "sku", "on_hand"]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from service.domain.fulfilment import IllegalTransition, next_status
+from service.domain.orders import IllegalTransition, next_status
 
 
 @pytest.mark.parametrize(("current", "event"), [

@@ -9,7 +9,13 @@ import yaml
 from jsonschema import Draft7Validator
 
 from service.rules import export_vocabulary
-from service.rules.vocabulary import VOCABULARY, ChannelVariables
+from service.rules.variables import variables_of
+from service.rules.vocabulary import (
+    DISPOSITIONS,
+    VARIABLE_TYPES,
+    VOCABULARY,
+    ChannelVariables,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((ROOT / "schemas" / "ruleset.schema.json").read_text())
@@ -43,6 +49,25 @@ def test_schema_suggests_exactly_the_vocabulary():
         assert suggested["examples"] == sorted(context.variables)
         action_names = SCHEMA["definitions"][f"{context.name}Action"]["properties"]["name"]
         assert sorted(action_names["enum"]) == sorted(context.actions)
+
+
+def test_schema_names_and_describes_the_declared_variables_of_each_context():
+    for context in VOCABULARY.values():
+        variables = sorted(variables_of(context.name), key=lambda v: v.name)
+        condition = SCHEMA["definitions"][f"{context.name}Condition"]
+        assert condition["properties"]["name"]["examples"] == [v.name for v in variables]
+        described = "; ".join(
+            f"{v.name} ({v.type}{': ' + '|'.join(v.options) if v.options else ''})"
+            for v in variables)
+        assert condition["description"].endswith(f"Variables here: {described}.")
+        operators = sorted({op for t in VARIABLE_TYPES.values() for op in context.operators[t]})
+        assert condition["properties"]["operator"]["examples"] == operators
+
+
+def test_schema_dispositions_are_the_set_disposition_options():
+    assert SCHEMA["definitions"]["disposition"]["enum"] == DISPOSITIONS
+    action = VOCABULARY["returns"].actions["set_disposition"]
+    assert list(action.options["disposition"]) == DISPOSITIONS
 
 
 def test_shipped_rulesets_are_schema_valid():

@@ -2,7 +2,7 @@ import pytest
 
 from service.domain.geo import haversine_km
 from service.domain.sourcing import UnknownPostalCode
-from service.geocoding import geocode_postal_code
+from service.services.orders.geocoding import geocode_postal_code
 
 
 def test_haversine_of_a_point_to_itself_is_zero():

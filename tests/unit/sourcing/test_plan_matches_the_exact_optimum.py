@@ -4,15 +4,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.sourcing_oracle import closest_location_heuristic, optimal_plan
 from service.domain.sourcing import (
     Candidate,
-    OrderLine,
     ShippingModel,
+    SourcingLine,
     SplitPolicy,
     Weights,
     plan_sourcing,
 )
-from service.domain.sourcing_oracle import closest_location_heuristic, optimal_plan
 from tests.unit.sourcing.conftest import NEWARK, NYC, PHILADELPHIA, location, split
 
 pytest.importorskip("highspy")
@@ -23,7 +23,7 @@ SKUS = ("A", "B", "C", "D")
 @st.composite
 def instances(draw):
     n_lines = draw(st.integers(1, 4))
-    lines = [OrderLine(sku, draw(st.integers(1, 4))) for sku in SKUS[:n_lines]]
+    lines = [SourcingLine(sku, draw(st.integers(1, 4))) for sku in SKUS[:n_lines]]
     candidates = [
         Candidate(
             location_id=f"L{n}",
@@ -91,8 +91,8 @@ def test_a_location_of_negative_cost_joins_the_plan_when_it_can_carry_a_unit(no_
         location("near", NEWARK, {"A": 2}),
         location("favoured", PHILADELPHIA, {"A": 1}, rule_cost=-1000.0),
     ]
-    plan = plan_sourcing([OrderLine("A", 2)], NYC, candidates, weights, split(3), no_shipping)
-    exact = optimal_plan([OrderLine("A", 2)], NYC, candidates, weights, split(3), no_shipping)
+    plan = plan_sourcing([SourcingLine("A", 2)], NYC, candidates, weights, split(3), no_shipping)
+    exact = optimal_plan([SourcingLine("A", 2)], NYC, candidates, weights, split(3), no_shipping)
     assert {s.location_id for s in plan.shipments} == {"near", "favoured"}
     assert plan.total_cost == pytest.approx(exact.total_cost, abs=1e-6)
 
@@ -100,7 +100,7 @@ def test_a_location_of_negative_cost_joins_the_plan_when_it_can_carry_a_unit(no_
 def test_the_oracle_reports_infeasible_when_nothing_covers_and_the_fallback_rejects():
     candidates = [location("a", NEWARK, {"A": 1})]
     exact = optimal_plan(
-        [OrderLine("A", 2)], NYC, candidates, Weights(), split(3, fallback="reject"), None
+        [SourcingLine("A", 2)], NYC, candidates, Weights(), split(3, fallback="reject"), None
     )
     assert exact.policy_applied == "fallback:reject"
     assert exact.shipments == {}
@@ -112,7 +112,7 @@ def test_the_closest_location_heuristic_takes_each_line_from_the_nearest_holders
         location("newark", NEWARK, {"A": 1}),
     ]
     naive = closest_location_heuristic(
-        [OrderLine("A", 2), OrderLine("B", 1)], NYC, candidates, Weights(1.0), split(3, 10.0)
+        [SourcingLine("A", 2), SourcingLine("B", 1)], NYC, candidates, Weights(1.0), split(3, 10.0)
     )
     assert naive.shipments == {"newark": {"A": 1}, "philly": {"A": 1, "B": 1}}
     assert naive.shipment_count == 2

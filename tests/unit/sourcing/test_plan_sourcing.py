@@ -2,8 +2,8 @@ import pytest
 
 from service.domain.sourcing import (
     InvalidSourcingInput,
-    OrderLine,
     ShippingModel,
+    SourcingLine,
     SplitPolicy,
     Weights,
     location_cost,
@@ -30,7 +30,7 @@ def shipped(plan):
 def test_ship_complete_picks_the_cheapest_single_location_that_has_every_line(
     distance_only, no_shipping
 ):
-    lines = [OrderLine("A", 2), OrderLine("B", 1)]
+    lines = [SourcingLine("A", 2), SourcingLine("B", 1)]
     candidates = [
         location("newark", NEWARK, {"A": 5}),  # closest but lacks B
         location("philly", PHILADELPHIA, {"A": 2, "B": 1}),
@@ -48,10 +48,10 @@ def test_a_closer_location_loses_to_a_cheaper_one_when_backlog_weighs_heavily(no
         location("newark", NEWARK, {"A": 1}, backlog_ratio=1.0),
         location("philly", PHILADELPHIA, {"A": 1}, backlog_ratio=0.1),
     ]
-    plan = plan_sourcing([OrderLine("A", 1)], NYC, candidates, weights, split(), no_shipping)
+    plan = plan_sourcing([SourcingLine("A", 1)], NYC, candidates, weights, split(), no_shipping)
     assert shipped(plan) == {"philly": {"A": 1}}
     light = plan_sourcing(
-        [OrderLine("A", 1)], NYC, candidates, Weights(distance_km=1.0), split(), no_shipping
+        [SourcingLine("A", 1)], NYC, candidates, Weights(distance_km=1.0), split(), no_shipping
     )
     assert shipped(light) == {"newark": {"A": 1}}
 
@@ -63,14 +63,15 @@ def test_a_negative_rule_cost_steers_the_order_to_the_preferred_location(
         location("store", NEWARK, {"A": 1}),
         location("dc", PHILADELPHIA, {"A": 1}, rule_cost=-200.0, matched_rules=("prefer-dcs",)),
     ]
-    plan = plan_sourcing([OrderLine("A", 1)], NYC, candidates, distance_only, split(), no_shipping)
+    plan = plan_sourcing([SourcingLine("A", 1)], NYC, candidates, distance_only, split(),
+                         no_shipping)
     assert shipped(plan) == {"dc": {"A": 1}}
     assert plan.shipments[0].factors["rules"] == -200.0
     assert plan.shipments[0].factors["matched_rules"] == ["prefer-dcs"]
 
 
 def test_allow_split_never_uses_more_than_max_shipments(distance_only, no_shipping):
-    lines = [OrderLine("A", 1), OrderLine("B", 1), OrderLine("C", 1)]
+    lines = [SourcingLine("A", 1), SourcingLine("B", 1), SourcingLine("C", 1)]
     candidates = [
         location("a", NEWARK, {"A": 1}),
         location("b", PHILADELPHIA, {"B": 1}),
@@ -87,7 +88,7 @@ def test_allow_split_never_uses_more_than_max_shipments(distance_only, no_shippi
 def test_the_shipment_penalty_makes_one_shipment_beat_two_cheaper_ones(
     distance_only, no_shipping
 ):
-    lines = [OrderLine("A", 1), OrderLine("B", 1)]
+    lines = [SourcingLine("A", 1), SourcingLine("B", 1)]
     candidates = [
         location("a", NEWARK, {"A": 1}),
         location("b", NEWARK, {"B": 1}),
@@ -103,7 +104,8 @@ def test_the_shipment_penalty_makes_one_shipment_beat_two_cheaper_ones(
 
 def test_a_line_is_split_across_locations_when_no_one_has_enough(distance_only, no_shipping):
     candidates = [location("newark", NEWARK, {"A": 2}), location("philly", PHILADELPHIA, {"A": 3})]
-    plan = plan_sourcing([OrderLine("A", 4)], NYC, candidates, distance_only, split(), no_shipping)
+    plan = plan_sourcing([SourcingLine("A", 4)], NYC, candidates, distance_only, split(),
+                         no_shipping)
     assert shipped(plan) == {"newark": {"A": 2}, "philly": {"A": 2}}
     assert plan.unfulfilled == ()
 
@@ -111,7 +113,7 @@ def test_a_line_is_split_across_locations_when_no_one_has_enough(distance_only, 
 def test_ship_complete_falls_back_to_a_split_when_the_fallback_allows_it(
     distance_only, no_shipping
 ):
-    lines = [OrderLine("A", 1), OrderLine("B", 1)]
+    lines = [SourcingLine("A", 1), SourcingLine("B", 1)]
     candidates = [location("a", NEWARK, {"A": 1}), location("b", BOSTON, {"B": 1})]
     plan = plan_sourcing(
         lines, NYC, candidates, distance_only, complete("allow_split"), no_shipping
@@ -123,7 +125,7 @@ def test_ship_complete_falls_back_to_a_split_when_the_fallback_allows_it(
 def test_ship_complete_with_reject_ships_nothing_when_no_location_has_everything(
     distance_only, no_shipping
 ):
-    lines = [OrderLine("A", 1), OrderLine("B", 1)]
+    lines = [SourcingLine("A", 1), SourcingLine("B", 1)]
     candidates = [location("a", NEWARK, {"A": 1}), location("b", BOSTON, {"B": 1})]
     plan = plan_sourcing(lines, NYC, candidates, distance_only, complete("reject"), no_shipping)
     assert plan.policy_applied == "fallback:reject"
@@ -137,7 +139,7 @@ def test_ship_complete_with_reject_ships_nothing_when_no_location_has_everything
 def test_ship_complete_with_backorder_ships_the_most_complete_single_location(
     distance_only, no_shipping
 ):
-    lines = [OrderLine("A", 2), OrderLine("B", 1), OrderLine("C", 1)]
+    lines = [SourcingLine("A", 2), SourcingLine("B", 1), SourcingLine("C", 1)]
     candidates = [
         location("ab", BOSTON, {"A": 2, "B": 1}),
         location("c", NEWARK, {"C": 1}),
@@ -146,18 +148,18 @@ def test_ship_complete_with_backorder_ships_the_most_complete_single_location(
     plan = plan_sourcing(lines, NYC, candidates, distance_only, complete("backorder"), no_shipping)
     assert plan.policy_applied == "fallback:backorder"
     assert shipped(plan) == {"ab": {"A": 2, "B": 1}}
-    assert plan.unfulfilled == (OrderLine("C", 1),)
+    assert plan.unfulfilled == (SourcingLine("C", 1),)
 
 
 def test_backorder_ships_what_exists_and_lists_the_rest_as_unfulfilled(
     distance_only, no_shipping
 ):
-    lines = [OrderLine("A", 3), OrderLine("Z", 1)]
+    lines = [SourcingLine("A", 3), SourcingLine("Z", 1)]
     candidates = [location("a", NEWARK, {"A": 1}), location("b", BOSTON, {"A": 1})]
     plan = plan_sourcing(lines, NYC, candidates, distance_only, split(3), no_shipping)
     assert plan.policy_applied == "fallback:backorder"
     assert shipped(plan) == {"a": {"A": 1}, "b": {"A": 1}}
-    assert plan.unfulfilled == (OrderLine("A", 1), OrderLine("Z", 1))
+    assert plan.unfulfilled == (SourcingLine("A", 1), SourcingLine("Z", 1))
     by_sku = {line["sku"]: line for line in plan.explanation["lines"]}
     assert "no candidate" in by_sku["Z"]["reason"]
     assert "only 2 of 3" in by_sku["A"]["reason"]
@@ -166,7 +168,7 @@ def test_backorder_ships_what_exists_and_lists_the_rest_as_unfulfilled(
 def test_backorder_within_max_shipments_prefers_more_units_over_lower_cost(
     distance_only, no_shipping
 ):
-    lines = [OrderLine("A", 1), OrderLine("B", 1), OrderLine("C", 2)]
+    lines = [SourcingLine("A", 1), SourcingLine("B", 1), SourcingLine("C", 2)]
     candidates = [
         location("a", NEWARK, {"A": 1}),
         location("b", NEWARK, {"B": 1}),
@@ -181,7 +183,7 @@ def test_allow_split_with_reject_fallback_ships_nothing_when_lines_cannot_be_cov
 ):
     candidates = [location("a", NEWARK, {"A": 1})]
     plan = plan_sourcing(
-        [OrderLine("A", 2)], NYC, candidates, distance_only, split(3, fallback="reject"),
+        [SourcingLine("A", 2)], NYC, candidates, distance_only, split(3, fallback="reject"),
         no_shipping,
     )
     assert plan.policy_applied == "fallback:reject"
@@ -191,7 +193,7 @@ def test_allow_split_with_reject_fallback_ships_nothing_when_lines_cannot_be_cov
 def test_allow_split_with_allow_split_fallback_behaves_as_backorder(distance_only, no_shipping):
     candidates = [location("a", NEWARK, {"A": 1})]
     plan = plan_sourcing(
-        [OrderLine("A", 2)], NYC, candidates, distance_only, split(3, fallback="allow_split"),
+        [SourcingLine("A", 2)], NYC, candidates, distance_only, split(3, fallback="allow_split"),
         no_shipping,
     )
     assert plan.policy_applied == "fallback:backorder"
@@ -208,7 +210,8 @@ def test_the_explanation_ranks_candidates_per_line_by_cost_with_factors(
         location("philly", PHILADELPHIA, {"A": 1}),
         location("other", NEWARK, {"B": 1}),
     ]
-    plan = plan_sourcing([OrderLine("A", 1)], NYC, candidates, distance_only, split(), no_shipping)
+    plan = plan_sourcing([SourcingLine("A", 1)], NYC, candidates, distance_only, split(),
+                         no_shipping)
     line = plan.explanation["lines"][0]
     assert [c["location"] for c in line["ranked"]] == ["newark", "philly", "boston", "chicago"]
     assert [c["rank"] for c in line["ranked"]] == [1, 2, 3, 4]
@@ -221,7 +224,8 @@ def test_the_explanation_ranks_candidates_per_line_by_cost_with_factors(
 
 def test_the_explanation_shows_at_most_five_candidates_per_line(distance_only, no_shipping):
     candidates = [location(f"l{n}", (40 + n / 10, -74.0), {"A": 1}) for n in range(9)]
-    plan = plan_sourcing([OrderLine("A", 1)], NYC, candidates, distance_only, split(), no_shipping)
+    plan = plan_sourcing([SourcingLine("A", 1)], NYC, candidates, distance_only, split(),
+                         no_shipping)
     assert len(plan.explanation["lines"][0]["ranked"]) == 5
     assert plan.explanation["lines"][0]["candidates_considered"] == 9
 
@@ -229,7 +233,7 @@ def test_the_explanation_shows_at_most_five_candidates_per_line(distance_only, n
 def test_explain_false_returns_an_empty_explanation(distance_only, no_shipping):
     candidates = [location("a", NEWARK, {"A": 1})]
     plan = plan_sourcing(
-        [OrderLine("A", 1)], NYC, candidates, distance_only, split(), no_shipping, explain=False
+        [SourcingLine("A", 1)], NYC, candidates, distance_only, split(), no_shipping, explain=False
     )
     assert plan.explanation == {}
     assert len(plan.shipments) == 1
@@ -237,12 +241,12 @@ def test_explain_false_returns_an_empty_explanation(distance_only, no_shipping):
 
 def test_duplicate_skus_are_merged_into_one_line(distance_only, no_shipping):
     candidates = [location("a", NEWARK, {"A": 3})]
-    lines = [OrderLine("A", 1), OrderLine("A", 2)]
+    lines = [SourcingLine("A", 1), SourcingLine("A", 2)]
     plan = plan_sourcing(lines, NYC, candidates, distance_only, split(), no_shipping)
     assert shipped(plan) == {"a": {"A": 3}}
 
 
-@pytest.mark.parametrize("lines", [[], [OrderLine("A", 0)], [OrderLine("A", -1)]])
+@pytest.mark.parametrize("lines", [[], [SourcingLine("A", 0)], [SourcingLine("A", -1)]])
 def test_empty_orders_and_non_positive_quantities_are_refused(lines, distance_only, no_shipping):
     with pytest.raises(InvalidSourcingInput):
         plan_sourcing(lines, NYC, [], distance_only, split(), no_shipping)
@@ -257,7 +261,8 @@ def test_an_invalid_split_policy_is_refused():
 
 def test_negative_availability_counts_as_none(distance_only, no_shipping):
     candidates = [location("a", NEWARK, {"A": -3}), location("b", BOSTON, {"A": 1})]
-    plan = plan_sourcing([OrderLine("A", 1)], NYC, candidates, distance_only, split(), no_shipping)
+    plan = plan_sourcing([SourcingLine("A", 1)], NYC, candidates, distance_only, split(),
+                         no_shipping)
     assert shipped(plan) == {"b": {"A": 1}}
 
 
@@ -292,7 +297,7 @@ def test_the_factor_breakdown_adds_up_to_the_shipment_cost(no_shipping):
         location("a", PHILADELPHIA, {"A": 1}, backlog_ratio=0.5, processing_hours=4.0, priority=2,
                  rule_cost=-25.0)
     ]
-    plan = plan_sourcing([OrderLine("A", 1)], NYC, candidates, weights, split(3, 40.0), shipping)
+    plan = plan_sourcing([SourcingLine("A", 1)], NYC, candidates, weights, split(3, 40.0), shipping)
     f = plan.shipments[0].factors
     parts = ("distance_km", "backlog_ratio", "processing_hours", "shipping_cost", "priority",
              "rules", "shipment_penalty")

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from service.domain.sourcing import (
     Candidate,
-    OrderLine,
     ShippingModel,
+    SourcingLine,
     SplitPolicy,
     Weights,
     location_cost,
@@ -40,7 +40,7 @@ class Reader:
 
 @st.composite
 def instances(draw):
-    lines = [OrderLine(sku, draw(st.integers(1, 3))) for sku in SKUS[:draw(st.integers(1, 3))]]
+    lines = [SourcingLine(sku, draw(st.integers(1, 3))) for sku in SKUS[:draw(st.integers(1, 3))]]
     rule_costs = draw(st.sampled_from(((0.0,), (0.0, 40.0), (0.0, -50.0, 40.0), (-900.0, 0.0))))
     candidates = [
         Candidate(
@@ -109,7 +109,7 @@ def test_an_order_the_nearest_ring_can_fill_reads_only_that_ring():
     weights, shipping = Weights(distance_km=1.0), ShippingModel(5.0, 0.01)
     table = SiteTable([site_of(c) for c in candidates], weights, 0.0)
     reader = Reader(candidates)
-    plan = plan_in_rings([OrderLine("A", 1), OrderLine("B", 1)], NYC,
+    plan = plan_in_rings([SourcingLine("A", 1), SourcingLine("B", 1)], NYC,
                          table.floors(NYC, shipping, 0.0), reader, weights, split(), shipping,
                          first_ring=8)
     assert [s.location_id for s in plan.shipments] == ["L000"]
@@ -125,7 +125,7 @@ def test_a_line_no_near_location_holds_makes_the_rings_grow_until_one_does():
     weights, shipping = Weights(distance_km=1.0), ShippingModel(5.0, 0.01)
     table = SiteTable([site_of(c) for c in [*candidates, far]], weights, 0.0)
     reader = Reader([*candidates, far])
-    plan = plan_in_rings([OrderLine("A", 1), OrderLine("B", 1)], NYC,
+    plan = plan_in_rings([SourcingLine("A", 1), SourcingLine("B", 1)], NYC,
                          table.floors(NYC, shipping, 0.0), reader, weights, split(), shipping,
                          first_ring=8)
     assert {s.location_id for s in plan.shipments} == {"L000", "FAR"}
@@ -137,7 +137,7 @@ def test_a_short_order_reads_every_location_before_backordering():
     weights, shipping = Weights(distance_km=1.0), ShippingModel(5.0, 0.01)
     table = SiteTable([site_of(c) for c in candidates], weights, 0.0)
     reader = Reader(candidates)
-    plan = plan_in_rings([OrderLine("A", 9)], NYC, table.floors(NYC, shipping, 0.0), reader,
+    plan = plan_in_rings([SourcingLine("A", 9)], NYC, table.floors(NYC, shipping, 0.0), reader,
                          weights, split(max_shipments=3), shipping, first_ring=4)
     assert len(reader.asked) == 50
     assert plan.policy_applied == "fallback:backorder"

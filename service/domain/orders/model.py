@@ -1,0 +1,111 @@
+"""The parts of an order: its lines, its fulfilments, and the records a change leaves behind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from service.errors import ValidationFailed, problem
+
+from .status import OPEN_FULFILMENT, LineState
+
+
+@dataclass
+class OrderLine:
+    """One line of the order: a SKU, how many, at what price; how many cancelled, backordered."""
+
+    line_no: int
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    cancelled: int = 0
+    backordered: int = 0
+    id: int | None = None  # storage id, set by the repository (None for a new order)
+
+    @property
+    def state(self) -> LineState:
+        """The line's quantities as status derivation sees them."""
+        return LineState(self.quantity, self.cancelled, self.backordered)
+
+
+@dataclass
+class FulfilmentLine:
+    """The units of one order line (named by its line_no) that one fulfilment ships."""
+
+    line_no: int
+    sku: str
+    quantity: int
+    shipped: int = 0
+    rejected: int = 0
+    cancelled: int = 0
+    id: int | None = None  # storage id, set by the repository
+
+    @property
+    def open(self) -> int:
+        """Units still to ship: neither shipped, rejected nor cancelled."""
+        return self.quantity - self.shipped - self.rejected - self.cancelled
+
+
+@dataclass
+class Fulfilment:
+    """One shipment from one location."""
+
+    id: str
+    location_id: str
+    lines: list[FulfilmentLine]
+    created_at: datetime
+    updated_at: datetime
+    status: str = "created"
+    cost: float = 0.0
+    factors: dict[str, Any] = field(default_factory=dict)
+    tracking: str | None = None
+    reason: str | None = None
+    shipped_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Not shipped, delivered, cancelled or rejected yet: its units are still allocated."""
+        return self.status in OPEN_FULFILMENT
+
+    def check_reported_at(self, at: datetime, as_sent: str | None) -> None:
+        """Refuse a reported time (`as_sent`, None when the reporter sent none) before creation."""
+        if as_sent is not None and at < self.created_at:
+            raise ValidationFailed("at is before the fulfilment existed.", [problem(
+                "/at", f"{as_sent} is before the fulfilment was created "
+                       f"({self.created_at.isoformat()})")])
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """A change for subscribers to hear of: one outbox row."""
+
+    aggregate_type: str
+    aggregate_id: str
+    type: str
+    payload: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Shipped or cancelled units of one line, for the ERP: one settlement_records row."""
+
+    kind: str  # "shipped" | "cancelled"
+    line_no: int
+    sku: str
+    quantity: int
+    amount: Decimal
+    location_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedShipment:
+    """What the planner decided for one location: the new fulfilment's id, cost and lines."""
+
+    fulfilment_id: str
+    location_id: str
+    cost: float
+    factors: dict[str, Any]
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity)

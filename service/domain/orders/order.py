@@ -1,0 +1,246 @@
+"""The order aggregate: its lines and fulfilments, and the rules that change them.
+
+Every change appends what it leaves behind to `events` (outbox rows) and `settlements`
+(settlement records), and returns the stock it frees or ships by (location_id, sku): the
+stock ledger is not the order's to change. Times are always given, never read from a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from service.errors import Conflict, NotFound
+
+from .cancelling import cancel_targets
+from .fulfilment import IllegalTransition, next_status
+from .model import (
+    DomainEvent,
+    Fulfilment,
+    FulfilmentLine,
+    OrderLine,
+    PlannedShipment,
+    Settlement,
+)
+from .status import derive_status
+
+Units = dict[tuple[str, str], int]  # (location_id, sku) -> units
+
+
+class RequestedLine(Protocol):
+    """What placing needs of a requested line (a sourcing request's line, an OrderLine)."""
+
+    @property
+    def line_no(self) -> int: ...
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def quantity(self) -> int: ...
+
+    @property
+    def unit_price(self) -> Decimal: ...
+
+
+@dataclass
+class Order:
+    """An order with its lines and fulfilments; its status is derived, never stored."""
+
+    id: str
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    lines: list[OrderLine]
+    fulfilments: list[Fulfilment]
+    order_ref: str | None = None
+    customer_id: str | None = None
+    delivery_method: str = "ship"
+    pickup_location: str | None = None
+    ship_to: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    ruleset: str = ""
+    plan: dict[str, Any] = field(default_factory=dict)
+    explanation: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    events: list[DomainEvent] = field(default_factory=list)  # new since loaded or created
+    settlements: list[Settlement] = field(default_factory=list)  # new since loaded or created
+
+    @property
+    def status(self) -> str:
+        """The order's status, derived from its lines and its fulfilments' statuses."""
+        return derive_status([line.state for line in self.lines],
+                             [f.status for f in self.fulfilments])
+
+    @classmethod
+    def place(cls, *, id: str, channel: str, lines: Iterable[RequestedLine],
+              shipments: Iterable[PlannedShipment], backordered: Mapping[str, int],
+              at: datetime, order_ref: str | None = None, customer_id: str | None = None,
+              delivery_method: str = "ship", pickup_location: str | None = None,
+              ship_to: dict[str, Any] | None = None, attributes: dict[str, Any] | None = None,
+              ruleset: str = "", plan: dict[str, Any] | None = None,
+              explanation: dict[str, Any] | None = None, idempotency_key: str | None = None,
+              request_hash: str | None = None) -> Order:
+        """A new order as planned: a fulfilment per shipment (by id), the rest backordered."""
+        order_lines = [OrderLine(ln.line_no, ln.sku, ln.quantity, ln.unit_price,
+                                 backordered=backordered.get(ln.sku, 0)) for ln in lines]
+        line_nos = _line_numbers(order_lines)
+        fulfilments = [_new_fulfilment(s, line_nos, at)
+                       for s in sorted(shipments, key=lambda s: s.fulfilment_id)]
+        order = cls(id=id, channel=channel, created_at=at, updated_at=at, lines=order_lines,
+                    fulfilments=fulfilments, order_ref=order_ref, customer_id=customer_id,
+                    delivery_method=delivery_method, pickup_location=pickup_location,
+                    ship_to=dict(ship_to or {}), attributes=dict(attributes or {}),
+                    ruleset=ruleset, plan=dict(plan or {}), explanation=dict(explanation or {}),
+                    idempotency_key=idempotency_key, request_hash=request_hash)
+        order._emit("order", id, "order.created",
+                    {"channel": channel, "status": order.status, "ruleset": ruleset}, at)
+        for f in fulfilments:
+            order._emit("fulfilment", f.id, "fulfilment.created", {
+                "order_id": id, "location": f.location_id,
+                "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}, at)
+        return order
+
+    def fulfilment(self, fulfilment_id: str) -> Fulfilment | None:
+        """The order's fulfilment with this id, if it has one."""
+        return next((f for f in self.fulfilments if f.id == fulfilment_id), None)
+
+    def cancellable(self, line: OrderLine) -> int:
+        """Units of a line still cancellable: open on open fulfilments, plus backordered."""
+        return line.backordered + sum(row.open for f in self.fulfilments if f.is_open
+                                      for row in f.lines if row.line_no == line.line_no)
+
+    def cancel(self, wanted: list[dict[str, Any]] | None, reason: str | None,
+               at: datetime) -> Units:
+        """Cancel what is asked (None or []: all still cancellable); return the units freed."""
+        targets = cancel_targets(self, wanted)
+        before = self.status
+        released = self._take(targets)
+        for f in self.fulfilments:
+            if f.is_open and all(row.open <= 0 for row in f.lines):
+                f.status, f.updated_at = "cancelled", at
+                self._emit("fulfilment", f.id, "fulfilment.cancelled",
+                           {"order_id": self.id, "location": f.location_id, "reason": reason},
+                           at)
+        self.settlements += [Settlement("cancelled", line.line_no, line.sku,
+                                        targets[line.line_no],
+                                        Decimal(line.unit_price) * targets[line.line_no])
+                             for line in self.lines if targets.get(line.line_no)]
+        status = self._restamp(before, at)
+        ids = {line.line_no: line.id for line in self.lines}
+        self._emit("order", self.id,
+                   "order.cancelled" if status == "cancelled" else "order.lines_cancelled",
+                   {"status": status, "reason": reason,
+                    "lines": [{"line_id": ids[n], "quantity": q} for n, q in targets.items() if q]},
+                   at)
+        return {key: units for key, units in released.items() if units}
+
+    def report(self, fulfilment_id: str, event: str, at: datetime, now: datetime,
+               tracking: str | None = None, reason: str | None = None) -> Units:
+        """Apply a location's event (`at` when it happened); return the units shipped."""
+        fulfilment = self.fulfilment(fulfilment_id)
+        if fulfilment is None:
+            raise NotFound(f"No fulfilment {fulfilment_id!r}.")
+        try:
+            status = next_status(fulfilment.status, event)
+        except IllegalTransition as exc:
+            raise Conflict(f"Fulfilment {fulfilment_id}: {exc}.") from exc
+        if status is None:  # a retry: nothing changes
+            return {}
+        before = self.status
+        shipped = self._ship(fulfilment, at) if status == "shipped" else []
+        fulfilment.status, fulfilment.updated_at = status, now
+        fulfilment.tracking = tracking or fulfilment.tracking
+        fulfilment.reason = reason or fulfilment.reason
+        self._emit("fulfilment", fulfilment.id, f"fulfilment.{status}", {
+            "order_id": self.id, "location": fulfilment.location_id, "at": at.isoformat(),
+            "tracking": fulfilment.tracking, "reason": reason,
+            "lines": [{"sku": row.sku, "quantity": q} for row, q in shipped if q]}, now)
+        changed = self._restamp(before, now)
+        if changed != before:
+            self._emit("order", self.id, f"order.{changed}", {"status": changed}, now)
+        units: Units = {}
+        for row, q in shipped:  # every line's position, even one with nothing left: as today
+            key = (fulfilment.location_id, row.sku)
+            units[key] = units.get(key, 0) + q
+        return units
+
+    def _take(self, targets: dict[int, int]) -> Units:
+        """Cancel each line's target: backordered units first, then the latest fulfilments'."""
+        released: Units = {}
+        latest_first = sorted(self.fulfilments, key=lambda f: (f.created_at, f.id), reverse=True)
+        for line in self.lines:
+            wanted = targets.get(line.line_no, 0)
+            from_backorder = min(wanted, line.backordered)
+            line.backordered -= from_backorder
+            left = wanted - from_backorder
+            for f in latest_first:
+                if left and f.is_open:
+                    left = _take_from(f, line.line_no, left, released)
+            line.cancelled += wanted
+        return released
+
+    def _ship(self, fulfilment: Fulfilment, at: datetime) -> list[tuple[FulfilmentLine, int]]:
+        """Every open unit of the fulfilment ships at `at`, settled per line."""
+        shipped = [(row, max(row.open, 0)) for row in fulfilment.lines]
+        if not any(q for _row, q in shipped):
+            raise Conflict(f"Fulfilment {fulfilment.id} has nothing left to ship: every line "
+                           "is cancelled or rejected.")
+        prices = {line.line_no: line.unit_price for line in self.lines}
+        for row, q in shipped:
+            row.shipped += q
+            if q:
+                self.settlements.append(Settlement(
+                    "shipped", row.line_no, row.sku, q, Decimal(prices[row.line_no]) * q,
+                    fulfilment.location_id))
+        fulfilment.shipped_at = at
+        return shipped
+
+    def _restamp(self, before: str, at: datetime) -> str:
+        """The status now; the order is updated at `at` when it differs from `before`."""
+        status = self.status
+        if status != before:
+            self.updated_at = at
+        return status
+
+    def _emit(self, aggregate_type: str, aggregate_id: str, type_: str,
+              payload: dict[str, Any], at: datetime) -> None:
+        self.events.append(DomainEvent(aggregate_type, aggregate_id, type_, payload, at))
+
+
+def _take_from(fulfilment: Fulfilment, line_no: int, left: int, released: Units) -> int:
+    """Cancel up to `left` open units of a line on one fulfilment; return what is still left."""
+    for row in fulfilment.lines:
+        if row.line_no == line_no and left:
+            take = min(left, row.open)
+            row.cancelled += take
+            left -= take
+            key = (fulfilment.location_id, row.sku)
+            released[key] = released.get(key, 0) + take
+    return left
+
+
+def _line_numbers(lines: list[OrderLine]) -> dict[str, int]:
+    """Each SKU's line number (a SKU is on one line of an order)."""
+    line_nos: dict[str, int] = {}
+    for line in lines:
+        if line.sku in line_nos:
+            raise ValueError(f"{line.sku!r} is on lines {line_nos[line.sku]} and {line.line_no}")
+        line_nos[line.sku] = line.line_no
+    return line_nos
+
+
+def _new_fulfilment(shipment: PlannedShipment, line_nos: dict[str, int],
+                    at: datetime) -> Fulfilment:
+    """A planned shipment as a new fulfilment; its lines name the order lines they ship."""
+    missing = [sku for sku, _q in shipment.lines if sku not in line_nos]
+    if missing:
+        raise ValueError(f"shipment {shipment.fulfilment_id} ships {missing}, not on the order")
+    return Fulfilment(
+        id=shipment.fulfilment_id, location_id=shipment.location_id,
+        lines=[FulfilmentLine(line_nos[sku], sku, quantity) for sku, quantity in shipment.lines],
+        created_at=at, updated_at=at, cost=float(shipment.cost), factors=dict(shipment.factors))

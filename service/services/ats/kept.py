@@ -1,0 +1,29 @@
+"""The stored ATS, moved by deltas in the writer's transaction or recomputed set-based."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from service.rules.model import Ruleset
+from service.store.unit_of_work import UnitOfWork
+
+
+def move(uow: UnitOfWork, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int]) -> None:
+    """Add the deltas to the kept ATS (rows locked in key order, so writers never deadlock).
+
+    ATS made by another ruleset (a switch raced this change) is recomputed instead.
+    """
+    if not deltas:
+        return
+    existing = uow.ats.lock(sorted(deltas))
+    stale_skus = {key[1] for key, ref in existing.items() if ref != ruleset.ref}
+    uow.ats.add(sorted(key for key, ref in existing.items() if ref == ruleset.ref), deltas)
+    missing = {key: deltas[key] for key in sorted(deltas) if key not in existing}
+    stale_skus |= uow.ats.insert_missing(ruleset.ref, missing)
+    if stale_skus:
+        uow.ats.recompute(ruleset, sorted(stale_skus))
+
+
+def recompute(uow: UnitOfWork, ruleset: Ruleset, skus: list[str] | None = None) -> int:
+    """Recompute the kept ATS of skus (default: every sku) from the positions, set-based."""
+    return uow.ats.recompute(ruleset, skus)

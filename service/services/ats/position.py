@@ -1,0 +1,76 @@
+"""What one position lets a channel sell: ATS = 0 when excluded, else available - hold-back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from service.rules.evaluate import evaluate_channel
+from service.rules.model import Ruleset
+from service.store.catalog import CatalogSnapshot
+
+
+@dataclass(frozen=True)
+class PositionStock:
+    """What a position holds, before or after a change."""
+
+    location_id: str
+    sku: str
+    on_hand: int
+    allocated: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        """Free units: on hand, less allocated and reserved (never below 0)."""
+        return max(0, self.on_hand - self.allocated - self.reserved)
+
+    @classmethod
+    def of(cls, row: Any) -> PositionStock:
+        """The stock of any row with location_id, sku, on_hand, allocated and reserved."""
+        return cls(row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
+
+
+def position_facts(catalog: CatalogSnapshot, pos: PositionStock, channel: str
+                   ) -> dict[str, Any] | None:
+    """Every rule variable for a position seen by a channel (None: unknown product/location)."""
+    product = catalog.products.get(pos.sku)
+    location = catalog.locations.get(pos.location_id)
+    if product is None or location is None:
+        return None
+    return {**product, **location, "on_hand": pos.on_hand, "available": pos.available,
+            "channel": channel}
+
+
+def position_ats(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock | None,
+                 channel: str) -> int:
+    """Units of one position a channel may sell (its share of the channel's ATS)."""
+    if pos is None:
+        return 0
+    facts = position_facts(catalog, pos, channel)
+    if facts is None or not facts["active"]:
+        return 0
+    outcome = evaluate_channel(ruleset, channel, facts)
+    if outcome.excluded:
+        return 0
+    return max(0, pos.available - outcome.hold_back)
+
+
+def explain_position(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock,
+                     channel: str) -> dict[str, Any]:
+    """One location's stock for a channel, its ATS and the rules that shaped it."""
+    facts = position_facts(catalog, pos, channel)
+    out = {"location": pos.location_id, "on_hand": pos.on_hand, "allocated": pos.allocated,
+           "reserved": pos.reserved, "hold_back": 0, "excluded": False, "available": 0,
+           "rules": []}
+    if facts is None:
+        return out
+    outcome = evaluate_channel(ruleset, channel, facts, trace=True)
+    inactive = not facts["active"]
+    out.update(hold_back=outcome.hold_back, excluded=outcome.excluded or inactive,
+               rules=[hit.to_dict() for hit in outcome.hits])
+    if not out["excluded"]:
+        out["available"] = max(0, pos.available - outcome.hold_back)
+    if inactive:
+        out["rules"].append({"rule": "(location inactive)", "variables": {}, "actions": []})
+    return out

@@ -1,0 +1,96 @@
+"""Available-to-sell reads: lookups of the kept ATS, detail and pickup computed live."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from service.domain.roles import Role, authorize
+from service.errors import NotFound, ValidationFailed, problem
+from service.rules.model import Ruleset
+from service.services.ats.position import PositionStock, explain_position
+from service.services.inventory import reservations
+from service.services.rulesets.active import known_channel
+from service.store import ats_lookup
+from service.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from service.services.context import Context
+
+MAX_SKUS = 200
+
+
+def check_request(channel: Any, skus: Any) -> tuple[str, list[str]]:
+    """A channel name and 1..200 distinct skus, or a 422 naming each problem."""
+    problems = []
+    if not isinstance(channel, str) or not channel:
+        problems.append(problem("/channel", "a channel is required"))
+    if not isinstance(skus, list) or not skus:
+        problems.append(problem("/skus", "at least one sku is required"))
+    elif len(skus) > MAX_SKUS:
+        problems.append(problem("/skus", f"at most {MAX_SKUS} skus per request"))
+    else:
+        problems += [problem(f"/skus/{i}", "expected a non-empty string")
+                     for i, s in enumerate(skus) if not isinstance(s, str) or not s]
+    if problems:
+        raise ValidationFailed("The availability request is not valid.", problems)
+    return channel, list(dict.fromkeys(skus))
+
+
+def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: bool = False,
+         location: str | None = None) -> dict[str, Any]:
+    """ATS of skus for channel; per-location detail, or one location's ATS (pickup)."""
+    channel, skus = check_request(channel, skus)
+    authorize(role, channel=channel)
+    if location is None and not detail:
+        return _lookup(ctx, channel, skus)
+    with ctx.reading() as uow:
+        if uow.reservations.any_due(skus, ctx.clock.now()):  # as the lookup does
+            uow.rollback()
+            reservations.expire(ctx, skus)
+        ruleset = ctx.rules.active_cached(uow)
+        known_channel(ruleset, channel)
+        return _live(uow, ruleset, channel, skus, location)
+
+
+def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
+    """The active ruleset as last checked (a second ago at most), else checked now."""
+    ruleset = ctx.rules.cached()
+    if ruleset is None:  # autocommit: on SQLite no BEGIN IMMEDIATE, so no queueing
+        with ctx.reading(autocommit=True) as uow:
+            ruleset = ctx.rules.active_cached(uow)
+    known_channel(ruleset, channel)
+    return ruleset
+
+
+def _lookup(ctx: Context, channel: str, skus: list[str]) -> dict[str, Any]:
+    """The kept ATS: one autocommit statement, no ORM session (the hot path)."""
+    rows, due = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
+    if due:  # reads never count an expired reservation: free them, then read again
+        reservations.expire(ctx, skus)
+        rows, _ = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
+    ruleset = _lookup_ruleset(ctx, channel)
+    found = {r[0]: r[1] for r in rows}
+    ref = rows[0][2] if rows else ruleset.ref
+    items = [{"sku": sku, "available": found.get(sku, 0)} for sku in skus]
+    result: dict[str, Any] = {"channel": channel, "ruleset": ref, "items": items}
+    unknown = [sku for sku in skus if sku not in found]
+    if unknown:
+        result["unknown_skus"] = unknown
+    return result
+
+
+def _live(uow: UnitOfWork, ruleset: Ruleset, channel: str, skus: list[str],
+          location: str | None) -> dict[str, Any]:
+    catalog = uow.catalog()
+    if location is not None and location not in catalog.locations:
+        raise NotFound(f"Unknown location {location!r}.")
+    per_sku: dict[str, list[dict[str, Any]]] = {sku: [] for sku in skus}
+    for r in uow.positions.of_skus(skus, location):
+        per_sku[r[1]].append(explain_position(ruleset, catalog, PositionStock(*r), channel))
+    items = [{"sku": sku, "available": sum(loc["available"] for loc in per_sku[sku]),
+              "locations": per_sku[sku]} for sku in skus]
+    result = {"channel": channel, "ruleset": ruleset.ref, "items": items}
+    if location is not None:
+        result["location"] = location
+        result["can_pickup"] = catalog.locations[location]["can_pickup"]
+    return result

@@ -1,0 +1,50 @@
+"""The one object every use case takes first: what the process has wired for it.
+
+A use case is `verb(ctx, ...)`: it opens its own transaction with `ctx.transaction()` (or
+`ctx.reading()` for reads), and every function that works inside a caller's transaction takes
+that unit of work first: `step(uow, ...)`, with whatever else it needs passed explicitly.
+`service.bootstrap.build_context` chooses the pieces.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.clock import Clock, SystemClock
+from service.services.rulesets.active import Rulesets
+from service.settings import Settings
+from service.store import kept_connections, unit_of_work
+from service.store.catalog import Catalog
+from service.store.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Context:
+    """Everything a use case needs from the outside world, for one process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    rules: Rulesets
+    catalog: Catalog = field(default_factory=Catalog)
+    clock: Clock = field(default_factory=SystemClock)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def transaction(self) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work that commits when its block ends without an error."""
+        return unit_of_work.transaction(self.sessions, self.clock, self.catalog)
+
+    def reading(self, autocommit: bool = False) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work for reads (never commits; see unit_of_work.reading)."""
+        return unit_of_work.reading(self.sessions, self.clock, self.catalog, autocommit)
+
+    def close(self) -> None:
+        """Release database connections (the pool's and this process's kept ones)."""
+        kept_connections.close(self.engine)
+        self.engine.dispose()
+

@@ -1,0 +1,54 @@
+"""Position changes in one place: apply new figures to locked positions and move the ATS.
+
+Every writer of allocated/reserved/on_hand outside counts (reservations, allocations,
+shipments) goes through `change_positions`, so the kept ATS never drifts from the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from service.rules.model import Ruleset
+from service.services.ats import kept
+from service.services.ats.deltas import Deltas, add_deltas, channel_deltas
+from service.services.ats.position import PositionStock
+from service.store.position_rows import PositionRow
+from service.store.unit_of_work import UnitOfWork
+
+Change = Callable[[PositionRow], PositionRow | None]
+
+
+def change_positions(uow: UnitOfWork, ruleset: Ruleset,
+                     changes: dict[int, Change], *, defer_to: Deltas | None = None,
+                     also: Deltas | None = None) -> dict[int, PositionRow]:
+    """Lock positions by id, apply each change function, store, and move the ATS.
+
+    A change returns the new row, or None to leave the position as it is. With `defer_to`
+    the ATS deltas are added there instead of applied (the caller moves them later, with
+    its own, in one pass); `also` are deltas deferred earlier, moved now with these.
+    """
+    locked = uow.positions.lock_ids(list(changes))
+    moves, stored = [], {}
+    for pid, row in locked.items():
+        before = PositionStock.of(row)
+        after = changes[pid](row)
+        if after is None:
+            continue
+        moves.append((before, PositionStock.of(after)))
+        stored[pid] = after
+    deltas: Deltas = {}
+    if stored:
+        uow.positions.store(list(stored.values()))
+        deltas = channel_deltas(ruleset, uow.catalog(), moves)
+    if defer_to is not None:
+        add_deltas(defer_to, deltas)
+    else:
+        kept.move(uow, ruleset, add_deltas(dict(also or {}), deltas))
+    return stored
+
+
+def move_ats_of(uow: UnitOfWork, ruleset: Ruleset, before: Mapping[tuple[str, str], PositionStock],
+                changed: Sequence[PositionRow]) -> None:
+    """Move the ATS by what the changed positions (counts already written) now sell."""
+    moves = [(before.get((r.location_id, r.sku)), PositionStock.of(r)) for r in changed]
+    kept.move(uow, ruleset, channel_deltas(ruleset, uow.catalog(), moves))

@@ -1,0 +1,86 @@
+"""Taking a plan's units: allocated in the order's transaction, so no unit is sold twice.
+
+At once when no planned position changed since the plan read it (PostgreSQL, one
+statement), else by locking each position in id order and re-checking the channel's ATS on
+the locked row; a shortfall raises StockTaken and the order re-plans on fresh stock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from service.services.ats import kept
+from service.services.ats.deltas import Deltas, add_deltas, channel_deltas
+from service.services.ats.position import PositionStock, position_ats
+from service.services.inventory.stock_changes import change_positions
+from service.services.orders.sourcing import Sourced
+from service.store.allocation_pg import Seen
+from service.store.position_rows import PositionRow
+from service.store.unit_of_work import UnitOfWork
+
+Key = tuple[str, str]  # (location_id, sku)
+
+
+class StockTaken(Exception):
+    """Planned stock was taken meanwhile: re-plan."""
+
+    def __init__(self, short: list[Key]):
+        super().__init__(short)
+        self.short = short
+
+
+def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, held: Deltas) -> None:
+    """Take the planned units (see the module).
+
+    `held` are the ATS deltas of the checkout reservations the order consumed: moved with
+    the allocation's, so the ATS rows are locked once, after every position.
+    """
+    wanted = {(s.location_id, ln.sku): ln.quantity
+              for s in sourced.plan.shipments for ln in s.lines}
+    if not wanted:
+        kept.move(uow, sourced.ruleset, held)
+        return
+    if uow.positions.row_locking and wanted.keys() <= sourced.seen.keys():
+        if _allocate_as_seen(uow, sourced, wanted, held):
+            return
+    _allocate_rechecked(uow, sourced, channel, wanted, held)
+
+
+def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
+                      held: Deltas) -> bool:
+    seen = [sourced.seen[key] for key in wanted]
+    moves = [(PositionStock.of(row),
+              dataclasses.replace(PositionStock.of(row), allocated=row.allocated + q))
+             for row, q in zip(seen, wanted.values(), strict=True)]
+    deltas = add_deltas(dict(held), channel_deltas(sourced.ruleset, uow.catalog(), moves))
+    outcome = uow.positions.allocate_if_unchanged(
+        [Seen(r.id, r.on_hand, r.allocated, r.reserved, q)
+         for r, q in zip(seen, wanted.values(), strict=True)],
+        deltas, sourced.ruleset.ref)
+    if outcome.taken:  # ATS rows not there yet (a SKU's first) are moved the general way
+        kept.move(uow, sourced.ruleset,
+                  {k: v for k, v in deltas.items() if k not in outcome.figures_moved})
+    return outcome.taken
+
+
+def _allocate_rechecked(uow: UnitOfWork, sourced: Sourced, channel: str,
+                        wanted: dict[Key, int], held: Deltas) -> None:
+    ids = {k: sourced.seen[k].id for k in wanted if k in sourced.seen}
+    if len(ids) < len(wanted):
+        ids.update(uow.positions.ids_for([k for k in wanted if k not in ids]))
+    catalog = uow.catalog()
+    short: list[Key] = []
+
+    def taker(key: Key, quantity: int):
+        def take(row: PositionRow) -> PositionRow | None:
+            if position_ats(sourced.ruleset, catalog, PositionStock.of(row), channel) < quantity:
+                short.append(key)
+                return None
+            return dataclasses.replace(row, allocated=row.allocated + quantity)
+        return take
+
+    change_positions(uow, sourced.ruleset,
+                     {ids[k]: taker(k, q) for k, q in wanted.items() if k in ids}, also=held)
+    missing = [k for k in wanted if k not in ids]
+    if short or missing:
+        raise StockTaken(short + missing)

@@ -1,0 +1,148 @@
+"""Placing an order: plan and allocate in one transaction, then read it back.
+
+Allocation locks the planned positions (in id order) and re-checks the channel's ATS on the
+locked rows, so two orders can never both take the last unit; a conflict re-plans on fresh
+stock. An Idempotency-Key makes retries safe: the key's unique index refuses a second order
+and the first one's 201 body is replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from service import metrics
+from service.domain.orders import Order, PlannedShipment
+from service.domain.roles import Role, authorize
+from service.errors import IdempotencyMismatch, InsufficientStock, OmsError, problem
+from service.services.inventory import reservations
+from service.services.orders import requests, sourcing
+from service.services.orders.allocation import StockTaken, allocate
+from service.services.orders.requests import SourcingRequest
+from service.services.orders.sourcing import Sourced
+from service.services.orders.views import order_view
+from service.services.rulesets.active import known_channel
+from service.store.errors import DuplicateRow, WriteConflict
+from service.store.models import new_id
+from service.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from service.services.context import Context
+
+ATTEMPTS = 3
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """A stable fingerprint of a request body (for Idempotency-Key reuse checks)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> dict[str, Any]:
+    """Place an order (201 body); raises InsufficientStock (409) naming the short lines."""
+    channel = body.get("channel")
+    if isinstance(channel, str):
+        authorize(role, channel=channel, action="place orders for")
+    fingerprint = request_hash(body)
+    last_conflict: StockTaken | None = None
+    for _attempt in range(ATTEMPTS):
+        try:
+            with ctx.transaction() as uow:
+                return _place_once(ctx, uow, body, key, fingerprint)
+        except StockTaken as conflict:
+            last_conflict = conflict
+        except DuplicateRow:
+            if key is None:
+                raise
+            return _check_replay(_placed_before(ctx, body, key), fingerprint)
+        except WriteConflict:  # a deadlock or serialization failure: nothing was written
+            pass
+        except OmsError:  # refused: unless this key's order was placed before (then replay)
+            earlier = _placed_before(ctx, body, key)
+            if earlier is None:
+                raise
+            return _check_replay(earlier, fingerprint)
+    earlier = _placed_before(ctx, body, key)
+    if earlier is not None:
+        return _check_replay(earlier, fingerprint)
+    metrics.ORDERS.labels(str(channel), "conflict").inc()
+    short = last_conflict.short if last_conflict else []
+    raise InsufficientStock("Stock for some lines was taken by other orders; try again.",
+                            [problem("/lines", f"{sku} at {loc} was taken", sku=sku)
+                             for loc, sku in short])
+
+
+def _placed_before(ctx: Context, body: dict[str, Any], key: str | None
+                   ) -> tuple[str | None, dict[str, Any]] | None:
+    """(request hash, 201 body) of the order placed earlier with this key on the channel."""
+    if key is None or not isinstance(body.get("channel"), str):
+        return None
+    with ctx.reading() as uow:
+        return uow.orders.find_by_key(body["channel"], key)
+
+
+def _check_replay(existing: tuple[str | None, dict[str, Any]] | None,
+                  fingerprint: str) -> dict[str, Any]:
+    if existing is None:
+        raise RuntimeError("a duplicate row that is not an Idempotency-Key race")
+    if existing[0] != fingerprint:
+        raise IdempotencyMismatch(
+            "This Idempotency-Key was used with a different request body; use a new key.")
+    return {**existing[1], "idempotent_replay": True}
+
+
+def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | None,
+                fingerprint: str) -> dict[str, Any]:
+    """One attempt. A retried key is not looked up first: the key's unique index refuses the
+    second order at insert (rolling this attempt back), and `place` then replays the first."""
+    ruleset = ctx.rules.active(uow)
+    catalog = uow.catalog()
+    req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
+    known_channel(ruleset, req.channel)
+    held = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(
+        body.get("reservations", []))), {line.sku for line in req.lines})
+    sourced = sourcing.source(ctx.settings, uow, ruleset, catalog, req)
+    _refuse_if_short(req, sourced)
+    allocate(uow, sourced, req.channel, held)
+    plan_dict = sourcing.to_dict(sourced)
+    order = _new_order(ctx, req, sourced, plan_dict, key, fingerprint)
+    response = order_view(order) | {"plan": order.plan}  # explanation: GET only
+    uow.orders.add(order, response)
+    metrics.ORDERS.labels(req.channel, "placed").inc()
+    return response
+
+
+def _refuse_if_short(req: SourcingRequest, sourced: Sourced) -> None:
+    result = sourced.plan
+    backorder = result.policy_applied.endswith("backorder")
+    if result.unfulfilled and (not backorder or req.delivery_method == "pickup"):
+        reason = result.explanation.get("reason") if req.delivery_method == "pickup" else None
+        raise InsufficientStock(
+            reason or f"Not enough stock for {len(result.unfulfilled)} line(s) under "
+            f"{result.policy_applied}.",
+            [problem(f"/lines/{_index(req, ln.sku)}", f"short by {ln.quantity}", sku=ln.sku,
+                     short=ln.quantity) for ln in result.unfulfilled],
+            ruleset=sourced.ruleset.ref)
+
+
+def _index(req: SourcingRequest, sku: str) -> int:
+    return next(i for i, line in enumerate(req.lines) if line.sku == sku)
+
+
+def _new_order(ctx: Context, req: SourcingRequest, sourced: Sourced, plan_dict: dict[str, Any],
+               key: str | None, fingerprint: str) -> Order:
+    """The order as planned: a fulfilment per shipment, the rest backordered."""
+    return Order.place(
+        id=new_id(), channel=req.channel, lines=req.lines, at=ctx.clock.now(),
+        shipments=[PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
+                                   tuple((ln.sku, ln.quantity) for ln in s.lines))
+                   for s in sourced.plan.shipments],
+        backordered={ln.sku: ln.quantity for ln in sourced.plan.unfulfilled},
+        order_ref=req.order_ref, customer_id=req.customer_id,
+        delivery_method=req.delivery_method, pickup_location=req.pickup_location,
+        ship_to={} if req.ship_to is None else {"lat": req.ship_to[0], "lon": req.ship_to[1]},
+        attributes=req.attributes, ruleset=sourced.ruleset.ref,
+        plan={k: plan_dict[k] for k in ("ruleset", "policy_applied", "total_cost",
+                                        "shipments", "unfulfilled")},
+        explanation=plan_dict["explanation"], idempotency_key=key, request_hash=fingerprint)

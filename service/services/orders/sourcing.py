@@ -1,0 +1,227 @@
+"""Sourcing use case: candidates from the channel's sellable stock, rules, the planner."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.domain.geo import haversine_km
+from service.domain.sourcing import (
+    Candidate,
+    Shipment,
+    ShippingModel,
+    SourcingLine,
+    SourcingPlan,
+    SplitPolicy,
+    Weights,
+)
+from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings, rule_cost_floor
+from service.rules.evaluate import evaluate_sourcing
+from service.rules.model import Ruleset
+from service.services.ats.position import PositionStock, position_ats
+from service.services.orders import backlog
+from service.services.orders.requests import SourcingRequest
+from service.settings import Settings
+from service.store.catalog import CatalogSnapshot
+from service.store.position_reads import StockAt
+from service.store.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A plan and what it was made from (with the positions read, for allocating)."""
+
+    plan: SourcingPlan
+    ruleset: Ruleset
+    rules_by_location: dict[str, list[dict[str, Any]]]
+    excluded: dict[str, list[str]]
+    seen: dict[tuple[str, str], StockAt] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sellable:
+    """{location: {sku: units the channel may sell}}, and every position read."""
+
+    units: dict[str, dict[str, int]]
+    seen: dict[tuple[str, str], StockAt]
+
+
+def sellable_stock(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot, channel: str,
+                   skus: Sequence[str], location_ids: Sequence[str]) -> Sellable:
+    """What the channel may sell of `skus` at `location_ids` (inactive locations sell nothing).
+
+    The channel's rules are evaluated with the compiled predicates that keep the channel's
+    ATS, so a plan never takes units the channel was not shown.
+    """
+    sellable = Sellable(defaultdict(dict), {})
+    for row in uow.positions.at(skus, location_ids):
+        sellable.seen[(row.location_id, row.sku)] = row
+        units = position_ats(ruleset, catalog, PositionStock.of(row), channel)
+        if units > 0:
+            sellable.units[row.location_id][row.sku] = units
+    return sellable
+
+
+class _CandidateReader:
+    """Reads candidates for a ship order, a few locations at a time (see domain rings)."""
+
+    def __init__(self, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
+                 req: SourcingRequest, counts: dict[str, int]) -> None:
+        self.uow, self.ruleset, self.catalog, self.req = uow, ruleset, catalog, req
+        self.counts = counts
+        self.skus = [line.sku for line in req.lines]
+        self.order = req.order_facts()
+        self.excluded: dict[str, list[str]] = defaultdict(list)
+        self.seen: dict[tuple[str, str], StockAt] = {}
+
+    def __call__(self, location_ids: Sequence[str]) -> list[Candidate]:
+        stock = sellable_stock(self.uow, self.ruleset, self.catalog, self.req.channel,
+                               self.skus, location_ids)
+        self.seen.update(stock.seen)
+        return [c for loc, units in stock.units.items() if (c := self._candidate(loc, units))]
+
+    def _candidate(self, location_id: str, available: dict[str, int]) -> Candidate | None:
+        facts = self.catalog.locations[location_id]
+        if not facts["can_ship"]:
+            return None
+        lat, lon = self.req.ship_to or (0.0, 0.0)
+        distance = haversine_km(lat, lon, facts["lat"], facts["lon"])
+        ratio = backlog.ratio(self.counts.get(location_id, 0), facts["daily_capacity"])
+        rule_facts = {**facts, **self.order, "distance_km": distance, "backlog_ratio": ratio}
+        outcome = evaluate_sourcing(self.ruleset, rule_facts)
+        if outcome.excluded:
+            self.excluded["excluded_by_rule"].append(location_id)
+            return None
+        return Candidate(location_id, facts["lat"], facts["lon"], available, ratio,
+                         facts["processing_hours"], facts["priority"], outcome.cost_adjustment,
+                         outcome.matched)
+
+
+# The last table built (per process), with the very catalog and backlog objects it was
+# built from: compared by identity, and kept alive so their ids cannot be reused.
+_SITES: list[tuple[CatalogSnapshot, dict[str, int], tuple[Any, ...], SiteTable]] = []
+
+
+def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, int],
+                weights: Weights) -> SiteTable:
+    """Ship-capable active locations with their static costs, rebuilt when an input changes."""
+    key = (ruleset.ref, ruleset.content_hash, weights)
+    if _SITES:
+        built_catalog, built_counts, built_key, built = _SITES[0]
+        if built_catalog is catalog and built_counts is counts and built_key == key:
+            return built
+    sites = [Site(loc_id, f["lat"], f["lon"],
+                  backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
+                  f["processing_hours"], f["priority"])
+             for loc_id, f in catalog.locations.items() if f["active"] and f["can_ship"]]
+    points = [[a.params["points"] for a in rule.actions if a.name == "add_cost"]
+              for rule in ruleset.sourcing.rules]
+    table = SiteTable(sites, weights, rule_cost_floor(points))
+    _SITES[:] = [(catalog, counts, key, table)]
+    return table
+
+
+def _traces(ruleset: Ruleset, catalog: CatalogSnapshot, req: SourcingRequest,
+            result: SourcingPlan) -> dict[str, list[dict[str, Any]]]:
+    """What each chosen location's sourcing rules saw and did (for the explanation)."""
+    traces = {}
+    lat, lon = req.ship_to or (0.0, 0.0)
+    for shipment in result.shipments:
+        facts = catalog.locations[shipment.location_id]
+        rule_facts = {**facts, **req.order_facts(),
+                      "distance_km": haversine_km(lat, lon, facts["lat"], facts["lon"]),
+                      "backlog_ratio": shipment.factors.get("raw", {}).get("backlog_ratio", 0.0)}
+        hits = evaluate_sourcing(ruleset, rule_facts, trace=True).hits
+        traces[shipment.location_id] = [hit.to_dict() for hit in hits]
+    return traces
+
+
+def policy_of(settings: Settings, ruleset: Ruleset
+              ) -> tuple[Weights, SplitPolicy, ShippingModel]:
+    """The ruleset's weights and split policy, and config's shipping-cost model."""
+    w, split = ruleset.sourcing.weights, ruleset.sourcing.split
+    weights = Weights(**{k: float(w.get(k, 0)) for k in (
+        "distance_km", "backlog_ratio", "processing_hours", "shipping_cost", "priority")})
+    policy = SplitPolicy(split.mode, split.max_shipments, float(split.shipment_penalty),
+                         split.fallback)
+    ship = settings.section("sourcing").get("shipping", {})
+    zones = tuple((z["max_km"], z["cost"]) for z in ship.get("zones", []))
+    shipping = ShippingModel(float(ship.get("base_per_shipment", 5)),
+                             float(ship.get("per_km", 0.01)), zones)
+    return weights, policy, shipping
+
+
+def plan(settings: Settings, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
+         req: SourcingRequest, explain: bool = True) -> Sourced:
+    """The least-cost plan for a ship order under the ruleset's policy.
+
+    Locations are read in rings of rising cost floor (domain `plan_in_rings`): the plan is the
+    one over every location, without reading the stock of those that cannot be in it.
+    """
+    counts = backlog.open_lines(uow)
+    weights, policy, shipping = policy_of(settings, ruleset)
+    ship_to = req.ship_to or (0.0, 0.0)
+    floors = _site_table(catalog, ruleset, counts, weights).floors(
+        ship_to, shipping, policy.shipment_penalty)
+    reader = _CandidateReader(uow, ruleset, catalog, req, counts)
+    lines = [SourcingLine(line.sku, line.quantity) for line in req.lines]
+    result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
+                           explain)
+    return Sourced(result, ruleset, _traces(ruleset, catalog, req, result),
+                   dict(reader.excluded), reader.seen)
+
+
+def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
+                req: SourcingRequest) -> Sourced:
+    """A pickup order: its store from its channel availability, or unfulfilled with why."""
+    location = req.pickup_location or ""
+    facts = catalog.locations[location]
+    lines = [SourcingLine(line.sku, line.quantity) for line in req.lines]
+    reason = None
+    if not facts["active"] or not facts["can_pickup"]:
+        reason = f"{location} does not offer pickup"
+        stock: dict[str, int] = {}
+        seen: dict[tuple[str, str], StockAt] = {}
+    else:
+        held = sellable_stock(uow, ruleset, catalog, req.channel,
+                              [ln.sku for ln in lines], [location])
+        stock, seen = held.units.get(location, {}), held.seen
+    short = [ln for ln in lines if stock.get(ln.sku, 0) < ln.quantity]
+    explanation = {"pickup_location": location, "available_at_store": stock,
+                   "reason": reason or ("not enough pickup stock" if short else None)}
+    if short or reason:
+        result = SourcingPlan((), tuple(lines), 0.0, "pickup:refused", explanation)
+    else:
+        shipment = Shipment(location, tuple(lines), 0.0, {"pickup": True})
+        result = SourcingPlan((shipment,), (), 0.0, "pickup", explanation)
+    return Sourced(result, ruleset, {}, {}, seen)
+
+
+def source(settings: Settings, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
+           req: SourcingRequest) -> Sourced:
+    """The plan for a request: its store's stock for pickup, else the least-cost shipments."""
+    if req.delivery_method == "pickup":
+        return plan_pickup(uow, ruleset, catalog, req)
+    return plan(settings, uow, ruleset, catalog, req)
+
+
+def to_dict(sourced: Sourced) -> dict[str, Any]:
+    """The plan as the API returns it."""
+    result = sourced.plan
+    explanation = dict(result.explanation)
+    explanation.update({"ruleset": sourced.ruleset.ref, "policy": result.policy_applied,
+                        "rules_matched": {k: v for k, v in sourced.rules_by_location.items()
+                                          if v},
+                        "excluded_locations": sourced.excluded})
+    return {
+        "ruleset": sourced.ruleset.ref, "variant": None,
+        "policy_applied": result.policy_applied, "total_cost": round(result.total_cost, 4),
+        "shipments": [{"location": s.location_id, "cost": round(s.cost, 4),
+                       "factors": s.factors,
+                       "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in s.lines]}
+                      for s in result.shipments],
+        "unfulfilled": [{"sku": ln.sku, "quantity": ln.quantity} for ln in result.unfulfilled],
+        "explanation": explanation,
+    }

@@ -1,0 +1,50 @@
+"""The API's JSON of an order and of a fulfilment: one serialiser each, used everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.domain.orders import Fulfilment, Order
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """The order, its lines and fulfilments, as the API returns them."""
+    allocated: dict[int, int] = {}
+    for fulfilment in order.fulfilments:
+        for row in fulfilment.lines:
+            allocated[row.line_no] = allocated.get(row.line_no, 0) + (
+                row.quantity - row.cancelled - row.rejected)
+    return {
+        "id": order.id, "channel": order.channel, "status": order.status,
+        "order_ref": order.order_ref, "customer_id": order.customer_id,
+        "delivery_method": order.delivery_method, "pickup_location": order.pickup_location,
+        "ruleset": order.ruleset, "created_at": order.created_at.isoformat(),
+        "lines": [{"line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity,
+                   "unit_price": float(ln.unit_price), "allocated": allocated.get(ln.line_no, 0),
+                   "backordered": ln.backordered, "cancelled": ln.cancelled}
+                  for ln in order.lines],
+        "fulfilments": [{"id": f.id, "location": f.location_id, "status": f.status,
+                         "cost": f.cost,
+                         "lines": [{"sku": r.sku, "quantity": r.quantity, "shipped": r.shipped,
+                                    "cancelled": r.cancelled} for r in f.lines]}
+                        for f in order.fulfilments],
+    }
+
+
+def fulfilment_view(order_id: str, fulfilment: Fulfilment, order_status: str | None = None
+                    ) -> dict[str, Any]:
+    """A fulfilment as the API returns it (to its location, with the order's status after
+    an event)."""
+    out = {
+        "id": fulfilment.id, "order_id": order_id, "location": fulfilment.location_id,
+        "status": fulfilment.status, "tracking": fulfilment.tracking,
+        "shipped_at": fulfilment.shipped_at.isoformat() if fulfilment.shipped_at else None,
+        "created_at": fulfilment.created_at.isoformat(),
+        "updated_at": fulfilment.updated_at.isoformat() if fulfilment.updated_at else None,
+        "lines": [{"sku": r.sku, "quantity": r.quantity, "shipped": r.shipped,
+                   "cancelled": r.cancelled, "rejected": r.rejected, "open": r.open}
+                  for r in fulfilment.lines],
+    }
+    if order_status is not None:
+        out["order_status"] = order_status
+    return out

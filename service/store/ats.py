@@ -1,0 +1,176 @@
+"""The kept available-to-sell per channel and SKU (`channel_availability`): lock, add, recompute.
+
+Every row names the ruleset that made it. Writers lock the rows they move in (channel, sku)
+order, after the positions, so two writers never wait on each other crosswise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from service.clock import Clock
+from service.rules.model import Ruleset
+from service.rules.sql import channel_figures_sql
+from service.store.models import ChannelAvailability, Location, Product, StockPosition
+from service.store.models.base import naive_utc
+from service.store.upsert import insert_for
+
+Key = tuple[str, str]  # (channel, sku)
+BULK_KEYS = 500  # PostgreSQL: from this many rows, lock and add through arrays
+
+
+class AtsRepository:
+    """The kept ATS rows of one transaction."""
+
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session, self.clock = session, clock
+
+    def _bulk(self, keys: list[Key]) -> bool:
+        return len(keys) >= BULK_KEYS and self.session.get_bind().dialect.name == "postgresql"
+
+    def lock(self, keys: list[Key]) -> dict[Key, str]:
+        """Lock the rows of keys (in key order); the ruleset each was made by."""
+        if self._bulk(keys):
+            return self._lock_bulk(keys)
+        table = ChannelAvailability.__table__
+        found: dict[Key, str] = {}
+        for start in range(0, len(keys), 1000):
+            query = (select(table.c.channel, table.c.sku, table.c.ruleset)
+                     .where(tuple_(table.c.channel, table.c.sku).in_(keys[start:start + 1000]))
+                     .order_by(table.c.channel, table.c.sku))
+            if self.session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update()
+            found.update({(r[0], r[1]): r[2] for r in self.session.execute(query)})
+        return found
+
+    def _lock_bulk(self, keys: list[Key]) -> dict[Key, str]:
+        """PostgreSQL: lock in one statement, the keys as two arrays (same key order)."""
+        rows = self.session.execute(text(
+            "SELECT f.channel, f.sku, f.ruleset FROM channel_availability AS f"
+            " JOIN unnest(CAST(:c AS text[]), CAST(:s AS text[])) AS k(channel, sku)"
+            " ON f.channel = k.channel AND f.sku = k.sku"
+            " ORDER BY f.channel, f.sku FOR UPDATE OF f"),
+            {"c": [k[0] for k in keys], "s": [k[1] for k in keys]})
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    def add(self, keys: list[Key], deltas: Mapping[Key, int]) -> None:
+        """Add the deltas to (already locked) rows; a row never goes below 0."""
+        if not keys:
+            return
+        now = self.clock.now()
+        if self._bulk(keys):
+            self.session.execute(text(
+                "UPDATE channel_availability AS f"
+                " SET available = greatest(f.available + d.delta, 0), updated_at = :now"
+                " FROM unnest(CAST(:c AS text[]), CAST(:s AS text[]), CAST(:d AS bigint[]))"
+                " AS d(channel, sku, delta) WHERE f.channel = d.channel AND f.sku = d.sku"),
+                {"c": [k[0] for k in keys], "s": [k[1] for k in keys],
+                 "d": [deltas[k] for k in keys], "now": naive_utc(now)})
+            return
+        table = ChannelAvailability.__table__
+        summed = table.c.available + bindparam("delta")
+        stmt = (update(table)
+                .where(table.c.channel == bindparam("c"), table.c.sku == bindparam("s"))
+                .values(available=case((summed > 0, summed), else_=0), updated_at=now))
+        self.session.connection().execute(
+            stmt, [{"c": c, "s": s, "delta": deltas[(c, s)]} for c, s in keys])
+
+    def insert_missing(self, ruleset: str, deltas: Mapping[Key, int]) -> set[str]:
+        """Insert rows that did not exist (or add to ones a racing writer just made);
+        the skus whose row belongs to another ruleset."""
+        table = ChannelAvailability.__table__
+        stale_skus: set[str] = set()
+        for (channel, sku), delta in sorted(deltas.items()):
+            stmt = insert_for(self.session, table).values(
+                channel=channel, sku=sku, available=max(0, delta), ruleset=ruleset,
+                updated_at=self.clock.now())
+            summed = table.c.available + delta
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["channel", "sku"],
+                set_={"available": case((summed > 0, summed), else_=0),
+                      "updated_at": stmt.excluded.updated_at},
+                where=table.c.ruleset == ruleset)
+            if self.session.execute(stmt).rowcount == 0:
+                stale_skus.add(sku)
+        return stale_skus
+
+    def recompute(self, ruleset: Ruleset, skus: list[str] | None = None) -> int:
+        """Recompute rows set-based for skus (default: all) with the compiled SQL rules."""
+        table = ChannelAvailability.__table__
+        if skus is not None:
+            self.session.execute(delete(table).where(table.c.sku.in_(skus)))
+        else:
+            self.session.execute(delete(table))
+        channels = sorted(ruleset.channels)
+        now = self.clock.now()
+        rows = [{"channel": channel, "sku": row[0], "available": int(row[i + 1] or 0),
+                 "ruleset": ruleset.ref, "updated_at": now}
+                for row in self.session.execute(_recompute_query(ruleset, channels, skus))
+                for i, channel in enumerate(channels)]
+        for start in range(0, len(rows), 5000):
+            self.session.execute(insert(table), rows[start:start + 5000])
+        return len(rows)
+
+    def all(self) -> dict[Key, int]:
+        """Every kept row's units (for checks and tests)."""
+        table = ChannelAvailability.__table__
+        return {(r[0], r[1]): r[2] for r in self.session.execute(
+            select(table.c.channel, table.c.sku, table.c.available))}
+
+
+def _recompute_query(ruleset: Ruleset, channels: list[str], skus: list[str] | None) -> Any:
+    """Per product: the ATS of every channel, summed over eligible positions."""
+    sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
+    columns, available = rule_columns()
+    sums = []
+    for channel in channels:
+        hold, excluded = channel_figures_sql(
+            ruleset, channel, {**columns, "channel": literal(channel)}, available)
+        net = available - hold
+        eligible = and_(loc.c.active, ~excluded)
+        sums.append(func.coalesce(func.sum(case((and_(eligible, net > 0), net), else_=0)), 0))
+    query = (select(prod.c.sku, *sums)
+             .select_from(prod.outerjoin(sp, sp.c.sku == prod.c.sku)
+                          .outerjoin(loc, loc.c.id == sp.c.location_id))
+             .group_by(prod.c.sku))
+    return query if skus is None else query.where(prod.c.sku.in_(skus))
+
+
+def rule_columns() -> tuple[dict[str, Any], Any]:
+    """Each channel-rule variable as a column of positions joined to products and locations,
+    and the position's available units (on_hand - allocated - reserved, at least 0)."""
+    sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
+    raw = sp.c.on_hand - sp.c.allocated - sp.c.reserved
+    available = case((raw > 0, raw), else_=0)
+    columns = {
+        "sku": prod.c.sku,
+        "category": prod.c.category,
+        "brand": prod.c.brand,
+        "price": prod.c.price,
+        "tags": prod.c.tags_text,
+        "location_id": loc.c.id,
+        "location_type": loc.c.type,
+        "region": loc.c.region,
+        "location_tags": loc.c.tags_text,
+        "can_ship": loc.c.can_ship,
+        "can_pickup": loc.c.can_pickup,
+        "on_hand": sp.c.on_hand,
+        "available": available,
+    }
+    return columns, available

@@ -1,0 +1,60 @@
+"""Master data: products and locations (bulk upserts, and the rows the catalog reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.store.models import Location, Product
+from service.store.upsert import upsert_rows
+
+MODELS: dict[str, Any] = {"product": Product, "location": Location}
+KEYS = {"product": "sku", "location": "id"}
+
+
+class MasterDataRepository:
+    """Products and locations of one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def upsert(self, entity: str, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
+        """Insert or update products or locations by key; (created, updated)."""
+        model = MODELS[entity]
+        defaults = _insert_defaults(model)
+        full = [{**defaults, **record} for record in records]
+        return upsert_rows(self.session, model.__table__, full, KEYS[entity])
+
+    def has_products(self) -> bool:
+        """Whether any product exists."""
+        return bool(self.session.scalar(select(func.count()).select_from(Product)))
+
+    def stamp(self) -> tuple[datetime | None, int, datetime | None, int]:
+        """(newest update, count) of products and of locations: moves when either changes."""
+        products = self.session.execute(select(func.max(Product.updated_at), func.count())).one()
+        locations = self.session.execute(
+            select(func.max(Location.updated_at), func.count())).one()
+        return (products[0], products[1], locations[0], locations[1])
+
+    def products(self) -> list[Product]:
+        """Every product."""
+        return list(self.session.scalars(select(Product)))
+
+    def locations(self) -> list[Location]:
+        """Every location."""
+        return list(self.session.scalars(select(Location)))
+
+
+def _insert_defaults(model: Any) -> dict[str, Any]:
+    """Python-side column defaults, so a multi-row INSERT has every column."""
+    out: dict[str, Any] = {}
+    for column in model.__table__.columns:
+        default = column.default
+        if default is None or column.primary_key or default.is_callable:
+            continue
+        out[column.name] = default.arg
+    return out

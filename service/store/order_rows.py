@@ -1,0 +1,45 @@
+"""A new order as the plain rows its one insert writes (orders_pg or five Core statements)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.domain.orders import Order
+
+
+@dataclass
+class NewOrder:
+    """A placed order as plain rows (fulfilment lines name their order line by line_no)."""
+
+    order: dict[str, Any]
+    lines: list[dict[str, Any]]
+    fulfilments: list[dict[str, Any]]
+    fulfilment_lines: list[dict[str, Any]]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def new_order_rows(order: Order, response: dict[str, Any]) -> NewOrder:
+    """The rows of a new order, its fulfilments and its events."""
+    return NewOrder(
+        order={"id": order.id, "created_at": order.created_at, "updated_at": order.updated_at,
+               "status": order.status, "channel": order.channel, "order_ref": order.order_ref,
+               "customer_id": order.customer_id, "delivery_method": order.delivery_method,
+               "pickup_location_id": order.pickup_location, "ship_to": order.ship_to,
+               "attributes": order.attributes, "ruleset": order.ruleset, "plan": order.plan,
+               "explanation": order.explanation, "idempotency_key": order.idempotency_key,
+               "request_hash": order.request_hash, "response": response},
+        lines=[{"order_id": order.id, "line_no": ln.line_no, "sku": ln.sku,
+                "quantity": ln.quantity, "unit_price": ln.unit_price,
+                "quantity_backordered": ln.backordered, "quantity_cancelled": ln.cancelled}
+               for ln in order.lines],
+        fulfilments=[{"id": f.id, "order_id": order.id, "location_id": f.location_id,
+                      "cost": f.cost, "factors": f.factors, "created_at": f.created_at,
+                      "updated_at": f.updated_at} for f in order.fulfilments],
+        fulfilment_lines=[{"fulfilment_id": f.id, "line_no": ln.line_no, "sku": ln.sku,
+                           "quantity": ln.quantity, "quantity_shipped": 0,
+                           "quantity_rejected": 0, "quantity_cancelled": 0}
+                          for f in order.fulfilments for ln in f.lines],
+        events=[{"aggregate_type": e.aggregate_type, "aggregate_id": e.aggregate_id,
+                 "type": e.type, "payload": e.payload, "created_at": e.at, "attempts": 0}
+                for e in order.events])

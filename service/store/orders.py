@@ -1,0 +1,230 @@
+"""The order repository: orders as `service.domain.orders.Order`, stored as rows.
+
+`get` reads an order and everything under it into the aggregate; `save` writes back what the
+aggregate changed, with its new outbox events and settlement records, in the caller's
+transaction; `add` writes a new order in one statement on PostgreSQL (`orders_pg`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from service.domain.orders import (
+    OPEN_FULFILMENT,
+    Fulfilment,
+    FulfilmentLine,
+    Order,
+    OrderLine,
+)
+from service.store import orders_pg
+from service.store.models import (
+    Event,
+    FulfilmentLineRow,
+    FulfilmentRow,
+    OrderLineRow,
+    OrderRow,
+    SettlementRecord,
+)
+from service.store.order_rows import NewOrder, new_order_rows
+
+
+class OrderRepository:
+    """Orders of one transaction; remembers the rows of each order it read, for `save`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[str, _Rows] = {}
+
+    def get(self, order_id: str, lock: bool = False) -> Order | None:
+        """The order and everything under it (its row locked when asked).
+
+        Under the lock every row is read afresh, even one the session read before it: another
+        writer may have changed it while this one waited.
+        """
+        fresh = {"populate_existing": True} if lock else {}
+        query = select(OrderRow).where(OrderRow.id == order_id).execution_options(**fresh)
+        row = self.session.scalars(query.with_for_update() if lock else query).first()
+        if row is None:
+            return None
+        rows = _Rows(row, self._children(order_id, fresh))
+        self._rows[order_id] = rows
+        return rows.order()
+
+    def order_of_fulfilment(self, fulfilment_id: str) -> str | None:
+        """The id of the order a fulfilment belongs to."""
+        return self.session.scalar(select(FulfilmentRow.order_id)
+                                   .where(FulfilmentRow.id == fulfilment_id))
+
+    def find_by_key(self, channel: str, key: str) -> tuple[str | None, dict[str, Any]] | None:
+        """(request hash, 201 body) of the order placed earlier with this Idempotency-Key."""
+        row = self.session.execute(
+            select(OrderRow.request_hash, OrderRow.response)
+            .where(OrderRow.channel == channel, OrderRow.idempotency_key == key)).first()
+        return None if row is None else (row[0], row[1] or {})
+
+    def add(self, order: Order, response: dict[str, Any]) -> None:
+        """Write a new order with its events (`response` is kept for Idempotency-Key replays).
+
+        One statement on PostgreSQL; five Core statements elsewhere. Never the unit of work's
+        ORM flush: this is the write path of every order.
+        """
+        new = new_order_rows(order, response)
+        order.events.clear()
+        if self.session.get_bind().dialect.name == "postgresql":
+            orders_pg.insert_order(self.session, new)
+            return
+        _insert_core(self.session, new)
+
+    def save(self, order: Order) -> None:
+        """Write back what the aggregate changed, its new events and settlement records."""
+        rows = self._rows[order.id]
+        rows.update_from(order)
+        line_ids = {line.line_no: line.id for line in order.lines}
+        for event in order.events:
+            self.session.add(Event(aggregate_type=event.aggregate_type,
+                                   aggregate_id=event.aggregate_id, type=event.type,
+                                   payload=event.payload, created_at=event.at, attempts=0))
+        for s in order.settlements:
+            self.session.add(SettlementRecord(
+                kind=s.kind, order_id=order.id, order_line_id=line_ids[s.line_no], sku=s.sku,
+                location_id=s.location_id, quantity=s.quantity, amount=s.amount,
+                created_at=order.updated_at))
+        order.events.clear()
+        order.settlements.clear()
+        self.session.flush()
+
+    def queue(self, location_id: str, statuses: Sequence[str], after: str | None, limit: int
+              ) -> list[tuple[str, Fulfilment]] | None:
+        """A page of a location's fulfilments in these statuses, oldest first, after the
+        fulfilment `after` (None when `after` is no fulfilment of the location)."""
+        query = (select(FulfilmentRow).where(FulfilmentRow.location_id == location_id,
+                                             FulfilmentRow.status.in_(list(statuses)))
+                 .order_by(FulfilmentRow.created_at, FulfilmentRow.id).limit(limit))
+        if after is not None:
+            created = self.session.scalar(select(FulfilmentRow.created_at).where(
+                FulfilmentRow.id == after, FulfilmentRow.location_id == location_id))
+            if created is None:
+                return None
+            query = query.where(or_(FulfilmentRow.created_at > created,
+                                    and_(FulfilmentRow.created_at == created,
+                                         FulfilmentRow.id > after)))
+        found = list(self.session.scalars(query))
+        lines = self._lines_of([f.id for f in found], {})
+        return [(f.order_id, _fulfilment(f, lines.get(f.id, []), {})) for f in found]
+
+    def open_lines_per_location(self) -> dict[str, int]:
+        """Open fulfilment lines per location (the backlog)."""
+        query = (select(FulfilmentRow.location_id, func.count(FulfilmentLineRow.id))
+                 .join(FulfilmentLineRow, FulfilmentLineRow.fulfilment_id == FulfilmentRow.id)
+                 .where(FulfilmentRow.status.in_(OPEN_FULFILMENT))
+                 .group_by(FulfilmentRow.location_id))
+        return {loc: int(n) for loc, n in self.session.execute(query)}
+
+    def _children(self, order_id: str, fresh: dict[str, Any]) -> _Children:
+        lines = list(self.session.scalars(
+            select(OrderLineRow).where(OrderLineRow.order_id == order_id)
+            .order_by(OrderLineRow.line_no).execution_options(**fresh)))
+        fulfilments = list(self.session.scalars(
+            select(FulfilmentRow).where(FulfilmentRow.order_id == order_id)
+            .order_by(FulfilmentRow.created_at, FulfilmentRow.id).execution_options(**fresh)))
+        return _Children(lines, fulfilments,
+                         self._lines_of([f.id for f in fulfilments], fresh))
+
+    def _lines_of(self, ids: list[str], fresh: dict[str, Any]
+                  ) -> dict[str, list[FulfilmentLineRow]]:
+        out: dict[str, list[FulfilmentLineRow]] = {fid: [] for fid in ids}
+        if ids:
+            query = (select(FulfilmentLineRow).where(FulfilmentLineRow.fulfilment_id.in_(ids))
+                     .order_by(FulfilmentLineRow.id).execution_options(**fresh))
+            for row in self.session.scalars(query):
+                out[row.fulfilment_id].append(row)
+        return out
+
+
+class _Children:
+    """An order's line, fulfilment and fulfilment-line rows."""
+
+    def __init__(self, lines: list[OrderLineRow], fulfilments: list[FulfilmentRow],
+                 fulfilment_lines: dict[str, list[FulfilmentLineRow]]) -> None:
+        self.lines, self.fulfilments, self.fulfilment_lines = lines, fulfilments, fulfilment_lines
+
+
+class _Rows:
+    """The rows one order was read from: to build the aggregate and to write it back."""
+
+    def __init__(self, order: OrderRow, children: _Children) -> None:
+        self.row, self.children = order, children
+        self.line_nos = {line.id: line.line_no for line in children.lines}
+
+    def order(self) -> Order:
+        """The aggregate these rows hold."""
+        r, c = self.row, self.children
+        return Order(
+            id=r.id, channel=r.channel, created_at=r.created_at, updated_at=r.updated_at,
+            lines=[OrderLine(x.line_no, x.sku, x.quantity, x.unit_price, x.quantity_cancelled,
+                             x.quantity_backordered, x.id) for x in c.lines],
+            fulfilments=[_fulfilment(f, c.fulfilment_lines[f.id], self.line_nos)
+                         for f in c.fulfilments],
+            order_ref=r.order_ref, customer_id=r.customer_id,
+            delivery_method=r.delivery_method, pickup_location=r.pickup_location_id,
+            ship_to=r.ship_to or {}, attributes=r.attributes or {}, ruleset=r.ruleset,
+            plan=r.plan or {}, explanation=r.explanation or {},
+            idempotency_key=r.idempotency_key, request_hash=r.request_hash)
+
+    def update_from(self, order: Order) -> None:
+        """Copy what the aggregate may change onto its rows (the flush writes what moved)."""
+        self.row.status, self.row.updated_at = order.status, order.updated_at
+        by_no = {line.line_no: line for line in order.lines}
+        for row in self.children.lines:
+            line = by_no[row.line_no]
+            row.quantity_cancelled, row.quantity_backordered = line.cancelled, line.backordered
+        rows = {f.id: f for f in self.children.fulfilments}
+        for fulfilment in order.fulfilments:
+            _update_fulfilment(rows[fulfilment.id], fulfilment,
+                               self.children.fulfilment_lines[fulfilment.id])
+
+
+def _fulfilment(row: FulfilmentRow, lines: list[FulfilmentLineRow],
+                line_nos: dict[int, int]) -> Fulfilment:
+    return Fulfilment(
+        id=row.id, location_id=row.location_id, created_at=row.created_at,
+        updated_at=row.updated_at, status=row.status, cost=row.cost, factors=row.factors or {},
+        tracking=row.tracking, reason=row.reason, shipped_at=row.shipped_at,
+        lines=[FulfilmentLine(line_nos.get(x.order_line_id, 0), x.sku, x.quantity,
+                              x.quantity_shipped, x.quantity_rejected, x.quantity_cancelled, x.id)
+               for x in lines])
+
+
+def _update_fulfilment(row: FulfilmentRow, fulfilment: Fulfilment,
+                       line_rows: list[FulfilmentLineRow]) -> None:
+    row.status, row.updated_at = fulfilment.status, fulfilment.updated_at
+    row.tracking, row.reason, row.shipped_at = (fulfilment.tracking, fulfilment.reason,
+                                                fulfilment.shipped_at)
+    by_id = {line.id: line for line in fulfilment.lines}
+    for line_row in line_rows:
+        line = by_id[line_row.id]
+        line_row.quantity_shipped = line.shipped
+        line_row.quantity_rejected = line.rejected
+        line_row.quantity_cancelled = line.cancelled
+
+
+def _insert_core(session: Session, new: NewOrder) -> None:
+    """Five Core statements: order, lines (their ids by line number), fulfilments, their
+    lines, events."""
+    connection = session.connection()
+    connection.execute(insert(OrderRow.__table__), [new.order])
+    table = OrderLineRow.__table__
+    line_ids = dict(connection.execute(
+        insert(table).returning(table.c.line_no, table.c.id, sort_by_parameter_order=True),
+        new.lines).all())
+    if new.fulfilments:
+        connection.execute(insert(FulfilmentRow.__table__), new.fulfilments)
+        rows = [{**{k: v for k, v in row.items() if k != "line_no"},
+                 "order_line_id": line_ids[row["line_no"]]} for row in new.fulfilment_lines]
+        connection.execute(insert(FulfilmentLineRow.__table__), rows)
+    if new.events:
+        connection.execute(insert(Event.__table__), new.events)

@@ -1,0 +1,126 @@
+"""The unit of work: one transaction and the repositories that work inside it.
+
+Use cases open one with `ctx.transaction()` (commits when the block ends without an error,
+rolls back otherwise) or `ctx.reading()` (never commits), and reach every table through its
+repositories: `uow.positions`, `uow.orders`, ... They never see a session or a statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.clock import Clock
+from service.store.activations import ActivationRepository
+from service.store.ats import AtsRepository
+from service.store.catalog import Catalog, CatalogSnapshot
+from service.store.db import read_only
+from service.store.errors import DuplicateRow, WriteConflict
+from service.store.feed_records import FeedRecords
+from service.store.keys import KeyRepository
+from service.store.leases import LeaseRepository
+from service.store.master import MasterDataRepository
+from service.store.orders import OrderRepository
+from service.store.positions import PositionRepository
+from service.store.reservations import ReservationRepository
+from service.store.snapshot_files import SnapshotFiles
+
+RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
+
+
+class UnitOfWork:
+    """The repositories of one transaction (each made on first use)."""
+
+    def __init__(self, session: Session, clock: Clock, catalog: Catalog) -> None:
+        self.session, self.clock, self._catalog = session, clock, catalog
+
+    def catalog(self) -> CatalogSnapshot:
+        """Product and location facts (cached per process, rechecked once a second)."""
+        return self._catalog.get(self.master)
+
+    def rollback(self) -> None:
+        """End the transaction now, keeping nothing (it releases SQLite's database lock)."""
+        self.session.rollback()
+
+    def flush(self) -> None:
+        """Send pending writes now (ids and constraint checks), inside the transaction."""
+        self.session.flush()
+
+    @cached_property
+    def positions(self) -> PositionRepository:
+        return PositionRepository(self.session, self.clock)
+
+    @cached_property
+    def ats(self) -> AtsRepository:
+        return AtsRepository(self.session, self.clock)
+
+    @cached_property
+    def orders(self) -> OrderRepository:
+        return OrderRepository(self.session)
+
+    @cached_property
+    def reservations(self) -> ReservationRepository:
+        return ReservationRepository(self.session)
+
+    @cached_property
+    def activations(self) -> ActivationRepository:
+        return ActivationRepository(self.session)
+
+    @cached_property
+    def master(self) -> MasterDataRepository:
+        return MasterDataRepository(self.session)
+
+    @cached_property
+    def feeds(self) -> FeedRecords:
+        return FeedRecords(self.session)
+
+    @cached_property
+    def keys(self) -> KeyRepository:
+        return KeyRepository(self.session)
+
+    @cached_property
+    def leases(self) -> LeaseRepository:
+        return LeaseRepository(self.session, self.clock)
+
+    @cached_property
+    def snapshot_files(self) -> SnapshotFiles:
+        return SnapshotFiles(self.session)
+
+
+@contextmanager
+def transaction(sessions: sessionmaker[Session], clock: Clock, catalog: Catalog
+                ) -> Iterator[UnitOfWork]:
+    """A unit of work that commits when the block ends, or rolls back on any error.
+
+    A unique key that refuses a row raises DuplicateRow; a deadlock or serialization failure
+    raises WriteConflict (nothing was written: the work may be tried again).
+    """
+    try:
+        with sessions.begin() as session:
+            yield UnitOfWork(session, clock, catalog)
+    except IntegrityError as exc:
+        raise DuplicateRow(str(exc.orig)) from exc
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            raise WriteConflict(str(exc.orig)) from exc
+        raise
+
+
+@contextmanager
+def reading(sessions: sessionmaker[Session], clock: Clock, catalog: Catalog,
+            autocommit: bool = False) -> Iterator[UnitOfWork]:
+    """A unit of work for reads: whatever happens, nothing is committed.
+
+    With `autocommit` each statement is its own read of the last committed state (no BEGIN:
+    on SQLite a reader then never queues behind a writer); for single-statement reads only.
+    """
+    if not autocommit:
+        with sessions() as session:
+            yield UnitOfWork(session, clock, catalog)
+        return
+    with read_only(sessions.kw["bind"]) as connection, Session(bind=connection) as session:
+        yield UnitOfWork(session, clock, catalog)
