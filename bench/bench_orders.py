@@ -120,7 +120,7 @@ def make_scarce(pg_url: str) -> dict[str, int]:
     from datetime import UTC, datetime
 
     from service.feeds.stock_rows import StockRow
-    from service.services import inventory
+    from service.services.inventory import deltas
 
     ctx = common.bench_context(pg_url)
     when = datetime.now(UTC)
@@ -134,8 +134,8 @@ def make_scarce(pg_url: str) -> dict[str, int]:
             line += 1
             rows.append(StockRow(line, location, sku, when,
                                  on_hand=rng.randint(1, 4) if location in keep else 0))
-    with ctx.sessions.begin() as session:
-        inventory.apply_deltas(ctx, session, rows, [], len(rows))
+    with ctx.transaction() as uow:
+        deltas.apply_deltas(ctx, uow, rows, [], len(rows))
     with ctx.sessions() as session:
         on_hand = dict(session.execute(
             select(StockPosition.sku, func.sum(StockPosition.on_hand))

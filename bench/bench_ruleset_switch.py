@@ -1,6 +1,6 @@
 """Ruleset switch on 1M positions: validate + activate + every channel figure recomputed.
 
-Times ``service.services.rulesets.activate`` (which resolves the validated, loaded version,
+Times ``governance.activate`` (which resolves the validated, loaded version,
 records the activation and recomputes every figure set-based) on PostgreSQL, switching
 default@2 -> dc-first -> default@2, each in its own committed transaction; the validation of
 the rule files (a registry reload from disk) is timed beside it and included in the figure.
@@ -25,7 +25,7 @@ from common import Figure  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from service.rules.registry import Registry  # noqa: E402
-from service.services import rulesets  # noqa: E402
+from service.services.rulesets import governance  # noqa: E402
 
 TARGET_S = 10.0
 SWITCHES = (("dc-first", None), ("default", 2))
@@ -55,8 +55,7 @@ def switch(url: str) -> list[dict[str, Any]]:
             if report.errors:
                 raise SystemExit(f"rule files do not validate: {report.errors[:3]}")
             validated = time.perf_counter()
-            with ctx.sessions.begin() as session:
-                activation = rulesets.activate(ctx.rules, session, name, version, "bench")
+            activation = governance.activate(ctx, {"name": name, "version": version}, "bench")
             done = time.perf_counter()
             runs.append({"to": activation.ref, "from": activation.previous,
                          "validate_s": validated - start, "activate_s": done - validated,

@@ -4,7 +4,7 @@ PostgreSQL, in each of ROUNDS rounds: a CSV file of every position, 5% of its co
 from the round before, is (1) COPYed bare into an empty table, and (2) applied as a CSV feed
 applies it: streamed into the database by COPY and diffed and applied there
 (``snapshot_copy.apply_csv``), falling back to Python (``stock_rows.parse_rows`` +
-``inventory.apply_snapshot``) for a file that path leaves to Python; one transaction,
+``snapshots.apply_snapshot``) for a file that path leaves to Python; one transaction,
 channel figures included. Each round's ratio (2)/(1) is taken against that round's own
 COPY, and the median round is the figure (target ≤ 4x), so a burst of load on a shared
 machine moves a round's baseline with its service time.
@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 import psycopg  # noqa: E402
 from common import Figure  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
-from service.services import inventory, snapshot_copy, stock_rows  # noqa: E402
+from service.feeds import stock_rows  # noqa: E402
+from service.services.inventory import snapshot_copy, snapshots  # noqa: E402
 
 TARGET_RATIO = 4.0
 ROUNDS = 3
@@ -58,15 +58,15 @@ def apply_file(url: str, path: Path) -> dict[str, Any]:
 
     On PostgreSQL ``snapshot_copy.apply_csv`` streams the file into the database by COPY and
     reads and applies it there ("copy"); elsewhere, or for a file it leaves to Python, the
-    file is read and parsed in Python and applied by ``inventory.apply_snapshot``
+    file is read and parsed in Python and applied by ``snapshots.apply_snapshot``
     ("python"). Either way one transaction, channel figures included, committed.
     """
     ctx = common.bench_context(url)
     try:
         start = time.perf_counter()
         parsed = start
-        with ctx.sessions.begin() as session, path.open("rb") as stream:
-            report = snapshot_copy.apply_csv(ctx, session, stream, location=None, as_of=None)
+        with ctx.transaction() as uow, path.open("rb") as stream:
+            report = snapshot_copy.apply_csv(ctx, uow, stream, location=None, as_of=None)
             taken = "copy"
             if report is None:
                 taken = "python"
@@ -74,7 +74,7 @@ def apply_file(url: str, path: Path) -> dict[str, Any]:
                 rows, errors = stock_rows.parse_rows(raw, location=None, as_of=None,
                                                      allow_adjust=False, first_line=2)
                 parsed = time.perf_counter()
-                report = inventory.apply_snapshot(ctx, session, rows, errors, len(raw))
+                report = snapshots.apply_snapshot(ctx, uow, rows, errors, len(raw))
             applied = time.perf_counter()
         done = time.perf_counter()
     finally:
@@ -86,17 +86,15 @@ def apply_file(url: str, path: Path) -> dict[str, Any]:
 
 def check_figures(url: str) -> int:
     """How many kept channel figures differ from a fresh set-based recompute (expect 0)."""
-    from service.services import channel_figures
+    from service.services.ats import kept as kept_ats
 
     ctx = common.bench_context(url)
     try:
-        with ctx.sessions() as session:
-            kept = dict(((r[0], r[1]), r[2]) for r in session.execute(
-                text("SELECT channel, sku, available FROM channel_availability")))
-            channel_figures.recompute(session, ctx.rules.active(session))
-            fresh = dict(((r[0], r[1]), r[2]) for r in session.execute(
-                text("SELECT channel, sku, available FROM channel_availability")))
-            session.rollback()
+        with ctx.reading() as uow:
+            kept = uow.ats.all()
+            kept_ats.recompute(uow, ctx.rules.active(uow))
+            fresh = uow.ats.all()
+            uow.rollback()
     finally:
         ctx.close()
     return sum(1 for key in fresh.keys() | kept.keys() if fresh.get(key) != kept.get(key))

@@ -33,10 +33,11 @@ import yaml  # noqa: E402, I001
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from service.bootstrap import build_context
-from service.services import master_data, rulesets  # noqa: E402
+from service.bootstrap import build_context  # noqa: E402
 from service.services.context import Context  # noqa: E402
 from service.services.demo.network import DemoNetwork, generate_network  # noqa: E402
+from service.services.masterdata import upserts  # noqa: E402
+from service.services.rulesets import governance  # noqa: E402
 from service.settings import DEFAULT_CONFIG, settings_from_dict  # noqa: E402
 from service.store.migrate import upgrade  # noqa: E402
 
@@ -192,16 +193,16 @@ def load_network(url: str, net: DemoNetwork) -> dict[str, float]:
     upgrade(url)
     ctx = bench_context(url)
     try:
-        master_data.upsert_locations(ctx, net.locations)
-        master_data.upsert_products(ctx, net.products)
+        upserts.upsert_locations(ctx, net.locations)
+        upserts.upsert_products(ctx, net.products)
         timings["master_data_s"] = time.perf_counter() - start
         start = time.perf_counter()
         _bulk_positions(ctx, url, net.stock())
         timings["positions_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        with ctx.sessions.begin() as session:
-            session.execute(text("DELETE FROM ruleset_activations"))
-            rulesets.ensure_active(ctx.rules, session)
+        with ctx.engine.begin() as conn:
+            conn.execute(text("DELETE FROM ruleset_activations"))
+        governance.start(ctx)
         timings["figures_s"] = time.perf_counter() - start
         if url.startswith("postgresql"):
             with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

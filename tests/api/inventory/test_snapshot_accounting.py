@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import update
 
-from service.store.positions import PositionRepository
 from service.store.models import StockPosition
+from service.store.positions import PositionRepository
 from tests.support import T1, T2, T3, snapshot
 
 COUNTS = ("applied", "unchanged", "stale", "rejected")

@@ -12,8 +12,8 @@ from service.errors import NotFound
 from service.feeds import sources
 from service.services.feeds.running import run_feed
 from service.services.inventory import runs
-from service.store.positions import PositionRepository
 from service.store.models import StockPosition
+from service.store.positions import PositionRepository
 from tests.integration.feeds.helpers import T1, T2, csv_text, on_hand, remembered, stock
 
 COUNTS = csv_text("sku,on_hand,as_of", f"A,10,{T1}", f"B,4,{T1}", f"C,6,{T1}")

@@ -13,8 +13,8 @@ import yaml
 from service.cli import feeds as cli_feeds
 from service.cli import main, progress
 from service.services.inventory import snapshot_copy
-from service.store import snapshot_files
 from service.services.masterdata import upserts
+from service.store import snapshot_files
 from tests.integration.feeds.helpers import T1, T2, csv_text, stock
 from tests.support import FIXTURES
 
