@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from service.clock import Clock
 from service.rules.model import Ruleset
 from service.rules.sql import channel_figures_sql
+from service.rules.variables import rule_columns as variable_columns
 from service.store.models import ChannelAvailability, Location, Product, StockPosition
 from service.store.models.base import naive_utc
 from service.store.upsert import insert_for
@@ -153,24 +154,12 @@ def _recompute_query(ruleset: Ruleset, channels: list[str], skus: list[str] | No
 
 
 def rule_columns() -> tuple[dict[str, Any], Any]:
-    """Each channel-rule variable as a column of positions joined to products and locations,
-    and the position's available units (on_hand - allocated - reserved, at least 0)."""
-    sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
+    """Each channel-rule variable as a column of positions joined to products and locations
+    (from the one declaration, rules.variables), and the position's available units."""
+    sp = StockPosition.__table__
     raw = sp.c.on_hand - sp.c.allocated - sp.c.reserved
     available = case((raw > 0, raw), else_=0)
-    columns = {
-        "sku": prod.c.sku,
-        "category": prod.c.category,
-        "brand": prod.c.brand,
-        "price": prod.c.price,
-        "tags": prod.c.tags_text,
-        "location_id": loc.c.id,
-        "location_type": loc.c.type,
-        "region": loc.c.region,
-        "location_tags": loc.c.tags_text,
-        "can_ship": loc.c.can_ship,
-        "can_pickup": loc.c.can_pickup,
-        "on_hand": sp.c.on_hand,
-        "available": available,
-    }
+    columns = variable_columns(
+        {"product": Product.__table__, "location": Location.__table__, "position": sp},
+        {"available": available})
     return columns, available

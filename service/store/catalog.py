@@ -7,39 +7,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from service.rules.variables import entity_facts
 from service.store.master import MasterDataRepository
-from service.store.models import Location, Product
+from service.store.models import Location
 
 _CHECK_SECONDS = 1.0
 
 
-def product_facts(p: Product) -> dict[str, Any]:
-    """A product as rule variables."""
-    return {
-        "sku": p.sku,
-        "category": p.category or "",
-        "brand": p.brand or "",
-        "price": float(p.price or 0),
-        "tags": list(p.tags or []),
-    }
-
-
 def location_facts(loc: Location) -> dict[str, Any]:
-    """A location as rule variables (plus fields sourcing needs)."""
-    return {
-        "location_id": loc.id,
-        "location_type": loc.type,
-        "region": loc.region or "",
-        "location_tags": list(loc.tags or []),
-        "can_ship": bool(loc.can_ship),
-        "can_pickup": bool(loc.can_pickup),
-        "active": bool(loc.active),
-        "lat": loc.lat,
-        "lon": loc.lon,
-        "daily_capacity": loc.daily_capacity,
-        "processing_hours": loc.processing_hours,
-        "priority": loc.priority,
-    }
+    """A location's rule variables, plus the fields sourcing needs beside them."""
+    return {**entity_facts("location", loc), "active": bool(loc.active), "lat": loc.lat,
+            "lon": loc.lon, "daily_capacity": loc.daily_capacity,
+            "processing_hours": loc.processing_hours, "priority": loc.priority}
 
 
 @dataclass(frozen=True)
@@ -66,7 +45,7 @@ class Catalog:
         stamp = master.stamp()
         if snapshot is None or snapshot.stamp != stamp:
             snapshot = CatalogSnapshot(
-                {p.sku: product_facts(p) for p in master.products()},
+                {p.sku: entity_facts("product", p) for p in master.products()},
                 {loc.id: location_facts(loc) for loc in master.locations()}, stamp)
         with self._lock:
             self._snapshot, self._checked = snapshot, now

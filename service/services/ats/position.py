@@ -7,6 +7,7 @@ from typing import Any
 
 from service.rules.evaluate import evaluate_channel
 from service.rules.model import Ruleset
+from service.rules.variables import entity_facts
 from service.store.catalog import CatalogSnapshot
 
 
@@ -38,8 +39,7 @@ def position_facts(catalog: CatalogSnapshot, pos: PositionStock, channel: str
     location = catalog.locations.get(pos.location_id)
     if product is None or location is None:
         return None
-    return {**product, **location, "on_hand": pos.on_hand, "available": pos.available,
-            "channel": channel}
+    return {**product, **location, **entity_facts("position", pos), "channel": channel}
 
 
 def position_ats(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock | None,

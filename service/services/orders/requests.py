@@ -8,6 +8,7 @@ from typing import Any
 
 from service.errors import ValidationFailed, problem
 from service.payloads import check
+from service.rules.variables import entity_facts
 from service.services.orders.geocoding import geocode_postal_code
 from service.store.catalog import CatalogSnapshot
 
@@ -31,12 +32,21 @@ class SourcingRequest:
     order_ref: str | None = None
     customer_id: str | None = None
 
+    @property
+    def order_value(self) -> float:
+        return self.attributes["order_value"]
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def customer_tier(self) -> str | None:
+        return self.attributes.get("customer_tier")
+
     def order_facts(self) -> dict[str, Any]:
         """The order-level rule variables (sourcing context)."""
-        return {"channel": self.channel, "order_value": self.attributes["order_value"],
-                "line_count": len(self.lines),
-                "customer_tier": self.attributes.get("customer_tier", ""),
-                "delivery_method": self.delivery_method}
+        return {**entity_facts("request", self), **entity_facts("order", self)}
 
 
 def parse(body: dict[str, Any], catalog: CatalogSnapshot, max_lines: int) -> SourcingRequest:
