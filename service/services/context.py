@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING, Any
 
 from service.clock import Clock, SystemClock
 from service.services.rulesets.active import Rulesets
@@ -21,6 +18,10 @@ from service.settings import Settings
 from service.store import kept_connections, unit_of_work
 from service.store.catalog import Catalog
 from service.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @dataclass

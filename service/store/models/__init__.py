@@ -1,6 +1,6 @@
 """All tables; importing this module registers them on Base.metadata."""
 
-from .base import Base, new_id, tags_text, utcnow
+from .base import Base, new_id, tags_text
 from .master import LOCATION_TYPES, Location, Product
 from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
 from .orders import (
@@ -44,5 +44,4 @@ __all__ = [
     "StockPosition",
     "new_id",
     "tags_text",
-    "utcnow",
 ]

@@ -42,11 +42,6 @@ def naive_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
 def new_id() -> str:
     """A random identifier for rows created by the service (orders, fulfilments...)."""
     return uuid.uuid4().hex

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import Base
 
 LOCATION_TYPES = ("store", "dc", "3pl", "dropship")
 
@@ -26,7 +26,7 @@ class Product(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     tags_text: Mapped[str] = mapped_column(String(1000), default="")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Location(Base):
@@ -55,4 +55,4 @@ class Location(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     tags_text: Mapped[str] = mapped_column(String(1000), default="")
     active: Mapped[bool] = mapped_column(default=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import Base
 
 
 class Event(Base):
@@ -23,7 +23,7 @@ class Event(Base):
     aggregate_id: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -46,7 +46,7 @@ class SettlementRecord(Base):
     quantity: Mapped[int]
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     disposition: Mapped[str | None] = mapped_column(String(32), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     exported_at: Mapped[datetime | None] = mapped_column(default=None)
     export_batch: Mapped[str | None] = mapped_column(String(64), default=None)
 
@@ -68,7 +68,7 @@ class FeedRun(Base):
     rejected: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     message: Mapped[str | None] = mapped_column(String(1000), default=None)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     duration_ms: Mapped[int | None] = mapped_column(default=None)
 
@@ -83,7 +83,7 @@ class FeedFile(Base):
     feed: Mapped[str] = mapped_column(String(128))
     checksum: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(1000))
-    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime] = mapped_column()
 
 
 class RulesetActivation(Base):
@@ -95,7 +95,7 @@ class RulesetActivation(Base):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     previous: Mapped[str | None] = mapped_column(String(160), default=None)
     activated_by: Mapped[str] = mapped_column(String(128))
-    activated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime] = mapped_column()
 
 
 class ApiKey(Base):
@@ -106,7 +106,7 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(128))
     label: Mapped[str | None] = mapped_column(String(128), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

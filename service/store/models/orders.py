@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, new_id, utcnow
+from .base import Base, new_id
 
 
 class OrderRow(Base):
@@ -38,8 +38,8 @@ class OrderRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
 
 
 class OrderLineRow(Base):
@@ -74,8 +74,8 @@ class FulfilmentRow(Base):
     factors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     tracking: Mapped[str | None] = mapped_column(String(128), default=None)
     reason: Mapped[str | None] = mapped_column(String(255), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
     shipped_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -111,7 +111,7 @@ class ReturnRow(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     location_id: Mapped[str | None] = mapped_column(ForeignKey("locations.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     received_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

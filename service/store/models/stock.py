@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, new_id, utcnow
+from .base import Base, new_id
 
 
 class StockPosition(Base):
@@ -30,7 +30,7 @@ class StockPosition(Base):
     allocated: Mapped[int] = mapped_column(default=0)
     reserved: Mapped[int] = mapped_column(default=0)
     last_shipped_at: Mapped[datetime | None] = mapped_column(default=None)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column()
 
 
 class Reservation(Base):
@@ -51,7 +51,7 @@ class Reservation(Base):
     quantity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="active")
     expires_at: Mapped[datetime]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     released_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -80,7 +80,7 @@ class ChannelAvailability(Base):
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
     available: Mapped[int] = mapped_column(default=0)
     ruleset: Mapped[str] = mapped_column(String(160), default="")
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column()
 
 
 class LocationStockState(Base):

@@ -104,13 +104,14 @@ def test_the_expiry_job_repairs_deadlines_of_reservations_made_without_one(small
         reservation_deadlines.note(session, "B", now + timedelta(minutes=30))
         session.add_all([
             Reservation(channel="web", sku="A", location_id="DC-1", quantity=1,
-                        expires_at=now + timedelta(minutes=10)),
+                        created_at=now, expires_at=now + timedelta(minutes=10)),
             Reservation(channel="web", sku="A", location_id="DC-1", quantity=1,
-                        expires_at=now + timedelta(minutes=5)),
+                        created_at=now, expires_at=now + timedelta(minutes=5)),
             Reservation(channel="web", sku="B", location_id="DC-1", quantity=1,
-                        expires_at=now + timedelta(minutes=20)),
+                        created_at=now, expires_at=now + timedelta(minutes=20)),
             Reservation(channel="web", sku="C", location_id="DC-1", quantity=1,
-                        expires_at=now + timedelta(minutes=1), status="released")])
+                        created_at=now, expires_at=now + timedelta(minutes=1),
+                        status="released")])
     reservations.expire(ctx)
     assert deadline(ctx, "A") == now + timedelta(minutes=5)
     assert deadline(ctx, "B") == now + timedelta(minutes=20)  # lowered to its earliest hold

@@ -17,7 +17,8 @@ def seed_master(engine):
     with engine.begin() as conn:
         conn.execute(
             insert(Product),
-            [{"sku": "A", "name": "a", "tags": [], "attributes": {}, "tags_text": ","}],
+            [{"sku": "A", "name": "a", "tags": [], "attributes": {}, "tags_text": ",",
+              "updated_at": NOW}],
         )
         conn.execute(
             insert(Location),
@@ -30,13 +31,14 @@ def seed_master(engine):
                     "lon": 2,
                     "tags": [],
                     "tags_text": ",",
+                    "updated_at": NOW,
                 }
             ],
         )
 
 
 def position(**overrides):
-    row = {"location_id": "L1", "sku": "A", "on_hand": 1, "as_of": NOW}
+    row = {"location_id": "L1", "sku": "A", "on_hand": 1, "as_of": NOW, "updated_at": NOW}
     row.update(overrides)
     return row
 
@@ -81,6 +83,7 @@ def test_unknown_location_types_are_refused(ctx, db_engine):
                     "lon": 0,
                     "tags": [],
                     "tags_text": ",",
+                    "updated_at": NOW,
                 }
             ],
         )
