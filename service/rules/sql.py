@@ -205,7 +205,7 @@ def _largest(terms: list[ColumnElement[Any]]) -> ColumnElement[Any]:
     return terms[0]
 
 
-def channel_figures_sql(
+def channel_ats_sql(
     ruleset: Ruleset,
     channel: str,
     columns: Mapping[str, ColumnElement[Any]],

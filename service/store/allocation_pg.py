@@ -78,7 +78,7 @@ class Outcome:
 
     taken: bool
     current: dict[int, tuple[int, int, int]]
-    figures_moved: set[tuple[str, str]]
+    ats_moved: set[tuple[str, str]]
 
 
 def allocate_if_unchanged(session: Session, seen: Sequence[Seen],

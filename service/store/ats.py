@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from service.clock import Clock
 from service.rules.model import Ruleset
-from service.rules.sql import channel_figures_sql
+from service.rules.sql import channel_ats_sql
 from service.rules.variables import rule_columns as variable_columns
 from service.store.models import ChannelAvailability, Location, Product, StockPosition
 from service.store.models.base import naive_utc
@@ -141,7 +141,7 @@ def _recompute_query(ruleset: Ruleset, channels: list[str], skus: list[str] | No
     columns, available = rule_columns()
     sums = []
     for channel in channels:
-        hold, excluded = channel_figures_sql(
+        hold, excluded = channel_ats_sql(
             ruleset, channel, {**columns, "channel": literal(channel)}, available)
         net = available - hold
         eligible = and_(loc.c.active, ~excluded)

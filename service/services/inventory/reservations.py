@@ -1,4 +1,4 @@
-"""Reservations (short cart and checkout holds): take channel ATS at once, release or expire.
+"""Reservations: units set aside for a cart or a checkout, for a short time.
 
 A reservation lowers the channel's ATS in the transaction that makes it; it is released by
 its owner, consumed by the order it was made for, or expires (a scheduled job, and every
@@ -38,7 +38,7 @@ def _validated(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(ctx: Context, role: Role, body: dict[str, Any]) -> dict[str, Any]:
-    """Reserve quantity of sku for channel (at a location, or where most is sellable)."""
+    """Reserve quantity of sku for channel (at a location, or where its ATS is largest)."""
     body = _validated(ctx, body)
     authorize(role, channel=body["channel"], action="reserve stock for")
     with ctx.transaction() as uow:

@@ -1,4 +1,4 @@
-"""Position changes in one place: apply new figures to locked positions and move the ATS.
+"""Position changes in one place: lock positions, change them, and move the ATS with them.
 
 Every writer of allocated/reserved/on_hand outside counts (reservations, allocations,
 shipments) goes through `change_positions`, so the kept ATS never drifts from the ledger.

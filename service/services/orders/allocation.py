@@ -59,7 +59,7 @@ def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
         deltas, sourced.ruleset.ref)
     if outcome.taken:  # ATS rows not there yet (a SKU's first) are moved the general way
         kept.move(uow, sourced.ruleset,
-                  {k: v for k, v in deltas.items() if k not in outcome.figures_moved})
+                  {k: v for k, v in deltas.items() if k not in outcome.ats_moved})
     return outcome.taken
 
 

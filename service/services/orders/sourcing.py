@@ -1,4 +1,4 @@
-"""Sourcing use case: candidates from the channel's sellable stock, rules, the planner."""
+"""Sourcing: candidates from the channel's ATS at each location, sourcing rules, the planner."""
 
 from __future__ import annotations
 
@@ -41,27 +41,28 @@ class Sourced:
 
 
 @dataclass(frozen=True)
-class Sellable:
+class LocationAts:
     """{location: {sku: units the channel may sell}}, and every position read."""
 
     units: dict[str, dict[str, int]]
     seen: dict[tuple[str, str], StockAt]
 
 
-def sellable_stock(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot, channel: str,
-                   skus: Sequence[str], location_ids: Sequence[str]) -> Sellable:
+def ats_at_locations(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
+                     channel: str, skus: Sequence[str], location_ids: Sequence[str]
+                     ) -> LocationAts:
     """What the channel may sell of `skus` at `location_ids` (inactive locations sell nothing).
 
     The channel's rules are evaluated with the compiled predicates that keep the channel's
     ATS, so a plan never takes units the channel was not shown.
     """
-    sellable = Sellable(defaultdict(dict), {})
+    found = LocationAts(defaultdict(dict), {})
     for row in uow.positions.at(skus, location_ids):
-        sellable.seen[(row.location_id, row.sku)] = row
+        found.seen[(row.location_id, row.sku)] = row
         units = position_ats(ruleset, catalog, PositionStock.of(row), channel)
         if units > 0:
-            sellable.units[row.location_id][row.sku] = units
-    return sellable
+            found.units[row.location_id][row.sku] = units
+    return found
 
 
 class _CandidateReader:
@@ -77,7 +78,7 @@ class _CandidateReader:
         self.seen: dict[tuple[str, str], StockAt] = {}
 
     def __call__(self, location_ids: Sequence[str]) -> list[Candidate]:
-        stock = sellable_stock(self.uow, self.ruleset, self.catalog, self.req.channel,
+        stock = ats_at_locations(self.uow, self.ruleset, self.catalog, self.req.channel,
                                self.skus, location_ids)
         self.seen.update(stock.seen)
         return [c for loc, units in stock.units.items() if (c := self._candidate(loc, units))]
@@ -185,7 +186,7 @@ def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
         stock: dict[str, int] = {}
         seen: dict[tuple[str, str], StockAt] = {}
     else:
-        held = sellable_stock(uow, ruleset, catalog, req.channel,
+        held = ats_at_locations(uow, ruleset, catalog, req.channel,
                               [ln.sku for ln in lines], [location])
         stock, seen = held.units.get(location, {}), held.seen
     short = [ln for ln in lines if stock.get(ln.sku, 0) < ln.quantity]

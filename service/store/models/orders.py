@@ -97,11 +97,6 @@ class FulfilmentLineRow(Base):
     quantity_rejected: Mapped[int] = mapped_column(default=0)
     quantity_cancelled: Mapped[int] = mapped_column(default=0)
 
-    @property
-    def open_units(self) -> int:
-        """Units still to ship: neither shipped, rejected nor cancelled."""
-        return self.quantity - self.quantity_shipped - self.quantity_rejected \
-            - self.quantity_cancelled
 
 
 class ReturnRow(Base):

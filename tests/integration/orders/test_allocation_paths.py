@@ -86,7 +86,7 @@ def test_a_position_changed_since_the_plan_read_it_is_rechecked_and_then_allocat
     assert [c.taken for c in one_statement_calls] == ([False] if postgres else [])
     if postgres:
         [refused] = one_statement_calls
-        assert list(refused.current.values()) == [(10, 0, 0)] and not refused.figures_moved
+        assert list(refused.current.values()) == [(10, 0, 0)] and not refused.ats_moved
     assert_ledger_consistent(stocked)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from service.rules.evaluate import evaluate_channel, evaluate_channel_reference
 from service.rules.loader import build_ruleset
 from service.rules.model import with_values
-from service.rules.sql import channel_figures_sql, condition_to_sql, encode_select
+from service.rules.sql import channel_ats_sql, condition_to_sql, encode_select
 from service.rules.vocabulary import ChannelVariables
 from tests.rule_strategies import CONTEXT, conditions, facts, regexes, texts
 
@@ -121,7 +121,7 @@ def test_sql_channel_figures_agree_with_evaluation(db_engine: Engine):
         def check(rules: list[dict[str, Any]], rows: list[dict[str, Any]]) -> None:
             ruleset = ruleset_of(rules)
             load_rows(conn, table, rows)
-            hold, excluded = channel_figures_sql(
+            hold, excluded = channel_ats_sql(
                 ruleset, "web", dict(table.c), table.c.available_units
             )
             query = (

@@ -1,4 +1,4 @@
-"""Inputs found in review: each gets a clean 4xx and writes nothing."""
+"""Bad order, plan and cancel requests each get a clean 4xx and write nothing."""
 
 import pytest
 
