@@ -199,15 +199,15 @@ EXPLANATIONS = """
   holds all 1M positions with 5% of the counts changed from the round before, an hour
   later. Baseline: `COPY ... FROM STDIN (FORMAT csv)` of that round's file into an empty,
   unindexed table, committed. Service: the file as a CSV feed applies it,
-  `service.services.snapshot_copy.apply_csv` in one transaction, committed, channel figures
-  included: the file is cut at a location boundary into two parts, each streamed by COPY
-  into a temporary table and diffed against its locations' positions in SQL on its own
-  connection at the same time (`services/snapshot_parts.py`), only the differing rows read
-  in Python, and the writes made on the feed's own connection. A CHECKPOINT precedes each
+  `services/inventory/snapshot_copy.apply_csv` in one transaction, committed, ATS included:
+  the file is cut at a location boundary into two parts, each streamed by COPY into a
+  temporary table and diffed against its locations' positions in SQL on its own connection
+  at the same time (`feeds/file_parts.py`, `store/snapshot_files.py`), only the differing
+  rows read in Python, and the writes made on the feed's own connection. A CHECKPOINT precedes each
   timed part. Each round's ratio is taken against that round's COPY and the median round is
   the figure (every round is in the notes); after the last round the kept figures are
   checked against a full set-based recompute (mismatches must be 0). SQLite: the Python
-  path (`csv.DictReader`, `stock_rows.parse_rows`, `inventory.apply_snapshot`) on a file of
+  path (`csv.DictReader`, `stock_rows.parse_rows`, `snapshots.apply_snapshot`) on a file of
   200 locations x 1,000 SKUs.
 - **Ruleset switch** (`bench/bench_ruleset_switch.py`): reload and validate every rule
   file, then `service.services.rulesets.activate` (recording the activation and recomputing
@@ -292,9 +292,10 @@ A lookup was about 2.5 hello-world requests of CPU. Per request now:
 - one statement on a connection kept per worker process and thread (no pool checkout and
   return; a dropped connection is replaced once, a forked child opens its own);
 - one SKU is compared with `=`, not `= ANY(array)` (half the server's time per lookup);
-- the SKU's hold deadline comes with its figure (a scalar subquery on one row per SKU with
-  active holds) instead of a second query over active holds: a read past the deadline
-  expires the SKU's overdue holds first, so an expired hold is still never counted;
+- the SKU's reservation deadline comes with its ATS (a scalar subquery on one row per SKU
+  with active reservations) instead of a second query over active reservations: a read past
+  the deadline expires the SKU's overdue reservations first, so an expired reservation is
+  still never counted;
 - request metrics reuse each label set's series, and time from the WSGI call.
 
 ## How an order reaches 200/s
