@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
 
 
 def _activate_configured_ruleset(ctx: Context) -> None:
-    """On a fresh database, make config's ruleset active (and compute channel figures)."""
+    """On a fresh database, make config's ruleset active (and compute every channel's ATS)."""
     try:
         governance.start(ctx)
     except OperationalError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ class ConfigError(Exception):
         self.source = source
         self.problems = problems
         super().__init__(f"{source}: " + "; ".join(problems))
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ def settings_from_dict(
     raw: dict[str, Any], base_dir: Path = PROJECT_ROOT, source: str = "<dict>"
 ) -> Settings:
     """Validate a config mapping and build Settings (relative paths from base_dir)."""
+    raw = _renamed_keys(raw, source)
     problems = [
         _describe(e) for e in Draft7Validator(load_schema("config.schema.json")).iter_errors(raw)
     ]
@@ -97,6 +102,24 @@ def settings_from_dict(
         raw=raw,
         source=source,
     )
+
+
+RENAMED = {("inventory", "hold_expiry_seconds"): "reservation_expiry_seconds"}
+
+
+def _renamed_keys(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """The config with keys renamed since an earlier release moved to their new names (a
+    warning in the log says which), so an existing config.yaml keeps working."""
+    for (section, old), new in RENAMED.items():
+        values = raw.get(section)
+        if isinstance(values, dict) and old in values:
+            values = dict(values)
+            value = values.pop(old)
+            values.setdefault(new, value)
+            raw = {**raw, section: values}
+            log.warning("%s: %s.%s is now %s.%s; please rename it", source, section, old,
+                        section, new)
+    return raw
 
 
 def _zone_problems(raw: dict[str, Any]) -> list[str]:

@@ -9,7 +9,7 @@ from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
 from service.errors import ValidationFailed, problem
-from service.services.orders import cancelling, placing, planning
+from service.services.orders import cancelling, placing, planning, reading
 
 bp = Blueprint("orders", __name__, url_prefix="/v1")
 MAX_KEY = 128
@@ -42,7 +42,7 @@ def place_order() -> tuple[Response, int]:
 @documented("An order, its lines and fulfilments, with its plan and explanation",
             response="order")
 def get_order(order_id: str) -> Response:
-    return jsonify(cancelling.read(context(), current_role(), order_id))
+    return jsonify(reading.read(context(), current_role(), order_id))
 
 
 @bp.post("/orders/<order_id>/cancel")

@@ -32,7 +32,8 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
     compare.add_argument("old", help="name@version")
     compare.add_argument("new", help="name@version")
     compare.set_defaults(handler=lambda a: _diff(a, context))
-    activate = rules.add_parser("activate", help="make a version active (recomputes figures)")
+    activate = rules.add_parser("activate",
+                                help="make a version active (recomputes every channel's ATS)")
     activate.add_argument("spec", help="name@version, or name for its latest version")
     activate.set_defaults(handler=lambda a: _activate(a, context))
     vocab = rules.add_parser("vocabulary", help="variables, operators and actions (JSON)")
@@ -90,7 +91,7 @@ def _activate(args: argparse.Namespace, context: ContextFactory) -> int:
 
     name, version = parse_spec(args.spec)
     done = governance.activate(context(args), {"name": name, "version": version}, _who())
-    print(f"{done.ref} is active (was {done.previous}); channel figures recomputed")
+    print(f"{done.ref} is active (was {done.previous}); every channel's ATS recomputed")
     return 0
 
 

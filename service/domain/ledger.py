@@ -12,6 +12,11 @@ from enum import StrEnum
 MAX_QUANTITY = 10_000_000  # the most units one count or adjustment may name
 
 
+def available_units(on_hand: int, allocated: int, reserved: int) -> int:
+    """A position's free units: on hand, less allocated and reserved, never below 0."""
+    return max(0, on_hand - allocated - reserved)
+
+
 def latest(*times: datetime | None) -> datetime | None:
     """The newest of the times that are known (None when none is)."""
     known = [t for t in times if t is not None]
@@ -37,7 +42,7 @@ class Position:
     @property
     def available(self) -> int:
         """max(0, on_hand - allocated - reserved): units free to promise."""
-        return max(0, self.on_hand - self.allocated - self.reserved)
+        return available_units(self.on_hand, self.allocated, self.reserved)
 
 
 @dataclass(frozen=True)

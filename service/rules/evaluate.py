@@ -1,8 +1,9 @@
 """Evaluate rulesets on facts: compiled predicates (fast path) and business-rules (reference).
 
-Semantics (DESIGN.md §2): for a channel the largest matching hold-back applies and any
-matching exclusion excludes; sourcing cost adjustments add up and any exclusion excludes;
-for returns the first matching rule decides, else the default disposition.
+Semantics (README, "How the actions combine"): for a channel the largest matching hold-back
+applies and any matching exclusion excludes; sourcing cost adjustments add up and any
+exclusion excludes; for returns the first matching rule decides, else the default
+disposition.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from service.domain.sourcing.model import SplitPolicy
+
 Severity = Literal["error", "warning"]
 Predicate = Callable[[Mapping[str, Any]], bool]
 
@@ -131,27 +133,10 @@ def with_values(node: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class SplitPolicy:
-    mode: str = DEFAULT_SPLIT["mode"]
-    max_shipments: int = DEFAULT_SPLIT["max_shipments"]
-    shipment_penalty: float = DEFAULT_SPLIT["shipment_penalty"]
-    fallback: str = DEFAULT_SPLIT["fallback"]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The split policy as a document."""
-        return {
-            "mode": self.mode,
-            "max_shipments": self.max_shipments,
-            "shipment_penalty": self.shipment_penalty,
-            "fallback": self.fallback,
-        }
-
-
-@dataclass(frozen=True)
 class SourcingPolicy:
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
     rules: tuple[Rule, ...] = ()
-    split: SplitPolicy = SplitPolicy()
+    split: SplitPolicy = field(default_factory=lambda: SplitPolicy(**DEFAULT_SPLIT))
 
 
 @dataclass(frozen=True)

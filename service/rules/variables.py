@@ -8,6 +8,7 @@ in ``service.rules.vocabulary``, the business-rules classes, ``VOCABULARY`` and
 ``VARIABLE_TYPES``. Adding a variable is adding a row.
 
 This module knows no tables and no business-rules classes: callers pass their tables in.
+The ledger's own rules (what a position has available) come from `service.domain`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
+
+from service.domain.ledger import available_units
 
 CONTEXTS = ("channel", "sourcing", "returns")
 LOCATION_TYPES = ["store", "dc", "3pl", "dropship"]
@@ -47,9 +50,9 @@ def as_list(value: Any) -> list[Any]:
     return list(value or [])
 
 
-def available_units(position: Any) -> int:
-    """A position's available units: on hand less allocated and reserved, never below 0."""
-    return max(0, position.on_hand - position.allocated - position.reserved)
+def position_available(position: Any) -> int:
+    """A position's available units (the ledger's rule: on hand less allocated and reserved)."""
+    return available_units(position.on_hand, position.allocated, position.reserved)
 
 
 # Booleans and selects always need these readings; variables of the other types are read
@@ -127,7 +130,7 @@ VARIABLES: tuple[Variable, ...] = (
     V("can_ship", BOOLEAN, "channel sourcing", "location.can_ship"),
     V("can_pickup", BOOLEAN, "channel sourcing", "location.can_pickup"),
     V("on_hand", NUMERIC, "channel", "position.on_hand"),
-    V("available", NUMERIC, "channel", "position.available", compute=available_units),
+    V("available", NUMERIC, "channel", "position.available", compute=position_available),
     V("channel", STRING, "channel sourcing returns", "request.channel"),
     V("order_value", NUMERIC, "sourcing", "order.order_value"),
     V("line_count", NUMERIC, "sourcing", "order.line_count"),

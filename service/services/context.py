@@ -1,16 +1,17 @@
 """The one object every use case takes first: what the process has wired for it.
 
 A use case is `verb(ctx, ...)`: it opens its own transaction with `ctx.transaction()` (or
-`ctx.reading()` for reads), and every function that works inside a caller's transaction takes
-that unit of work first: `step(uow, ...)`, with whatever else it needs passed explicitly.
-`service.bootstrap.build_context` chooses the pieces.
+`ctx.reading()` for reads). A function that works inside a caller's transaction takes that
+unit of work: `step(ctx, uow, ...)` when it needs the process's rulesets, settings or clock,
+`step(uow, ...)` when the transaction is all it needs. `service.bootstrap.build_context`
+chooses the pieces.
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from service.clock import Clock, SystemClock
 from service.services.rulesets.active import Rulesets
@@ -34,7 +35,8 @@ class Context:
     rules: Rulesets
     catalog: Catalog = field(default_factory=Catalog)
     clock: Clock = field(default_factory=SystemClock)
-    extras: dict[str, Any] = field(default_factory=dict)
+    # per URL feed: the ETag and Last-Modified of the last body this process handled
+    feed_validators: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def transaction(self) -> AbstractContextManager[UnitOfWork]:
         """A unit of work that commits when its block ends without an error."""

@@ -1,10 +1,10 @@
 """PostgreSQL: allocate planned units in one statement when the positions are as they were read.
 
 The statement locks the planned positions in id order, and only when every one still holds
-exactly the figures the plan was made from does it add the units to `allocated` and move the
-channel figures (locked in key order, after the positions, as every writer does). Otherwise
-nothing is written and the positions' current figures come back, still locked, for the
-caller's re-check. Figures the statement could not move (none yet, for a new SKU) are named,
+exactly the stock the plan was made from does it add the units to `allocated` and move the
+channels' ATS (locked in key order, after the positions, as every writer does). Otherwise
+nothing is written and the positions' current stock comes back, still locked, for the
+caller's re-check. ATS rows the statement could not move (none yet, for a new SKU) are named,
 so the caller moves them the general way.
 """
 
@@ -40,7 +40,7 @@ WITH want AS (
 ), moves AS (
   SELECT * FROM unnest(CAST(:channels AS varchar[]), CAST(:skus AS varchar[]),
                        CAST(:deltas AS integer[])) AS d(channel, sku, delta)
-), figures AS (
+), ats AS (
   SELECT ca.channel, ca.sku FROM channel_availability ca
   JOIN moves d ON d.channel = ca.channel AND d.sku = ca.sku
   CROSS JOIN go
@@ -49,13 +49,13 @@ WITH want AS (
 ), moved AS (
   UPDATE channel_availability ca
   SET available = GREATEST(ca.available + d.delta, 0), updated_at = :now
-  FROM moves d JOIN figures f ON f.channel = d.channel AND f.sku = d.sku
+  FROM moves d JOIN ats f ON f.channel = d.channel AND f.sku = d.sku
   WHERE ca.channel = d.channel AND ca.sku = d.sku
   RETURNING ca.channel, ca.sku
 )
 SELECT 'position', l.id, NULL, NULL, l.on_hand, l.allocated, l.reserved FROM locked l
 UNION ALL
-SELECT 'figure', NULL, m.channel, m.sku, NULL, NULL, NULL FROM moved m
+SELECT 'ats', NULL, m.channel, m.sku, NULL, NULL, NULL FROM moved m
 UNION ALL
 SELECT 'taken', count(*), NULL, NULL, NULL, NULL, NULL FROM taken
 """)
@@ -63,7 +63,7 @@ SELECT 'taken', count(*), NULL, NULL, NULL, NULL, NULL FROM taken
 
 @dataclass(frozen=True)
 class Seen:
-    """A position's figures when the plan read them, and the units to allocate there."""
+    """A position's stock when the plan read it, and the units to allocate there."""
 
     id: int
     on_hand: int
@@ -74,7 +74,7 @@ class Seen:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Whether the units were taken; the positions' figures now; the figures moved."""
+    """Whether the units were taken; the positions' stock now; the ATS rows moved."""
 
     taken: bool
     current: dict[int, tuple[int, int, int]]
@@ -84,9 +84,9 @@ class Outcome:
 def allocate_if_unchanged(session: Session, seen: Sequence[Seen],
                           deltas: Mapping[tuple[str, str], int], ruleset: str, now: datetime
                           ) -> Outcome:
-    """Take the units and move the figures when no planned position changed since it was read.
+    """Take the units and move the ATS when no planned position changed since it was read.
 
-    `deltas` is what the channel figures move by when every allocation is made.
+    `deltas` is what the channels' ATS moves by when every allocation is made.
     """
     keys = sorted(deltas)
     rows = session.execute(_ALLOCATE, {
@@ -96,6 +96,6 @@ def allocate_if_unchanged(session: Session, seen: Sequence[Seen],
         "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
         "deltas": [deltas[k] for k in keys], "ruleset": ruleset, "now": naive_utc(now)}).all()
     current = {r[1]: (r[4], r[5], r[6]) for r in rows if r[0] == "position"}
-    moved = {(r[2], r[3]) for r in rows if r[0] == "figure"}
+    moved = {(r[2], r[3]) for r in rows if r[0] == "ats"}
     taken = next(r[1] for r in rows if r[0] == "taken") == len(seen)
     return Outcome(taken, current, moved)

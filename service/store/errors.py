@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a duplicate key
+
 
 class StoreError(Exception):
     """A write the database refused; nothing of the transaction was kept."""
@@ -13,3 +17,11 @@ class DuplicateRow(StoreError):
 
 class WriteConflict(StoreError):
     """A deadlock or serialization failure: nothing was written; the same work may retry."""
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether a unique key refused the row (not a foreign key, a check or a NOT NULL)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate == UNIQUE_VIOLATION
+    return str(exc.orig).startswith("UNIQUE constraint failed")  # SQLite

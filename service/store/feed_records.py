@@ -9,7 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.store.errors import DuplicateRow
+from service.store.errors import DuplicateRow, is_unique_violation
 from service.store.models import FeedFile, FeedRun
 
 
@@ -36,6 +36,8 @@ class FeedRecords:
         try:
             self.session.flush()
         except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
             raise DuplicateRow(f"feed {feed} already applied {checksum}") from exc
 
     def add_run(self, **fields: Any) -> FeedRun:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.rules.sql import encode_select
 from service.store.models import Location, Product
 from service.store.upsert import upsert_rows
 
@@ -23,10 +24,11 @@ class MasterDataRepository:
         self.session = session
 
     def upsert(self, entity: str, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
-        """Insert or update products or locations by key; (created, updated)."""
+        """Insert or update products or locations by key; (created, updated). Tags are also
+        stored as the text the compiled rule SQL matches (`tags_text`)."""
         model = MODELS[entity]
         defaults = _insert_defaults(model)
-        full = [{**defaults, **record} for record in records]
+        full = [{**defaults, **record, **_tags_text(record)} for record in records]
         return upsert_rows(self.session, model.__table__, full, KEYS[entity])
 
     def has_products(self) -> bool:
@@ -47,6 +49,10 @@ class MasterDataRepository:
     def locations(self) -> list[Location]:
         """Every location."""
         return list(self.session.scalars(select(Location)))
+
+
+def _tags_text(record: dict[str, Any]) -> dict[str, str]:
+    return {"tags_text": encode_select(record["tags"] or [])} if "tags" in record else {}
 
 
 def _insert_defaults(model: Any) -> dict[str, Any]:

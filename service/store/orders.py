@@ -92,7 +92,7 @@ class OrderRepository:
             self.session.add(SettlementRecord(
                 kind=s.kind, order_id=order.id, order_line_id=line_ids[s.line_no], sku=s.sku,
                 location_id=s.location_id, quantity=s.quantity, amount=s.amount,
-                created_at=order.updated_at))
+                created_at=s.at))
         order.events.clear()
         order.settlements.clear()
         self.session.flush()
@@ -114,7 +114,8 @@ class OrderRepository:
                                          FulfilmentRow.id > after)))
         found = list(self.session.scalars(query))
         lines = self._lines_of([f.id for f in found], {})
-        return [(f.order_id, _fulfilment(f, lines.get(f.id, []), {})) for f in found]
+        line_nos = self._line_numbers({r.order_line_id for rows in lines.values() for r in rows})
+        return [(f.order_id, _fulfilment(f, lines.get(f.id, []), line_nos)) for f in found]
 
     def open_lines_per_location(self) -> dict[str, int]:
         """Open fulfilment lines per location (the backlog)."""
@@ -123,6 +124,13 @@ class OrderRepository:
                  .where(FulfilmentRow.status.in_(OPEN_FULFILMENT))
                  .group_by(FulfilmentRow.location_id))
         return {loc: int(n) for loc, n in self.session.execute(query)}
+
+    def _line_numbers(self, order_line_ids: set[int]) -> dict[int, int]:
+        """The line number of each of these order lines (by their row id)."""
+        if not order_line_ids:
+            return {}
+        return dict(self.session.execute(select(OrderLineRow.id, OrderLineRow.line_no)
+                                         .where(OrderLineRow.id.in_(order_line_ids))).all())
 
     def _children(self, order_id: str, fresh: dict[str, Any]) -> _Children:
         lines = list(self.session.scalars(
@@ -194,7 +202,7 @@ def _fulfilment(row: FulfilmentRow, lines: list[FulfilmentLineRow],
         id=row.id, location_id=row.location_id, created_at=row.created_at,
         updated_at=row.updated_at, status=row.status, cost=row.cost, factors=row.factors or {},
         tracking=row.tracking, reason=row.reason, shipped_at=row.shipped_at,
-        lines=[FulfilmentLine(line_nos.get(x.order_line_id, 0), x.sku, x.quantity,
+        lines=[FulfilmentLine(line_nos[x.order_line_id], x.sku, x.quantity,
                               x.quantity_shipped, x.quantity_rejected, x.quantity_cancelled, x.id)
                for x in lines])
 

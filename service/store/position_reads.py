@@ -15,7 +15,7 @@ _QUERIES: dict[str, Any] = {}
 
 
 class StockAt(NamedTuple):
-    """A position's figures, with its id (for locking it later)."""
+    """A position's stock, with its id (for locking it later)."""
 
     id: int
     location_id: str

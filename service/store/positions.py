@@ -116,7 +116,7 @@ class PositionRepository:
             self.session.execute(insert(sp), new)
 
     def store(self, rows: Sequence[PositionRow]) -> None:
-        """Store every figure (on_hand, allocated, reserved, as_of) of locked positions."""
+        """Store on_hand, allocated, reserved and as_of of locked positions."""
         sp = StockPosition.__table__
         stmt = update(sp).where(sp.c.id == bindparam("pid")).values(
             on_hand=bindparam("on_hand"), allocated=bindparam("allocated"),

@@ -1,4 +1,4 @@
-"""Reservations (short cart and checkout holds) and their SKUs' deadlines."""
+"""Reservations (units set aside for a cart or checkout) and their SKUs' deadlines."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ class ReservationRepository:
             query = query.where(Reservation.sku.in_(skus))
         return list(self.session.scalars(query.order_by(Reservation.id).limit(limit)
                                          .with_for_update(skip_locked=True)))
+
+    def close(self, reservations: Sequence[Reservation], status: str, at: datetime) -> None:
+        """Mark reservations released, consumed or expired at `at` (their units are the
+        caller's to give back)."""
+        for reservation in reservations:
+            reservation.status, reservation.released_at = status, at
 
     def any_due(self, skus: Sequence[str], now: datetime) -> bool:
         """Whether a reservation of these skus may be overdue (a deadline has passed)."""

@@ -19,7 +19,7 @@ from service.store.activations import ActivationRepository
 from service.store.ats import AtsRepository
 from service.store.catalog import Catalog, CatalogSnapshot
 from service.store.db import read_only
-from service.store.errors import DuplicateRow, WriteConflict
+from service.store.errors import DuplicateRow, WriteConflict, is_unique_violation
 from service.store.feed_records import FeedRecords
 from service.store.keys import KeyRepository
 from service.store.leases import LeaseRepository
@@ -45,10 +45,6 @@ class UnitOfWork:
     def rollback(self) -> None:
         """End the transaction now, keeping nothing (it releases SQLite's database lock)."""
         self.session.rollback()
-
-    def flush(self) -> None:
-        """Send pending writes now (ids and constraint checks), inside the transaction."""
-        self.session.flush()
 
     @cached_property
     def positions(self) -> PositionRepository:
@@ -97,12 +93,15 @@ def transaction(sessions: sessionmaker[Session], clock: Clock, catalog: Catalog
     """A unit of work that commits when the block ends, or rolls back on any error.
 
     A unique key that refuses a row raises DuplicateRow; a deadlock or serialization failure
-    raises WriteConflict (nothing was written: the work may be tried again).
+    raises WriteConflict (nothing was written: the work may be tried again). Any other
+    database error goes on as it is.
     """
     try:
         with sessions.begin() as session:
             yield UnitOfWork(session, clock, catalog)
     except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
         raise DuplicateRow(str(exc.orig)) from exc
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:

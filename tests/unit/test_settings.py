@@ -163,3 +163,10 @@ def test_served_workers_share_their_metrics_through_one_directory(tmp_path):
     made = shared_metrics_dir(unset)
     assert unset["PROMETHEUS_MULTIPROC_DIR"] == made and os.path.isdir(made)
     assert os.listdir(made) == []
+
+
+def test_a_key_renamed_since_an_earlier_release_still_works_with_a_warning(caplog):
+    settings = settings_from_dict({**MINIMAL, "inventory": {"hold_expiry_seconds": 45}})
+    assert settings.section("inventory")["reservation_expiry_seconds"] == 45
+    assert "inventory.hold_expiry_seconds is now inventory.reservation_expiry_seconds" in (
+        caplog.text)

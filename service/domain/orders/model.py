@@ -97,6 +97,7 @@ class Settlement:
     sku: str
     quantity: int
     amount: Decimal
+    at: datetime  # when it happened for the ERP: the cancel, or the shipment's report
     location_id: str | None = None
 
 

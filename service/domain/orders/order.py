@@ -128,7 +128,7 @@ class Order:
                            at)
         self.settlements += [Settlement("cancelled", line.line_no, line.sku,
                                         targets[line.line_no],
-                                        Decimal(line.unit_price) * targets[line.line_no])
+                                        Decimal(line.unit_price) * targets[line.line_no], at)
                              for line in self.lines if targets.get(line.line_no)]
         status = self._restamp(before, at)
         ids = {line.line_no: line.id for line in self.lines}
@@ -139,9 +139,10 @@ class Order:
                    at)
         return {key: units for key, units in released.items() if units}
 
-    def report(self, fulfilment_id: str, event: str, at: datetime, now: datetime,
+    def report(self, fulfilment_id: str, event: str, *, at: datetime, now: datetime,
                tracking: str | None = None, reason: str | None = None) -> Units:
-        """Apply a location's event (`at` when it happened); return the units shipped."""
+        """Apply a location's event (`at` when it happened, reported `now`); return the units
+        shipped."""
         fulfilment = self.fulfilment(fulfilment_id)
         if fulfilment is None:
             raise NotFound(f"No fulfilment {fulfilment_id!r}.")
@@ -152,7 +153,7 @@ class Order:
         if status is None:  # a retry: nothing changes
             return {}
         before = self.status
-        shipped = self._ship(fulfilment, at) if status == "shipped" else []
+        shipped = self._ship(fulfilment, at, now) if status == "shipped" else []
         fulfilment.status, fulfilment.updated_at = status, now
         fulfilment.tracking = tracking or fulfilment.tracking
         fulfilment.reason = reason or fulfilment.reason
@@ -164,7 +165,7 @@ class Order:
         if changed != before:
             self._emit("order", self.id, f"order.{changed}", {"status": changed}, now)
         units: Units = {}
-        for row, q in shipped:  # every line's position, even one with nothing left: as today
+        for row, q in shipped:  # every line's position, even one with nothing left
             key = (fulfilment.location_id, row.sku)
             units[key] = units.get(key, 0) + q
         return units
@@ -184,8 +185,9 @@ class Order:
             line.cancelled += wanted
         return released
 
-    def _ship(self, fulfilment: Fulfilment, at: datetime) -> list[tuple[FulfilmentLine, int]]:
-        """Every open unit of the fulfilment ships at `at`, settled per line."""
+    def _ship(self, fulfilment: Fulfilment, at: datetime, now: datetime
+              ) -> list[tuple[FulfilmentLine, int]]:
+        """Every open unit of the fulfilment ships at `at`, settled per line (as of `now`)."""
         shipped = [(row, max(row.open, 0)) for row in fulfilment.lines]
         if not any(q for _row, q in shipped):
             raise Conflict(f"Fulfilment {fulfilment.id} has nothing left to ship: every line "
@@ -195,7 +197,7 @@ class Order:
             row.shipped += q
             if q:
                 self.settlements.append(Settlement(
-                    "shipped", row.line_no, row.sku, q, Decimal(prices[row.line_no]) * q,
+                    "shipped", row.line_no, row.sku, q, Decimal(prices[row.line_no]) * q, now,
                     fulfilment.location_id))
         fulfilment.shipped_at = at
         return shipped

@@ -104,6 +104,11 @@ class SplitPolicy:
         if problems:
             raise InvalidSourcingInput("invalid split policy", problems)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The split policy as a rule file's `split` section."""
+        return {"mode": self.mode, "max_shipments": self.max_shipments,
+                "shipment_penalty": self.shipment_penalty, "fallback": self.fallback}
+
 
 @dataclass(frozen=True, slots=True)
 class Shipment:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from service.domain.ledger import available_units
 from service.rules.evaluate import evaluate_channel
 from service.rules.model import Ruleset
 from service.rules.variables import entity_facts
@@ -24,7 +25,7 @@ class PositionStock:
     @property
     def available(self) -> int:
         """Free units: on hand, less allocated and reserved (never below 0)."""
-        return max(0, self.on_hand - self.allocated - self.reserved)
+        return available_units(self.on_hand, self.allocated, self.reserved)
 
     @classmethod
     def of(cls, row: Any) -> PositionStock:

@@ -33,7 +33,7 @@ def seed(
     upserts.upsert_products(ctx, network.products)
     positions = insert_stock(ctx, network.stock(), progress)
     with ctx.transaction() as uow:
-        if governance.ensure_active(ctx.rules, uow) is None:
+        if governance.ensure_active(ctx, uow) is None:
             kept.recompute(uow, ctx.rules.active(uow))
     return {
         "locations": len(network.locations),

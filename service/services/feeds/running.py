@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from service.services.context import Context
 
 log = logging.getLogger(__name__)
-HTTP_VALIDATORS = "feeds.http_validators"
 FileProgress = Callable[[str, int | None], AbstractContextManager[Meter]]
 """Given a payload's source and size in bytes (None if unknown), the meter its reading
 reports bytes and rows to, entered while the payload is applied."""
@@ -86,7 +85,7 @@ def _run_directory(ctx: Context, spec: FeedSpec, progress: FileProgress | None,
 
 def _run_url(ctx: Context, spec: FeedSpec, progress: FileProgress | None,
              force: bool) -> list[dict[str, Any]]:
-    cache: dict[str, dict[str, str]] = ctx.extras.setdefault(HTTP_VALIDATORS, {})
+    cache = ctx.feed_validators
     started = time.perf_counter()
     try:
         payload = sources.fetch_url(spec.source, None if force else cache.get(spec.name))

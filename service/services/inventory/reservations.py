@@ -102,12 +102,11 @@ def _free(ctx: Context, uow: UnitOfWork, reservations: list[Reservation], status
     ruleset = ctx.rules.active(uow)
     ids = uow.positions.ids_for({(r.location_id, r.sku) for r in reservations})
     by_position: dict[int, int] = {}
-    now = ctx.clock.now()
     for reservation in reservations:
         pid = ids.get((reservation.location_id, reservation.sku))
         if pid is not None:
             by_position[pid] = by_position.get(pid, 0) + reservation.quantity
-        reservation.status, reservation.released_at = status, now
+    uow.reservations.close(reservations, status, ctx.clock.now())
 
     def giver(units: int):
         return lambda row: dataclasses.replace(row, reserved=max(0, row.reserved - units))

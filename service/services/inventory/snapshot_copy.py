@@ -4,7 +4,7 @@ The Python path reads every row into a StockRow (about 4.6x a bare COPY for a mi
 before anything is applied). Here the bytes stream into a temporary table untouched and SQL
 returns only what differs (store/snapshot_files.py); Python then reads those few rows with
 the very same parser (``stock_rows.parse_row``) and catalog check (``deltas.known_rows``), and
-hands the same per-location figures to the same safety checks and writes
+hands the same per-location counts to the same safety checks and writes
 (``snapshots.check_bad_rows``, ``fresh_locations``, ``apply_counted``). Reports, refusals,
 stock and ATS are those of the Python path for the same file.
 

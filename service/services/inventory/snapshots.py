@@ -3,7 +3,7 @@
 A snapshot (per location) applies atomically or not at all, and is refused when it would zero
 too many positions or holds too many bad rows. This is the Python path (any database, any
 file); `snapshot_copy` reads large CSV files on PostgreSQL and hands the same per-location
-figures to the same checks here (`check_bad_rows`, `fresh_locations`, `apply_counted`).
+counts to the same checks here (`check_bad_rows`, `fresh_locations`, `apply_counted`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from service.errors import ValidationFailed, problem
 from service.payloads import check, coerce_text_row
 from service.services.ats import kept
-from service.store.models import tags_text
 
 if TYPE_CHECKING:
     from service.services.context import Context
@@ -54,8 +53,6 @@ def _record(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     record = dict(row)
     if "price" in record:
         record["price"] = Decimal(str(record["price"]))
-    if "tags" in record:
-        record["tags_text"] = tags_text(record["tags"])
     record["updated_at"] = now
     return record
 

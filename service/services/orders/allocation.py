@@ -29,30 +29,30 @@ class StockTaken(Exception):
         self.short = short
 
 
-def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, held: Deltas) -> None:
+def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, freed: Deltas) -> None:
     """Take the planned units (see the module).
 
-    `held` are the ATS deltas of the checkout reservations the order consumed: moved with
+    `freed` are the ATS deltas of the checkout reservations the order consumed: moved with
     the allocation's, so the ATS rows are locked once, after every position.
     """
     wanted = {(s.location_id, ln.sku): ln.quantity
               for s in sourced.plan.shipments for ln in s.lines}
     if not wanted:
-        kept.move(uow, sourced.ruleset, held)
+        kept.move(uow, sourced.ruleset, freed)
         return
     if uow.positions.row_locking and wanted.keys() <= sourced.seen.keys():
-        if _allocate_as_seen(uow, sourced, wanted, held):
+        if _allocate_as_seen(uow, sourced, wanted, freed):
             return
-    _allocate_rechecked(uow, sourced, channel, wanted, held)
+    _allocate_rechecked(uow, sourced, channel, wanted, freed)
 
 
 def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
-                      held: Deltas) -> bool:
+                      freed: Deltas) -> bool:
     seen = [sourced.seen[key] for key in wanted]
     moves = [(PositionStock.of(row),
               dataclasses.replace(PositionStock.of(row), allocated=row.allocated + q))
              for row, q in zip(seen, wanted.values(), strict=True)]
-    deltas = add_deltas(dict(held), channel_deltas(sourced.ruleset, uow.catalog(), moves))
+    deltas = add_deltas(dict(freed), channel_deltas(sourced.ruleset, uow.catalog(), moves))
     outcome = uow.positions.allocate_if_unchanged(
         [Seen(r.id, r.on_hand, r.allocated, r.reserved, q)
          for r, q in zip(seen, wanted.values(), strict=True)],
@@ -64,7 +64,7 @@ def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
 
 
 def _allocate_rechecked(uow: UnitOfWork, sourced: Sourced, channel: str,
-                        wanted: dict[Key, int], held: Deltas) -> None:
+                        wanted: dict[Key, int], freed: Deltas) -> None:
     ids = {k: sourced.seen[k].id for k in wanted if k in sourced.seen}
     if len(ids) < len(wanted):
         ids.update(uow.positions.ids_for([k for k in wanted if k not in ids]))
@@ -80,7 +80,7 @@ def _allocate_rechecked(uow: UnitOfWork, sourced: Sourced, channel: str,
         return take
 
     change_positions(uow, sourced.ruleset,
-                     {ids[k]: taker(k, q) for k, q in wanted.items() if k in ids}, also=held)
+                     {ids[k]: taker(k, q) for k, q in wanted.items() if k in ids}, also=freed)
     missing = [k for k in wanted if k not in ids]
     if short or missing:
         raise StockTaken(short + missing)

@@ -1,6 +1,6 @@
 """A ship location's reports on its fulfilments.
 
-`shipped` is where fulfilment meets the stock ledger (DESIGN.md §2): every open unit leaves
+`shipped` is where fulfilment meets the stock ledger: every open unit leaves
 the location's allocation and shelf in the same transaction as the status change, the
 position is known as of the shipment (so an older count is stale and never brings the units
 back), a settlement record is written per line and the change goes to the outbox.
@@ -37,8 +37,8 @@ def report(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
     with ctx.transaction() as uow:
         order, fulfilment = _load(uow, role, fulfilment_id)
         fulfilment.check_reported_at(at, body.get("at"))
-        shipped = order.report(fulfilment_id, body["type"], at, ctx.clock.now(),
-                               body.get("tracking"), body.get("reason"))
+        shipped = order.report(fulfilment_id, body["type"], at=at, now=ctx.clock.now(),
+                               tracking=body.get("tracking"), reason=body.get("reason"))
         if shipped:
             _take_off_the_shelf(ctx, uow, shipped, at)
         uow.orders.save(order)

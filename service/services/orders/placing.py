@@ -13,6 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from service import metrics
+from service.domain.ids import new_id
 from service.domain.orders import Order, PlannedShipment
 from service.domain.roles import Role, authorize
 from service.errors import IdempotencyMismatch, InsufficientStock, OmsError, problem
@@ -24,7 +25,6 @@ from service.services.orders.sourcing import Sourced
 from service.services.orders.views import order_view
 from service.services.rulesets.active import known_channel
 from service.store.errors import DuplicateRow, WriteConflict
-from service.store.models import new_id
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -100,11 +100,11 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
     catalog = uow.catalog()
     req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
     known_channel(ruleset, req.channel)
-    held = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(
+    freed = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(
         body.get("reservations", []))), {line.sku for line in req.lines})
-    sourced = sourcing.source(ctx.settings, uow, ruleset, catalog, req)
+    sourced = sourcing.source(ctx, uow, ruleset, catalog, req)
     _refuse_if_short(req, sourced)
-    allocate(uow, sourced, req.channel, held)
+    allocate(uow, sourced, req.channel, freed)
     plan_dict = sourcing.to_dict(sourced)
     order = _new_order(ctx, req, sourced, plan_dict, key, fingerprint)
     response = order_view(order) | {"plan": order.plan}  # explanation: GET only

@@ -22,5 +22,5 @@ def plan(ctx: Context, role: Role, body: dict[str, Any]) -> dict[str, Any]:
         catalog = uow.catalog()
         req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
         known_channel(ruleset, req.channel)
-        sourced = sourcing.source(ctx.settings, uow, ruleset, catalog, req)
+        sourced = sourcing.source(ctx, uow, ruleset, catalog, req)
     return sourcing.to_dict(sourced)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from service.domain.geo import haversine_km
 from service.domain.sourcing import (
@@ -27,6 +27,9 @@ from service.settings import Settings
 from service.store.catalog import CatalogSnapshot
 from service.store.position_reads import StockAt
 from service.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from service.services.context import Context
 
 
 @dataclass(frozen=True)
@@ -145,8 +148,7 @@ def policy_of(settings: Settings, ruleset: Ruleset
     w, split = ruleset.sourcing.weights, ruleset.sourcing.split
     weights = Weights(**{k: float(w.get(k, 0)) for k in (
         "distance_km", "backlog_ratio", "processing_hours", "shipping_cost", "priority")})
-    policy = SplitPolicy(split.mode, split.max_shipments, float(split.shipment_penalty),
-                         split.fallback)
+    policy = replace(split, shipment_penalty=float(split.shipment_penalty))
     ship = settings.section("sourcing").get("shipping", {})
     zones = tuple((z["max_km"], z["cost"]) for z in ship.get("zones", []))
     shipping = ShippingModel(float(ship.get("base_per_shipment", 5)),
@@ -154,7 +156,7 @@ def policy_of(settings: Settings, ruleset: Ruleset
     return weights, policy, shipping
 
 
-def plan(settings: Settings, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
+def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
          req: SourcingRequest, explain: bool = True) -> Sourced:
     """The least-cost plan for a ship order under the ruleset's policy.
 
@@ -162,7 +164,7 @@ def plan(settings: Settings, uow: UnitOfWork, ruleset: Ruleset, catalog: Catalog
     one over every location, without reading the stock of those that cannot be in it.
     """
     counts = backlog.open_lines(uow)
-    weights, policy, shipping = policy_of(settings, ruleset)
+    weights, policy, shipping = policy_of(ctx.settings, ruleset)
     ship_to = req.ship_to or (0.0, 0.0)
     floors = _site_table(catalog, ruleset, counts, weights).floors(
         ship_to, shipping, policy.shipment_penalty)
@@ -186,9 +188,9 @@ def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
         stock: dict[str, int] = {}
         seen: dict[tuple[str, str], StockAt] = {}
     else:
-        held = ats_at_locations(uow, ruleset, catalog, req.channel,
+        at_store = ats_at_locations(uow, ruleset, catalog, req.channel,
                               [ln.sku for ln in lines], [location])
-        stock, seen = held.units.get(location, {}), held.seen
+        stock, seen = at_store.units.get(location, {}), at_store.seen
     short = [ln for ln in lines if stock.get(ln.sku, 0) < ln.quantity]
     explanation = {"pickup_location": location, "available_at_store": stock,
                    "reason": reason or ("not enough pickup stock" if short else None)}
@@ -200,12 +202,12 @@ def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
     return Sourced(result, ruleset, {}, {}, seen)
 
 
-def source(settings: Settings, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
+def source(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
            req: SourcingRequest) -> Sourced:
     """The plan for a request: its store's stock for pickup, else the least-cost shipments."""
     if req.delivery_method == "pickup":
         return plan_pickup(uow, ruleset, catalog, req)
-    return plan(settings, uow, ruleset, catalog, req)
+    return plan(ctx, uow, ruleset, catalog, req)
 
 
 def to_dict(sourced: Sourced) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from service.rules.loader import load_text
 from service.rules.model import format_problem
 from service.rules.vocabulary import export_vocabulary
 from service.services.ats import kept
-from service.services.rulesets.active import Rulesets
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -37,12 +36,13 @@ def activate(ctx: Context, body: dict[str, Any], who: str) -> Activation:
     """Activate {"name", "version"?} (the previous version is the rollback): a use case."""
     name, version = parse_activation_body(body)
     with ctx.transaction() as uow:
-        return switch(ctx.rules, uow, name, version, who)
+        return switch(ctx, uow, name, version, who)
 
 
-def switch(rulesets: Rulesets, uow: UnitOfWork, name: str, version: int | None,
+def switch(ctx: Context, uow: UnitOfWork, name: str, version: int | None,
            who: str) -> Activation:
     """Make name@version active and recompute every channel's ATS, in the caller's txn."""
+    rulesets = ctx.rules
     target = rulesets.resolve(name if version is None else f"{name}@{version}")
     uow.activations.lock_for_switch()
     previous = rulesets.active(uow)
@@ -54,31 +54,31 @@ def switch(rulesets: Rulesets, uow: UnitOfWork, name: str, version: int | None,
     return Activation(target.ref, previous.ref, who, row.activated_at.isoformat())
 
 
-def ensure_active(rulesets: Rulesets, uow: UnitOfWork) -> Activation | None:
+def ensure_active(ctx: Context, uow: UnitOfWork) -> Activation | None:
     """On a fresh database, activate what config names (computing every ATS)."""
     if uow.activations.latest() is not None:
         return None
-    ruleset = rulesets.configured_ruleset()
-    return switch(rulesets, uow, ruleset.name, ruleset.version, "system:startup")
+    ruleset = ctx.rules.configured_ruleset()
+    return switch(ctx, uow, ruleset.name, ruleset.version, "system:startup")
 
 
-def follow_latest(rulesets: Rulesets, uow: UnitOfWork) -> Activation | None:
+def follow_latest(ctx: Context, uow: UnitOfWork) -> Activation | None:
     """When config asks for a name's latest version and nobody pinned one, follow new files."""
-    if "@" in rulesets.configured:
+    if "@" in ctx.rules.configured:
         return None
     row = uow.activations.latest()
     if row is not None and not row.activated_by.startswith("system:"):
         return None  # an operator chose a version: do not override it
-    latest = rulesets.configured_ruleset()
+    latest = ctx.rules.configured_ruleset()
     if row is not None and (row.name, row.version) == (latest.name, latest.version):
         return None
-    return switch(rulesets, uow, latest.name, latest.version, SYSTEM)
+    return switch(ctx, uow, latest.name, latest.version, SYSTEM)
 
 
 def start(ctx: Context) -> Activation | None:
     """On a fresh database, make config's ruleset active (the app does this at start)."""
     with ctx.transaction() as uow:
-        return ensure_active(ctx.rules, uow)
+        return ensure_active(ctx, uow)
 
 
 def parse_activation_body(body: dict[str, Any]) -> tuple[str, int | None]:
@@ -135,7 +135,7 @@ def reload(ctx: Context) -> dict[str, Any]:
     for problem_ in report.errors:
         log.error("rule file problem: %s", format_problem(problem_))
     with ctx.transaction() as uow:
-        activation = ensure_active(ctx.rules, uow) or follow_latest(ctx.rules, uow)
+        activation = ensure_active(ctx, uow) or follow_latest(ctx, uow)
     return {"added": list(report.added), "errors": len(report.errors),
             "activated": activation.ref if activation else None}
 

@@ -1,7 +1,7 @@
 """All tables; importing this module registers them on Base.metadata."""
 
-from .base import Base, new_id, tags_text
-from .master import LOCATION_TYPES, Location, Product
+from .base import Base
+from .master import Location, Product
 from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
 from .orders import (
     FulfilmentLineRow,
@@ -20,7 +20,6 @@ from .stock import (
 )
 
 __all__ = [
-    "LOCATION_TYPES",
     "ApiKey",
     "Base",
     "ChannelAvailability",
@@ -42,6 +41,4 @@ __all__ = [
     "RulesetActivation",
     "SettlementRecord",
     "StockPosition",
-    "new_id",
-    "tags_text",
 ]

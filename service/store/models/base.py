@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,18 +39,6 @@ def naive_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def new_id() -> str:
-    """A random identifier for rows created by the service (orders, fulfilments...)."""
-    return uuid.uuid4().hex
-
-
-def tags_text(tags: list[str] | None) -> str:
-    """Tags as ',a,b,' lowercase text (empty: '') so that compiled rule SQL can match them."""
-    if not tags:
-        return ""
-    return "," + ",".join(t.lower() for t in tags) + ","
 
 
 class Base(DeclarativeBase):

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from service.rules.variables import LOCATION_TYPES
 
-LOCATION_TYPES = ("store", "dc", "3pl", "dropship")
+from .base import Base
 
 
 class Product(Base):
@@ -32,7 +32,8 @@ class Product(Base):
 class Location(Base):
     __tablename__ = "locations"
     __table_args__ = (
-        CheckConstraint("type IN ('store', 'dc', '3pl', 'dropship')", name="type_known"),
+        CheckConstraint(f"type IN ({', '.join(repr(t) for t in LOCATION_TYPES)})",
+                        name="type_known"),
         CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
         CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
         CheckConstraint("daily_capacity >= 0", name="capacity_non_negative"),

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, new_id
+from service.domain.ids import new_id
+
+from .base import Base
 
 
 class OrderRow(Base):

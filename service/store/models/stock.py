@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, new_id
+from service.domain.ids import new_id
+
+from .base import Base
 
 
 class StockPosition(Base):
@@ -71,7 +73,8 @@ class ReservationDeadline(Base):
 
 
 class ChannelAvailability(Base):
-    """Available-to-sell per channel and SKU, kept current as stock, holds and rules change."""
+    """Available-to-sell per channel and SKU, kept current as stock, reservations and rules
+    change."""
 
     __tablename__ = "channel_availability"
     __table_args__ = (CheckConstraint("available >= 0", name="available_non_negative"),)

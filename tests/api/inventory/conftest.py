@@ -21,7 +21,7 @@ def push(client, admin):
 
 @pytest.fixture
 def ats(client, admin):
-    """The channel figure of one sku."""
+    """The channel's ATS of one sku."""
 
     def read(channel: str, sku: str) -> int:
         response = client.get(f"/v1/availability?channel={channel}&sku={sku}", headers=admin)

@@ -60,7 +60,7 @@ def test_a_cart_reads_many_skus_at_once_and_names_unknown_ones(stocked, client, 
     assert response.json["unknown_skus"] == ["NOPE"]
 
 
-def test_one_sku_reads_the_same_figure_alone_as_in_a_cart(stocked, client, admin, ats):
+def test_one_sku_reads_the_same_ats_alone_as_in_a_cart(stocked, client, admin, ats):
     cart = client.post("/v1/availability", headers=admin,
                        json={"channel": "web", "skus": ["A", "B"]}).json["items"]
     assert [ats("web", "A"), ats("web", "B")] == [i["available"] for i in cart]
@@ -91,7 +91,7 @@ def test_a_request_without_skus_names_the_problem(stocked, client, admin):
     assert response.status_code == 422 and response.json["problems"][0]["pointer"] == "/skus"
 
 
-def test_switching_the_ruleset_recomputes_every_figure(stocked, client, admin, ats):
+def test_switching_the_ruleset_recomputes_every_channels_ats(stocked, client, admin, ats):
     response = client.post("/v1/rulesets/activate", headers=admin,
                            json={"name": "ledger", "version": 2})
     assert response.status_code == 200 and response.json["previous"] == "ledger@1"
@@ -101,14 +101,14 @@ def test_switching_the_ruleset_recomputes_every_figure(stocked, client, admin, a
     assert ats("web", "A") == 56  # the rollback
 
 
-def test_master_data_changes_move_the_figures(stocked, client, admin, ats):
+def test_master_data_changes_move_the_ats(stocked, client, admin, ats):
     client.post("/v1/locations", headers=admin, json=[
         {"id": "ST-1", "name": "Store one", "type": "store", "lat": 40.75, "lon": -73.99,
          "active": False}])
     assert ats("web", "A") == 8 + 40
 
 
-def test_a_later_snapshot_moves_the_channel_figures(stocked, push, ats):
+def test_a_later_snapshot_moves_the_channels_ats(stocked, push, ats):
     push("snapshots", snapshot("DC-1", T2, {"A": 20, "B": 10}))
     assert ats("web", "A") == 8 + 8 + 20
 

@@ -211,7 +211,7 @@ def allocate_two_b_at_the_dc(push, client, admin) -> None:
     assert [f["location"] for f in placed.json["fulfilments"]] == ["DC-1"]
 
 
-def dc_figures(client, admin, sku: str) -> tuple[int, dict]:
+def dc_stock(client, admin, sku: str) -> tuple[int, dict]:
     response = client.get(f"/v1/availability?channel=web&sku={sku}&detail=locations",
                           headers=admin)
     item = response.json["items"][0]
@@ -226,7 +226,7 @@ def test_a_count_pushed_after_an_order_keeps_its_allocation(small_network, push,
                                                             kind, body):
     allocate_two_b_at_the_dc(push, client, admin)
     assert push(kind, body).status_code == 200
-    available, dc = dc_figures(client, admin, "B")
+    available, dc = dc_stock(client, admin, "B")
     assert (dc["on_hand"], dc["allocated"], dc["available"]) == (8, 2, 6)
     assert available == 8 - 2
     assert_ledger_consistent(small_network)

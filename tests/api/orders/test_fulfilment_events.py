@@ -37,7 +37,7 @@ def report(client, headers, fulfilment_id, type_, **extra):
 
 
 def st1_a(client, admin):
-    """ST-1's figures for A, as detail=locations shows them."""
+    """ST-1's stock and ATS of A, as detail=locations shows them."""
     items = client.get("/v1/availability?channel=web&sku=A&detail=locations",
                        headers=admin).json["items"]
     return next(loc for loc in items[0]["locations"] if loc["location"] == "ST-1")

@@ -176,22 +176,22 @@ def test_a_ship_complete_reject_policy_refuses_what_cannot_ship_whole(stocked, c
 def test_an_order_takes_the_units_its_checkout_held(stocked, client, admin, order, ctx):
     from tests.support import assert_ledger_consistent
 
-    hold = client.post("/v1/reservations", headers=admin,
+    reservation = client.post("/v1/reservations", headers=admin,
                        json={"channel": "web", "sku": "B", "quantity": 5}).json
     assert ats(client, admin, "B") == 0
     without = order([{"sku": "B", "quantity": 5}])
-    assert without.json["lines"][0]["backordered"] == 5  # the hold protects the units
-    response = order([{"sku": "B", "quantity": 5}], reservations=[hold["id"]])
+    assert without.json["lines"][0]["backordered"] == 5  # the reservation protects the units
+    response = order([{"sku": "B", "quantity": 5}], reservations=[reservation["id"]])
     assert response.status_code == 201 and response.json["lines"][0]["allocated"] == 5
-    released = client.delete(f"/v1/reservations/{hold['id']}", headers=admin).json
+    released = client.delete(f"/v1/reservations/{reservation['id']}", headers=admin).json
     assert released["status"] == "consumed"
     assert_ledger_consistent(ctx)
 
 
 def test_a_hold_of_another_channel_or_sku_cannot_be_consumed(stocked, client, admin, order):
-    hold = client.post("/v1/reservations", headers=admin,
+    reservation = client.post("/v1/reservations", headers=admin,
                        json={"channel": "marketplace", "sku": "A", "quantity": 1}).json
-    response = order([{"sku": "A", "quantity": 1}], reservations=[hold["id"], "nope"])
+    response = order([{"sku": "A", "quantity": 1}], reservations=[reservation["id"], "nope"])
     assert response.status_code == 422
     assert {p["pointer"] for p in response.json["problems"]} == {"/reservations/0",
                                                                  "/reservations/1"}

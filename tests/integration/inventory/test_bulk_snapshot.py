@@ -1,5 +1,5 @@
 """Large multi-location snapshots take the bulk paths (staged diff, COPY writes on PostgreSQL)
-and still apply exactly what the ledger rules say, with figures equal to a recomputation."""
+and still apply exactly what the ledger rules say, with the ATS equal to a recomputation."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -55,7 +55,7 @@ def diff_path(request, monkeypatch):
     return request.param
 
 
-def test_bulk_snapshot_applies_changes_zeroes_and_keeps_figures_exact(ctx, diff_path):
+def test_bulk_snapshot_applies_changes_zeroes_and_keeps_the_ats_exact(ctx, diff_path):
     _setup(ctx)
     first = {(loc["id"], sku): 5 + i % 7 for loc in LOCATIONS for i, sku in enumerate(SKUS)}
     report = _snapshot(ctx, first, T0)

@@ -40,37 +40,37 @@ def test_moving_on_leaves_deadlines_that_have_not_passed_and_skus_not_asked_for(
         reservation_deadlines.note(session, "C", now - timedelta(seconds=1))
     with ctx.sessions.begin() as session:
         assert reservation_deadlines.move_on(session, now, ["A", "B"]) == 1
-    assert deadline(ctx, "A") is None  # no active hold of A: removed
+    assert deadline(ctx, "A") is None  # no active reservation of A: removed
     assert deadline(ctx, "B") == now + timedelta(minutes=1)
     assert deadline(ctx, "C") == now - timedelta(seconds=1)
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_reservation_made_while_a_pass_moves_the_deadline_is_not_lost(small_network):
-    """The pass locks the deadline, then reads the next holds: a hold noted meanwhile waits
+    """The pass locks the deadline, then reads the next reservations: one noted meanwhile waits
     for the lock and lowers the deadline after the pass commits."""
     ctx, now = small_network, utcnow()
     with ctx.sessions.begin() as session:
         reservation_deadlines.note(session, "A", now - timedelta(seconds=1))
-    new_hold_due = now + timedelta(minutes=3)
+    new_due = now + timedelta(minutes=3)
     noted = threading.Event()
 
-    def hold_meanwhile():
+    def reserve_meanwhile():
         with ctx.sessions.begin() as other:
-            reservation_deadlines.note(other, "A", new_hold_due)
+            reservation_deadlines.note(other, "A", new_due)
         noted.set()
 
     with ctx.sessions.begin() as session:
         lock = (select(ReservationDeadline.sku).where(ReservationDeadline.sku == "A")
                 .with_for_update())
         session.execute(lock)  # the pass holds the deadline...
-        writer = threading.Thread(target=hold_meanwhile)
+        writer = threading.Thread(target=reserve_meanwhile)
         writer.start()
         time.sleep(0.3)
-        assert not noted.is_set()  # ...so the new hold's note waits
-        reservation_deadlines.move_on(session, now, ["A"])  # finds no active hold: removes it
+        assert not noted.is_set()  # ...so the new reservation's note waits
+        reservation_deadlines.move_on(session, now, ["A"])  # no active reservation: removed
     writer.join(10)
-    assert noted.is_set() and deadline(ctx) == new_hold_due
+    assert noted.is_set() and deadline(ctx) == new_due
 
 
 def test_upgrading_gives_every_sku_with_active_reservations_its_earliest_expiry(tmp_path):
@@ -98,7 +98,7 @@ def test_upgrading_gives_every_sku_with_active_reservations_its_earliest_expiry(
 
 
 def test_the_expiry_job_repairs_deadlines_of_reservations_made_without_one(small_network):
-    """A writer that did not note its holds (an older version during a rolling deploy)."""
+    """A writer that did not note its reservations (an older version during a rolling deploy)."""
     ctx, now = small_network, utcnow()
     with ctx.sessions.begin() as session:
         reservation_deadlines.note(session, "B", now + timedelta(minutes=30))

@@ -1,5 +1,5 @@
-"""A CSV snapshot streamed into PostgreSQL by COPY reports, stores and figures exactly what the
-Python reader does with the same file: bad rows, stale rows, absent SKUs and refusals
+"""A CSV snapshot streamed into PostgreSQL by COPY reports, stores and moves the ATS exactly as
+the Python reader does with the same file: bad rows, stale rows, absent SKUs and refusals
 included. Files it cannot read exactly are left to Python, untouched."""
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def _same_both_ways(ctx, data: bytes, **kwargs) -> tuple:
     return by_copy
 
 
-def assert_figures_are_the_recomputed_ones(ctx, uow) -> None:
+def assert_ats_is_the_recomputed_one(ctx, uow) -> None:
     """The kept ATS equals a full set-based recompute (in the unit of work)."""
     query = text("SELECT channel, sku, available FROM channel_availability ORDER BY 1, 2")
     before = uow.session.execute(query).all()
@@ -152,7 +152,7 @@ def test_a_full_snapshot_with_changes_applies_the_same_by_copy_and_by_python(
     with network.reading() as uow:  # and the kept ATS is the recomputed one
         _copy = snapshot_copy.apply_csv(network, uow, io.BytesIO(changed), location=None,
                                         as_of=T1)
-        assert_figures_are_the_recomputed_ones(network, uow)
+        assert_ats_is_the_recomputed_one(network, uow)
         uow.rollback()
 
 
@@ -455,7 +455,7 @@ def test_a_count_write_skips_a_position_that_moved_since_it_was_read(network):
 
 
 @postgres_only
-def test_figures_stay_exact_when_positions_move_between_the_read_and_the_write(
+def test_the_ats_stays_exact_when_positions_move_between_the_read_and_the_write(
         network, monkeypatch):
     real = bulk_counts.update_counts_unless_moved
 
@@ -479,5 +479,5 @@ def test_figures_stay_exact_when_positions_move_between_the_read_and_the_write(
             "SELECT sku, on_hand FROM stock_positions WHERE location_id = 'DC-1'"
             " AND sku IN ('S0002', 'S0004')")).all())
         assert stored == {"S0002": _base("DC-1", 2) + 3, "S0004": _base("DC-1", 4) + 3}
-        assert_figures_are_the_recomputed_ones(network, uow)
+        assert_ats_is_the_recomputed_one(network, uow)
         uow.rollback()

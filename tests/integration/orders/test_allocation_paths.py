@@ -1,5 +1,5 @@
 """An order takes its units at once when the planned positions are as read, and re-checks them
-when they changed in between: never more than is there, figures always exact."""
+when they changed in between: never more than is there, the ATS always exact."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.domain.roles import Role
 from service.services.inventory import pushes
-from service.services.orders import cancelling, placing, requests, sourcing
+from service.services.orders import placing, reading, requests, sourcing
 from service.store import allocation_pg
 from service.store.models import StockPosition
 from tests.support import T1, T2, assert_ledger_consistent, snapshot
@@ -104,7 +104,7 @@ def test_a_location_changed_in_master_data_is_costed_afresh_by_the_next_plan(sto
             ruleset = ctx.rules.active(uow)
             catalog = uow.catalog()
             req = requests.parse(ORDER, catalog, 100)
-            return sourcing.plan(ctx.settings, uow, ruleset, catalog, req).plan.shipments[0]
+            return sourcing.plan(ctx, uow, ruleset, catalog, req).plan.shipments[0]
 
     assert plan_location(stocked).location_id == "DC-1"
     pushes.push_snapshot(stocked, ADMIN, snapshot("ST-2", T1, {"A": 10}),
@@ -143,7 +143,7 @@ def test_the_201_body_lists_a_split_order_s_fulfilments_as_reading_it_back_does(
     for _ in range(4):  # fulfilment ids are random: their order differs from run to run
         placed = placing.place(stocked, ADMIN, two_places, None)
         assert len(placed["fulfilments"]) == 2
-        read = cancelling.read(stocked, ADMIN, placed["id"])
+        read = reading.read(stocked, ADMIN, placed["id"])
         assert [f["id"] for f in read["fulfilments"]] == [f["id"] for f in placed["fulfilments"]]
 
 
@@ -151,7 +151,7 @@ def test_a_unit_price_is_kept_to_the_cent_in_the_answer_and_in_the_order(stocked
     priced = {**ORDER, "lines": [{"sku": "A", "quantity": 1, "unit_price": 9.995}]}
     placed = placing.place(stocked, ADMIN, priced, None)
     assert placed["lines"][0]["unit_price"] == 10.0
-    assert cancelling.read(stocked, ADMIN, placed["id"])["lines"][0]["unit_price"] == 10.0
+    assert reading.read(stocked, ADMIN, placed["id"])["lines"][0]["unit_price"] == 10.0
 
 
 def test_orders_consuming_their_checkout_holds_concurrently_all_succeed(small_network):
@@ -169,11 +169,11 @@ def test_orders_consuming_their_checkout_holds_concurrently_all_succeed(small_ne
         try:
             for n in range(6):
                 skus = ["A", "B", "C"][worker % 3:] + ["A", "B", "C"][:worker % 3]
-                hold = reservations.create(small_network, ADMIN,
+                reservation = reservations.create(small_network, ADMIN,
                                            {"channel": "web", "sku": skus[0], "quantity": 1})
                 placing.place(small_network, ADMIN, {
                     "channel": "web", "ship_to": {"lat": 40.7, "lon": -74.0},
-                    "reservations": [hold["id"]],
+                    "reservations": [reservation["id"]],
                     "lines": [{"sku": skus[0], "quantity": 1}, {"sku": skus[1], "quantity": 2}],
                 }, f"checkout-{worker}-{n}")
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below

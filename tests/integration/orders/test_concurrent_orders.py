@@ -57,16 +57,16 @@ def place(ctx, i: int, key: str | None = None) -> str:
     return "201:" + result["id"]
 
 
-def assert_no_oversell(ctx, sellable=None):
+def assert_no_oversell(ctx, shown=None):
     """No position allocates more than it holds, nor a channel more than it was shown."""
-    sellable = sellable or {"A": 6 + 2, "B": 5}  # ledger@1: stores keep two back
+    shown = shown or {"A": 6 + 2, "B": 5}  # ledger@1: stores keep two back
     with ctx.sessions() as session:
         for pos in session.scalars(select(StockPosition)):
             assert pos.allocated <= pos.on_hand
         allocated = dict(session.execute(
             select(FulfilmentLineRow.sku, func.sum(FulfilmentLineRow.quantity))
             .group_by(FulfilmentLineRow.sku)).all())
-    assert all(allocated.get(sku, 0) <= units for sku, units in sellable.items())
+    assert all(allocated.get(sku, 0) <= units for sku, units in shown.items())
 
 
 def concurrently(clients: int, requests: Callable[[int], list[str]]) -> list[str]:

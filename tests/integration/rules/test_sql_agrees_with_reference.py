@@ -111,7 +111,7 @@ def ruleset_of(rules: list[dict[str, Any]]):
     return build_ruleset(doc, "<generated>")
 
 
-def test_sql_channel_figures_agree_with_evaluation(db_engine: Engine):
+def test_sql_channel_ats_agrees_with_evaluation(db_engine: Engine):
     table = facts_table("rules_channel_facts")
     with db_engine.connect() as conn:
         table.create(conn)

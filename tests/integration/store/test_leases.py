@@ -8,6 +8,7 @@ import pytest
 from service.clock import MovableClock
 from service.scheduler import JobSpec, run_once
 from service.services.operations.jobs import claim
+from service.store.models import JobLease
 
 
 def test_a_live_lease_keeps_other_owners_out(ctx):
@@ -46,7 +47,18 @@ def test_concurrent_schedulers_run_a_firing_once(ctx):
     assert len(runs) == 1
 
 
-def test_a_run_longer_than_its_lease_keeps_other_processes_out(ctx):
+def renewed_past(ctx, job: str, moment) -> bool:
+    """Whether the job's lease now runs out after `moment` (polls up to 5 s of real time)."""
+    for _ in range(100):
+        with ctx.sessions() as session:
+            lease = session.get(JobLease, job)
+            if lease is not None and lease.expires_at > moment:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_run_longer_than_its_lease_keeps_other_processes_out(ctx, clock):
     started, finish = threading.Event(), threading.Event()
     runs = []
 
@@ -59,7 +71,8 @@ def test_a_run_longer_than_its_lease_keeps_other_processes_out(ctx):
     worker = threading.Thread(target=run_once, args=(ctx, spec, "first"))
     worker.start()
     started.wait(5)
-    time.sleep(2.0)  # well past the first lease: only renewal keeps it
+    clock.advance(2.0)  # well past the first 0.9 s lease: only renewal keeps it
+    assert renewed_past(ctx, "slow-job", clock.now())  # the keeper renews every 0.3 s
     assert not run_once(ctx, JobSpec("slow-job", lambda _c: runs.append("second"),
                                      every_seconds=1), owner="second")
     finish.set()

@@ -1,4 +1,4 @@
-"""Figure deltas remembered by rule-visible facts equal position_ats() position by position."""
+"""ATS deltas remembered by rule-visible facts equal position_ats() position by position."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _twins(first, second, name):
 @given(st.tuples(rules, rules), st.lists(facts, min_size=4, max_size=4),
        st.lists(st.booleans(), min_size=3, max_size=3),
        st.lists(st.tuples(st.none() | figures, figures), max_size=16), st.data())
-def test_channel_deltas_equal_sellable_per_position(channel_rules, fact_rows, active, moves,
+def test_channel_deltas_equal_the_ats_of_each_position(channel_rules, fact_rows, active, moves,
                                                     data):
     ruleset = _ruleset(channel_rules)
     read = sorted({name for body in channel_rules for rule in body

@@ -5,7 +5,7 @@ import pytest
 
 from service.domain.orders import DomainEvent, Order, Settlement
 from service.errors import Conflict, ValidationFailed
-from tests.unit.orders.conftest import (
+from tests.unit.orders.builders import (
     LATER,
     NOW,
     PLACED,
@@ -79,8 +79,8 @@ def test_nothing_left_to_cancel_is_a_conflict():
 
 def test_shipped_units_cannot_be_cancelled():
     order = _order()
-    order.report("f-1", "shipped", NOW, NOW)
-    order.report("f-2", "shipped", NOW, NOW)
+    order.report("f-1", "shipped", at=NOW, now=NOW)
+    order.report("f-2", "shipped", at=NOW, now=NOW)
     assert [order.cancellable(ln) for ln in order.lines] == [1, 0, 1]
     released = order.cancel(None, None, NOW)
     assert released == {}
@@ -142,20 +142,20 @@ def test_cancelling_spills_over_to_earlier_fulfilments_and_closes_the_emptied_on
     assert event_types(order) == ["fulfilment.cancelled", "order.lines_cancelled"]
 
 
-def test_cancelling_settles_each_line_at_its_unit_price_in_line_order():
+def test_cancelling_settles_each_line_at_its_unit_price_in_line_order_as_of_the_cancel():
     order = _order()
     order.cancel([{"sku": "C"}, {"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 3}],
                  None, NOW)
     assert order.settlements == [
-        Settlement("cancelled", 1, "A", 3, Decimal("30.00")),
-        Settlement("cancelled", 2, "B", 1, Decimal("5.50")),
-        Settlement("cancelled", 3, "C", 1, Decimal("3.00")),
+        Settlement("cancelled", 1, "A", 3, Decimal("30.00"), NOW),
+        Settlement("cancelled", 2, "B", 1, Decimal("5.50"), NOW),
+        Settlement("cancelled", 3, "C", 1, Decimal("3.00"), NOW),
     ]
 
 
 def test_cancelling_everything_settles_only_lines_with_something_cancelled():
     order = _order()
-    order.report("f-1", "shipped", NOW, NOW)
+    order.report("f-1", "shipped", at=NOW, now=NOW)
     order.settlements.clear()
     order.cancel(None, None, NOW)
     assert [(s.kind, s.sku, s.quantity) for s in order.settlements] == [

@@ -1,5 +1,5 @@
 from service.domain.orders import LineState, Order, derive_status
-from tests.unit.orders.conftest import line, place, shipment
+from tests.unit.orders.builders import line, place, shipment
 
 
 def test_a_new_order_with_open_fulfilments_is_created():

@@ -20,9 +20,9 @@ from service.clock import MovableClock
 from service.domain.orders import Order, Settlement
 from service.domain.roles import Role
 from service.errors import Conflict, NotFound, ValidationFailed
-from service.services.orders import cancelling, fulfilment
+from service.services.orders import cancelling, fulfilment, reading
 from service.store.position_rows import PositionRow
-from tests.unit.orders.conftest import NOW, PLACED, line, loaded, resourced, shipment
+from tests.unit.orders.builders import NOW, PLACED, line, loaded, resourced, shipment
 from tests.unit.orders.fakes import (
     FakeAts,
     FakeContext,
@@ -107,8 +107,8 @@ def test_cancelling_a_whole_order_saves_it_cancelled_with_its_events_and_settlem
     assert _event_types(uow) == [("f-2", "fulfilment.cancelled"),
                                  ("f-1", "fulfilment.cancelled"), ("o-1", "order.cancelled")]
     assert uow.orders.saved_settlements == [
-        Settlement("cancelled", 1, "A", 4, Decimal("40.00")),
-        Settlement("cancelled", 2, "B", 2, Decimal("11.00"))]
+        Settlement("cancelled", 1, "A", 4, Decimal("40.00"), NOW),
+        Settlement("cancelled", 2, "B", 2, Decimal("11.00"), NOW)]
     assert stored.events == [] and stored.settlements == []
 
 
@@ -125,14 +125,14 @@ def test_cancelling_part_of_a_line_releases_only_those_units_from_the_latest_ful
     assert _event_types(uow) == [("f-1", "fulfilment.cancelled"),
                                  ("o-1", "order.lines_cancelled")]
     assert uow.orders.saved_settlements == [Settlement("cancelled", 1, "A", 2,
-                                                       Decimal("20.00"))]
+                                                       Decimal("20.00"), NOW)]
 
 
 def test_a_channel_key_cannot_read_or_cancel_another_channels_order(ctx, uow):
     before = _written(uow)
     marketplace = Role.parse("channel:marketplace")
     with pytest.raises(NotFound, match="No order 'o-1'"):
-        cancelling.read(ctx, marketplace, "o-1")
+        reading.read(ctx, marketplace, "o-1")
     with pytest.raises(NotFound, match="No order 'o-1'"):
         cancelling.cancel(ctx, marketplace, "o-1", {})
     assert _written(uow) == before
@@ -140,8 +140,8 @@ def test_a_channel_key_cannot_read_or_cancel_another_channels_order(ctx, uow):
 
 
 def test_the_orders_channel_and_an_admin_may_read_it_and_an_admin_may_cancel_it(ctx, uow):
-    assert cancelling.read(ctx, WEB, "o-1")["id"] == "o-1"
-    assert cancelling.read(ctx, ADMIN, "o-1")["status"] == "created"
+    assert reading.read(ctx, WEB, "o-1")["id"] == "o-1"
+    assert reading.read(ctx, ADMIN, "o-1")["status"] == "created"
     assert cancelling.cancel(ctx, ADMIN, "o-1", {})["status"] == "cancelled"
     assert uow.orders.orders["o-1"].status == "cancelled"
 
@@ -178,7 +178,7 @@ def test_shipping_takes_the_open_units_off_the_shelf_and_allocation_as_of_the_ev
     assert _figures(uow, "on_hand") == {1: 8, 2: 2, 3: 6, 4: 3}
     assert _figures(uow, "allocated") == {1: 0, 2: 0, 3: 2, 4: 0}
     assert _figures(uow, "shipped_at") == {1: SHIP_AT, 2: SHIP_AT, 3: None, 4: None}
-    assert uow.ats.units == ATS  # the shipped units were allocated: nothing sellable moved
+    assert uow.ats.units == ATS  # the shipped units were allocated: no ATS moved
     assert uow.committed
 
 
@@ -194,8 +194,8 @@ def test_shipping_saves_the_shipped_fulfilment_with_a_settlement_record_per_line
     assert _event_types(uow) == [("f-2", "fulfilment.shipped"),
                                  ("o-1", "order.partially_shipped")]
     assert uow.orders.saved_settlements == [
-        Settlement("shipped", 1, "A", 2, Decimal("20.00"), "dc-1"),
-        Settlement("shipped", 2, "B", 2, Decimal("11.00"), "dc-1")]
+        Settlement("shipped", 1, "A", 2, Decimal("20.00"), NOW, "dc-1"),
+        Settlement("shipped", 2, "B", 2, Decimal("11.00"), NOW, "dc-1")]
 
 
 def test_reporting_an_event_the_fulfilments_status_does_not_allow_is_a_conflict(ctx, uow):

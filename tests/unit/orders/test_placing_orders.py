@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from service.domain.orders import DomainEvent, Order
-from tests.unit.orders.conftest import PLACED, line, place, shipment
+from tests.unit.orders.builders import PLACED, line, place, shipment
 
 
 def _order() -> Order:

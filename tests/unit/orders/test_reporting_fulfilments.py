@@ -6,7 +6,7 @@ import pytest
 
 from service.domain.orders import DomainEvent, Order, Settlement
 from service.errors import Conflict, NotFound, ValidationFailed
-from tests.unit.orders.conftest import LATER, NOW, PLACED, event_types, line, placed, shipment
+from tests.unit.orders.builders import LATER, NOW, PLACED, event_types, line, placed, shipment
 
 
 def _order() -> Order:
@@ -19,7 +19,7 @@ def _order() -> Order:
 @pytest.mark.parametrize("step", ["accepted", "picked", "packed"])
 def test_each_step_before_shipping_moves_the_fulfilment_and_is_announced(step):
     order = _order()
-    assert order.report("f-1", step, LATER, NOW) == {}
+    assert order.report("f-1", step, at=LATER, now=NOW) == {}
     f_1 = order.fulfilment("f-1")
     assert (f_1.status, f_1.updated_at, f_1.shipped_at) == (step, NOW, None)
     assert order.events[0] == DomainEvent("fulfilment", "f-1", f"fulfilment.{step}", {
@@ -30,14 +30,14 @@ def test_each_step_before_shipping_moves_the_fulfilment_and_is_announced(step):
 
 def test_a_location_may_skip_straight_to_shipped():
     order = _order()
-    order.report("f-2", "accepted", LATER, NOW)
-    order.report("f-2", "shipped", LATER, NOW)
+    order.report("f-2", "accepted", at=LATER, now=NOW)
+    order.report("f-2", "shipped", at=LATER, now=NOW)
     assert order.fulfilment("f-2").status == "shipped"
 
 
 def test_shipping_ships_every_open_unit_and_returns_them_by_position():
     order = _order()
-    units = order.report("f-1", "shipped", LATER, NOW, tracking="1Z999")
+    units = order.report("f-1", "shipped", at=LATER, now=NOW, tracking="1Z999")
     f_1 = order.fulfilment("f-1")
     assert [(row.shipped, row.open) for row in f_1.lines] == [(2, 0), (2, 0)]
     assert (f_1.shipped_at, f_1.updated_at, f_1.tracking) == (LATER, NOW, "1Z999")
@@ -48,12 +48,12 @@ def test_shipping_ships_every_open_unit_and_returns_them_by_position():
         NOW)
 
 
-def test_shipping_settles_each_line_shipped_at_its_unit_price_and_location():
+def test_shipping_settles_each_line_shipped_at_its_unit_price_and_location_when_reported():
     order = _order()
-    order.report("f-1", "shipped", LATER, NOW)
+    order.report("f-1", "shipped", at=LATER, now=NOW)
     assert order.settlements == [
-        Settlement("shipped", 1, "A", 2, Decimal("20.00"), "dc-1"),
-        Settlement("shipped", 2, "B", 2, Decimal("11.00"), "dc-1"),
+        Settlement("shipped", 1, "A", 2, Decimal("20.00"), NOW, "dc-1"),
+        Settlement("shipped", 2, "B", 2, Decimal("11.00"), NOW, "dc-1"),
     ]
 
 
@@ -63,7 +63,7 @@ def test_shipping_leaves_cancelled_units_behind():
     order.cancel([{"sku": "B"}], None, LATER)
     order.events.clear()
     order.settlements.clear()
-    units = order.report("f-1", "shipped", NOW, NOW)
+    units = order.report("f-1", "shipped", at=NOW, now=NOW)
     assert [(row.sku, row.shipped, row.cancelled) for row in order.fulfilment("f-1").lines] == [
         ("A", 1, 1), ("B", 0, 2)]
     assert order.events[0].payload["lines"] == [{"sku": "A", "quantity": 1}]
@@ -79,15 +79,15 @@ def test_a_fulfilment_with_nothing_left_to_ship_cannot_ship():
     before = copy.deepcopy(order)
     with pytest.raises(Conflict, match="^Fulfilment f-2 has nothing left to ship: every line is "
                                        "cancelled or rejected.$"):
-        order.report("f-2", "shipped", NOW, NOW)
+        order.report("f-2", "shipped", at=NOW, now=NOW)
     assert order == before
 
 
 def test_delivered_comes_after_shipped_and_ships_nothing_more():
     order = _order()
-    order.report("f-2", "shipped", LATER, LATER)
+    order.report("f-2", "shipped", at=LATER, now=LATER)
     order.settlements.clear()
-    assert order.report("f-2", "delivered", NOW, NOW) == {}
+    assert order.report("f-2", "delivered", at=NOW, now=NOW) == {}
     f_2 = order.fulfilment("f-2")
     assert (f_2.status, f_2.shipped_at, f_2.lines[0].shipped) == ("delivered", LATER, 1)
     assert order.settlements == []
@@ -95,19 +95,19 @@ def test_delivered_comes_after_shipped_and_ships_nothing_more():
 
 def test_a_fulfilment_is_delivered_only_after_it_shipped():
     order = _order()
-    order.report("f-1", "packed", LATER, LATER)
+    order.report("f-1", "packed", at=LATER, now=LATER)
     with pytest.raises(Conflict, match="^Fulfilment f-1: the fulfilment is packed; it must ship "
                                        "before it is delivered.$"):
-        order.report("f-1", "delivered", NOW, NOW)
+        order.report("f-1", "delivered", at=NOW, now=NOW)
     assert order.fulfilment("f-1").status == "packed"
 
 
 def test_a_fulfilment_never_goes_back():
     order = _order()
-    order.report("f-1", "packed", LATER, LATER)
+    order.report("f-1", "packed", at=LATER, now=LATER)
     with pytest.raises(Conflict, match="^Fulfilment f-1: the fulfilment is already packed; it "
                                        "cannot go back to accepted.$"):
-        order.report("f-1", "accepted", NOW, NOW)
+        order.report("f-1", "accepted", at=NOW, now=NOW)
     assert order.fulfilment("f-1").status == "packed"
 
 
@@ -115,23 +115,23 @@ def test_a_cancelled_fulfilment_does_not_move():
     order = _order()
     order.cancel(None, None, LATER)
     with pytest.raises(Conflict, match="nothing moves it any more"):
-        order.report("f-1", "accepted", NOW, NOW)
+        order.report("f-1", "accepted", at=NOW, now=NOW)
 
 
 def test_reporting_the_current_status_again_changes_nothing():
     order = _order()
-    order.report("f-1", "shipped", LATER, LATER, tracking="1Z1")
+    order.report("f-1", "shipped", at=LATER, now=LATER, tracking="1Z1")
     order.events.clear()
     order.settlements.clear()
     before = copy.deepcopy(order)
-    assert order.report("f-1", "shipped", NOW, NOW, tracking="1Z2", reason="again") == {}
+    assert order.report("f-1", "shipped", at=NOW, now=NOW, tracking="1Z2", reason="again") == {}
     assert order == before
 
 
 def test_tracking_and_reason_are_kept_when_given_and_not_erased_when_not():
     order = _order()
-    order.report("f-1", "accepted", LATER, LATER, tracking="1Z1", reason="rush")
-    order.report("f-1", "picked", NOW, NOW)
+    order.report("f-1", "accepted", at=LATER, now=LATER, tracking="1Z1", reason="rush")
+    order.report("f-1", "picked", at=NOW, now=NOW)
     f_1 = order.fulfilment("f-1")
     assert (f_1.tracking, f_1.reason) == ("1Z1", "rush")
     accepted, picked = (e.payload for e in order.events if e.aggregate_type == "fulfilment")
@@ -141,15 +141,15 @@ def test_tracking_and_reason_are_kept_when_given_and_not_erased_when_not():
 
 def test_an_unknown_fulfilment_is_not_found():
     with pytest.raises(NotFound, match="^No fulfilment 'f-9'.$"):
-        _order().report("f-9", "accepted", NOW, NOW)
+        _order().report("f-9", "accepted", at=NOW, now=NOW)
 
 
 def test_the_order_hears_of_a_report_only_when_its_status_changes():
     order = _order()
-    order.report("f-1", "accepted", LATER, LATER)
-    order.report("f-2", "accepted", LATER, LATER)  # still in progress: no order event
-    order.report("f-1", "shipped", NOW, NOW)
-    order.report("f-2", "shipped", NOW, NOW)
+    order.report("f-1", "accepted", at=LATER, now=LATER)
+    order.report("f-2", "accepted", at=LATER, now=LATER)  # still in progress: no order event
+    order.report("f-1", "shipped", at=NOW, now=NOW)
+    order.report("f-2", "shipped", at=NOW, now=NOW)
     assert event_types(order) == [
         "fulfilment.accepted", "order.in_progress", "fulfilment.accepted",
         "fulfilment.shipped", "order.partially_shipped", "fulfilment.shipped", "order.shipped"]
@@ -159,9 +159,9 @@ def test_the_order_hears_of_a_report_only_when_its_status_changes():
 
 def test_the_order_is_stamped_updated_only_when_a_report_changes_its_status():
     order = _order()
-    order.report("f-1", "accepted", LATER, LATER)
+    order.report("f-1", "accepted", at=LATER, now=LATER)
     assert order.updated_at == LATER
-    order.report("f-2", "accepted", NOW, NOW)
+    order.report("f-2", "accepted", at=NOW, now=NOW)
     assert order.updated_at == LATER
 
 

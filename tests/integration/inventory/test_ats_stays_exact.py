@@ -1,4 +1,4 @@
-"""Kept channel figures always equal a full set-based recomputation, whatever happens."""
+"""The kept ATS always equals a full set-based recomputation, whatever happens."""
 
 import threading
 from datetime import UTC, datetime, timedelta
@@ -40,7 +40,7 @@ operation = st.one_of(
               st.integers(0, 30)),
     st.tuples(st.just("adjust"), st.sampled_from(LOCATIONS), st.sampled_from(SKUS),
               st.integers(-10, 10)),
-    st.tuples(st.just("hold"), st.sampled_from(["web", "marketplace"]),
+    st.tuples(st.just("reserve"), st.sampled_from(["web", "marketplace"]),
               st.sampled_from(SKUS), st.integers(1, 6)),
     st.tuples(st.just("release"), st.just(""), st.just(""), st.integers(0, 5)),
 )
@@ -49,9 +49,9 @@ operation = st.one_of(
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(operation, min_size=1, max_size=12))
-def test_incremental_figures_equal_a_full_recompute(small_network, ops):
+def test_the_ats_kept_by_deltas_equals_a_full_recompute(small_network, ops):
     ctx = small_network
-    holds = []
+    reserved = []
     with ctx.sessions.begin() as session:
         session.query(StockPosition).delete()
     recomputed(ctx)
@@ -60,14 +60,14 @@ def test_incremental_figures_equal_a_full_recompute(small_network, ops):
             delta(ctx, a, b, minute, on_hand=n)
         elif kind == "adjust":
             delta(ctx, a, b, minute, adjust=n)
-        elif kind == "hold":
+        elif kind == "reserve":
             try:
-                holds.append(reservations.create(ctx, _admin(), {
+                reserved.append(reservations.create(ctx, _admin(), {
                     "channel": a, "sku": b, "quantity": n})["id"])
             except InsufficientStock:
                 pass
-        elif holds:
-            reservations.release(ctx, _admin(), holds.pop(n % len(holds)))
+        elif reserved:
+            reservations.release(ctx, _admin(), reserved.pop(n % len(reserved)))
     assert kept(ctx) == recomputed(ctx)
 
 
