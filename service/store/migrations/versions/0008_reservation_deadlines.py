@@ -7,6 +7,10 @@ Create Date: 2026-12-06 09:00:00
 The service calls a cart or checkout hold a reservation everywhere (API, code, README);
 `hold_deadlines` becomes `reservation_deadlines`, its rows copied. `orders.variant` was never
 written: the experiments issue adds what an order keeps of its experiment.
+
+Not safe under a rolling deploy: processes of the previous release read `hold_deadlines` and
+map `orders.variant`, so stop them before upgrading (`oms db upgrade`), then start the new
+release.
 """
 
 from collections.abc import Sequence
