@@ -40,7 +40,7 @@ LUA = HERE / "wrk_script.lua"
 
 
 def gunicorn_argv(app: str, port: int, workers: int) -> list[str]:
-    """The command line `oms serve` execs (service/cli.py), for any WSGI app."""
+    """The command line `oms serve` execs (service/cli/__init__.py), for any WSGI app."""
     return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
             str(workers), "--access-logfile", "-", "--timeout", "60", app]
 

@@ -1,7 +1,8 @@
 """Sourcing benchmark: speed and optimality gap of plan_sourcing against HiGHS and a naive plan.
 
-Network: service.demo.generate_network (real US city coordinates from `zipcodes`), web-channel
-availability (stores keep 2 units back for pickup), ship-tos drawn from real ZIP codes.
+Network: services.demo.network.generate_network (real US city coordinates from `zipcodes`),
+web-channel availability (stores keep 2 units back for pickup), ship-tos drawn from real ZIP
+codes.
 Usage: python bench/bench_sourcing.py --orders 1000 --locations 1000 --seed 7 [--json PATH]
 """
 

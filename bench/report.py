@@ -157,9 +157,10 @@ same invocation, so a noisy machine moves both (DESIGN.md §7).
 {command}
 ```
 
-Whole run: {minutes:.1f} min. Data: `service.demo.generate_network(locations=1000, skus=1000,
-store_coverage=1.0)`, i.e. 1,000 locations x 1,000 SKUs = 1,000,000 positions, loaded once
-into a template PostgreSQL database (setup, not measured) and copied for each benchmark.
+Whole run: {minutes:.1f} min. Data: `services.demo.network.generate_network(locations=1000,
+skus=1000, store_coverage=1.0)`, i.e. 1,000 locations x 1,000 SKUs = 1,000,000 positions,
+loaded once into a template PostgreSQL database (setup, not measured) and copied for each
+benchmark.
 
 ## Figures
 
