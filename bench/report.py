@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from common import ROOT, Figure, verdict
@@ -15,6 +16,7 @@ SNAPSHOT_PNG = ROOT / "docs" / "benchmarks_snapshot.png"
 
 # Before/after of the optimisation work, measured while it was done (see the file).
 CHANGES_MD = ROOT / "bench" / "changes.md"
+RESTRUCTURE_MD = ROOT / "bench" / "restructure.md"
 
 
 def _fmt(value: float) -> str:
@@ -114,8 +116,9 @@ def plot_snapshot(snapshot: dict[str, Any]) -> bool:
     return True
 
 
-def _changes() -> str:
-    text = CHANGES_MD.read_text() if CHANGES_MD.exists() else ""
+def _included(path: Path) -> str:
+    """A markdown file of bench/, without its leading HTML comment."""
+    text = path.read_text() if path.exists() else ""
     return "\n".join(ln for ln in text.splitlines() if not ln.startswith(("<!--", "  ")))
 
 
@@ -135,7 +138,8 @@ def write_docs(machine: dict[str, str], command: str, figures: Sequence[Figure],
         plots="\n\n".join(plots) or "(matplotlib missing: no plots)",
         missed="\n".join(f"- **{f.what}**: {_fmt(f.value)} {f.unit} (target {f.target})."
                          for f in failed) or "- none",
-        changes=_changes(), rules=raw.get("rules_stdout", "").strip())
+        changes=_included(CHANGES_MD), restructure=_included(RESTRUCTURE_MD),
+        rules=raw.get("rules_stdout", "").strip())
     DOC.write_text(text + EXPLANATIONS)
 
 
@@ -143,7 +147,7 @@ TEMPLATE = """\
 # Benchmarks
 
 Written by `make bench` ({date}); every figure is measured against a baseline run in the
-same invocation, so a noisy machine moves both (DESIGN.md §7).
+same invocation, so a noisy machine moves both.
 
 ## Machine
 
@@ -175,6 +179,10 @@ benchmark.
 ## What we changed and what it bought
 
 {changes}
+
+## The restructuring (issue 12): the same benchmarks before and after
+
+{restructure}
 
 ## Rules benchmark output (issue 3)
 

@@ -177,6 +177,15 @@ _READERS: Mapping[str, tuple[tuple[str, Callable[[Any], Any]], ...]] = MappingPr
 })
 
 
+def readers_of(entity: str) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """(variable name, record -> value) for each variable of one kind of record: for hot
+    paths that add one record's facts to a dict they build anyway."""
+    readers = _READERS.get(entity)
+    if readers is None:
+        raise ValueError(f"unknown entity {entity!r} (expected one of {ENTITIES})")
+    return readers
+
+
 def entity_facts(entity: str, record: Any) -> dict[str, Any]:
     """The rule variables of one record: a SQLAlchemy row or any object with the attributes.
 
