@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from service.domain.ledger import available_units
 from service.rules.evaluate import evaluate_channel
 from service.rules.model import Ruleset
 from service.rules.variables import readers_of
 from service.store.catalog import CatalogSnapshot
+
+
+class Stock(Protocol):
+    """Anything that says what a position holds (a PositionStock, a row read for sourcing)."""
+
+    @property
+    def location_id(self) -> str: ...
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def on_hand(self) -> int: ...
+
+    @property
+    def allocated(self) -> int: ...
+
+    @property
+    def reserved(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +55,7 @@ class PositionStock:
 _POSITION_READERS = readers_of("position")
 
 
-def position_facts(catalog: CatalogSnapshot, pos: PositionStock, channel: str
+def position_facts(catalog: CatalogSnapshot, pos: Stock, channel: str
                    ) -> dict[str, Any] | None:
     """Every rule variable for a position seen by a channel (None: unknown product/location)."""
     product = catalog.products.get(pos.sku)
@@ -49,7 +68,7 @@ def position_facts(catalog: CatalogSnapshot, pos: PositionStock, channel: str
     return facts
 
 
-def position_ats(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock | None,
+def position_ats(ruleset: Ruleset, catalog: CatalogSnapshot, pos: Stock | None,
                  channel: str) -> int:
     """Units of one position a channel may sell (its share of the channel's ATS)."""
     if pos is None:
@@ -60,7 +79,7 @@ def position_ats(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock 
     outcome = evaluate_channel(ruleset, channel, facts)
     if outcome.excluded:
         return 0
-    return max(0, pos.available - outcome.hold_back)
+    return max(0, facts["available"] - outcome.hold_back)
 
 
 def explain_position(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock,

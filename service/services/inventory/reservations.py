@@ -16,7 +16,7 @@ from service.errors import InsufficientStock, NotFound, ValidationFailed, proble
 from service.payloads import require
 from service.rules.model import Ruleset
 from service.services.ats.deltas import Deltas
-from service.services.ats.position import PositionStock, position_ats
+from service.services.ats.position import position_ats
 from service.services.inventory.stock_changes import change_positions
 from service.services.rulesets.active import known_channel
 from service.store.models import Reservation
@@ -57,7 +57,7 @@ def _candidates(uow: UnitOfWork, ruleset: Ruleset, body: dict[str, Any]) -> list
     catalog = uow.catalog()
     scored = []
     for row in uow.positions.of_sku(body["sku"], body.get("location")):
-        units = position_ats(ruleset, catalog, PositionStock.of(row), body["channel"])
+        units = position_ats(ruleset, catalog, row, body["channel"])
         if units >= body["quantity"]:
             scored.append((-units, row.location_id, row.id))
     return [pid for _units, _loc, pid in sorted(scored)]
@@ -68,7 +68,7 @@ def _reserve(uow: UnitOfWork, ruleset: Ruleset, body: dict[str, Any]) -> Positio
     quantity, channel = body["quantity"], body["channel"]
     for pid in _candidates(uow, ruleset, body):
         def take(row: PositionRow) -> PositionRow | None:
-            if position_ats(ruleset, catalog, PositionStock.of(row), channel) < quantity:
+            if position_ats(ruleset, catalog, row, channel) < quantity:
                 return None  # taken meanwhile: try the next location
             return dataclasses.replace(row, reserved=row.reserved + quantity)
 

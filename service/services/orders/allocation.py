@@ -73,7 +73,7 @@ def _allocate_rechecked(uow: UnitOfWork, sourced: Sourced, channel: str,
 
     def taker(key: Key, quantity: int):
         def take(row: PositionRow) -> PositionRow | None:
-            if position_ats(sourced.ruleset, catalog, PositionStock.of(row), channel) < quantity:
+            if position_ats(sourced.ruleset, catalog, row, channel) < quantity:
                 short.append(key)
                 return None
             return dataclasses.replace(row, allocated=row.allocated + quantity)

@@ -20,7 +20,7 @@ from service.domain.sourcing import (
 from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings, rule_cost_floor
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
-from service.services.ats.position import PositionStock, position_ats
+from service.services.ats.position import position_ats
 from service.services.orders import backlog
 from service.services.orders.requests import SourcingRequest
 from service.settings import Settings
@@ -62,7 +62,7 @@ def ats_at_locations(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot
     found = LocationAts(defaultdict(dict), {})
     for row in uow.positions.at(skus, location_ids):
         found.seen[(row.location_id, row.sku)] = row
-        units = position_ats(ruleset, catalog, PositionStock.of(row), channel)
+        units = position_ats(ruleset, catalog, row, channel)
         if units > 0:
             found.units[row.location_id][row.sku] = units
     return found
