@@ -44,7 +44,7 @@ class SettlementRecord(Base):
     sku: Mapped[str] = mapped_column(String(64))
     location_id: Mapped[str | None] = mapped_column(String(64), default=None)
     quantity: Mapped[int]
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal("0"))
     disposition: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column()
     exported_at: Mapped[datetime | None] = mapped_column(default=None)

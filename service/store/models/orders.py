@@ -22,6 +22,7 @@ class OrderRow(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("channel", "idempotency_key", name="channel_idempotency_key"),
+        UniqueConstraint("channel", "order_ref", name="channel_order_ref"),
         Index("ix_orders_channel_created", "channel", "created_at"),
     )
 
@@ -40,6 +41,8 @@ class OrderRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    on_short: Mapped[str | None] = mapped_column(String(16), default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
 
@@ -79,6 +82,7 @@ class FulfilmentRow(Base):
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
     shipped_at: Mapped[datetime | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class FulfilmentLineRow(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.domain.ids import new_id
@@ -81,7 +81,7 @@ class ChannelAvailability(Base):
 
     channel: Mapped[str] = mapped_column(String(64), primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
-    available: Mapped[int] = mapped_column(default=0)
+    available: Mapped[int] = mapped_column(BigInteger, default=0)  # summed over locations
     ruleset: Mapped[str] = mapped_column(String(160), default="")
     updated_at: Mapped[datetime] = mapped_column()
 
