@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-MAX_QUANTITY = 10_000_000  # the most units one count or adjustment may name
+MAX_QUANTITY = 10_000_000  # the most units a count or an adjustment names, or a position holds
+
+
+class OverMaximum(ValueError):
+    """An adjustment that would take a position past MAX_QUANTITY units (it is rejected)."""
 
 
 def available_units(on_hand: int, allocated: int, reserved: int) -> int:
@@ -60,6 +64,8 @@ def apply_update(current: Position | None, update: Update) -> tuple[Verdict, Pos
     A count (absolute on_hand) taken before the position's newest shipment is stale too:
     it still holds the shipped units and would bring them back. A movement (signed adjust)
     is not: a till sale or a receipt recorded before a parcel left is as true after it.
+    A movement never takes on_hand below 0, and raises OverMaximum rather than past
+    MAX_QUANTITY (what every store of the ledger can hold).
     """
     if current is not None and _stale(current, update):
         return Verdict.STALE, current
@@ -68,6 +74,8 @@ def apply_update(current: Position | None, update: Update) -> tuple[Verdict, Pos
         on_hand = update.on_hand
     else:
         on_hand = max(0, base.on_hand + (update.adjust or 0))
+        if on_hand > MAX_QUANTITY:
+            raise OverMaximum(f"on_hand would be {on_hand}, more than {MAX_QUANTITY}")
     after = Position(on_hand, latest(base.as_of, update.as_of), base.allocated, base.reserved,
                      base.shipped_at)
     verdict = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from service.domain.ledger import Position, Update, Verdict, apply_update, latest
+from service.domain.ledger import OverMaximum, Position, Update, Verdict, apply_update, latest
 from service.feeds.stock_rows import RowError, StockRow, split_known
 from service.services.ats.position import PositionStock
 from service.services.inventory.report import IngestReport
@@ -50,7 +50,11 @@ def apply_deltas(ctx: Context, uow: UnitOfWork, rows: list[StockRow],
     touched: set[Key] = set()
     for row in sorted(rows, key=lambda r: (r.as_of, r.line)):
         key = (row.location_id, row.sku)
-        verdict = _apply_row(current, key, row, snapshots.get(row.location_id))
+        try:
+            verdict = _apply_row(current, key, row, snapshots.get(row.location_id))
+        except OverMaximum as exc:
+            report.reject([RowError(row.line, str(exc), row.sku, row.location_id)])
+            continue
         count_verdict(report, verdict)
         if verdict is not Verdict.STALE:
             touched.add(key)

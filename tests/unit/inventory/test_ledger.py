@@ -1,6 +1,17 @@
 from datetime import UTC, datetime, timedelta
 
-from service.domain.ledger import Position, Update, Verdict, apply_update, ship, zeroed_share
+import pytest
+
+from service.domain.ledger import (
+    MAX_QUANTITY,
+    OverMaximum,
+    Position,
+    Update,
+    Verdict,
+    apply_update,
+    ship,
+    zeroed_share,
+)
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -32,6 +43,13 @@ def test_an_adjustment_moves_on_hand_and_never_below_zero():
     assert after.on_hand == 3
     _, after = apply_update(Position(5, T0), Update(T0, adjust=-9))
     assert after.on_hand == 0
+
+
+def test_an_adjustment_never_takes_a_position_past_the_most_it_holds():
+    _, after = apply_update(Position(MAX_QUANTITY - 3, T0), Update(T0, adjust=3))
+    assert after.on_hand == MAX_QUANTITY
+    with pytest.raises(OverMaximum, match="more than 10000000"):
+        apply_update(Position(MAX_QUANTITY - 3, T0), Update(T0, adjust=4))
 
 
 def test_a_first_count_creates_the_position():
