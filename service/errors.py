@@ -57,6 +57,13 @@ class IdempotencyMismatch(Conflict):
     title = "Idempotency-Key was used with a different request"
 
 
+class DuplicateOrderRef(Conflict):
+    """A channel's order_ref already names an order (`order_id` in the problem)."""
+
+    code = "duplicate_order_ref"
+    title = "This order_ref already names an order"
+
+
 class Unauthenticated(OmsError):
     code = "unauthenticated"
     title = "A valid API key is required"

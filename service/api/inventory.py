@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from service.api.auth import admin_only, authenticated, current_role
 from service.api.bodies import json_object, numbered_rows
@@ -46,10 +46,15 @@ def push_deltas() -> Response:
 
 @bp.post("/reservations")
 @authenticated
-@documented("Reserve units for a channel for a short time (cart, checkout)",
+@documented("Reserve units for a channel for a short time (cart, checkout); the Location "
+            "header names it",
             request="reservation_request", response="reservation", status=201)
 def create_reservation() -> tuple[Response, int]:
-    return jsonify(reservations.create(context(), current_role(), json_object())), 201
+    made = reservations.create(context(), current_role(), json_object())
+    response = jsonify(made)
+    response.headers["Location"] = url_for("inventory.release_reservation",
+                                           reservation_id=made["id"])
+    return response, 201
 
 
 @bp.delete("/reservations/<reservation_id>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from service.api.auth import authenticated, current_role
 from service.api.bodies import json_object
@@ -25,7 +25,8 @@ def plan() -> Response:
 
 @bp.post("/orders")
 @authenticated
-@documented("Place an order: plan and allocate in one transaction (Idempotency-Key header)",
+@documented("Place an order: plan and allocate in one transaction (Idempotency-Key header); "
+            "the Location header names it",
             request="plan_request", response="order", status=201)
 def place_order() -> tuple[Response, int]:
     key = request.headers.get("Idempotency-Key")
@@ -34,7 +35,9 @@ def place_order() -> tuple[Response, int]:
             "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
     body = json_object()
     result = placing.place(context(), current_role(), body, key.strip() if key else None)
-    return jsonify(result), 201
+    response = jsonify(result)
+    response.headers["Location"] = url_for("orders.get_order", order_id=result["id"])
+    return response, 201
 
 
 @bp.get("/orders/<order_id>")

@@ -17,10 +17,11 @@ class NewOrder:
     fulfilments: list[dict[str, Any]]
     fulfilment_lines: list[dict[str, Any]]
     events: list[dict[str, Any]] = field(default_factory=list)
+    settlements: list[dict[str, Any]] = field(default_factory=list)  # name lines by line_no
 
 
 def new_order_rows(order: Order, response: dict[str, Any]) -> NewOrder:
-    """The rows of a new order, its fulfilments and its events."""
+    """The rows of a new order, its fulfilments, its events and its settlement records."""
     return NewOrder(
         order={"id": order.id, "created_at": order.created_at, "updated_at": order.updated_at,
                "status": order.status, "channel": order.channel, "order_ref": order.order_ref,
@@ -28,7 +29,8 @@ def new_order_rows(order: Order, response: dict[str, Any]) -> NewOrder:
                "pickup_location_id": order.pickup_location, "ship_to": order.ship_to,
                "attributes": order.attributes, "ruleset": order.ruleset, "plan": order.plan,
                "explanation": order.explanation, "idempotency_key": order.idempotency_key,
-               "request_hash": order.request_hash, "response": response},
+               "request_hash": order.request_hash, "response": response,
+               "on_short": order.on_short, "cancel_reason": order.cancel_reason},
         lines=[{"order_id": order.id, "line_no": ln.line_no, "sku": ln.sku,
                 "quantity": ln.quantity, "unit_price": ln.unit_price,
                 "quantity_backordered": ln.backordered, "quantity_cancelled": ln.cancelled}
@@ -42,4 +44,7 @@ def new_order_rows(order: Order, response: dict[str, Any]) -> NewOrder:
                           for f in order.fulfilments for ln in f.lines],
         events=[{"aggregate_type": e.aggregate_type, "aggregate_id": e.aggregate_id,
                  "type": e.type, "payload": e.payload, "created_at": e.at, "attempts": 0}
-                for e in order.events])
+                for e in order.events],
+        settlements=[{"kind": s.kind, "order_id": order.id, "line_no": s.line_no, "sku": s.sku,
+                      "location_id": s.location_id, "quantity": s.quantity, "amount": s.amount,
+                      "created_at": s.at} for s in order.settlements])

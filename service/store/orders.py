@@ -8,6 +8,7 @@ transaction; `add` writes a new order in one statement on PostgreSQL (`orders_pg
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select
@@ -66,14 +67,20 @@ class OrderRepository:
             .where(OrderRow.channel == channel, OrderRow.idempotency_key == key)).first()
         return None if row is None else (row[0], row[1] or {})
 
+    def find_by_ref(self, channel: str, order_ref: str) -> str | None:
+        """The id of the channel's order with this order_ref."""
+        return self.session.scalar(select(OrderRow.id).where(
+            OrderRow.channel == channel, OrderRow.order_ref == order_ref))
+
     def add(self, order: Order, response: dict[str, Any]) -> None:
         """Write a new order with its events (`response` is kept for Idempotency-Key replays).
 
-        One statement on PostgreSQL; five Core statements elsewhere. Never the unit of work's
+        One statement on PostgreSQL; up to six Core statements elsewhere. Never the unit of work's
         ORM flush: this is the write path of every order.
         """
         new = new_order_rows(order, response)
         order.events.clear()
+        order.settlements.clear()
         if self.session.get_bind().dialect.name == "postgresql":
             orders_pg.insert_order(self.session, new)
             return
@@ -98,11 +105,13 @@ class OrderRepository:
         self.session.flush()
 
     def queue(self, location_id: str, statuses: Sequence[str], after: str | None, limit: int
-              ) -> list[tuple[str, Fulfilment]] | None:
+              ) -> list[Queued] | None:
         """A page of a location's fulfilments in these statuses, oldest first, after the
         fulfilment `after` (None when `after` is no fulfilment of the location)."""
-        query = (select(FulfilmentRow).where(FulfilmentRow.location_id == location_id,
-                                             FulfilmentRow.status.in_(list(statuses)))
+        query = (select(FulfilmentRow, OrderRow.ship_to)
+                 .join(OrderRow, OrderRow.id == FulfilmentRow.order_id)
+                 .where(FulfilmentRow.location_id == location_id,
+                        FulfilmentRow.status.in_(list(statuses)))
                  .order_by(FulfilmentRow.created_at, FulfilmentRow.id).limit(limit))
         if after is not None:
             created = self.session.scalar(select(FulfilmentRow.created_at).where(
@@ -112,10 +121,11 @@ class OrderRepository:
             query = query.where(or_(FulfilmentRow.created_at > created,
                                     and_(FulfilmentRow.created_at == created,
                                          FulfilmentRow.id > after)))
-        found = list(self.session.scalars(query))
-        lines = self._lines_of([f.id for f in found], {})
+        found = self.session.execute(query).all()
+        lines = self._lines_of([f.id for f, _ship_to in found], {})
         line_nos = self._line_numbers({r.order_line_id for rows in lines.values() for r in rows})
-        return [(f.order_id, _fulfilment(f, lines.get(f.id, []), line_nos)) for f in found]
+        return [Queued(f.order_id, ship_to or {}, _fulfilment(f, lines.get(f.id, []), line_nos))
+                for f, ship_to in found]
 
     def open_lines_per_location(self) -> dict[str, int]:
         """Open fulfilment lines per location (the backlog)."""
@@ -153,6 +163,15 @@ class OrderRepository:
         return out
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A fulfilment in a location's work queue, with its order's id and ship-to."""
+
+    order_id: str
+    ship_to: dict[str, Any]
+    fulfilment: Fulfilment
+
+
 class _Children:
     """An order's line, fulfilment and fulfilment-line rows."""
 
@@ -181,11 +200,13 @@ class _Rows:
             delivery_method=r.delivery_method, pickup_location=r.pickup_location_id,
             ship_to=r.ship_to or {}, attributes=r.attributes or {}, ruleset=r.ruleset,
             plan=r.plan or {}, explanation=r.explanation or {},
-            idempotency_key=r.idempotency_key, request_hash=r.request_hash)
+            idempotency_key=r.idempotency_key, request_hash=r.request_hash,
+            on_short=r.on_short, cancel_reason=r.cancel_reason)
 
     def update_from(self, order: Order) -> None:
         """Copy what the aggregate may change onto its rows (the flush writes what moved)."""
         self.row.status, self.row.updated_at = order.status, order.updated_at
+        self.row.cancel_reason = order.cancel_reason
         by_no = {line.line_no: line for line in order.lines}
         for row in self.children.lines:
             line = by_no[row.line_no]
@@ -202,6 +223,7 @@ def _fulfilment(row: FulfilmentRow, lines: list[FulfilmentLineRow],
         id=row.id, location_id=row.location_id, created_at=row.created_at,
         updated_at=row.updated_at, status=row.status, cost=row.cost, factors=row.factors or {},
         tracking=row.tracking, reason=row.reason, shipped_at=row.shipped_at,
+        delivered_at=row.delivered_at,
         lines=[FulfilmentLine(line_nos[x.order_line_id], x.sku, x.quantity,
                               x.quantity_shipped, x.quantity_rejected, x.quantity_cancelled, x.id)
                for x in lines])
@@ -212,6 +234,7 @@ def _update_fulfilment(row: FulfilmentRow, fulfilment: Fulfilment,
     row.status, row.updated_at = fulfilment.status, fulfilment.updated_at
     row.tracking, row.reason, row.shipped_at = (fulfilment.tracking, fulfilment.reason,
                                                 fulfilment.shipped_at)
+    row.delivered_at = fulfilment.delivered_at
     by_id = {line.id: line for line in fulfilment.lines}
     for line_row in line_rows:
         line = by_id[line_row.id]
@@ -221,8 +244,8 @@ def _update_fulfilment(row: FulfilmentRow, fulfilment: Fulfilment,
 
 
 def _insert_core(session: Session, new: NewOrder) -> None:
-    """Five Core statements: order, lines (their ids by line number), fulfilments, their
-    lines, events."""
+    """Up to six Core statements: order, lines (their ids by line number), fulfilments, their
+    lines, events, settlement records."""
     connection = session.connection()
     connection.execute(insert(OrderRow.__table__), [new.order])
     table = OrderLineRow.__table__
@@ -236,3 +259,7 @@ def _insert_core(session: Session, new: NewOrder) -> None:
         connection.execute(insert(FulfilmentLineRow.__table__), rows)
     if new.events:
         connection.execute(insert(Event.__table__), new.events)
+    if new.settlements:
+        connection.execute(insert(SettlementRecord.__table__), [
+            {**{k: v for k, v in row.items() if k != "line_no"},
+             "order_line_id": line_ids[row["line_no"]]} for row in new.settlements])

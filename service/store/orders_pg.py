@@ -1,4 +1,5 @@
-"""PostgreSQL: a new order, its lines, fulfilments, fulfilment lines and events in one statement.
+"""PostgreSQL: a new order, its lines, fulfilments, fulfilment lines, events and settlement
+records (units cancelled as it is placed) in one statement.
 
 Data-modifying CTEs insert the order and everything under it in a single round trip (the
 fulfilment lines find their order line ids by line number inside the statement); foreign
@@ -18,7 +19,7 @@ from service.store.order_rows import NewOrder
 
 _ORDER_COLUMNS = ("id", "channel", "order_ref", "customer_id", "status", "delivery_method",
                   "pickup_location_id", "ruleset", "idempotency_key", "request_hash",
-                  "created_at", "updated_at")
+                  "created_at", "updated_at", "on_short", "cancel_reason")
 _ORDER_JSON = ("ship_to", "attributes", "plan", "explanation", "response")
 
 _INSERT = text(f"""
@@ -61,16 +62,28 @@ WITH o AS (
                  CAST(:e_type AS varchar[]), CAST(:e_payload AS text[]))
           AS x(aggregate_type, aggregate_id, type, payload)
   RETURNING id
+), s AS (
+  INSERT INTO settlement_records (kind, order_id, order_line_id, sku, quantity, amount,
+                                  created_at)
+  SELECT 'cancelled', o.id, l.id, x.sku, x.quantity, x.amount, :created_at
+  FROM o, unnest(CAST(:s_line_no AS integer[]), CAST(:s_sku AS varchar[]),
+                 CAST(:s_quantity AS integer[]), CAST(:s_amount AS numeric[]))
+          AS x(line_no, sku, quantity, amount)
+  JOIN l ON l.line_no = x.line_no
+  RETURNING id
 )
 SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM f), (SELECT count(*) FROM fl),
-       (SELECT count(*) FROM e)
+       (SELECT count(*) FROM e), (SELECT count(*) FROM s)
 """)
 
 
 def insert_order(session: Session, new: NewOrder) -> None:
     """Insert the order in one statement; raise if a row went missing (a line number typo)."""
+    if any(s["kind"] != "cancelled" or s["created_at"] != new.order["created_at"]
+           for s in new.settlements):
+        raise ValueError("a new order settles only units it cancels when it is placed")
     expected = (len(new.lines), len(new.fulfilments), len(new.fulfilment_lines),
-                len(new.events))
+                len(new.events), len(new.settlements))
     counts = tuple(session.execute(_INSERT, _parameters(new)).one())
     if counts != expected:
         raise RuntimeError(f"order {new.order['id']}: inserted {counts}, expected {expected}")
@@ -90,6 +103,8 @@ def _parameters(new: NewOrder) -> dict[str, Any]:
     params.update(_columns("e", new.events, aggregate_type="aggregate_type",
                            aggregate_id="aggregate_id", type="type"))
     params["e_payload"] = [_json(e["payload"]) for e in new.events]
+    params.update(_columns("s", new.settlements, line_no="line_no", sku="sku",
+                           quantity="quantity", amount="amount"))
     return params
 
 

@@ -10,11 +10,13 @@ from .model import (
     Settlement,
 )
 from .order import Order, RequestedLine, Units
+from .shortage import ON_SHORT, default_on_short, planner_fallback, refused, split_short
 from .status import OPEN_FULFILMENT, SHIPPED, LineState, derive_status
 
 __all__ = [
     "CLOSED",
     "FORWARD_EVENTS",
+    "ON_SHORT",
     "OPEN_FULFILMENT",
     "SHIPPED",
     "STEPS",
@@ -29,6 +31,10 @@ __all__ = [
     "RequestedLine",
     "Settlement",
     "Units",
+    "default_on_short",
     "derive_status",
     "next_status",
+    "planner_fallback",
+    "refused",
+    "split_short",
 ]

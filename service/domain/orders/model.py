@@ -63,6 +63,7 @@ class Fulfilment:
     tracking: str | None = None
     reason: str | None = None
     shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

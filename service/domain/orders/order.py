@@ -25,6 +25,7 @@ from .model import (
     PlannedShipment,
     Settlement,
 )
+from .shortage import PLACEMENT_CANCEL_REASON
 from .status import derive_status
 
 Units = dict[tuple[str, str], int]  # (location_id, sku) -> units
@@ -67,6 +68,8 @@ class Order:
     explanation: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str | None = None
     request_hash: str | None = None
+    on_short: str | None = None  # what the order does when short (None: placed before it)
+    cancel_reason: str | None = None  # the latest reason a cancel gave
     events: list[DomainEvent] = field(default_factory=list)  # new since loaded or created
     settlements: list[Settlement] = field(default_factory=list)  # new since loaded or created
 
@@ -79,14 +82,18 @@ class Order:
     @classmethod
     def place(cls, *, id: str, channel: str, lines: Iterable[RequestedLine],
               shipments: Iterable[PlannedShipment], backordered: Mapping[str, int],
-              at: datetime, order_ref: str | None = None, customer_id: str | None = None,
-              delivery_method: str = "ship", pickup_location: str | None = None,
-              ship_to: dict[str, Any] | None = None, attributes: dict[str, Any] | None = None,
-              ruleset: str = "", plan: dict[str, Any] | None = None,
-              explanation: dict[str, Any] | None = None, idempotency_key: str | None = None,
-              request_hash: str | None = None) -> Order:
-        """A new order as planned: a fulfilment per shipment (by id), the rest backordered."""
+              at: datetime, cancelled: Mapping[str, int] | None = None,
+              on_short: str | None = None, order_ref: str | None = None,
+              customer_id: str | None = None, delivery_method: str = "ship",
+              pickup_location: str | None = None, ship_to: dict[str, Any] | None = None,
+              attributes: dict[str, Any] | None = None, ruleset: str = "",
+              plan: dict[str, Any] | None = None, explanation: dict[str, Any] | None = None,
+              idempotency_key: str | None = None, request_hash: str | None = None) -> Order:
+        """A new order as planned: a fulfilment per shipment (by id), the short units
+        backordered or (`cancelled`, by SKU) cancelled at once."""
+        cancelled = cancelled or {}
         order_lines = [OrderLine(ln.line_no, ln.sku, ln.quantity, ln.unit_price,
+                                 cancelled=cancelled.get(ln.sku, 0),
                                  backordered=backordered.get(ln.sku, 0)) for ln in lines]
         line_nos = _line_numbers(order_lines)
         fulfilments = [_new_fulfilment(s, line_nos, at)
@@ -96,14 +103,25 @@ class Order:
                     delivery_method=delivery_method, pickup_location=pickup_location,
                     ship_to=dict(ship_to or {}), attributes=dict(attributes or {}),
                     ruleset=ruleset, plan=dict(plan or {}), explanation=dict(explanation or {}),
-                    idempotency_key=idempotency_key, request_hash=request_hash)
-        order._emit("order", id, "order.created",
-                    {"channel": channel, "status": order.status, "ruleset": ruleset}, at)
-        for f in fulfilments:
-            order._emit("fulfilment", f.id, "fulfilment.created", {
-                "order_id": id, "location": f.location_id,
-                "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}, at)
+                    idempotency_key=idempotency_key, request_hash=request_hash,
+                    on_short=on_short)
+        order._placed(at)
         return order
+
+    def _placed(self, at: datetime) -> None:
+        """Record what placing left behind: units cancelled at once, the creation events."""
+        short = {line.line_no: line.cancelled for line in self.lines if line.cancelled}
+        created = {"channel": self.channel, "status": self.status, "ruleset": self.ruleset}
+        if short:
+            self.cancel_reason = PLACEMENT_CANCEL_REASON
+            self._settle_cancelled(short, at)
+            created["cancelled"] = [{"sku": line.sku, "quantity": line.cancelled}
+                                    for line in self.lines if line.cancelled]
+        self._emit("order", self.id, "order.created", created, at)
+        for f in self.fulfilments:
+            self._emit("fulfilment", f.id, "fulfilment.created", {
+                "order_id": self.id, "location": f.location_id,
+                "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}, at)
 
     def fulfilment(self, fulfilment_id: str) -> Fulfilment | None:
         """The order's fulfilment with this id, if it has one."""
@@ -120,16 +138,14 @@ class Order:
         targets = cancel_targets(self, wanted)
         before = self.status
         released = self._take(targets)
+        self.cancel_reason = reason or self.cancel_reason
         for f in self.fulfilments:
             if f.is_open and all(row.open <= 0 for row in f.lines):
-                f.status, f.updated_at = "cancelled", at
+                f.status, f.updated_at, f.reason = "cancelled", at, reason or f.reason
                 self._emit("fulfilment", f.id, "fulfilment.cancelled",
                            {"order_id": self.id, "location": f.location_id, "reason": reason},
                            at)
-        self.settlements += [Settlement("cancelled", line.line_no, line.sku,
-                                        targets[line.line_no],
-                                        Decimal(line.unit_price) * targets[line.line_no], at)
-                             for line in self.lines if targets.get(line.line_no)]
+        self._settle_cancelled(targets, at)
         status = self._restamp(before, at)
         ids = {line.line_no: line.id for line in self.lines}
         self._emit("order", self.id,
@@ -155,6 +171,8 @@ class Order:
         before = self.status
         shipped = self._ship(fulfilment, at, now) if status == "shipped" else []
         fulfilment.status, fulfilment.updated_at = status, now
+        if status == "delivered":
+            fulfilment.delivered_at = at
         fulfilment.tracking = tracking or fulfilment.tracking
         fulfilment.reason = reason or fulfilment.reason
         self._emit("fulfilment", fulfilment.id, f"fulfilment.{status}", {
@@ -201,6 +219,13 @@ class Order:
                     fulfilment.location_id))
         fulfilment.shipped_at = at
         return shipped
+
+    def _settle_cancelled(self, units: Mapping[int, int], at: datetime) -> None:
+        """A settlement record for each line with units cancelled (by line_no) at `at`."""
+        self.settlements += [Settlement("cancelled", line.line_no, line.sku,
+                                        units[line.line_no],
+                                        Decimal(line.unit_price) * units[line.line_no], at)
+                             for line in self.lines if units.get(line.line_no)]
 
     def _restamp(self, before: str, at: datetime) -> str:
         """The status now; the order is updated at `at` when it differs from `before`."""

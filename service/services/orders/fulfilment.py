@@ -42,7 +42,7 @@ def report(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
         if shipped:
             _take_off_the_shelf(ctx, uow, shipped, at)
         uow.orders.save(order)
-        return fulfilment_view(order.id, fulfilment, order.status)
+        return fulfilment_view(order.id, fulfilment, order.ship_to, order.status)
 
 
 def _event_time(ctx: Context, raw: str | None) -> datetime:

@@ -3,7 +3,8 @@
 Allocation locks the planned positions (in id order) and re-checks the channel's ATS on the
 locked rows, so two orders can never both take the last unit; a conflict re-plans on fresh
 stock. An Idempotency-Key makes retries safe: the key's unique index refuses a second order
-and the first one's 201 body is replayed.
+and the first one's 201 body is replayed. A channel's order_ref names one order: its unique
+index refuses a second, which is a 409 naming the first (a key's replay comes first).
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from service import metrics
 from service.domain.ids import new_id
-from service.domain.orders import Order, PlannedShipment
+from service.domain.orders import Order, PlannedShipment, refused, split_short
 from service.domain.roles import Role, authorize
-from service.errors import IdempotencyMismatch, InsufficientStock, OmsError, problem
+from service.errors import (
+    DuplicateOrderRef,
+    IdempotencyMismatch,
+    InsufficientStock,
+    OmsError,
+    problem,
+)
 from service.services.inventory import reservations
 from service.services.orders import requests, sourcing
 from service.services.orders.allocation import StockTaken, allocate
@@ -52,15 +59,12 @@ def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> di
                 return _place_once(ctx, uow, body, key, fingerprint)
         except StockTaken as conflict:
             last_conflict = conflict
-        except DuplicateRow:
-            if key is None:
-                raise
-            return _check_replay(_placed_before(ctx, body, key), fingerprint)
         except WriteConflict:  # a deadlock or serialization failure: nothing was written
             pass
-        except OmsError:  # refused: unless this key's order was placed before (then replay)
-            earlier = _placed_before(ctx, body, key)
+        except (DuplicateRow, OmsError):  # unless this key's order was placed (then replay),
+            earlier = _placed_before(ctx, body, key)  # or this reference's (then 409)
             if earlier is None:
+                _refuse_duplicate_ref(ctx, body)
                 raise
             return _check_replay(earlier, fingerprint)
     earlier = _placed_before(ctx, body, key)
@@ -80,6 +84,20 @@ def _placed_before(ctx: Context, body: dict[str, Any], key: str | None
         return None
     with ctx.reading() as uow:
         return uow.orders.find_by_key(body["channel"], key)
+
+
+def _refuse_duplicate_ref(ctx: Context, body: dict[str, Any]) -> None:
+    """Raise DuplicateOrderRef when the channel's order_ref names an order already."""
+    channel, ref = body.get("channel"), body.get("order_ref")
+    if not (isinstance(channel, str) and isinstance(ref, str)):
+        return
+    with ctx.reading() as uow:
+        first = uow.orders.find_by_ref(channel, ref)
+    if first is not None:
+        raise DuplicateOrderRef(
+            f"order_ref {ref!r} already names order {first} of channel {channel!r}.",
+            [problem("/order_ref", f"{ref!r} already names order {first}", order_id=first)],
+            order_id=first)
 
 
 def _check_replay(existing: tuple[str | None, dict[str, Any]] | None,
@@ -114,13 +132,16 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
 
 
 def _refuse_if_short(req: SourcingRequest, sourced: Sourced) -> None:
+    """Refuse what the order's on_short refuses (pickups: any shortage); nothing is written."""
     result = sourced.plan
-    backorder = result.policy_applied.endswith("backorder")
-    if result.unfulfilled and (not backorder or req.delivery_method == "pickup"):
+    planned = result.policy_applied.endswith("backorder")  # a plan of what can ship
+    short = {ln.sku: ln.quantity for ln in result.unfulfilled}
+    if short and (not planned or req.delivery_method == "pickup"
+                  or refused(sourced.on_short, short, result.fulfilled_units)):
         reason = result.explanation.get("reason") if req.delivery_method == "pickup" else None
         raise InsufficientStock(
             reason or f"Not enough stock for {len(result.unfulfilled)} line(s) under "
-            f"{result.policy_applied}.",
+            f"{result.policy_applied} (on_short: {sourced.on_short}).",
             [problem(f"/lines/{_index(req, ln.sku)}", f"short by {ln.quantity}", sku=ln.sku,
                      short=ln.quantity) for ln in result.unfulfilled],
             ruleset=sourced.ruleset.ref)
@@ -132,17 +153,18 @@ def _index(req: SourcingRequest, sku: str) -> int:
 
 def _new_order(ctx: Context, req: SourcingRequest, sourced: Sourced, plan_dict: dict[str, Any],
                key: str | None, fingerprint: str) -> Order:
-    """The order as planned: a fulfilment per shipment, the rest backordered."""
+    """The order as planned: a fulfilment per shipment, the rest as its on_short says."""
+    backordered, cancelled = split_short(
+        sourced.on_short, {ln.sku: ln.quantity for ln in sourced.plan.unfulfilled})
     return Order.place(
         id=new_id(), channel=req.channel, lines=req.lines, at=ctx.clock.now(),
         shipments=[PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                    tuple((ln.sku, ln.quantity) for ln in s.lines))
                    for s in sourced.plan.shipments],
-        backordered={ln.sku: ln.quantity for ln in sourced.plan.unfulfilled},
+        backordered=backordered, cancelled=cancelled, on_short=sourced.on_short,
         order_ref=req.order_ref, customer_id=req.customer_id,
         delivery_method=req.delivery_method, pickup_location=req.pickup_location,
-        ship_to={} if req.ship_to is None else {"lat": req.ship_to[0], "lon": req.ship_to[1]},
-        attributes=req.attributes, ruleset=sourced.ruleset.ref,
+        ship_to=req.address, attributes=req.attributes, ruleset=sourced.ruleset.ref,
         plan={k: plan_dict[k] for k in ("ruleset", "policy_applied", "total_cost",
                                         "shipments", "unfulfilled")},
         explanation=plan_dict["explanation"], idempotency_key=key, request_hash=fingerprint)

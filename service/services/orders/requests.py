@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from service.domain.sourcing import UnknownPostalCode
 from service.errors import ValidationFailed, problem
 from service.payloads import check
 from service.rules.variables import entity_facts
@@ -31,6 +32,8 @@ class SourcingRequest:
     attributes: dict[str, Any] = field(default_factory=dict)
     order_ref: str | None = None
     customer_id: str | None = None
+    address: dict[str, Any] = field(default_factory=dict)  # the ship-to as the order keeps it
+    on_short: str | None = None  # as asked; None: the ruleset's fallback decides
 
     @property
     def order_value(self) -> float:
@@ -82,15 +85,31 @@ def _line_problems(lines: list[dict[str, Any]], catalog: CatalogSnapshot) -> lis
 def _delivery_problems(body: dict[str, Any], catalog: CatalogSnapshot) -> list[dict]:
     attributes = body.get("attributes")
     method = attributes.get("delivery_method", "ship") if isinstance(attributes, dict) else "ship"
+    ship_to = body.get("ship_to")
+    found = _ship_to_problems(ship_to) if isinstance(ship_to, dict) else []
     if method == "pickup":
         location = body.get("pickup_location")
         if not location:
-            return [problem("/pickup_location", "a pickup order needs a pickup_location")]
+            return [*found, problem("/pickup_location", "a pickup order needs a pickup_location")]
         if isinstance(location, str) and location not in catalog.locations:
-            return [problem("/pickup_location", f"unknown location {location!r}")]
-        return []
+            return [*found, problem("/pickup_location", f"unknown location {location!r}")]
+        return found
     if "ship_to" not in body:
-        return [problem("/ship_to", "a ship-to is required: {lat, lon} or {postal_code}")]
+        return [problem("/ship_to", "a ship-to is required: the address, with lat and lon "
+                                    "or a postal_code")]
+    return found
+
+
+def _ship_to_problems(ship_to: dict[str, Any]) -> list[dict]:
+    """What keeps a ship-to off the map: half a coordinate, or neither coordinates nor a
+    postal code to geocode (the schema names every other problem, field by field)."""
+    if "lat" in ship_to and "lon" not in ship_to:
+        return [problem("/ship_to/lon", "lon is required with lat")]
+    if "lon" in ship_to and "lat" not in ship_to:
+        return [problem("/ship_to/lat", "lat is required with lon")]
+    if "lat" not in ship_to and "postal_code" not in ship_to:
+        return [problem("/ship_to", "a ship-to needs lat and lon, or a postal_code to "
+                                    "geocode")]
     return []
 
 
@@ -108,16 +127,25 @@ def _build(body: dict[str, Any], catalog: CatalogSnapshot) -> SourcingRequest:
     attributes.setdefault("order_value",
                           float(sum(line.unit_price * line.quantity for line in lines)))
     method = attributes.get("delivery_method", "ship")
+    address = _located(body.get("ship_to"))
     return SourcingRequest(
-        channel=body["channel"], lines=lines, ship_to=_ship_to(body.get("ship_to")),
+        channel=body["channel"], lines=lines,
+        ship_to=(address["lat"], address["lon"]) if address else None,
         delivery_method=method, pickup_location=body.get("pickup_location"),
         attributes=attributes, order_ref=body.get("order_ref"),
-        customer_id=body.get("customer_id"))
+        customer_id=body.get("customer_id"), address=address, on_short=body.get("on_short"))
 
 
-def _ship_to(ship_to: dict[str, Any] | None) -> tuple[float, float] | None:
+def _located(ship_to: dict[str, Any] | None) -> dict[str, Any]:
+    """The ship-to as sent, with its coordinates (geocoded from the postal code when absent);
+    {} when there is none."""
     if ship_to is None:
-        return None
+        return {}
     if "lat" in ship_to:
-        return float(ship_to["lat"]), float(ship_to["lon"])
-    return geocode_postal_code(ship_to["postal_code"], ship_to.get("country", "US"))
+        return {**ship_to, "lat": float(ship_to["lat"]), "lon": float(ship_to["lon"])}
+    try:
+        lat, lon = geocode_postal_code(ship_to["postal_code"], ship_to.get("country", "US"))
+    except UnknownPostalCode as exc:
+        exc.problems = [problem("/ship_to/postal_code", exc.detail)]
+        raise
+    return {**ship_to, "lat": lat, "lon": lon}

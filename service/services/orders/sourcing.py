@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from service.domain.geo import haversine_km
+from service.domain.orders import default_on_short, planner_fallback
 from service.domain.sourcing import (
     Candidate,
     Shipment,
@@ -41,6 +42,7 @@ class Sourced:
     rules_by_location: dict[str, list[dict[str, Any]]]
     excluded: dict[str, list[str]]
     seen: dict[tuple[str, str], StockAt] = field(default_factory=dict)
+    on_short: str = "backorder"  # what the order does with what the plan leaves short
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     """
     counts = backlog.open_lines(uow)
     weights, policy, shipping = policy_of(ctx.settings, ruleset)
+    on_short = on_short_of(ruleset, req)
+    policy = replace(policy, fallback=planner_fallback(on_short, policy.fallback))
     ship_to = req.ship_to or (0.0, 0.0)
     floors = _site_table(catalog, ruleset, counts, weights).floors(
         ship_to, shipping, policy.shipment_penalty)
@@ -173,7 +177,12 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
                            explain)
     return Sourced(result, ruleset, _traces(ruleset, catalog, req, result),
-                   dict(reader.excluded), reader.seen)
+                   dict(reader.excluded), reader.seen, on_short)
+
+
+def on_short_of(ruleset: Ruleset, req: SourcingRequest) -> str:
+    """What the order does when short: as it asks, else as its ruleset's fallback does."""
+    return req.on_short or default_on_short(ruleset.sourcing.split.fallback)
 
 
 def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
@@ -199,7 +208,7 @@ def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
     else:
         shipment = Shipment(location, tuple(lines), 0.0, {"pickup": True})
         result = SourcingPlan((shipment,), (), 0.0, "pickup", explanation)
-    return Sourced(result, ruleset, {}, {}, seen)
+    return Sourced(result, ruleset, {}, {}, seen, on_short_of(ruleset, req))
 
 
 def source(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
@@ -220,7 +229,8 @@ def to_dict(sourced: Sourced) -> dict[str, Any]:
                         "excluded_locations": sourced.excluded})
     return {
         "ruleset": sourced.ruleset.ref, "variant": None,
-        "policy_applied": result.policy_applied, "total_cost": round(result.total_cost, 4),
+        "policy_applied": result.policy_applied, "on_short": sourced.on_short,
+        "total_cost": round(result.total_cost, 4),
         "shipments": [{"location": s.location_id, "cost": round(s.cost, 4),
                        "factors": s.factors,
                        "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in s.lines]}

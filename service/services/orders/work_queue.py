@@ -32,7 +32,7 @@ def queue(ctx: Context, role: Role, location_id: str, status: str | None,
     if found is None:
         raise ValidationFailed("Unknown cursor.", [problem(
             "/query/after", f"{after!r} is no fulfilment of {location_id}")])
-    return [fulfilment_view(order_id, f) for order_id, f in found]
+    return [fulfilment_view(q.order_id, q.fulfilment, q.ship_to) for q in found]
 
 
 def page_limit(raw: str | None) -> int:

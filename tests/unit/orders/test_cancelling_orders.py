@@ -245,3 +245,19 @@ def test_a_fulfilment_no_longer_open_is_left_alone():
     assert released == {("dc-1", "A"): 2}
     assert [row.cancelled for row in order.fulfilment("f-2").lines] == [0, 0]
     assert order.fulfilment("f-2").status == "rejected"
+
+
+def test_the_cancel_reason_is_kept_on_the_order_and_on_the_fulfilments_it_cancels():
+    order = _order()
+    order.cancel([{"sku": "A", "quantity": 3}], "customer asked", NOW)
+    assert order.cancel_reason == "customer asked"
+    assert [(f.id, f.status, f.reason) for f in order.fulfilments] == [
+        ("f-1", "created", None), ("f-2", "cancelled", "customer asked")]
+
+
+def test_a_cancel_without_a_reason_keeps_the_one_given_before():
+    order = _order()
+    order.cancel([{"sku": "C"}], "out of season", NOW)
+    order.cancel(None, None, NOW)
+    assert order.cancel_reason == "out of season"
+    assert [f.reason for f in order.fulfilments] == [None, None]

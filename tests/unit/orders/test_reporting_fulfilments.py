@@ -178,3 +178,13 @@ def test_a_time_the_reporter_did_not_send_is_not_checked_and_a_later_one_passes(
     fulfilment = _order().fulfilment("f-1")
     fulfilment.check_reported_at(PLACED - timedelta(hours=1), None)
     fulfilment.check_reported_at(PLACED, PLACED.isoformat())
+
+
+def test_delivery_is_dated_when_it_happened_as_reported():
+    order = _order()
+    order.report("f-2", "shipped", at=PLACED, now=LATER)
+    order.report("f-2", "delivered", at=LATER, now=NOW)
+    f_2 = order.fulfilment("f-2")
+    assert (f_2.status, f_2.shipped_at, f_2.delivered_at, f_2.updated_at) == (
+        "delivered", PLACED, LATER, NOW)
+    assert order.fulfilment("f-1").delivered_at is None
