@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import psycopg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -34,20 +36,30 @@ def is_unique_violation(exc: IntegrityError) -> bool:
 
 
 def unreachable(exc: BaseException) -> bool:
-    """Whether a database error says the database cannot be reached now (refused, dropped,
-    shutting down, starting up, full), rather than refusing what was asked of it."""
+    """Whether a database error says the database cannot serve now (refused, dropped,
+    shutting down, starting up, full; SQLite: still locked by other writers when the busy
+    timeout ran out), rather than refusing what was asked of it."""
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
             return True
         exc = exc.orig
+    if isinstance(exc, sqlite3.OperationalError):
+        return sqlite_busy(exc)
     if not isinstance(exc, psycopg.OperationalError):
         return False
     sqlstate = exc.sqlstate
     return sqlstate is None or sqlstate.startswith(UNREACHABLE_SQLSTATES)
 
 
+def sqlite_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY: another connection held the lock past the busy timeout."""
+    return getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY") or (
+        "database is locked" in str(exc))
+
+
 def unavailable() -> Unavailable:
-    """The error a request gets while the database cannot be reached."""
-    return Unavailable("The database cannot be reached right now; nothing was done. "
-                       "Try again in a few seconds (an order with the same Idempotency-Key "
-                       "is placed once).")
+    """The error a request gets while the database cannot serve it."""
+    return Unavailable("The database cannot take this request right now (unreachable, "
+                       "restarting or busy with other writers); nothing was done. Try again "
+                       "in a few seconds (an order with the same Idempotency-Key is placed "
+                       "once).")
