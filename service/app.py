@@ -21,6 +21,7 @@ from service.api import (
     rulesets,
 )
 from service.bootstrap import build_context
+from service.errors import Unavailable
 from service.services.access.keys import KeyVerifier
 from service.services.context import Context
 from service.services.rulesets import governance
@@ -52,8 +53,8 @@ def _activate_configured_ruleset(ctx: Context) -> None:
     """On a fresh database, make config's ruleset active (and compute every channel's ATS)."""
     try:
         governance.start(ctx)
-    except OperationalError:
-        logging.getLogger(__name__).exception("database unreachable at start")
+    except (OperationalError, Unavailable):  # the workers start; requests get 503 until it is up
+        logging.getLogger(__name__).warning("database unreachable at start", exc_info=True)
 
 
 def _install_request_metrics(app: Flask) -> None:

@@ -81,6 +81,15 @@ class Unprocessable(OmsError):
     title = "The request cannot be processed"
 
 
+class Unavailable(OmsError):
+    """The database cannot be reached (down, restarting, out of connections): nothing was
+    done, or for a write cut off as it committed, perhaps all of it; retry shortly (an order
+    with the same Idempotency-Key is placed once)."""
+
+    code = "database_unavailable"
+    title = "The service cannot reach its database"
+
+
 def problem(pointer: str, message: str, **extra: Any) -> dict[str, Any]:
     """One validation problem: where (a JSON pointer) and what was expected."""
     return {"pointer": pointer, "message": message, **extra}

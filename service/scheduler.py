@@ -18,6 +18,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from service import crontab, metrics
+from service.errors import Unavailable
 from service.services.context import Context
 from service.services.feeds import running
 from service.services.inventory import reservations
@@ -69,12 +70,22 @@ def job_specs(ctx: Context) -> list[JobSpec]:
 
 def run_once(ctx: Context, spec: JobSpec, owner: str = OWNER) -> bool:
     """Run spec now if this process wins its lease; return whether it ran."""
-    if not jobs.claim(ctx, spec.name, owner, spec.lease_seconds):
+    try:
+        claimed = jobs.claim(ctx, spec.name, owner, spec.lease_seconds)
+    except Unavailable:
+        metrics.JOB_RUNS.labels(spec.name, "failed").inc()
+        log.warning("job %s not run: the database cannot be reached", spec.name)
+        return False
+    if not claimed:
         metrics.JOB_RUNS.labels(spec.name, "skipped").inc()
         return False
     with _lease_kept(ctx, spec, owner):
         try:
             spec.run(ctx)
+        except Unavailable:
+            metrics.JOB_RUNS.labels(spec.name, "failed").inc()
+            log.warning("job %s failed: the database cannot be reached", spec.name)
+            return True
         except Exception:
             metrics.JOB_RUNS.labels(spec.name, "failed").inc()
             log.exception("job %s failed", spec.name)

@@ -16,8 +16,14 @@ from jsonschema import Draft7Validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS_DIR = PROJECT_ROOT / "schemas"
+PACKAGE_DIR = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE_DIR.parent
+# A source checkout keeps config.yaml, rulesets/ and var/ beside the package; an installed
+# wheel has none of them, and looks for them in the directory the command runs in.
+PROJECT_ROOT = CHECKOUT if (CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
+# schemas/ is one folder in the checkout; a wheel carries it as service/schemas (pyproject).
+SCHEMAS_DIR = (PACKAGE_DIR / "schemas") if (PACKAGE_DIR / "schemas").is_dir() else (
+    CHECKOUT / "schemas")
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 
 

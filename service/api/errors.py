@@ -23,7 +23,9 @@ STATUS_BY_ERROR: list[tuple[type[errors.OmsError], int]] = [
     (errors.Conflict, 409),
     (errors.Unauthenticated, 401),
     (errors.Forbidden, 403),
+    (errors.Unavailable, 503),
 ]
+RETRY_AFTER_SECONDS = 2  # what a 503 (the database cannot be reached) asks clients to wait
 
 
 def problem_response(
@@ -43,6 +45,8 @@ def problem_response(
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="oms"'
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft7Validator
@@ -13,14 +11,13 @@ from jsonschema.exceptions import ValidationError
 
 from service.rules.source import pointer_join
 from service.rules.validation import Finding
-
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "ruleset.schema.json"
+from service.settings import load_schema
 
 
 @lru_cache(maxsize=1)
 def ruleset_schema() -> dict[str, Any]:
     """The ruleset JSON Schema shipped in ``schemas/``."""
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return load_schema("ruleset.schema.json")
 
 
 @lru_cache(maxsize=1)

@@ -8,9 +8,11 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, bindparam, select
+from sqlalchemy.exc import DBAPIError
 
 from service.store import kept_connections
 from service.store.db import read_only
+from service.store.errors import unavailable, unreachable
 from service.store.models import ChannelAvailability, ReservationDeadline
 from service.store.models.base import naive_utc
 
@@ -43,14 +45,20 @@ def lookup(engine: Engine, channel: str, skus: list[str], now: datetime) -> tupl
     """(sku, available, ruleset) rows of the kept ATS, and whether a reservation of one of
     the SKUs may be overdue (its deadline has passed: expire, then read again).
 
-    One statement, in autocommit: one round trip, the last committed state.
+    One statement, in autocommit: one round trip, the last committed state. A database that
+    cannot be reached raises service.errors.Unavailable.
     """
-    if engine.dialect.name == "postgresql":
-        rows = kept_connections.run(engine, lambda conn: _pg_rows(conn, channel, skus))
-        now = naive_utc(now)
-    else:
-        with read_only(engine) as conn:
-            rows = conn.execute(_LOOKUP, {"channel": channel, "skus": skus}).all()
+    try:
+        if engine.dialect.name == "postgresql":
+            rows = kept_connections.run(engine, lambda conn: _pg_rows(conn, channel, skus))
+            now = naive_utc(now)
+        else:
+            with read_only(engine) as conn:
+                rows = conn.execute(_LOOKUP, {"channel": channel, "skus": skus}).all()
+    except (DBAPIError, psycopg.OperationalError) as exc:
+        if unreachable(exc):
+            raise unavailable() from exc
+        raise
     kept = [(r[0], r[1], r[2]) for r in rows]
     return kept, any(r[3] is not None and r[3] <= now for r in rows)
 

@@ -19,7 +19,13 @@ from service.store.activations import ActivationRepository
 from service.store.ats import AtsRepository
 from service.store.catalog import Catalog, CatalogSnapshot
 from service.store.db import read_only
-from service.store.errors import DuplicateRow, WriteConflict, is_unique_violation
+from service.store.errors import (
+    DuplicateRow,
+    WriteConflict,
+    is_unique_violation,
+    unavailable,
+    unreachable,
+)
 from service.store.feed_records import FeedRecords
 from service.store.keys import KeyRepository
 from service.store.leases import LeaseRepository
@@ -93,8 +99,9 @@ def transaction(sessions: sessionmaker[Session], clock: Clock, catalog: Catalog
     """A unit of work that commits when the block ends, or rolls back on any error.
 
     A unique key that refuses a row raises DuplicateRow; a deadlock or serialization failure
-    raises WriteConflict (nothing was written: the work may be tried again). Any other
-    database error goes on as it is.
+    raises WriteConflict (nothing was written: the work may be tried again); a database that
+    cannot be reached raises service.errors.Unavailable. Any other database error goes on as
+    it is.
     """
     try:
         with sessions.begin() as session:
@@ -106,6 +113,8 @@ def transaction(sessions: sessionmaker[Session], clock: Clock, catalog: Catalog
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
             raise WriteConflict(str(exc.orig)) from exc
+        if unreachable(exc):
+            raise unavailable() from exc
         raise
 
 
@@ -116,10 +125,16 @@ def reading(sessions: sessionmaker[Session], clock: Clock, catalog: Catalog,
 
     With `autocommit` each statement is its own read of the last committed state (no BEGIN:
     on SQLite a reader then never queues behind a writer); for single-statement reads only.
+    A database that cannot be reached raises service.errors.Unavailable.
     """
-    if not autocommit:
-        with sessions() as session:
+    try:
+        if not autocommit:
+            with sessions() as session:
+                yield UnitOfWork(session, clock, catalog)
+            return
+        with read_only(sessions.kw["bind"]) as connection, Session(bind=connection) as session:
             yield UnitOfWork(session, clock, catalog)
-        return
-    with read_only(sessions.kw["bind"]) as connection, Session(bind=connection) as session:
-        yield UnitOfWork(session, clock, catalog)
+    except DBAPIError as exc:
+        if unreachable(exc):
+            raise unavailable() from exc
+        raise
