@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from service.api.auth import authenticated, current_role
@@ -9,7 +11,7 @@ from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
 from service.errors import ValidationFailed, problem
-from service.services.orders import cancelling, placing, planning, reading
+from service.services.orders import cancelling, placing, planning, reading, search
 
 bp = Blueprint("orders", __name__, url_prefix="/v1")
 MAX_KEY = 128
@@ -38,6 +40,31 @@ def place_order() -> tuple[Response, int]:
     response = jsonify(result)
     response.headers["Location"] = url_for("orders.get_order", order_id=result["id"])
     return response, 201
+
+
+@bp.get("/orders")
+@authenticated
+@documented("Find orders, newest first: ?status=, channel, customer_id, order_ref, sku, "
+            "location, created_from, created_to (ISO 8601 with a zone); ?limit= up to 500, "
+            "default 100; a full page has a Link to the next. A channel key finds its "
+            "channel's orders only; a location key may not search", response="order_summary",
+            array=True)
+def find_orders() -> Response:
+    found = search.find(context(), current_role(), request.args)
+    response = jsonify(found)
+    if len(found) == search.page_limit(request.args.get("limit")):
+        args = request.args.to_dict() | {"after": found[-1]["id"]}
+        response.headers["Link"] = f'<{request.path}?{urlencode(args)}>; rel="next"'
+    return response
+
+
+@bp.get("/orders/<order_id>/events")
+@authenticated
+@documented("The order's timeline: every event of the order and of its fulfilments (placed, "
+            "each fulfilment step, cancelled...), oldest first", response="timeline_entry",
+            array=True)
+def order_timeline(order_id: str) -> Response:
+    return jsonify(search.timeline(context(), current_role(), order_id))
 
 
 @bp.get("/orders/<order_id>")

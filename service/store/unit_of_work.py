@@ -30,6 +30,7 @@ from service.store.feed_records import FeedRecords
 from service.store.keys import KeyRepository
 from service.store.leases import LeaseRepository
 from service.store.master import MasterDataRepository
+from service.store.order_search import OrderSearch
 from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
 from service.store.reservations import ReservationRepository
@@ -63,6 +64,10 @@ class UnitOfWork:
     @cached_property
     def orders(self) -> OrderRepository:
         return OrderRepository(self.session)
+
+    @cached_property
+    def order_search(self) -> OrderSearch:
+        return OrderSearch(self.session)
 
     @cached_property
     def reservations(self) -> ReservationRepository:

@@ -16,7 +16,8 @@ class Event(Base):
     """The outbox: every change, written in the transaction that made it."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_pending", "delivered_at", "next_attempt_at"),)
+    __table_args__ = (Index("ix_events_pending", "delivered_at", "next_attempt_at"),
+                      Index("ix_events_aggregate", "aggregate_type", "aggregate_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     aggregate_type: Mapped[str] = mapped_column(String(32))

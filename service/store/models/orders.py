@@ -24,6 +24,11 @@ class OrderRow(Base):
         UniqueConstraint("channel", "idempotency_key", name="channel_idempotency_key"),
         UniqueConstraint("channel", "order_ref", name="channel_order_ref"),
         Index("ix_orders_channel_created", "channel", "created_at"),
+        Index("ix_orders_channel_status_created", "channel", "status", "created_at", "id"),
+        Index("ix_orders_status_created", "status", "created_at", "id"),
+        Index("ix_orders_created", "created_at", "id"),
+        Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_orders_order_ref", "order_ref"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -55,6 +60,7 @@ class OrderLineRow(Base):
         CheckConstraint("quantity_cancelled >= 0", name="cancelled_non_negative"),
         CheckConstraint("quantity_backordered >= 0", name="backordered_non_negative"),
         CheckConstraint("unit_price >= 0", name="price_non_negative"),
+        Index("ix_order_lines_sku_order", "sku", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -69,7 +75,8 @@ class OrderLineRow(Base):
 
 class FulfilmentRow(Base):
     __tablename__ = "fulfilments"
-    __table_args__ = (Index("ix_fulfilments_location_status", "location_id", "status"),)
+    __table_args__ = (Index("ix_fulfilments_location_status", "location_id", "status"),
+                      Index("ix_fulfilments_location_order", "location_id", "order_id"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)

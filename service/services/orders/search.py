@@ -1,0 +1,103 @@
+"""Finding orders and reading an order's timeline, to the keys that may see them.
+
+A channel key finds only its channel's orders (asking for another channel is a 403); an
+admin key finds any; a location key works from its queue (GET /v1/locations/{id}/fulfilments)
+and may not search orders. The timeline is the outbox as the order's channel sees it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from service.domain.roles import Role, authorize
+from service.errors import Forbidden, ValidationFailed, problem
+from service.services.orders.reading import visible_order
+from service.services.orders.work_queue import page_limit
+from service.store.order_search import OrderFilters, OrderSummary, TimelineEntry
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from service.services.context import Context
+
+ORDER_STATUSES = ("created", "in_progress", "partially_shipped", "shipped", "delivered",
+                  "backordered", "partially_backordered", "cancelled")
+TEXT_FILTERS = ("channel", "status", "customer_id", "order_ref", "sku", "location")
+TIME_FILTERS = ("created_from", "created_to")
+MAX_TEXT = 128
+
+
+def find(ctx: Context, role: Role, args: Mapping[str, str]) -> list[dict[str, Any]]:
+    """A page of the orders matching `args` (the query string), newest first."""
+    if role.kind == "location":
+        raise Forbidden(f"A {role} key may not search orders: its work queue is "
+                        "GET /v1/locations/{id}/fulfilments.")
+    filters, limit = _filters(args)
+    if role.kind == "channel":
+        if filters.channel is not None:
+            authorize(role, channel=filters.channel, action="search the orders of")
+        filters = OrderFilters(**(vars(filters) | {"channel": role.scope}))
+    after = args.get("after")
+    with ctx.reading() as uow:
+        found = uow.order_search.find(filters, after, limit)
+    if found is None:
+        raise ValidationFailed("Unknown cursor.", [problem(
+            "/query/after", f"{after!r} is no order")])
+    return [_summary(s) for s in found]
+
+
+def timeline(ctx: Context, role: Role, order_id: str) -> list[dict[str, Any]]:
+    """Everything that happened to the order, oldest first."""
+    with ctx.reading() as uow:
+        visible_order(uow, role, order_id)
+        entries = uow.order_search.timeline(order_id)
+    return [_entry(e) for e in entries]
+
+
+def _filters(args: Mapping[str, str]) -> tuple[OrderFilters, int]:
+    """The filters and the page size asked for, or a 422 naming every bad parameter."""
+    problems = [problem(f"/query/{name}", f"expected 1 to {MAX_TEXT} characters")
+                for name in TEXT_FILTERS
+                if name in args and not 0 < len(args[name]) <= MAX_TEXT]
+    status = args.get("status")
+    if status is not None and status not in ORDER_STATUSES:
+        problems.append(problem("/query/status",
+                                f"expected one of {', '.join(ORDER_STATUSES)}"))
+    times = {name: _time(args, name, problems) for name in TIME_FILTERS}
+    try:
+        limit = page_limit(args.get("limit"))
+    except ValidationFailed as exc:
+        problems += exc.problems
+    if problems:
+        raise ValidationFailed("The search is not valid.", problems)
+    return OrderFilters(**{name: args.get(name) for name in TEXT_FILTERS}, **times), limit
+
+
+def _time(args: Mapping[str, str], name: str, problems: list[dict[str, str]]
+          ) -> datetime | None:
+    raw = args.get(name)
+    if raw is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        problems.append(problem(f"/query/{name}",
+                                "expected an ISO 8601 time with a zone, e.g. 2026-12-01T00:00:00Z"))
+        return None
+    return parsed
+
+
+def _summary(s: OrderSummary) -> dict[str, Any]:
+    return {"id": s.id, "channel": s.channel, "order_ref": s.order_ref,
+            "customer_id": s.customer_id, "status": s.status,
+            "delivery_method": s.delivery_method, "ruleset": s.ruleset,
+            "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
+
+
+def _entry(e: TimelineEntry) -> dict[str, Any]:
+    return {"id": e.id, "type": e.type, "subject": {"type": e.aggregate_type,
+                                                    "id": e.aggregate_id},
+            "at": e.at.isoformat(), "data": e.payload}

@@ -1,0 +1,112 @@
+"""Finding orders (newest first, by any of the search filters, a page at a time) and an
+order's timeline (its outbox events and its fulfilments', oldest first).
+
+Each filter is served by an index of migration 0013: (channel, status, created_at, id),
+(status, created_at, id), (created_at, id), (customer_id, created_at, id), (order_ref),
+order_lines (sku, order_id), fulfilments (location_id, order_id) and events
+(aggregate_type, aggregate_id, id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from service.store.models import Event, FulfilmentRow, OrderLineRow, OrderRow
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    """What a search asks for; None means any."""
+
+    channel: str | None = None
+    status: str | None = None
+    customer_id: str | None = None
+    order_ref: str | None = None
+    sku: str | None = None
+    location: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    id: str
+    channel: str
+    order_ref: str | None
+    customer_id: str | None
+    status: str
+    delivery_method: str
+    ruleset: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    id: int
+    aggregate_type: str
+    aggregate_id: str
+    type: str
+    payload: dict[str, Any]
+    at: datetime
+
+
+_SUMMARY = (OrderRow.id, OrderRow.channel, OrderRow.order_ref, OrderRow.customer_id,
+            OrderRow.status, OrderRow.delivery_method, OrderRow.ruleset, OrderRow.created_at,
+            OrderRow.updated_at)
+
+
+class OrderSearch:
+    """Read-only queries over orders for the search and the timeline."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, filters: OrderFilters, after: str | None, limit: int
+             ) -> list[OrderSummary] | None:
+        """A page of orders matching the filters, newest first, after the order `after`
+        (None when `after` names no order)."""
+        query = _filtered(select(*_SUMMARY), filters)
+        if after is not None:
+            created = self.session.scalar(select(OrderRow.created_at).where(OrderRow.id == after))
+            if created is None:
+                return None
+            query = query.where(or_(OrderRow.created_at < created,
+                                    and_(OrderRow.created_at == created, OrderRow.id < after)))
+        query = query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
+        return [OrderSummary(*row) for row in self.session.execute(query)]
+
+    def timeline(self, order_id: str) -> list[TimelineEntry]:
+        """The order's events and its fulfilments' events, in the order they were written."""
+        fulfilments = select(FulfilmentRow.id).where(FulfilmentRow.order_id == order_id)
+        query = (select(Event.id, Event.aggregate_type, Event.aggregate_id, Event.type,
+                        Event.payload, Event.created_at)
+                 .where(or_(and_(Event.aggregate_type == "order",
+                                 Event.aggregate_id == order_id),
+                            and_(Event.aggregate_type == "fulfilment",
+                                 Event.aggregate_id.in_(fulfilments))))
+                 .order_by(Event.id))
+        return [TimelineEntry(*row) for row in self.session.execute(query)]
+
+
+def _filtered(query: Select, f: OrderFilters) -> Select:
+    equal = {OrderRow.channel: f.channel, OrderRow.status: f.status,
+             OrderRow.customer_id: f.customer_id, OrderRow.order_ref: f.order_ref}
+    query = query.where(*(column == value for column, value in equal.items()
+                          if value is not None))
+    if f.created_from is not None:
+        query = query.where(OrderRow.created_at >= f.created_from)
+    if f.created_to is not None:
+        query = query.where(OrderRow.created_at < f.created_to)
+    if f.sku is not None:
+        query = query.where(exists().where(OrderLineRow.order_id == OrderRow.id,
+                                           OrderLineRow.sku == f.sku))
+    if f.location is not None:
+        query = query.where(exists().where(FulfilmentRow.order_id == OrderRow.id,
+                                           FulfilmentRow.location_id == f.location))
+    return query
