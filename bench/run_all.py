@@ -26,9 +26,11 @@ import common  # noqa: E402
 import report  # noqa: E402
 from common import Figure  # noqa: E402
 
+from service.store.migrate import upgrade  # noqa: E402
+
 TEMPLATE = "oms_bench_template"
 CLONES = ("oms_bench_http", "oms_bench_snapshot", "oms_bench_switch", "oms_bench_orders",
-          "oms_bench_orders_hot")
+          "oms_bench_orders_hot", "oms_bench_search")
 
 
 def bench(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
@@ -133,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         figures += figures_of(raw["orders"])
         common.drop_pg_database("oms_bench_orders")
         common.drop_pg_database("oms_bench_orders_hot")
+        search_url = common.create_pg_database("oms_bench_search")
+        upgrade(search_url)  # orders only: 1M of them, written by the benchmark (setup)
+        raw["search"] = bench("bench_order_search.py", "--pg-url", search_url, "--duration",
+                              "3" if args.quick else "6")
+        figures += figures_of(raw["search"])
+        common.drop_pg_database("oms_bench_search")
         snap_url = common.clone_pg_database(TEMPLATE, "oms_bench_snapshot")
         raw["snapshot"] = bench("bench_snapshot.py", "--pg-url", snap_url, "--sqlite")
         figures += figures_of(raw["snapshot"])

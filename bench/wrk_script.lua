@@ -1,5 +1,5 @@
 -- wrk script for bench_http.py: Authorization header, random SKUs per request, JSON summary.
--- Environment: OMS_KEY (bearer key), OMS_MODE (hello | get | cart), OMS_SKUS, OMS_CART.
+-- Environment: OMS_KEY (bearer key), OMS_MODE (hello | get | cart | search), OMS_SKUS, OMS_CART.
 local key = os.getenv("OMS_KEY") or ""
 local mode = os.getenv("OMS_MODE") or "hello"
 local skus = tonumber(os.getenv("OMS_SKUS") or "1000")
@@ -15,6 +15,12 @@ function request()
   local headers = { ["Authorization"] = "Bearer " .. key }
   if mode == "get" then
     return wrk.format("GET", "/v1/availability?channel=web&sku=" .. sku(math.random(skus)), headers)
+  elseif mode == "search" then
+    local channels = {"web", "app", "marketplace", "kiosk", "call_center"}
+    local statuses = {"created", "in_progress", "partially_shipped", "shipped", "delivered",
+                      "backordered", "partially_backordered", "cancelled"}
+    return wrk.format("GET", "/v1/orders?channel=" .. channels[math.random(#channels)] ..
+                      "&status=" .. statuses[math.random(#statuses)], headers)
   elseif mode == "cart" then
     local items = {}
     for i = 1, cart do items[i] = '"' .. sku(math.random(skus)) .. '"' end

@@ -70,16 +70,20 @@ class OrderSearch:
     def find(self, filters: OrderFilters, after: str | None, limit: int
              ) -> list[OrderSummary] | None:
         """A page of orders matching the filters, newest first, after the order `after`
-        (None when `after` names no order)."""
+        (None when `after` names no order). One statement: the cursor's time is a subquery,
+        and only an empty page asks whether the cursor exists."""
         query = _filtered(select(*_SUMMARY), filters)
         if after is not None:
-            created = self.session.scalar(select(OrderRow.created_at).where(OrderRow.id == after))
-            if created is None:
-                return None
+            created = (select(OrderRow.created_at).where(OrderRow.id == after)
+                       .scalar_subquery())
             query = query.where(or_(OrderRow.created_at < created,
                                     and_(OrderRow.created_at == created, OrderRow.id < after)))
         query = query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
-        return [OrderSummary(*row) for row in self.session.execute(query)]
+        found = [OrderSummary(*row) for row in self.session.execute(query)]
+        if not found and after is not None and self.session.scalar(
+                select(OrderRow.id).where(OrderRow.id == after)) is None:
+            return None
+        return found
 
     def timeline(self, order_id: str) -> list[TimelineEntry]:
         """The order's events and its fulfilments' events, in the order they were written."""

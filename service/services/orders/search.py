@@ -39,7 +39,7 @@ def find(ctx: Context, role: Role, args: Mapping[str, str]) -> list[dict[str, An
             authorize(role, channel=filters.channel, action="search the orders of")
         filters = OrderFilters(**(vars(filters) | {"channel": role.scope}))
     after = args.get("after")
-    with ctx.reading() as uow:
+    with ctx.reading(autocommit=True) as uow:  # one statement (two for an empty page)
         found = uow.order_search.find(filters, after, limit)
     if found is None:
         raise ValidationFailed("Unknown cursor.", [problem(
