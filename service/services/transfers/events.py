@@ -27,8 +27,10 @@ def report(ctx: Context, role: Role, transfer_id: str, body: dict[str, Any]
     kind = body["type"]
     extra = [problem(f"/{k}", f"only a received event has {k}")
              for k in ("lines", "discrepancy") if k in body and kind != "received"]
+    if kind == "received" and "lines" not in body:
+        extra.append(problem("/lines", "a received event lists the units received"))
     if extra:
-        raise ValidationFailed(f"A {kind} event has no lines.", extra)
+        raise ValidationFailed(f"The {kind} event is not valid.", extra)
     with ctx.transaction() as uow:
         transfer = visible_transfer(uow, role, transfer_id, lock=True)
         authorize_side(role, transfer, SIDE[kind], f"report {kind} on transfers of")

@@ -72,7 +72,7 @@ def test_receiving_more_than_was_shipped_is_refused_and_writes_nothing(
     ({"type": "closed"}, "/type"),
     ({"type": "shipped", "lines": [{"sku": "A", "quantity": 1}]}, "/lines"),
     ({"type": "lost"}, "/type"),
-    ({"type": "received"}, ""),
+    ({"type": "received"}, "/lines"),
 ])
 def test_an_event_out_of_turn_is_refused_and_writes_nothing(stocked, client, admin, transfer,
                                                             report, ctx, event, pointer):
@@ -84,6 +84,20 @@ def test_an_event_out_of_turn_is_refused_and_writes_nothing(stocked, client, adm
     assert 400 <= response.status_code < 500, response.json
     assert pointer in [p["pointer"] for p in response.json["problems"]]
     assert written(ctx) == before
+
+
+def test_the_openapi_document_describes_the_transfer_endpoints(client):
+    paths = client.get("/openapi.json").json["paths"]
+    create = paths["/v1/transfers"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/transfer_request")
+    assert create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/transfer")
+    event = paths["/v1/transfers/{transfer_id}/events"]["post"]
+    assert event["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/transfer_event")
+    assert "get" in paths["/v1/transfers/{transfer_id}"]
+    assert "post" in paths["/v1/transfers/{transfer_id}/cancel"]
 
 
 def test_an_unknown_transfer_is_not_found(stocked, client, admin, report):
