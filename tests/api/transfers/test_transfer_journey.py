@@ -114,3 +114,15 @@ def test_a_shipped_transfer_cannot_be_cancelled(stocked, client, admin, transfer
     assert refused.status_code == 409
     assert refused.json["problems"][0]["pointer"] == "/type"
     assert detail("A", "ST-2")["in_transit"] == 3
+
+
+def test_a_count_taken_before_the_transfer_shipped_never_brings_its_units_back(
+        stocked, client, admin, transfer, report, detail):
+    tid = transfer([{"sku": "A", "quantity": 8}]).json["id"]
+    report(tid, "shipped")
+    late = client.post("/v1/inventory/deltas", headers=admin, json={
+        "as_of": "2026-03-01T10:30:00Z", "items": [{"location": "DC-1", "sku": "A",
+                                                    "on_hand": 20}]})
+    assert late.status_code == 200, late.json
+    assert late.json["stale"] == 1
+    assert detail("A", "DC-1")["on_hand"] == 12

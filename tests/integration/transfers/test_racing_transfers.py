@@ -136,3 +136,17 @@ def test_two_receipts_at_once_never_receive_more_than_shipped(small_network):
     assert sorted(results) == ["409", "partially_received"]
     assert position(ctx, "ST-2", "A") == (6, 0)
     assert_ledger_consistent(ctx)
+
+
+def test_concurrent_retries_with_one_key_create_one_transfer(small_network):
+    ctx = small_network
+    add_units(ctx, "DC-1", "A", 5, 0)
+    body = {"from": "DC-1", "to": "ST-2", "lines": [{"sku": "A", "quantity": 4}]}
+
+    def retry() -> str:
+        return creating.create(ctx, ADMIN, body, "same-key")["id"]
+
+    results = together(*[retry] * 4)
+    assert len(set(results)) == 1
+    assert position(ctx, "DC-1", "A") == (5, 4)
+    assert_ledger_consistent(ctx)
