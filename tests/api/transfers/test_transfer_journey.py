@@ -104,6 +104,11 @@ def test_cancelling_before_shipping_releases_the_allocation(stocked, client, adm
     assert (detail("A", "DC-1")["allocated"], web(client, admin, "A")) == (0, 28)
     assert report(tid, "shipped").status_code == 409
     assert_ledger_consistent(ctx)
+    with ctx.sessions() as session:
+        last = session.scalars(select(Event).where(Event.aggregate_id == tid)
+                               .order_by(Event.id.desc())).first()
+    assert (last.type, last.payload["reason"], last.payload["from"]) == (
+        "transfer.cancelled", "not needed", "DC-1")
 
 
 def test_a_shipped_transfer_cannot_be_cancelled(stocked, client, admin, transfer, report,
