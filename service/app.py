@@ -19,6 +19,7 @@ from service.api import (
     ops,
     orders,
     rulesets,
+    transfers,
 )
 from service.bootstrap import build_context
 from service.errors import Unavailable
@@ -28,7 +29,7 @@ from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
-              fulfilments.bp)
+              fulfilments.bp, transfers.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:

@@ -15,7 +15,8 @@ def snapshot(location: str, as_of: str, counts: dict[str, int]) -> dict:
 
 
 def assert_ledger_consistent(ctx) -> None:
-    """Every position's allocated = its open fulfilment lines, reserved = its active holds,
+    """Every position's allocated = its open fulfilment lines + its open transfer lines (not
+    shipped nor cancelled), reserved = its active holds,
     and every kept channel figure = a fresh set-based recompute."""
     from sqlalchemy import func, select
 
@@ -26,6 +27,8 @@ def assert_ledger_consistent(ctx) -> None:
         FulfilmentRow,
         Reservation,
         StockPosition,
+        TransferLineRow,
+        TransferRow,
     )
 
     open_units = FulfilmentLineRow.quantity - FulfilmentLineRow.quantity_shipped - \
@@ -36,6 +39,12 @@ def assert_ledger_consistent(ctx) -> None:
             select(FulfilmentRow.location_id + "|" + FulfilmentLineRow.sku, func.sum(open_units))
             .join(FulfilmentRow, FulfilmentRow.id == FulfilmentLineRow.fulfilment_id)
             .group_by(FulfilmentRow.location_id, FulfilmentLineRow.sku)).all())
+        transfers = dict(session.execute(  # units of transfers not shipped nor cancelled
+            select(TransferRow.from_location_id + "|" + TransferLineRow.sku,
+                   func.sum(TransferLineRow.quantity - TransferLineRow.quantity_shipped
+                            - TransferLineRow.quantity_cancelled))
+            .join(TransferRow, TransferRow.id == TransferLineRow.transfer_id)
+            .group_by(TransferRow.from_location_id, TransferLineRow.sku)).all())
         reserved = dict(session.execute(
             select(Reservation.location_id + "|" + Reservation.sku, func.sum(Reservation.quantity))
             .where(Reservation.status == "active")
@@ -43,7 +52,8 @@ def assert_ledger_consistent(ctx) -> None:
         kept = {(r.channel, r.sku): r.available
                 for r in session.scalars(select(ChannelAvailability))}
     for (location, sku), pos in positions.items():
-        assert pos.allocated == int(allocated.get(f"{location}|{sku}", 0)), (location, sku)
+        assert pos.allocated == int(allocated.get(f"{location}|{sku}", 0)) + int(
+            transfers.get(f"{location}|{sku}", 0)), (location, sku)
         assert pos.reserved == int(reserved.get(f"{location}|{sku}", 0)), (location, sku)
     with ctx.transaction() as uow:
         kept_ats.recompute(uow, ctx.rules.active(uow))

@@ -35,6 +35,7 @@ from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
 from service.store.reservations import ReservationRepository
 from service.store.snapshot_files import SnapshotFiles
+from service.store.transfers import TransferRepository
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
@@ -96,6 +97,10 @@ class UnitOfWork:
     @cached_property
     def snapshot_files(self) -> SnapshotFiles:
         return SnapshotFiles(self.session)
+
+    @cached_property
+    def transfers(self) -> TransferRepository:
+        return TransferRepository(self.session)
 
 
 @contextmanager

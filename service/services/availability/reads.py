@@ -10,6 +10,7 @@ from service.rules.model import Ruleset
 from service.services.ats.position import PositionStock, explain_position
 from service.services.inventory import reservations
 from service.services.rulesets.active import known_channel
+from service.services.transfers.in_transit import add_in_transit
 from service.store import ats_lookup
 from service.store.unit_of_work import UnitOfWork
 
@@ -87,6 +88,7 @@ def _live(uow: UnitOfWork, ruleset: Ruleset, channel: str, skus: list[str],
     per_sku: dict[str, list[dict[str, Any]]] = {sku: [] for sku in skus}
     for r in uow.positions.of_skus(skus, location):
         per_sku[r[1]].append(explain_position(ruleset, catalog, PositionStock(*r), channel))
+    add_in_transit(uow, ruleset, catalog, channel, per_sku, location)
     items = [{"sku": sku, "available": sum(loc["available"] for loc in per_sku[sku]),
               "locations": per_sku[sku]} for sku in skus]
     result = {"channel": channel, "ruleset": ruleset.ref, "items": items}

@@ -18,6 +18,7 @@ from .stock import (
     ReservationDeadline,
     StockPosition,
 )
+from .transfers import TransferLineRow, TransferRow
 
 __all__ = [
     "ApiKey",
@@ -41,4 +42,6 @@ __all__ = [
     "RulesetActivation",
     "SettlementRecord",
     "StockPosition",
+    "TransferLineRow",
+    "TransferRow",
 ]

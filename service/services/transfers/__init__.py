@@ -1,0 +1,1 @@
+"""Transfer orders: create (allocating at the source), ship, receive, close, cancel, read."""
