@@ -9,7 +9,7 @@ line still short, and the most negative costs that extra shipments could add.
 from __future__ import annotations
 
 from service.domain.sourcing.search import (
-    NODE_BUDGET,
+    Budget,
     Caps,
     Items,
     Result,
@@ -22,8 +22,9 @@ from service.domain.sourcing.search import (
 class CoverSearch:
     """Minimum total cost, at most k shipments, every line in full, every shipment non-empty."""
 
-    def __init__(self, items: Items, demand: Caps, k: int, budget: int = NODE_BUDGET) -> None:
-        self.items, self.demand, self.k, self.budget = items, demand, k, budget
+    def __init__(self, items: Items, demand: Caps, k: int, budget: Budget | None = None) -> None:
+        self.items, self.demand, self.k = items, demand, k
+        self.budget = budget or Budget()
         caps = items.caps
         self.holders = [[j for j, cap in enumerate(caps) if cap[i]] for i in range(len(demand))]
         self.min_holder = [items.costs[h[0]] if h else float("inf") for h in self.holders]
@@ -69,7 +70,7 @@ class CoverSearch:
     def _branch(self, d: Caps, cost: float, r: int) -> None:
         res = self.result
         res.nodes += 1
-        if res.nodes > self.budget:
+        if res.exhausted or self.budget.spent(res.nodes):
             res.exhausted = True
             return
         if not any(d):

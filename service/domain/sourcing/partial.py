@@ -8,6 +8,7 @@ function is submodular), and costs by the sorted order and the most negative cos
 from __future__ import annotations
 
 from service.domain.sourcing.search import (
+    Budget,
     Caps,
     Items,
     Result,
@@ -27,8 +28,9 @@ def gain(d: Caps, cap: Caps) -> int:
 class PartialSearch:
     """Maximise units fulfilled with at most k non-empty shipments, then minimise cost."""
 
-    def __init__(self, items: Items, demand: Caps, k: int, budget: int = PARTIAL_BUDGET) -> None:
-        self.items, self.demand, self.k, self.budget = items, demand, k, budget
+    def __init__(self, items: Items, demand: Caps, k: int, budget: Budget | None = None) -> None:
+        self.items, self.demand, self.k = items, demand, k
+        self.budget = budget or Budget(PARTIAL_BUDGET)
         self.bonus = negative_bonus(items.costs, k)
         self.chosen: list[int] = []
         self.result = Result(units=0, cost=0.0)
@@ -46,7 +48,7 @@ class PartialSearch:
     def _dfs(self, start: int, d: Caps, units: int, cost: float, r: int) -> None:
         res = self.result
         res.nodes += 1
-        if res.nodes > self.budget:
+        if res.exhausted or self.budget.spent(res.nodes):
             res.exhausted = True
             return
         self._record(units, cost)

@@ -8,11 +8,33 @@ plan of at most k shipments. The searches run on those representatives ("items")
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import inf
 
 Caps = tuple[int, ...]
 NODE_BUDGET = 200_000
+CLOCK_EVERY = 64  # nodes between two looks at the clock
+
+
+@dataclass(slots=True)
+class Budget:
+    """What one search may spend: nodes, and time until `deadline` (`clock()` seconds)."""
+
+    nodes: int = NODE_BUDGET
+    deadline: float = inf
+    clock: Callable[[], float] = time.perf_counter
+
+    def spent(self, nodes: int) -> bool:
+        """Whether a search that has visited `nodes` nodes must stop now."""
+        if nodes > self.nodes:
+            return True
+        return nodes % CLOCK_EVERY == 0 and self.deadline < inf and self.clock() > self.deadline
+
+    def left(self) -> float:
+        """Seconds until the deadline (never below 0; inf without one)."""
+        return max(0.0, self.deadline - self.clock()) if self.deadline < inf else inf
 
 
 @dataclass(slots=True)
