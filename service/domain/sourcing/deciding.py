@@ -19,7 +19,15 @@ from service.domain.sourcing.cover import CoverSearch
 from service.domain.sourcing.exact import ExactInstance, ExactSolver, Proof, settle
 from service.domain.sourcing.model import SplitPolicy
 from service.domain.sourcing.partial import PARTIAL_BUDGET, PartialSearch
-from service.domain.sourcing.search import NODE_BUDGET, Budget, Caps, Items, Result, reduce_items
+from service.domain.sourcing.search import (
+    NODE_BUDGET,
+    Budget,
+    Caps,
+    Items,
+    Result,
+    reduce_items,
+    undominated,
+)
 
 if TYPE_CHECKING:
     from service.domain.sourcing.planner import Scored
@@ -91,16 +99,16 @@ def decide(scored: Scored, demand: Caps, policy: SplitPolicy, limits: Limits,
     for label, k, full in plan_steps:
         if k == 0:
             return Decision(result, [], label, full, proof)
-        result = _solve_step(items, demand, k, full, limits, deadline, proof)
+        result, used = _solve_step(items, demand, k, full, limits, deadline, proof)
         if result.chosen or not full:
-            return Decision(result, [items.origin[j] for j in result.chosen], label, full, proof)
+            return Decision(result, [used.origin[j] for j in result.chosen], label, full, proof)
         if primary_only:
             return Decision(result, [], UNSATISFIED, full, proof)
     return Decision(result, [], plan_steps[-1][0], True, proof)  # pragma: no cover
 
 
 def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
-                deadline: float, proof: Proof) -> Result:
+                deadline: float, proof: Proof) -> tuple[Result, Items]:
     clock = limits.clock
     now = clock()
     search_deadline = now + SEARCH_SHARE * (deadline - now) if deadline < inf else inf
@@ -109,14 +117,15 @@ def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
         result = CoverSearch(items, demand, k, budget).run()
     else:
         budget = Budget(limits.partial_nodes, search_deadline, clock)
+        items = undominated(items, k)
         result = PartialSearch(items, demand, k, budget).run()
     if not result.exhausted:
-        return result
+        return result, items
     left = deadline - clock()
     if limits.solver is not None and left > MIN_SOLVER_SECONDS:
         instance = ExactInstance(items.costs, items.caps, demand, k, full,
                                  min(left, 1e6), result.chosen)
-        return settle(result, limits.solver(instance), full, proof)
+        return settle(result, limits.solver(instance), full, proof), items
     proof.proven = False
     proof.bound, proof.units_bound = None, None
-    return result
+    return result, items
