@@ -27,6 +27,7 @@ from service.domain.sourcing.exact import ExactAnswer, ExactInstance
 from service.domain.sourcing.search import allocate
 
 UNITS_SHARE = 0.6  # of a backorder's time, for the units phase
+OVERRUN = 0.85  # HiGHS stops a little after its time limit: it is given this share of it
 _lock = threading.Lock()
 _banner_shown = False
 
@@ -109,9 +110,11 @@ class _Model:
     def solve(self, costs: list[float], seconds: float, abs_gap: float) -> tuple[str, list[float]]:
         """Minimise with these column costs; the status and the best column values found."""
         highs = self.highs
+        if seconds * OVERRUN < 0.002:
+            return "stopped", []
         highs.changeColsCost(self.ncol, np.arange(self.ncol, dtype=np.int32), np.array(costs))
         highs.setOptionValue("mip_abs_gap", abs_gap)
-        highs.setOptionValue("time_limit", max(seconds, 1e-3))
+        highs.setOptionValue("time_limit", seconds * OVERRUN)
         highs.run()
         status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
@@ -156,23 +159,26 @@ def _solve(inst: ExactInstance, began: float) -> ExactAnswer:
     model = _Model(inst)
     model.start_from(inst.start)
     y_costs = list(inst.costs) + [0.0] * len(model.x_index)
+    def left() -> float:
+        return inst.time_limit - (time.perf_counter() - began)
+
     if inst.full:
-        status, values = model.solve(y_costs, inst.time_limit, 1e-7)
+        status, values = model.solve(y_costs, left(), 1e-7)
         return _answer(model, status, values, None, began)
     # backorder: the most units first (an integer objective: a gap below 1 proves it)
     units_cols = {model.m + t: 1.0 for t in range(len(model.x_index))}
     status, values = model.solve([0.0] * model.m + [-1.0] * len(units_cols),
-                                 inst.time_limit * UNITS_SHARE, 0.5)
+                                 left() * UNITS_SHARE, 0.5)
     chosen = max((model.chosen(values), inst.start), key=model.units)
     best = model.units(chosen)
     units_bound = best
     if status != "optimal":
         dual = model.highs.getInfo().mip_dual_bound
-        units_bound = max(best, ceil(-dual - 1e-6)) if -inf < dual < inf else None
+        most = sum(inst.demand)
+        units_bound = min(most, max(best, ceil(-dual - 1e-6))) if -inf < dual < inf else most
     model.add_rows([(float(best), inf, units_cols)])
     model.start_from(chosen)
-    left = inst.time_limit - (time.perf_counter() - began)
-    second, values = model.solve(y_costs, left, 1e-7)
+    second, values = model.solve(y_costs, left(), 1e-7)
     if not values:  # out of time (or a wrong "infeasible"): the plan with the most units
         values = [1.0 if j in chosen else 0.0 for j in range(model.m)]
     return _answer(model, "optimal" if status == second == "optimal" else "stopped", values,
