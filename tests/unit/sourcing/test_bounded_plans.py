@@ -8,11 +8,7 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from bench.sourcing_oracle import optimal_plan
-from service.domain.sourcing import SourcingLine, plan_sourcing
-from service.domain.sourcing.deciding import Limits
-from service.solvers import highs
-from tests.unit.sourcing.networks import (
+from bench.adversarial import (
     POLICY,
     SHIP_TO,
     SHIPPING,
@@ -22,6 +18,10 @@ from tests.unit.sourcing.networks import (
     scarce,
     ties,
 )
+from bench.sourcing_oracle import optimal_plan
+from service.domain.sourcing import SourcingLine, plan_sourcing
+from service.domain.sourcing.deciding import Limits
+from service.solvers import highs
 from tests.unit.sourcing.test_plan_matches_the_exact_optimum import assert_feasible, instances
 
 ADVERSARIAL = {

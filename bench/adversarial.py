@@ -1,5 +1,5 @@
-"""Adversarial sourcing networks (issue 13): hard for a branch-and-bound, shared by the tests
-and bench/bench_sourcing.py."""
+"""Adversarial sourcing networks (issue 13): hard for a branch-and-bound. bench_sourcing.py
+times them; tests/unit/sourcing/test_bounded_plans.py checks them against the HiGHS oracle."""
 
 from __future__ import annotations
 
