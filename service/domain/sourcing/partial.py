@@ -7,6 +7,8 @@ function is submodular), and costs by the sorted order and the most negative cos
 
 from __future__ import annotations
 
+from math import inf
+
 import numpy as np
 
 from service.domain.sourcing.search import (
@@ -110,6 +112,8 @@ class PartialSearch:
         if r == 0 or start >= len(self.items.costs):
             return
         ub = self._upper_bound(start, d, units, r)
+        if units < res.units >= ub and self._tie_cost_floor(start, d, units, cost, r) >= res.cost:
+            return  # at best as many units as the plan in hand, and never cheaper
         for j in range(start, len(self.items.costs)):
             c = cost + self.items.costs[j]
             if ub < res.units or (ub == res.units and c + self.bonus[r - 1] >= res.cost):
@@ -120,6 +124,22 @@ class PartialSearch:
             cap = self.items.caps[j]
             self._dfs(j + 1, residual(d, cap), units + gain(d, cap), c, r - 1)
             self.chosen.pop()
+
+    def _tie_cost_floor(self, start: int, d: Caps, units: int, cost: float, r: int) -> float:
+        """The least cost at which the plans below reach the incumbent's units.
+
+        They need at least m more shipments (the fewest whose unit bounds reach those units);
+        items are in cost order, so the next m costs, plus any negative ones after them, are
+        the least those shipments can cost.
+        """
+        need = self.result.units - units
+        m = next((s for s in range(1, r + 1)
+                  if self._slot_bound(d, s) >= need and self._gain_bound(start, d, s) >= need),
+                 0)
+        costs = self.items.costs[start:start + r]
+        if not m or len(costs) < m:
+            return inf
+        return cost + sum(costs[:m]) + sum(min(0.0, c) for c in costs[m:])
 
     def _usable(self, j: int, d: Caps) -> bool:
         pred = self.items.pred[j]
