@@ -1,6 +1,7 @@
 """plan_sourcing: the cheapest plan under the split policy, with its fallback and explanation.
 
-Objective (service/domain/sourcing_oracle.py minimises exactly the same as a MIP):
+Objective (bench/sourcing_oracle.py minimises exactly the same as a MIP; so does the HiGHS
+adapter a search stopped unproven hands its instance to, see deciding.py):
     total = sum over shipments of (location_cost + shipment_penalty)
 The penalty is charged per shipment under both modes, so a ship_complete plan (one shipment)
 carries it once and compares directly with split plans. Every shipment carries at least one
