@@ -26,6 +26,7 @@ import numpy as np
 from service.domain.sourcing.exact import ExactAnswer, ExactInstance
 from service.domain.sourcing.search import allocate
 
+NAME = "highs"
 UNITS_SHARE = 0.6  # of a backorder's time, for the units phase
 OVERRUN = 0.85  # HiGHS stops a little after its time limit: it is given this share of it
 _lock = threading.Lock()
@@ -147,12 +148,13 @@ def solve(inst: ExactInstance) -> ExactAnswer:
     began = time.perf_counter()
     if not inst.costs:
         status = "infeasible" if inst.full and any(inst.demand) else "optimal"
-        return ExactAnswer(status, (), 0, 0.0 if status == "optimal" else inf, 0.0, 0)
+        return ExactAnswer(status, (), 0, 0.0 if status == "optimal" else inf, 0.0, 0,
+                           solver=NAME)
     try:
         return _solve(inst, began)
     except Exception as exc:  # the plan stands unproven rather than failing the order
         return ExactAnswer("stopped", seconds=time.perf_counter() - began,
-                           detail=f"{type(exc).__name__}: {exc}")
+                           detail=f"{type(exc).__name__}: {exc}", solver=NAME)
 
 
 def _solve(inst: ExactInstance, began: float) -> ExactAnswer:
@@ -194,5 +196,6 @@ def _answer(model: _Model, status: str, values: list[float], units_bound: int | 
     if status == "stopped":
         dual = info.mip_dual_bound
         bound = min(cost, dual) if -inf < dual < inf else -inf
+    detail = "" if status in ("optimal", "infeasible") else "stopped by the time limit"
     return ExactAnswer(status, chosen, model.units(chosen), cost, bound, units_bound,
-                       time.perf_counter() - began)
+                       time.perf_counter() - began, detail, NAME)

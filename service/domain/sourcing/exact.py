@@ -51,6 +51,7 @@ class ExactAnswer:
     units_bound: int | None = None
     seconds: float = 0.0
     detail: str = ""
+    solver: str = "exact_solver"
 
 
 ExactSolver = Callable[[ExactInstance], ExactAnswer]
@@ -66,6 +67,7 @@ class Proof:
     units_bound: int | None = None
     solver_seconds: float = 0.0
     solver_status: str | None = None
+    solver_detail: str = ""
 
     def to_dict(self, result: Result, full: bool) -> dict[str, object]:
         """The explanation's figures: the bound and the relative gap (0 when proven)."""
@@ -85,7 +87,7 @@ class Proof:
             out["units"] = units
             out["units_bound"] = units if self.proven else self.units_bound
         if self.solver_status is not None:
-            out["solver"] = {"status": self.solver_status,
+            out["solver"] = {"status": self.solver_status, "detail": self.solver_detail,
                              "ms": round(self.solver_seconds * 1000, 3)}
         return out
 
@@ -94,8 +96,9 @@ def settle(result: Result, answer: ExactAnswer, full: bool, proof: Proof) -> Res
     """The better of the search's plan and the solver's; `proof` learns what was proven."""
     proof.solver_seconds += answer.seconds
     proof.solver_status = answer.status
+    proof.solver_detail = answer.detail
     if answer.status == "optimal" or answer.status == "infeasible":
-        proof.solver = "highs"
+        proof.solver = answer.solver
     better = answer.chosen and (
         not result.chosen
         or (not full and answer.units > result.units)
