@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import replace
 from math import ceil, inf
 from typing import Any
 
@@ -29,7 +30,8 @@ from service.domain.sourcing.search import allocate
 NAME = "highs"
 UNITS_SHARE = 0.6  # of a backorder's time, for the units phase
 OVERRUN = 0.85  # HiGHS stops a little after its time limit: it is given this share of it
-_lock = threading.Lock()
+_lock = threading.Lock()  # the first construction (its banner)
+_running = threading.Lock()  # one solve at a time per process: HiGHS shares a task scheduler
 _banner_shown = False
 
 
@@ -150,11 +152,17 @@ def solve(inst: ExactInstance) -> ExactAnswer:
         status = "infeasible" if inst.full and any(inst.demand) else "optimal"
         return ExactAnswer(status, (), 0, 0.0 if status == "optimal" else inf, 0.0, 0,
                            solver=NAME)
+    if not _running.acquire(timeout=max(0.0, inst.time_limit * OVERRUN)):
+        return ExactAnswer("stopped", seconds=time.perf_counter() - began,
+                           detail="another plan's solve used the time", solver=NAME)
     try:
-        return _solve(inst, began)
+        inst = replace(inst, time_limit=inst.time_limit - (time.perf_counter() - began))
+        return _solve(inst, time.perf_counter())
     except Exception as exc:  # the plan stands unproven rather than failing the order
         return ExactAnswer("stopped", seconds=time.perf_counter() - began,
                            detail=f"{type(exc).__name__}: {exc}", solver=NAME)
+    finally:
+        _running.release()
 
 
 def _solve(inst: ExactInstance, began: float) -> ExactAnswer:
