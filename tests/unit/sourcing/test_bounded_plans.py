@@ -21,6 +21,7 @@ from bench.adversarial import (
 from bench.sourcing_oracle import optimal_plan
 from service.domain.sourcing import SourcingLine, plan_sourcing
 from service.domain.sourcing.deciding import Limits
+from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings
 from service.solvers import highs
 from tests.unit.sourcing.test_plan_matches_the_exact_optimum import assert_feasible, instances
 
@@ -157,3 +158,25 @@ def test_a_single_line_order_without_a_time_limit_says_so():
                          SHIPPING)
     assert plan.explanation["search"]["max_plan_ms"] is None
     assert plan.explanation["search"]["proven_optimal"] is True
+
+
+def test_an_inner_ring_tries_only_the_primary_policy_and_says_it_is_unsatisfied():
+    candidates, lines = pairs(40, 3), order(10)
+    plan = plan_sourcing(lines, SHIP_TO, candidates, WEIGHTS, POLICY, SHIPPING,
+                         primary_only=True)
+    assert plan.policy_applied == "unsatisfied" and plan.shipments == ()
+
+
+def test_rings_read_under_a_time_limit_still_give_a_valid_plan_over_every_location():
+    candidates, lines = pairs(200, 4), order(10)
+    by_id = {c.location_id: c for c in candidates}
+    table = SiteTable([Site(c.location_id, c.lat, c.lon, c.backlog_ratio, c.processing_hours)
+                       for c in candidates], WEIGHTS, 0.0)
+    floors = table.floors(SHIP_TO, SHIPPING, POLICY.shipment_penalty)
+    clock = SteppingClock(0.0005)
+    plan = plan_in_rings(lines, SHIP_TO, floors, lambda ids: [by_id[i] for i in ids], WEIGHTS,
+                         POLICY, SHIPPING, limits=Limits(max_ms=20, clock=clock))
+    assert_feasible(plan, lines, candidates, POLICY)
+    assert plan.policy_applied == "fallback:backorder" and plan.fulfilled_units > 0
+    assert plan.explanation["candidates"]["locations_not_read"] == 0
+    assert isinstance(plan.explanation["search"]["proven_optimal"], bool)
