@@ -2,7 +2,9 @@
 
 Network: services.demo.network.generate_network (real US city coordinates from `zipcodes`),
 web-channel availability (stores keep 2 units back for pickup), ship-tos drawn from real ZIP
-codes.
+codes. Every plan runs as the service runs it: within max_plan_ms (200), HiGHS given what a
+search stopped unproven leaves. Then the adversarial networks of bench/adversarial.py (issue
+13): the worst plan time, and how many plans are proven optimal and equal the optimum.
 Usage: python bench/bench_sourcing.py --orders 1000 --locations 1000 --seed 7 [--json PATH]
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import adversarial  # noqa: E402
 import zipcodes  # noqa: E402
 from sourcing_oracle import (  # noqa: E402
     closest_location_heuristic,
@@ -31,6 +34,7 @@ from sourcing_oracle import (  # noqa: E402
 from service.domain.geo import haversine_km  # noqa: E402
 from service.domain.sourcing import (  # noqa: E402
     Candidate,
+    Limits,
     ShippingModel,
     SourcingLine,
     SplitPolicy,
@@ -38,12 +42,19 @@ from service.domain.sourcing import (  # noqa: E402
     plan_sourcing,
 )
 from service.services.demo.network import generate_network  # noqa: E402
+from service.solvers import highs  # noqa: E402
 
 WEIGHTS = Weights(distance_km=1.0, backlog_ratio=200, processing_hours=5, shipping_cost=2)
 POLICY = SplitPolicy("allow_split", max_shipments=3, shipment_penalty=150, fallback="backorder")
 SHIPPING = ShippingModel(zones=((300, 6.0), (1000, 9.0), (2500, 13.0)), beyond=18.0)
 STORE_HOLD_BACK = 2
 DC_PREFERENCE = -50.0
+MAX_PLAN_MS = 200.0  # the service's default (config sourcing.max_plan_ms)
+
+
+def limits() -> Limits:
+    """The plan's limits as the service sets them."""
+    return Limits(MAX_PLAN_MS, highs.solve)
 
 
 def build_candidates(
@@ -116,7 +127,7 @@ def time_plans(orders: list, candidates: list[Candidate], repeat: int) -> list[l
         times = []
         for ship_to, lines in orders:
             start = time.perf_counter()
-            plan_sourcing(lines, ship_to, candidates, WEIGHTS, POLICY, SHIPPING)
+            plan_sourcing(lines, ship_to, candidates, WEIGHTS, POLICY, SHIPPING, limits=limits())
             times.append((time.perf_counter() - start) * 1000)
         passes.append(times)
     return passes
@@ -131,7 +142,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     passes = time_plans(orders, candidates, args.repeat)
     solver, gaps, ours_rows, naive_rows, fallbacks = [], [], [], [], 0
     for n, (ship_to, lines) in enumerate(orders):
-        plan = plan_sourcing(lines, ship_to, candidates, WEIGHTS, POLICY, SHIPPING)
+        plan = plan_sourcing(lines, ship_to, candidates, WEIGHTS, POLICY, SHIPPING,
+                             limits=limits())
         fallbacks += plan.policy_applied != POLICY.mode
         exact = optimal_plan(lines, ship_to, candidates, WEIGHTS, POLICY, SHIPPING)
         solver.append(exact.solve_seconds * 1000)
@@ -143,7 +155,57 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"  {n + 1}/{len(orders)} orders", file=sys.stderr, flush=True)
     figures = _figures(args, candidates, passes, solver, gaps, ours_rows, naive_rows)
     figures["fallback_orders"] = fallbacks
+    if args.adversarial:
+        figures["adversarial"] = run_adversarial(args.repeat, args.progress)
     return figures
+
+
+def adversarial_cases() -> list[tuple[str, list[Candidate], list[SourcingLine], bool]]:
+    """(name, candidates, lines, checked by the HiGHS oracle); the oracle needs 30-80 s on
+    a 513-location network, so those are checked against the search run without limits."""
+    cases = [(f"pairs of SKUs, 513 locations, seed {s}", adversarial.pairs(513, s),
+              adversarial.order(10), False) for s in range(3)]
+    cases += [(f"pairs of SKUs, 40 locations, seed {s}", adversarial.pairs(40, s),
+               adversarial.order(10), True) for s in range(3)]
+    cases += [(f"equal-cost ties, 40 locations, seed {s}", adversarial.ties(40, s),
+               adversarial.order(9), True) for s in range(3)]
+    cases += [(f"capacity-bound, 80 locations, seed {s}", adversarial.scarce(80, s),
+               adversarial.order(12), True) for s in range(3)]
+    cases += [(f"ties, 513 locations, seed {s}", adversarial.ties(513, s),
+               adversarial.order(9), False) for s in range(2)]
+    return cases
+
+
+def run_adversarial(repeat: int, progress: bool) -> dict[str, Any]:
+    """Each adversarial case: best-of-`repeat` plan time, proven or not, gap to the optimum."""
+    rows = []
+    a = adversarial
+    for name, candidates, lines, by_oracle in adversarial_cases():
+        times, plan = [], None
+        for _ in range(repeat):
+            start = time.perf_counter()
+            plan = plan_sourcing(lines, a.SHIP_TO, candidates, a.WEIGHTS, a.POLICY, a.SHIPPING,
+                                 limits=limits())
+            times.append((time.perf_counter() - start) * 1000)
+        if by_oracle:
+            best = optimal_plan(lines, a.SHIP_TO, candidates, a.WEIGHTS, a.POLICY, a.SHIPPING)
+            best_units, best_cost = best.units, best.total_cost
+        else:
+            free = Limits(nodes=10**9, partial_nodes=10**9)
+            best_plan = plan_sourcing(lines, a.SHIP_TO, candidates, a.WEIGHTS, a.POLICY,
+                                      a.SHIPPING, limits=free)
+            best_units, best_cost = best_plan.fulfilled_units, best_plan.total_cost
+        search = plan.explanation["search"]
+        rows.append({"case": name, "ms": min(times), "ms_worst": max(times),
+                     "proven": search["proven_optimal"], "solved_by": search["solved_by"],
+                     "units": plan.fulfilled_units, "optimum_units": best_units,
+                     "gap": _gap(plan.total_cost, best_cost, plan.fulfilled_units, best_units),
+                     "reference": "HiGHS oracle" if by_oracle else "search without limits"})
+        if progress:
+            print(f"  {name}: {min(times):.1f} ms", file=sys.stderr, flush=True)
+    return {"cases": rows, "worst_ms": max(r["ms_worst"] for r in rows),
+            "proven": sum(r["proven"] for r in rows), "exact": sum(r["gap"] <= 1e-9 for r in rows),
+            "count": len(rows)}
 
 
 def _gap(ours: float, best: float, our_units: int, best_units: int) -> float:
@@ -182,6 +244,7 @@ def _figures(args, candidates, passes, solver, gaps, ours_rows, naive_rows) -> d
         "max_shipments": POLICY.max_shipments,
         "ours_ms": _timing(ours),
         "ours_ms_first_pass": _timing(passes[0]),
+        "ours_ms_worst_call": max(max(times) for times in passes),
         "timing_passes": len(passes),
         "highs_ms": _timing(solver),
         "gap": {
@@ -214,6 +277,8 @@ def report(f: dict[str, Any]) -> bool:
     for name, t in rows:
         print(f"  {name:<16}median {t['median']:.2f} ms  p99 {t['p99']:.2f} ms  "
               f"max {t['max']:.2f} ms")
+    print(f"  worst single call (any pass, GC and warm-up included) "
+          f"{f['ours_ms_worst_call']:.2f} ms")
     print(f"  gap vs optimum  exact {g['exact']:.1%}  <=0.1% {g['within_0_1pct']:.1%}  "
           f"<=1% {g['within_1pct']:.1%}  max {g['max']:.4%}   fallback orders "
           f"{f['fallback_orders']}")
@@ -222,16 +287,38 @@ def report(f: dict[str, Any]) -> bool:
         s = f[key]
         print(f"  {name:<18}{s['mean_cost']:>12.1f}{s['shipments_per_order']:>18.2f}"
               f"{s['mean_km_per_shipment']:>14.1f}")
-    return _report_targets(o, g)
+    if "adversarial" in f:
+        _report_adversarial(f["adversarial"])
+    return _report_targets(o, g, f.get("adversarial"))
 
 
-def _report_targets(o: dict[str, float], g: dict[str, float]) -> bool:
+def _report_adversarial(adv: dict[str, Any]) -> None:
+    print(f"\n  adversarial networks (max_plan_ms {MAX_PLAN_MS:.0f}): worst plan "
+          f"{adv['worst_ms']:.1f} ms, proven optimal {adv['proven']}/{adv['count']}, equal to "
+          f"the optimum {adv['exact']}/{adv['count']}")
+    for r in adv["cases"]:
+        print(f"  {r['case']:<42}{r['ms']:>8.1f} ms  worst {r['ms_worst']:>7.1f} ms  "
+              f"{'proven' if r['proven'] else 'UNPROVEN':<9}{r['solved_by']:<17}units "
+              f"{r['units']}/{r['optimum_units']}  gap {r['gap']:.4%} ({r['reference']})")
+
+
+def _report_targets(o: dict[str, float], g: dict[str, float],
+                    adv: dict[str, Any] | None = None) -> bool:
     targets = [
         ("median plan time <= 5 ms", f"{o['median']:.2f} ms", o["median"] <= 5.0),
         ("p99 plan time <= 20 ms", f"{o['p99']:.2f} ms", o["p99"] <= 20.0),
         (">= 99% of orders within 1% of optimum", f"{g['within_1pct']:.1%}",
          g["within_1pct"] >= 0.99),
+        ("worst plan time <= max_plan_ms + 25%", f"{o['max']:.2f} ms",
+         o["max"] <= MAX_PLAN_MS * 1.25),
     ]
+    if adv:
+        targets += [
+            ("adversarial: worst <= max_plan_ms + 25%", f"{adv['worst_ms']:.1f} ms",
+             adv["worst_ms"] <= MAX_PLAN_MS * 1.25),
+            ("adversarial: every proven plan optimal", f"{adv['exact']}/{adv['count']}",
+             all(r["gap"] <= 1e-9 for r in adv["cases"] if r["proven"])),
+        ]
     print(f"\n  {'target':<40}{'measured':>12}  result")
     for name, measured, ok in targets:
         print(f"  {name:<40}{measured:>12}  {'PASS' if ok else 'FAIL'}")
@@ -256,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=3, help="timed passes (best per order)")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--no-adversarial", dest="adversarial", action="store_false",
+                        help="skip the adversarial networks")
     parser.add_argument("--progress", action="store_true", help="progress on stderr")
     args = parser.parse_args(argv)
     figures = run(args)

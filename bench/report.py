@@ -234,7 +234,12 @@ EXPLANATIONS = """
   fulfilment line, 201s missing from the database, keys with two orders, retries that
   answered differently, 5xx answers).
 - **Rules** (`bench/bench_rules.py`) and **sourcing** (`bench/bench_sourcing.py`) run as
-  they ship, as separate processes.
+  they ship, as separate processes. Sourcing plans run as the service runs them (max_plan_ms
+  200, HiGHS after a search stopped unproven); besides median and p99 it reports the slowest
+  order and the adversarial networks of `bench/adversarial.py` (SKU pairs and equal-cost ties
+  on 513 locations, capacity-bound networks): the worst plan time, and how many plans are
+  proven optimal and equal the optimum (HiGHS oracle; on 513 locations, where the oracle takes
+  a minute, the search without limits).
 
 ## What is tight on this machine
 

@@ -93,6 +93,26 @@ def sourcing_figures(data: dict[str, Any]) -> list[Figure]:
         Figure("sourcing", "orders within 1% of the HiGHS optimum", 100 * gap["within_1pct"],
                "%", target=">= 99%", passed=gap["within_1pct"] >= 0.99,
                note=f"exact {100 * gap['exact']:.1f}%, worst gap {100 * gap['max']:.2f}%"),
+        Figure("sourcing", "sourcing worst case (slowest order, best of passes)", ours["max"],
+               "ms", target="<= 250 ms (max_plan_ms 200 + 25%)", passed=ours["max"] <= 250,
+               note=f"slowest single call {data.get('ours_ms_worst_call', float('nan')):.1f} ms"),
+    ] + _adversarial_figures(data.get("adversarial"))
+
+
+def _adversarial_figures(adv: dict[str, Any] | None) -> list[Figure]:
+    """bench_sourcing's adversarial networks (issue 13): the worst plan, proven and exact."""
+    if not adv:
+        return []
+    unproven = [r["case"] for r in adv["cases"] if not r["proven"]]
+    return [
+        Figure("sourcing", "adversarial networks: worst plan time", adv["worst_ms"], "ms",
+               target="<= 250 ms (max_plan_ms 200 + 25%)", passed=adv["worst_ms"] <= 250,
+               note=f"{adv['count']} networks (bench/adversarial.py)"),
+        Figure("sourcing", "adversarial networks: plans equal to the optimum", adv["exact"],
+               f"of {adv['count']}", target="every proven plan",
+               passed=all(r["gap"] <= 1e-9 for r in adv["cases"] if r["proven"]),
+               note=f"proven {adv['proven']}/{adv['count']}"
+               + (f"; unproven: {', '.join(unproven)}" if unproven else "")),
     ]
 
 

@@ -170,3 +170,12 @@ def test_a_key_renamed_since_an_earlier_release_still_works_with_a_warning(caplo
     assert settings.section("inventory")["reservation_expiry_seconds"] == 45
     assert "inventory.hold_expiry_seconds is now inventory.reservation_expiry_seconds" in (
         caplog.text)
+
+
+def test_a_plan_may_take_200_ms_unless_configured_and_a_limit_below_1_ms_is_refused():
+    assert settings_from_dict(MINIMAL).section("sourcing")["max_plan_ms"] == 200
+    assert settings_from_dict({**MINIMAL, "sourcing": {"max_plan_ms": 50}}).section(
+        "sourcing")["max_plan_ms"] == 50
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({**MINIMAL, "sourcing": {"max_plan_ms": 0}})
+    assert any("max_plan_ms" in p for p in info.value.problems)

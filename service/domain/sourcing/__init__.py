@@ -1,6 +1,7 @@
 """Sourcing: which locations fulfil an order, at least cost under the split policy."""
 
 from service.domain.sourcing.costing import cost_factors, location_cost
+from service.domain.sourcing.deciding import Limits
 from service.domain.sourcing.model import (
     Candidate,
     InvalidSourcingInput,
@@ -17,6 +18,7 @@ from service.domain.sourcing.planner import plan_sourcing
 __all__ = [
     "Candidate",
     "InvalidSourcingInput",
+    "Limits",
     "SourcingLine",
     "Shipment",
     "ShippingModel",

@@ -8,8 +8,11 @@ line still short, and the most negative costs that extra shipments could add.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from itertools import accumulate
+
 from service.domain.sourcing.search import (
-    NODE_BUDGET,
+    Budget,
     Caps,
     Items,
     Result,
@@ -22,13 +25,19 @@ from service.domain.sourcing.search import (
 class CoverSearch:
     """Minimum total cost, at most k shipments, every line in full, every shipment non-empty."""
 
-    def __init__(self, items: Items, demand: Caps, k: int, budget: int = NODE_BUDGET) -> None:
-        self.items, self.demand, self.k, self.budget = items, demand, k, budget
+    def __init__(self, items: Items, demand: Caps, k: int, budget: Budget | None = None) -> None:
+        self.items, self.demand, self.k = items, demand, k
+        self.budget = budget or Budget()
         caps = items.caps
         self.holders = [[j for j, cap in enumerate(caps) if cap[i]] for i in range(len(demand))]
         self.min_holder = [items.costs[h[0]] if h else float("inf") for h in self.holders]
         self.bonus = negative_bonus(items.costs, k)
         self.negatives = [j for j, c in enumerate(items.costs) if c < 0]
+        # slots: line i needs at least `needs(i, units)` holders, and a shipment holds at
+        # most `widest` lines, so r shipments cannot cover lines needing more than r * widest
+        self.prefix = [list(accumulate(sorted((caps[j][i] for j in h), reverse=True)))
+                       for i, h in enumerate(self.holders)]
+        self.widest = max((sum(map(bool, cap)) for cap in caps), default=0)
         self.chosen: list[int] = []
         self.excluded: set[int] = set()
         self.result = Result()
@@ -36,6 +45,8 @@ class CoverSearch:
     def run(self) -> Result:
         """Search; a greedy plan stands in when the node budget ran out before any plan."""
         if any(not h for h, q in zip(self.holders, self.demand, strict=True) if q):
+            return self.result
+        if not self._enough_slots(self.demand, self.k):
             return self.result
         self._branch(self.demand, 0.0, self.k)
         if self.result.exhausted and not self.result.chosen:
@@ -69,7 +80,7 @@ class CoverSearch:
     def _branch(self, d: Caps, cost: float, r: int) -> None:
         res = self.result
         res.nodes += 1
-        if res.nodes > self.budget:
+        if res.exhausted or self.budget.spent(res.nodes):
             res.exhausted = True
             return
         if not any(d):
@@ -85,8 +96,8 @@ class CoverSearch:
                 break
             if j in self.excluded or j in self.chosen:
                 continue
-            nd = residual(d, self.items.caps[j])
-            if self._usable(j) and self._promising(nd, c, r - 1):
+            if self._usable(j) and self._promising(nd := residual(d, self.items.caps[j]), c,
+                                                   r - 1):
                 self.chosen.append(j)
                 self._branch(nd, c, r - 1)
                 self.chosen.pop()
@@ -100,7 +111,18 @@ class CoverSearch:
         if r == 0:
             return False
         need = max(self.min_holder[i] for i, q in enumerate(d) if q)
-        return cost + need + self.bonus[r - 1] < self.result.cost
+        return cost + need + self.bonus[r - 1] < self.result.cost and self._enough_slots(d, r)
+
+    def _enough_slots(self, d: Caps, r: int) -> bool:
+        """Whether r shipments have slots enough for the holders the open lines need."""
+        needed = 0
+        for i, q in enumerate(d):
+            if q:
+                prefix = self.prefix[i]
+                if prefix[-1] < q:
+                    return False
+                needed += bisect_left(prefix, q) + 1
+        return needed <= r * self.widest
 
     def _extras(self, cost: float, r: int, start: int) -> None:
         """Shipments of negative cost that still carry a unit each lower the total further."""

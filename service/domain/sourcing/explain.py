@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from service.domain.sourcing.model import Candidate, SourcingLine, SplitPolicy
-from service.domain.sourcing.search import Result
 
 if TYPE_CHECKING:
+    from service.domain.sourcing.deciding import Decision
     from service.domain.sourcing.planner import Scored
 
 TOP_N = 5
@@ -22,7 +22,7 @@ def explain_plan(
     unfulfilled: tuple[SourcingLine, ...],
     label: str,
     policy: SplitPolicy,
-    result: Result,
+    decision: Decision,
     total_candidates: int,
     factors_of: Callable[[Candidate], dict[str, Any]],
 ) -> dict[str, Any]:
@@ -41,7 +41,8 @@ def explain_plan(
         },
         "policy_applied": label,
         "candidates": {"total": total_candidates, "holding_any_line": len(scored.costs)},
-        "search": {"nodes": result.nodes, "proven_optimal": not result.exhausted},
+        "search": {"nodes": decision.result.nodes,
+                   **decision.proof.to_dict(decision.result, decision.full)},
         "lines": [
             _explain_line(
                 i, line, scored, top[i], counts[i], set(chosen), short, label, policy, factors_of
@@ -71,7 +72,8 @@ def _explain_line(
             "available": scored.candidates[n].available.get(line.sku, 0),
             "covers_line": scored.caps[n][i] >= line.quantity,
             "chosen": n in chosen,
-            "factors": factors_of(scored.candidates[n]),
+            "factors": {**factors_of(scored.candidates[n]),
+                        "shipment_penalty": policy.shipment_penalty},
         }
         for r, n in enumerate(holders)
     ]

@@ -1,6 +1,7 @@
 """plan_sourcing: the cheapest plan under the split policy, with its fallback and explanation.
 
-Objective (service/domain/sourcing_oracle.py minimises exactly the same as a MIP):
+Objective (bench/sourcing_oracle.py minimises exactly the same as a MIP; so does the HiGHS
+adapter a search stopped unproven hands its instance to, see deciding.py):
     total = sum over shipments of (location_cost + shipment_penalty)
 The penalty is charged per shipment under both modes, so a ship_complete plan (one shipment)
 carries it once and compares directly with split plans. Every shipment carries at least one
@@ -28,7 +29,7 @@ from service.domain.sourcing.costing import (
     location_cost,
     location_costs,
 )
-from service.domain.sourcing.cover import CoverSearch
+from service.domain.sourcing.deciding import Limits, decide
 from service.domain.sourcing.explain import explain_plan
 from service.domain.sourcing.model import (
     Candidate,
@@ -40,8 +41,7 @@ from service.domain.sourcing.model import (
     SplitPolicy,
     Weights,
 )
-from service.domain.sourcing.partial import PartialSearch
-from service.domain.sourcing.search import Caps, Result, allocate, reduce_items
+from service.domain.sourcing.search import Caps, allocate
 from service.errors import problem
 
 
@@ -99,26 +99,6 @@ def score_candidates(
     return Scored(relevant, caps, costs, sorted(range(len(costs)), key=costs.__getitem__))
 
 
-def decide(scored: Scored, demand: Caps, policy: SplitPolicy) -> tuple[Result, list[int], str]:
-    """Run the policy and its fallback; return the search result, the chosen and the label."""
-    penalised = [c + policy.shipment_penalty for c in scored.costs]
-    split_k = policy.max_shipments
-    first_k = 1 if policy.mode == "ship_complete" else split_k
-    items = reduce_items(scored.caps, penalised, max(first_k, split_k), scored.ranking)
-    result = CoverSearch(items, demand, first_k).run()
-    label = policy.mode
-    if not result.chosen and policy.fallback == "reject":
-        return result, [], "fallback:reject"
-    if not result.chosen and policy.mode == "ship_complete" and policy.fallback == "allow_split":
-        result = CoverSearch(items, demand, split_k).run()
-        label = "fallback:allow_split"
-    if not result.chosen:
-        back_k = first_k if policy.fallback == "backorder" else split_k
-        result = PartialSearch(items, demand, back_k).run()
-        label = "fallback:backorder"
-    return result, [items.origin[j] for j in result.chosen], label
-
-
 def plan_sourcing(
     lines: Sequence[SourcingLine],
     ship_to: LatLon,
@@ -127,13 +107,23 @@ def plan_sourcing(
     policy: SplitPolicy,
     shipping: ShippingModel | None = None,
     explain: bool = True,
+    limits: Limits | None = None,
+    primary_only: bool = False,
 ) -> SourcingPlan:
-    """The least-cost sourcing plan for `lines` under `policy` (see the module docstring)."""
+    """The least-cost sourcing plan for `lines` under `policy` (see the module docstring).
+
+    `limits`: the time the plan may take and the exact solver to prove it (default: node
+    budgets only, no solver). `primary_only`: when the primary policy cannot be met, plan
+    nothing and say `policy_applied="unsatisfied"` (the rings' inner reads).
+    """
+    limits = limits or Limits()
+    started = limits.clock()
     shipping = shipping or ShippingModel()
     order = merge_lines(lines)
     demand = tuple(line.quantity for line in order)
     scored = score_candidates(order, ship_to, candidates, weights, shipping)
-    result, chosen, label = decide(scored, demand, policy)
+    decision = decide(scored, demand, policy, limits, primary_only)
+    chosen, label = decision.chosen, decision.label
     chosen.sort(key=scored.costs.__getitem__)
     take = allocate([scored.caps[n] for n in chosen], demand)
     shipments = tuple(
@@ -151,10 +141,12 @@ def plan_sourcing(
             unfulfilled,
             label,
             policy,
-            result,
+            decision,
             len(candidates),
             lambda cand: cost_factors(cand, ship_to, weights, shipping),
         )
+        explanation["search"]["max_plan_ms"] = limits.max_ms
+        explanation["search"]["ms"] = round((limits.clock() - started) * 1000, 3)
     return SourcingPlan(shipments, unfulfilled, total, label, explanation)
 
 

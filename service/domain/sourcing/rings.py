@@ -16,12 +16,13 @@ every location, exactly as without rings.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from service.domain.geo import EARTH_RADIUS_KM
 from service.domain.sourcing.costing import LatLon
+from service.domain.sourcing.deciding import Limits
 from service.domain.sourcing.model import (
     Candidate,
     ShippingModel,
@@ -124,12 +125,17 @@ def plan_in_rings(
     shipping: ShippingModel,
     explain: bool = True,
     first_ring: int | None = None,
+    limits: Limits | None = None,
 ) -> SourcingPlan:
     """The same plan as `plan_sourcing` over every location, fetching candidates ring by ring.
 
     `fetch(location_ids)` returns the candidates among those locations (those excluded or
-    holding nothing are simply absent).
+    holding nothing are simply absent). `limits`' time runs from this call for every ring;
+    before the last ring only the primary policy is tried (its fallbacks need every location).
     """
+    limits = limits or Limits()
+    if limits.started is None:
+        limits = replace(limits, started=limits.clock())
     ids, total = floors.location_ids, len(floors.location_ids)
     shipments = 1 if policy.mode == "ship_complete" else policy.max_shipments
     others = (shipments - 1) * min(0.0, floors.floors[0]) if total else 0.0
@@ -139,16 +145,17 @@ def plan_in_rings(
         ring = ids[read:read + size]
         candidates.extend(fetch(ring))
         read += len(ring)
-        result = plan_sourcing(lines, ship_to, candidates, weights, policy, shipping, explain)
+        result = plan_sourcing(lines, ship_to, candidates, weights, policy, shipping, explain,
+                               limits, primary_only=read < total)
         unread_floor = floors.floors[read] + others if read < total else None
         if unread_floor is None or (result.policy_applied == policy.mode
                                     and result.total_cost <= unread_floor):
-            return _noting_rings(result, read, total, unread_floor)
+            return _noting_rings(result, read, total, unread_floor, limits)
         size *= RING_GROWTH
 
 
-def _noting_rings(result: SourcingPlan, read: int, total: int, unread_floor: float | None
-                  ) -> SourcingPlan:
+def _noting_rings(result: SourcingPlan, read: int, total: int, unread_floor: float | None,
+                  limits: Limits) -> SourcingPlan:
     """Say in the explanation how many locations were read and what the others cost at least."""
     if not result.explanation:
         return result
@@ -159,5 +166,9 @@ def _noting_rings(result: SourcingPlan, read: int, total: int, unread_floor: flo
         "locations_not_read": total - read,
         "unread_cost_floor": None if unread_floor is None else round(unread_floor, 6),
     }
+    if "search" in explanation:  # the time of every ring's plan, reads included
+        started = limits.started if limits.started is not None else limits.clock()
+        explanation["search"] = {**explanation["search"],
+                                 "ms": round((limits.clock() - started) * 1000, 3)}
     return SourcingPlan(result.shipments, result.unfulfilled, result.total_cost,
                         result.policy_applied, explanation)

@@ -8,11 +8,35 @@ plan of at most k shipments. The searches run on those representatives ("items")
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import inf
 
+import numpy as np
+
 Caps = tuple[int, ...]
 NODE_BUDGET = 200_000
+CLOCK_EVERY = 8  # nodes between two looks at the clock
+
+
+@dataclass(slots=True)
+class Budget:
+    """What one search may spend: nodes, and time until `deadline` (`clock()` seconds)."""
+
+    nodes: int = NODE_BUDGET
+    deadline: float = inf
+    clock: Callable[[], float] = time.perf_counter
+
+    def spent(self, nodes: int) -> bool:
+        """Whether a search that has visited `nodes` nodes must stop now."""
+        if nodes > self.nodes:
+            return True
+        return nodes % CLOCK_EVERY == 0 and self.deadline < inf and self.clock() > self.deadline
+
+    def left(self) -> float:
+        """Seconds until the deadline (never below 0; inf without one)."""
+        return max(0.0, self.deadline - self.clock()) if self.deadline < inf else inf
 
 
 @dataclass(slots=True)
@@ -50,6 +74,36 @@ def reduce_items(caps: list[Caps], costs: list[float], k: int, order: list[int])
         items.pred.append(last)
         items.origin.append(idx)
     return items
+
+
+def undominated(items: Items, k: int, chunk: int = 256) -> Items:
+    """Drop items that k cheaper (earlier) items dominate: as many units of every line.
+
+    In a plan of at most k shipments using a dominated item, one of its k dominators is
+    unused and can take its place: the same units or more, no more cost, still non-empty.
+    (A dominator that was itself dropped has k kept dominators, which dominate as well, so
+    counting every earlier dominator is enough.)
+    """
+    n = len(items.costs)
+    if n <= k:
+        return items
+    caps = np.array(items.caps, dtype=np.int64)
+    keep = np.ones(n, dtype=bool)
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        covers = (caps[:hi, None, :] >= caps[None, lo:hi, :]).all(axis=2)  # [a, b]: a >= b
+        earlier = np.arange(hi)[:, None] < np.arange(lo, hi)[None, :]
+        keep[lo:hi] = (covers & earlier).sum(axis=0) < k
+    out = Items([], [], [], [])
+    last: dict[Caps, int] = {}
+    for j in np.flatnonzero(keep).tolist():
+        vec = items.caps[j]
+        out.pred.append(last.get(vec, -1))
+        last[vec] = len(out.costs)
+        out.costs.append(items.costs[j])
+        out.caps.append(vec)
+        out.origin.append(items.origin[j])
+    return out
 
 
 def negative_bonus(costs: list[float], k: int) -> list[float]:

@@ -18,6 +18,7 @@ from service.domain.sourcing import (
     SplitPolicy,
     Weights,
 )
+from service.domain.sourcing.deciding import Limits
 from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings, rule_cost_floor
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
@@ -25,6 +26,7 @@ from service.services.ats.position import position_ats
 from service.services.orders import backlog
 from service.services.orders.requests import SourcingRequest
 from service.settings import Settings
+from service.solvers import highs
 from service.store.catalog import CatalogSnapshot
 from service.store.position_reads import StockAt
 from service.store.unit_of_work import UnitOfWork
@@ -165,6 +167,8 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     Locations are read in rings of rising cost floor (domain `plan_in_rings`): the plan is the
     one over every location, without reading the stock of those that cannot be in it.
     """
+    limits = Limits(float(ctx.settings.section("sourcing")["max_plan_ms"]), highs.solve)
+    limits = replace(limits, started=limits.clock())
     counts = backlog.open_lines(uow)
     weights, policy, shipping = policy_of(ctx.settings, ruleset)
     on_short = on_short_of(ruleset, req)
@@ -175,7 +179,7 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     reader = _CandidateReader(uow, ruleset, catalog, req, counts)
     lines = [SourcingLine(line.sku, line.quantity) for line in req.lines]
     result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
-                           explain)
+                           explain, limits=limits)
     return Sourced(result, ruleset, _traces(ruleset, catalog, req, result),
                    dict(reader.excluded), reader.seen, on_short)
 
