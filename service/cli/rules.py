@@ -11,9 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from service.errors import ValidationFailed
 from service.rules.diff import diff
-from service.rules.loader import load_directory, load_file
-from service.rules.model import Problem, format_problem
+from service.rules.loader import SUFFIXES, load_directory, load_file, rule_files
+from service.rules.model import Problem, Ruleset, format_problem
 from service.rules.vocabulary import export_vocabulary
 
 ContextFactory = Callable[[argparse.Namespace], object]
@@ -29,8 +30,8 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
     show.add_argument("spec", help="name@version (or name for its latest)")
     show.set_defaults(handler=lambda a: _show(a, context))
     compare = rules.add_parser("diff", help="what changed in meaning between two versions")
-    compare.add_argument("old", help="name@version")
-    compare.add_argument("new", help="name@version")
+    compare.add_argument("old", help="name@version (or a rule file's path)")
+    compare.add_argument("new", help="name@version (or a rule file's path, not published yet)")
     compare.set_defaults(handler=lambda a: _diff(a, context))
     activate = rules.add_parser("activate",
                                 help="make a version active (recomputes every channel's ATS)")
@@ -40,7 +41,7 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
     vocab.set_defaults(handler=lambda _a: _vocabulary())
 
 
-def _problems_of(paths: list[Path]) -> tuple[int, list[Problem]]:
+def _problems_of(paths: list[Path], known: list[Path]) -> tuple[int, list[Problem]]:
     files, problems = 0, []
     for path in paths:
         if path.is_dir():
@@ -49,21 +50,45 @@ def _problems_of(paths: list[Path]) -> tuple[int, list[Problem]]:
             problems += list(load.problems)
         else:
             files += 1
-            problems += list(load_file(path).problems)
+            problems += _file_problems(path, known)
     return files, problems
 
 
-def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
-    if args.paths:
-        paths = [Path(p) for p in args.paths]
-    else:
-        from service.settings import load_settings
+def _file_problems(path: Path, known: list[Path]) -> list[Problem]:
+    """One file's problems, and a clash with a version another file already defines (in
+    its own folder, or the configured rules folder)."""
+    result = load_file(path)
+    ruleset = result.ruleset
+    if ruleset is None:
+        return list(result.problems)
+    others = {p.resolve() for p in path.parent.iterdir() if p.suffix.lower() in SUFFIXES}
+    for folder in known:
+        others |= {p.resolve() for p in rule_files(folder)}
+    for other in sorted(others - {path.resolve()}):
+        found = load_file(other).ruleset
+        if found is not None and found.ref == ruleset.ref:
+            return [*result.problems, Problem(
+                str(path), *result.version_position, "/version",
+                f"{ruleset.ref} is already defined by {other}: give this file a new version",
+                "error", "version-clash")]
+    return list(result.problems)
 
-        paths = [load_settings(args.config).rulesets_dir]
+
+def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
+    from service.settings import ConfigError, load_settings
+
+    try:
+        known = [load_settings(args.config).rulesets_dir]
+    except ConfigError:
+        if not args.paths:
+            raise
+        known = []  # checking files needs no config; the configured folder is then unknown
+    paths = [Path(p) for p in args.paths] if args.paths else known
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         print(f"{path}: error: no such file or folder", file=sys.stderr)
-    files, problems = _problems_of([p for p in paths if p.exists()])
+    files, problems = _problems_of([p for p in paths if p.exists()],
+                                   [k for k in known if k.is_dir()])
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.col)):
         print(format_problem(problem))
     errors = sum(1 for p in problems if p.severity == "error") + len(missing)
@@ -72,25 +97,51 @@ def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
     return 1 if errors else 0
 
 
+def _published(args: argparse.Namespace, context: ContextFactory) -> tuple[object, Callable]:
+    """The context (rule files imported first) and a resolver of name@version specs."""
+    from service.services.rulesets import library
+
+    ctx = context(args)
+    library.import_files(ctx)  # type: ignore[arg-type]
+
+    def resolve(spec: str) -> Ruleset:
+        with ctx.reading() as uow:  # type: ignore[attr-defined]
+            return ctx.rules.resolve(uow, spec)  # type: ignore[attr-defined]
+
+    return ctx, resolve
+
+
 def _show(args: argparse.Namespace, context: ContextFactory) -> int:
-    ruleset = context(args).rules.resolve(args.spec)  # type: ignore[attr-defined]
+    _ctx, resolve = _published(args, context)
+    ruleset = resolve(args.spec)
     print(f"# {ruleset.ref} from {ruleset.path} (sha256 {ruleset.content_hash[:12]})")
     print(yaml.safe_dump(ruleset.to_dict(), sort_keys=False, allow_unicode=True), end="")
     return 0
 
 
 def _diff(args: argparse.Namespace, context: ContextFactory) -> int:
-    rules = context(args).rules  # type: ignore[attr-defined]
-    print(diff(rules.resolve(args.old), rules.resolve(args.new)).format_text())
+    _ctx, resolve = _published(args, context)
+    print(diff(_ruleset(args.old, resolve), _ruleset(args.new, resolve)).format_text())
     return 0
+
+
+def _ruleset(spec: str, resolve: Callable[[str], Ruleset]) -> Ruleset:
+    """A published version (name@version), or a file not published yet (a path)."""
+    if not spec.lower().endswith(SUFFIXES):
+        return resolve(spec)
+    result = load_file(spec)
+    if result.ruleset is None:
+        raise ValidationFailed(f"{spec} is not valid: run `oms rules validate {spec}`.")
+    return result.ruleset
 
 
 def _activate(args: argparse.Namespace, context: ContextFactory) -> int:
     from service.rules.registry import parse_spec
     from service.services.rulesets import governance
 
+    ctx, _resolve = _published(args, context)
     name, version = parse_spec(args.spec)
-    done = governance.activate(context(args), {"name": name, "version": version}, _who())
+    done = governance.activate(ctx, {"name": name, "version": version}, _who())  # type: ignore
     print(f"{done.ref} is active (was {done.previous}); every channel's ATS recomputed")
     return 0
 
