@@ -135,8 +135,8 @@ def _active_problems(raw: dict[str, Any]) -> list[str]:
     """A bare name (which used to mean "its latest version") says what to write instead."""
     active = (raw.get("rulesets") or {}).get("active")
     if isinstance(active, str) and active and "@" not in active:
-        return [f"rulesets.active: {active!r} names no version: pin one ({active}@2) or follow "
-                f"the latest explicitly ({active}@latest)"]
+        return [f"rulesets.active: {active!r} names no version: pin one "
+                f"({active}@<version>) or follow the latest explicitly ({active}@latest)"]
     return []
 
 

@@ -27,7 +27,7 @@ def test_a_ruleset_name_without_a_version_says_how_to_pin_or_follow(tmp_path):
     with pytest.raises(ConfigError) as info:
         settings_from_dict({**MINIMAL, "rulesets": {"directory": "r", "active": "default"}})
     assert info.value.problems == [
-        "rulesets.active: 'default' names no version: pin one (default@2) or follow the "
+        "rulesets.active: 'default' names no version: pin one (default@<version>) or follow the "
         "latest explicitly (default@latest)"]
 
 

@@ -97,7 +97,7 @@ def follow_latest(ctx: Context, uow: UnitOfWork) -> Activation | None:
 
 def start(ctx: Context) -> Activation | None:
     """Import the rule files, and on a fresh database make config's ruleset active."""
-    library.import_files(ctx)
+    library.import_files(ctx, if_changed=True)
     with ctx.transaction() as uow:
         return ensure_active(ctx, uow)
 
