@@ -38,7 +38,6 @@ def test_a_copied_file_still_saying_the_old_version_is_an_error_with_its_line(tm
     out = capsys.readouterr().out
     assert f"{folder / 'v3.yaml'}:2:10: error: the file name v3.yaml says version 3 but the " \
            "file says version: 2" in out
-    assert f"shop@2 is already defined by {folder / 'v2.yaml'}" in out
 
 
 def test_a_file_named_for_another_version_than_a_known_one_is_an_error(tmp_path, capsys):
@@ -47,7 +46,8 @@ def test_a_file_named_for_another_version_than_a_known_one_is_an_error(tmp_path,
     (folder / "v2.yaml").write_text(GOOD)
     (folder / "draft.yaml").write_text(GOOD.replace("units: 2", "units: 3"))
     assert main(["rules", "validate", str(folder / "draft.yaml")]) == 1
-    assert "shop@2 is already defined by" in capsys.readouterr().out
+    assert f"shop@2 is already defined by {folder / 'v2.yaml'}" in capsys.readouterr().out
+    (folder / "draft.yaml").unlink()
     assert main(["rules", "validate", str(folder / "v2.yaml")]) == 0
 
 
