@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.store.models import RulesetLoadProblem, RulesetVersion
@@ -81,12 +81,6 @@ class RulesetVersionRepository:
             select(RulesetVersion.text, RulesetVersion.text_sha256)
             .where(RulesetVersion.name == name, RulesetVersion.version == version)).first()
         return None if row is None else (row[0], row[1])
-
-    def stamp(self) -> tuple[int, int]:
-        """(count, highest id): changes whenever a version is published (a cheap check)."""
-        row = self.session.execute(
-            select(func.count(RulesetVersion.id), func.max(RulesetVersion.id))).one()
-        return int(row[0]), int(row[1] or 0)
 
     def add(self, name: str, version: int, text: str, text_sha256: str, content_hash: str,
             source: str, path: str | None, by: str, at: datetime) -> None:
