@@ -1,6 +1,8 @@
 """Ruleset governance over HTTP: list, show, validate, publish, activate, vocabulary."""
 
-from tests.support import FIXTURES
+from service.app import create_app
+from service.bootstrap import build_context
+from tests.support import FIXTURES, T1, snapshot
 
 BAD = """name: shop
 version: 1
@@ -155,3 +157,19 @@ def test_location_keys_may_not_read_rulesets_and_channel_keys_see_no_operations(
 def test_only_admins_publish(client, headers_for):
     response = client.post("/v1/rulesets", data=V3, headers=headers_for("channel:web"))
     assert response.status_code == 403
+
+
+def test_another_process_answers_a_switch_at_once_with_and_without_detail(
+        small_network, client, admin, settings, db_engine):
+    other = create_app(ctx=build_context(settings, engine=db_engine)).test_client()
+    assert client.post("/v1/inventory/snapshots", json=snapshot("DC-1", T1, {"A": 20}),
+                       headers=admin).status_code == 200
+    plain = "/v1/availability?channel=marketplace&sku=A"
+    detail = plain + "&detail=locations"
+    assert other.get(detail, headers=admin).json["ruleset"] == "default@2"  # now cached there
+    assert client.post("/v1/rulesets", data=V3, headers=admin).status_code == 201
+    assert client.post("/v1/rulesets/activate", json={"name": "default", "version": 3},
+                       headers=admin).status_code == 200
+    answers = [other.get(path, headers=admin).json for path in (plain, detail)]
+    assert [(a["ruleset"], a["items"][0]["available"]) for a in answers] == [
+        ("default@3", 14), ("default@3", 14)]  # 20 less 30 %
