@@ -21,13 +21,15 @@ log = logging.getLogger(__name__)
 
 
 def build_context(settings: Settings, engine: Engine | None = None,
-                  clock: Clock | None = None) -> Context:
+                  clock: Clock | None = None, import_files: bool = True) -> Context:
     """Connect to the configured database (or reuse an engine); publish the rule files into
     it (each version is loaded from the database when first used)."""
     engine = engine or make_engine(settings.database_url)
     rules = Rulesets(settings.active_ruleset, settings.section("rulesets")["max_file_bytes"])
     ctx = Context(settings=settings, engine=engine, sessions=make_session_factory(engine),
                   rules=rules, clock=clock or SystemClock())
+    if not import_files:
+        return ctx
     try:
         library.import_files(ctx)
     except Exception:  # a database that is down or not migrated yet: the next reload imports

@@ -13,9 +13,10 @@ import yaml
 
 from service.errors import ValidationFailed
 from service.rules.diff import diff
-from service.rules.loader import SUFFIXES, load_directory, load_file, rule_files
+from service.rules.loader import SUFFIXES, LoadResult, load_directory, load_file, rule_files
 from service.rules.model import Problem, Ruleset, format_problem
 from service.rules.vocabulary import export_vocabulary
+from service.settings import Settings
 
 ContextFactory = Callable[[argparse.Namespace], object]
 
@@ -41,22 +42,26 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
     vocab.set_defaults(handler=lambda _a: _vocabulary())
 
 
-def _problems_of(paths: list[Path], known: list[Path]) -> tuple[int, list[Problem]]:
+Checker = Callable[[LoadResult], list[Problem]]
+
+
+def _problems_of(paths: list[Path], known: list[Path],
+                 published: Checker) -> tuple[int, list[Problem]]:
     files, problems = 0, []
     for path in paths:
         if path.is_dir():
             load = load_directory(path)
             files += len(load.results)
-            problems += list(load.problems)
+            problems += [p for r in load.results for p in (*r.problems, *published(r))]
         else:
             files += 1
-            problems += _file_problems(path, known)
+            problems += _file_problems(path, known, published)
     return files, problems
 
 
-def _file_problems(path: Path, known: list[Path]) -> list[Problem]:
+def _file_problems(path: Path, known: list[Path], published: Checker) -> list[Problem]:
     """One file's problems, and a clash with a version another file already defines (in
-    its own folder, or the configured rules folder)."""
+    its own folder, or the configured rules folder) or the database already publishes."""
     result = load_file(path)
     ruleset = result.ruleset
     if ruleset is None:
@@ -71,24 +76,58 @@ def _file_problems(path: Path, known: list[Path]) -> list[Problem]:
                 str(path), *result.version_position, "/version",
                 f"{ruleset.ref} is already defined by {other}: give this file a new version",
                 "error", "version-clash")]
-    return list(result.problems)
+    return [*result.problems, *published(result)]
+
+
+def _published_checker(settings: Settings | None) -> Checker:
+    """Problems of a file against the configured database's published versions (none when
+    it cannot be read: validating files needs no database)."""
+    from service.bootstrap import build_context
+    from service.services.rulesets import library
+
+    if settings is None or _missing_sqlite_file(settings.database_url):
+        return lambda _result: []
+    ctx = build_context(settings, import_files=False)
+    try:
+        with ctx.reading() as uow:
+            uow.ruleset_versions.find("", 0)
+    except Exception as exc:  # not reachable, or not migrated: say so, check the rest
+        print(f"published versions not checked: {type(exc).__name__}", file=sys.stderr)
+        return lambda _result: []
+
+    def check(result: LoadResult) -> list[Problem]:
+        with ctx.reading() as uow:
+            return library.clashes(uow, result)
+
+    return check
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """A SQLite database that does not exist yet holds no versions (and is not created)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and not (
+        parsed.database and Path(parsed.database).is_file())
 
 
 def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
     from service.settings import ConfigError, load_settings
 
     try:
-        known = [load_settings(args.config).rulesets_dir]
+        settings: Settings | None = load_settings(args.config)
     except ConfigError:
         if not args.paths:
             raise
-        known = []  # checking files needs no config; the configured folder is then unknown
+        settings = None  # checking files needs no config; the configured folder is unknown
+    known = [settings.rulesets_dir] if settings else []
     paths = [Path(p) for p in args.paths] if args.paths else known
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         print(f"{path}: error: no such file or folder", file=sys.stderr)
     files, problems = _problems_of([p for p in paths if p.exists()],
-                                   [k for k in known if k.is_dir()])
+                                   [k for k in known if k.is_dir()],
+                                   _published_checker(settings))
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.col)):
         print(format_problem(problem))
     errors = sum(1 for p in problems if p.severity == "error") + len(missing)

@@ -1,5 +1,7 @@
 """`oms rules ...` from the command line."""
 
+import shutil
+
 from service.cli import main
 from service.settings import PROJECT_ROOT
 from tests.support import FIXTURES
@@ -105,3 +107,21 @@ def test_activate_switches_the_configured_database(ctx, small_network, capsys, m
     assert "dc-first@1 is active" in capsys.readouterr().out
     with ctx.reading() as uow:
         assert ctx.rules.active(uow).ref == "dc-first@1"
+
+
+def test_validating_one_file_checks_the_versions_the_database_publishes(
+        ctx, tmp_path, capsys, monkeypatch, db_url):
+    monkeypatch.setenv("OMS_RULESETS_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("OMS_DATABASE_URL", db_url)
+    (tmp_path / "empty").mkdir()
+    changed = tmp_path / "v2.yaml"
+    changed.write_text((FIXTURES / "rulesets" / "default" / "v2.yaml").read_text()
+                       .replace("percent: 20", "percent: 30"))
+    assert main(["rules", "validate", str(changed)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"{changed}:7:10: error: default@2 is already published")
+    assert "3 is the next free one" in out
+    same = tmp_path / "same" / "v2.yaml"
+    same.parent.mkdir()
+    shutil.copy(FIXTURES / "rulesets" / "default" / "v2.yaml", same)
+    assert main(["rules", "validate", str(same)]) == 0
