@@ -151,7 +151,7 @@ def test_location_keys_may_not_read_rulesets_and_channel_keys_see_no_operations(
     assert client.post("/v1/rulesets/validate", data=V3, headers=location).status_code == 403
     body = client.get("/v1/rulesets", headers=headers_for("channel:web")).json
     assert body["active"] == "default@2" and "activations" not in body
-    assert "load_errors" not in body
+    assert "load_errors" not in body and "published_by" not in body["versions"][0]
 
 
 def test_only_admins_publish(client, headers_for):

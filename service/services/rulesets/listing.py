@@ -32,6 +32,9 @@ def listing(ctx: Context, role: Role) -> dict[str, Any]:
         active = ctx.rules.active(uow)
         versions = [_version(ctx, uow, found, active.ref) for found in
                     uow.ruleset_versions.listed()]
+        if not role.is_admin:  # who published what (a key id) is the operators' business
+            versions = [{k: v for k, v in version.items() if k != "published_by"}
+                        for version in versions]
         result: dict[str, Any] = {"active": active.ref, "configured": ctx.rules.configured,
                                   "follows_latest": ctx.rules.follows_latest,
                                   "versions": versions}

@@ -71,9 +71,13 @@ def test_a_new_file_is_published_but_a_pinned_version_keeps_serving(small_networ
         ("ledger@1", True, "file"), ("ledger@2", False, "file")]
 
 
-def test_an_invalid_file_never_goes_live_and_shows_in_health(small_network, rulesets_dir):
+def test_an_invalid_file_never_goes_live_and_shows_in_health(small_network, rulesets_dir,
+                                                             caplog):
     (rulesets_dir / "ledger" / "v3.yaml").write_text(INVALID)
     report = governance.reload(small_network)
+    assert f"rule file problem: {rulesets_dir / 'ledger' / 'v3.yaml'}:7:" in caplog.text
+    governance.reload(small_network)
+    assert caplog.text.count("rule file problem") == 1  # logged when found, not every reload
     assert report["errors"] == 1 and report["activated"] is None
     assert active_ref(small_network) == "ledger@1"
     [error] = listing(small_network, ADMIN)["load_errors"]
