@@ -42,7 +42,8 @@ class Rulesets:
         self.follows_latest = configured.endswith("@" + LATEST)
         self.max_bytes = max_bytes
         self._loaded: dict[tuple[str, int], Ruleset] = {}
-        self.imported: object = None  # the rules folder as this process last imported it
+        # the rules folder as this process last imported it, and whether it had problems
+        self.imported: object = None
         self.next_refresh = 0.0  # when this process looks at the folder and versions again
         self._cached: tuple[float, Ruleset] | None = None
         self._lock = threading.Lock()

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +55,8 @@ def import_files(ctx: Context, if_changed: bool = False) -> ImportReport | None:
     """
     root = ctx.settings.rulesets_dir
     signature = _signature(root)
-    if if_changed and ctx.rules.imported == signature:
-        return None
+    if if_changed and ctx.rules.imported == (signature, False):
+        return None  # (while some file has problems, look again: the report stays fresh)
     load = load_directory(root, ctx.rules.max_bytes)
     try:
         added, changed = _publish_files(ctx, root, load.results)
@@ -63,7 +64,7 @@ def import_files(ctx: Context, if_changed: bool = False) -> ImportReport | None:
         added, changed = _publish_files(ctx, root, load.results)
     problems = [p for r in load.results if r.ruleset is None for p in r.problems] + changed
     record_problems(ctx, problems)
-    ctx.rules.imported = signature
+    ctx.rules.imported = (signature, bool(problems))
     return ImportReport(tuple(added), tuple(p for p in problems if p.severity == "error"))
 
 
@@ -120,14 +121,24 @@ def clashes(uow: UnitOfWork, result: LoadResult) -> list[Problem]:
                     "the next free one)", "error", "version-changed")]
 
 
+def stale_after(ctx: Context) -> timedelta:
+    """How long a reported problem counts without its reporter seeing it again (a process
+    that stopped, or a one-off command on another folder, does not degrade health for ever);
+    a reporter that still sees it reports it again after a third of that."""
+    return timedelta(seconds=max(120, 3 * ctx.settings.section("rulesets")["reload_seconds"]))
+
+
 def record_problems(ctx: Context, problems: list[Problem]) -> None:
-    """This reporter's problems are now these (written, and logged, only when they change)."""
+    """This reporter's problems are now these (written when they change or are getting
+    stale; logged when they are new)."""
     who, now = reporter(ctx), ctx.clock.now()
     found = [ReportedProblem(who, p.path, p.line, p.col, p.pointer, p.message, p.severity,
                              p.code, now) for p in problems]
     with ctx.reading() as uow:
-        stored = {p.key for p in uow.ruleset_versions.problems(who)}
-    if stored == {p.key for p in found}:
+        reported = uow.ruleset_versions.problems(who)
+    stored = {p.key for p in reported}
+    fresh = all(now - p.seen_at < stale_after(ctx) / 3 for p in reported)
+    if stored == {p.key for p in found} and fresh:
         return
     with ctx.transaction() as uow:
         uow.ruleset_versions.replace_problems(who, found)
@@ -137,10 +148,13 @@ def record_problems(ctx: Context, problems: list[Problem]) -> None:
             log.error("rule file problem: %s", format_problem(item))
 
 
-def reported_problems(uow: UnitOfWork) -> list[dict[str, Any]]:
-    """Every process's load problems (one entry per problem, with who saw it)."""
+def reported_problems(ctx: Context, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Every process's load problems seen lately (one entry per problem, with who saw it)."""
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    since = ctx.clock.now() - stale_after(ctx)
     for item in uow.ruleset_versions.problems():
+        if item.seen_at < since:
+            continue
         entry = seen.setdefault(item.key, {
             "path": item.path, "line": item.line, "col": item.col, "pointer": item.pointer,
             "message": item.message, "severity": item.severity, "code": item.code,

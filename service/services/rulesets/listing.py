@@ -39,7 +39,7 @@ def listing(ctx: Context, role: Role) -> dict[str, Any]:
                                   "follows_latest": ctx.rules.follows_latest,
                                   "versions": versions}
         if role.is_admin:
-            result["load_errors"] = library.reported_problems(uow)
+            result["load_errors"] = library.reported_problems(ctx, uow)
             result["activations"] = [
                 {"ruleset": f"{a.name}@{a.version}", "previous": a.previous,
                  "activated_by": a.activated_by, "key_id": a.key_id,
@@ -74,7 +74,7 @@ def show(ctx: Context, role: Role, name: str, version: int) -> dict[str, Any]:
 def load_health(ctx: Context) -> dict[str, Any]:
     """Health check: degraded while some process reports a rule file that fails to load."""
     with ctx.reading() as uow:
-        problems = library.reported_problems(uow)
+        problems = library.reported_problems(ctx, uow)
     errors = [p for p in problems if p["severity"] == "error"]
     if errors:
         return {"status": "degraded", "failing_files": sorted({p["path"] for p in errors}),

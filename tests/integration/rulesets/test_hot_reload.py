@@ -3,10 +3,12 @@ file is listed by every process; active when config follows the latest), an inva
 goes live and every process reports it, and a published version never changes."""
 
 import shutil
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service.bootstrap import build_context
+from service.clock import MovableClock
 from service.domain.roles import Role
 from service.services.operations.health import health
 from service.services.rulesets import governance
@@ -43,11 +45,11 @@ def add_v2(rulesets_dir):
     shutil.copy(FIXTURES / "rulesets" / "ledger" / "v2.yaml", rulesets_dir / "ledger" / "v2.yaml")
 
 
-def another_process(ctx, folder, active="ledger@1"):
+def another_process(ctx, folder, active="ledger@1", clock=None):
     """A second process on the same database (another host's rules folder)."""
     settings = settings_from_dict({"database_url": ctx.settings.database_url, "rulesets": {
         "directory": str(folder), "active": active, "reload_seconds": 1}})
-    return build_context(settings, engine=ctx.engine)
+    return build_context(settings, engine=ctx.engine, clock=clock)
 
 
 def test_a_new_version_becomes_active_when_config_follows_the_latest(small_network,
@@ -131,3 +133,17 @@ def test_a_published_version_whose_file_changes_keeps_serving_the_original(small
     with small_network.reading() as uow:
         ruleset = small_network.rules.resolve(uow, "ledger@1")
     assert ruleset.channels["web"][0].actions[0].params["units"] == 2
+
+
+def test_problems_nobody_has_seen_for_a_while_no_longer_degrade_health(small_network,
+                                                                     rulesets_dir, tmp_path):
+    other_folder = tmp_path / "elsewhere"
+    shutil.copytree(rulesets_dir, other_folder)
+    (other_folder / "ledger" / "v3.yaml").write_text(INVALID)
+    clock = MovableClock(datetime.now(UTC) - timedelta(minutes=10))
+    another_process(small_network, other_folder, clock=clock)  # a one-off command, long ago
+    assert health(small_network)[1]["status"] == "ok"
+    still_running = another_process(small_network, other_folder, clock=clock)
+    clock.advance(10 * 60)  # it still sees the file: it reports the problem again
+    governance.reload(still_running, if_changed=True)
+    assert health(small_network)[1]["status"] == "degraded"
