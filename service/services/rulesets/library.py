@@ -38,8 +38,9 @@ class ImportReport:
 
 
 def digest(text: str) -> str:
-    """sha256 of a version's text: what makes two publications of it the same."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """sha256 of a version's text: what makes two publications of it the same (line endings
+    aside: a checkout with CRLF endings publishes the same version as one with LF)."""
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
 def reporter(ctx: Context) -> str:

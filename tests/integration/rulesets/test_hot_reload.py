@@ -147,3 +147,13 @@ def test_problems_nobody_has_seen_for_a_while_no_longer_degrade_health(small_net
     clock.advance(10 * 60)  # it still sees the file: it reports the problem again
     governance.reload(still_running, if_changed=True)
     assert health(small_network)[1]["status"] == "degraded"
+
+
+def test_the_same_version_with_other_line_endings_is_the_same_version(small_network,
+                                                                      rulesets_dir, tmp_path):
+    other_folder = tmp_path / "windows-checkout"
+    (other_folder / "ledger").mkdir(parents=True)
+    text = (rulesets_dir / "ledger" / "v1.yaml").read_text()
+    (other_folder / "ledger" / "v1.yaml").write_bytes(text.replace("\n", "\r\n").encode())
+    report = governance.reload(another_process(small_network, other_folder))
+    assert report["errors"] == 0 and health(small_network)[1]["status"] == "ok"
