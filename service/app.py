@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     app.extensions["oms.ctx"] = ctx
     app.extensions["oms.keys"] = KeyVerifier(ctx)
     _activate_configured_ruleset(ctx)
+    app.before_request(lambda: governance.refresh_if_due(ctx))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
 
 
 def _activate_configured_ruleset(ctx: Context) -> None:
-    """On a fresh database, make config's ruleset active (and compute every channel's ATS)."""
+    """Import the rule files; on a fresh database, make config's ruleset active (and compute
+    every channel's ATS). Requests then reload at most every rulesets.reload_seconds."""
     try:
         governance.start(ctx)
     except (OperationalError, Unavailable):  # the workers start; requests get 503 until it is up

@@ -1,7 +1,7 @@
 """Wiring: the one place that chooses the concrete pieces of a process (app, CLI, scheduler).
 
-`build_context` connects to the configured database (or takes an engine, as tests do), loads
-the rule files and picks the clock; everything else receives the Context it builds.
+`build_context` connects to the configured database (or takes an engine, as tests do), imports
+the rule files into it and picks the clock; everything else receives the Context it builds.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import logging
 from sqlalchemy import Engine
 
 from service.clock import Clock, SystemClock
-from service.rules.model import format_problem
-from service.rules.registry import Registry
 from service.services.context import Context
+from service.services.rulesets import library
 from service.services.rulesets.active import Rulesets
 from service.settings import Settings
 from service.store.db import make_engine, make_session_factory
@@ -22,14 +21,17 @@ log = logging.getLogger(__name__)
 
 
 def build_context(settings: Settings, engine: Engine | None = None,
-                  clock: Clock | None = None) -> Context:
-    """Connect to the configured database (or reuse an engine); load rulesets."""
+                  clock: Clock | None = None, import_files: bool = True) -> Context:
+    """Connect to the configured database (or reuse an engine); publish the rule files into
+    it (each version is loaded from the database when first used)."""
     engine = engine or make_engine(settings.database_url)
-    rulesets = settings.section("rulesets")
-    registry = Registry(settings.rulesets_dir, max_bytes=rulesets["max_file_bytes"])
-    report = registry.reload()
-    for problem in report.errors:
-        log.error("rule file problem: %s", format_problem(problem))
-    return Context(settings=settings, engine=engine, sessions=make_session_factory(engine),
-                   rules=Rulesets(registry, settings.active_ruleset),
-                   clock=clock or SystemClock())
+    rules = Rulesets(settings.active_ruleset, settings.section("rulesets")["max_file_bytes"])
+    ctx = Context(settings=settings, engine=engine, sessions=make_session_factory(engine),
+                  rules=rules, clock=clock or SystemClock())
+    if not import_files:
+        return ctx
+    try:
+        library.import_files(ctx)
+    except Exception:  # a database that is down or not migrated yet: the next reload imports
+        log.warning("rule files not imported: the database is not ready", exc_info=True)
+    return ctx

@@ -96,6 +96,9 @@ def settings_from_dict(
     problems = [
         _describe(e) for e in Draft7Validator(load_schema("config.schema.json")).iter_errors(raw)
     ]
+    active = _active_problems(raw)
+    if active:  # said better than the pattern's message
+        problems = [p for p in problems if not p.startswith("rulesets.active:")] + active
     problems += _zone_problems(raw)
     problems += _schedule_problems(raw)
     if problems:
@@ -126,6 +129,15 @@ def _renamed_keys(raw: dict[str, Any], source: str) -> dict[str, Any]:
             log.warning("%s: %s.%s is now %s.%s; please rename it", source, section, old,
                         section, new)
     return raw
+
+
+def _active_problems(raw: dict[str, Any]) -> list[str]:
+    """A bare name (which used to mean "its latest version") says what to write instead."""
+    active = (raw.get("rulesets") or {}).get("active")
+    if isinstance(active, str) and active and "@" not in active:
+        return [f"rulesets.active: {active!r} names no version: pin one "
+                f"({active}@<version>) or follow the latest explicitly ({active}@latest)"]
+    return []
 
 
 def _zone_problems(raw: dict[str, Any]) -> list[str]:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from service.bootstrap import build_context
 from service.clock import Clock, SystemClock
 from service.services.context import Context
-from service.settings import PROJECT_ROOT, Settings, settings_from_dict
+from service.settings import Settings, settings_from_dict
 from service.store.db import make_engine
 from service.store.migrate import upgrade
 from service.store.models import Base
@@ -74,19 +74,20 @@ def db_engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def policy() -> str | None:
-    """A test ruleset from tests/fixtures/rulesets ("ledger@1"); None runs the shipped ones."""
+    """A test ruleset from tests/fixtures/rulesets ("ledger@1"); None runs default@2 there (a
+    copy of a shipped version: tests never read rulesets/, which may gain versions)."""
     return None
 
 
 @pytest.fixture
 def rulesets_dir(policy: str | None) -> Path:
     """The rule files the test runs with."""
-    return FIXTURES / "rulesets" if policy else PROJECT_ROOT / "rulesets"
+    return FIXTURES / "rulesets"
 
 
 @pytest.fixture
 def active_ruleset(policy: str | None) -> str:
-    return policy or "default"
+    return policy or "default@2"
 
 
 @pytest.fixture

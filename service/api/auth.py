@@ -54,3 +54,17 @@ def admin_only(view: F) -> F:
     wrapper._oms_auth = "admin"  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
+
+
+def admin_or_channel(view: F) -> F:
+    """Admin and channel keys; a location key gets 403."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        role = current_role()
+        if not (role.is_admin or role.kind == "channel"):
+            raise Forbidden(f"A {role} key may not do this: admin and channel keys only.")
+        return view(*args, **kwargs)
+
+    wrapper._oms_auth = "admin or channel"  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]

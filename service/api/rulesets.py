@@ -1,50 +1,80 @@
-"""Ruleset governance: list, show, validate, activate; the rule vocabulary."""
+"""Ruleset governance: list, show, validate, publish, activate; the rule vocabulary."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from service.api.auth import admin_only, authenticated, current_role
+from service.api.auth import admin_only, admin_or_channel, current_role
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
-from service.services.rulesets import governance
+from service.services.rulesets import governance, library, listing
 
 bp = Blueprint("rulesets", __name__, url_prefix="/v1")
 
 
+def _key_id() -> str | None:
+    """The id of the request's key (its first characters, kept as api_keys.prefix)."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return key.strip()[:10] or None
+
+
 @bp.get("/rulesets")
-@authenticated
-@documented("Loaded ruleset versions, the active one, activations and load errors")
+@admin_or_channel
+@documented("Published ruleset versions and the active one (admin and channel keys; "
+            "location keys get 403); for admins also the activation history (who, which "
+            "key) and the rule-file load problems every process reported")
 def list_rulesets() -> Response:
-    return jsonify(governance.listing(context()))
+    return jsonify(listing.listing(context(), current_role()))
+
+
+@bp.post("/rulesets")
+@admin_only
+@documented("Publish a new version from a rule file's text (YAML or JSON; ?filename=v3.yaml "
+            "checks the name against the version): 201 when published, 200 when this exact "
+            "text is already that version, 422 with every problem (line, column, pointer) "
+            "when the text is invalid or says something new for a published version. "
+            "Publishing never activates", status=201)
+def publish_ruleset() -> tuple[Response, int]:
+    created, published = library.publish(
+        context(), request.get_data(cache=False), request.args.get("filename", "<request>"),
+        f"{current_role()}:{_key_id()}")
+    response = jsonify(published)
+    if created:
+        name, _, version = published["ruleset"].partition("@")
+        response.headers["Location"] = f"/v1/rulesets/{name}/{version}"
+    return response, 201 if created else 200
 
 
 @bp.get("/rulesets/<name>/<int:version>")
-@authenticated
-@documented("One ruleset version, normalised")
+@admin_or_channel
+@documented("One published version, normalised, with its text (admin and channel keys)")
 def show_ruleset(name: str, version: int) -> Response:
-    return jsonify(governance.show(context(), name, version))
+    return jsonify(listing.show(context(), current_role(), name, version))
 
 
 @bp.post("/rulesets/validate")
-@authenticated
-@documented("Validate a rule file's text (YAML or JSON) without loading it")
+@admin_or_channel
+@documented("Validate a rule file's text (YAML or JSON) without publishing it: its file name "
+            "(?filename=v3.yaml) against its version, and against the published versions "
+            "(admin and channel keys)")
 def validate_ruleset() -> Response:
-    return jsonify(governance.validate_text(context(), request.get_data(cache=False),
-                                            request.args.get("filename", "<request>")))
+    return jsonify(listing.validate_text(context(), current_role(),
+                                         request.get_data(cache=False),
+                                         request.args.get("filename", "<request>")))
 
 
 @bp.post("/rulesets/activate")
 @admin_only
-@documented("Activate a loaded version (activating the previous one is the rollback)",
+@documented("Activate a published version, from any process (activating the previous one "
+            "is the rollback); the activation records the key that made it",
             request="activation")
 def activate_ruleset() -> Response:
-    activation = governance.activate(context(), json_object(), str(current_role()))
+    activation = governance.activate(context(), json_object(), str(current_role()), _key_id())
     return jsonify(activation.to_dict())
 
 
 @bp.get("/rules/vocabulary")
 @documented("Variables, operators and actions rule files may use, per context")
 def vocabulary() -> Response:
-    return jsonify(governance.vocabulary())
+    return jsonify(listing.vocabulary())

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import yaml
 
+from service.errors import ValidationFailed
 from service.rules.diff import diff
-from service.rules.loader import load_directory, load_file
-from service.rules.model import Problem, format_problem
+from service.rules.loader import SUFFIXES, LoadResult, load_directory, load_file, rule_files
+from service.rules.model import Problem, Ruleset, format_problem
 from service.rules.vocabulary import export_vocabulary
+from service.settings import Settings
 
 ContextFactory = Callable[[argparse.Namespace], object]
 
@@ -29,8 +31,8 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
     show.add_argument("spec", help="name@version (or name for its latest)")
     show.set_defaults(handler=lambda a: _show(a, context))
     compare = rules.add_parser("diff", help="what changed in meaning between two versions")
-    compare.add_argument("old", help="name@version")
-    compare.add_argument("new", help="name@version")
+    compare.add_argument("old", help="name@version (or a rule file's path)")
+    compare.add_argument("new", help="name@version (or a rule file's path, not published yet)")
     compare.set_defaults(handler=lambda a: _diff(a, context))
     activate = rules.add_parser("activate",
                                 help="make a version active (recomputes every channel's ATS)")
@@ -40,30 +42,92 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
     vocab.set_defaults(handler=lambda _a: _vocabulary())
 
 
-def _problems_of(paths: list[Path]) -> tuple[int, list[Problem]]:
+Checker = Callable[[LoadResult], list[Problem]]
+
+
+def _problems_of(paths: list[Path], known: list[Path],
+                 published: Checker) -> tuple[int, list[Problem]]:
     files, problems = 0, []
     for path in paths:
         if path.is_dir():
             load = load_directory(path)
             files += len(load.results)
-            problems += list(load.problems)
+            problems += [p for r in load.results for p in (*r.problems, *published(r))]
         else:
             files += 1
-            problems += list(load_file(path).problems)
+            problems += _file_problems(path, known, published)
     return files, problems
 
 
-def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
-    if args.paths:
-        paths = [Path(p) for p in args.paths]
-    else:
-        from service.settings import load_settings
+def _file_problems(path: Path, known: list[Path], published: Checker) -> list[Problem]:
+    """One file's problems, and a clash with a version another file already defines (in
+    its own folder, or the configured rules folder) or the database already publishes."""
+    result = load_file(path)
+    ruleset = result.ruleset
+    if ruleset is None:
+        return list(result.problems)
+    others = {p.resolve() for p in path.parent.iterdir() if p.suffix.lower() in SUFFIXES}
+    for folder in known:
+        others |= {p.resolve() for p in rule_files(folder)}
+    for other in sorted(others - {path.resolve()}):
+        found = load_file(other).ruleset
+        if found is not None and found.ref == ruleset.ref:
+            return [*result.problems, Problem(
+                str(path), *result.version_position, "/version",
+                f"{ruleset.ref} is already defined by {other}: give this file a new version",
+                "error", "version-clash")]
+    return [*result.problems, *published(result)]
 
-        paths = [load_settings(args.config).rulesets_dir]
+
+def _published_checker(settings: Settings | None) -> Checker:
+    """Problems of a file against the configured database's published versions (none when
+    it cannot be read: validating files needs no database)."""
+    from service.bootstrap import build_context
+    from service.services.rulesets import library
+
+    if settings is None or _missing_sqlite_file(settings.database_url):
+        return lambda _result: []
+    ctx = build_context(settings, import_files=False)
+    try:
+        with ctx.reading() as uow:
+            uow.ruleset_versions.find("", 0)
+    except Exception as exc:  # not reachable, or not migrated: say so, check the rest
+        print(f"published versions not checked: {type(exc).__name__}", file=sys.stderr)
+        return lambda _result: []
+
+    def check(result: LoadResult) -> list[Problem]:
+        with ctx.reading() as uow:
+            return library.clashes(uow, result)
+
+    return check
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """A SQLite database that does not exist yet holds no versions (and is not created)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and not (
+        parsed.database and Path(parsed.database).is_file())
+
+
+def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
+    from service.settings import ConfigError, load_settings
+
+    try:
+        settings: Settings | None = load_settings(args.config)
+    except ConfigError:
+        if not args.paths:
+            raise
+        settings = None  # checking files needs no config; the configured folder is unknown
+    known = [settings.rulesets_dir] if settings else []
+    paths = [Path(p) for p in args.paths] if args.paths else known
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         print(f"{path}: error: no such file or folder", file=sys.stderr)
-    files, problems = _problems_of([p for p in paths if p.exists()])
+    files, problems = _problems_of([p for p in paths if p.exists()],
+                                   [k for k in known if k.is_dir()],
+                                   _published_checker(settings))
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.col)):
         print(format_problem(problem))
     errors = sum(1 for p in problems if p.severity == "error") + len(missing)
@@ -72,25 +136,51 @@ def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
     return 1 if errors else 0
 
 
+def _published(args: argparse.Namespace, context: ContextFactory) -> tuple[object, Callable]:
+    """The context (rule files imported first) and a resolver of name@version specs."""
+    from service.services.rulesets import library
+
+    ctx = context(args)
+    library.import_files(ctx)  # type: ignore[arg-type]
+
+    def resolve(spec: str) -> Ruleset:
+        with ctx.reading() as uow:  # type: ignore[attr-defined]
+            return ctx.rules.resolve(uow, spec)  # type: ignore[attr-defined]
+
+    return ctx, resolve
+
+
 def _show(args: argparse.Namespace, context: ContextFactory) -> int:
-    ruleset = context(args).rules.resolve(args.spec)  # type: ignore[attr-defined]
+    _ctx, resolve = _published(args, context)
+    ruleset = resolve(args.spec)
     print(f"# {ruleset.ref} from {ruleset.path} (sha256 {ruleset.content_hash[:12]})")
     print(yaml.safe_dump(ruleset.to_dict(), sort_keys=False, allow_unicode=True), end="")
     return 0
 
 
 def _diff(args: argparse.Namespace, context: ContextFactory) -> int:
-    rules = context(args).rules  # type: ignore[attr-defined]
-    print(diff(rules.resolve(args.old), rules.resolve(args.new)).format_text())
+    _ctx, resolve = _published(args, context)
+    print(diff(_ruleset(args.old, resolve), _ruleset(args.new, resolve)).format_text())
     return 0
+
+
+def _ruleset(spec: str, resolve: Callable[[str], Ruleset]) -> Ruleset:
+    """A published version (name@version), or a file not published yet (a path)."""
+    if not spec.lower().endswith(SUFFIXES):
+        return resolve(spec)
+    result = load_file(spec)
+    if result.ruleset is None:
+        raise ValidationFailed(f"{spec} is not valid: run `oms rules validate {spec}`.")
+    return result.ruleset
 
 
 def _activate(args: argparse.Namespace, context: ContextFactory) -> int:
     from service.rules.registry import parse_spec
     from service.services.rulesets import governance
 
+    ctx, _resolve = _published(args, context)
     name, version = parse_spec(args.spec)
-    done = governance.activate(context(args), {"name": name, "version": version}, _who())
+    done = governance.activate(ctx, {"name": name, "version": version}, _who())  # type: ignore
     print(f"{done.ref} is active (was {done.previous}); every channel's ATS recomputed")
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,7 @@ from service.rules.model import Rule, Ruleset
 class RuleChange:
     name: str
     what: tuple[str, ...]
+    values: tuple[str, ...] = ()  # each changed value, "old → new"
 
 
 @dataclass(frozen=True)
@@ -43,19 +46,21 @@ class RulesetDiff:
 
     def format_text(self) -> str:
         """Human-readable summary for the CLI."""
-        lines = [f"{self.old} -> {self.new}"]
+        lines = [f"{self.old} → {self.new}"]
         for section in self.sections:
             lines.append(f"  {section.section}:")
             lines += [f"    + {name}" for name in section.added]
             lines += [f"    - {name}" for name in section.removed]
-            lines += [f"    ~ {c.name} ({', '.join(c.what)})" for c in section.changed]
+            for c in section.changed:
+                lines.append(f"    ~ {c.name} ({', '.join(c.what)})")
+                lines += [f"        {value}" for value in c.values]
         for title, changes in (("sourcing weights", self.weights), ("split", self.split)):
             if changes:
                 lines.append(f"  {title}:")
-                lines += [f"    {k}: {a} -> {b}" for k, (a, b) in changes.items()]
+                lines += [f"    {k}: {_shown(a)} → {_shown(b)}" for k, (a, b) in changes.items()]
         if self.default_disposition:
             old, new = self.default_disposition
-            lines.append(f"  returns default_disposition: {old} -> {new}")
+            lines.append(f"  returns default_disposition: {old} → {new}")
         if self.empty:
             lines.append("  no change in meaning")
         return "\n".join(lines)
@@ -74,6 +79,46 @@ def _rule_changes(old: Rule, new: Rule, moved: bool) -> tuple[str, ...]:
     return tuple(what)
 
 
+def _shown(value: Any) -> str:
+    """A value as the rule file writes it (JSON: strings quoted, null for absent)."""
+    return json.dumps(value, ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else list(value)
+
+
+def _flat(value: Any, prefix: str) -> dict[str, Any]:
+    """Leaves of a rule's conditions or actions by path (``actions.0.params.percent``)."""
+    if isinstance(value, Mapping):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return {prefix: value}
+    out: dict[str, Any] = {}
+    for key, child in items:
+        out.update(_flat(child, f"{prefix}.{key}"))
+    return out or {prefix: value}
+
+
+def _values(old: Rule, new: Rule) -> tuple[str, ...]:
+    """Each changed leaf of conditions and actions, "path: old → new"."""
+    before = {**_flat(old.conditions, "conditions"), **_flat(_actions(old), "actions")}
+    after = {**_flat(new.conditions, "conditions"), **_flat(_actions(new), "actions")}
+    return tuple(f"{path}: {_shown(before.get(path))} → {_shown(after.get(path))}"
+                 for path in sorted({*before, *after}, key=_path_order)
+                 if before.get(path) != after.get(path))
+
+
+def _actions(rule: Rule) -> list[dict[str, Any]]:
+    return [{"name": a.name, "params": dict(a.params)} for a in rule.actions]
+
+
+def _path_order(path: str) -> list[Any]:
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.split(".")]
+
+
 def diff_rules(section: str, old: tuple[Rule, ...], new: tuple[Rule, ...],
                ordered: bool = False) -> SectionDiff:
     """Rules added, removed and changed (by name); order matters only where ``ordered``."""
@@ -85,7 +130,7 @@ def diff_rules(section: str, old: tuple[Rule, ...], new: tuple[Rule, ...],
         moved = ordered and common_old.index(name) != common_new.index(name)
         what = _rule_changes(old_by[name], new_by[name], moved)
         if what:
-            changed.append(RuleChange(name, what))
+            changed.append(RuleChange(name, what, _values(old_by[name], new_by[name])))
     return SectionDiff(section, tuple(n for n in new_by if n not in old_by),
                        tuple(n for n in old_by if n not in new_by), tuple(changed))
 

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from service.rules.vocabulary import VARIABLE_TYPES, VOCABULARY
 
 DEFAULT_MAX_BYTES = 1_000_000
 SUFFIXES = (".yaml", ".yml", ".json")
+_VERSION_FILE = re.compile(r"^v(\d+)\.(?:ya?ml|json)$", re.IGNORECASE)
 _OPERATOR_INPUT = VOCABULARY["channel"].operators
 
 
@@ -51,6 +53,7 @@ class LoadResult:
     ruleset: Ruleset | None
     problems: tuple[Problem, ...]
     version_position: tuple[int, int] = (1, 1)
+    text: str | None = None  # the decoded text, when it could be read
 
     @property
     def ok(self) -> bool:
@@ -85,37 +88,46 @@ def load_text(
 ) -> LoadResult:
     """Parse, validate and compile one rule file's text."""
     try:
-        source = _parse(text, path, max_bytes)
+        decoded, source = _parse(text, path, max_bytes)
     except RuleSyntaxError as exc:
         return LoadResult(path, None, (exc.problem(path),))
     if not isinstance(source.data, dict):
         kind = type(source.data).__name__
-        problem = Problem(
-            path,
-            1,
-            1,
-            "",
-            f"expected a mapping with name, version and rules, got {kind}",
-            "error",
-            "not-mapping",
-        )
-        return LoadResult(path, None, (problem,))
-    problems = _locate(path, source, _findings(source.data))
+        problem = Problem(path, 1, 1, "",
+                          f"expected a mapping with name, version and rules, got {kind}",
+                          "error", "not-mapping")
+        return LoadResult(path, None, (problem,), text=decoded)
+    problems = _locate(path, source, [*_findings(source.data), *_name_findings(path, source.data)])
     errors = [p for p in problems if p.severity == "error"]
     version_position = source.position("/version")
     if errors:
-        return LoadResult(path, None, problems, version_position)
+        return LoadResult(path, None, problems, version_position, decoded)
     warnings = tuple(p for p in problems if p.severity == "warning")
-    return LoadResult(path, build_ruleset(source.data, path, warnings), problems, version_position)
+    return LoadResult(path, build_ruleset(source.data, path, warnings), problems,
+                      version_position, decoded)
 
 
-def _parse(text: str | bytes, path: str, max_bytes: int) -> Source:
+def _parse(text: str | bytes, path: str, max_bytes: int) -> tuple[str, Source]:
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "replace"))
     if size > max_bytes:
         raise RuleSyntaxError("file-too-large", f"file is larger than the {max_bytes}-byte limit")
     if isinstance(text, bytes):
         text = decode(text)
-    return parse_json(text) if looks_like_json(path, text) else parse_yaml(text)
+    return text, parse_json(text) if looks_like_json(path, text) else parse_yaml(text)
+
+
+def _name_findings(path: str, doc: dict[str, Any]) -> list[Finding]:
+    """A file named vN (v3.yaml) must say ``version: N``: a copied file that still says the
+    old version would otherwise clash with it, or replace it where the old one is absent."""
+    named = _VERSION_FILE.match(os.path.basename(path))
+    version = doc.get("version")
+    if named is None or not isinstance(version, int) or isinstance(version, bool):
+        return []
+    if int(named.group(1)) == version:
+        return []
+    return [Finding("/version", f"the file name {os.path.basename(path)} says version "
+                    f"{int(named.group(1))} but the file says version: {version}; make them "
+                    "agree", code="version-file-name")]
 
 
 def _findings(doc: dict[str, Any]) -> list[Finding]:

@@ -238,7 +238,9 @@ def check_param(
             yield Finding(pointer, f"{key} must be one of: {', '.join(options)}", code="param-type")
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
-        yield Finding(pointer, f"{key} must be a number", code="param-type")
+        expected = "a number 0–100" if key == "percent" else "a number"
+        yield Finding(pointer, f"{key}: expected {expected}, got {_described(value)}",
+                      code="param-type")
     elif key == "units" and (not isinstance(value, int) or value < 0):
         yield Finding(pointer, "units must be a whole number >= 0", code="param-type")
     elif key == "percent":
@@ -246,15 +248,21 @@ def check_param(
 
 
 def check_percent(value: float, pointer: str) -> Iterator[Finding]:
-    """A percent is >= 0 with at most 4 decimals; over 100 is allowed but suspicious."""
-    if value < 0:
-        yield Finding(pointer, "percent must be >= 0", code="param-type")
+    """A percent is 0–100 with at most 4 decimals (over 100 would hold back more than all)."""
+    if not 0 <= value <= 100:
+        yield Finding(pointer, f"percent: expected a number 0–100, got {value}",
+                      code="percent-range")
     elif isinstance(value, float) and math.isfinite(value) and round(value, 4) != value:
         yield Finding(pointer, "percent allows at most 4 decimal places", code="param-type")
-    elif value > 100:
-        yield Finding(
-            pointer,
-            f"percent {value} is over 100: the whole position is held back",
-            "warning",
-            "percent-over-100",
-        )
+
+
+def _described(value: Any) -> str:
+    """How a message names a value it did not expect: "the string '30%'", "a list"."""
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if value is None:
+        return "null"
+    return {"list": "a list", "dict": "a mapping"}.get(type(value).__name__,
+                                                       type(value).__name__)

@@ -56,10 +56,11 @@ class ActivationRepository:
             select(RulesetActivation).order_by(RulesetActivation.id.desc()).limit(limit)))
 
     def add(self, name: str, version: int, content_hash: str, previous: str | None, who: str,
-            at: datetime) -> RulesetActivation:
+            at: datetime, key_id: str | None = None) -> RulesetActivation:
         """Record an activation (flushed: it is the active one for this transaction)."""
         row = RulesetActivation(name=name, version=version, content_hash=content_hash,
-                                previous=previous, activated_by=who, activated_at=at)
+                                previous=previous, activated_by=who, activated_at=at,
+                                key_id=key_id)
         self.session.add(row)
         self.session.flush()
         return row

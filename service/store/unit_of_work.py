@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.clock import Clock
+from service.rules.model import Ruleset
 from service.store.activations import ActivationRepository
 from service.store.ats import AtsRepository
 from service.store.catalog import Catalog, CatalogSnapshot
@@ -34,6 +35,7 @@ from service.store.order_search import OrderSearch
 from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
 from service.store.reservations import ReservationRepository
+from service.store.ruleset_versions import RulesetVersionRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
 
@@ -45,6 +47,8 @@ class UnitOfWork:
 
     def __init__(self, session: Session, clock: Clock, catalog: Catalog) -> None:
         self.session, self.clock, self._catalog = session, clock, catalog
+        # the active ruleset as this transaction first read it: one ruleset per transaction
+        self.active_ruleset: Ruleset | None = None
 
     def catalog(self) -> CatalogSnapshot:
         """Product and location facts (cached per process, rechecked once a second)."""
@@ -77,6 +81,10 @@ class UnitOfWork:
     @cached_property
     def activations(self) -> ActivationRepository:
         return ActivationRepository(self.session)
+
+    @cached_property
+    def ruleset_versions(self) -> RulesetVersionRepository:
+        return RulesetVersionRepository(self.session)
 
     @cached_property
     def master(self) -> MasterDataRepository:

@@ -7,7 +7,7 @@ from service.settings import ConfigError, load_settings, settings_from_dict
 
 MINIMAL = {
     "database_url": "sqlite:///var/x.db",
-    "rulesets": {"directory": "rulesets", "active": "default"},
+    "rulesets": {"directory": "rulesets", "active": "default@2"},
 }
 
 
@@ -20,13 +20,27 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_shipped_config_is_valid():
     settings = load_settings(env={})
     assert settings.database_url.startswith("sqlite:///")
-    assert settings.active_ruleset == "default"
+    assert settings.active_ruleset == "default@2"  # pinned: following the latest is opt-in
+
+
+def test_a_ruleset_name_without_a_version_says_how_to_pin_or_follow(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        settings_from_dict({**MINIMAL, "rulesets": {"directory": "r", "active": "default"}})
+    assert info.value.problems == [
+        "rulesets.active: 'default' names no version: pin one (default@<version>) or follow the "
+        "latest explicitly (default@latest)"]
+
+
+def test_following_the_latest_version_is_an_explicit_choice():
+    settings = settings_from_dict({**MINIMAL, "rulesets": {"directory": "r",
+                                                           "active": "default@latest"}})
+    assert settings.active_ruleset == "default@latest"
 
 
 def test_an_unknown_key_stops_with_its_name(tmp_path):
     path = write(
         tmp_path,
-        "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\ncolour: blue\n",
+        "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d@1}\ncolour: blue\n",
     )
     with pytest.raises(ConfigError) as info:
         load_settings(path, env={})
@@ -36,7 +50,7 @@ def test_an_unknown_key_stops_with_its_name(tmp_path):
 def test_a_wrong_value_names_the_key_and_what_was_expected(tmp_path):
     path = write(
         tmp_path,
-        "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n"
+        "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d@1}\n"
         "server: {port: 99999}\n",
     )
     with pytest.raises(ConfigError) as info:
@@ -58,7 +72,7 @@ def test_malformed_yaml_is_a_config_error(tmp_path):
 
 
 def test_environment_overrides_database_and_rulesets_directory(tmp_path):
-    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n")
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d@1}\n")
     settings = load_settings(
         path,
         env={
@@ -71,8 +85,8 @@ def test_environment_overrides_database_and_rulesets_directory(tmp_path):
 
 
 def test_oms_config_names_the_file(tmp_path):
-    path = write(tmp_path, "database_url: sqlite:///y.db\nrulesets: {directory: r, active: x}\n")
-    assert load_settings(env={"OMS_CONFIG": str(path)}).active_ruleset == "x"
+    path = write(tmp_path, "database_url: sqlite:///y.db\nrulesets: {directory: r, active: x@1}\n")
+    assert load_settings(env={"OMS_CONFIG": str(path)}).active_ruleset == "x@1"
 
 
 def test_a_relative_sqlite_path_is_relative_to_the_config_file(tmp_path):
@@ -87,7 +101,7 @@ def test_sections_get_the_schema_defaults():
 
 
 def test_environment_paths_are_relative_to_the_working_directory(tmp_path, monkeypatch):
-    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {active: d}\n")
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {active: d@1}\n")
     monkeypatch.chdir(tmp_path.parent)
     settings = load_settings(path, env={"OMS_RULESETS_DIR": "rules",
                                         "OMS_DATABASE_URL": "sqlite+pysqlite:///data/oms.db"})
@@ -128,7 +142,7 @@ FEED = {"name": "deltas", "kind": "stock_delta", "source": "in/*.csv", "format":
     ("every morning", "expected 5 fields"),
 ])
 def test_a_bad_crontab_line_stops_loading_naming_the_feed(tmp_path, cron, says):
-    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d}\n"
+    path = write(tmp_path, "database_url: sqlite:///x.db\nrulesets: {directory: r, active: d@1}\n"
                            "feeds:\n  - {name: deltas, kind: stock_delta, source: 'in/*.csv',"
                            f" format: csv, cron: '{cron}'}}\n")
     with pytest.raises(ConfigError) as info:

@@ -48,7 +48,7 @@ def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: bool = False
         if uow.reservations.any_due(skus, ctx.clock.now()):  # as the lookup does
             uow.rollback()
             reservations.expire(ctx, skus)
-        ruleset = ctx.rules.active_cached(uow)
+        ruleset = ctx.rules.active(uow)  # as the kept ATS's last switch did: no cache
         known_channel(ruleset, channel)
         return _live(uow, ruleset, channel, skus, location)
 
@@ -69,9 +69,10 @@ def _lookup(ctx: Context, channel: str, skus: list[str]) -> dict[str, Any]:
     if due:  # reads never count an expired reservation: free them, then read again
         reservations.expire(ctx, skus)
         rows, _ = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
-    ruleset = _lookup_ruleset(ctx, channel)
+    # The kept ATS names the ruleset that computed it (one, as a switch recomputes all of it
+    # in one transaction): that is the answer's ruleset, not this process's cached one.
+    ref = rows[0][2] if rows else _lookup_ruleset(ctx, channel).ref
     found = {r[0]: r[1] for r in rows}
-    ref = rows[0][2] if rows else ruleset.ref
     items = [{"sku": sku, "available": found.get(sku, 0)} for sku in skus]
     result: dict[str, Any] = {"channel": channel, "ruleset": ref, "items": items}
     unknown = [sku for sku in skus if sku not in found]

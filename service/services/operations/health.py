@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from service.services.rulesets.governance import load_health
+from service.services.rulesets.listing import load_health
 from service.store.db import ping_engine
 
 if TYPE_CHECKING:

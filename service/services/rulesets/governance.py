@@ -1,16 +1,17 @@
-"""Ruleset governance: switching (and rolling back), following new files, reloading, listing."""
+"""Ruleset governance: switching (and rolling back), following the latest version when
+config opts in, and the reload every process runs (import files, then follow)."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from service.errors import ValidationFailed, problem
-from service.rules.loader import load_text
-from service.rules.model import format_problem
-from service.rules.vocabulary import export_vocabulary
 from service.services.ats import kept
+from service.services.rulesets import library
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SYSTEM = "system:reload"
+_refreshing = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -26,59 +28,109 @@ class Activation:
     previous: str | None
     activated_by: str
     activated_at: str
+    key_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"ruleset": self.ref, "previous": self.previous,
-                "activated_by": self.activated_by, "activated_at": self.activated_at}
+                "activated_by": self.activated_by, "key_id": self.key_id,
+                "activated_at": self.activated_at}
 
 
-def activate(ctx: Context, body: dict[str, Any], who: str) -> Activation:
+def activate(ctx: Context, body: dict[str, Any], who: str,
+             key_id: str | None = None) -> Activation:
     """Activate {"name", "version"?} (the previous version is the rollback): a use case."""
     name, version = parse_activation_body(body)
     with ctx.transaction() as uow:
-        return switch(ctx, uow, name, version, who)
+        return switch(ctx, uow, name, version, who, key_id)
 
 
-def switch(ctx: Context, uow: UnitOfWork, name: str, version: int | None,
-           who: str) -> Activation:
-    """Make name@version active and recompute every channel's ATS, in the caller's txn."""
+def switch(ctx: Context, uow: UnitOfWork, name: str, version: int | None, who: str,
+           key_id: str | None = None) -> Activation:
+    """Make a published name@version active and recompute every channel's ATS, in the
+    caller's transaction."""
     rulesets = ctx.rules
-    target = rulesets.resolve(name if version is None else f"{name}@{version}")
     uow.activations.lock_for_switch()
+    target = rulesets.get(uow, name, version)
     previous = rulesets.active(uow)
     row = uow.activations.add(target.name, target.version, target.content_hash, previous.ref,
-                              who, uow.clock.now())
+                              who, uow.clock.now(), key_id)
     kept.recompute(uow, target)
+    uow.active_ruleset = target
     rulesets.forget_cache()
     log.info("ruleset %s activated by %s (was %s)", target.ref, who, previous.ref)
-    return Activation(target.ref, previous.ref, who, row.activated_at.isoformat())
+    return Activation(target.ref, previous.ref, who, row.activated_at.isoformat(), key_id)
 
 
 def ensure_active(ctx: Context, uow: UnitOfWork) -> Activation | None:
     """On a fresh database, activate what config names (computing every ATS)."""
     if uow.activations.latest() is not None:
         return None
-    ruleset = ctx.rules.configured_ruleset()
+    uow.activations.lock_for_switch()  # several processes start at once: one activates
+    if uow.activations.latest() is not None:
+        return None
+    ruleset = ctx.rules.configured_ruleset(uow)
     return switch(ctx, uow, ruleset.name, ruleset.version, "system:startup")
 
 
-def follow_latest(ctx: Context, uow: UnitOfWork) -> Activation | None:
-    """When config asks for a name's latest version and nobody pinned one, follow new files."""
-    if "@" in ctx.rules.configured:
-        return None
+def _behind(ctx: Context, uow: UnitOfWork) -> bool:
+    """Whether config follows a name's latest version (``name@latest``), nobody pinned
+    another one, and a newer version is published than the active one."""
+    if not ctx.rules.follows_latest:
+        return False
     row = uow.activations.latest()
     if row is not None and not row.activated_by.startswith("system:"):
-        return None  # an operator chose a version: do not override it
-    latest = ctx.rules.configured_ruleset()
-    if row is not None and (row.name, row.version) == (latest.name, latest.version):
+        return False  # an operator chose a version: do not override it
+    latest = ctx.rules.configured_ruleset(uow)
+    return row is None or (row.name, row.version) != (latest.name, latest.version)
+
+
+def follow_latest(ctx: Context, uow: UnitOfWork) -> Activation | None:
+    """Activate the latest version when config follows it and it is not active yet."""
+    if not _behind(ctx, uow):
         return None
+    uow.activations.lock_for_switch()
+    if not _behind(ctx, uow):  # another process followed it meanwhile
+        return None
+    latest = ctx.rules.configured_ruleset(uow)
     return switch(ctx, uow, latest.name, latest.version, SYSTEM)
 
 
 def start(ctx: Context) -> Activation | None:
-    """On a fresh database, make config's ruleset active (the app does this at start)."""
+    """Import the rule files, and on a fresh database make config's ruleset active."""
+    library.import_files(ctx, if_changed=True)
     with ctx.transaction() as uow:
         return ensure_active(ctx, uow)
+
+
+def reload(ctx: Context, if_changed: bool = False) -> dict[str, Any]:
+    """Import new rule files, record problems, and follow the latest version when config
+    opts in (the scheduler's job; each serving process runs it too, see refresh_if_due)."""
+    report = library.import_files(ctx, if_changed)
+    with ctx.reading() as uow:
+        needed = uow.activations.latest() is None or _behind(ctx, uow)
+    activation = None
+    if needed:
+        with ctx.transaction() as uow:
+            activation = ensure_active(ctx, uow) or follow_latest(ctx, uow)
+    return {"added": list(report.added) if report else [],
+            "errors": len(report.errors) if report else 0,
+            "activated": activation.ref if activation else None}
+
+
+def refresh_if_due(ctx: Context) -> None:
+    """At most every reload_seconds: reload (a serving process calls this before requests;
+    one thread of the process does it while the others go on)."""
+    rulesets = ctx.rules
+    now = time.monotonic()
+    if now < rulesets.next_refresh or not _refreshing.acquire(blocking=False):
+        return
+    try:
+        rulesets.next_refresh = now + ctx.settings.section("rulesets")["reload_seconds"]
+        reload(ctx, if_changed=True)
+    except Exception:  # the request itself meets (and reports) a database that is down
+        log.warning("rulesets not reloaded", exc_info=True)
+    finally:
+        _refreshing.release()
 
 
 def parse_activation_body(body: dict[str, Any]) -> tuple[str, int | None]:
@@ -92,64 +144,3 @@ def parse_activation_body(body: dict[str, Any]) -> tuple[str, int | None]:
     if problems:
         raise ValidationFailed("The activation request is not valid.", problems)
     return name, version  # type: ignore[return-value]
-
-
-def listing(ctx: Context) -> dict[str, Any]:
-    """Every loaded version (which is active), activation history, and load errors."""
-    registry = ctx.rules.registry
-    with ctx.reading() as uow:
-        active = ctx.rules.active(uow)
-        history = uow.activations.history(20)
-    versions = [{"name": rs.name, "version": rs.version, "ref": rs.ref,
-                 "description": rs.description, "content_hash": rs.content_hash,
-                 "path": rs.path, "active": rs.ref == active.ref}
-                for rs in registry.versions()]
-    errors = [p.to_dict() for problems in registry.problems.values() for p in problems]
-    return {"active": active.ref, "configured": ctx.rules.configured, "versions": versions,
-            "load_errors": errors,
-            "activations": [{"ruleset": f"{a.name}@{a.version}", "previous": a.previous,
-                             "activated_by": a.activated_by,
-                             "activated_at": a.activated_at.isoformat()} for a in history]}
-
-
-def show(ctx: Context, name: str, version: int) -> dict[str, Any]:
-    """One loaded version, normalised."""
-    ruleset = ctx.rules.resolve(f"{name}@{version}")
-    return {"ref": ruleset.ref, "content_hash": ruleset.content_hash, "path": ruleset.path,
-            "document": ruleset.to_dict()}
-
-
-def load_health(ctx: Context) -> dict[str, Any]:
-    """Health check: degraded while some rule file fails to load."""
-    problems = ctx.rules.registry.problems
-    failing = sorted(path for path, found in problems.items()
-                     if any(p.severity == "error" for p in found))
-    if failing:
-        return {"status": "degraded", "failing_files": failing}
-    return {"status": "ok"}
-
-
-def reload(ctx: Context) -> dict[str, Any]:
-    """Reload the directory (the scheduler's job); follow the latest version when asked to."""
-    report = ctx.rules.registry.reload()
-    for problem_ in report.errors:
-        log.error("rule file problem: %s", format_problem(problem_))
-    with ctx.transaction() as uow:
-        activation = ensure_active(ctx, uow) or follow_latest(ctx, uow)
-    return {"added": list(report.added), "errors": len(report.errors),
-            "activated": activation.ref if activation else None}
-
-
-def validate_text(ctx: Context, data: bytes, filename: str) -> dict[str, Any]:
-    """Every problem of a rule file's text (line, column, pointer); nothing is loaded."""
-    max_bytes = ctx.settings.section("rulesets")["max_file_bytes"]
-    result = load_text(data, filename, max_bytes)
-    problems = [p.to_dict() for p in result.problems]
-    return {"valid": result.ok, "ruleset": result.ruleset.ref if result.ok else None,
-            "errors": [p for p in problems if p["severity"] == "error"],
-            "warnings": [p for p in problems if p["severity"] == "warning"]}
-
-
-def vocabulary() -> dict[str, Any]:
-    """The variables, operators and actions rule files may use, per rule context."""
-    return export_vocabulary()

@@ -11,6 +11,7 @@ from .orders import (
     ReturnLineRow,
     ReturnRow,
 )
+from .rulesets import RulesetLoadProblem, RulesetVersion
 from .stock import (
     ChannelAvailability,
     LocationStockState,
@@ -40,6 +41,8 @@ __all__ = [
     "ReturnLineRow",
     "ReturnRow",
     "RulesetActivation",
+    "RulesetLoadProblem",
+    "RulesetVersion",
     "SettlementRecord",
     "StockPosition",
     "TransferLineRow",

@@ -97,6 +97,7 @@ class RulesetActivation(Base):
     previous: Mapped[str | None] = mapped_column(String(160), default=None)
     activated_by: Mapped[str] = mapped_column(String(128))
     activated_at: Mapped[datetime] = mapped_column()
+    key_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the API key's id
 
 
 class ApiKey(Base):

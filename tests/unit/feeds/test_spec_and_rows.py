@@ -25,13 +25,13 @@ def payload(modified: datetime | None = MTIME) -> Payload:
 
 def settings_with(feeds: list[dict]) -> object:
     return settings_from_dict({"database_url": "sqlite:///:memory:",
-                               "rulesets": {"directory": "rulesets", "active": "default"},
+                               "rulesets": {"directory": "rulesets", "active": "default@2"},
                                "feeds": feeds})
 
 
 def test_a_relative_glob_is_read_from_the_config_files_folder(tmp_path: Path):
     (tmp_path / "config.yaml").write_text(
-        "database_url: 'sqlite:///:memory:'\nrulesets: {directory: rulesets, active: default}\n"
+        "database_url: 'sqlite:///:memory:'\nrulesets: {directory: rulesets, active: default@2}\n"
         "feeds: [{name: a, kind: stock_delta, source: in/*.csv, format: csv},\n"
         "        {name: b, kind: products, source: 'https://erp/p.json', format: json}]\n")
     specs = feed_specs(load_settings(tmp_path / "config.yaml", env={}))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from service.rules import (
@@ -16,8 +14,9 @@ from service.rules import (
 )
 from service.rules.evaluate import evaluate_return_reference, evaluate_sourcing_reference
 from service.rules.vocabulary import percent_units
+from tests.support import FIXTURES
 
-RULESETS = Path(__file__).resolve().parents[3] / "rulesets"
+RULESETS = FIXTURES / "rulesets"
 
 CHANNELS = """\
 name: t
@@ -144,7 +143,7 @@ def test_return_trace_names_the_deciding_rule(ruleset):
     assert [h.rule for h in hits] == ["damaged"]
 
 
-def test_shipped_rulesets_evaluate_like_the_reference_on_every_channel():
+def test_fixture_rulesets_evaluate_like_the_reference_on_every_channel():
     registry = Registry(RULESETS)
     registry.reload()
     samples = [position(location_type=t, tags=tags, can_pickup=p, available=a)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
 from service.rules import Registry, RulesetNotFound, diff
+from tests.support import FIXTURES
 
-RULESETS = Path(__file__).resolve().parents[3] / "rulesets"
+RULESETS = FIXTURES / "rulesets"
 
 
 @pytest.fixture
 def rules_dir(tmp_path):
     target = tmp_path / "rulesets"
-    shutil.copytree(RULESETS, target)
+    for name in ("default", "dc-first"):
+        shutil.copytree(RULESETS / name, target / name)
     return target
 
 
