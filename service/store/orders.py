@@ -7,8 +7,10 @@ transaction; `add` writes a new order in one statement on PostgreSQL (`orders_pg
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select
@@ -21,7 +23,7 @@ from service.domain.orders import (
     Order,
     OrderLine,
 )
-from service.store import orders_pg
+from service.store import fulfilment_rows, orders_pg
 from service.store.models import (
     Event,
     FulfilmentLineRow,
@@ -91,6 +93,7 @@ class OrderRepository:
         rows = self._rows[order.id]
         rows.update_from(order)
         line_ids = {line.line_no: line.id for line in order.lines}
+        self._add_fulfilments(order, rows, line_ids)
         for event in order.events:
             self.session.add(Event(aggregate_type=event.aggregate_type,
                                    aggregate_id=event.aggregate_id, type=event.type,
@@ -103,6 +106,21 @@ class OrderRepository:
         order.events.clear()
         order.settlements.clear()
         self.session.flush()
+
+    def _add_fulfilments(self, order: Order, rows: _Rows, line_ids: dict[int, int | None]
+                         ) -> None:
+        """Insert the fulfilments the aggregate gained (a re-route), remembering their rows."""
+        known = rows.children.fulfilment_lines
+        for row, line_rows in fulfilment_rows.insert_new(
+                self.session, order.id, [f for f in order.fulfilments if f.id not in known],
+                line_ids):
+            rows.children.fulfilments.append(row)
+            known[row.id] = line_rows
+
+    def unaccepted_before(self, created_before: datetime, limit: int
+                          ) -> list[tuple[str, str, datetime]]:
+        """(id, location, created_at) of fulfilments still `created` since before a time."""
+        return fulfilment_rows.unaccepted_before(self.session, created_before, limit)
 
     def queue(self, location_id: str, statuses: Sequence[str], after: str | None, limit: int
               ) -> list[Queued] | None:
@@ -207,6 +225,8 @@ class _Rows:
         """Copy what the aggregate may change onto its rows (the flush writes what moved)."""
         self.row.status, self.row.updated_at = order.status, order.updated_at
         self.row.cancel_reason = order.cancel_reason
+        if order.explanation != self.row.explanation:
+            self.row.explanation = copy.deepcopy(order.explanation)
         by_no = {line.line_no: line for line in order.lines}
         for row in self.children.lines:
             line = by_no[row.line_no]
