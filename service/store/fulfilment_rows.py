@@ -28,9 +28,9 @@ def insert_new(session: Session, order_id: str, fulfilments: list[Fulfilment],
                                        quantity_cancelled=line.cancelled)
                      for line in fulfilment.lines]
         session.add(row)
-        session.flush([row])  # the fulfilment before its lines (they reference it)
+        session.flush()  # the fulfilment before its lines (they reference it)
         session.add_all(line_rows)
-        session.flush(line_rows)
+        session.flush()
         for line, line_row in zip(fulfilment.lines, line_rows, strict=True):
             line.id = line_row.id
         added.append((row, line_rows))

@@ -91,9 +91,9 @@ class OrderRepository:
     def save(self, order: Order) -> None:
         """Write back what the aggregate changed, its new events and settlement records."""
         rows = self._rows[order.id]
-        rows.update_from(order)
         line_ids = {line.line_no: line.id for line in order.lines}
         self._add_fulfilments(order, rows, line_ids)
+        rows.update_from(order)
         for event in order.events:
             self.session.add(Event(aggregate_type=event.aggregate_type,
                                    aggregate_id=event.aggregate_id, type=event.type,
