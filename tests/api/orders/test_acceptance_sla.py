@@ -13,13 +13,7 @@ from service.clock import MovableClock
 from service.scheduler import job_specs, run_once
 from service.services.orders import expiring
 from service.services.rulesets import governance
-from tests.api.orders.test_rejections import (  # noqa: F401 - the fixture
-    placed_at_st1,
-    position,
-    read,
-    reject,
-    spread,
-)
+from tests.api.orders.test_rejections import placed_at_st1, position, read, reject
 from tests.support import assert_ledger_consistent
 
 START = datetime(2026, 12, 1, 9, tzinfo=UTC)

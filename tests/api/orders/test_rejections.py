@@ -6,21 +6,10 @@ of a store's units (ledger@1), never the drop-shipper's. A New York order for A 
 and re-routed from there to DC-1, then to ST-2.
 """
 
-import pytest
 from sqlalchemy import func, select
 
 from service.store.models import Event, SettlementRecord, StockPosition
-from tests.support import T1, assert_ledger_consistent, snapshot
-
-
-@pytest.fixture
-def spread(small_network, client, admin):
-    counts = {"ST-1": {"A": 10}, "ST-2": {"A": 10}, "DC-1": {"A": 20, "B": 5}}
-    for location, items in counts.items():
-        response = client.post("/v1/inventory/snapshots", json=snapshot(location, T1, items),
-                               headers=admin)
-        assert response.status_code == 200
-    return small_network
+from tests.support import assert_ledger_consistent
 
 
 def reject(client, headers, fulfilment_id, **body):
