@@ -9,6 +9,7 @@ signed adjustment at the event's time), and `rerouting` re-sources them elsewher
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,9 +19,10 @@ from service.domain.roles import Role
 from service.errors import InsufficientStock, ValidationFailed, problem
 from service.feeds.stock_rows import StockRow
 from service.payloads import require
+from service.services.ats.deltas import Deltas
 from service.services.inventory.deltas import apply_deltas
+from service.services.inventory.stock_changes import change_positions
 from service.services.orders.allocation import StockTaken
-from service.services.orders.cancelling import release_allocation
 from service.services.orders.fulfilment import event_time, load_fulfilment
 from service.services.orders.rerouting import reroute
 from service.services.orders.views import fulfilment_view
@@ -59,10 +61,23 @@ def reject_and_reroute(ctx: Context, uow: UnitOfWork, order: Order, fulfilment: 
                        adjust_on_hand: bool = False) -> None:
     """Reject the units asked of a locked order's fulfilment, free them, re-route them."""
     released, targets = order.reject(fulfilment.id, lines, reason, ctx.clock.now())
-    release_allocation(ctx, uow, released)
+    freed: Deltas = {}  # the channels' ATS moves once, with the re-route's allocation
+    _release(ctx, uow, released, freed)
     if adjust_on_hand:
         _count_down(ctx, uow, released, at)
-    reroute(ctx, uow, order, fulfilment, targets)
+    reroute(ctx, uow, order, fulfilment, targets, freed)
+
+
+def _release(ctx: Context, uow: UnitOfWork, released: Units, freed: Deltas) -> None:
+    """The rejected units leave the location's allocation (ATS deltas added to `freed`)."""
+    ids = uow.positions.ids_for(released)
+
+    def giver(units: int):
+        return lambda row: dataclasses.replace(row, allocated=max(0, row.allocated - units))
+
+    change_positions(uow, ctx.rules.active(uow),
+                     {ids[k]: giver(q) for k, q in released.items() if k in ids},
+                     defer_to=freed)
 
 
 def with_retries(ctx: Context, once: Callable[[UnitOfWork], T]) -> T:

@@ -17,6 +17,8 @@ from service.domain.ids import new_id
 from service.domain.orders import Fulfilment, Order, PlannedShipment, default_on_short
 from service.errors import NotFound
 from service.rules.model import Ruleset
+from service.services.ats import kept
+from service.services.ats.deltas import Deltas
 from service.services.orders import sourcing
 from service.services.orders.allocation import allocate
 from service.services.orders.requests import RequestLine, SourcingRequest
@@ -30,10 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
-            units: dict[int, int]) -> None:
-    """Re-source `units` (per line_no) rejected on `source`, and add the result to the order."""
+            units: dict[int, int], freed: Deltas) -> None:
+    """Re-source `units` (per line_no) rejected on `source`, and add the result to the order;
+    `freed` (the ATS deltas of the released units) moves with the new allocation."""
     units = {n: q for n, q in units.items() if q > 0}
+    active = ctx.rules.active(uow)
     if not units:
+        kept.move(uow, active, freed)
         return
     ruleset = order_ruleset(ctx, uow, order)
     on_short = order.on_short or default_on_short(ruleset.sourcing.split.fallback)
@@ -43,11 +48,11 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
     if order.delivery_method == "pickup":  # the customer comes to that store: nowhere else
         shipments, short, decision = [], {ln.sku: ln.quantity for ln in req.lines}, {
             "policy": "pickup", "reason": "a pickup order is collected at its store only"}
+        kept.move(uow, active, freed)
     else:
         sourced = sourcing.plan(ctx, uow, ruleset, uow.catalog(), req, barred=barred)
         # the kept ATS is the active ruleset's: allocation moves it by that one's figures
-        allocate(uow, dataclasses.replace(sourced, ruleset=ctx.rules.active(uow)),
-                 order.channel, {})
+        allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, freed)
         shipments = [PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                      tuple((ln.sku, ln.quantity) for ln in s.lines))
                      for s in sourced.plan.shipments]
