@@ -7,7 +7,6 @@ transaction; `add` writes a new order in one statement on PostgreSQL (`orders_pg
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -225,8 +224,8 @@ class _Rows:
         """Copy what the aggregate may change onto its rows (the flush writes what moved)."""
         self.row.status, self.row.updated_at = order.status, order.updated_at
         self.row.cancel_reason = order.cancel_reason
-        if order.explanation != self.row.explanation:
-            self.row.explanation = copy.deepcopy(order.explanation)
+        if order.explanation is not self.row.explanation:  # a change replaces it whole
+            self.row.explanation = order.explanation
         by_no = {line.line_no: line for line in order.lines}
         for row in self.children.lines:
             line = by_no[row.line_no]
