@@ -19,6 +19,7 @@ from service.domain.roles import Role
 from service.errors import InsufficientStock, ValidationFailed, problem
 from service.feeds.stock_rows import StockRow
 from service.payloads import require
+from service.rules.model import Ruleset
 from service.services.ats.deltas import Deltas
 from service.services.inventory.deltas import apply_deltas
 from service.services.inventory.stock_changes import change_positions
@@ -61,22 +62,22 @@ def reject_and_reroute(ctx: Context, uow: UnitOfWork, order: Order, fulfilment: 
                        adjust_on_hand: bool = False) -> None:
     """Reject the units asked of a locked order's fulfilment, free them, re-route them."""
     released, targets = order.reject(fulfilment.id, lines, reason, ctx.clock.now())
+    active = ctx.rules.active(uow)  # the kept ATS is this one's
     freed: Deltas = {}  # the channels' ATS moves once, with the re-route's allocation
-    _release(ctx, uow, released, freed)
+    _release(uow, active, released, freed)
     if adjust_on_hand:
         _count_down(ctx, uow, released, at)
-    reroute(ctx, uow, order, fulfilment, targets, freed)
+    reroute(ctx, uow, order, fulfilment, targets, freed, active)
 
 
-def _release(ctx: Context, uow: UnitOfWork, released: Units, freed: Deltas) -> None:
+def _release(uow: UnitOfWork, active: Ruleset, released: Units, freed: Deltas) -> None:
     """The rejected units leave the location's allocation (ATS deltas added to `freed`)."""
     ids = uow.positions.ids_for(released)
 
     def giver(units: int):
         return lambda row: dataclasses.replace(row, allocated=max(0, row.allocated - units))
 
-    change_positions(uow, ctx.rules.active(uow),
-                     {ids[k]: giver(q) for k, q in released.items() if k in ids},
+    change_positions(uow, active, {ids[k]: giver(q) for k, q in released.items() if k in ids},
                      defer_to=freed)
 
 

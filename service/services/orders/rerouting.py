@@ -32,15 +32,15 @@ log = logging.getLogger(__name__)
 
 
 def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
-            units: dict[int, int], freed: Deltas) -> None:
+            units: dict[int, int], freed: Deltas, active: Ruleset) -> None:
     """Re-source `units` (per line_no) rejected on `source`, and add the result to the order;
-    `freed` (the ATS deltas of the released units) moves with the new allocation."""
+    `freed` (the ATS deltas of the released units) moves with the new allocation, by the
+    `active` ruleset (whose figures the kept ATS holds)."""
     units = {n: q for n, q in units.items() if q > 0}
-    active = ctx.rules.active(uow)
     if not units:
         kept.move(uow, active, freed)
         return
-    ruleset = order_ruleset(ctx, uow, order)
+    ruleset = active if order.ruleset == active.ref else order_ruleset(ctx, uow, order)
     on_short = order.on_short or default_on_short(ruleset.sourcing.split.fallback)
     req = rerouted_request(order, units, on_short)
     barred = {line.sku: order.rejected_by(line.line_no) for line in req.lines}
