@@ -10,7 +10,7 @@ from .model import (
     Settlement,
 )
 from .order import Order, RequestedLine, Units
-from .rejecting import SLA_EXPIRED
+from .rejecting import SLA_EXPIRED, shipments_left
 from .shortage import ON_SHORT, default_on_short, planner_fallback, refused, split_short
 from .status import OPEN_FULFILMENT, SHIPPED, LineState, derive_status
 
@@ -38,5 +38,6 @@ __all__ = [
     "next_status",
     "planner_fallback",
     "refused",
+    "shipments_left",
     "split_short",
 ]

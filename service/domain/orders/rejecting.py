@@ -98,6 +98,13 @@ def rejected_by(fulfilments: list[Fulfilment], line_no: int) -> set[str]:
             for row in f.lines if row.line_no == line_no and row.rejected > 0}
 
 
+def shipments_left(fulfilments: list[Fulfilment], max_shipments: int) -> int:
+    """How many shipments a re-route may add under the order's `max_shipments`: those not
+    cancelled or rejected count (shipped ones too); at least one, or nothing could move."""
+    live = sum(1 for f in fulfilments if f.status not in ("cancelled", "rejected"))
+    return max(1, max_shipments - live)
+
+
 def short_after_reroute(on_short: str, short: Mapping[str, int]
                         ) -> tuple[dict[str, int], dict[str, int]]:
     """(backordered, cancelled) units by SKU of what a re-route could not place: an order

@@ -2,7 +2,8 @@
 
 The rejected units are planned as a request of their own (the order's channel, ship-to and
 attributes; the ruleset version the order was placed with, its split policy and the channel's
-promise), with every location that rejected a line barred from that line. The plan's units
+promise; its max_shipments less the order's other shipments), with every location that
+rejected a line barred from that line. The plan's units
 are allocated in the caller's transaction (a conflict raises StockTaken: the caller retries
 on fresh stock); what it leaves short is backordered or cancelled as the order's on_short says.
 """
@@ -14,7 +15,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from service.domain.ids import new_id
-from service.domain.orders import Fulfilment, Order, PlannedShipment, default_on_short
+from service.domain.orders import (
+    Fulfilment,
+    Order,
+    PlannedShipment,
+    default_on_short,
+    shipments_left,
+)
 from service.errors import NotFound
 from service.rules.model import Ruleset
 from service.services.ats import kept
@@ -40,7 +47,8 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
     if not units:
         kept.move(uow, active, freed)
         return
-    ruleset = active if order.ruleset == active.ref else order_ruleset(ctx, uow, order)
+    ruleset = _within_budget(order, active if order.ruleset == active.ref
+                             else order_ruleset(ctx, uow, order))
     on_short = order.on_short or default_on_short(ruleset.sourcing.split.fallback)
     req = rerouted_request(order, units, on_short)
     barred = {line.sku: order.rejected_by(line.line_no) for line in req.lines}
@@ -62,7 +70,8 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
                 "rejected_by": source.location_id, "reason": source.reason,
                 "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in req.lines],
                 "barred": {sku: sorted(locs) for sku, locs in barred.items()},
-                "ruleset": ruleset.ref, "on_short": on_short, **decision}
+                "ruleset": ruleset.ref, "on_short": on_short,
+                "max_shipments": ruleset.sourcing.split.max_shipments, **decision}
     order.reroute(source, shipments, short, on_short, now, decision)
 
 
@@ -74,6 +83,18 @@ def order_ruleset(ctx: Context, uow: UnitOfWork, order: Order) -> Ruleset:
         log.warning("order %s: ruleset %r is not loaded; re-routing with the active one",
                     order.id, order.ruleset)
         return ctx.rules.active(uow)
+
+
+def _within_budget(order: Order, ruleset: Ruleset) -> Ruleset:
+    """The ruleset with its split policy's max_shipments lowered by the order's shipments
+    (the order as a whole keeps to it; a re-route may always add one)."""
+    split = ruleset.sourcing.split
+    left = shipments_left(order.fulfilments, split.max_shipments)
+    if left == split.max_shipments:
+        return ruleset
+    sourcing_policy = dataclasses.replace(ruleset.sourcing,
+                                          split=dataclasses.replace(split, max_shipments=left))
+    return dataclasses.replace(ruleset, sourcing=sourcing_policy)
 
 
 def rerouted_request(order: Order, units: dict[int, int], on_short: str) -> SourcingRequest:

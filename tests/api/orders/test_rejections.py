@@ -61,6 +61,7 @@ def test_a_partial_rejection_frees_the_units_at_once_and_reroutes_them(
     [decision] = after["explanation"]["reroutes"]
     assert (decision["rejected_by"], decision["reason"]) == ("ST-1", "not_found")
     assert decision["barred"] == {"A": ["ST-1"]}
+    assert decision["max_shipments"] == 2  # ledger@1 allows 3; ST-1 still ships one
     assert [s["fulfilment"] for s in decision["shipments"]] == [rerouted["id"]]
     ranked = decision["explanation"]["lines"][0]["ranked"]
     assert "ST-1" not in {c["location"] for c in ranked}  # why DC-1: the ranking without it

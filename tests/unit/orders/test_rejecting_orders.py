@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from service.domain.orders import Order, Settlement
+from service.domain.orders import Order, Settlement, shipments_left
 from service.errors import Conflict, ValidationFailed
 from tests.unit.orders.builders import LATER, NOW, event_types, line, placed, shipment
 
@@ -98,3 +98,13 @@ def test_an_order_that_does_not_backorder_cancels_what_a_reroute_could_not_place
     assert [(ln.sku, ln.cancelled) for ln in order.lines] == [("A", 0), ("B", 2)]
     assert order.settlements == [Settlement("cancelled", 2, "B", 2, Decimal("10.00"), NOW)]
     assert "rejected by store-1" in order.cancel_reason
+
+
+def test_a_reroute_may_add_what_the_split_policy_leaves_and_always_one_shipment():
+    order = _order()
+    order.reroute(order.fulfilment("f-1"), [shipment("f-2", "dc-1", ("A", 1))], {}, "backorder",
+                  NOW, {})
+    assert shipments_left(order.fulfilments, 3) == 1
+    assert shipments_left(order.fulfilments, 2) == 1  # never none: the units must go somewhere
+    order.reject("f-2", None, "damaged", NOW)  # a rejected fulfilment ships nothing
+    assert shipments_left(order.fulfilments, 3) == 2
