@@ -10,6 +10,7 @@ signed adjustment at the event's time), and `rerouting` re-sources them elsewher
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,29 +46,41 @@ def reject(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
         raise ValidationFailed("A rejection says why.", [problem(
             "/reason", "reason is required when type is rejected (e.g. not_found, damaged)")])
     at = event_time(ctx, body.get("at"))
+    # a rejection that says when it happened is known again when it is sent again
+    event = json.dumps([at.isoformat(), body["reason"], body.get("lines"),
+                        body.get("adjust_on_hand", False)]) if "at" in body else None
 
     def once(uow: UnitOfWork) -> dict[str, Any]:
         order, fulfilment = load_fulfilment(uow, role, fulfilment_id)
         fulfilment.check_reported_at(at, body.get("at"))
-        reject_and_reroute(ctx, uow, order, fulfilment, body.get("lines"), body["reason"],
-                           at, bool(body.get("adjust_on_hand")))
-        uow.orders.save(order)
+        if not _seen(order, fulfilment_id, event):
+            reject_and_reroute(ctx, uow, order, fulfilment, body.get("lines"), body["reason"],
+                               at, bool(body.get("adjust_on_hand")), event)
+            uow.orders.save(order)
         return fulfilment_view(order.id, fulfilment, order.ship_to, order.status)
 
     return with_retries(ctx, once)
 
 
+def _seen(order: Order, fulfilment_id: str, event: str | None) -> bool:
+    """Whether this very rejection (same `at`, reason, lines) was applied already: a retry."""
+    return event is not None and any(
+        d.get("fulfilment") == fulfilment_id and d.get("event") == event
+        for d in order.explanation.get("reroutes", []))
+
+
 def reject_and_reroute(ctx: Context, uow: UnitOfWork, order: Order, fulfilment: Fulfilment,
                        lines: list[dict[str, Any]] | None, reason: str, at: datetime,
-                       adjust_on_hand: bool = False) -> None:
-    """Reject the units asked of a locked order's fulfilment, free them, re-route them."""
+                       adjust_on_hand: bool = False, event: str | None = None) -> None:
+    """Reject the units asked of a locked order's fulfilment, free them, re-route them
+    (`event` identifies the report, so that a retry of it is known)."""
     released, targets = order.reject(fulfilment.id, lines, reason, ctx.clock.now())
     active = ctx.rules.active(uow)  # the kept ATS is this one's
     freed: Deltas = {}  # the channels' ATS moves once, with the re-route's allocation
     _release(uow, active, released, freed)
     if adjust_on_hand:
         _count_down(ctx, uow, released, at)
-    reroute(ctx, uow, order, fulfilment, targets, freed, active)
+    reroute(ctx, uow, order, fulfilment, targets, freed, active, event)
 
 
 def _release(uow: UnitOfWork, active: Ruleset, released: Units, freed: Deltas) -> None:

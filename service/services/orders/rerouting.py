@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 
 def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
-            units: dict[int, int], freed: Deltas, active: Ruleset) -> None:
+            units: dict[int, int], freed: Deltas, active: Ruleset,
+            event: str | None = None) -> None:
     """Re-source `units` (per line_no) rejected on `source`, and add the result to the order;
     `freed` (the ATS deltas of the released units) moves with the new allocation, by the
     `active` ruleset (whose figures the kept ATS holds)."""
@@ -66,7 +67,7 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
                      for s in sourced.plan.shipments]
         short = {ln.sku: ln.quantity for ln in sourced.plan.unfulfilled}
         decision = _planned(sourced, shipments)
-    decision = {"at": now.isoformat(), "fulfilment": source.id,
+    decision = {"at": now.isoformat(), "event": event, "fulfilment": source.id,
                 "rejected_by": source.location_id, "reason": source.reason,
                 "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in req.lines],
                 "barred": {sku: sorted(locs) for sku, locs in barred.items()},

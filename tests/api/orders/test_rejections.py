@@ -6,6 +6,9 @@ of a store's units (ledger@1), never the drop-shipper's. A New York order for A 
 and re-routed from there to DC-1, then to ST-2.
 """
 
+import threading
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from service.store.models import Event, SettlementRecord, StockPosition
@@ -255,3 +258,31 @@ def test_the_outbox_tells_who_rejected_why_and_where_the_units_went(spread, clie
     assert rerouted["from"] == "ST-1" and rerouted["to"][0]["location"] == "DC-1"
     assert events["fulfilment.created"].payload["rerouted_from"] == fulfilment_id
     assert count == 5  # order.created, fulfilment.created, then these three
+
+
+def test_a_rejection_sent_again_with_its_time_is_a_retry_that_changes_nothing(
+        spread, app, client, admin, order, ctx):
+    order_id, fulfilment_id = placed_at_st1(order)
+    at = datetime.now(UTC).isoformat()
+    body = {"lines": [{"sku": "A", "quantity": 2}], "at": at}
+    answers: list[tuple[int, list]] = []
+
+    def send() -> None:
+        response = reject(app.test_client(), admin, fulfilment_id, **body)
+        answers.append((response.status_code, response.json["lines"]))
+
+    workers = [threading.Thread(target=send) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    send()
+
+    assert {(code, lines[0]["rejected"]) for code, lines in answers} == {(200, 2)}
+    after = read(client, admin, order_id)
+    assert len(after["fulfilments"]) == 2 and len(after["explanation"]["reroutes"]) == 1
+    assert position(ctx, "ST-1")[1] == 2 and event_types(ctx).count("fulfilment.rejected") == 1
+    # without its time, the same body is another rejection of what is still open
+    assert reject(client, admin, fulfilment_id, lines=body["lines"]).status_code == 200
+    assert position(ctx, "ST-1")[1] == 0
+    assert_ledger_consistent(ctx)
