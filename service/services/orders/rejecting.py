@@ -9,7 +9,6 @@ signed adjustment at the event's time), and `rerouting` re-sources them elsewher
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -20,10 +19,7 @@ from service.domain.roles import Role
 from service.errors import InsufficientStock, ValidationFailed, problem
 from service.feeds.stock_rows import StockRow
 from service.payloads import require
-from service.rules.model import Ruleset
-from service.services.ats.deltas import Deltas
 from service.services.inventory.deltas import apply_deltas
-from service.services.inventory.stock_changes import change_positions
 from service.services.orders.allocation import StockTaken
 from service.services.orders.fulfilment import event_time, load_fulfilment
 from service.services.orders.rerouting import reroute
@@ -75,23 +71,9 @@ def reject_and_reroute(ctx: Context, uow: UnitOfWork, order: Order, fulfilment: 
     """Reject the units asked of a locked order's fulfilment, free them, re-route them
     (`event` identifies the report, so that a retry of it is known)."""
     released, targets = order.reject(fulfilment.id, lines, reason, ctx.clock.now())
-    active = ctx.rules.active(uow)  # the kept ATS is this one's
-    freed: Deltas = {}  # the channels' ATS moves once, with the re-route's allocation
-    _release(uow, active, released, freed)
+    reroute(ctx, uow, order, fulfilment, targets, released, event)
     if adjust_on_hand:
         _count_down(ctx, uow, released, at)
-    reroute(ctx, uow, order, fulfilment, targets, freed, active, event)
-
-
-def _release(uow: UnitOfWork, active: Ruleset, released: Units, freed: Deltas) -> None:
-    """The rejected units leave the location's allocation (ATS deltas added to `freed`)."""
-    ids = uow.positions.ids_for(released)
-
-    def giver(units: int):
-        return lambda row: dataclasses.replace(row, allocated=max(0, row.allocated - units))
-
-    change_positions(uow, active, {ids[k]: giver(q) for k, q in released.items() if k in ids},
-                     defer_to=freed)
 
 
 def with_retries(ctx: Context, once: Callable[[UnitOfWork], T]) -> T:

@@ -19,15 +19,15 @@ from service.domain.orders import (
     Fulfilment,
     Order,
     PlannedShipment,
+    Units,
     default_on_short,
     shipments_left,
 )
 from service.errors import NotFound
 from service.rules.model import Ruleset
-from service.services.ats import kept
-from service.services.ats.deltas import Deltas
 from service.services.orders import sourcing
 from service.services.orders.allocation import allocate
+from service.services.orders.cancelling import release_allocation
 from service.services.orders.requests import RequestLine, SourcingRequest
 from service.services.orders.sourcing import Sourced
 from service.store.unit_of_work import UnitOfWork
@@ -39,29 +39,25 @@ log = logging.getLogger(__name__)
 
 
 def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
-            units: dict[int, int], freed: Deltas, active: Ruleset,
-            event: str | None = None) -> None:
+            units: dict[int, int], released: Units, event: str | None = None) -> None:
     """Re-source `units` (per line_no) rejected on `source`, and add the result to the order;
-    `freed` (the ATS deltas of the released units) moves with the new allocation, by the
-    `active` ruleset (whose figures the kept ATS holds)."""
-    units = {n: q for n, q in units.items() if q > 0}
-    if not units:
-        kept.move(uow, active, freed)
-        return
+    the `released` units leave their location's allocation in the same pass as the new ones
+    are allocated (one statement on PostgreSQL when nothing changed since the plan read it)."""
+    active = ctx.rules.active(uow)  # the kept ATS is this one's: allocation moves it by it
     ruleset = _within_budget(order, active if order.ruleset == active.ref
                              else order_ruleset(ctx, uow, order))
     on_short = order.on_short or default_on_short(ruleset.sourcing.split.fallback)
-    req = rerouted_request(order, units, on_short)
+    req = rerouted_request(order, {n: q for n, q in units.items() if q > 0}, on_short)
     barred = {line.sku: order.rejected_by(line.line_no) for line in req.lines}
     now = ctx.clock.now()
     if order.delivery_method == "pickup":  # the customer comes to that store: nowhere else
         shipments, short, decision = [], {ln.sku: ln.quantity for ln in req.lines}, {
             "policy": "pickup", "reason": "a pickup order is collected at its store only"}
-        kept.move(uow, active, freed)
+        release_allocation(ctx, uow, released)
     else:
         sourced = sourcing.plan(ctx, uow, ruleset, uow.catalog(), req, barred=barred)
-        # the kept ATS is the active ruleset's: allocation moves it by that one's figures
-        allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, freed)
+        allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, {},
+                 release=released)
         shipments = [PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                      tuple((ln.sku, ln.quantity) for ln in s.lines))
                      for s in sourced.plan.shipments]
