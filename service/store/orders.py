@@ -47,13 +47,22 @@ class OrderRepository:
         Under the lock every row is read afresh, even one the session read before it: another
         writer may have changed it while this one waited.
         """
+        return self._read(select(OrderRow).where(OrderRow.id == order_id), lock)
+
+    def get_of_fulfilment(self, fulfilment_id: str, lock: bool = False) -> Order | None:
+        """The order a fulfilment belongs to, as `get` reads it (found and locked at once)."""
+        query = (select(OrderRow).join(FulfilmentRow, FulfilmentRow.order_id == OrderRow.id)
+                 .where(FulfilmentRow.id == fulfilment_id))
+        return self._read(query, lock)
+
+    def _read(self, query: Any, lock: bool) -> Order | None:
         fresh = {"populate_existing": True} if lock else {}
-        query = select(OrderRow).where(OrderRow.id == order_id).execution_options(**fresh)
-        row = self.session.scalars(query.with_for_update() if lock else query).first()
+        query = query.execution_options(**fresh)
+        row = self.session.scalars(query.with_for_update(of=OrderRow) if lock else query).first()
         if row is None:
             return None
-        rows = _Rows(row, self._children(order_id, fresh))
-        self._rows[order_id] = rows
+        rows = _Rows(row, self._children(row.id, fresh))
+        self._rows[row.id] = rows
         return rows.order()
 
     def order_of_fulfilment(self, fulfilment_id: str) -> str | None:
@@ -163,11 +172,19 @@ class OrderRepository:
         lines = list(self.session.scalars(
             select(OrderLineRow).where(OrderLineRow.order_id == order_id)
             .order_by(OrderLineRow.line_no).execution_options(**fresh)))
-        fulfilments = list(self.session.scalars(
-            select(FulfilmentRow).where(FulfilmentRow.order_id == order_id)
-            .order_by(FulfilmentRow.created_at, FulfilmentRow.id).execution_options(**fresh)))
-        return _Children(lines, fulfilments,
-                         self._lines_of([f.id for f in fulfilments], fresh))
+        fulfilments: dict[str, FulfilmentRow] = {}
+        fulfilment_lines: dict[str, list[FulfilmentLineRow]] = {}
+        for fulfilment, line in self.session.execute(  # one query for both
+                select(FulfilmentRow, FulfilmentLineRow)
+                .outerjoin(FulfilmentLineRow, FulfilmentLineRow.fulfilment_id == FulfilmentRow.id)
+                .where(FulfilmentRow.order_id == order_id)
+                .order_by(FulfilmentRow.created_at, FulfilmentRow.id, FulfilmentLineRow.id)
+                .execution_options(**fresh)):
+            fulfilments.setdefault(fulfilment.id, fulfilment)
+            found = fulfilment_lines.setdefault(fulfilment.id, [])
+            if line is not None:
+                found.append(line)
+        return _Children(lines, list(fulfilments.values()), fulfilment_lines)
 
     def _lines_of(self, ids: list[str], fresh: dict[str, Any]
                   ) -> dict[str, list[FulfilmentLineRow]]:

@@ -69,12 +69,11 @@ def load_fulfilment(uow: UnitOfWork, role: Role, fulfilment_id: str
                     ) -> tuple[Order, Fulfilment]:
     """The fulfilment's order, locked, and the fulfilment as it is once the lock is held.
 
-    Only the order id is read before the lock: a fulfilment read earlier could have a status
-    another writer has since moved. The order row is the lock every writer of an order
-    takes first (as cancelling does).
+    The order is found through the fulfilment and locked in one statement, and read once
+    the lock is held: a fulfilment read earlier could have a status another writer has since
+    moved. The order row is the lock every writer of an order takes first (as cancelling does).
     """
-    order_id = uow.orders.order_of_fulfilment(fulfilment_id)
-    order = uow.orders.get(order_id, lock=True) if order_id else None
+    order = uow.orders.get_of_fulfilment(fulfilment_id, lock=True)
     fulfilment = order.fulfilment(fulfilment_id) if order else None
     unseen = f"No fulfilment {fulfilment_id!r}."
     if order is None or fulfilment is None:
