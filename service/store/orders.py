@@ -100,9 +100,9 @@ class OrderRepository:
         """Write back what the aggregate changed, its new events and settlement records."""
         rows = self._rows[order.id]
         line_ids = {line.line_no: line.id for line in order.lines}
-        self._add_fulfilments(order, rows, line_ids)
+        events_written = self._add_fulfilments(order, rows, line_ids)
         rows.update_from(order)
-        for event in order.events:
+        for event in [] if events_written else order.events:
             self.session.add(Event(aggregate_type=event.aggregate_type,
                                    aggregate_id=event.aggregate_id, type=event.type,
                                    payload=event.payload, created_at=event.at, attempts=0))
@@ -116,14 +116,17 @@ class OrderRepository:
         self.session.flush()
 
     def _add_fulfilments(self, order: Order, rows: _Rows, line_ids: dict[int, int | None]
-                         ) -> None:
-        """Insert the fulfilments the aggregate gained (a re-route), remembering their rows."""
+                         ) -> bool:
+        """Insert the fulfilments the aggregate gained (a re-route), remembering their rows;
+        whether its new events went in with them (PostgreSQL: one statement)."""
         known = rows.children.fulfilment_lines
-        for row, line_rows in fulfilment_rows.insert_new(
-                self.session, order.id, [f for f in order.fulfilments if f.id not in known],
-                line_ids):
+        added, events_written = fulfilment_rows.insert_new(
+            self.session, order.id, [f for f in order.fulfilments if f.id not in known],
+            line_ids, order.events)
+        for row, line_rows in added:
             rows.children.fulfilments.append(row)
             known[row.id] = line_rows
+        return events_written
 
     def unaccepted_before(self, created_before: datetime, limit: int
                           ) -> list[tuple[str, str, datetime]]:
