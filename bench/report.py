@@ -233,6 +233,11 @@ EXPLANATIONS = """
   ledger is then audited (positions allocating more than they hold, allocations without a
   fulfilment line, 201s missing from the database, keys with two orders, retries that
   answered differently, 5xx answers).
+- **Re-route** (`bench/bench_reroute.py`): in-process on its own copy of the 1M-position
+  network, 300 3-line orders placed one by one (`placing.place`, the baseline), then each
+  one-location fulfilment rejected whole (`rejecting.reject`: released, re-sourced without
+  that location, allocated, saved), each in its own committed transaction; the figure is
+  the ratio of the medians (target <= 2x). The ledger is audited afterwards.
 - **Rules** (`bench/bench_rules.py`) and **sourcing** (`bench/bench_sourcing.py`) run as
   they ship, as separate processes. Sourcing plans run as the service runs them (max_plan_ms
   200, HiGHS after a search stopped unproven); besides median and p99 it reports the slowest

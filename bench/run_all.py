@@ -30,7 +30,7 @@ from service.store.migrate import upgrade  # noqa: E402
 
 TEMPLATE = "oms_bench_template"
 CLONES = ("oms_bench_http", "oms_bench_snapshot", "oms_bench_switch", "oms_bench_orders",
-          "oms_bench_orders_hot", "oms_bench_search")
+          "oms_bench_orders_hot", "oms_bench_search", "oms_bench_reroute")
 
 
 def bench(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
@@ -161,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                               "3" if args.quick else "6")
         figures += figures_of(raw["search"])
         common.drop_pg_database("oms_bench_search")
+        reroute_url = common.clone_pg_database(TEMPLATE, "oms_bench_reroute")
+        raw["reroute"] = bench("bench_reroute.py", "--pg-url", reroute_url, "--orders",
+                               "100" if args.quick else "300")
+        figures += figures_of(raw["reroute"])
+        common.drop_pg_database("oms_bench_reroute")
         snap_url = common.clone_pg_database(TEMPLATE, "oms_bench_snapshot")
         raw["snapshot"] = bench("bench_snapshot.py", "--pg-url", snap_url, "--sqlite")
         figures += figures_of(raw["snapshot"])

@@ -23,6 +23,7 @@ from service.services.context import Context
 from service.services.feeds import running
 from service.services.inventory import reservations
 from service.services.operations import jobs
+from service.services.orders import expiring
 from service.services.rulesets import governance
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ def job_specs(ctx: Context) -> list[JobSpec]:
         JobSpec("reservations.expire", reservations.expire,
                 every_seconds=inventory_cfg["reservation_expiry_seconds"]),
         JobSpec("tables.analyze", jobs.analyze_young_tables, every_seconds=TABLE_STATS_SECONDS),
+        JobSpec("fulfilments.expire", expiring.expire_unaccepted,
+                every_seconds=ctx.settings.section("fulfilment")["sla_check_seconds"]),
         *[JobSpec(f"feeds.{feed.name}", partial(running.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in running.configured(ctx) if feed.scheduled],

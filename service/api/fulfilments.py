@@ -10,7 +10,7 @@ from service.api.auth import authenticated, current_role
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
-from service.services.orders import fulfilment, work_queue
+from service.services.orders import fulfilment, rejecting, work_queue
 
 bp = Blueprint("fulfilments", __name__, url_prefix="/v1")
 
@@ -34,7 +34,9 @@ def location_queue(location_id: str) -> Response:
 @bp.post("/fulfilments/<fulfilment_id>/events")
 @authenticated
 @documented("A location reports on its fulfilment: accepted, picked, packed, shipped "
-            "(takes the units off its stock), delivered", request="fulfilment_event",
-            response="fulfilment")
+            "(takes the units off its stock), delivered; or rejected (some or all units, "
+            "re-routed to other locations)", request="fulfilment_event", response="fulfilment")
 def report_event(fulfilment_id: str) -> Response:
-    return jsonify(fulfilment.report(context(), current_role(), fulfilment_id, json_object()))
+    body = json_object()
+    use_case = rejecting.reject if body.get("type") == "rejected" else fulfilment.report
+    return jsonify(use_case(context(), current_role(), fulfilment_id, body))

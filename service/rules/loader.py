@@ -18,6 +18,7 @@ from service.rules.model import (
     DEFAULT_SPLIT,
     DEFAULT_WEIGHTS,
     Action,
+    FulfilmentPolicy,
     Problem,
     ReturnsPolicy,
     Rule,
@@ -259,6 +260,8 @@ def build_ruleset(doc: Mapping[str, Any], path: str, warnings: tuple[Problem, ..
             returns.get("default_disposition", DEFAULT_DISPOSITION),
         ),
         warnings=warnings,
+        fulfilment=FulfilmentPolicy(MappingProxyType(dict(
+            (doc.get("fulfilment") or {}).get("accept_within_minutes") or {}))),
     )
     return dataclasses.replace(ruleset, content_hash=content_hash(ruleset.to_dict()))
 

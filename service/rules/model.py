@@ -146,6 +146,15 @@ class ReturnsPolicy:
 
 
 @dataclass(frozen=True)
+class FulfilmentPolicy:
+    """Per location type, minutes a new fulfilment may wait to be accepted (config's
+    fulfilment.accept_within_minutes for a type not listed)."""
+
+    accept_within_minutes: Mapping[str, int] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class Ruleset:
     """One loaded, validated, immutable ruleset version."""
 
@@ -158,6 +167,7 @@ class Ruleset:
     sourcing: SourcingPolicy
     returns: ReturnsPolicy
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    fulfilment: FulfilmentPolicy = field(default_factory=FulfilmentPolicy)
 
     @property
     def ref(self) -> str:
@@ -186,4 +196,6 @@ def normalised_document(rs: Ruleset) -> dict[str, Any]:
         "rules": [r.to_dict() for r in rs.returns.rules],
         "default_disposition": rs.returns.default_disposition,
     }
+    if rs.fulfilment.accept_within_minutes:  # absent when unused: earlier hashes stay
+        doc["fulfilment"] = {"accept_within_minutes": dict(rs.fulfilment.accept_within_minutes)}
     return doc

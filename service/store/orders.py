@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select
@@ -21,7 +22,7 @@ from service.domain.orders import (
     Order,
     OrderLine,
 )
-from service.store import orders_pg
+from service.store import fulfilment_rows, orders_pg
 from service.store.models import (
     Event,
     FulfilmentLineRow,
@@ -46,13 +47,22 @@ class OrderRepository:
         Under the lock every row is read afresh, even one the session read before it: another
         writer may have changed it while this one waited.
         """
+        return self._read(select(OrderRow).where(OrderRow.id == order_id), lock)
+
+    def get_of_fulfilment(self, fulfilment_id: str, lock: bool = False) -> Order | None:
+        """The order a fulfilment belongs to, as `get` reads it (found and locked at once)."""
+        query = (select(OrderRow).join(FulfilmentRow, FulfilmentRow.order_id == OrderRow.id)
+                 .where(FulfilmentRow.id == fulfilment_id))
+        return self._read(query, lock)
+
+    def _read(self, query: Any, lock: bool) -> Order | None:
         fresh = {"populate_existing": True} if lock else {}
-        query = select(OrderRow).where(OrderRow.id == order_id).execution_options(**fresh)
-        row = self.session.scalars(query.with_for_update() if lock else query).first()
+        query = query.execution_options(**fresh)
+        row = self.session.scalars(query.with_for_update(of=OrderRow) if lock else query).first()
         if row is None:
             return None
-        rows = _Rows(row, self._children(order_id, fresh))
-        self._rows[order_id] = rows
+        rows = _Rows(row, self._children(row.id, fresh))
+        self._rows[row.id] = rows
         return rows.order()
 
     def order_of_fulfilment(self, fulfilment_id: str) -> str | None:
@@ -89,9 +99,10 @@ class OrderRepository:
     def save(self, order: Order) -> None:
         """Write back what the aggregate changed, its new events and settlement records."""
         rows = self._rows[order.id]
-        rows.update_from(order)
         line_ids = {line.line_no: line.id for line in order.lines}
-        for event in order.events:
+        events_written = self._add_fulfilments(order, rows, line_ids)
+        rows.update_from(order)
+        for event in [] if events_written else order.events:
             self.session.add(Event(aggregate_type=event.aggregate_type,
                                    aggregate_id=event.aggregate_id, type=event.type,
                                    payload=event.payload, created_at=event.at, attempts=0))
@@ -103,6 +114,24 @@ class OrderRepository:
         order.events.clear()
         order.settlements.clear()
         self.session.flush()
+
+    def _add_fulfilments(self, order: Order, rows: _Rows, line_ids: dict[int, int | None]
+                         ) -> bool:
+        """Insert the fulfilments the aggregate gained (a re-route), remembering their rows;
+        whether its new events went in with them (PostgreSQL: one statement)."""
+        known = rows.children.fulfilment_lines
+        added, events_written = fulfilment_rows.insert_new(
+            self.session, order.id, [f for f in order.fulfilments if f.id not in known],
+            line_ids, order.events)
+        for row, line_rows in added:
+            rows.children.fulfilments.append(row)
+            known[row.id] = line_rows
+        return events_written
+
+    def unaccepted_before(self, created_before: datetime, limit: int
+                          ) -> list[tuple[str, str, datetime]]:
+        """(id, location, created_at) of fulfilments still `created` since before a time."""
+        return fulfilment_rows.unaccepted_before(self.session, created_before, limit)
 
     def queue(self, location_id: str, statuses: Sequence[str], after: str | None, limit: int
               ) -> list[Queued] | None:
@@ -146,11 +175,19 @@ class OrderRepository:
         lines = list(self.session.scalars(
             select(OrderLineRow).where(OrderLineRow.order_id == order_id)
             .order_by(OrderLineRow.line_no).execution_options(**fresh)))
-        fulfilments = list(self.session.scalars(
-            select(FulfilmentRow).where(FulfilmentRow.order_id == order_id)
-            .order_by(FulfilmentRow.created_at, FulfilmentRow.id).execution_options(**fresh)))
-        return _Children(lines, fulfilments,
-                         self._lines_of([f.id for f in fulfilments], fresh))
+        fulfilments: dict[str, FulfilmentRow] = {}
+        fulfilment_lines: dict[str, list[FulfilmentLineRow]] = {}
+        for fulfilment, line in self.session.execute(  # one query for both
+                select(FulfilmentRow, FulfilmentLineRow)
+                .outerjoin(FulfilmentLineRow, FulfilmentLineRow.fulfilment_id == FulfilmentRow.id)
+                .where(FulfilmentRow.order_id == order_id)
+                .order_by(FulfilmentRow.created_at, FulfilmentRow.id, FulfilmentLineRow.id)
+                .execution_options(**fresh)):
+            fulfilments.setdefault(fulfilment.id, fulfilment)
+            found = fulfilment_lines.setdefault(fulfilment.id, [])
+            if line is not None:
+                found.append(line)
+        return _Children(lines, list(fulfilments.values()), fulfilment_lines)
 
     def _lines_of(self, ids: list[str], fresh: dict[str, Any]
                   ) -> dict[str, list[FulfilmentLineRow]]:
@@ -207,6 +244,8 @@ class _Rows:
         """Copy what the aggregate may change onto its rows (the flush writes what moved)."""
         self.row.status, self.row.updated_at = order.status, order.updated_at
         self.row.cancel_reason = order.cancel_reason
+        if order.explanation is not self.row.explanation:  # a change replaces it whole
+            self.row.explanation = order.explanation
         by_no = {line.line_no: line for line in order.lines}
         for row in self.children.lines:
             line = by_no[row.line_no]

@@ -10,6 +10,7 @@ from .model import (
     Settlement,
 )
 from .order import Order, RequestedLine, Units
+from .rejecting import SLA_EXPIRED, shipments_left
 from .shortage import ON_SHORT, default_on_short, planner_fallback, refused, split_short
 from .status import OPEN_FULFILMENT, SHIPPED, LineState, derive_status
 
@@ -19,6 +20,7 @@ __all__ = [
     "ON_SHORT",
     "OPEN_FULFILMENT",
     "SHIPPED",
+    "SLA_EXPIRED",
     "STEPS",
     "DomainEvent",
     "Fulfilment",
@@ -36,5 +38,6 @@ __all__ = [
     "next_status",
     "planner_fallback",
     "refused",
+    "shipments_left",
     "split_short",
 ]

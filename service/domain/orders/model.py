@@ -111,3 +111,25 @@ class PlannedShipment:
     cost: float
     factors: dict[str, Any]
     lines: tuple[tuple[str, int], ...]  # (sku, quantity)
+
+
+def line_numbers(lines: list[OrderLine]) -> dict[str, int]:
+    """Each SKU's line number (a SKU is on one line of an order)."""
+    line_nos: dict[str, int] = {}
+    for line in lines:
+        if line.sku in line_nos:
+            raise ValueError(f"{line.sku!r} is on lines {line_nos[line.sku]} and {line.line_no}")
+        line_nos[line.sku] = line.line_no
+    return line_nos
+
+
+def new_fulfilment(shipment: PlannedShipment, line_nos: dict[str, int],
+                   at: datetime) -> Fulfilment:
+    """A planned shipment as a new fulfilment; its lines name the order lines they ship."""
+    missing = [sku for sku, _q in shipment.lines if sku not in line_nos]
+    if missing:
+        raise ValueError(f"shipment {shipment.fulfilment_id} ships {missing}, not on the order")
+    return Fulfilment(
+        id=shipment.fulfilment_id, location_id=shipment.location_id,
+        lines=[FulfilmentLine(line_nos[sku], sku, quantity) for sku, quantity in shipment.lines],
+        created_at=at, updated_at=at, cost=float(shipment.cost), factors=dict(shipment.factors))

@@ -24,6 +24,16 @@ from .model import (
     OrderLine,
     PlannedShipment,
     Settlement,
+    line_numbers,
+    new_fulfilment,
+)
+from .rejecting import (
+    reject_targets,
+    reject_units,
+    rejected_by,
+    rejection_event,
+    reroute_events,
+    short_after_reroute,
 )
 from .shortage import PLACEMENT_CANCEL_REASON
 from .status import derive_status
@@ -95,8 +105,8 @@ class Order:
         order_lines = [OrderLine(ln.line_no, ln.sku, ln.quantity, ln.unit_price,
                                  cancelled=cancelled.get(ln.sku, 0),
                                  backordered=backordered.get(ln.sku, 0)) for ln in lines]
-        line_nos = _line_numbers(order_lines)
-        fulfilments = [_new_fulfilment(s, line_nos, at)
+        line_nos = line_numbers(order_lines)
+        fulfilments = [new_fulfilment(s, line_nos, at)
                        for s in sorted(shipments, key=lambda s: s.fulfilment_id)]
         order = cls(id=id, channel=channel, created_at=at, updated_at=at, lines=order_lines,
                     fulfilments=fulfilments, order_ref=order_ref, customer_id=customer_id,
@@ -188,6 +198,43 @@ class Order:
             units[key] = units.get(key, 0) + q
         return units
 
+    def reject(self, fulfilment_id: str, wanted: list[dict[str, Any]] | None, reason: str,
+               at: datetime) -> tuple[Units, dict[int, int]]:
+        """A location rejects some (or all) open units; (units freed, units per line_no)."""
+        fulfilment = self.fulfilment(fulfilment_id)
+        if fulfilment is None:
+            raise NotFound(f"No fulfilment {fulfilment_id!r}.")
+        targets = reject_targets(fulfilment, wanted)
+        freed = reject_units(fulfilment, targets, reason, at)
+        self.events.append(rejection_event(self.id, fulfilment, freed, at))
+        return {(fulfilment.location_id, sku): q for sku, q in freed.items()}, targets
+
+    def rejected_by(self, line_no: int) -> set[str]:
+        """The locations that rejected units of this line (a re-route never goes back)."""
+        return rejected_by(self.fulfilments, line_no)
+
+    def reroute(self, source: Fulfilment, shipments: Iterable[PlannedShipment],
+                short: Mapping[str, int], on_short: str, at: datetime,
+                decision: dict[str, Any]) -> None:
+        """Add the fulfilments re-routing `source`'s rejected units planned; what it could not
+        place is backordered or cancelled (as `on_short` says)."""
+        before, line_nos = self.status, line_numbers(self.lines)
+        new = [new_fulfilment(s, line_nos, at) for s in shipments]
+        self.fulfilments.extend(new)
+        backordered, cancelled = short_after_reroute(on_short, short)
+        for line in self.lines:
+            line.backordered += backordered.get(line.sku, 0)
+            line.cancelled += cancelled.get(line.sku, 0)
+        if cancelled:
+            self.cancel_reason = f"rejected by {source.location_id}; no other location has it"
+            self._settle_cancelled({line_nos[sku]: q for sku, q in cancelled.items()}, at)
+        self.explanation = {**self.explanation,
+                            "reroutes": [*self.explanation.get("reroutes", []), decision]}
+        self.events += reroute_events(self.id, source, new, backordered, cancelled, at)
+        changed = self._restamp(before, at)
+        if changed != before:
+            self._emit("order", self.id, f"order.{changed}", {"status": changed}, at)
+
     def _take(self, targets: dict[int, int]) -> Units:
         """Cancel each line's target: backordered units first, then the latest fulfilments'."""
         released: Units = {}
@@ -249,25 +296,3 @@ def _take_from(fulfilment: Fulfilment, line_no: int, left: int, released: Units)
             key = (fulfilment.location_id, row.sku)
             released[key] = released.get(key, 0) + take
     return left
-
-
-def _line_numbers(lines: list[OrderLine]) -> dict[str, int]:
-    """Each SKU's line number (a SKU is on one line of an order)."""
-    line_nos: dict[str, int] = {}
-    for line in lines:
-        if line.sku in line_nos:
-            raise ValueError(f"{line.sku!r} is on lines {line_nos[line.sku]} and {line.line_no}")
-        line_nos[line.sku] = line.line_no
-    return line_nos
-
-
-def _new_fulfilment(shipment: PlannedShipment, line_nos: dict[str, int],
-                    at: datetime) -> Fulfilment:
-    """A planned shipment as a new fulfilment; its lines name the order lines they ship."""
-    missing = [sku for sku, _q in shipment.lines if sku not in line_nos]
-    if missing:
-        raise ValueError(f"shipment {shipment.fulfilment_id} ships {missing}, not on the order")
-    return Fulfilment(
-        id=shipment.fulfilment_id, location_id=shipment.location_id,
-        lines=[FulfilmentLine(line_nos[sku], sku, quantity) for sku, quantity in shipment.lines],
-        created_at=at, updated_at=at, cost=float(shipment.cost), factors=dict(shipment.factors))

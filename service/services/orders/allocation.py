@@ -8,6 +8,7 @@ the locked row; a shortfall raises StockTaken and the order re-plans on fresh st
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from service.services.ats import kept
 from service.services.ats.deltas import Deltas, add_deltas, channel_deltas
@@ -29,14 +30,18 @@ class StockTaken(Exception):
         self.short = short
 
 
-def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, freed: Deltas) -> None:
+def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, freed: Deltas,
+             release: Mapping[Key, int] | None = None) -> None:
     """Take the planned units (see the module).
 
     `freed` are the ATS deltas of the checkout reservations the order consumed: moved with
-    the allocation's, so the ATS rows are locked once, after every position.
+    the allocation's, so the ATS rows are locked once, after every position. `release` are
+    units to give back in the same pass (a rejecting location's), as negative allocations.
     """
     wanted = {(s.location_id, ln.sku): ln.quantity
               for s in sourced.plan.shipments for ln in s.lines}
+    for key, units in (release or {}).items():
+        wanted[key] = wanted.get(key, 0) - units
     if not wanted:
         kept.move(uow, sourced.ruleset, freed)
         return
@@ -76,7 +81,7 @@ def _allocate_rechecked(uow: UnitOfWork, sourced: Sourced, channel: str,
             if position_ats(sourced.ruleset, catalog, row, channel) < quantity:
                 short.append(key)
                 return None
-            return dataclasses.replace(row, allocated=row.allocated + quantity)
+            return dataclasses.replace(row, allocated=max(0, row.allocated + quantity))
         return take
 
     change_positions(uow, sourced.ruleset,

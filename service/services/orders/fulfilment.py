@@ -33,9 +33,14 @@ def report(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
            ) -> dict[str, Any]:
     """Apply a location's event to its fulfilment; a repeated event changes nothing."""
     require("fulfilment_event", body)
-    at = _event_time(ctx, body.get("at"))
+    only_rejections = [problem(f"/{key}", f"only a rejected event names {key}")
+                       for key in ("lines", "adjust_on_hand") if key in body]
+    if body["type"] == "rejected" or only_rejections:
+        raise ValidationFailed("Not a rejection: use type rejected.", only_rejections or [
+            problem("/type", "a rejection is reported through rejecting.reject")])
+    at = event_time(ctx, body.get("at"))
     with ctx.transaction() as uow:
-        order, fulfilment = _load(uow, role, fulfilment_id)
+        order, fulfilment = load_fulfilment(uow, role, fulfilment_id)
         fulfilment.check_reported_at(at, body.get("at"))
         shipped = order.report(fulfilment_id, body["type"], at=at, now=ctx.clock.now(),
                                tracking=body.get("tracking"), reason=body.get("reason"))
@@ -45,7 +50,8 @@ def report(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
         return fulfilment_view(order.id, fulfilment, order.ship_to, order.status)
 
 
-def _event_time(ctx: Context, raw: str | None) -> datetime:
+def event_time(ctx: Context, raw: str | None) -> datetime:
+    """When a reported event happened: `at` as sent (within the clock skew), else now."""
     now = ctx.clock.now()
     if raw is None:
         return now
@@ -59,15 +65,15 @@ def _event_time(ctx: Context, raw: str | None) -> datetime:
     return at
 
 
-def _load(uow: UnitOfWork, role: Role, fulfilment_id: str) -> tuple[Order, Fulfilment]:
+def load_fulfilment(uow: UnitOfWork, role: Role, fulfilment_id: str
+                    ) -> tuple[Order, Fulfilment]:
     """The fulfilment's order, locked, and the fulfilment as it is once the lock is held.
 
-    Only the order id is read before the lock: a fulfilment read earlier could have a status
-    another writer has since moved. The order row is the lock every writer of an order
-    takes first (as cancelling does).
+    The order is found through the fulfilment and locked in one statement, and read once
+    the lock is held: a fulfilment read earlier could have a status another writer has since
+    moved. The order row is the lock every writer of an order takes first (as cancelling does).
     """
-    order_id = uow.orders.order_of_fulfilment(fulfilment_id)
-    order = uow.orders.get(order_id, lock=True) if order_id else None
+    order = uow.orders.get_of_fulfilment(fulfilment_id, lock=True)
     fulfilment = order.fulfilment(fulfilment_id) if order else None
     unseen = f"No fulfilment {fulfilment_id!r}."
     if order is None or fulfilment is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -76,9 +76,11 @@ class _CandidateReader:
     """Reads candidates for a ship order, a few locations at a time (see domain rings)."""
 
     def __init__(self, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
-                 req: SourcingRequest, counts: dict[str, int]) -> None:
+                 req: SourcingRequest, counts: dict[str, int],
+                 barred: Mapping[str, Collection[str]] | None = None) -> None:
         self.uow, self.ruleset, self.catalog, self.req = uow, ruleset, catalog, req
         self.counts = counts
+        self.barred = barred or {}  # sku -> locations that may not ship it (they rejected it)
         self.skus = [line.sku for line in req.lines]
         self.order = req.order_facts()
         self.excluded: dict[str, list[str]] = defaultdict(list)
@@ -88,9 +90,21 @@ class _CandidateReader:
         stock = ats_at_locations(self.uow, self.ruleset, self.catalog, self.req.channel,
                                self.skus, location_ids)
         self.seen.update(stock.seen)
-        return [c for loc, units in stock.units.items() if (c := self._candidate(loc, units))]
+        return [c for loc, units in stock.units.items()
+                if (c := self._candidate(loc, self._allowed(loc, units)))]
+
+    def _allowed(self, location_id: str, units: dict[str, int]) -> dict[str, int]:
+        """The units without the SKUs this location rejected for the order."""
+        if not self.barred:
+            return units
+        barred = {sku for sku in units if location_id in self.barred.get(sku, ())}
+        if barred and location_id not in self.excluded["rejected_before"]:
+            self.excluded["rejected_before"].append(location_id)
+        return {sku: q for sku, q in units.items() if sku not in barred}
 
     def _candidate(self, location_id: str, available: dict[str, int]) -> Candidate | None:
+        if not available:
+            return None
         facts = self.catalog.locations[location_id]
         if not facts["can_ship"]:
             return None
@@ -161,8 +175,10 @@ def policy_of(settings: Settings, ruleset: Ruleset
 
 
 def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
-         req: SourcingRequest, explain: bool = True) -> Sourced:
-    """The least-cost plan for a ship order under the ruleset's policy.
+         req: SourcingRequest, explain: bool = True,
+         barred: Mapping[str, Collection[str]] | None = None) -> Sourced:
+    """The least-cost plan for a ship order under the ruleset's policy (`barred`: per SKU,
+    locations that may not ship it, as those that rejected it when re-routing).
 
     Locations are read in rings of rising cost floor (domain `plan_in_rings`): the plan is the
     one over every location, without reading the stock of those that cannot be in it.
@@ -176,7 +192,7 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     ship_to = req.ship_to or (0.0, 0.0)
     floors = _site_table(catalog, ruleset, counts, weights).floors(
         ship_to, shipping, policy.shipment_penalty)
-    reader = _CandidateReader(uow, ruleset, catalog, req, counts)
+    reader = _CandidateReader(uow, ruleset, catalog, req, counts, barred)
     lines = [SourcingLine(line.sku, line.quantity) for line in req.lines]
     result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
                            explain, limits=limits)

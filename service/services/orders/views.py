@@ -36,7 +36,7 @@ def _channel_fulfilment(f: Fulfilment) -> dict[str, Any]:
             "tracking": f.tracking, "shipped_at": _time(f.shipped_at),
             "delivered_at": _time(f.delivered_at), "reason": f.reason,
             "lines": [{"sku": r.sku, "quantity": r.quantity, "shipped": r.shipped,
-                       "cancelled": r.cancelled} for r in f.lines]}
+                       "cancelled": r.cancelled, "rejected": r.rejected} for r in f.lines]}
 
 
 def fulfilment_view(order_id: str, fulfilment: Fulfilment, ship_to: dict[str, Any],

@@ -76,7 +76,8 @@ class OrderLineRow(Base):
 class FulfilmentRow(Base):
     __tablename__ = "fulfilments"
     __table_args__ = (Index("ix_fulfilments_location_status", "location_id", "status"),
-                      Index("ix_fulfilments_location_order", "location_id", "order_id"))
+                      Index("ix_fulfilments_location_order", "location_id", "order_id"),
+                      Index("ix_fulfilments_status_created", "status", "created_at"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)

@@ -23,6 +23,17 @@ def stocked(small_network, client, admin):
 
 
 @pytest.fixture
+def spread(small_network, client, admin):
+    """A: 10 at ST-1 (New York), 10 at ST-2 (Chicago), 20 at DC-1. B: 5 at DC-1."""
+    counts = {"ST-1": {"A": 10}, "ST-2": {"A": 10}, "DC-1": {"A": 20, "B": 5}}
+    for location, items in counts.items():
+        response = client.post("/v1/inventory/snapshots", json=snapshot(location, T1, items),
+                               headers=admin)
+        assert response.status_code == 200
+    return small_network
+
+
+@pytest.fixture
 def order(client, admin):
     """Place an order and return the response."""
 

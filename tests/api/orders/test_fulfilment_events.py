@@ -337,19 +337,19 @@ def test_an_event_waiting_for_the_order_lock_is_judged_on_the_status_it_finds_th
         stocked, app, client, order, admin, monkeypatch):
     # PostgreSQL only: SQLite serialises writers from the start of the transaction.
     _order_id, fulfilment_id = ship_a(order)
-    real_get = OrderRepository.get
+    real_get = OrderRepository.get_of_fulfilment
     overtaken = []
 
-    def overtaken_before_the_lock(repository, order_id, lock=False):
+    def overtaken_before_the_lock(repository, fulfilment, lock=False):
         if lock and not overtaken:  # another request ships while this one waits
             overtaken.append(True)
             worker = threading.Thread(target=lambda: overtaken.append(report(
                 app.test_client(), admin, fulfilment_id, "shipped").status_code))
             worker.start()
             worker.join()
-        return real_get(repository, order_id, lock)
+        return real_get(repository, fulfilment, lock)
 
-    monkeypatch.setattr(OrderRepository, "get", overtaken_before_the_lock)
+    monkeypatch.setattr(OrderRepository, "get_of_fulfilment", overtaken_before_the_lock)
     late = report(client, admin, fulfilment_id, "packed")
 
     assert overtaken == [True, 200]

@@ -52,6 +52,10 @@ class FakeOrders:
         return next((order.id for order in self.orders.values()
                      if order.fulfilment(fulfilment_id) is not None), None)
 
+    def get_of_fulfilment(self, fulfilment_id: str, lock: bool = False) -> Order | None:
+        order_id = self.order_of_fulfilment(fulfilment_id)
+        return None if order_id is None else self.get(order_id, lock)
+
     def save(self, order: Order) -> None:
         """Keep the order, its new events and settlements; like the real one, only an order
         read in this transaction can be saved."""
