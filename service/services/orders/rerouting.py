@@ -75,7 +75,7 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
 def order_ruleset(ctx: Context, uow: UnitOfWork, order: Order) -> Ruleset:
     """The ruleset version the order was placed with (the active one if it is not loaded)."""
     try:
-        return ctx.rules.resolve(order.ruleset)
+        return ctx.rules.resolve(uow, order.ruleset)
     except NotFound:
         log.warning("order %s: ruleset %r is not loaded; re-routing with the active one",
                     order.id, order.ruleset)
