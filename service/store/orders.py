@@ -22,6 +22,7 @@ from service.domain.orders import (
     OrderLine,
 )
 from service.store import orders_pg
+from service.store.backlog import Backlog, open_lines
 from service.store.models import (
     Event,
     FulfilmentLineRow,
@@ -38,6 +39,7 @@ class OrderRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.backlog = Backlog(session)
         self._rows: dict[str, _Rows] = {}
 
     def get(self, order_id: str, lock: bool = False) -> Order | None:
@@ -83,12 +85,16 @@ class OrderRepository:
         order.settlements.clear()
         if self.session.get_bind().dialect.name == "postgresql":
             orders_pg.insert_order(self.session, new)
-            return
-        _insert_core(self.session, new)
+        else:
+            _insert_core(self.session, new)
+        self.backlog.move(open_lines(
+            (f.location_id, f.status, len(f.lines)) for f in order.fulfilments))
 
     def save(self, order: Order) -> None:
         """Write back what the aggregate changed, its new events and settlement records."""
         rows = self._rows[order.id]
+        before = open_lines((f.location_id, f.status, len(rows.children.fulfilment_lines[f.id]))
+                            for f in rows.children.fulfilments)
         rows.update_from(order)
         line_ids = {line.line_no: line.id for line in order.lines}
         for event in order.events:
@@ -103,6 +109,8 @@ class OrderRepository:
         order.events.clear()
         order.settlements.clear()
         self.session.flush()
+        after = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
+        self.backlog.move({loc: after[loc] - before[loc] for loc in after.keys() | before})
 
     def queue(self, location_id: str, statuses: Sequence[str], after: str | None, limit: int
               ) -> list[Queued] | None:
@@ -128,7 +136,8 @@ class OrderRepository:
                 for f, ship_to in found]
 
     def open_lines_per_location(self) -> dict[str, int]:
-        """Open fulfilment lines per location (the backlog)."""
+        """Open fulfilment lines per location (the backlog), counted from the fulfilments
+        themselves (what `backlog.per_location()` keeps; for checks)."""
         query = (select(FulfilmentRow.location_id, func.count(FulfilmentLineRow.id))
                  .join(FulfilmentLineRow, FulfilmentLineRow.fulfilment_id == FulfilmentRow.id)
                  .where(FulfilmentRow.status.in_(OPEN_FULFILMENT))

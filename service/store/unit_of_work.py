@@ -34,6 +34,7 @@ from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
 from service.store.reservations import ReservationRepository
 from service.store.snapshot_files import SnapshotFiles
+from service.store.versions import CacheVersions
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
@@ -43,10 +44,14 @@ class UnitOfWork:
 
     def __init__(self, session: Session, clock: Clock, catalog: Catalog) -> None:
         self.session, self.clock, self._catalog = session, clock, catalog
+        self._catalog_seen: CatalogSnapshot | None = None
 
     def catalog(self) -> CatalogSnapshot:
-        """Product and location facts (cached per process, rechecked once a second)."""
-        return self._catalog.get(self.master)
+        """Product and location facts (cached per process; the `catalog` cache version is
+        checked once per unit of work, so a committed master-data write is always seen)."""
+        if self._catalog_seen is None:
+            self._catalog_seen = self._catalog.get(self.master, self.versions)
+        return self._catalog_seen
 
     def rollback(self) -> None:
         """End the transaction now, keeping nothing (it releases SQLite's database lock)."""
@@ -91,6 +96,10 @@ class UnitOfWork:
     @cached_property
     def snapshot_files(self) -> SnapshotFiles:
         return SnapshotFiles(self.session)
+
+    @cached_property
+    def versions(self) -> CacheVersions:
+        return CacheVersions(self.session)
 
 
 @contextmanager

@@ -18,10 +18,12 @@ from .stock import (
     ReservationDeadline,
     StockPosition,
 )
+from .versions import CacheVersion, LocationBacklog
 
 __all__ = [
     "ApiKey",
     "Base",
+    "CacheVersion",
     "ChannelAvailability",
     "Event",
     "FeedFile",
@@ -30,6 +32,7 @@ __all__ = [
     "FulfilmentRow",
     "JobLease",
     "Location",
+    "LocationBacklog",
     "LocationStockState",
     "OrderLineRow",
     "OrderRow",
