@@ -105,8 +105,9 @@ class _CandidateReader:
                          outcome.matched)
 
 
-# The last table built (per process), with the very catalog and backlog objects it was
-# built from: compared by identity, and kept alive so their ids cannot be reused.
+# The last table built (per process), with the very catalog object (compared by identity,
+# kept alive so its id cannot be reused) and the backlog counts (compared by value: they are
+# read afresh for every plan) it was built from.
 _SITES: list[tuple[CatalogSnapshot, dict[str, int], tuple[Any, ...], SiteTable]] = []
 
 
@@ -116,7 +117,7 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     key = (ruleset.ref, ruleset.content_hash, weights)
     if _SITES:
         built_catalog, built_counts, built_key, built = _SITES[0]
-        if built_catalog is catalog and built_counts is counts and built_key == key:
+        if built_catalog is catalog and built_key == key and built_counts == counts:
             return built
     sites = [Site(loc_id, f["lat"], f["lon"],
                   backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
@@ -125,7 +126,7 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     points = [[a.params["points"] for a in rule.actions if a.name == "add_cost"]
               for rule in ruleset.sourcing.rules]
     table = SiteTable(sites, weights, rule_cost_floor(points))
-    _SITES[:] = [(catalog, counts, key, table)]
+    _SITES[:] = [(catalog, dict(counts), key, table)]
     return table
 
 
