@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.rules.model import Rule, Ruleset
@@ -35,11 +35,13 @@ class RulesetDiff:
     weights: dict[str, tuple[Any, Any]]
     split: dict[str, tuple[Any, Any]]
     default_disposition: tuple[str, str] | None
+    sells: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # per channel
 
     @property
     def empty(self) -> bool:
         """True when the two versions mean the same."""
-        return not (self.sections or self.weights or self.split or self.default_disposition)
+        return not (self.sections or self.weights or self.split or self.default_disposition
+                    or self.sells)
 
     def format_text(self) -> str:
         """Human-readable summary for the CLI."""
@@ -49,7 +51,8 @@ class RulesetDiff:
             lines += [f"    + {name}" for name in section.added]
             lines += [f"    - {name}" for name in section.removed]
             lines += [f"    ~ {c.name} ({', '.join(c.what)})" for c in section.changed]
-        for title, changes in (("sourcing weights", self.weights), ("split", self.split)):
+        for title, changes in (("channels sell", self.sells), ("sourcing weights", self.weights),
+                               ("split", self.split)):
             if changes:
                 lines.append(f"  {title}:")
                 lines += [f"    {k}: {a} -> {b}" for k, (a, b) in changes.items()]
@@ -107,4 +110,6 @@ def diff(a: Ruleset, b: Ruleset) -> RulesetDiff:
         _changed(dict(a.sourcing.weights), dict(b.sourcing.weights)),
         _changed(a.sourcing.split.to_dict(), b.sourcing.split.to_dict()),
         disposition if disposition[0] != disposition[1] else None,
+        {ch: (", ".join(a.sells(ch)), ", ".join(b.sells(ch)))
+         for ch in sorted({*a.channels, *b.channels}) if a.sells(ch) != b.sells(ch)},
     )

@@ -16,6 +16,7 @@ from service.rules.model import (
     DEFAULT_DISPOSITION,
     DEFAULT_SPLIT,
     DEFAULT_WEIGHTS,
+    METHODS,
     Action,
     Problem,
     ReturnsPolicy,
@@ -228,6 +229,8 @@ def build_ruleset(doc: Mapping[str, Any], path: str, warnings: tuple[Problem, ..
         ch: tuple(build_rule(r) for r in body["rules"])
         for ch, body in (doc.get("channels") or {}).items()
     }
+    sells = {ch: tuple(m for m in METHODS if m in body["sells"])
+             for ch, body in (doc.get("channels") or {}).items() if "sells" in body}
     sourcing = doc.get("sourcing") or {}
     returns = doc.get("returns") or {}
     ruleset = Ruleset(
@@ -247,6 +250,7 @@ def build_ruleset(doc: Mapping[str, Any], path: str, warnings: tuple[Problem, ..
             returns.get("default_disposition", DEFAULT_DISPOSITION),
         ),
         warnings=warnings,
+        channel_sells=MappingProxyType(sells),
     )
     return dataclasses.replace(ruleset, content_hash=content_hash(ruleset.to_dict()))
 

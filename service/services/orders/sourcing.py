@@ -19,6 +19,7 @@ from service.domain.sourcing import (
     Weights,
 )
 from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings, rule_cost_floor
+from service.errors import ValidationFailed, problem
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
 from service.services.ats.position import position_ats
@@ -214,7 +215,14 @@ def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
 
 def source(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
            req: SourcingRequest) -> Sourced:
-    """The plan for a request: its store's stock for pickup, else the least-cost shipments."""
+    """The plan for a request: its store's stock for pickup, else the least-cost shipments;
+    422 when the channel does not sell the order's delivery method."""
+    method = "pickup" if req.delivery_method == "pickup" else "ship"
+    if method not in ruleset.sells(req.channel):
+        raise ValidationFailed(
+            f"Channel {req.channel!r} does not sell {method} ({ruleset.ref}).",
+            [problem("/attributes/delivery_method", f"channel {req.channel!r} sells "
+                     f"{', '.join(ruleset.sells(req.channel))} only")])
     if req.delivery_method == "pickup":
         return plan_pickup(uow, ruleset, catalog, req)
     return plan(ctx, uow, ruleset, catalog, req)
