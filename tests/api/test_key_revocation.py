@@ -26,6 +26,27 @@ def test_a_revoked_key_is_refused_by_the_next_request(ctx, client, admin):
     assert client.get("/v1/rulesets", headers=admin).status_code == 200
 
 
+def test_a_revoked_key_is_refused_by_the_next_availability_lookup(small_network, ctx, client,
+                                                                   admin):
+    key = create_key(ctx, "channel:web")
+    sent = {"Authorization": f"Bearer {key}"}
+    lookups = ("/v1/availability?channel=web&sku=A", "/v1/availability?channel=web&sku=A&sku=B")
+    for path in lookups:  # this process now holds the key's role
+        assert client.get(path, headers=sent).status_code == 200
+    assert client.post("/v1/availability", headers=sent,
+                       json={"channel": "web", "skus": ["A", "B"]}).status_code == 200
+    assert client.delete(f"/v1/keys/{key_id(ctx, key)}", headers=admin).status_code == 204
+    for path in lookups:
+        assert client.get(path, headers=sent).status_code == 401
+    assert client.post("/v1/availability", headers=sent,
+                       json={"channel": "web", "skus": ["A", "B"]}).status_code == 401
+    malformed = client.get("/v1/availability?channel=web", headers=sent)
+    assert malformed.status_code == 401  # not 422: the key is refused first
+    other_channel = client.get("/v1/availability?channel=app&sku=A", headers=sent)
+    assert other_channel.status_code == 401  # not 403
+    assert client.get(lookups[0], headers=admin).status_code == 200
+
+
 def test_revoking_twice_keeps_the_first_time_and_an_unknown_id_is_404(ctx, client, admin):
     key = create_key(ctx, "location:ST-1")
     number = key_id(ctx, key)
@@ -51,21 +72,23 @@ def policy() -> str:
     return "strict@1"
 
 
-def test_a_key_revoked_through_one_process_is_refused_by_another_at_once(ctx, db_url,
-                                                                        tmp_path):
+def test_a_key_revoked_through_one_process_is_refused_by_another_at_once(small_network, ctx,
+                                                                        db_url, tmp_path):
     config = write_config(tmp_path, db_url)
     shared = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     servers = [serve(config, f"serve-{i}", workers=1, **shared) for i in range(2)]
     admin = create_key(ctx, "admin")
     try:
-        for n in range(3):
+        for n, path in enumerate(("/v1/rulesets", "/v1/availability?channel=web&sku=A",
+                                  "/v1/availability?channel=web&sku=A&sku=B")):
             key = create_key(ctx, "channel:web", label=f"shop {n}")
             # the other process has just accepted the key
-            assert call("GET", servers[1].base + "/v1/rulesets", key).status == 200
+            assert call("GET", servers[1].base + path, key).status == 200
+            assert call("GET", servers[1].base + path, key).status == 200
             revoked = call("DELETE", f"{servers[0].base}/v1/keys/{key_id(ctx, key)}", admin)
             assert revoked.status == 204, revoked.body
-            refused = call("GET", servers[1].base + "/v1/rulesets", key)
-            assert refused.status == 401, refused.body
+            refused = call("GET", servers[1].base + path, key)
+            assert refused.status == 401, (path, refused.body)
     finally:
         for served in servers:
             served.process.stop()

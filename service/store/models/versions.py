@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base
 
 CATALOG = "catalog"  # products and locations (store.catalog)
-CACHED = (CATALOG,)
+KEYS = "keys"  # API keys: a revocation bumps it (services.access.keys)
+CACHED = (CATALOG, KEYS)
 
 
 class CacheVersion(Base):

@@ -4,10 +4,12 @@ Revision ID: 0012
 Revises: 0010
 Create Date: 2026-12-08 12:00:00
 
-- `cache_versions`: one row per thing a process caches (`catalog`: products and locations),
-  its `version` bumped by the transaction that changes the thing. A process compares its copy
-  against it on the next unit of work that needs it, so a write is seen by the next request
-  of every worker and host (it was up to a second later before).
+- `cache_versions`: one row per thing a process caches (`catalog`: products and locations;
+  `keys`: API keys), its `version` bumped by the transaction that changes the thing. A
+  process compares its copy against it on the next request that needs it (for keys in the
+  same statement as the request's first read), so a write is seen by the next request of
+  every worker and host (it was up to a second later for master data, 30 s for a revoked
+  key).
 - `location_backlog`: open fulfilment lines per location, moved in the transaction that
   opens or closes them, seeded here from the fulfilments open now. Sourcing reads it exactly
   (it was a count cached for two seconds per process).
@@ -41,7 +43,7 @@ def upgrade() -> None:
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_cache_versions")),
     )
-    op.execute("INSERT INTO cache_versions (name, version) VALUES ('catalog', 1)")
+    op.execute("INSERT INTO cache_versions (name, version) VALUES ('catalog', 1), ('keys', 1)")
     op.create_table(
         "location_backlog",
         sa.Column("location_id", sa.String(length=64), nullable=False),
