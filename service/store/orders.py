@@ -77,18 +77,19 @@ class OrderRepository:
     def add(self, order: Order, response: dict[str, Any]) -> None:
         """Write a new order with its events (`response` is kept for Idempotency-Key replays).
 
-        One statement on PostgreSQL; up to six Core statements elsewhere. Never the unit of work's
-        ORM flush: this is the write path of every order.
+        One statement on PostgreSQL (its locations' kept backlog too); up to seven Core
+        statements elsewhere. Never the unit of work's ORM flush: this is the write path of
+        every order.
         """
         new = new_order_rows(order, response)
         order.events.clear()
         order.settlements.clear()
+        backlog = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
         if self.session.get_bind().dialect.name == "postgresql":
-            orders_pg.insert_order(self.session, new)
-        else:
-            _insert_core(self.session, new)
-        self.backlog.move(open_lines(
-            (f.location_id, f.status, len(f.lines)) for f in order.fulfilments))
+            orders_pg.insert_order(self.session, new, backlog)  # the backlog in it too
+            return
+        _insert_core(self.session, new)
+        self.backlog.move(backlog)
 
     def save(self, order: Order) -> None:
         """Write back what the aggregate changed, its new events and settlement records."""
