@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.store.models import CacheVersion
+from service.store.models.versions import CACHED
 
 
 class CacheVersions:
@@ -14,11 +15,16 @@ class CacheVersions:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._seen: dict[str, int] | None = None
 
     def current(self, name: str) -> int:
-        """The committed version of a cached thing (as this transaction sees it)."""
-        return int(self.session.scalar(
-            select(CacheVersion.version).where(CacheVersion.name == name)) or 0)
+        """The version of a cached thing as this transaction first saw it: every version is
+        read at once, in one statement, the first time any is asked for (a missing row is 0)."""
+        if self._seen is None:
+            self._seen = {n: int(v) for n, v in self.session.execute(
+                select(CacheVersion.name, CacheVersion.version)
+                .where(CacheVersion.name.in_(CACHED)))}
+        return self._seen.get(name, 0)
 
     def bump(self, name: str) -> None:
         """Move the version on: every process's copy is stale once this commits.
@@ -29,6 +35,7 @@ class CacheVersions:
         table = CacheVersion.__table__
         done = self.session.execute(update(table).where(table.c.name == name)
                                     .values(version=table.c.version + 1))
-        if done.rowcount == 0:  # a database made without the seed row (tests' create_all)
+        if done.rowcount == 0:  # a database whose seed rows were deleted (tests empty tables)
             self.session.add(CacheVersion(name=name, version=1))
             self.session.flush()
+        self._seen = None

@@ -7,6 +7,7 @@ import pytest
 
 from service.services.access.keys import create_key, list_keys
 from tests.processes import call, oms, serve, write_config
+from tests.support import T1, snapshot
 
 
 def key_id(ctx, key: str) -> int:
@@ -45,6 +46,28 @@ def test_a_revoked_key_is_refused_by_the_next_availability_lookup(small_network,
     other_channel = client.get("/v1/availability?channel=app&sku=A", headers=sent)
     assert other_channel.status_code == 401  # not 403
     assert client.get(lookups[0], headers=admin).status_code == 200
+
+
+def test_a_revoked_key_places_no_order_and_gets_no_replay(small_network, ctx, client, admin):
+    assert client.post("/v1/inventory/snapshots", headers=admin, json=snapshot(
+        "DC-1", T1, {"A": 50})).status_code == 200
+    key = create_key(ctx, "channel:web")
+    sent = {"Authorization": f"Bearer {key}"}
+    body = {"channel": "web", "ship_to": {"lat": 40.7, "lon": -74.0},
+            "lines": [{"sku": "A", "quantity": 1}]}
+    for n in range(2):  # the second takes the key from this process's memory
+        placed = client.post("/v1/orders", json=body, headers={**sent, "Idempotency-Key": f"k{n}"})
+        assert placed.status_code == 201, placed.json
+    assert client.delete(f"/v1/keys/{key_id(ctx, key)}", headers=admin).status_code == 204
+    for attempt in ({**sent, "Idempotency-Key": "k2"},   # a new order
+                    {**sent, "Idempotency-Key": "k1"}):  # a replay of the second
+        assert client.post("/v1/orders", json=body, headers=attempt).status_code == 401
+    assert client.post("/v1/orders", data="{", headers={**sent, "Content-Type":
+                                                         "application/json"}).status_code == 401
+    assert client.post("/v1/orders", json={**body, "channel": "app"},
+                       headers=sent).status_code == 401
+    with ctx.reading() as uow:
+        assert sum(uow.orders.open_lines_per_location().values()) == 2
 
 
 def test_revoking_twice_keeps_the_first_time_and_an_unknown_id_is_404(ctx, client, admin):
