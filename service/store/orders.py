@@ -87,6 +87,7 @@ class OrderRepository:
         backlog = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
         if self.session.get_bind().dialect.name == "postgresql":
             orders_pg.insert_order(self.session, new, backlog)  # the backlog in it too
+            self.backlog.forget()
             return
         _insert_core(self.session, new)
         self.backlog.move(backlog)

@@ -26,6 +26,11 @@ class CacheVersions:
                 .where(CacheVersion.name.in_(CACHED)))}
         return self._seen.get(name, 0)
 
+    def remember(self, seen: dict[str, int]) -> None:
+        """Versions another statement of this transaction read (missing ones are 0)."""
+        if self._seen is None:
+            self._seen = seen
+
     def bump(self, name: str) -> None:
         """Move the version on: every process's copy is stale once this commits.
 

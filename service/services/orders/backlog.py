@@ -15,6 +15,12 @@ def open_lines(uow: UnitOfWork) -> dict[str, int]:
     return uow.orders.backlog.per_location()
 
 
+def read_first(uow: UnitOfWork) -> None:
+    """Read the backlog and the cache versions in one statement, first thing in an order's
+    transaction: the catalog and the key are then checked without a round trip of their own."""
+    uow.orders.backlog.read_with(uow.versions)
+
+
 def ratio(open_count: int, daily_capacity: int) -> float:
     """Days of work queued: open lines over daily capacity (no capacity → one day per line)."""
     return open_count / daily_capacity if daily_capacity > 0 else float(open_count)

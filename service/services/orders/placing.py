@@ -27,7 +27,7 @@ from service.errors import (
 )
 from service.services.access.keys import Confirm
 from service.services.inventory import reservations
-from service.services.orders import requests, sourcing
+from service.services.orders import backlog, requests, sourcing
 from service.services.orders.allocation import StockTaken, allocate
 from service.services.orders.requests import SourcingRequest
 from service.services.orders.sourcing import Sourced
@@ -150,8 +150,9 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
     """One attempt. A retried key is not looked up first: the key's unique index refuses the
     second order at insert (rolling this attempt back), and `place` then replays the first."""
     ruleset = ctx.rules.active(uow)
+    backlog.read_first(uow)  # with the cache versions: one statement
     catalog = uow.catalog()
-    once(uow.versions.current(KEYS))  # read with the catalog's version
+    once(uow.versions.current(KEYS))
     req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
     known_channel(ruleset, req.channel)
     freed = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(
