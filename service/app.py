@@ -15,6 +15,7 @@ from service.api import (
     errors,
     fulfilments,
     inventory,
+    keys,
     master,
     ops,
     orders,
@@ -29,7 +30,7 @@ from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
-              fulfilments.bp, transfers.bp)
+              fulfilments.bp, transfers.bp, keys.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -12,10 +13,15 @@ from service.domain.roles import Role
 from service.errors import Forbidden, Unauthenticated
 
 F = TypeVar("F", bound=Callable[..., Any])
+_REFUSED = "The API key is unknown or revoked."
 
 
-def current_role() -> Role:
-    """The role of the request's key; 401 when the key is missing or unknown."""
+def current_role(deferred: bool = False) -> Role:
+    """The role of the request's key; 401 when the key is missing, unknown or revoked.
+
+    With `deferred` the role may come from this process's cache: the view must then pass
+    `confirm_key` to its use case, which confirms it with its first statement.
+    """
     role = g.get("role")
     if role is not None:
         return role
@@ -23,11 +29,35 @@ def current_role() -> Role:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthenticated("Send 'Authorization: Bearer <api key>'.")
-    role = current_app.extensions["oms.keys"].role_for(key.strip())
-    if role is None:
-        raise Unauthenticated("The API key is unknown or revoked.")
-    g.role = role
-    return role
+    verified = current_app.extensions["oms.keys"].verify(key.strip(), deferred)
+    if verified is None:
+        raise Unauthenticated(_REFUSED)
+    g.role, g.verified = verified.role, verified
+    return verified.role
+
+
+def confirm_key(version: int | None) -> None:
+    """Confirm the request's key against the `keys` cache version a statement read (None:
+    read the key now); 401 when it was revoked since this process cached it."""
+    verified = g.get("verified")
+    if verified is None or verified.fresh:
+        return
+    if not current_app.extensions["oms.keys"].confirm(verified, version):
+        raise Unauthenticated(_REFUSED)
+    g.verified = replace(verified, fresh=True)
+
+
+def authenticated_lookup(view: F) -> F:
+    """Any valid key, confirmed by the view's first statement (the hot reads: one round
+    trip for the key and the data); the view passes `confirm_key` to its use case."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_role(deferred=True)
+        return view(*args, **kwargs)
+
+    wrapper._oms_auth = "any role"  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def authenticated(view: F) -> F:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from service.api.auth import authenticated, current_role
+from service.api.auth import authenticated_lookup, confirm_key, current_role
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
@@ -14,21 +14,22 @@ bp = Blueprint("availability", __name__, url_prefix="/v1")
 
 
 @bp.get("/availability")
-@authenticated
+@authenticated_lookup
 @documented("Available-to-sell of SKUs for a channel (?channel=web&sku=A&sku=B"
             "[&detail=locations][&location=ST-1])", response="availability")
 def get_availability() -> Response:
     return jsonify(reads.read(context(), current_role(), request.args.get("channel"),
                               request.args.getlist("sku"),
                               request.args.get("detail") == "locations",
-                              request.args.get("location")))
+                              request.args.get("location"), confirm_key))
 
 
 @bp.post("/availability")
-@authenticated
+@authenticated_lookup
 @documented("Availability for a cart, or pickup at one store (body {channel, skus, location?})",
             request="availability_request", response="availability")
 def post_availability() -> Response:
     body = json_object()
     return jsonify(reads.read(context(), current_role(), body.get("channel"), body.get("skus"),
-                              body.get("detail") == "locations", body.get("location")))
+                              body.get("detail") == "locations", body.get("location"),
+                              confirm_key))

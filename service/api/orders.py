@@ -6,11 +6,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from service.api.auth import authenticated, current_role
+from service.api.auth import authenticated, authenticated_lookup, confirm_key, current_role
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
-from service.errors import ValidationFailed, problem
+from service.errors import OmsError, ValidationFailed, problem
 from service.services.orders import cancelling, placing, planning, reading, search
 
 bp = Blueprint("orders", __name__, url_prefix="/v1")
@@ -26,17 +26,22 @@ def plan() -> Response:
 
 
 @bp.post("/orders")
-@authenticated
+@authenticated_lookup
 @documented("Place an order: plan and allocate in one transaction (Idempotency-Key header); "
             "the Location header names it",
             request="plan_request", response="order", status=201)
 def place_order() -> tuple[Response, int]:
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
-        raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
-            "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
-    body = json_object()
-    result = placing.place(context(), current_role(), body, key.strip() if key else None)
+    try:
+        if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
+            raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
+                "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
+        body = json_object()
+    except OmsError:
+        confirm_key(None)  # a revoked key is a 401, whatever else is wrong
+        raise
+    result = placing.place(context(), current_role(), body, key.strip() if key else None,
+                           confirm_key)
     response = jsonify(result)
     response.headers["Location"] = url_for("orders.get_order", order_id=result["id"])
     return response, 201

@@ -149,6 +149,11 @@ def _add_keys(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--role", required=True, help="admin, channel:<name> or location:<id>")
     create.add_argument("--label", help="a note on who uses the key")
     create.set_defaults(handler=_keys_create)
+    listed = keys.add_parser("list", help="every key: id, prefix, role, label, created, revoked")
+    listed.set_defaults(handler=_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key by id; refused from the next request")
+    revoke.add_argument("id", type=int, help="the key's id (oms keys list)")
+    revoke.set_defaults(handler=_keys_revoke)
 
 
 def _keys_create(args: argparse.Namespace) -> int:
@@ -161,6 +166,30 @@ def _keys_create(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(create_key(_context(args), args.role, args.label))
+    return 0
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    from service.services.access.keys import list_keys
+
+    for key in list_keys(_context(args)):
+        revoked = f"revoked {key['revoked_at']:%Y-%m-%dT%H:%M:%SZ}" if key["revoked_at"] else ""
+        print(f"{key['id']:>5}  {key['prefix']}...  {key['role']:<24} "
+              f"{key['created_at']:%Y-%m-%dT%H:%M:%SZ}  {revoked:<28} {key['label'] or ''}"
+              .rstrip())
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    from service.errors import NotFound
+    from service.services.access.keys import revoke_key
+
+    try:
+        revoked_at = revoke_key(_context(args), args.id)
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"key {args.id} revoked at {revoked_at:%Y-%m-%dT%H:%M:%SZ}")
     return 0
 
 

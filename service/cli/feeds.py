@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace, context: ContextFactory) -> int:
     print(format_table(["source", *COLUMNS], [_cells(run) for run in runs]))
     for run in runs:
         _print_details(run)
-    return 1 if any(run["status"] in ("failed", "refused") for run in runs) else 0
+    return 1 if any(run["status"] in ("failed", "refused", "rejected") for run in runs) else 0
 
 
 def _file_bars(feed: str) -> Callable[[str, int | None], ProgressBar]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.rules.model import Rule, Ruleset
@@ -38,11 +38,13 @@ class RulesetDiff:
     weights: dict[str, tuple[Any, Any]]
     split: dict[str, tuple[Any, Any]]
     default_disposition: tuple[str, str] | None
+    sells: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # per channel
 
     @property
     def empty(self) -> bool:
         """True when the two versions mean the same."""
-        return not (self.sections or self.weights or self.split or self.default_disposition)
+        return not (self.sections or self.weights or self.split or self.default_disposition
+                    or self.sells)
 
     def format_text(self) -> str:
         """Human-readable summary for the CLI."""
@@ -54,7 +56,8 @@ class RulesetDiff:
             for c in section.changed:
                 lines.append(f"    ~ {c.name} ({', '.join(c.what)})")
                 lines += [f"        {value}" for value in c.values]
-        for title, changes in (("sourcing weights", self.weights), ("split", self.split)):
+        for title, changes in (("channels sell", self.sells), ("sourcing weights", self.weights),
+                               ("split", self.split)):
             if changes:
                 lines.append(f"  {title}:")
                 lines += [f"    {k}: {_shown(a)} → {_shown(b)}" for k, (a, b) in changes.items()]
@@ -152,4 +155,6 @@ def diff(a: Ruleset, b: Ruleset) -> RulesetDiff:
         _changed(dict(a.sourcing.weights), dict(b.sourcing.weights)),
         _changed(a.sourcing.split.to_dict(), b.sourcing.split.to_dict()),
         disposition if disposition[0] != disposition[1] else None,
+        {ch: (", ".join(a.sells(ch)), ", ".join(b.sells(ch)))
+         for ch in sorted({*a.channels, *b.channels}) if a.sells(ch) != b.sells(ch)},
     )

@@ -17,6 +17,7 @@ from service.rules.model import (
     DEFAULT_DISPOSITION,
     DEFAULT_SPLIT,
     DEFAULT_WEIGHTS,
+    METHODS,
     Action,
     FulfilmentPolicy,
     Problem,
@@ -241,6 +242,8 @@ def build_ruleset(doc: Mapping[str, Any], path: str, warnings: tuple[Problem, ..
         ch: tuple(build_rule(r) for r in body["rules"])
         for ch, body in (doc.get("channels") or {}).items()
     }
+    sells = {ch: tuple(m for m in METHODS if m in body["sells"])
+             for ch, body in (doc.get("channels") or {}).items() if "sells" in body}
     sourcing = doc.get("sourcing") or {}
     returns = doc.get("returns") or {}
     ruleset = Ruleset(
@@ -262,6 +265,7 @@ def build_ruleset(doc: Mapping[str, Any], path: str, warnings: tuple[Problem, ..
         warnings=warnings,
         fulfilment=FulfilmentPolicy(MappingProxyType(dict(
             (doc.get("fulfilment") or {}).get("accept_within_minutes") or {}))),
+        channel_sells=MappingProxyType(sells),
     )
     return dataclasses.replace(ruleset, content_hash=content_hash(ruleset.to_dict()))
 

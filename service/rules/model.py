@@ -30,6 +30,10 @@ DEFAULT_SPLIT: Mapping[str, Any] = MappingProxyType(
     }
 )
 DEFAULT_DISPOSITION = "restock"
+# What a channel sells when its section does not say: a location counts for it when it can
+# ship or offers pickup (only a location that can do neither is left out).
+METHODS = ("ship", "pickup")
+DEFAULT_SELLS = METHODS
 
 
 @dataclass(frozen=True)
@@ -168,11 +172,24 @@ class Ruleset:
     returns: ReturnsPolicy
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     fulfilment: FulfilmentPolicy = field(default_factory=FulfilmentPolicy)
+    channel_sells: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))  # channels whose file says `sells`
 
     @property
     def ref(self) -> str:
         """``name@version``."""
         return f"{self.name}@{self.version}"
+
+    def sells(self, channel: str) -> tuple[str, ...]:
+        """The fulfilment methods a channel sells (in METHODS order)."""
+        return self.channel_sells.get(channel, DEFAULT_SELLS)
+
+    def serves(self, channel: str, facts: Mapping[str, Any]) -> bool:
+        """Whether a location (its facts: can_ship, can_pickup) can serve a method the
+        channel sells: only such a location counts in the channel's availability."""
+        sells = self.sells(channel)
+        return bool(("ship" in sells and facts.get("can_ship"))
+                    or ("pickup" in sells and facts.get("can_pickup")))
 
     def to_dict(self) -> dict[str, Any]:
         """The normalised document (defaults filled in)."""
@@ -185,7 +202,8 @@ def normalised_document(rs: Ruleset) -> dict[str, Any]:
     if rs.description is not None:
         doc["description"] = rs.description
     doc["channels"] = {
-        ch: {"rules": [r.to_dict() for r in rules]} for ch, rules in rs.channels.items()
+        ch: {**_sells_entry(rs, ch), "rules": [r.to_dict() for r in rules]}
+        for ch, rules in rs.channels.items()
     }
     doc["sourcing"] = {
         "weights": dict(rs.sourcing.weights),
@@ -199,3 +217,10 @@ def normalised_document(rs: Ruleset) -> dict[str, Any]:
     if rs.fulfilment.accept_within_minutes:  # absent when unused: earlier hashes stay
         doc["fulfilment"] = {"accept_within_minutes": dict(rs.fulfilment.accept_within_minutes)}
     return doc
+
+
+def _sells_entry(rs: Ruleset, channel: str) -> dict[str, Any]:
+    """`sells` as the normalised document shows it: only when not the default, so a file
+    saying the default means (and hashes) the same as one that does not say."""
+    sells = rs.sells(channel)
+    return {} if sells == DEFAULT_SELLS else {"sells": list(sells)}

@@ -14,9 +14,11 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    false,
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     tuple_,
@@ -144,13 +146,21 @@ def _recompute_query(ruleset: Ruleset, channels: list[str], skus: list[str] | No
         hold, excluded = channel_ats_sql(
             ruleset, channel, {**columns, "channel": literal(channel)}, available)
         net = available - hold
-        eligible = and_(loc.c.active, ~excluded)
+        eligible = and_(loc.c.active, ~excluded, _serves(ruleset, channel, loc))
         sums.append(func.coalesce(func.sum(case((and_(eligible, net > 0), net), else_=0)), 0))
     query = (select(prod.c.sku, *sums)
              .select_from(prod.outerjoin(sp, sp.c.sku == prod.c.sku)
                           .outerjoin(loc, loc.c.id == sp.c.location_id))
              .group_by(prod.c.sku))
     return query if skus is None else query.where(prod.c.sku.in_(skus))
+
+
+def _serves(ruleset: Ruleset, channel: str, loc: Any) -> Any:
+    """SQL of Ruleset.serves: the location can serve a method the channel sells."""
+    sells = ruleset.sells(channel)
+    can = [loc.c.can_ship if "ship" in sells else false(),
+           loc.c.can_pickup if "pickup" in sells else false()]
+    return or_(*can)
 
 
 def rule_columns() -> tuple[dict[str, Any], Any]:

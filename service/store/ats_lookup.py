@@ -7,23 +7,28 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, and_, bindparam, func, literal, select
 from sqlalchemy.exc import DBAPIError
 
 from service.store import kept_connections
 from service.store.db import read_only
 from service.store.errors import unavailable, unreachable
-from service.store.models import ChannelAvailability, ReservationDeadline
+from service.store.models import CacheVersion, ChannelAvailability, ReservationDeadline
 from service.store.models.base import naive_utc
+from service.store.models.versions import KEYS
 
 # PostgreSQL: the driver runs this text directly on a kept connection (no statement
 # compilation, no pool checkout per request; psycopg prepares each text once per connection).
 # Many SKUs go as one array parameter; one SKU as a plain equality, which costs the server
 # about half as much as `= ANY(array)` (no array to build and scan).
+# The `keys` cache version comes with the rows (always at least one row: the request's key,
+# taken from the process's cache, is confirmed against it without a round trip of its own).
 _PG_SELECT = (
     "SELECT f.sku, f.available, f.ruleset,"
-    " (SELECT d.due_at FROM reservation_deadlines AS d WHERE d.sku = f.sku)"
-    " FROM channel_availability AS f WHERE f.channel = %s AND f.sku ")
+    " (SELECT d.due_at FROM reservation_deadlines AS d WHERE d.sku = f.sku),"
+    " COALESCE((SELECT v.version FROM cache_versions AS v WHERE v.name = 'keys'), 0)"
+    " FROM (SELECT 1) AS one LEFT JOIN channel_availability AS f"
+    " ON f.channel = %s AND f.sku ")
 _PG_LOOKUP_ONE = _PG_SELECT + "= %s"
 _PG_LOOKUP_MANY = _PG_SELECT + "= ANY(%s)"
 
@@ -32,8 +37,13 @@ def _lookup_statement() -> Any:
     """The same statement for other databases, built once."""
     ca, due = ChannelAvailability.__table__, ReservationDeadline.__table__
     deadline = select(due.c.due_at).where(due.c.sku == ca.c.sku).scalar_subquery()
-    return select(ca.c.sku, ca.c.available, ca.c.ruleset, deadline).where(
-        ca.c.channel == bindparam("channel"), ca.c.sku.in_(bindparam("skus", expanding=True)))
+    version = func.coalesce(select(CacheVersion.version).where(
+        CacheVersion.name == KEYS).scalar_subquery(), 0)
+    one = select(literal(1).label("one")).subquery()
+    found = and_(ca.c.channel == bindparam("channel"),
+                 ca.c.sku.in_(bindparam("skus", expanding=True)))
+    return select(ca.c.sku, ca.c.available, ca.c.ruleset, deadline, version).select_from(
+        one.outerjoin(ca, found))
 
 
 _LOOKUP = _lookup_statement()
@@ -41,9 +51,11 @@ _LOOKUP = _lookup_statement()
 Kept = list[tuple[str, int, str]]
 
 
-def lookup(engine: Engine, channel: str, skus: list[str], now: datetime) -> tuple[Kept, bool]:
-    """(sku, available, ruleset) rows of the kept ATS, and whether a reservation of one of
-    the SKUs may be overdue (its deadline has passed: expire, then read again).
+def lookup(engine: Engine, channel: str, skus: list[str], now: datetime
+           ) -> tuple[Kept, bool, int]:
+    """(sku, available, ruleset) rows of the kept ATS, whether a reservation of one of the
+    SKUs may be overdue (its deadline has passed: expire, then read again), and the `keys`
+    cache version.
 
     One statement, in autocommit: one round trip, the last committed state. A database that
     cannot be reached raises service.errors.Unavailable.
@@ -59,8 +71,8 @@ def lookup(engine: Engine, channel: str, skus: list[str], now: datetime) -> tupl
         if unreachable(exc):
             raise unavailable() from exc
         raise
-    kept = [(r[0], r[1], r[2]) for r in rows]
-    return kept, any(r[3] is not None and r[3] <= now for r in rows)
+    kept = [(r[0], r[1], r[2]) for r in rows if r[0] is not None]
+    return kept, any(r[3] is not None and r[3] <= now for r in rows), int(rows[0][4])
 
 
 def _pg_rows(conn: psycopg.Connection, channel: str, skus: list[str]) -> list[Any]:

@@ -1,17 +1,21 @@
-"""Rule facts of products and locations, cached per process and refreshed when they change."""
+"""Rule facts of products and locations, cached per process and reloaded when they change.
+
+Every master-data write bumps the `catalog` cache version in its own transaction
+(`MasterDataRepository.upsert`); a unit of work reads that version (one primary-key row)
+before it uses the cached facts, so the next request of any process sees the write.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from service.rules.variables import entity_facts
 from service.store.master import MasterDataRepository
 from service.store.models import Location
-
-_CHECK_SECONDS = 1.0
+from service.store.models.versions import CATALOG
+from service.store.versions import CacheVersions
 
 
 def location_facts(loc: Location) -> dict[str, Any]:
@@ -25,34 +29,26 @@ def location_facts(loc: Location) -> dict[str, Any]:
 class CatalogSnapshot:
     products: dict[str, dict[str, Any]]
     locations: dict[str, dict[str, Any]]
-    stamp: tuple[Any, ...]
+    version: int
 
 
 class Catalog:
-    """Product and location facts; reloaded when master data's newest update time moves."""
+    """Product and location facts; reloaded when the `catalog` cache version moves."""
 
     def __init__(self) -> None:
         self._snapshot: CatalogSnapshot | None = None
-        self._checked = 0.0
         self._lock = threading.Lock()
 
-    def get(self, master: MasterDataRepository) -> CatalogSnapshot:
-        """The current facts; checks the database at most once a second."""
-        now = time.monotonic()
+    def get(self, master: MasterDataRepository, versions: CacheVersions) -> CatalogSnapshot:
+        """The facts as the caller's transaction sees them: the version is read first, so
+        facts loaded after it are at least that new."""
+        version = versions.current(CATALOG)
         snapshot = self._snapshot
-        if snapshot is not None and now - self._checked < _CHECK_SECONDS:
+        if snapshot is not None and snapshot.version == version:
             return snapshot
-        stamp = master.stamp()
-        if snapshot is None or snapshot.stamp != stamp:
-            snapshot = CatalogSnapshot(
-                {p.sku: entity_facts("product", p) for p in master.products()},
-                {loc.id: location_facts(loc) for loc in master.locations()}, stamp)
+        snapshot = CatalogSnapshot(
+            {p.sku: entity_facts("product", p) for p in master.products()},
+            {loc.id: location_facts(loc) for loc in master.locations()}, version)
         with self._lock:
-            self._snapshot, self._checked = snapshot, now
+            self._snapshot = snapshot
         return snapshot
-
-    def invalidate(self) -> None:
-        """Forget the cached facts (after this process changed master data)."""
-        with self._lock:
-            self._snapshot = None
-

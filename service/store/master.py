@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from service.rules.sql import encode_select
 from service.store.models import Location, Product
+from service.store.models.versions import CATALOG
 from service.store.upsert import upsert_rows
+from service.store.versions import CacheVersions
 
 MODELS: dict[str, Any] = {"product": Product, "location": Location}
 KEYS = {"product": "sku", "location": "id"}
@@ -29,18 +30,12 @@ class MasterDataRepository:
         model = MODELS[entity]
         defaults = _insert_defaults(model)
         full = [{**defaults, **record, **_tags_text(record)} for record in records]
+        CacheVersions(self.session).bump(CATALOG)  # every process reloads its catalog
         return upsert_rows(self.session, model.__table__, full, KEYS[entity])
 
     def has_products(self) -> bool:
         """Whether any product exists."""
         return bool(self.session.scalar(select(func.count()).select_from(Product)))
-
-    def stamp(self) -> tuple[datetime | None, int, datetime | None, int]:
-        """(newest update, count) of products and of locations: moves when either changes."""
-        products = self.session.execute(select(func.max(Product.updated_at), func.count())).one()
-        locations = self.session.execute(
-            select(func.max(Location.updated_at), func.count())).one()
-        return (products[0], products[1], locations[0], locations[1])
 
     def products(self) -> list[Product]:
         """Every product."""

@@ -23,6 +23,7 @@ from service.domain.orders import (
     OrderLine,
 )
 from service.store import fulfilment_rows, orders_pg
+from service.store.backlog import Backlog, open_lines
 from service.store.models import (
     Event,
     FulfilmentLineRow,
@@ -39,6 +40,7 @@ class OrderRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.backlog = Backlog(session)
         self._rows: dict[str, _Rows] = {}
 
     def get(self, order_id: str, lock: bool = False) -> Order | None:
@@ -85,20 +87,26 @@ class OrderRepository:
     def add(self, order: Order, response: dict[str, Any]) -> None:
         """Write a new order with its events (`response` is kept for Idempotency-Key replays).
 
-        One statement on PostgreSQL; up to six Core statements elsewhere. Never the unit of work's
-        ORM flush: this is the write path of every order.
+        One statement on PostgreSQL (its locations' kept backlog too); up to seven Core
+        statements elsewhere. Never the unit of work's ORM flush: this is the write path of
+        every order.
         """
         new = new_order_rows(order, response)
         order.events.clear()
         order.settlements.clear()
+        backlog = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
         if self.session.get_bind().dialect.name == "postgresql":
-            orders_pg.insert_order(self.session, new)
+            orders_pg.insert_order(self.session, new, backlog)  # the backlog in it too
+            self.backlog.forget()
             return
         _insert_core(self.session, new)
+        self.backlog.move(backlog)
 
     def save(self, order: Order) -> None:
         """Write back what the aggregate changed, its new events and settlement records."""
         rows = self._rows[order.id]
+        before = open_lines((f.location_id, f.status, len(rows.children.fulfilment_lines[f.id]))
+                            for f in rows.children.fulfilments)
         line_ids = {line.line_no: line.id for line in order.lines}
         events_written = self._add_fulfilments(order, rows, line_ids)
         rows.update_from(order)
@@ -114,6 +122,8 @@ class OrderRepository:
         order.events.clear()
         order.settlements.clear()
         self.session.flush()
+        after = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
+        self.backlog.move({loc: after[loc] - before[loc] for loc in after.keys() | before})
 
     def _add_fulfilments(self, order: Order, rows: _Rows, line_ids: dict[int, int | None]
                          ) -> bool:
@@ -157,7 +167,8 @@ class OrderRepository:
                 for f, ship_to in found]
 
     def open_lines_per_location(self) -> dict[str, int]:
-        """Open fulfilment lines per location (the backlog)."""
+        """Open fulfilment lines per location (the backlog), counted from the fulfilments
+        themselves (what `backlog.per_location()` keeps; for checks)."""
         query = (select(FulfilmentRow.location_id, func.count(FulfilmentLineRow.id))
                  .join(FulfilmentLineRow, FulfilmentLineRow.fulfilment_id == FulfilmentRow.id)
                  .where(FulfilmentRow.status.in_(OPEN_FULFILMENT))

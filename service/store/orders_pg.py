@@ -1,5 +1,5 @@
 """PostgreSQL: a new order, its lines, fulfilments, fulfilment lines, events and settlement
-records (units cancelled as it is placed) in one statement.
+records (units cancelled as it is placed), and its locations' kept backlog, in one statement.
 
 Data-modifying CTEs insert the order and everything under it in a single round trip (the
 fulfilment lines find their order line ids by line number inside the statement); foreign
@@ -9,6 +9,7 @@ keys are checked when the statement ends, once every row exists. Rows go in as a
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import text
@@ -71,20 +72,34 @@ WITH o AS (
           AS x(line_no, sku, quantity, amount)
   JOIN l ON l.line_no = x.line_no
   RETURNING id
+), b AS (
+  INSERT INTO location_backlog (location_id, open_lines)
+  SELECT x.location_id, x.open_lines
+  FROM unnest(CAST(:b_location AS varchar[]), CAST(:b_lines AS bigint[]))
+         AS x(location_id, open_lines)
+  ORDER BY x.location_id
+  ON CONFLICT (location_id)
+  DO UPDATE SET open_lines = location_backlog.open_lines + EXCLUDED.open_lines
+  RETURNING 1
 )
 SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM f), (SELECT count(*) FROM fl),
-       (SELECT count(*) FROM e), (SELECT count(*) FROM s)
+       (SELECT count(*) FROM e), (SELECT count(*) FROM s), (SELECT count(*) FROM b)
 """)
 
 
-def insert_order(session: Session, new: NewOrder) -> None:
-    """Insert the order in one statement; raise if a row went missing (a line number typo)."""
+def insert_order(session: Session, new: NewOrder, backlog: Mapping[str, int]) -> None:
+    """Insert the order in one statement, adding its open lines to each location's kept
+    backlog (`backlog`, all positive) in it; raise if a row went missing (a line number
+    typo)."""
     if any(s["kind"] != "cancelled" or s["created_at"] != new.order["created_at"]
            for s in new.settlements):
         raise ValueError("a new order settles only units it cancels when it is placed")
+    locations = sorted(loc for loc, n in backlog.items() if n > 0)
     expected = (len(new.lines), len(new.fulfilments), len(new.fulfilment_lines),
-                len(new.events), len(new.settlements))
-    counts = tuple(session.execute(_INSERT, _parameters(new)).one())
+                len(new.events), len(new.settlements), len(locations))
+    params = {**_parameters(new), "b_location": locations,
+              "b_lines": [backlog[loc] for loc in locations]}
+    counts = tuple(session.execute(_INSERT, params).one())
     if counts != expected:
         raise RuntimeError(f"order {new.order['id']}: inserted {counts}, expected {expected}")
 

@@ -38,6 +38,7 @@ from service.store.reservations import ReservationRepository
 from service.store.ruleset_versions import RulesetVersionRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
+from service.store.versions import CacheVersions
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
@@ -49,10 +50,14 @@ class UnitOfWork:
         self.session, self.clock, self._catalog = session, clock, catalog
         # the active ruleset as this transaction first read it: one ruleset per transaction
         self.active_ruleset: Ruleset | None = None
+        self._catalog_seen: CatalogSnapshot | None = None
 
     def catalog(self) -> CatalogSnapshot:
-        """Product and location facts (cached per process, rechecked once a second)."""
-        return self._catalog.get(self.master)
+        """Product and location facts (cached per process; the `catalog` cache version is
+        checked once per unit of work, so a committed master-data write is always seen)."""
+        if self._catalog_seen is None:
+            self._catalog_seen = self._catalog.get(self.master, self.versions)
+        return self._catalog_seen
 
     def rollback(self) -> None:
         """End the transaction now, keeping nothing (it releases SQLite's database lock)."""
@@ -109,6 +114,10 @@ class UnitOfWork:
     @cached_property
     def transfers(self) -> TransferRepository:
         return TransferRepository(self.session)
+
+    @cached_property
+    def versions(self) -> CacheVersions:
+        return CacheVersions(self.session)
 
 
 @contextmanager

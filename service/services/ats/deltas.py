@@ -66,7 +66,7 @@ def _variables_read(ruleset: Ruleset, channels: tuple[str, ...]) -> frozenset[st
     key = (ruleset.ref, ruleset.content_hash, channels)
     read = _READ.get(key)
     if read is None:
-        names = {"active"}
+        names = {"active", "can_ship", "can_pickup"}  # what Ruleset.serves reads
         for channel in channels:
             for rule in ruleset.channels.get(channel, ()):
                 names.update(variables_read(rule.conditions))
@@ -133,6 +133,9 @@ def _ats_per_channel(
         return [0] * len(channels)
     out = []
     for channel in channels:
+        if not ruleset.serves(channel, facts):
+            out.append(0)
+            continue
         facts["channel"] = channel
         outcome = evaluate_channel(ruleset, channel, facts)
         out.append(0 if outcome.excluded else max(0, pos.available - outcome.hold_back))

@@ -74,7 +74,7 @@ def position_ats(ruleset: Ruleset, catalog: CatalogSnapshot, pos: Stock | None,
     if pos is None:
         return 0
     facts = position_facts(catalog, pos, channel)
-    if facts is None or not facts["active"]:
+    if facts is None or not facts["active"] or not ruleset.serves(channel, facts):
         return 0
     outcome = evaluate_channel(ruleset, channel, facts)
     if outcome.excluded:
@@ -93,10 +93,17 @@ def explain_position(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionSt
         return out
     outcome = evaluate_channel(ruleset, channel, facts, trace=True)
     inactive = not facts["active"]
-    out.update(hold_back=outcome.hold_back, excluded=outcome.excluded or inactive,
+    unserved = not ruleset.serves(channel, facts)
+    out.update(hold_back=outcome.hold_back, excluded=outcome.excluded or inactive or unserved,
                rules=[hit.to_dict() for hit in outcome.hits])
     if not out["excluded"]:
         out["available"] = max(0, pos.available - outcome.hold_back)
     if inactive:
         out["rules"].append({"rule": "(location inactive)", "variables": {}, "actions": []})
+    if unserved:
+        sells = ", ".join(ruleset.sells(channel))
+        out["rules"].append({
+            "rule": f"(the location serves none of what {channel} sells: {sells})",
+            "variables": {"can_ship": facts["can_ship"], "can_pickup": facts["can_pickup"]},
+            "actions": []})
     return out

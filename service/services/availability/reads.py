@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from service.domain.roles import Role, authorize
-from service.errors import NotFound, ValidationFailed, problem
+from service.errors import Forbidden, NotFound, ValidationFailed, problem
 from service.rules.model import Ruleset
+from service.services.access.keys import Confirm
 from service.services.ats.position import PositionStock, explain_position
 from service.services.inventory import reservations
 from service.services.rulesets.active import known_channel
@@ -38,12 +39,23 @@ def check_request(channel: Any, skus: Any) -> tuple[str, list[str]]:
 
 
 def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: bool = False,
-         location: str | None = None) -> dict[str, Any]:
-    """ATS of skus for channel; per-location detail, or one location's ATS (pickup)."""
-    channel, skus = check_request(channel, skus)
-    authorize(role, channel=channel)
+         location: str | None = None, confirm: Confirm | None = None) -> dict[str, Any]:
+    """ATS of skus for channel; per-location detail, or one location's ATS (pickup).
+
+    `confirm` (from the API) confirms a key the caller took from its cache: the lookup
+    confirms it with the `keys` version it reads with the ATS; every other way, first.
+    """
+    try:
+        channel, skus = check_request(channel, skus)
+        authorize(role, channel=channel)
+    except (ValidationFailed, Forbidden):
+        if confirm is not None:
+            confirm(None)  # a revoked key is a 401, whatever else is wrong
+        raise
     if location is None and not detail:
-        return _lookup(ctx, channel, skus)
+        return _lookup(ctx, channel, skus, confirm)
+    if confirm is not None:
+        confirm(None)
     with ctx.reading() as uow:
         if uow.reservations.any_due(skus, ctx.clock.now()):  # as the lookup does
             uow.rollback()
@@ -63,12 +75,16 @@ def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
     return ruleset
 
 
-def _lookup(ctx: Context, channel: str, skus: list[str]) -> dict[str, Any]:
-    """The kept ATS: one autocommit statement, no ORM session (the hot path)."""
-    rows, due = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
+def _lookup(ctx: Context, channel: str, skus: list[str], confirm: Confirm | None
+            ) -> dict[str, Any]:
+    """The kept ATS: one autocommit statement, no ORM session (the hot path); the key's
+    `keys` version comes with it."""
+    rows, due, keys = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
+    if confirm is not None:
+        confirm(keys)
     if due:  # reads never count an expired reservation: free them, then read again
         reservations.expire(ctx, skus)
-        rows, _ = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
+        rows, _, _ = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
     # The kept ATS names the ruleset that computed it (one, as a switch recomputes all of it
     # in one transaction): that is the answer's ruleset, not this process's cached one.
     ref = rows[0][2] if rows else _lookup_ruleset(ctx, channel).ref

@@ -65,6 +65,8 @@ def apply_deltas(ctx: Context, uow: UnitOfWork, rows: list[StockRow],
     ruleset = ctx.rules.active(uow)
     report.ruleset = ruleset.ref
     move_ats_of(uow, ruleset, before, changed)
+    if report.rejected and not (report.applied or report.unchanged or report.stale):
+        report.status = "rejected"  # every row was bad: nothing of the request was taken
     return report
 
 

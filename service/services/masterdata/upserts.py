@@ -65,5 +65,4 @@ def _upsert(ctx: Context, entity: str, rows: list[dict[str, Any]], from_text: bo
         # Rules read product and location facts: every channel's ATS may move.
         uow.activations.lock_for_switch()
         kept.recompute(uow, ctx.rules.active(uow))
-    ctx.catalog.invalidate()
     return {"received": len(rows), "created": created, "updated": updated}

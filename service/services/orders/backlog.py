@@ -1,28 +1,24 @@
-"""Backlog per location: open fulfilment lines over daily capacity (cached briefly)."""
+"""Backlog per location: open fulfilment lines over daily capacity, read exactly.
+
+The counts are kept in `location_backlog`, moved in the same transaction as the orders and
+fulfilment events that open or close lines, so a plan sees every order committed before it:
+one row per location to read, however many orders are open.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-
 from service.store.unit_of_work import UnitOfWork
-
-_SECONDS = 2.0
-_cache: tuple[float, dict[str, int]] | None = None
-_lock = threading.Lock()
 
 
 def open_lines(uow: UnitOfWork) -> dict[str, int]:
-    """Open fulfilment lines per location, refreshed at most every two seconds."""
-    global _cache
-    now = time.monotonic()
-    cached = _cache
-    if cached is not None and now - cached[0] < _SECONDS:
-        return cached[1]
-    counts = uow.orders.open_lines_per_location()
-    with _lock:
-        _cache = (now, counts)
-    return counts
+    """Open fulfilment lines per location, as committed (locations with none are absent)."""
+    return uow.orders.backlog.per_location()
+
+
+def read_first(uow: UnitOfWork) -> None:
+    """Read the backlog and the cache versions in one statement, first thing in an order's
+    transaction: the catalog and the key are then checked without a round trip of their own."""
+    uow.orders.backlog.read_with(uow.versions)
 
 
 def ratio(open_count: int, daily_capacity: int) -> float:

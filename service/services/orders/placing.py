@@ -22,16 +22,19 @@ from service.errors import (
     IdempotencyMismatch,
     InsufficientStock,
     OmsError,
+    Unauthenticated,
     problem,
 )
+from service.services.access.keys import Confirm
 from service.services.inventory import reservations
-from service.services.orders import requests, sourcing
+from service.services.orders import backlog, requests, sourcing
 from service.services.orders.allocation import StockTaken, allocate
 from service.services.orders.requests import SourcingRequest
 from service.services.orders.sourcing import Sourced
 from service.services.orders.views import order_view
 from service.services.rulesets.active import known_channel
 from service.store.errors import DuplicateRow, WriteConflict
+from service.store.models.versions import KEYS
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -46,8 +49,38 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> dict[str, Any]:
-    """Place an order (201 body); raises InsufficientStock (409) naming the short lines."""
+def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None,
+          confirm: Confirm | None = None) -> dict[str, Any]:
+    """Place an order (201 body); raises InsufficientStock (409) naming the short lines.
+
+    `confirm` (from the API) confirms a key the caller took from its cache, with the `keys`
+    version the transaction reads beside the catalog's (no round trip of its own); a replay
+    or a refusal confirms it first (a revoked key is a 401 whatever else is wrong).
+    """
+    once = _Once(confirm)
+    try:
+        return _place(ctx, role, body, key, once)
+    except Unauthenticated:
+        raise
+    except Exception:
+        once(None)
+        raise
+
+
+class _Once:
+    """Confirms the request's key at most once (nothing to confirm without `confirm`)."""
+
+    def __init__(self, confirm: Confirm | None) -> None:
+        self._confirm, self.done = confirm, confirm is None
+
+    def __call__(self, version: int | None) -> None:
+        if not self.done:
+            self._confirm(version)  # type: ignore[misc]
+            self.done = True
+
+
+def _place(ctx: Context, role: Role, body: dict[str, Any], key: str | None, once: _Once
+           ) -> dict[str, Any]:
     channel = body.get("channel")
     if isinstance(channel, str):
         authorize(role, channel=channel, action="place orders for")
@@ -56,7 +89,7 @@ def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> di
     for _attempt in range(ATTEMPTS):
         try:
             with ctx.transaction() as uow:
-                return _place_once(ctx, uow, body, key, fingerprint)
+                return _place_once(ctx, uow, body, key, fingerprint, once)
         except StockTaken as conflict:
             last_conflict = conflict
         except WriteConflict:  # a deadlock or serialization failure: nothing was written
@@ -66,9 +99,11 @@ def place(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> di
             if earlier is None:
                 _refuse_duplicate_ref(ctx, body)
                 raise
+            once(None)
             return _check_replay(earlier, fingerprint)
     earlier = _placed_before(ctx, body, key)
     if earlier is not None:
+        once(None)
         return _check_replay(earlier, fingerprint)
     metrics.ORDERS.labels(str(channel), "conflict").inc()
     short = last_conflict.short if last_conflict else []
@@ -111,11 +146,13 @@ def _check_replay(existing: tuple[str | None, dict[str, Any]] | None,
 
 
 def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | None,
-                fingerprint: str) -> dict[str, Any]:
+                fingerprint: str, once: _Once) -> dict[str, Any]:
     """One attempt. A retried key is not looked up first: the key's unique index refuses the
     second order at insert (rolling this attempt back), and `place` then replays the first."""
     ruleset = ctx.rules.active(uow)
+    backlog.read_first(uow)  # with the cache versions: one statement
     catalog = uow.catalog()
+    once(uow.versions.current(KEYS))
     req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
     known_channel(ruleset, req.channel)
     freed = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(

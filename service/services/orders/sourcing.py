@@ -20,6 +20,7 @@ from service.domain.sourcing import (
 )
 from service.domain.sourcing.deciding import Limits
 from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings, rule_cost_floor
+from service.errors import ValidationFailed, problem
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
 from service.services.ats.position import position_ats
@@ -121,8 +122,9 @@ class _CandidateReader:
                          outcome.matched)
 
 
-# The last table built (per process), with the very catalog and backlog objects it was
-# built from: compared by identity, and kept alive so their ids cannot be reused.
+# The last table built (per process), with the very catalog object (compared by identity,
+# kept alive so its id cannot be reused) and the backlog counts (compared by value: they are
+# read afresh for every plan) it was built from.
 _SITES: list[tuple[CatalogSnapshot, dict[str, int], tuple[Any, ...], SiteTable]] = []
 
 
@@ -132,7 +134,7 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     key = (ruleset.ref, ruleset.content_hash, weights)
     if _SITES:
         built_catalog, built_counts, built_key, built = _SITES[0]
-        if built_catalog is catalog and built_counts is counts and built_key == key:
+        if built_catalog is catalog and built_key == key and built_counts == counts:
             return built
     sites = [Site(loc_id, f["lat"], f["lon"],
                   backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
@@ -141,7 +143,7 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     points = [[a.params["points"] for a in rule.actions if a.name == "add_cost"]
               for rule in ruleset.sourcing.rules]
     table = SiteTable(sites, weights, rule_cost_floor(points))
-    _SITES[:] = [(catalog, counts, key, table)]
+    _SITES[:] = [(catalog, dict(counts), key, table)]
     return table
 
 
@@ -233,7 +235,14 @@ def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
 
 def source(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
            req: SourcingRequest) -> Sourced:
-    """The plan for a request: its store's stock for pickup, else the least-cost shipments."""
+    """The plan for a request: its store's stock for pickup, else the least-cost shipments;
+    422 when the channel does not sell the order's delivery method."""
+    method = "pickup" if req.delivery_method == "pickup" else "ship"
+    if method not in ruleset.sells(req.channel):
+        raise ValidationFailed(
+            f"Channel {req.channel!r} does not sell {method} ({ruleset.ref}).",
+            [problem("/attributes/delivery_method", f"channel {req.channel!r} sells "
+                     f"{', '.join(ruleset.sells(req.channel))} only")])
     if req.delivery_method == "pickup":
         return plan_pickup(uow, ruleset, catalog, req)
     return plan(ctx, uow, ruleset, catalog, req)

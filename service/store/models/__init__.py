@@ -20,10 +20,12 @@ from .stock import (
     StockPosition,
 )
 from .transfers import TransferLineRow, TransferRow
+from .versions import CacheVersion, LocationBacklog
 
 __all__ = [
     "ApiKey",
     "Base",
+    "CacheVersion",
     "ChannelAvailability",
     "Event",
     "FeedFile",
@@ -32,6 +34,7 @@ __all__ = [
     "FulfilmentRow",
     "JobLease",
     "Location",
+    "LocationBacklog",
     "LocationStockState",
     "OrderLineRow",
     "OrderRow",

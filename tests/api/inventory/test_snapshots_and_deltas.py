@@ -78,6 +78,20 @@ def test_a_delta_applies_good_rows_and_reports_bad_ones(small_network, push, ctx
     assert "unknown sku" in response.json["errors"][0]["reason"]
 
 
+def test_a_delta_whose_every_row_is_rejected_says_rejected_not_ok(small_network, push, ctx):
+    items = [{"location": "NOWHERE", "sku": "A", "on_hand": 4},
+             {"location": "DC-1", "sku": "ZZZ", "on_hand": 1}]
+    response = push("deltas", {"as_of": T1, "items": items})
+    assert response.status_code == 200
+    assert response.json["status"] == "rejected"
+    assert (response.json["applied"], response.json["rejected"]) == (0, 2)
+    assert "unknown location" in response.json["errors"][0]["reason"]
+    good = push("deltas", {"as_of": T1, "items": [*items, {"location": "DC-1", "sku": "A",
+                                                           "on_hand": 4}]})
+    assert good.json["status"] == "ok" and good.json["applied"] == 1
+    assert on_hand(ctx, "DC-1", "A") == 4
+
+
 def test_adjustments_add_up_and_a_delta_is_visible_to_the_next_read(small_network, push, ats):
     push("deltas", {"as_of": T1, "items": [{"location": "DC-1", "sku": "A", "on_hand": 10}]})
     assert ats("web", "A") == 10

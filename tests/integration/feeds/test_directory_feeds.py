@@ -85,6 +85,18 @@ def test_an_ndjson_delta_applies_good_rows_and_lists_bad_ones_by_line(small_netw
     assert stock(small_network, "DC-1") == {"A": 4, "B": 3}
 
 
+def test_a_delta_file_whose_every_row_is_bad_is_a_rejected_run(small_network, drop):
+    lines = [{"location": "NOWHERE", "sku": "A", "on_hand": 4, "as_of": T1},
+             {"location": "DC-1", "sku": "ZZZ", "on_hand": 1, "as_of": T1}]
+    drop("deltas", "d1.ndjson", "\n".join(json.dumps(x) for x in lines))
+    [run] = run_feed(small_network, "deltas")
+    assert (run["status"], run["rows_read"], run["applied"], run["rejected"]) == (
+        "rejected", 2, 0, 2)
+    assert [e["line"] for e in run["errors"]] == [1, 2]
+    assert run_feed(small_network, "deltas") == []  # applied once, as a run with bad rows is
+    assert stock(small_network, "DC-1") == {}
+
+
 def test_a_truncated_snapshot_is_refused_once_and_leaves_the_stock(small_network, drop):
     drop("counts", "1.csv", COUNTS)
     run_feed(small_network, "counts")

@@ -1,0 +1,72 @@
+"""Open fulfilment lines per location (`location_backlog`), kept exact: moved in the
+transaction that opens or closes lines (the order repository's `add` and `save`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import case, literal, select
+from sqlalchemy.orm import Session
+
+from service.domain.orders import OPEN_FULFILMENT
+from service.store.models import CacheVersion, LocationBacklog
+from service.store.models.versions import CACHED
+from service.store.upsert import insert_for
+from service.store.versions import CacheVersions
+
+
+def open_lines(fulfilments: Iterable[tuple[str, str, int]]) -> Counter[str]:
+    """Open lines per location of (location, status, line count) fulfilments."""
+    counts: Counter[str] = Counter()
+    for location, status, lines in fulfilments:
+        if status in OPEN_FULFILMENT and lines:
+            counts[location] += lines
+    return counts
+
+
+class Backlog:
+    """The kept backlog of one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._read: dict[str, int] | None = None
+
+    def per_location(self) -> dict[str, int]:
+        """Open fulfilment lines per location (locations with none may be absent), as this
+        transaction first read them."""
+        if self._read is None:
+            self._read = {loc: int(n) for loc, n in self.session.execute(
+                select(LocationBacklog.location_id, LocationBacklog.open_lines)) if n}
+        return self._read
+
+    def read_with(self, versions: CacheVersions) -> dict[str, int]:
+        """per_location(), and every cache version for `versions`, in one statement (an
+        order needs both: no round trip for the versions)."""
+        if self._read is not None:
+            return self._read
+        table = LocationBacklog.__table__
+        both = select(literal("b"), table.c.location_id, table.c.open_lines).union_all(
+            select(literal("v"), CacheVersion.name, CacheVersion.version)
+            .where(CacheVersion.name.in_(CACHED)))
+        rows = self.session.execute(both).all()
+        versions.remember({name: int(n) for kind, name, n in rows if kind == "v"})
+        self._read = {loc: int(n) for kind, loc, n in rows if kind == "b" and n}
+        return self._read
+
+    def forget(self) -> None:
+        """Read afresh next time (this transaction moved the counts)."""
+        self._read = None
+
+    def move(self, deltas: Mapping[str, int]) -> None:
+        """Add each location's change, locations in id order (writers never deadlock); a
+        count never goes below 0."""
+        self.forget()
+        table = LocationBacklog.__table__
+        for location in sorted(loc for loc, n in deltas.items() if n):
+            stmt = insert_for(self.session, table).values(
+                location_id=location, open_lines=max(0, deltas[location]))
+            summed = table.c.open_lines + deltas[location]
+            self.session.execute(stmt.on_conflict_do_update(
+                index_elements=["location_id"],
+                set_={"open_lines": case((summed > 0, summed), else_=0)}))
