@@ -155,6 +155,6 @@ def diff(a: Ruleset, b: Ruleset) -> RulesetDiff:
         _changed(dict(a.sourcing.weights), dict(b.sourcing.weights)),
         _changed(a.sourcing.split.to_dict(), b.sourcing.split.to_dict()),
         disposition if disposition[0] != disposition[1] else None,
-        {ch: (", ".join(a.sells(ch)), ", ".join(b.sells(ch)))
+        {ch: (list(a.sells(ch)), list(b.sells(ch)))
          for ch in sorted({*a.channels, *b.channels}) if a.sells(ch) != b.sells(ch)},
     )

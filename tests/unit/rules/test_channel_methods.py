@@ -57,5 +57,5 @@ def test_saying_the_default_means_and_hashes_the_same_as_not_saying_it():
 
 def test_a_diff_shows_what_a_channel_sells_old_and_new():
     change = diff(load(version=1).ruleset, load("    sells: [ship]\n", version=2).ruleset)
-    assert change.sells == {"web": ("ship, pickup", "ship")} and not change.empty
-    assert "web: ship, pickup -> ship" in change.format_text()
+    assert change.sells == {"web": (["ship", "pickup"], ["ship"])} and not change.empty
+    assert 'web: ["ship", "pickup"] → ["ship"]' in change.format_text()
