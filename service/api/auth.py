@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import hashlib
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -23,11 +24,18 @@ def current_role() -> Role:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthenticated("Send 'Authorization: Bearer <api key>'.")
+    g.key_id = hashlib.sha256(key.strip().encode("utf-8")).hexdigest()[:12]
     role = current_app.extensions["oms.keys"].role_for(key.strip())
     if role is None:
         raise Unauthenticated("The API key is unknown or revoked.")
     g.role = role
     return role
+
+
+def key_id() -> str | None:
+    """An id for the request's key that the logs may show (a prefix of its SHA-256, never the
+    key): the same key always has the same id; None when no key was read."""
+    return g.get("key_id")
 
 
 def authenticated(view: F) -> F:

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import request
 
+from service.api.boundary import refuse_nul
 from service.errors import MalformedBody, ValidationFailed, problem
 from service.feeds.readers import Batch, FeedFormatError, read_batch
 
@@ -56,11 +57,40 @@ def numbered_rows(items_key: str = "items") -> Batch:
     if fmt == "json":
         rows, data = row_list(items_key)
         return Batch.of_items(rows, {k: v for k, v in data.items() if k != items_key})
+    raw = request.get_data(cache=False)
     try:
-        return read_batch(io.BytesIO(request.get_data(cache=False)), fmt)
+        batch = read_batch(io.BytesIO(raw), fmt)
     except FeedFormatError as exc:
         raise MalformedBody(f"The {fmt.upper()} body cannot be read.",
                             [problem("", str(exc))]) from exc
+    if _may_hold_nul(raw):
+        refuse_nul([(f"/{index}{pointer}", text, line) for index, (line, item)
+                    in enumerate(zip(batch.lines, batch.items, strict=True))
+                    for pointer, text in _texts(item)])
+    return batch
+
+
+def master_rows() -> tuple[list[dict[str, Any]], list[int] | None]:
+    """Master-data rows, and for a CSV or NDJSON body each row's line (a CSV header is line
+    1); a line that cannot be read makes the whole body a 422 naming it."""
+    batch = numbered_rows()
+    if batch.errors:
+        raise ValidationFailed("Some lines cannot be read; nothing was written.", [
+            problem("", f"line {e.line}: {e.reason}", line=e.line) for e in batch.errors])
+    text = request.mimetype == "text/csv" or request.mimetype in NDJSON_TYPES
+    return batch.items, batch.lines if text else None
+
+
+def _texts(value: Any, pointer: str = "") -> list[tuple[str, str]]:
+    """Every text (keys too) in a parsed JSON value, with its JSON pointer."""
+    if isinstance(value, str):
+        return [(pointer, value)]
+    if isinstance(value, dict):
+        return [(f"{pointer}/{key}", key) for key in value] + [
+            found for key, item in value.items() for found in _texts(item, f"{pointer}/{key}")]
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in _texts(item, f"{pointer}/{i}")]
+    return []
 
 
 def _no_constants(name: str) -> Any:
@@ -71,11 +101,20 @@ def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise MalformedBody("The body is empty.", [problem("", "expected a JSON body")])
     try:
-        return json.loads(raw, parse_constant=_no_constants)
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = json.loads(raw, parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedBody(
             "The body is not valid JSON.", [problem("", f"not valid JSON: {exc}")]
         ) from exc
+    if _may_hold_nul(raw):
+        refuse_nul([(pointer, text, None) for pointer, text in _texts(data)])
+    return data
+
+
+def _may_hold_nul(raw: bytes) -> bool:
+    """Whether a body can hold a NUL in some text: a raw NUL byte or JSON's escape of it (the
+    walk through every text is skipped for the bodies that cannot)."""
+    return b"\x00" in raw or b"\\u0000" in raw
 
 
 def _objects(items: list[Any], prefix: str) -> list[dict[str, Any]]:

@@ -1,0 +1,79 @@
+"""What every request goes through: its request id, authentication before anything is read,
+no NUL character in a path id or query parameter, and one JSON log line when it is answered."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+
+from service.api.auth import current_role, key_id
+from service.errors import ValidationFailed, problem
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
+log = logging.getLogger("oms.requests")
+
+
+def request_id() -> str:
+    """The request's id: the caller's X-Request-Id when it is sane, else a new one."""
+    found = g.get("request_id")
+    if found is None:
+        sent = request.headers.get(REQUEST_ID_HEADER, "")
+        found = g.request_id = sent if _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+    return found
+
+
+def refuse_nul(texts: list[tuple[str, Any, int | None]]) -> None:
+    """A 422 naming every field (a JSON pointer, and the line of a CSV or NDJSON body) whose
+    text holds a NUL character: no database stores it (PostgreSQL refuses it in text)."""
+    found = [problem(pointer.replace("\x00", "\\u0000"),
+                     "must not contain the NUL character (U+0000)"
+                     + (f" (line {line})" if line else ""), **({"line": line} if line else {}))
+             for pointer, value, line in texts if isinstance(value, str) and "\x00" in value]
+    if found:
+        raise ValidationFailed("Text may not contain the NUL character.", found)
+
+
+def _check_request() -> None:
+    request_id()
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_oms_auth", None):  # 401 before any other answer about the request
+        current_role()
+    refuse_nul([(f"/path/{name}", value, None)
+                for name, value in (request.view_args or {}).items()]
+               + [(f"/query/{name}", name + value, None)
+                  for name, value in request.args.items(multi=True)]
+               + [(f"/headers/{name}", value, None) for name, value in request.headers.items()])
+
+
+def _answered(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = request_id()
+    started = request.environ.get("oms.started")
+    log.info(json.dumps({
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "request_id": request_id(),
+        "key_id": key_id(),
+    }, ensure_ascii=False))
+    return response
+
+
+def install(app: Flask) -> None:
+    """Install the hooks on app, and the request log's handler (one JSON line, to stderr)."""
+    app.before_request(_check_request)
+    app.after_request(_answered)
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+        log.setLevel(logging.INFO)
