@@ -16,7 +16,9 @@ bp = Blueprint("availability", __name__, url_prefix="/v1")
 @bp.get("/availability")
 @authenticated
 @documented("Available-to-sell of SKUs for a channel (?channel=web&sku=A&sku=B"
-            "[&detail=locations][&location=ST-1])", response="availability")
+            "[&detail=locations][&location=ST-1])", response="availability",
+            roles=("admin", "channel"), errors=(403, 404, 422),
+            query=("channel", "skus", "detail", "pickup_location"))
 def get_availability() -> Response:
     return jsonify(reads.read(context(), current_role(), request.args.get("channel"),
                               request.args.getlist("sku"),
@@ -27,7 +29,8 @@ def get_availability() -> Response:
 @bp.post("/availability")
 @authenticated
 @documented("Availability for a cart, or pickup at one store (body {channel, skus, location?})",
-            request="availability_request", response="availability")
+            request="availability_request", response="availability",
+            roles=("admin", "channel"), errors=(403, 404))
 def post_availability() -> Response:
     body = json_object()
     return jsonify(reads.read(context(), current_role(), body.get("channel"), body.get("skus"),

@@ -25,7 +25,7 @@ def _is_text_body() -> bool:
 @bp.post("/products")
 @admin_only
 @documented("Insert or update products (JSON array, CSV or NDJSON)", request="product",
-            response="batch", array=True)
+            response="batch", array=True, errors=(403,), text_bodies=True)
 def upsert_products() -> Response:
     rows, lines = master_rows()
     return jsonify(upserts.upsert_products(context(), rows, _is_text_body(), lines))
@@ -34,7 +34,7 @@ def upsert_products() -> Response:
 @bp.post("/locations")
 @admin_only
 @documented("Insert or update locations (JSON array, CSV or NDJSON)", request="location",
-            response="batch", array=True)
+            response="batch", array=True, errors=(403,), text_bodies=True)
 def upsert_locations() -> Response:
     rows, lines = master_rows()
     return jsonify(upserts.upsert_locations(context(), rows, _is_text_body(), lines))
@@ -44,7 +44,8 @@ def upsert_locations() -> Response:
 @admin_only
 @documented("Products by sku, a page at a time (?q= finds a text in the sku or name; "
             "?after= the previous page's next; ?limit= up to 500, default 100)",
-            response="product_page")
+            response="product_page", errors=(403, 422), query=("search", "after", "limit"),
+            response_headers=("Link",))
 def list_products() -> Response:
     return _paged(listing.products)
 
@@ -53,7 +54,8 @@ def list_products() -> Response:
 @admin_only
 @documented("Locations by id, a page at a time (?q= finds a text in the id or name; "
             "?after= the previous page's next; ?limit= up to 500, default 100)",
-            response="location_page")
+            response="location_page", errors=(403, 422), query=("search", "after", "limit"),
+            response_headers=("Link",))
 def list_locations() -> Response:
     return _paged(listing.locations)
 

@@ -15,21 +15,25 @@ bp = Blueprint("rulesets", __name__, url_prefix="/v1")
 
 @bp.get("/rulesets")
 @authenticated
-@documented("Loaded ruleset versions, the active one, activations and load errors")
+@documented("Loaded ruleset versions, the active one, activations and load errors",
+            response="ruleset_list", roles=("any",))
 def list_rulesets() -> Response:
     return jsonify(governance.listing(context()))
 
 
 @bp.get("/rulesets/<name>/<int:version>")
 @authenticated
-@documented("One ruleset version, normalised")
+@documented("One ruleset version, normalised", response="ruleset_version", roles=("any",),
+            errors=(404,))
 def show_ruleset(name: str, version: int) -> Response:
     return jsonify(governance.show(context(), name, version))
 
 
 @bp.post("/rulesets/validate")
 @authenticated
-@documented("Validate a rule file's text (YAML or JSON) without loading it")
+@documented("Validate a rule file's text (YAML or JSON) without loading it: every problem "
+            "with its line, column and pointer", request="ruleset_text",
+            response="validation_report", roles=("any",), query=("filename",))
 def validate_ruleset() -> Response:
     return jsonify(governance.validate_text(context(), request.get_data(cache=False),
                                             request.args.get("filename", "<request>")))
@@ -38,13 +42,14 @@ def validate_ruleset() -> Response:
 @bp.post("/rulesets/activate")
 @admin_only
 @documented("Activate a loaded version (activating the previous one is the rollback)",
-            request="activation")
+            request="activation", response="activation_result", errors=(403, 404, 409))
 def activate_ruleset() -> Response:
     activation = governance.activate(context(), json_object(), str(current_role()))
     return jsonify(activation.to_dict())
 
 
 @bp.get("/rules/vocabulary")
-@documented("Variables, operators and actions rule files may use, per context")
+@documented("Variables, operators and actions rule files may use, per context",
+            response="vocabulary", public=True)
 def vocabulary() -> Response:
     return jsonify(governance.vocabulary())
