@@ -144,10 +144,11 @@ def _served(config: Path, folder: Path) -> Iterator[str]:
         popen.terminate()
         popen.wait(timeout=30)
         log.close()
-        errors = [line for line in (folder / "serve.log").read_text().splitlines()
-                  if "Traceback" in line or "unhandled error" in line]
-        if errors:
-            print("the service logged errors:", *errors, sep="\n", file=sys.stderr)
+        kept = ROOT / "var" / "fuzz" / f"serve-{time.strftime('%Y%m%dT%H%M%S')}.log"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(folder / "serve.log", kept)
+        if "Traceback" in kept.read_text(errors="replace"):
+            print(f"the service logged errors: see {kept}", file=sys.stderr)
 
 
 def _fresh(path: Path) -> Path:

@@ -17,7 +17,7 @@ bp = Blueprint("availability", __name__, url_prefix="/v1")
 @authenticated
 @documented("Available-to-sell of SKUs for a channel (?channel=web&sku=A&sku=B"
             "[&detail=locations][&location=ST-1])", response="availability",
-            roles=("admin", "channel"), errors=(403, 404, 422),
+            roles=("admin", "channel"), errors=(403, 404, 414, 422),
             query=("channel", "skus", "detail", "pickup_location"))
 def get_availability() -> Response:
     return jsonify(reads.read(context(), current_role(), request.args.get("channel"),

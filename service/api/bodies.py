@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from flask import request
@@ -97,11 +98,18 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _number(text: str) -> float | int:
+    """A JSON number with a fraction or exponent: 2080.0 is the integer 2080 (JSON Schema's
+    "integer" admits it, and Python's int and Decimal arithmetic must get an int)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
 def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise MalformedBody("The body is empty.", [problem("", "expected a JSON body")])
     try:
-        data = json.loads(raw, parse_constant=_no_constants)
+        data = json.loads(raw, parse_constant=_no_constants, parse_float=_number)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedBody(
             "The body is not valid JSON.", [problem("", f"not valid JSON: {exc}")]
@@ -111,10 +119,13 @@ def _parse_json(raw: bytes) -> Any:
     return data
 
 
+_NUL_OR_SURROGATE = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")
+
+
 def _may_hold_nul(raw: bytes) -> bool:
-    """Whether a body can hold a NUL in some text: a raw NUL byte or JSON's escape of it (the
-    walk through every text is skipped for the bodies that cannot)."""
-    return b"\x00" in raw or b"\\u0000" in raw
+    """Whether a body can hold a text no database stores: a raw NUL byte, or JSON's escape of
+    a NUL or of a surrogate (the walk through every text is skipped for other bodies)."""
+    return _NUL_OR_SURROGATE.search(raw) is not None
 
 
 def _objects(items: list[Any], prefix: str) -> list[dict[str, Any]]:

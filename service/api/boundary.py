@@ -32,13 +32,28 @@ def request_id() -> str:
 
 def refuse_nul(texts: list[tuple[str, Any, int | None]]) -> None:
     """A 422 naming every field (a JSON pointer, and the line of a CSV or NDJSON body) whose
-    text holds a NUL character: no database stores it (PostgreSQL refuses it in text)."""
-    found = [problem(pointer.replace("\x00", "\\u0000"),
-                     "must not contain the NUL character (U+0000)"
-                     + (f" (line {line})" if line else ""), **({"line": line} if line else {}))
-             for pointer, value, line in texts if isinstance(value, str) and "\x00" in value]
+    text no database stores: a NUL character (PostgreSQL refuses it in text) or half of a
+    UTF-16 surrogate pair (a JSON escape such as \\ud800 alone, which is no character)."""
+    found = []
+    for pointer, value, line in texts:
+        reason = _unstorable(value) if isinstance(value, str) else None
+        if reason:
+            where = {"line": line} if line else {}
+            found.append(problem(pointer.encode("utf-8", "backslashreplace").decode()
+                                 .replace("\x00", "\\u0000"),
+                                 reason + (f" (line {line})" if line else ""), **where))
     if found:
-        raise ValidationFailed("Text may not contain the NUL character.", found)
+        raise ValidationFailed("Some text cannot be stored.", found)
+
+
+def _unstorable(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain the NUL character (U+0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (a lone UTF-16 surrogate)"
+    return None
 
 
 def _check_request() -> None:

@@ -12,6 +12,7 @@ from service.api.current import context
 from service.api.openapi import documented
 from service.feeds.readers import Batch
 from service.services.feeds import running
+from service.services.masterdata import listing
 from service.services.inventory import pushes, reservations, runs
 
 bp = Blueprint("inventory", __name__, url_prefix="/v1")
@@ -77,7 +78,7 @@ def release_reservation(reservation_id: str) -> Response:
 @documented("Recent feed runs and pushes: rows read, applied, unchanged, stale, rejected",
             response="feed_run_list", errors=(403, 422), query=("feed", "runs_limit"))
 def list_feed_runs() -> Response:
-    limit = request.args.get("limit", default=50, type=int)
+    limit = listing.page_limit(request.args.get("limit"), default=50)
     return jsonify({"runs": runs.recent(context(), request.args.get("feed"), limit)})
 
 

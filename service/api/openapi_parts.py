@@ -20,7 +20,7 @@ ROLE_TEXT = {
     "any": "any valid key",
 }
 
-PATH_ID = {"type": "string", "minLength": 1, "maxLength": 128}
+PATH_ID = {"type": "string", "minLength": 1}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 64}
 _TIME = {"type": "string", "format": "date-time"}
@@ -41,7 +41,7 @@ PARAMETERS: dict[str, Any] = {
                      "locations: every location's stock, ATS and the rules that shaped it"),
     "pickup_location": _query("location", _TEXT, "one store: its pickup availability"),
     "limit": _query("limit", _LIMIT, "page size"),
-    "after": _query("after", {"type": "string", "minLength": 1, "maxLength": 128},
+    "after": _query("after", {"type": "string"},
                     "the cursor: the previous page's last id (`next`, or the Link header's)"),
     "search": _query("q", {"type": "string", "maxLength": 64},
                      "only those whose key or name holds this text (any case)"),
@@ -56,12 +56,12 @@ PARAMETERS: dict[str, Any] = {
                                          "wins); deltas default to the time received"),
     "force": _query("force", {"enum": ["true", "false"], "default": "false"},
                     "true: apply a snapshot that breaks the zeroing limit"),
-    "feed": _query("feed", {"type": "string", "minLength": 1, "maxLength": 200},
+    "feed": _query("feed", {"type": "string"},
                    "only this feed's runs (a push is push:snapshot:<location> or "
                    "push:deltas)"),
     "runs_limit": _query("limit", {"type": "integer", "minimum": 1, "maximum": 500,
                                    "default": 50}, "how many runs, newest first"),
-    "filename": _query("filename", {"type": "string", "minLength": 1, "maxLength": 255},
+    "filename": _query("filename", {"type": "string"},
                        "the name to check the text as (rulesets/<name>/v<N>.yaml checks "
                        "name and version against it)"),
     "Idempotency-Key": {
@@ -110,6 +110,9 @@ def problem_responses() -> dict[str, Any]:
             name = "WWW-Authenticate" if status == 401 else "Retry-After"
             answer["headers"][name] = {"$ref": f"#/components/headers/{name}"}
         out[str(status)] = answer
+    out["414"] = {"description": "The request line is longer than the server takes (8,190 "
+                                 "bytes): ask for many skus with POST instead",
+                  "content": {"text/html": {"schema": {"type": "string"}}}}
     return out
 
 
@@ -125,8 +128,7 @@ def request_body(schema: str, array: bool, text_bodies: bool, required: bool) ->
         ref = {"type": "array", "items": ref, "minItems": 1, "maxItems": 100_000}
     content: dict[str, Any] = {"application/json": {"schema": ref}}
     if schema == "ruleset_text":
-        content = {"application/yaml": {"schema": TEXT_BODY},
-                   "text/plain": {"schema": TEXT_BODY}}
+        content = {"text/plain": {"schema": TEXT_BODY}}  # YAML or JSON text, any type
     if text_bodies:
         content["text/csv"] = {"schema": TEXT_BODY}
         content["application/x-ndjson"] = {"schema": TEXT_BODY}

@@ -8,6 +8,7 @@ from service.api.auth import admin_only, authenticated, current_role
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
+from service.errors import MalformedBody, problem
 from service.services.rulesets import governance
 
 bp = Blueprint("rulesets", __name__, url_prefix="/v1")
@@ -35,7 +36,10 @@ def show_ruleset(name: str, version: int) -> Response:
             "with its line, column and pointer", request="ruleset_text",
             response="validation_report", roles=("any",), query=("filename",))
 def validate_ruleset() -> Response:
-    return jsonify(governance.validate_text(context(), request.get_data(cache=False),
+    text = request.get_data(cache=False)
+    if not text:
+        raise MalformedBody("The body is empty.", [problem("", "expected a rule file's text")])
+    return jsonify(governance.validate_text(context(), text,
                                             request.args.get("filename", "<request>")))
 
 

@@ -31,10 +31,10 @@ def locations(ctx: Context, search: str | None, after: str | None,
     return _page(ctx, "location", LOCATION_FIELDS, search, after, limit)
 
 
-def page_limit(raw: str | None) -> int:
+def page_limit(raw: str | None, default: int = PAGE_LIMIT) -> int:
     """The page size asked for (default 100), or a 422 when it is not 1..500."""
     if raw is None:
-        return PAGE_LIMIT
+        return default
     if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX_LIMIT:
         raise ValidationFailed("limit is not valid.", [problem(
             "/query/limit", f"expected 1 to {PAGE_MAX_LIMIT}")])
