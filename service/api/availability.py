@@ -21,8 +21,7 @@ bp = Blueprint("availability", __name__, url_prefix="/v1")
             query=("channel", "skus", "detail", "pickup_location"))
 def get_availability() -> Response:
     return jsonify(reads.read(context(), current_role(), request.args.get("channel"),
-                              request.args.getlist("sku"),
-                              request.args.get("detail") == "locations",
+                              request.args.getlist("sku"), request.args.get("detail"),
                               request.args.get("location")))
 
 
@@ -34,4 +33,4 @@ def get_availability() -> Response:
 def post_availability() -> Response:
     body = json_object()
     return jsonify(reads.read(context(), current_role(), body.get("channel"), body.get("skus"),
-                              body.get("detail") == "locations", body.get("location")))
+                              body.get("detail"), body.get("location")))
