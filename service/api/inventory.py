@@ -12,8 +12,8 @@ from service.api.current import context
 from service.api.openapi import documented
 from service.feeds.readers import Batch
 from service.services.feeds import running
-from service.services.masterdata import listing
 from service.services.inventory import pushes, reservations, runs
+from service.services.masterdata import listing
 
 bp = Blueprint("inventory", __name__, url_prefix="/v1")
 
