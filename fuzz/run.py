@@ -175,14 +175,23 @@ def _get(url: str, key: str) -> dict:
         return json.load(response)
 
 
-def _demo_values(base: str, admin: str) -> dict[str, list[str]]:
+def _demo_values(base: str, admin: str) -> dict[str, list]:
     """Skus, locations and channels of the seeded demo, for realistic requests."""
     skus = [p["sku"] for p in _get(f"{base}/v1/products?limit=40", admin)["items"]]
-    locations = [loc["id"] for loc in _get(f"{base}/v1/locations?limit=12", admin)["items"]]
-    return {"skus": skus, "locations": locations, "channels": ["web", "marketplace", "store"]}
+    found = _get(f"{base}/v1/locations?limit=12", admin)["items"]
+    return {"skus": skus, "locations": [loc["id"] for loc in found],
+            "postal_codes": sorted({loc["postal_code"] for loc in found if loc["postal_code"]}),
+            "channels": _channels(base, admin), "quantities": [1, 2, 3]}
 
 
-def _schemathesis_config(folder: Path, values: dict[str, list[str]]) -> Path:
+def _channels(base: str, admin: str) -> list[str]:
+    """The channels of the active ruleset."""
+    name, _, version = _get(f"{base}/v1/rulesets", admin)["active"].partition("@")
+    document = _get(f"{base}/v1/rulesets/{name}/{version}", admin)["document"]
+    return sorted(document["channels"])
+
+
+def _schemathesis_config(folder: Path, values: dict[str, list]) -> Path:
     """The checked-in settings (fuzz/schemathesis.toml) plus the demo's values."""
     lines = [CONFIG.read_text()]
     for name, found in values.items():
