@@ -8,7 +8,9 @@ from service.store.models import Location, Product
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 RESPONSES = {"availability", "batch", "fulfilment", "ingest_report", "order", "plan",
-             "problem", "reservation", "product_page", "location_page"}
+             "problem", "reservation", "product_page", "location_page", "ruleset_list",
+             "ruleset_version", "validation_report", "activation_result", "vocabulary",
+             "feed_list", "feed_run_list", "health"}
 SENT = sorted([f"api/{p.name}" for p in (SCHEMAS_DIR / "api").glob("*.schema.json")
                if p.name.removesuffix(".schema.json") not in RESPONSES]
               + ["ruleset.schema.json", "config.schema.json"])
