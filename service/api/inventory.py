@@ -10,6 +10,7 @@ from service.api.auth import admin_only, authenticated, current_role
 from service.api.bodies import json_object, numbered_rows
 from service.api.current import context
 from service.api.openapi import documented
+from service.errors import ValidationFailed, problem
 from service.feeds.readers import Batch
 from service.services.feeds import running
 from service.services.inventory import pushes, reservations, runs
@@ -26,6 +27,18 @@ def _envelope_and_rows() -> tuple[dict[str, Any], Batch]:
     return merged, batch
 
 
+FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _flag(name: str) -> bool:
+    """A yes/no query parameter (absent: no), or a 422 naming it."""
+    raw = request.args.get(name, "false").lower()
+    if raw not in FLAGS:
+        raise ValidationFailed(f"{name} is not valid.", [problem(
+            f"/query/{name}", "expected true or false")])
+    return FLAGS[raw]
+
+
 @bp.post("/inventory/snapshots")
 @authenticated
 @documented("Push a full count of one location (JSON {location, as_of, items}, CSV or NDJSON "
@@ -34,7 +47,7 @@ def _envelope_and_rows() -> tuple[dict[str, Any], Batch]:
             query=("push_location", "push_as_of", "force"))
 def push_snapshot() -> Response:
     envelope, rows = _envelope_and_rows()
-    force = request.args.get("force", "").lower() in ("1", "true", "yes")
+    force = _flag("force")
     return jsonify(pushes.push_snapshot(context(), current_role(), envelope, rows, force))
 
 

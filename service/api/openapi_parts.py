@@ -54,7 +54,8 @@ PARAMETERS: dict[str, Any] = {
                             "JSON body's `location` wins)"),
     "push_as_of": _query("as_of", _TIME, "when the rows were true (a JSON body's `as_of` "
                                          "wins); deltas default to the time received"),
-    "force": _query("force", {"enum": ["true", "false"], "default": "false"},
+    "force": _query("force", {"enum": ["true", "false", "1", "0", "yes", "no"],
+                              "default": "false"},
                     "true: apply a snapshot that breaks the zeroing limit"),
     "feed": _query("feed", {"type": "string"},
                    "only this feed's runs (a push is push:snapshot:<location> or "

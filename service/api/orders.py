@@ -42,7 +42,7 @@ def plan() -> Response:
             response_headers=("Location",), links=ORDER_LINKS)
 def place_order() -> tuple[Response, int]:
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
+    if key is not None and not (key.strip() and len(key) <= MAX_KEY):
         raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
             "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
     body = json_object()

@@ -277,3 +277,9 @@ def test_a_csv_delta_without_as_of_applies_too(small_network, client, admin, ctx
     response = client.post("/v1/inventory/deltas", data="location,sku,on_hand\nDC-1,C,4\n",
                            headers=admin, content_type="text/csv")
     assert response.json["applied"] == 1 and on_hand(ctx, "DC-1", "C") == 4
+
+
+def test_force_that_is_neither_true_nor_false_is_a_422(small_network, push):
+    response = push("snapshots", snapshot("ST-1", T2, {"A": 5}), query_string={"force": "maybe"})
+    assert response.status_code == 422
+    assert response.json["problems"][0]["pointer"] == "/query/force"
