@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -28,14 +27,8 @@ def json_object() -> dict[str, Any]:
 
 
 def row_list(items_key: str = "items") -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows from a JSON array (or object with items), CSV or NDJSON; plus the JSON envelope."""
-    mimetype = request.mimetype
-    raw = request.get_data(cache=False)
-    if mimetype == "text/csv":
-        return parse_csv(raw), {}
-    if mimetype in NDJSON_TYPES:
-        return parse_ndjson(raw), {}
-    data = _parse_json(raw)
+    """Rows from a JSON array, or an object with items; plus the JSON envelope."""
+    data = _parse_json(request.get_data(cache=False))
     if isinstance(data, list):
         return _objects(data, ""), {}
     if isinstance(data, dict) and isinstance(data.get(items_key), list):
@@ -137,46 +130,3 @@ def _objects(items: list[Any], prefix: str) -> list[dict[str, Any]]:
     if bad:
         raise ValidationFailed("Some rows are not objects.", bad)
     return items
-
-
-def parse_csv(raw: bytes) -> list[dict[str, Any]]:
-    """CSV with a header row; every value stays text (callers coerce by schema)."""
-    text = _decode(raw)
-    reader = csv.DictReader(io.StringIO(text))
-    rows = []
-    try:
-        for row in reader:
-            rows.append({k: v for k, v in row.items() if k is not None and v not in (None, "")})
-    except csv.Error as exc:
-        raise MalformedBody("The CSV body cannot be read.", [problem(
-            "", f"not valid CSV after line {reader.line_num}: {exc}")]) from exc
-    return rows
-
-
-def parse_ndjson(raw: bytes) -> list[dict[str, Any]]:
-    """One JSON object per line; every bad line is reported with its number."""
-    rows, bad = [], []
-    for number, line in enumerate(_decode(raw).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line, parse_constant=_no_constants)
-        except ValueError as exc:
-            bad.append(problem(f"/{number - 1}", f"line {number}: not valid JSON: {exc}"))
-            continue
-        if not isinstance(item, dict):
-            bad.append(problem(f"/{number - 1}", f"line {number}: expected an object"))
-            continue
-        rows.append(item)
-    if bad:
-        raise ValidationFailed("Some NDJSON lines are not valid.", bad)
-    return rows
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise MalformedBody(
-            "The body is not UTF-8.", [problem("", f"not UTF-8 at byte {exc.start}")]
-        ) from exc

@@ -86,3 +86,10 @@ def test_tags_that_fit_the_schema_fit_the_column(client, admin, ctx):
     assert response.status_code == 200, response.json
     listed = client.get("/v1/products?q=T", headers=admin).json["items"]
     assert listed[0]["tags"] == tags
+
+
+def test_a_csv_body_that_cannot_be_read_is_a_400_naming_its_line(client, admin):
+    body = b"sku,name\nA,Alpha\nB," + b"x" * 200_000 + b"\n"
+    response = client.post("/v1/products", data=body, headers=admin, content_type="text/csv")
+    assert response.status_code == 400 and response.json["code"] == "malformed_body"
+    assert response.json["problems"][0]["message"].startswith("line 3: not valid CSV")
