@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from service.api.auth import current_role, key_id
-from service.errors import ValidationFailed, problem
+from service.errors import Forbidden, ValidationFailed, problem
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
@@ -59,8 +59,11 @@ def _unstorable(text: str) -> str | None:
 def _check_request() -> None:
     request_id()
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "_oms_auth", None):  # 401 before any other answer about the request
-        current_role()
+    needs = getattr(view, "_oms_auth", None)
+    if needs:  # 401, then an admin-only 403, before any other answer about the request
+        role = current_role()
+        if needs == "admin" and not role.is_admin:
+            raise Forbidden("Only an admin key may do this.")
     refuse_nul([(f"/path/{name}", value, None)
                 for name, value in (request.view_args or {}).items()]
                + [(f"/query/{name}", name + value, None)

@@ -104,3 +104,9 @@ def test_every_operation_but_the_public_ones_answers_an_anonymous_malformed_requ
             answers[f"{method.upper()} {path}"] = response.status_code
     assert len(answers) >= 20
     assert {op: status for op, status in answers.items() if status != 401} == {}
+
+
+def test_a_key_that_may_not_call_an_admin_operation_hears_403_before_its_input_is_read(
+        client, headers_for):
+    response = client.get("/v1/feeds/runs?limit=%00", headers=headers_for("channel:web"))
+    assert response.status_code == 403
