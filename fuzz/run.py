@@ -82,7 +82,8 @@ def _fuzz(base: str, key: str, toml: Path, max_time: int, max_examples: int,
                "--max-examples", str(max_examples), "--workers", workers,
                "--seed", "13", "-H", f"Authorization: Bearer {key}",
                "--suppress-health-check", "all", "--warnings", "off"]
-    done = subprocess.run(command, cwd=toml.parent, check=False)
+    hooks = {"SCHEMATHESIS_HOOKS": str(ROOT / "fuzz" / "hooks.py")}
+    done = subprocess.run(command, cwd=toml.parent, check=False, env={**os.environ, **hooks})
     return 0 if done.returncode == 0 else 1
 
 
