@@ -21,7 +21,7 @@ def documented(
     array: bool = False,
     status: int = 200,
     *,
-    roles: tuple[str, ...] = ("admin",),
+    roles: tuple[str, ...] | None = None,
     errors: tuple[int, ...] = (),
     query: tuple[str, ...] = (),
     headers: tuple[str, ...] = (),
@@ -35,7 +35,8 @@ def documented(
     """Attach OpenAPI facts to a view: summary, who may call it (roles, or public), its
     request (schema name, an array of it, CSV/NDJSON too), query parameters and headers by
     name (openapi_parts), response schema and status, the error statuses it can answer and
-    the links from its response to the next operations."""
+    the links from its response to the next operations. Without `roles`, they follow the
+    view's auth decorator: admin_only is admin, authenticated is any valid key."""
 
     def decorate(view: F) -> F:
         view._oms_doc = {  # type: ignore[attr-defined]
@@ -63,6 +64,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
         integers = {name for name, conv in rule._converters.items()  # noqa: SLF001
                     if type(conv).__name__ == "IntegerConverter"}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if doc["roles"] is None:
+                doc = doc | {"roles": _roles_of(view)}
             paths.setdefault(path, {})[method.lower()] = _operation(
                 view.__name__, doc, sorted(rule.arguments), integers)
     return {
@@ -83,6 +86,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
         },
         "security": [{"bearer": []}],
     }
+
+
+def _roles_of(view: Any) -> tuple[str, ...]:
+    return ("admin",) if getattr(view, "_oms_auth", None) == "admin" else ("any",)
 
 
 def _strip_converter(part: str) -> str:
