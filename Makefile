@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8080
 
-.PHONY: run test wheel-check lint bench clean
+.PHONY: run test fuzz wheel-check lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+
+# Longer schemathesis runs against the served /openapi.json (make test runs a short one):
+# SQLite, and the PostgreSQL of OMS_TEST_DATABASE_URL when it is set. FUZZ_SECONDS per key.
+FUZZ_SECONDS ?= 300
+fuzz: $(VENV)/.installed-dev
+	$(BIN)/python fuzz/run.py --max-time $(FUZZ_SECONDS) --max-examples 200
+	@if [ -n "$$OMS_TEST_DATABASE_URL" ]; then \
+	  $(BIN)/python fuzz/run.py --database-url "$$OMS_TEST_DATABASE_URL" \
+	    --max-time $(FUZZ_SECONDS) --max-examples 200; fi
 
 # The wheel as a user installs it (fresh venv, outside the checkout): migrate, validate, serve.
 wheel-check: $(VENV)/.installed-dev

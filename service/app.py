@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from service import metrics
 from service.api import (
     availability,
+    boundary,
     errors,
     fulfilments,
     inventory,
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
+    boundary.install(app)
     _install_request_metrics(app)
     logging.basicConfig(level=ctx.settings.section("logging")["level"])
     return app

@@ -14,6 +14,7 @@ from service.errors import Forbidden, Unauthenticated
 
 F = TypeVar("F", bound=Callable[..., Any])
 _REFUSED = "The API key is unknown or revoked."
+KEY_ID_LENGTH = 10  # the prefix service.services.access.keys keeps (api_keys.prefix)
 
 
 def current_role(deferred: bool = False) -> Role:
@@ -29,6 +30,7 @@ def current_role(deferred: bool = False) -> Role:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthenticated("Send 'Authorization: Bearer <api key>'.")
+    g.key_id = key.strip()[:KEY_ID_LENGTH]
     verified = current_app.extensions["oms.keys"].verify(key.strip(), deferred)
     if verified is None:
         raise Unauthenticated(_REFUSED)
@@ -58,6 +60,13 @@ def authenticated_lookup(view: F) -> F:
 
     wrapper._oms_auth = "any role"  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+def key_id() -> str | None:
+    """The id of the request's key as logs and activations show it: its first characters,
+    as `api_keys.prefix` keeps them and `oms keys list` shows them (never the key itself);
+    None when no key was sent."""
+    return g.get("key_id")
 
 
 def authenticated(view: F) -> F:

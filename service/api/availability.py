@@ -16,20 +16,21 @@ bp = Blueprint("availability", __name__, url_prefix="/v1")
 @bp.get("/availability")
 @authenticated_lookup
 @documented("Available-to-sell of SKUs for a channel (?channel=web&sku=A&sku=B"
-            "[&detail=locations][&location=ST-1])", response="availability")
+            "[&detail=locations][&location=ST-1])", response="availability",
+            roles=("admin", "channel"), errors=(403, 404, 414, 422),
+            query=("channel", "skus", "detail", "pickup_location"))
 def get_availability() -> Response:
     return jsonify(reads.read(context(), current_role(), request.args.get("channel"),
-                              request.args.getlist("sku"),
-                              request.args.get("detail") == "locations",
+                              request.args.getlist("sku"), request.args.get("detail"),
                               request.args.get("location"), confirm_key))
 
 
 @bp.post("/availability")
 @authenticated_lookup
 @documented("Availability for a cart, or pickup at one store (body {channel, skus, location?})",
-            request="availability_request", response="availability")
+            request="availability_request", response="availability",
+            roles=("admin", "channel"), errors=(403, 404))
 def post_availability() -> Response:
     body = json_object()
     return jsonify(reads.read(context(), current_role(), body.get("channel"), body.get("skus"),
-                              body.get("detail") == "locations", body.get("location"),
-                              confirm_key))
+                              body.get("detail"), body.get("location"), confirm_key))

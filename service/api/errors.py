@@ -9,6 +9,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from service import errors
+from service.api.boundary import request_id
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,12 @@ def problem_response(
         "status": status,
         "code": code,
         "instance": request.path if request else None,
+        "request_id": request_id() if request else None,
     }
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
+    body = {k: v for k, v in body.items() if v is not None}
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="oms"'
@@ -71,7 +74,12 @@ def _handle_oms_error(error: errors.OmsError) -> Response:
 
 def _handle_http_error(error: HTTPException) -> Response:
     code = (error.name or "http_error").lower().replace(" ", "_")
-    return problem_response(error.code or 500, code, error.name, error.description or "")
+    response = problem_response(error.code or 500, code, error.name, error.description or "")
+    for name in ("Allow", "Retry-After"):  # 405 names the methods the path takes (RFC 9110)
+        value = dict(error.get_headers()).get(name)
+        if value:
+            response.headers[name] = value
+    return response
 
 
 def _handle_unexpected(error: Exception) -> Response:

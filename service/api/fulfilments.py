@@ -19,7 +19,9 @@ bp = Blueprint("fulfilments", __name__, url_prefix="/v1")
 @authenticated
 @documented("A location's work queue: its open fulfilments, oldest first (?status= for one "
             "status; ?limit= up to 500, default 100; a full page has a Link to the next)",
-            response="fulfilment", array=True)
+            response="fulfilment", response_array=True, roles=("admin", "location"),
+            errors=(403, 404, 422), query=("queue_status", "after", "limit"),
+            response_headers=("Link",))
 def location_queue(location_id: str) -> Response:
     limit = work_queue.page_limit(request.args.get("limit"))
     found = work_queue.queue(context(), current_role(), location_id,
@@ -35,7 +37,8 @@ def location_queue(location_id: str) -> Response:
 @authenticated
 @documented("A location reports on its fulfilment: accepted, picked, packed, shipped "
             "(takes the units off its stock), delivered; or rejected (some or all units, "
-            "re-routed to other locations)", request="fulfilment_event", response="fulfilment")
+            "re-routed to other locations)", request="fulfilment_event", response="fulfilment",
+            roles=("admin", "location"), errors=(403, 404, 409))
 def report_event(fulfilment_id: str) -> Response:
     body = json_object()
     use_case = rejecting.reject if body.get("type") == "rejected" else fulfilment.report

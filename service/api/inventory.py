@@ -10,9 +10,11 @@ from service.api.auth import admin_only, authenticated, current_role
 from service.api.bodies import json_object, numbered_rows
 from service.api.current import context
 from service.api.openapi import documented
+from service.errors import ValidationFailed, problem
 from service.feeds.readers import Batch
 from service.services.feeds import running
 from service.services.inventory import pushes, reservations, runs
+from service.services.masterdata import listing
 
 bp = Blueprint("inventory", __name__, url_prefix="/v1")
 
@@ -25,20 +27,35 @@ def _envelope_and_rows() -> tuple[dict[str, Any], Batch]:
     return merged, batch
 
 
+FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _flag(name: str) -> bool:
+    """A yes/no query parameter (absent: no), or a 422 naming it."""
+    raw = request.args.get(name, "false").lower()
+    if raw not in FLAGS:
+        raise ValidationFailed(f"{name} is not valid.", [problem(
+            f"/query/{name}", "expected true or false")])
+    return FLAGS[raw]
+
+
 @bp.post("/inventory/snapshots")
 @authenticated
 @documented("Push a full count of one location (JSON {location, as_of, items}, CSV or NDJSON "
-            "with ?location=&as_of=)", request="snapshot", response="ingest_report")
+            "with ?location=&as_of=)", request="snapshot", response="ingest_report",
+            roles=("admin", "location"), errors=(403, 409), text_bodies=True,
+            query=("push_location", "push_as_of", "force"))
 def push_snapshot() -> Response:
     envelope, rows = _envelope_and_rows()
-    force = request.args.get("force", "").lower() in ("1", "true", "yes")
+    force = _flag("force")
     return jsonify(pushes.push_snapshot(context(), current_role(), envelope, rows, force))
 
 
 @bp.post("/inventory/deltas")
 @authenticated
 @documented("Push stock changes: absolute on_hand or signed adjust per (location, sku)",
-            request="deltas", response="ingest_report")
+            request="deltas", response="ingest_report", roles=("admin", "location"),
+            errors=(403,), text_bodies=True, query=("push_location", "push_as_of"))
 def push_deltas() -> Response:
     envelope, rows = _envelope_and_rows()
     return jsonify(pushes.push_deltas(context(), current_role(), envelope, rows))
@@ -48,7 +65,11 @@ def push_deltas() -> Response:
 @authenticated
 @documented("Reserve units for a channel for a short time (cart, checkout); the Location "
             "header names it",
-            request="reservation_request", response="reservation", status=201)
+            request="reservation_request", response="reservation", status=201,
+            roles=("admin", "channel"), errors=(403, 404, 409), response_headers=("Location",),
+            links={"ReleaseReservation": {
+                "operationId": "release_reservation",
+                "parameters": {"reservation_id": "$response.body#/id"}}})
 def create_reservation() -> tuple[Response, int]:
     made = reservations.create(context(), current_role(), json_object())
     response = jsonify(made)
@@ -59,21 +80,24 @@ def create_reservation() -> tuple[Response, int]:
 
 @bp.delete("/reservations/<reservation_id>")
 @authenticated
-@documented("Release a reservation", response="reservation")
+@documented("Release a reservation", response="reservation", roles=("admin", "channel"),
+            errors=(404, 409))
 def release_reservation(reservation_id: str) -> Response:
     return jsonify(reservations.release(context(), current_role(), reservation_id))
 
 
 @bp.get("/feeds/runs")
 @admin_only
-@documented("Recent feed runs and pushes: rows read, applied, unchanged, stale, rejected")
+@documented("Recent feed runs and pushes: rows read, applied, unchanged, stale, rejected",
+            response="feed_run_list", errors=(403, 422), query=("feed", "runs_limit"))
 def list_feed_runs() -> Response:
-    limit = request.args.get("limit", default=50, type=int)
+    limit = listing.page_limit(request.args.get("limit"), default=50)
     return jsonify({"runs": runs.recent(context(), request.args.get("feed"), limit)})
 
 
 @bp.get("/feeds")
 @admin_only
-@documented("Configured feeds (kind, source, format, schedule) with their last run")
+@documented("Configured feeds (kind, source, format, schedule) with their last run",
+            response="feed_list", errors=(403,))
 def list_feeds() -> Response:
     return jsonify({"feeds": running.list_feeds(context())})

@@ -15,12 +15,22 @@ from service.services.orders import cancelling, placing, planning, reading, sear
 
 bp = Blueprint("orders", __name__, url_prefix="/v1")
 MAX_KEY = 128
+_ORDER = {"order_id": "$response.body#/id"}
+ORDER_LINKS = {  # from an order to what comes next: read it, cancel it, ship it
+    "GetOrder": {"operationId": "get_order", "parameters": _ORDER},
+    "CancelOrder": {"operationId": "cancel_order", "parameters": _ORDER},
+    "ReportFulfilmentEvent": {"operationId": "report_event", "parameters": {
+        "fulfilment_id": "$response.body#/fulfilments/0/id"}},
+    "LocationQueue": {"operationId": "location_queue", "parameters": {
+        "location_id": "$response.body#/fulfilments/0/location"}},
+}
 
 
 @bp.post("/sourcing/plan")
 @authenticated
 @documented("Dry run: which locations would fulfil these lines, at what cost, and why",
-            request="plan_request", response="plan")
+            request="plan_request", response="plan", roles=("admin", "channel"),
+            errors=(403, 404))
 def plan() -> Response:
     return jsonify(planning.plan(context(), current_role(), json_object()))
 
@@ -29,11 +39,13 @@ def plan() -> Response:
 @authenticated_lookup
 @documented("Place an order: plan and allocate in one transaction (Idempotency-Key header); "
             "the Location header names it",
-            request="plan_request", response="order", status=201)
+            request="plan_request", response="order", status=201, roles=("admin", "channel"),
+            errors=(403, 404, 409), headers=("Idempotency-Key",),
+            response_headers=("Location",), links=ORDER_LINKS)
 def place_order() -> tuple[Response, int]:
     key = request.headers.get("Idempotency-Key")
     try:
-        if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
+        if key is not None and not (key.strip() and len(key) <= MAX_KEY):
             raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
                 "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
         body = json_object()
@@ -75,7 +87,8 @@ def order_timeline(order_id: str) -> Response:
 @bp.get("/orders/<order_id>")
 @authenticated
 @documented("An order, its lines and fulfilments, with its plan and explanation",
-            response="order")
+            response="order", roles=("admin", "channel"), errors=(404,),
+            links=ORDER_LINKS)
 def get_order(order_id: str) -> Response:
     return jsonify(reading.read(context(), current_role(), order_id))
 
@@ -83,7 +96,8 @@ def get_order(order_id: str) -> Response:
 @bp.post("/orders/<order_id>/cancel")
 @authenticated
 @documented("Cancel an order, or some lines; releases their allocation at once",
-            request="cancel_request", response="order")
+            request="cancel_request", response="order", roles=("admin", "channel"),
+            errors=(404, 409), body_optional=True)
 def cancel_order(order_id: str) -> Response:
     body = json_object() if request.get_data(cache=True).strip() else {}
     return jsonify(cancelling.cancel(context(), current_role(), order_id, body))

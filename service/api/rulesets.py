@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from service.api.auth import admin_only, admin_or_channel, current_role
+from service.api.auth import admin_only, admin_or_channel, current_role, key_id
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
+from service.errors import MalformedBody, problem
 from service.services.rulesets import governance, library, listing
 
 bp = Blueprint("rulesets", __name__, url_prefix="/v1")
-
-
-def _key_id() -> str | None:
-    """The id of the request's key (its first characters, kept as api_keys.prefix)."""
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    return key.strip()[:10] or None
 
 
 @bp.get("/rulesets")
 @admin_or_channel
 @documented("Published ruleset versions and the active one (admin and channel keys; "
             "location keys get 403); for admins also the activation history (who, which "
-            "key) and the rule-file load problems every process reported")
+            "key) and the rule-file load problems every process reported",
+            response="ruleset_list", roles=("admin", "channel"), errors=(403,))
 def list_rulesets() -> Response:
     return jsonify(listing.listing(context(), current_role()))
 
@@ -38,7 +34,7 @@ def list_rulesets() -> Response:
 def publish_ruleset() -> tuple[Response, int]:
     created, published = library.publish(
         context(), request.get_data(cache=False), request.args.get("filename", "<request>"),
-        f"{current_role()}:{_key_id()}")
+        f"{current_role()}:{key_id()}")
     response = jsonify(published)
     if created:
         name, _, version = published["ruleset"].partition("@")
@@ -48,19 +44,24 @@ def publish_ruleset() -> tuple[Response, int]:
 
 @bp.get("/rulesets/<name>/<int:version>")
 @admin_or_channel
-@documented("One published version, normalised, with its text (admin and channel keys)")
+@documented("One published version, normalised, with its text (admin and channel keys)",
+            response="ruleset_version", roles=("admin", "channel"), errors=(403, 404))
 def show_ruleset(name: str, version: int) -> Response:
     return jsonify(listing.show(context(), current_role(), name, version))
 
 
 @bp.post("/rulesets/validate")
 @admin_or_channel
-@documented("Validate a rule file's text (YAML or JSON) without publishing it: its file name "
-            "(?filename=v3.yaml) against its version, and against the published versions "
-            "(admin and channel keys)")
+@documented("Validate a rule file's text (YAML or JSON) without publishing it: every problem "
+            "with its line, column and pointer; its file name (?filename=v3.yaml) against "
+            "its version, and against the published versions (admin and channel keys)",
+            request="ruleset_text", response="validation_report", roles=("admin", "channel"),
+            errors=(403,), query=("filename",))
 def validate_ruleset() -> Response:
-    return jsonify(listing.validate_text(context(), current_role(),
-                                         request.get_data(cache=False),
+    text = request.get_data(cache=False)
+    if not text:
+        raise MalformedBody("The body is empty.", [problem("", "expected a rule file's text")])
+    return jsonify(listing.validate_text(context(), current_role(), text,
                                          request.args.get("filename", "<request>")))
 
 
@@ -68,13 +69,14 @@ def validate_ruleset() -> Response:
 @admin_only
 @documented("Activate a published version, from any process (activating the previous one "
             "is the rollback); the activation records the key that made it",
-            request="activation")
+            request="activation", response="activation_result", errors=(403, 404, 409))
 def activate_ruleset() -> Response:
-    activation = governance.activate(context(), json_object(), str(current_role()), _key_id())
+    activation = governance.activate(context(), json_object(), str(current_role()), key_id())
     return jsonify(activation.to_dict())
 
 
 @bp.get("/rules/vocabulary")
-@documented("Variables, operators and actions rule files may use, per context")
+@documented("Variables, operators and actions rule files may use, per context",
+            response="vocabulary", public=True)
 def vocabulary() -> Response:
     return jsonify(listing.vocabulary())

@@ -118,8 +118,8 @@ def _serve(args: argparse.Namespace) -> int:
     workers = str(args.workers or worker_count(server))
     threads = str(args.threads or server["threads"])
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", workers,
-            "--threads", threads, "--access-logfile", "-", "--timeout", "60",
-            "service.wsgi:app"]
+            "--threads", threads, "--timeout", "60", "--limit-request-line", "8190",
+            "service.wsgi:app"]  # no access log: the service logs one JSON line a request
     metrics_dir = shared_metrics_dir(os.environ)
     print(f"serving on http://{bind} with {workers} workers x {threads} threads "
           f"(metrics shared through {metrics_dir})", flush=True)

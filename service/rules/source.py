@@ -104,7 +104,13 @@ class _Builder:
 
 
 def _compose(text: str) -> tuple[yaml.Node | None, _NoAliasLoader]:
-    loader = _NoAliasLoader(text)
+    try:
+        loader = _NoAliasLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        before = text[: exc.position]
+        raise RuleSyntaxError(
+            "yaml-syntax", f"malformed YAML: {exc.reason} (#x{exc.character:04x})",
+            before.count("\n") + 1, exc.position - before.rfind("\n")) from None
     try:
         return loader.get_single_node(), loader
     except yaml.MarkedYAMLError as exc:

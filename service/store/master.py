@@ -45,6 +45,21 @@ class MasterDataRepository:
         """Every location."""
         return list(self.session.scalars(select(Location)))
 
+    def page(self, entity: str, search: str | None, after: str | None,
+             limit: int) -> list[Any]:
+        """Up to `limit` products or locations in key order after the key `after`, those whose
+        key or name holds `search` (any case) when it is given."""
+        model = MODELS[entity]
+        key = getattr(model, KEYS[entity])
+        query = select(model).order_by(key).limit(limit)
+        if after is not None:
+            query = query.where(key > after)
+        if search:
+            wanted = search.lower()
+            query = query.where(func.lower(key).contains(wanted, autoescape=True)
+                                | func.lower(model.name).contains(wanted, autoescape=True))
+        return list(self.session.scalars(query))
+
 
 def _tags_text(record: dict[str, Any]) -> dict[str, str]:
     return {"tags_text": encode_select(record["tags"] or [])} if "tags" in record else {}

@@ -40,9 +40,10 @@ def test_an_unknown_path_is_a_404_problem(client):
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
 
 
-def test_a_wrong_method_is_a_405_problem(client):
-    response = client.get("/v1/products")
+def test_a_wrong_method_is_a_405_problem_naming_the_allowed_methods(client):
+    response = client.put("/v1/products")
     assert response.status_code == 405 and response.json["status"] == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
 
 
 def test_a_non_json_body_is_a_400_naming_the_problem(client, admin):

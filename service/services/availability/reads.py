@@ -19,40 +19,50 @@ if TYPE_CHECKING:
     from service.services.context import Context
 
 MAX_SKUS = 200
+MAX_ID = 64  # the longest sku, channel or location id
 
 
-def check_request(channel: Any, skus: Any) -> tuple[str, list[str]]:
-    """A channel name and 1..200 distinct skus, or a 422 naming each problem."""
-    problems = []
-    if not isinstance(channel, str) or not channel:
-        problems.append(problem("/channel", "a channel is required"))
+def check_request(channel: Any, skus: Any, detail: Any = None,
+                  location: Any = None) -> tuple[str, list[str]]:
+    """A channel name and 1..200 distinct skus (each id 1 to 64 characters), detail none or
+    "locations", or a 422 naming each problem."""
+    problems = [problem(f"/{name}", f"expected 1 to {MAX_ID} characters")
+                for name, value in (("channel", channel), ("location", location))
+                if (name == "channel" or value is not None) and not _an_id(value)]
     if not isinstance(skus, list) or not skus:
         problems.append(problem("/skus", "at least one sku is required"))
     elif len(skus) > MAX_SKUS:
         problems.append(problem("/skus", f"at most {MAX_SKUS} skus per request"))
     else:
-        problems += [problem(f"/skus/{i}", "expected a non-empty string")
-                     for i, s in enumerate(skus) if not isinstance(s, str) or not s]
+        problems += [problem(f"/skus/{i}", f"expected 1 to {MAX_ID} characters")
+                     for i, s in enumerate(skus) if not _an_id(s)]
+    if detail not in (None, "locations"):
+        problems.append(problem("/detail", "expected 'locations' (or nothing)"))
     if problems:
         raise ValidationFailed("The availability request is not valid.", problems)
     return channel, list(dict.fromkeys(skus))
 
 
-def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: bool = False,
-         location: str | None = None, confirm: Confirm | None = None) -> dict[str, Any]:
-    """ATS of skus for channel; per-location detail, or one location's ATS (pickup).
+def _an_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID
+
+
+def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: Any = None,
+         location: Any = None, confirm: Confirm | None = None) -> dict[str, Any]:
+    """ATS of skus for channel; per-location detail ("locations"), or one location's ATS
+    (pickup).
 
     `confirm` (from the API) confirms a key the caller took from its cache: the lookup
     confirms it with the `keys` version it reads with the ATS; every other way, first.
     """
     try:
-        channel, skus = check_request(channel, skus)
+        channel, skus = check_request(channel, skus, detail, location)
         authorize(role, channel=channel)
     except (ValidationFailed, Forbidden):
         if confirm is not None:
             confirm(None)  # a revoked key is a 401, whatever else is wrong
         raise
-    if location is None and not detail:
+    if location is None and detail is None:
         return _lookup(ctx, channel, skus, confirm)
     if confirm is not None:
         confirm(None)
@@ -62,7 +72,7 @@ def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: bool = False
             reservations.expire(ctx, skus)
         ruleset = ctx.rules.active(uow)  # as the kept ATS's last switch did: no cache
         known_channel(ruleset, channel)
-        return _live(uow, ruleset, channel, skus, location)
+        return _live(uow, ruleset, channel, skus, location)  # type: ignore[arg-type]
 
 
 def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:

@@ -60,10 +60,11 @@ def push_snapshot(ctx: Context, role: Role, envelope: dict[str, Any], raw_rows: 
 
 def push_deltas(ctx: Context, role: Role, envelope: dict[str, Any],
                 raw_rows: Rows) -> dict[str, Any]:
-    """Apply the good delta rows and report the bad ones."""
+    """Apply the good delta rows and report the bad ones. A row without `as_of` takes the
+    body's, else the time the push was received (as a feed file's rows take the file's)."""
     batch = _numbered(raw_rows)
-    rows, errors = batch.stock_rows(envelope.get("location"), _as_of(envelope, False),
-                                    allow_adjust=True)
+    received = _as_of(envelope, False) or ctx.clock.now()
+    rows, errors = batch.stock_rows(envelope.get("location"), received, allow_adjust=True)
     _check_scope(role, {r.location_id for r in rows})
     return _run(ctx, "push:deltas", "delta", rows, errors, batch.rows_read)
 

@@ -17,17 +17,21 @@ MAX_ROWS = 100_000
 KEYS = {"product": "sku", "location": "id"}
 
 
-def upsert_products(ctx: Context, rows: list[dict[str, Any]], from_text: bool = False) -> dict:
+def upsert_products(ctx: Context, rows: list[dict[str, Any]], from_text: bool = False,
+                    lines: list[int] | None = None) -> dict:
+    """Validate every row, then insert or update them all in one transaction; `lines` (of a
+    CSV or NDJSON body) puts each problem's line beside its pointer."""
+    return _upsert(ctx, "product", rows, from_text, lines)
+
+
+def upsert_locations(ctx: Context, rows: list[dict[str, Any]], from_text: bool = False,
+                     lines: list[int] | None = None) -> dict:
     """Validate every row, then insert or update them all in one transaction."""
-    return _upsert(ctx, "product", rows, from_text)
+    return _upsert(ctx, "location", rows, from_text, lines)
 
 
-def upsert_locations(ctx: Context, rows: list[dict[str, Any]], from_text: bool = False) -> dict:
-    """Validate every row, then insert or update them all in one transaction."""
-    return _upsert(ctx, "location", rows, from_text)
-
-
-def _validated(schema: str, rows: list[dict[str, Any]], from_text: bool) -> list[dict]:
+def _validated(schema: str, rows: list[dict[str, Any]], from_text: bool,
+               lines: list[int] | None = None) -> list[dict]:
     key = KEYS[schema]
     if len(rows) > MAX_ROWS:
         raise ValidationFailed(
@@ -37,16 +41,23 @@ def _validated(schema: str, rows: list[dict[str, Any]], from_text: bool) -> list
     problems: list[dict[str, Any]] = []
     seen: dict[Any, int] = {}
     for index, row in enumerate(rows):
-        problems += check(schema, row, prefix=f"/{index}")
-        if key in row and row[key] in seen:
-            problems.append(problem(
-                f"/{index}/{key}", f"duplicate {key} {row[key]!r} (also row {seen[row[key]]})"))
-        seen.setdefault(row.get(key), index)
+        found = check(schema, row, prefix=f"/{index}")
+        value = row.get(key)
+        if isinstance(value, str) and value in seen:  # other types are schema problems
+            found.append(problem(
+                f"/{index}/{key}", f"duplicate {key} {value!r} (also row {seen[value]})"))
+        if isinstance(value, str):
+            seen.setdefault(value, index)
+        problems += _on_line(found, lines[index]) if lines else found
     if not rows:
         problems.append(problem("", "no rows"))
     if problems:
         raise ValidationFailed(f"{len(problems)} problem(s); nothing was written.", problems)
     return rows
+
+
+def _on_line(found: list[dict[str, Any]], line: int) -> list[dict[str, Any]]:
+    return [p | {"message": f"line {line}: {p['message']}", "line": line} for p in found]
 
 
 def _record(row: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -57,8 +68,9 @@ def _record(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     return record
 
 
-def _upsert(ctx: Context, entity: str, rows: list[dict[str, Any]], from_text: bool) -> dict:
-    rows = _validated(entity, rows, from_text)
+def _upsert(ctx: Context, entity: str, rows: list[dict[str, Any]], from_text: bool,
+            lines: list[int] | None) -> dict:
+    rows = _validated(entity, rows, from_text, lines)
     now = ctx.clock.now()
     with ctx.transaction() as uow:
         created, updated = uow.master.upsert(entity, [_record(r, now) for r in rows])

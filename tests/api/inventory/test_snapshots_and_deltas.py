@@ -277,3 +277,23 @@ def test_an_unreadable_csv_push_is_a_malformed_body_naming_the_problem(small_net
                            query_string={"as_of": T1}, content_type="text/csv")
     assert response.status_code == 400 and response.json["code"] == "malformed_body"
     assert "field larger than field limit" in response.json["problems"][0]["message"]
+
+
+def test_a_delta_without_as_of_applies_as_of_the_time_it_was_received(small_network, push, ctx):
+    response = push("deltas", {"items": [{"location": "DC-1", "sku": "A", "on_hand": 7},
+                                         {"location": "DC-1", "sku": "B", "adjust": 2}]})
+    assert response.status_code == 200, response.json
+    assert (response.json["applied"], response.json["rejected"]) == (2, 0)
+    assert (on_hand(ctx, "DC-1", "A"), on_hand(ctx, "DC-1", "B")) == (7, 2)
+
+
+def test_a_csv_delta_without_as_of_applies_too(small_network, client, admin, ctx):
+    response = client.post("/v1/inventory/deltas", data="location,sku,on_hand\nDC-1,C,4\n",
+                           headers=admin, content_type="text/csv")
+    assert response.json["applied"] == 1 and on_hand(ctx, "DC-1", "C") == 4
+
+
+def test_force_that_is_neither_true_nor_false_is_a_422(small_network, push):
+    response = push("snapshots", snapshot("ST-1", T2, {"A": 5}), query_string={"force": "maybe"})
+    assert response.status_code == 422
+    assert response.json["problems"][0]["pointer"] == "/query/force"

@@ -1,0 +1,97 @@
+"""What every request goes through: its request id, authentication before anything is read,
+no NUL character in a path id or query parameter, and one JSON log line when it is answered."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+
+from service.api.auth import current_role, key_id
+from service.errors import Forbidden, ValidationFailed, problem
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
+log = logging.getLogger("oms.requests")
+
+
+def request_id() -> str:
+    """The request's id: the caller's X-Request-Id when it is sane, else a new one."""
+    found = g.get("request_id")
+    if found is None:
+        sent = request.headers.get(REQUEST_ID_HEADER, "")
+        found = g.request_id = sent if _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+    return found
+
+
+def refuse_nul(texts: list[tuple[str, Any, int | None]]) -> None:
+    """A 422 naming every field (a JSON pointer, and the line of a CSV or NDJSON body) whose
+    text no database stores: a NUL character (PostgreSQL refuses it in text) or half of a
+    UTF-16 surrogate pair (a JSON escape such as \\ud800 alone, which is no character)."""
+    found = []
+    for pointer, value, line in texts:
+        reason = _unstorable(value) if isinstance(value, str) else None
+        if reason:
+            where = {"line": line} if line else {}
+            found.append(problem(pointer.encode("utf-8", "backslashreplace").decode()
+                                 .replace("\x00", "\\u0000"),
+                                 reason + (f" (line {line})" if line else ""), **where))
+    if found:
+        raise ValidationFailed("Some text cannot be stored.", found)
+
+
+def _unstorable(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain the NUL character (U+0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (a lone UTF-16 surrogate)"
+    return None
+
+
+def _check_request() -> None:
+    request_id()
+    view = current_app.view_functions.get(request.endpoint or "")
+    needs = getattr(view, "_oms_auth", None)
+    if needs:  # 401, then an admin-only 403, before any other answer about the request
+        role = current_role()
+        if needs == "admin" and not role.is_admin:
+            raise Forbidden("Only an admin key may do this.")
+    refuse_nul([(f"/path/{name}", value, None)
+                for name, value in (request.view_args or {}).items()]
+               + [(f"/query/{name}", name + value, None)
+                  for name, value in request.args.items(multi=True)]
+               + [(f"/headers/{name}", value, None) for name, value in request.headers.items()])
+
+
+def _answered(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = request_id()
+    started = request.environ.get("oms.started")
+    log.info(json.dumps({
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "request_id": request_id(),
+        "key_id": key_id(),
+    }, ensure_ascii=False))
+    return response
+
+
+def install(app: Flask) -> None:
+    """Install the hooks on app, and the request log's handler (one JSON line, to stderr)."""
+    app.before_request(_check_request)
+    app.after_request(_answered)
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+        log.setLevel(logging.INFO)

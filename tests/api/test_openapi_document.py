@@ -1,0 +1,121 @@
+"""The OpenAPI document describes the service as it is: OpenAPI 3.1, an operationId, the
+roles, every parameter and header, every status and a schema for every answer, the text
+bodies, and links that chain an order from placing to shipping."""
+
+import re
+
+import pytest
+
+SECURED_STATUSES = {"401", "503"}
+
+
+@pytest.fixture
+def spec(client):
+    return client.get("/openapi.json").json
+
+
+def operations(spec):
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_the_document_is_openapi_3_1_and_every_operation_has_a_unique_operation_id(spec):
+    assert spec["openapi"] == "3.1.0"
+    ids = [op["operationId"] for _, op in operations(spec)]
+    assert len(ids) == len(set(ids)) >= 25
+
+
+def test_only_health_metrics_the_document_and_the_vocabulary_are_open_to_anyone(spec):
+    public = {name for name, op in operations(spec) if op["security"] == []}
+    assert public == {"GET /healthz", "GET /metrics", "GET /openapi.json",
+                      "GET /v1/rules/vocabulary"}
+
+
+def test_every_secured_operation_names_its_roles_and_answers_401_and_503(spec):
+    for name, op in operations(spec):
+        if op["security"] == []:
+            continue
+        [requirement] = op["security"]
+        assert requirement["bearer"], name
+        assert op["description"].startswith("Roles allowed:"), name
+        assert SECURED_STATUSES <= set(op["responses"]), name
+
+
+def test_a_location_key_is_not_said_to_place_orders(spec):
+    place = spec["paths"]["/v1/orders"]["post"]
+    assert place["security"] == [{"bearer": ["admin", "channel"]}]
+    assert "location" not in place["description"]
+
+
+def test_every_success_has_a_schema_and_every_problem_is_problem_json(spec):
+    for name, op in operations(spec):
+        for status, answer in op["responses"].items():
+            if "$ref" in answer:
+                answer = spec["components"]["responses"][answer["$ref"].rsplit("/", 1)[1]]
+            assert answer.get("content"), f"{name} {status} has no schema"
+            if status.startswith("4") and status != "414" or status == "503" and (
+                    name != "GET /healthz"):
+                assert list(answer["content"]) == ["application/problem+json"], name
+
+
+def test_every_body_answers_400_413_and_422(spec):
+    for name, op in operations(spec):
+        if "requestBody" in op:
+            assert {"400", "413", "422"} <= set(op["responses"]), name
+
+
+def test_availability_declares_its_query_parameters(spec):
+    params = spec["components"]["parameters"]
+    declared = [params[p["$ref"].rsplit("/", 1)[1]]
+                for p in spec["paths"]["/v1/availability"]["get"]["parameters"]]
+    assert {(p["name"], p["required"]) for p in declared} == {
+        ("channel", True), ("sku", True), ("detail", False), ("location", False)}
+
+
+def test_placing_an_order_declares_idempotency_key_and_the_location_header(spec):
+    place = spec["paths"]["/v1/orders"]["post"]
+    assert {"$ref": "#/components/parameters/Idempotency-Key"} in place["parameters"]
+    assert "Location" in place["responses"]["201"]["headers"]
+    assert {"409", "422"} <= set(place["responses"])
+
+
+def test_the_work_queue_answers_an_array_with_a_link_to_the_next_page(spec):
+    queue = spec["paths"]["/v1/locations/{location_id}/fulfilments"]["get"]["responses"]["200"]
+    assert queue["content"]["application/json"]["schema"]["type"] == "array"
+    assert "Link" in queue["headers"]
+
+
+@pytest.mark.parametrize("path", ["/v1/products", "/v1/locations", "/v1/inventory/snapshots",
+                                  "/v1/inventory/deltas"])
+def test_row_bodies_may_be_csv_or_ndjson(spec, path):
+    content = spec["paths"][path]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "text/csv", "application/x-ndjson"}
+
+
+def test_an_order_needs_a_ship_to_unless_it_is_picked_up(spec):
+    [needs] = [part for part in spec["components"]["schemas"]["plan_request"]["allOf"]
+               if "if" in part]
+    assert needs["then"] == {"required": ["pickup_location"]}
+    assert needs["else"] == {"required": ["ship_to"]}
+
+
+def test_links_chain_an_order_from_placing_to_reading_cancelling_and_shipping(spec):
+    ids = {op["operationId"] for _, op in operations(spec)}
+    links = spec["paths"]["/v1/orders"]["post"]["responses"]["201"]["links"]
+    targets = {link["operationId"] for link in links.values()}
+    assert {"get_order", "cancel_order", "report_event", "location_queue"} <= targets <= ids
+    for link in links.values():
+        assert all(re.fullmatch(r"\$response\.body#/[a-z_/0-9]+", expression)
+                   for expression in link["parameters"].values())
+
+
+def test_every_integer_parameter_has_bounds(spec):
+    for name, op in operations(spec):
+        for parameter in op.get("parameters", []):
+            if "$ref" in parameter:
+                parameter = spec["components"]["parameters"][
+                    parameter["$ref"].rsplit("/", 1)[1]]
+            schema = parameter["schema"]
+            if schema.get("type") == "integer":
+                assert schema["maximum"] <= 2**31 - 1 and "minimum" in schema, name
