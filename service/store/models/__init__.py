@@ -4,6 +4,7 @@ from .base import Base
 from .master import Location, Product
 from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
 from .orders import (
+    BackorderWakeup,
     FulfilmentLineRow,
     FulfilmentRow,
     OrderLineRow,
@@ -23,6 +24,7 @@ from .transfers import TransferLineRow, TransferRow
 
 __all__ = [
     "ApiKey",
+    "BackorderWakeup",
     "Base",
     "ChannelAvailability",
     "Event",
