@@ -35,7 +35,8 @@ def release_backorder(order: Order, shipments: Iterable[PlannedShipment], at: da
     shipments = list(shipments)
     if not shipments:
         return {}
-    before, line_nos = order.status, line_numbers(order.lines)
+    before = order.status
+    line_nos = line_numbers(order.lines)
     by_sku = {line.sku: line for line in order.lines}
     released: dict[str, int] = {}
     for shipment in shipments:
@@ -58,13 +59,10 @@ def release_backorder(order: Order, shipments: Iterable[PlannedShipment], at: da
         for f in new)
     status = order.status
     order.events.append(DomainEvent("order", order.id, "order.released", {
-        "status": status,
+        "status": status, "previous_status": before,
         "lines": [{"sku": sku, "quantity": q} for sku, q in sorted(released.items())],
         "still_backordered": {line.sku: line.backordered for line in order.lines
                               if line.backordered},
         "fulfilments": [{"fulfilment": f.id, "location": f.location_id} for f in new]}, at))
-    order.updated_at = at
-    if status != before:
-        order.events.append(DomainEvent("order", order.id, f"order.{status}",
-                                        {"status": status}, at))
-    return released
+    order.updated_at = at  # the status it moved to is the event's (never a second
+    return released        # `order.created` when the order is back to `created`)

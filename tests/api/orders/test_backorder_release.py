@@ -145,3 +145,26 @@ def test_units_a_cancel_frees_wake_the_orders_waiting_for_them(
     with ctx.sessions() as session:
         assert session.scalar(select(func.count()).select_from(BackorderWakeup)) == 0
     assert_ledger_consistent(ctx)
+
+
+def test_a_transfer_received_where_the_channel_sells_releases_the_backorder(
+        stocked, client, admin, order, ctx):
+    waiting = order([{"sku": "C", "quantity": 4}]).json["id"]  # web sees 1 of ST-1's 3
+    assert backordered(client, admin, waiting) == 3
+    moved = client.post("/v1/transfers", headers=admin, json={
+        "from": "ST-1", "to": "DC-1", "lines": [{"sku": "C", "quantity": 2}]})
+    assert moved.status_code == 201, moved.json
+    for event in ({"type": "shipped"},
+                  {"type": "received", "lines": [{"sku": "C", "quantity": 2}]}):
+        sent = client.post(f"/v1/transfers/{moved.json['id']}/events", headers=admin,
+                           json=event)
+        assert sent.status_code == 200, sent.json
+    assert wakeups(ctx) == ["C"]
+
+    run_job(ctx, "orders.backorders")
+
+    after = read(client, admin, waiting)
+    assert after["lines"][0]["backordered"] == 1
+    assert [(f["location"], f["lines"][0]["quantity"]) for f in after["fulfilments"]] == [
+        ("ST-1", 1), ("DC-1", 2)]
+    assert_ledger_consistent(ctx)
