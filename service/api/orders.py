@@ -11,7 +11,7 @@ from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
 from service.errors import ValidationFailed, problem
-from service.services.orders import cancelling, placing, planning, reading, search
+from service.services.orders import cancelling, editing, placing, planning, reading, search
 
 bp = Blueprint("orders", __name__, url_prefix="/v1")
 MAX_KEY = 128
@@ -31,12 +31,7 @@ def plan() -> Response:
             "the Location header names it",
             request="plan_request", response="order", status=201)
 def place_order() -> tuple[Response, int]:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
-        raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
-            "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
-    body = json_object()
-    result = placing.place(context(), current_role(), body, key.strip() if key else None)
+    result = placing.place(context(), current_role(), json_object(), _idempotency_key())
     response = jsonify(result)
     response.headers["Location"] = url_for("orders.get_order", order_id=result["id"])
     return response, 201
@@ -82,3 +77,23 @@ def get_order(order_id: str) -> Response:
 def cancel_order(order_id: str) -> Response:
     body = json_object() if request.get_data(cache=True).strip() else {}
     return jsonify(cancelling.cancel(context(), current_role(), order_id, body))
+
+
+@bp.post("/orders/<order_id>/edits")
+@authenticated
+@documented("Edit an order (Idempotency-Key header): the wanted quantity of each listed SKU "
+            "(0 removes it, a new SKU adds it) and/or a new ship-to; only units not yet "
+            "picked move, all or nothing (409 names what could not be done)",
+            request="order_edit", response="order")
+def edit_order(order_id: str) -> Response:
+    return jsonify(editing.edit(context(), current_role(), order_id, json_object(),
+                                _idempotency_key()))
+
+
+def _idempotency_key() -> str | None:
+    """The request's Idempotency-Key header, checked (None when it has none)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
+        raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
+            "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
+    return key.strip() if key else None

@@ -99,6 +99,7 @@ class OrderRepository:
     def save(self, order: Order) -> None:
         """Write back what the aggregate changed, its new events and settlement records."""
         rows = self._rows[order.id]
+        self._add_lines(order, rows)
         line_ids = {line.line_no: line.id for line in order.lines}
         events_written = self._add_fulfilments(order, rows, line_ids)
         rows.update_from(order)
@@ -114,6 +115,18 @@ class OrderRepository:
         order.events.clear()
         order.settlements.clear()
         self.session.flush()
+
+    def _add_lines(self, order: Order, rows: _Rows) -> None:
+        """Insert the lines the aggregate gained (an edit), setting their storage ids."""
+        for line in (line for line in order.lines if line.id is None):
+            row = OrderLineRow(order_id=order.id, line_no=line.line_no, sku=line.sku,
+                               quantity=line.quantity, unit_price=line.unit_price,
+                               quantity_cancelled=line.cancelled,
+                               quantity_backordered=line.backordered)
+            self.session.add(row)
+            self.session.flush()
+            line.id, rows.line_nos[row.id] = row.id, line.line_no
+            rows.children.lines.append(row)
 
     def _add_fulfilments(self, order: Order, rows: _Rows, line_ids: dict[int, int | None]
                          ) -> bool:
@@ -246,10 +259,13 @@ class _Rows:
         self.row.cancel_reason = order.cancel_reason
         if order.explanation is not self.row.explanation:  # a change replaces it whole
             self.row.explanation = order.explanation
+        if order.ship_to != self.row.ship_to:  # an edit's new address
+            self.row.ship_to = dict(order.ship_to)
         by_no = {line.line_no: line for line in order.lines}
         for row in self.children.lines:
             line = by_no[row.line_no]
             row.quantity_cancelled, row.quantity_backordered = line.cancelled, line.backordered
+            row.quantity = line.quantity
         rows = {f.id: f for f in self.children.fulfilments}
         for fulfilment in order.fulfilments:
             _update_fulfilment(rows[fulfilment.id], fulfilment,
