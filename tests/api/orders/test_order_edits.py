@@ -207,3 +207,12 @@ def test_edits_are_scoped_as_orders_are(stocked, client, admin, order, headers_f
 
     assert other_channel.status_code == 404 and a_location.status_code in (403, 404)
     assert its_channel.status_code == 200
+
+
+def test_the_openapi_document_describes_the_edit_endpoint(client):
+    edit_doc = client.get("/openapi.json").json["paths"]["/v1/orders/{order_id}/edits"]["post"]
+
+    assert edit_doc["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/order_edit")
+    assert edit_doc["responses"]["200"]["content"]["application/json"]["schema"][
+        "$ref"].endswith("/order")
