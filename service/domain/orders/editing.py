@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 MOVABLE = ("created", "accepted")
 EDIT_REASON = "edited"
+MOVED_REASON = "ship_to changed"
 
 
 @dataclass
@@ -137,3 +138,17 @@ def grow(order: Order, targets: EditTargets, shipments: list[PlannedShipment],
         "order_id": order.id, "location": f.location_id, "edited": True,
         "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}, at)
         for f in fulfilments)
+
+
+def move_units(order: Order, shipments: list[PlannedShipment], backordered: dict[str, int],
+               at: datetime) -> None:
+    """The unpicked units leave their fulfilments (cancelled, reason `ship_to changed`) for
+    the planned ones; what no location ships waits as backordered."""
+    for f in order.fulfilments:
+        if f.status in MOVABLE and any(row.open > 0 for row in f.lines):
+            for row in f.lines:
+                row.cancelled += max(row.open, 0)
+            f.status, f.updated_at, f.reason = "cancelled", at, MOVED_REASON
+            order.events.append(DomainEvent("fulfilment", f.id, "fulfilment.cancelled", {
+                "order_id": order.id, "location": f.location_id, "reason": MOVED_REASON}, at))
+    grow(order, EditTargets(), shipments, backordered, at)

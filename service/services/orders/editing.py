@@ -27,6 +27,7 @@ from service.services.orders.cancelling import release_allocation
 from service.services.orders.placing import request_hash
 from service.services.orders.reading import visible_order
 from service.services.orders.rejecting import with_retries
+from service.services.orders.replanning import replan_for_ship_to
 from service.services.orders.rerouting import (
     order_ruleset,
     planned,
@@ -77,14 +78,15 @@ def apply_edit(ctx: Context, uow: UnitOfWork, order: Order, body: dict[str, Any]
     if "ship_to" in body:
         order.ship_to = requests.address(body["ship_to"])
     freed = take_back(order, targets.taken, now)
-    decision: dict[str, Any] = {}
-    if targets.added:
-        decision = _add_units(ctx, uow, order, targets, body.get("lines", []), freed, now)
-    else:
-        release_allocation(ctx, uow, freed)
-    changes = {"lines": targets.changes}
-    if order.ship_to != old_ship_to:
-        changes["ship_to"] = {"from": old_ship_to, "to": order.ship_to, "replanned": False}
+    release_allocation(ctx, uow, freed)
+    changes: dict[str, Any] = {"lines": targets.changes}
+    if order.ship_to != old_ship_to:  # first: the units the edit adds are planned for it
+        moved = _coordinates(order.ship_to) != _coordinates(old_ship_to)
+        changes["ship_to"] = {"from": old_ship_to, "to": order.ship_to, **(
+            replan_for_ship_to(ctx, uow, order, now) if moved
+            else {"replanned": False, "why": "the same coordinates"})}
+    decision = _add_units(ctx, uow, order, targets, body.get("lines", []), now) \
+        if targets.added else {}
     if not targets.changes and "ship_to" not in changes:
         raise ValidationFailed("The edit changes nothing.", [problem(
             "/lines", "every listed quantity is the line's already, and the ship-to is the same")])
@@ -99,6 +101,10 @@ def apply_edit(ctx: Context, uow: UnitOfWork, order: Order, body: dict[str, Any]
                         for s in decision.get("shipments", [])]}, now))
 
 
+def _coordinates(ship_to: dict[str, Any]) -> tuple[Any, Any]:
+    return ship_to.get("lat"), ship_to.get("lon")
+
+
 def _known_skus(uow: UnitOfWork, lines: list[dict[str, Any]]) -> None:
     """Refuse (422) a line naming a SKU the catalog lacks."""
     products = uow.catalog().products
@@ -109,9 +115,8 @@ def _known_skus(uow: UnitOfWork, lines: list[dict[str, Any]]) -> None:
 
 
 def _add_units(ctx: Context, uow: UnitOfWork, order: Order, targets: EditTargets,
-               lines: list[dict[str, Any]], freed: dict, now: Any) -> dict[str, Any]:
-    """Plan and allocate the units an edit adds (the freed ones given back in the same pass);
-    the plan's decision."""
+               lines: list[dict[str, Any]], now: Any) -> dict[str, Any]:
+    """Plan and allocate the units an edit adds; the plan's decision."""
     active = ctx.rules.active(uow)
     ruleset = within_budget(order, active if order.ruleset == active.ref
                             else order_ruleset(ctx, uow, order))
@@ -131,8 +136,7 @@ def _add_units(ctx: Context, uow: UnitOfWork, order: Order, targets: EditTargets
         raise InsufficientStock("Not enough stock for the units the edit adds; nothing changed.", [
             problem(f"/lines/{index[sku]}/quantity", f"short by {q} (on_short: {on_short})",
                     sku=sku, short=q) for sku, q in sorted(short.items())])
-    allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, {},
-             release=freed)
+    allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, {})
     shipments = [PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                  tuple((ln.sku, ln.quantity) for ln in s.lines))
                  for s in sourced.plan.shipments]

@@ -216,3 +216,57 @@ def test_the_openapi_document_describes_the_edit_endpoint(client):
         "/order_edit")
     assert edit_doc["responses"]["200"]["content"]["application/json"]["schema"][
         "$ref"].endswith("/order")
+
+
+def test_a_new_ship_to_replans_the_unpicked_units_where_sourcing_changes(
+        spread, client, admin, order, ctx):
+    placed = order([{"sku": "A", "quantity": 4}])  # New York: ST-1
+    order_id, at_st1 = placed.json["id"], placed.json["fulfilments"][0]["id"]
+    assert placed.json["fulfilments"][0]["location"] == "ST-1"
+
+    moved = edit(client, admin, order_id, ship_to=CHICAGO)
+
+    assert moved.status_code == 200, moved.json
+    after = read(client, admin, order_id)
+    [old, new] = after["fulfilments"]
+    assert (old["id"], old["status"], old["reason"]) == (at_st1, "cancelled", "ship_to changed")
+    assert (new["location"], new["lines"][0]["quantity"]) == ("ST-2", 4)
+    decision = after["explanation"]["edits"][0]["ship_to"]
+    assert decision["replanned"] is True and decision["shipments"][0]["location"] == "ST-2"
+    assert position(ctx, "ST-1")[1] == 0 and position(ctx, "ST-2")[1] == 4
+    assert line(after, "A")["cancelled"] == 0 and after["status"] == "created"
+    assert_ledger_consistent(ctx)
+
+
+def test_a_new_ship_to_served_by_the_same_locations_moves_nothing(
+        spread, client, admin, order, ctx):
+    placed = order([{"sku": "A", "quantity": 4}])
+    nearby = {"lat": 40.75, "lon": -73.99, "city": "New York"}
+
+    moved = edit(client, admin, placed.json["id"], ship_to=nearby)
+
+    assert moved.status_code == 200, moved.json
+    after = read(client, admin, placed.json["id"])
+    [kept] = after["fulfilments"]
+    assert (kept["id"], kept["status"], kept["location"]) == (
+        placed.json["fulfilments"][0]["id"], "created", "ST-1")
+    assert after["explanation"]["edits"][0]["ship_to"]["replanned"] is False
+    assert after["ship_to"]["lat"] == 40.75
+    assert position(ctx, "ST-1")[1] == 4
+    assert_ledger_consistent(ctx)
+
+
+def test_picked_units_stay_where_they_are_when_the_ship_to_changes(
+        spread, client, admin, order, ctx):
+    placed = order([{"sku": "A", "quantity": 4}])
+    for type_ in ("accepted", "picked"):
+        step(client, admin, placed.json["fulfilments"][0]["id"], type_)
+
+    moved = edit(client, admin, placed.json["id"], ship_to=CHICAGO)
+
+    assert moved.status_code == 200, moved.json
+    after = read(client, admin, placed.json["id"])
+    assert [f["status"] for f in after["fulfilments"]] == ["picked"]
+    assert after["explanation"]["edits"][0]["ship_to"]["replanned"] is False
+    assert after["ship_to"]["city"] == "Chicago"
+    assert_ledger_consistent(ctx)
