@@ -23,7 +23,7 @@ from service.services.context import Context
 from service.services.feeds import running
 from service.services.inventory import reservations
 from service.services.operations import jobs
-from service.services.orders import expiring
+from service.services.orders import expiring, releasing
 from service.services.rulesets import governance
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def job_specs(ctx: Context) -> list[JobSpec]:
     """Every job this configuration asks for."""
     rulesets_cfg = ctx.settings.section("rulesets")
     inventory_cfg = ctx.settings.section("inventory")
+    backorders_cfg = ctx.settings.section("backorders")
     return [
         JobSpec("rulesets.reload", governance.reload,
                 every_seconds=rulesets_cfg["reload_seconds"]),
@@ -65,6 +66,10 @@ def job_specs(ctx: Context) -> list[JobSpec]:
         JobSpec("tables.analyze", jobs.analyze_young_tables, every_seconds=TABLE_STATS_SECONDS),
         JobSpec("fulfilments.expire", expiring.expire_unaccepted,
                 every_seconds=ctx.settings.section("fulfilment")["sla_check_seconds"]),
+        JobSpec("orders.backorders", releasing.release_woken,
+                every_seconds=backorders_cfg["release_seconds"]),
+        JobSpec("orders.backorders.sweep", releasing.release_all,
+                every_seconds=backorders_cfg["sweep_seconds"]),
         *[JobSpec(f"feeds.{feed.name}", partial(running.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in running.configured(ctx) if feed.scheduled],

@@ -11,7 +11,7 @@ from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
 from service.errors import OmsError, ValidationFailed, problem
-from service.services.orders import cancelling, placing, planning, reading, search
+from service.services.orders import cancelling, editing, placing, planning, reading, search
 
 bp = Blueprint("orders", __name__, url_prefix="/v1")
 MAX_KEY = 128
@@ -43,17 +43,13 @@ def plan() -> Response:
             errors=(403, 404, 409), headers=("Idempotency-Key",),
             response_headers=("Location",), links=ORDER_LINKS)
 def place_order() -> tuple[Response, int]:
-    key = request.headers.get("Idempotency-Key")
     try:
-        if key is not None and not (key.strip() and len(key) <= MAX_KEY):
-            raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
-                "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
+        key = _idempotency_key()
         body = json_object()
     except OmsError:
         confirm_key(None)  # a revoked key is a 401, whatever else is wrong
         raise
-    result = placing.place(context(), current_role(), body, key.strip() if key else None,
-                           confirm_key)
+    result = placing.place(context(), current_role(), body, key, confirm_key)
     response = jsonify(result)
     response.headers["Location"] = url_for("orders.get_order", order_id=result["id"])
     return response, 201
@@ -101,3 +97,23 @@ def get_order(order_id: str) -> Response:
 def cancel_order(order_id: str) -> Response:
     body = json_object() if request.get_data(cache=True).strip() else {}
     return jsonify(cancelling.cancel(context(), current_role(), order_id, body))
+
+
+@bp.post("/orders/<order_id>/edits")
+@authenticated
+@documented("Edit an order (Idempotency-Key header): the wanted quantity of each listed SKU "
+            "(0 removes it, a new SKU adds it) and/or a new ship-to; only units not yet "
+            "picked move, all or nothing (409 names what could not be done)",
+            request="order_edit", response="order")
+def edit_order(order_id: str) -> Response:
+    return jsonify(editing.edit(context(), current_role(), order_id, json_object(),
+                                _idempotency_key()))
+
+
+def _idempotency_key() -> str | None:
+    """The request's Idempotency-Key header, checked (None when it has none)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (key.strip() and len(key) <= MAX_KEY):
+        raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
+            "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
+    return key.strip() if key else None

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
 from service.domain.orders import Order
+from service.store.models import (
+    Event,
+    FulfilmentLineRow,
+    FulfilmentRow,
+    OrderLineRow,
+    OrderRow,
+    SettlementRecord,
+)
 
 
 @dataclass
@@ -48,3 +59,25 @@ def new_order_rows(order: Order, response: dict[str, Any]) -> NewOrder:
         settlements=[{"kind": s.kind, "order_id": order.id, "line_no": s.line_no, "sku": s.sku,
                       "location_id": s.location_id, "quantity": s.quantity, "amount": s.amount,
                       "created_at": s.at} for s in order.settlements])
+
+
+def insert_core(session: Session, new: NewOrder) -> None:
+    """Up to six Core statements: order, lines (their ids by line number), fulfilments, their
+    lines, events, settlement records."""
+    connection = session.connection()
+    connection.execute(insert(OrderRow.__table__), [new.order])
+    table = OrderLineRow.__table__
+    line_ids = dict(connection.execute(
+        insert(table).returning(table.c.line_no, table.c.id, sort_by_parameter_order=True),
+        new.lines).all())
+    if new.fulfilments:
+        connection.execute(insert(FulfilmentRow.__table__), new.fulfilments)
+        rows = [{**{k: v for k, v in row.items() if k != "line_no"},
+                 "order_line_id": line_ids[row["line_no"]]} for row in new.fulfilment_lines]
+        connection.execute(insert(FulfilmentLineRow.__table__), rows)
+    if new.events:
+        connection.execute(insert(Event.__table__), new.events)
+    if new.settlements:
+        connection.execute(insert(SettlementRecord.__table__), [
+            {**{k: v for k, v in row.items() if k != "line_no"},
+             "order_line_id": line_ids[row["line_no"]]} for row in new.settlements])

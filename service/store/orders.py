@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain.orders import (
@@ -32,7 +32,7 @@ from service.store.models import (
     OrderRow,
     SettlementRecord,
 )
-from service.store.order_rows import NewOrder, new_order_rows
+from service.store.order_rows import insert_core, new_order_rows
 
 
 class OrderRepository:
@@ -67,11 +67,6 @@ class OrderRepository:
         self._rows[row.id] = rows
         return rows.order()
 
-    def order_of_fulfilment(self, fulfilment_id: str) -> str | None:
-        """The id of the order a fulfilment belongs to."""
-        return self.session.scalar(select(FulfilmentRow.order_id)
-                                   .where(FulfilmentRow.id == fulfilment_id))
-
     def find_by_key(self, channel: str, key: str) -> tuple[str | None, dict[str, Any]] | None:
         """(request hash, 201 body) of the order placed earlier with this Idempotency-Key."""
         row = self.session.execute(
@@ -99,7 +94,7 @@ class OrderRepository:
             orders_pg.insert_order(self.session, new, backlog)  # the backlog in it too
             self.backlog.forget()
             return
-        _insert_core(self.session, new)
+        insert_core(self.session, new)
         self.backlog.move(backlog)
 
     def save(self, order: Order) -> None:
@@ -107,6 +102,7 @@ class OrderRepository:
         rows = self._rows[order.id]
         before = open_lines((f.location_id, f.status, len(rows.children.fulfilment_lines[f.id]))
                             for f in rows.children.fulfilments)
+        self._add_lines(order, rows)
         line_ids = {line.line_no: line.id for line in order.lines}
         events_written = self._add_fulfilments(order, rows, line_ids)
         rows.update_from(order)
@@ -124,6 +120,18 @@ class OrderRepository:
         self.session.flush()
         after = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
         self.backlog.move({loc: after[loc] - before[loc] for loc in after.keys() | before})
+
+    def _add_lines(self, order: Order, rows: _Rows) -> None:
+        """Insert the lines the aggregate gained (an edit), setting their storage ids."""
+        for line in (line for line in order.lines if line.id is None):
+            row = OrderLineRow(order_id=order.id, line_no=line.line_no, sku=line.sku,
+                               quantity=line.quantity, unit_price=line.unit_price,
+                               quantity_cancelled=line.cancelled,
+                               quantity_backordered=line.backordered)
+            self.session.add(row)
+            self.session.flush()
+            line.id, rows.line_nos[row.id] = row.id, line.line_no
+            rows.children.lines.append(row)
 
     def _add_fulfilments(self, order: Order, rows: _Rows, line_ids: dict[int, int | None]
                          ) -> bool:
@@ -257,10 +265,13 @@ class _Rows:
         self.row.cancel_reason = order.cancel_reason
         if order.explanation is not self.row.explanation:  # a change replaces it whole
             self.row.explanation = order.explanation
+        if order.ship_to != self.row.ship_to:  # an edit's new address
+            self.row.ship_to = dict(order.ship_to)
         by_no = {line.line_no: line for line in order.lines}
         for row in self.children.lines:
             line = by_no[row.line_no]
             row.quantity_cancelled, row.quantity_backordered = line.cancelled, line.backordered
+            row.quantity = line.quantity
         rows = {f.id: f for f in self.children.fulfilments}
         for fulfilment in order.fulfilments:
             _update_fulfilment(rows[fulfilment.id], fulfilment,
@@ -291,25 +302,3 @@ def _update_fulfilment(row: FulfilmentRow, fulfilment: Fulfilment,
         line_row.quantity_shipped = line.shipped
         line_row.quantity_rejected = line.rejected
         line_row.quantity_cancelled = line.cancelled
-
-
-def _insert_core(session: Session, new: NewOrder) -> None:
-    """Up to six Core statements: order, lines (their ids by line number), fulfilments, their
-    lines, events, settlement records."""
-    connection = session.connection()
-    connection.execute(insert(OrderRow.__table__), [new.order])
-    table = OrderLineRow.__table__
-    line_ids = dict(connection.execute(
-        insert(table).returning(table.c.line_no, table.c.id, sort_by_parameter_order=True),
-        new.lines).all())
-    if new.fulfilments:
-        connection.execute(insert(FulfilmentRow.__table__), new.fulfilments)
-        rows = [{**{k: v for k, v in row.items() if k != "line_no"},
-                 "order_line_id": line_ids[row["line_no"]]} for row in new.fulfilment_lines]
-        connection.execute(insert(FulfilmentLineRow.__table__), rows)
-    if new.events:
-        connection.execute(insert(Event.__table__), new.events)
-    if new.settlements:
-        connection.execute(insert(SettlementRecord.__table__), [
-            {**{k: v for k, v in row.items() if k != "line_no"},
-             "order_line_id": line_ids[row["line_no"]]} for row in new.settlements])

@@ -18,6 +18,7 @@ from service.clock import Clock
 from service.rules.model import Ruleset
 from service.store.activations import ActivationRepository
 from service.store.ats import AtsRepository
+from service.store.backorders import BackorderRepository
 from service.store.catalog import Catalog, CatalogSnapshot
 from service.store.db import read_only
 from service.store.errors import (
@@ -106,6 +107,10 @@ class UnitOfWork:
     @cached_property
     def leases(self) -> LeaseRepository:
         return LeaseRepository(self.session, self.clock)
+
+    @cached_property
+    def backorders(self) -> BackorderRepository:
+        return BackorderRepository(self.session, self.clock)
 
     @cached_property
     def snapshot_files(self) -> SnapshotFiles:

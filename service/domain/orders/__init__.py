@@ -11,6 +11,7 @@ from .model import (
 )
 from .order import Order, RequestedLine, Units
 from .rejecting import SLA_EXPIRED, shipments_left
+from .releasing import backordered_units, release_backorder
 from .shortage import ON_SHORT, default_on_short, planner_fallback, refused, split_short
 from .status import OPEN_FULFILMENT, SHIPPED, LineState, derive_status
 
@@ -33,11 +34,13 @@ __all__ = [
     "RequestedLine",
     "Settlement",
     "Units",
+    "backordered_units",
     "default_on_short",
     "derive_status",
     "next_status",
     "planner_fallback",
     "refused",
+    "release_backorder",
     "shipments_left",
     "split_short",
 ]

@@ -11,10 +11,15 @@ from service.store.unit_of_work import UnitOfWork
 def move(uow: UnitOfWork, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int]) -> None:
     """Add the deltas to the kept ATS (rows locked in key order, so writers never deadlock).
 
-    ATS made by another ruleset (a switch raced this change) is recomputed instead.
+    ATS made by another ruleset (a switch raced this change) is recomputed instead. A SKU
+    whose ATS rises for some channel wakes the orders waiting for it (`uow.backorders.wake`:
+    nothing is written when no order has it backordered).
     """
     if not deltas:
         return
+    risen = {sku for (_channel, sku), units in deltas.items() if units > 0}
+    if risen:
+        uow.backorders.wake(risen)
     existing = uow.ats.lock(sorted(deltas))
     stale_skus = {key[1] for key, ref in existing.items() if ref != ruleset.ref}
     uow.ats.add(sorted(key for key, ref in existing.items() if ref == ruleset.ref), deltas)

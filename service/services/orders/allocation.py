@@ -42,6 +42,8 @@ def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, freed: Deltas,
               for s in sourced.plan.shipments for ln in s.lines}
     for key, units in (release or {}).items():
         wanted[key] = wanted.get(key, 0) - units
+    if release:  # released units may serve an order waiting for them elsewhere
+        uow.backorders.wake({sku for _location, sku in release})
     if not wanted:
         kept.move(uow, sourced.ruleset, freed)
         return

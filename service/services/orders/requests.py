@@ -100,6 +100,14 @@ def _delivery_problems(body: dict[str, Any], catalog: CatalogSnapshot) -> list[d
     return found
 
 
+def address(ship_to: dict[str, Any]) -> dict[str, Any]:
+    """A new ship-to checked (422 naming `/ship_to/...`) and located."""
+    problems = _ship_to_problems(ship_to)
+    if problems:
+        raise ValidationFailed("The ship-to is not usable.", problems)
+    return _located(ship_to)
+
+
 def _ship_to_problems(ship_to: dict[str, Any]) -> list[dict]:
     """What keeps a ship-to off the map: half a coordinate, or neither coordinates nor a
     postal code to geocode (the schema names every other problem, field by field)."""

@@ -44,7 +44,7 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
     the `released` units leave their location's allocation in the same pass as the new ones
     are allocated (one statement on PostgreSQL when nothing changed since the plan read it)."""
     active = ctx.rules.active(uow)  # the kept ATS is this one's: allocation moves it by it
-    ruleset = _within_budget(order, active if order.ruleset == active.ref
+    ruleset = within_budget(order, active if order.ruleset == active.ref
                              else order_ruleset(ctx, uow, order))
     on_short = order.on_short or default_on_short(ruleset.sourcing.split.fallback)
     req = rerouted_request(order, {n: q for n, q in units.items() if q > 0}, on_short)
@@ -62,7 +62,7 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
                                      tuple((ln.sku, ln.quantity) for ln in s.lines))
                      for s in sourced.plan.shipments]
         short = {ln.sku: ln.quantity for ln in sourced.plan.unfulfilled}
-        decision = _planned(sourced, shipments)
+        decision = planned(sourced, shipments)
     decision = {"at": now.isoformat(), "event": event, "fulfilment": source.id,
                 "rejected_by": source.location_id, "reason": source.reason,
                 "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in req.lines],
@@ -82,7 +82,7 @@ def order_ruleset(ctx: Context, uow: UnitOfWork, order: Order) -> Ruleset:
         return ctx.rules.active(uow)
 
 
-def _within_budget(order: Order, ruleset: Ruleset) -> Ruleset:
+def within_budget(order: Order, ruleset: Ruleset) -> Ruleset:
     """The ruleset with its split policy's max_shipments lowered by the order's shipments
     (the order as a whole keeps to it; a re-route may always add one)."""
     split = ruleset.sourcing.split
@@ -110,7 +110,7 @@ def rerouted_request(order: Order, units: dict[int, int], on_short: str) -> Sour
         address=dict(ship_to), on_short=on_short)
 
 
-def _planned(sourced: Sourced, shipments: list[PlannedShipment]) -> dict[str, Any]:
+def planned(sourced: Sourced, shipments: list[PlannedShipment]) -> dict[str, Any]:
     """Why the plan chose its locations: the new fulfilments, the policy, the explanation."""
     plan = sourcing.to_dict(sourced)
     return {"policy_applied": plan["policy_applied"],

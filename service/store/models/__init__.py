@@ -4,6 +4,7 @@ from .base import Base
 from .master import Location, Product
 from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
 from .orders import (
+    BackorderWakeup,
     FulfilmentLineRow,
     FulfilmentRow,
     OrderLineRow,
@@ -24,6 +25,7 @@ from .versions import CacheVersion, LocationBacklog
 
 __all__ = [
     "ApiKey",
+    "BackorderWakeup",
     "Base",
     "CacheVersion",
     "ChannelAvailability",

@@ -10,7 +10,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.domain.ids import new_id
@@ -61,6 +70,9 @@ class OrderLineRow(Base):
         CheckConstraint("quantity_backordered >= 0", name="backordered_non_negative"),
         CheckConstraint("unit_price >= 0", name="price_non_negative"),
         Index("ix_order_lines_sku_order", "sku", "order_id"),
+        Index("ix_order_lines_backordered", "sku", "order_id",
+              postgresql_where=text("quantity_backordered > 0"),
+              sqlite_where=text("quantity_backordered > 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -71,6 +83,17 @@ class OrderLineRow(Base):
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     quantity_cancelled: Mapped[int] = mapped_column(default=0)
     quantity_backordered: Mapped[int] = mapped_column(default=0)
+
+
+class BackorderWakeup(Base):
+    """A SKU whose ATS rose while an order waited for it (append-only; the release job takes
+    the rows)."""
+
+    __tablename__ = "backorder_wakeups"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column()
 
 
 class FulfilmentRow(Base):

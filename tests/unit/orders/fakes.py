@@ -160,12 +160,31 @@ class FakeAts:
         self.units, self.refs = state
 
 
+class FakeBackorders:
+    """Wakeups: the SKUs whose ATS rose while one of the orders had them backordered."""
+
+    def __init__(self, orders: FakeOrders) -> None:
+        self.orders, self.woken = orders, []
+
+    def wake(self, skus: Iterable[str]) -> None:
+        waiting = {line.sku for order in self.orders.orders.values() for line in order.lines
+                   if line.backordered > 0}
+        self.woken += sorted(set(skus) & waiting)
+
+    def snapshot(self) -> Any:
+        return list(self.woken)
+
+    def restore(self, state: Any) -> None:
+        self.woken = state
+
+
 class FakeUnitOfWork:
     """The repositories a use case reaches, over in-memory state."""
 
     def __init__(self, orders: FakeOrders, positions: FakePositions, ats: FakeAts,
                  catalog: CatalogSnapshot, clock: MovableClock) -> None:
         self.orders, self.positions, self.ats = orders, positions, ats
+        self.backorders = FakeBackorders(orders)
         self.clock, self._catalog = clock, catalog
         self.committed = False
         self.commits = 0
@@ -192,8 +211,8 @@ class FakeUnitOfWork:
         self._began, self.committed = None, True
         self.commits += 1
 
-    def _repositories(self) -> tuple[FakeOrders, FakePositions, FakeAts]:
-        return self.orders, self.positions, self.ats
+    def _repositories(self) -> tuple[FakeOrders, FakePositions, FakeAts, FakeBackorders]:
+        return self.orders, self.positions, self.ats, self.backorders
 
 
 class FakeRulesets:
