@@ -6,8 +6,11 @@ shipments) goes through `change_positions`, so the kept ATS never drifts from th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
+from service.domain import ledger
 from service.rules.model import Ruleset
 from service.services.ats import kept
 from service.services.ats.deltas import Deltas, add_deltas, channel_deltas
@@ -52,3 +55,22 @@ def move_ats_of(uow: UnitOfWork, ruleset: Ruleset, before: Mapping[tuple[str, st
     """Move the ATS by what the changed positions (counts already written) now sell."""
     moves = [(before.get((r.location_id, r.sku)), PositionStock.of(r)) for r in changed]
     kept.move(uow, ruleset, channel_deltas(ruleset, uow.catalog(), moves))
+
+
+def ship_units(uow: UnitOfWork, ruleset: Ruleset, units: Mapping[tuple[str, str], int],
+               at: datetime) -> None:
+    """Shipped units (per (location, sku)) leave the allocation and the shelf as of `at`: a
+    count taken before then is stale and never brings them back (fulfilments and transfers)."""
+    ids = uow.positions.ids_for(units)
+
+    def shipping(quantity: int) -> Callable[[PositionRow], PositionRow]:
+        def change(row: PositionRow) -> PositionRow:
+            after = ledger.ship(ledger.Position(row.on_hand, row.as_of, row.allocated,
+                                                row.reserved, row.shipped_at), quantity, at)
+            return dataclasses.replace(row, on_hand=after.on_hand, allocated=after.allocated,
+                                       shipped_at=after.shipped_at)
+        return change
+
+    change_positions(uow, ruleset,
+                     {ids[key]: shipping(q) for key, q in units.items() if key in ids})
+    uow.positions.mark_shipped(list(ids.values()), at)

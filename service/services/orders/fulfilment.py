@@ -8,19 +8,16 @@ back), a settlement record is written per line and the change goes to the outbox
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from service.domain import ledger
 from service.domain.orders import Fulfilment, Order, Units
 from service.domain.roles import Role, authorize
 from service.errors import NotFound, ValidationFailed, problem
 from service.feeds.stock_rows import parse_time
 from service.payloads import require
-from service.services.inventory.stock_changes import change_positions
+from service.services.inventory.stock_changes import ship_units
 from service.services.orders.views import fulfilment_view
-from service.store.position_rows import PositionRow
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -84,16 +81,4 @@ def load_fulfilment(uow: UnitOfWork, role: Role, fulfilment_id: str
 
 def _take_off_the_shelf(ctx: Context, uow: UnitOfWork, units: Units, at: datetime) -> None:
     """The shipped units leave the allocation and the shelf as of `at`."""
-    ids = uow.positions.ids_for(units)
-
-    def shipping(quantity: int):
-        def change(row: PositionRow) -> PositionRow:
-            after = ledger.ship(ledger.Position(row.on_hand, row.as_of, row.allocated,
-                                                row.reserved, row.shipped_at), quantity, at)
-            return dataclasses.replace(row, on_hand=after.on_hand, allocated=after.allocated,
-                                       shipped_at=after.shipped_at)
-        return change
-
-    change_positions(uow, ctx.rules.active(uow),
-                     {ids[key]: shipping(q) for key, q in units.items() if key in ids})
-    uow.positions.mark_shipped(list(ids.values()), at)
+    ship_units(uow, ctx.rules.active(uow), units, at)

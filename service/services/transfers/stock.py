@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from service.domain import ledger
 from service.domain.transfers import Transfer
 from service.errors import InsufficientStock, ValidationFailed, problem
-from service.services.inventory.stock_changes import change_positions
+from service.services.inventory.stock_changes import change_positions, ship_units
 from service.store.position_rows import PositionRow
 from service.store.unit_of_work import UnitOfWork
 
@@ -58,19 +58,7 @@ def _short(index: int, sku: str, quantity: int, free: int, location: str) -> dic
 def ship_from_source(ctx: Context, uow: UnitOfWork, units: Units, at: datetime) -> None:
     """Shipped units leave the source's allocation and shelf as of `at` (a count taken
     before then is stale and never brings them back)."""
-    ids = uow.positions.ids_for(units)
-
-    def shipping(quantity: int):
-        def change(row: PositionRow) -> PositionRow:
-            after = ledger.ship(ledger.Position(row.on_hand, row.as_of, row.allocated,
-                                                row.reserved, row.shipped_at), quantity, at)
-            return dataclasses.replace(row, on_hand=after.on_hand, allocated=after.allocated,
-                                       shipped_at=after.shipped_at)
-        return change
-
-    change_positions(uow, ctx.rules.active(uow),
-                     {ids[key]: shipping(q) for key, q in units.items() if key in ids})
-    uow.positions.mark_shipped(list(ids.values()), at)
+    ship_units(uow, ctx.rules.active(uow), units, at)
 
 
 def receive_at_destination(ctx: Context, uow: UnitOfWork, units: Units, at: datetime) -> None:
