@@ -104,7 +104,8 @@ def cancel_order(order_id: str) -> Response:
 @documented("Edit an order (Idempotency-Key header): the wanted quantity of each listed SKU "
             "(0 removes it, a new SKU adds it) and/or a new ship-to; only units not yet "
             "picked move, all or nothing (409 names what could not be done)",
-            request="order_edit", response="order")
+            request="order_edit", response="order", roles=("admin", "channel"),
+            errors=(404, 409), headers=("Idempotency-Key",))
 def edit_order(order_id: str) -> Response:
     return jsonify(editing.edit(context(), current_role(), order_id, json_object(),
                                 _idempotency_key()))
