@@ -124,7 +124,8 @@ def _who(doc: dict[str, Any]) -> str:
 
 
 def _responses(doc: dict[str, Any]) -> dict[str, Any]:
-    ok: dict[str, Any] = {"description": "OK" if doc["status"] == 200 else "Created"}
+    ok: dict[str, Any] = {"description": {200: "OK", 204: "No Content"}.get(
+        doc["status"], "Created")}
     schema = doc["response"]
     if schema:
         ref: dict[str, Any] = parts.OTHER_RESPONSES.get(schema) or {
