@@ -112,7 +112,7 @@ def _config(folder: Path, url: str) -> Path:
     path = folder / "config.yaml"
     path.write_text(json.dumps({
         "database_url": url,
-        "rulesets": {"directory": str(ROOT / "rulesets"), "active": "default",
+        "rulesets": {"directory": str(ROOT / "rulesets"), "active": "default@2",
                      "reload_seconds": 10},
         "server": {"workers": 2, "max_request_bytes": 1048576},
         "logging": {"level": "WARNING"}}))

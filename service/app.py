@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     if ctx is None:
         ctx = build_context(settings or load_settings())
     app = Flask(__name__)
+    app.url_map.converters["int"] = boundary.IntegerConverter  # before any route uses it
     app.config["MAX_CONTENT_LENGTH"] = ctx.settings.section("server")["max_request_bytes"]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["oms.ctx"] = ctx

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug import routing
 
 from service.api.auth import current_role, key_id
 from service.errors import Forbidden, ValidationFailed, problem
@@ -19,6 +20,17 @@ from service.errors import Forbidden, ValidationFailed, problem
 REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
 log = logging.getLogger("oms.requests")
+INT32_MAX = 2**31 - 1
+
+
+class IntegerConverter(routing.IntegerConverter):
+    """A path integer as the 32-bit columns hold it (1 to 2^31-1, as /openapi.json says): a
+    larger one matches no route, so it is a 404 instead of a database error (a 500 on
+    PostgreSQL)."""
+
+    def __init__(self, url_map: routing.Map, fixed_digits: int = 0, min: int | None = 1,
+                 max: int | None = INT32_MAX, signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def request_id() -> str:

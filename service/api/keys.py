@@ -16,7 +16,7 @@ bp = Blueprint("keys", __name__, url_prefix="/v1")
 @admin_only
 @documented("Revoke an API key (its id as `oms keys list` shows it): the next request with it, "
             "to any process, gets 401; revoking a revoked key changes nothing; 404 for no "
-            "such key", status=204)
+            "such key", status=204, roles=("admin",), errors=(403, 404))
 def revoke_key(key_id: int) -> Response:
     keys.revoke_key(context(), key_id)
     return Response(status=204)

@@ -21,6 +21,7 @@ def documented(
     array: bool = False,
     status: int = 200,
     *,
+    also: tuple[int, ...] = (),
     roles: tuple[str, ...] | None = None,
     errors: tuple[int, ...] = (),
     query: tuple[str, ...] = (),
@@ -35,13 +36,15 @@ def documented(
     """Attach OpenAPI facts to a view: summary, who may call it (roles, or public), its
     request (schema name, an array of it, CSV/NDJSON too), query parameters and headers by
     name (openapi_parts), response schema and status, the error statuses it can answer and
-    the links from its response to the next operations. Without `roles`, they follow the
-    view's auth decorator: admin_only is admin, authenticated is any valid key."""
+    the links from its response to the next operations; `also`: other success statuses
+    answering the same schema (a publish that finds the text published: 200). Without
+    `roles`, they follow the view's auth decorator: admin_only is admin, authenticated is
+    any valid key."""
 
     def decorate(view: F) -> F:
         view._oms_doc = {  # type: ignore[attr-defined]
             "summary": summary, "request": request, "response": response, "array": array,
-            "status": status, "roles": () if public else roles, "errors": errors,
+            "status": status, "also": also, "roles": () if public else roles, "errors": errors,
             "query": query, "headers": headers, "text_bodies": text_bodies,
             "body_optional": body_optional, "response_array": response_array,
             "response_headers": response_headers, "links": links or {}, "public": public,
@@ -124,7 +127,8 @@ def _who(doc: dict[str, Any]) -> str:
 
 
 def _responses(doc: dict[str, Any]) -> dict[str, Any]:
-    ok: dict[str, Any] = {"description": "OK" if doc["status"] == 200 else "Created"}
+    ok: dict[str, Any] = {"description": {200: "OK", 204: "No Content"}.get(
+        doc["status"], "Created")}
     schema = doc["response"]
     if schema:
         ref: dict[str, Any] = parts.OTHER_RESPONSES.get(schema) or {
@@ -143,6 +147,10 @@ def _responses(doc: dict[str, Any]) -> dict[str, Any]:
     if doc["request"]:
         statuses |= {400, 413, 422}
     answers = {str(doc["status"]): ok}
+    for other in doc["also"]:
+        answers[str(other)] = ok | {"description": "OK"}
+        answers[str(other)]["headers"] = {k: v for k, v in ok["headers"].items()
+                                          if k != "Location"}
     answers |= {str(s): {"$ref": f"#/components/responses/{s}"} for s in sorted(statuses)}
     if schema == "health":  # down is an answer too, not a problem
         answers["503"] = ok | {"description": "The database cannot be reached"}

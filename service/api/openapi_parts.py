@@ -24,6 +24,10 @@ PATH_ID = {"type": "string", "minLength": 1}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 64}
 _TIME = {"type": "string", "format": "date-time"}
+_SEARCH_TEXT = {"type": "string", "minLength": 1, "maxLength": 128}
+_ZONED_TIME = {"type": "string", "format": "date-time", "pattern": (
+    r"^\d{4}-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$")}
 
 
 def _query(name: str, schema: dict[str, Any], description: str, required: bool = False,
@@ -65,6 +69,24 @@ PARAMETERS: dict[str, Any] = {
     "filename": _query("filename", {"type": "string"},
                        "the name to check the text as (rulesets/<name>/v<N>.yaml checks "
                        "name and version against it)"),
+    "order_status": _query("status", {"enum": ["created", "in_progress", "partially_shipped",
+                                               "shipped", "delivered", "backordered",
+                                               "partially_backordered", "cancelled"]},
+                           "only orders in this status"),
+    "order_channel": _query("channel", _SEARCH_TEXT,
+                            "only this channel's orders (a channel key: its own, else 403)"),
+    "customer_id": _query("customer_id", _SEARCH_TEXT, "only this customer's orders"),
+    "order_ref": _query("order_ref", _SEARCH_TEXT, "only orders with this reference"),
+    "order_sku": _query("sku", _SEARCH_TEXT, "only orders with a line of this sku"),
+    "order_location": _query("location", _SEARCH_TEXT,
+                             "only orders with a fulfilment at this location"),
+    "created_from": _query("created_from", _ZONED_TIME,
+                           "only orders created at or after this time (ISO 8601 with a zone)"),
+    "created_to": _query("created_to", _ZONED_TIME,
+                         "only orders created before this time (ISO 8601 with a zone)"),
+    "order_after": _query("after", {"type": "string"},
+                          "the cursor: the previous page's last order id (the Link header's); "
+                          "an unknown one is a 422"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
@@ -149,4 +171,8 @@ ENFORCED_IN_CODE: dict[str, dict[str, Any]] = {
             "dependentRequired": {"lat": ["lon"], "lon": ["lat"]},
             "anyOf": [{"required": ["lat", "lon"]}, {"required": ["postal_code"]}]}}},
     ]},
+    "transfer_event": {"if": {"properties": {"type": {"const": "received"}}},
+                       "then": {"required": ["lines"]},
+                       "else": {"not": {"anyOf": [{"required": ["lines"]},
+                                                  {"required": ["discrepancy"]}]}}},
 }

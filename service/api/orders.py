@@ -16,8 +16,9 @@ from service.services.orders import cancelling, editing, placing, planning, read
 bp = Blueprint("orders", __name__, url_prefix="/v1")
 MAX_KEY = 128
 _ORDER = {"order_id": "$response.body#/id"}
-ORDER_LINKS = {  # from an order to what comes next: read it, cancel it, ship it
+ORDER_LINKS = {  # from an order to what comes next: read it, its timeline, cancel it, ship it
     "GetOrder": {"operationId": "get_order", "parameters": _ORDER},
+    "OrderTimeline": {"operationId": "order_timeline", "parameters": _ORDER},
     "CancelOrder": {"operationId": "cancel_order", "parameters": _ORDER},
     "ReportFulfilmentEvent": {"operationId": "report_event", "parameters": {
         "fulfilment_id": "$response.body#/fulfilments/0/id"}},
@@ -61,7 +62,14 @@ def place_order() -> tuple[Response, int]:
             "location, created_from, created_to (ISO 8601 with a zone); ?limit= up to 500, "
             "default 100; a full page has a Link to the next. A channel key finds its "
             "channel's orders only; a location key may not search", response="order_summary",
-            array=True)
+            response_array=True, roles=("admin", "channel"), errors=(403, 422),
+            query=("order_status", "order_channel", "customer_id", "order_ref", "order_sku",
+                   "order_location", "created_from", "created_to", "order_after", "limit"),
+            response_headers=("Link",),
+            links={"GetOrder": {"operationId": "get_order",
+                                "parameters": {"order_id": "$response.body#/0/id"}},
+                   "OrderTimeline": {"operationId": "order_timeline",
+                                     "parameters": {"order_id": "$response.body#/0/id"}}})
 def find_orders() -> Response:
     found = search.find(context(), current_role(), request.args)
     response = jsonify(found)
@@ -75,7 +83,7 @@ def find_orders() -> Response:
 @authenticated
 @documented("The order's timeline: every event of the order and of its fulfilments (placed, "
             "each fulfilment step, cancelled...), oldest first", response="timeline_entry",
-            array=True)
+            response_array=True, roles=("admin", "channel"), errors=(404,))
 def order_timeline(order_id: str) -> Response:
     return jsonify(search.timeline(context(), current_role(), order_id))
 

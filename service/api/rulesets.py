@@ -30,7 +30,9 @@ def list_rulesets() -> Response:
             "checks the name against the version): 201 when published, 200 when this exact "
             "text is already that version, 422 with every problem (line, column, pointer) "
             "when the text is invalid or says something new for a published version. "
-            "Publishing never activates", status=201)
+            "Publishing never activates", request="ruleset_text",
+            response="ruleset_published", status=201, also=(200,), query=("filename",),
+            response_headers=("Location",), errors=(403,))
 def publish_ruleset() -> tuple[Response, int]:
     created, published = library.publish(
         context(), request.get_data(cache=False), request.args.get("filename", "<request>"),

@@ -14,13 +14,21 @@ from service.services.transfers import creating, events
 
 bp = Blueprint("transfers", __name__, url_prefix="/v1")
 MAX_KEY = 128
+_TRANSFER = {"transfer_id": "$response.body#/id"}
+TRANSFER_LINKS = {  # from a transfer to what comes next: read it, ship/receive it, cancel it
+    "GetTransfer": {"operationId": "get_transfer", "parameters": _TRANSFER},
+    "ReportTransferEvent": {"operationId": "report_transfer_event", "parameters": _TRANSFER},
+    "CancelTransfer": {"operationId": "cancel_transfer", "parameters": _TRANSFER},
+}
 
 
 @bp.post("/transfers")
 @authenticated
 @documented("Move units from one location to another: allocated at the source at once "
             "(admin, or the source's location key; Idempotency-Key header); the Location "
-            "header names it", request="transfer_request", response="transfer", status=201)
+            "header names it", request="transfer_request", response="transfer", status=201,
+            roles=("admin", "location"), errors=(403, 404, 409), headers=("Idempotency-Key",),
+            response_headers=("Location",), links=TRANSFER_LINKS)
 def create_transfer() -> tuple[Response, int]:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
@@ -36,7 +44,8 @@ def create_transfer() -> tuple[Response, int]:
 @bp.get("/transfers/<transfer_id>")
 @authenticated
 @documented("A transfer and where its units are (a location key: its own transfers only)",
-            response="transfer")
+            response="transfer", roles=("admin", "location"), errors=(403, 404),
+            links=TRANSFER_LINKS)
 def get_transfer(transfer_id: str) -> Response:
     return jsonify(events.read(context(), current_role(), transfer_id))
 
@@ -45,7 +54,8 @@ def get_transfer(transfer_id: str) -> Response:
 @authenticated
 @documented("The source reports shipped (the units leave its stock and are in transit); the "
             "destination reports received (partial receipts add up) or closed (the rest is "
-            "recorded missing)", request="transfer_event", response="transfer")
+            "recorded missing)", request="transfer_event", response="transfer",
+            roles=("admin", "location"), errors=(403, 404, 409), links=TRANSFER_LINKS)
 def report_transfer_event(transfer_id: str) -> Response:
     return jsonify(events.report(context(), current_role(), transfer_id, json_object()))
 
@@ -53,7 +63,9 @@ def report_transfer_event(transfer_id: str) -> Response:
 @bp.post("/transfers/<transfer_id>/cancel")
 @authenticated
 @documented("Cancel a transfer before it ships (admin or the source): its allocation is "
-            "released at once", request="transfer_cancel", response="transfer")
+            "released at once", request="transfer_cancel", response="transfer",
+            roles=("admin", "location"), errors=(403, 404, 409), body_optional=True,
+            links=TRANSFER_LINKS)
 def cancel_transfer(transfer_id: str) -> Response:
     body = json_object() if request.get_data(cache=True).strip() else {}
     return jsonify(events.cancel(context(), current_role(), transfer_id, body))

@@ -53,6 +53,9 @@ def test_every_success_has_a_schema_and_every_problem_is_problem_json(spec):
         for status, answer in op["responses"].items():
             if "$ref" in answer:
                 answer = spec["components"]["responses"][answer["$ref"].rsplit("/", 1)[1]]
+            if status == "204":  # No Content: nothing to describe
+                assert "content" not in answer, name
+                continue
             assert answer.get("content"), f"{name} {status} has no schema"
             if status.startswith("4") and status != "414" or status == "503" and (
                     name != "GET /healthz"):
@@ -119,3 +122,65 @@ def test_every_integer_parameter_has_bounds(spec):
             schema = parameter["schema"]
             if schema.get("type") == "integer":
                 assert schema["maximum"] <= 2**31 - 1 and "minimum" in schema, name
+
+
+def declared(spec, op):
+    params = spec["components"]["parameters"]
+    return {params[p["$ref"].rsplit("/", 1)[1]]["name"] if "$ref" in p else p["name"]
+            for p in op.get("parameters", [])}
+
+
+def test_order_search_declares_every_filter_its_link_and_that_location_keys_get_403(spec):
+    search = spec["paths"]["/v1/orders"]["get"]
+    assert declared(spec, search) == {
+        "status", "channel", "customer_id", "order_ref", "sku", "location", "created_from",
+        "created_to", "after", "limit"}
+    assert search["security"] == [{"bearer": ["admin", "channel"]}]
+    assert {"403", "422"} <= set(search["responses"])
+    ok = search["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {
+        "type": "array", "items": {"$ref": "#/components/schemas/order_summary"}}
+    assert "Link" in ok["headers"]
+
+
+def test_a_placed_order_links_to_its_timeline_which_answers_an_array_of_entries(spec):
+    links = spec["paths"]["/v1/orders"]["post"]["responses"]["201"]["links"]
+    assert links["OrderTimeline"]["operationId"] == "order_timeline"
+    timeline = spec["paths"]["/v1/orders/{order_id}/events"]["get"]
+    assert timeline["responses"]["200"]["content"]["application/json"]["schema"]["items"] == {
+        "$ref": "#/components/schemas/timeline_entry"}
+    assert "404" in timeline["responses"] and "requestBody" not in timeline
+
+
+def test_transfers_declare_roles_idempotency_location_and_links_to_what_comes_next(spec):
+    create = spec["paths"]["/v1/transfers"]["post"]
+    assert create["security"] == [{"bearer": ["admin", "location"]}]
+    assert {"$ref": "#/components/parameters/Idempotency-Key"} in create["parameters"]
+    created = create["responses"]["201"]
+    assert "Location" in created["headers"]
+    assert {link["operationId"] for link in created["links"].values()} == {
+        "get_transfer", "report_transfer_event", "cancel_transfer"}
+    assert {"403", "404", "409", "422"} <= set(create["responses"])
+    for path in ("/v1/transfers/{transfer_id}/events", "/v1/transfers/{transfer_id}/cancel"):
+        assert {"403", "404", "409"} <= set(spec["paths"][path]["post"]["responses"])
+
+
+def test_publishing_a_ruleset_answers_201_or_200_with_what_was_published(spec):
+    publish = spec["paths"]["/v1/rulesets"]["post"]
+    assert publish["security"] == [{"bearer": ["admin"]}]
+    assert declared(spec, publish) == {"filename"}
+    assert set(publish["requestBody"]["content"]) == {"text/plain"}
+    for status in ("201", "200"):
+        schema = publish["responses"][status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ruleset_published"}
+    assert "Location" in publish["responses"]["201"]["headers"]
+    assert "Location" not in publish["responses"]["200"]["headers"]
+
+
+def test_revoking_a_key_is_admin_only_takes_an_integer_id_and_answers_204_or_404(spec):
+    revoke = spec["paths"]["/v1/keys/{key_id}"]["delete"]
+    assert revoke["security"] == [{"bearer": ["admin"]}]
+    [key_id] = revoke["parameters"]
+    assert key_id["schema"]["type"] == "integer"
+    assert {"204", "404"} <= set(revoke["responses"])
+    assert "content" not in revoke["responses"]["204"]
