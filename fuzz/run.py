@@ -68,21 +68,23 @@ def run(database_url: str | None, max_time: int, max_examples: int, workers: str
                 failed = 0
                 for role in ROLES:
                     print(f"== schemathesis as {role} on {url.split('?')[0]}", flush=True)
-                    failed += _fuzz(base, keys[role], toml, max_time, max_examples, workers)
+                    failed += _fuzz(base, keys[role], toml, max_time, max_examples, workers,
+                                    values)
                 return failed
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fuzz(base: str, key: str, toml: Path, max_time: int, max_examples: int,
-          workers: str) -> int:
+          workers: str, values: dict[str, list]) -> int:
     command = [str(BIN / "schemathesis"), "--config-file", str(toml), "run",
                f"{base}/openapi.json", "--url", base, "--checks", "all",
                "--continue-on-failure", "--max-time", str(max_time),
                "--max-examples", str(max_examples), "--workers", workers,
                "--seed", "13", "-H", f"Authorization: Bearer {key}",
                "--suppress-health-check", "all", "--warnings", "off"]
-    hooks = {"SCHEMATHESIS_HOOKS": str(ROOT / "fuzz" / "hooks.py")}
+    hooks = {"SCHEMATHESIS_HOOKS": str(ROOT / "fuzz" / "hooks.py"),
+             "OMS_FUZZ_VALUES": json.dumps(values)}
     done = subprocess.run(command, cwd=toml.parent, check=False, env={**os.environ, **hooks})
     return 0 if done.returncode == 0 else 1
 
