@@ -10,8 +10,9 @@ Generated order bodies almost never place an order (a random pickup location, re
 of other orders, a ship-to nobody can geocode), so orders were only ever refused; every other
 positive `POST /v1/orders` of the coverage and fuzzing phases is therefore rewritten into a
 valid order of the seeded demo (a web order of one or two of its SKUs to one of its postal
-codes), the rest are sent as generated. (schemathesis 4.32's stateful phase does not pass
-its cases through this hook, so its links from a placed order are still not walked.)
+codes), the rest are sent as generated. The stateful phase's cases skip `map_case`, so
+`before_call` does the same for them: its links from a placed order (read, cancel, ship)
+get walked.
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def _positive(case: Any) -> bool:
     """Whether the case's body was generated as valid data (a negative one stays as it is)."""
     meta = getattr(case, "meta", None)
     return meta is None or not meta.is_negative_at(ParameterLocation.BODY)
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, **kwargs: Any) -> None:
+    """The stateful phase's orders (its cases skip map_case): every other one is valid."""
+    meta = getattr(case, "meta", None)
+    if (meta is not None and str(meta.phase.name).lower().endswith("stateful")
+            and case.operation.path == "/v1/orders" and case.method.upper() == "POST"):
+        n = next(_ORDERS)
+        if n % 2 and _VALUES.get("skus") and _VALUES.get("postal_codes"):
+            case.body = _valid_order(n)
 
 
 @schemathesis.hook
