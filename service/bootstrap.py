@@ -32,6 +32,8 @@ def build_context(settings: Settings, engine: Engine | None = None,
         return ctx
     try:
         library.import_files(ctx)
-    except Exception:  # a database that is down or not migrated yet: the next reload imports
-        log.warning("rule files not imported: the database is not ready", exc_info=True)
+    except Exception as exc:  # a database down or not migrated yet: the next reload imports
+        log.warning("rule files not imported: the database is not ready (%s; run `oms db "
+                    "upgrade` if it is not migrated)", type(exc).__name__,
+                    exc_info=log.isEnabledFor(logging.DEBUG))
     return ctx

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from service.settings import ConfigError, load_settings, settings_from_dict
+from service.settings import PROJECT_ROOT, ConfigError, load_settings, settings_from_dict
 
 MINIMAL = {
     "database_url": "sqlite:///var/x.db",
@@ -20,7 +20,9 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_shipped_config_is_valid():
     settings = load_settings(env={})
     assert settings.database_url.startswith("sqlite:///")
-    assert settings.active_ruleset == "default@2"  # pinned: following the latest is opt-in
+    name, _, version = settings.active_ruleset.partition("@")
+    assert version.isdigit()  # pinned: following the latest is opt-in
+    assert (PROJECT_ROOT / "rulesets" / name / f"v{version}.yaml").is_file()
 
 
 def test_a_ruleset_name_without_a_version_says_how_to_pin_or_follow(tmp_path):
