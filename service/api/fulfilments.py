@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response, jsonify, request
 
 from service.api.auth import authenticated, current_role
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
+from service.api.paging import link_next
 from service.services.orders import fulfilment, rejecting, work_queue
 
 bp = Blueprint("fulfilments", __name__, url_prefix="/v1")
@@ -27,10 +26,7 @@ def location_queue(location_id: str) -> Response:
     found = work_queue.queue(context(), current_role(), location_id,
                              request.args.get("status"), request.args.get("after"), limit)
     response = jsonify(found)
-    if len(found) == limit:
-        args = request.args.to_dict() | {"after": found[-1]["id"]}
-        response.headers["Link"] = f'<{request.path}?{urlencode(args)}>; rel="next"'
-    return response
+    return link_next(response, found[-1]["id"]) if len(found) == limit else response
 
 
 @bp.post("/fulfilments/<fulfilment_id>/events")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -13,6 +12,7 @@ from service.api.auth import admin_only
 from service.api.bodies import master_rows
 from service.api.current import context
 from service.api.openapi import documented
+from service.api.paging import link_next
 from service.services.masterdata import listing, upserts
 
 bp = Blueprint("master", __name__, url_prefix="/v1")
@@ -65,7 +65,4 @@ def _paged(read: Callable[..., dict[str, Any]]) -> Response:
     found = read(context(), args.get("q") or None, args.get("after"),
                  listing.page_limit(args.get("limit")))
     response = jsonify(found)
-    if found["next"] is not None:
-        following = args.to_dict() | {"after": found["next"]}
-        response.headers["Link"] = f'<{request.path}?{urlencode(following)}>; rel="next"'
-    return response
+    return response if found["next"] is None else link_next(response, found["next"])

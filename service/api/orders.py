@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from service.api.auth import authenticated, authenticated_lookup, confirm_key, current_role
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
+from service.api.paging import link_next
 from service.errors import OmsError, ValidationFailed, problem
 from service.services.orders import cancelling, editing, placing, planning, reading, search
 
@@ -74,8 +73,7 @@ def find_orders() -> Response:
     found = search.find(context(), current_role(), request.args)
     response = jsonify(found)
     if len(found) == search.page_limit(request.args.get("limit")):
-        args = request.args.to_dict() | {"after": found[-1]["id"]}
-        response.headers["Link"] = f'<{request.path}?{urlencode(args)}>; rel="next"'
+        return link_next(response, found[-1]["id"])
     return response
 
 

@@ -4,22 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.store.models import Event, StockPosition, TransferLineRow, TransferRow
-from tests.support import T1, snapshot
-
-
-@pytest.fixture
-def policy() -> str:
-    return "ledger@1"
-
-
-@pytest.fixture
-def stocked(small_network, client, admin):
-    """A: 10 at ST-1, 20 at DC-1. B: 5 at DC-1. C: 3 at ST-1. Nothing at ST-2."""
-    for location, counts in {"ST-1": {"A": 10, "C": 3}, "DC-1": {"A": 20, "B": 5}}.items():
-        response = client.post("/v1/inventory/snapshots", json=snapshot(location, T1, counts),
-                               headers=admin)
-        assert response.status_code == 200
-    return small_network
+from tests.api.orders.conftest import policy, stocked  # noqa: F401 (the same stock)
 
 
 @pytest.fixture

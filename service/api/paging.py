@@ -1,0 +1,14 @@
+"""Cursor pages: a full page names the next one in a `Link: rel="next"` header."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Response, request
+
+
+def link_next(response: Response, after: str) -> Response:
+    """Add `Link: <this path?same query&after=...>; rel="next"` to a page's response."""
+    args = request.args.to_dict() | {"after": after}
+    response.headers["Link"] = f'<{request.path}?{urlencode(args)}>; rel="next"'
+    return response
