@@ -33,6 +33,7 @@ from service.store.models import (
     SettlementRecord,
 )
 from service.store.order_rows import insert_core, new_order_rows
+from service.store.returns import ReturnRepository
 
 
 class OrderRepository:
@@ -65,7 +66,11 @@ class OrderRepository:
             return None
         rows = _Rows(row, self._children(row.id, fresh))
         self._rows[row.id] = rows
-        return rows.order()
+        order = rows.order()
+        returned = ReturnRepository(self.session).received_per_line(row.id)
+        for line in order.lines:  # the units returns brought back: the status counts them
+            line.returned = returned.get(line.id or 0, 0)
+        return order
 
     def find_by_key(self, channel: str, key: str) -> tuple[str | None, dict[str, Any]] | None:
         """(request hash, 201 body) of the order placed earlier with this Idempotency-Key."""
