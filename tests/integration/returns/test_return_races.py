@@ -48,7 +48,7 @@ def test_returns_racing_for_the_same_units_never_return_more_than_shipped(stocke
         order_id = ship_order(stocked)
         opened = []
 
-        def open_two(o=order_id):
+        def open_two(o=order_id, opened=opened):
             opened.append(opening.open_for_order(
                 stocked, ADMIN, o, {"lines": [{"sku": "B", "quantity": 2}]}, None))
 
