@@ -127,13 +127,13 @@ def downgrade() -> None:
     op.drop_table("return_receipts")
     with op.batch_alter_table("return_lines") as batch:
         batch.drop_index("ix_return_lines_order_line")
-        batch.drop_constraint("ck_return_lines_received_within_quantity", type_="check")
+        batch.drop_constraint(op.f("ck_return_lines_received_within_quantity"), type_="check")
         batch.add_column(sa.Column("condition", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("disposition", sa.String(length=32), nullable=True))
         batch.drop_column("quantity_received")
     with op.batch_alter_table("returns") as batch:
         batch.drop_constraint("return_idempotency_key", type_="unique")
-        batch.drop_constraint("ck_returns_status_known", type_="check")
+        batch.drop_constraint(op.f("ck_returns_status_known"), type_="check")
         batch.add_column(sa.Column("location_id", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("received_at", sa.DateTime(), nullable=True))
         batch.create_foreign_key("fk_returns_location_id_locations", "locations",
