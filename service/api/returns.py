@@ -29,12 +29,8 @@ RETURN_LINKS = {  # from a return to what comes next: read it, receive it
             roles=("admin", "channel"), errors=(404, 409), headers=("Idempotency-Key",),
             response_headers=("Location",), links=RETURN_LINKS)
 def open_return(order_id: str) -> tuple[Response, int]:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
-        raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
-            "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
-    result = opening.open_for_order(context(), current_role(), order_id, json_object(),
-                                    key.strip() if key else None)
+    key = _idempotency_key()
+    result = opening.open_for_order(context(), current_role(), order_id, json_object(), key)
     response = jsonify(result)
     response.headers["Location"] = url_for("returns.get_return", return_id=result["id"])
     return response, 201
@@ -57,8 +53,20 @@ def get_return(return_id: str) -> Response:
             "DC; a location key: its own only) with each line's condition and reason: the "
             "active ruleset's returns rules decide each line's disposition (restock: into "
             "that location's stock and availability at once); never more than is open "
-            "(409 over_receipt naming the line)", request="return_receipt", response="return",
-            roles=("admin", "location"), errors=(403, 404, 409), links=RETURN_LINKS)
+            "(409 over_receipt naming the line); Idempotency-Key header: a retry replays the "
+            "first answer", request="return_receipt", response="return",
+            roles=("admin", "location"), errors=(403, 404, 409), headers=("Idempotency-Key",),
+            links=RETURN_LINKS)
 def receive_return(return_id: str) -> Response:
+    key = _idempotency_key()
     return jsonify(receiving.receive_return(context(), current_role(), return_id,
-                                            json_object()))
+                                            json_object(), key))
+
+
+def _idempotency_key() -> str | None:
+    """The request's Idempotency-Key header, checked (None when it has none)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key.strip()) <= MAX_KEY:
+        raise ValidationFailed("The Idempotency-Key header is not valid.", [problem(
+            "/headers/Idempotency-Key", f"expected 1 to {MAX_KEY} characters")])
+    return key.strip() if key else None

@@ -71,8 +71,10 @@ class ReturnRepository:
             created_at=row.created_at, updated_at=row.updated_at,
             receipts=self._receipts(return_id))
 
-    def save(self, ret: Return) -> None:
-        """Write back the lines' received units and status, new receipts, their settlement
+    def save(self, ret: Return, key: str | None = None, request_hash: str | None = None,
+             response: dict[str, Any] | None = None) -> None:
+        """Write back the lines' received units and status, new receipts (with the
+        Idempotency-Key, body hash and answer of the request that made them), their settlement
         records (kind `returned`) and the new events."""
         self.session.execute(update(_R).where(_R.c.id == ret.id).values(
             status=ret.status, updated_at=ret.updated_at))
@@ -83,7 +85,9 @@ class ReturnRepository:
         line_ids = {ln.sku: ln.id for ln in ret.lines}
         order_lines = {ln.sku: ln.order_line_id for ln in ret.lines}
         for receipt in (r for r in ret.receipts if not r.stored):
-            self._add_receipt(ret.id, receipt, line_ids)
+            self._add_receipt(ret.id, receipt, line_ids,
+                              {"idempotency_key": key, "request_hash": request_hash,
+                               "response": response})
             self.session.connection().execute(insert(SettlementRecord.__table__), [
                 {"kind": "returned", "order_id": ret.order_id, "order_line_id": order_lines[ln.sku],
                  "sku": ln.sku, "location_id": receipt.location_id, "quantity": ln.quantity,
@@ -108,6 +112,14 @@ class ReturnRepository:
             .where(_R.c.order_id == order_id, _R.c.idempotency_key == key)).first()
         return None if row is None else (row[0], row[1] or {})
 
+    def find_receipt_by_key(self, return_id: str, key: str
+                            ) -> tuple[str | None, dict[str, Any]] | None:
+        """(request hash, answer) of the return's receipt made with this Idempotency-Key."""
+        row = self.session.execute(
+            select(_P.c.request_hash, _P.c.response)
+            .where(_P.c.return_id == return_id, _P.c.idempotency_key == key)).first()
+        return None if row is None else (row[0], row[1] or {})
+
     def received_at(self, return_id: str, location_id: str) -> bool:
         """Whether the location received some of this return."""
         return bool(self.session.scalar(select(exists().where(
@@ -129,7 +141,8 @@ class ReturnRepository:
 
     def _receipts(self, return_id: str) -> list[Receipt]:
         receipts: dict[str, Receipt] = {}
-        query = (select(_P, _PL.c.sku, _PL.c.quantity, _PL.c.condition, _PL.c.reason,
+        query = (select(_P.c.id, _P.c.location_id, _P.c.ruleset, _P.c.received_by,
+                        _P.c.received_at, _PL.c.sku, _PL.c.quantity, _PL.c.condition, _PL.c.reason,
                         _PL.c.disposition, _PL.c.rule, _PL.c.vendor, _PL.c.return_line_id)
                  .join(_PL, _PL.c.receipt_id == _P.c.id).where(_P.c.return_id == return_id)
                  .order_by(_P.c.received_at, _P.c.id, _PL.c.id))
@@ -148,13 +161,13 @@ class ReturnRepository:
             .join(OrderLineRow, OrderLineRow.id == _L.c.order_line_id)
             .where(_L.c.return_id == return_id)).all())
 
-    def _add_receipt(self, return_id: str, receipt: Receipt, line_ids: dict[str, int | None]
-                     ) -> None:
+    def _add_receipt(self, return_id: str, receipt: Receipt, line_ids: dict[str, int | None],
+                     request: dict[str, Any]) -> None:
         connection = self.session.connection()
         connection.execute(insert(_P), [{
             "id": receipt.id, "return_id": return_id, "location_id": receipt.location_id,
             "ruleset": receipt.ruleset, "received_by": receipt.received_by,
-            "received_at": receipt.received_at}])
+            "received_at": receipt.received_at, **request}])
         connection.execute(insert(_PL), [
             {"receipt_id": receipt.id, "return_line_id": line_ids[ln.sku], "sku": ln.sku,
              "quantity": ln.quantity, "condition": ln.condition, "reason": ln.reason,

@@ -44,7 +44,7 @@ def open_for_order(ctx: Context, role: Role, order_id: str, body: dict[str, Any]
             earlier = _opened_before(ctx, order_id, key)
             if earlier is None:
                 raise
-            return _replay(earlier, fingerprint)
+            return replay(earlier, fingerprint)
     raise Conflict(f"The return met concurrent writers {ATTEMPTS} times; nothing was "
                    "written: try again.")
 
@@ -55,7 +55,7 @@ def _open_once(ctx: Context, uow: UnitOfWork, role: Role, order_id: str, body: d
     if key is not None:
         earlier = uow.returns.find_by_key(order.id, key)
         if earlier is not None:
-            return _replay(earlier, fingerprint)
+            return replay(earlier, fingerprint)
     ret = open_return(order, body["lines"], uow.returns.in_returns(order.id), id=new_id(),
                       at=ctx.clock.now())
     response = return_view(ret)
@@ -70,7 +70,8 @@ def _opened_before(ctx: Context, order_id: str, key: str | None) -> Earlier | No
         return uow.returns.find_by_key(order_id, key)
 
 
-def _replay(earlier: Earlier, fingerprint: str) -> dict[str, Any]:
+def replay(earlier: Earlier, fingerprint: str) -> dict[str, Any]:
+    """The first answer again, marked a replay; another body with the key is a 422."""
     if earlier[0] != fingerprint:
         raise IdempotencyMismatch(
             "This Idempotency-Key was used with a different request body; use a new key.",

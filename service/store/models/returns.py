@@ -65,6 +65,7 @@ class ReturnReceiptRow(Base):
     __table_args__ = (
         # a location's receipts: which returns a location key may read
         Index("ix_return_receipts_location_return", "location_id", "return_id"),
+        UniqueConstraint("return_id", "idempotency_key", name="receipt_idempotency_key"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -73,6 +74,9 @@ class ReturnReceiptRow(Base):
     ruleset: Mapped[str] = mapped_column(String(160))  # name@version that decided
     received_by: Mapped[str] = mapped_column(String(80))  # the key's role
     received_at: Mapped[datetime] = mapped_column()
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class ReturnReceiptLineRow(Base):

@@ -179,3 +179,23 @@ def test_keys_see_only_the_returns_they_may_and_receive_only_at_their_own_locati
     # received in full at ST-1: ST-1 still sees it, the other locations no longer do
     assert [seen(r) for r in ("location:ST-1", "location:DC-1", "channel:web")] == [
         200, 404, 200]
+
+
+def test_a_receipt_retried_with_its_idempotency_key_is_received_once(
+        stocked, shipped, open_return, client, admin, ctx):
+    placed = shipped([{"sku": "A", "quantity": 3}])
+    return_id = open_return(placed["id"], [{"sku": "A", "quantity": 3}]).json["id"]
+    body = {"location": "ST-1", "lines": [line("A", 1)]}
+    post = lambda key, sent=body: client.post(  # noqa: E731
+        f"/v1/returns/{return_id}/receipts", json=sent, headers=admin | {"Idempotency-Key": key})
+    first = post("scan-1")
+    before = written(ctx)
+
+    again = post("scan-1")
+    other = post("scan-1", {"location": "ST-1", "lines": [line("A", 2)]})
+
+    assert again.status_code == 200 and again.json["idempotent_replay"] is True
+    assert {k: v for k, v in again.json.items() if k != "idempotent_replay"} == first.json
+    assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
+    assert written(ctx) == before and on_hand(ctx, "ST-1", "A") == 8
+    assert post("scan-2").json["lines"][0]["received"] == 2

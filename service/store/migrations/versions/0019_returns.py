@@ -9,7 +9,8 @@ Create Date: 2026-12-06 11:00:00
 channel's returns without a join), `updated_at`, the Idempotency-Key of the key that opened it
 (unique per order: a retry replays the first answer) and a status check (`open` becomes
 `opened`, the word the API answers); its `location_id` and `received_at` go: a return may be
-received in parts, at several locations, which `return_receipts` records. `return_lines`
+received in parts, at several locations, which `return_receipts` records (with the
+Idempotency-Key of each receipt, unique per return, and its answer for replays). `return_lines`
 gains `quantity_received` (never above `quantity`) and loses `condition` and `disposition`,
 which belong to each receipt now (`return_receipt_lines`: units, condition, reason,
 disposition, the rule that decided it, the vendor of a vendor return). `products` gains an
@@ -49,11 +50,15 @@ def upgrade() -> None:
         sa.Column("ruleset", sa.String(length=160), nullable=False),
         sa.Column("received_by", sa.String(length=80), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=128), nullable=True),
+        sa.Column("request_hash", sa.String(length=64), nullable=True),
+        sa.Column("response", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["location_id"], ["locations.id"],
                                 name=op.f("fk_return_receipts_location_id_locations")),
         sa.ForeignKeyConstraint(["return_id"], ["returns.id"],
                                 name=op.f("fk_return_receipts_return_id_returns")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_return_receipts")),
+        sa.UniqueConstraint("return_id", "idempotency_key", name="receipt_idempotency_key"),
     )
     op.create_index("ix_return_receipts_return_id", "return_receipts", ["return_id"])
     op.create_index("ix_return_receipts_location_return", "return_receipts",
