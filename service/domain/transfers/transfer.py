@@ -176,5 +176,6 @@ class Transfer:
         where = self.destination if type_ in (names.TRANSFER_RECEIVED, names.TRANSFER_CLOSED) \
             else self.source
         body = {"transfer_id": self.id, "from": self.source, "to": self.destination,
-                "location": where, "status": self.status, **payload}
+                "location": where, "status": self.status, "reference": self.reference,
+                **payload}
         self.events.append(DomainEvent("transfer", self.id, type_, body, at))
