@@ -147,3 +147,19 @@ def test_an_order_rerouted_back_to_created_is_placed_once_and_its_status_change_
     changes = [(e["data"]["previous_status"], e["data"]["status"]) for e in timeline
                if e["type"] == "order.status_changed"]
     assert changes == [("created", "in_progress"), ("in_progress", "created")]
+
+
+def test_events_stored_under_the_old_names_show_in_the_timeline_as_they_were(
+        spread, client, admin, order, ctx):
+    order_id = order([{"sku": "A", "quantity": 1}]).json["id"]
+    with ctx.sessions.begin() as session:  # as written before the catalogue named it
+        session.add(Event(aggregate_type="order", aggregate_id=order_id, type="order.in_progress",
+                          payload={"status": "in_progress"}, created_at=datetime(2026, 1, 1),
+                          attempts=0))
+
+    timeline = client.get(f"/v1/orders/{order_id}/events", headers=admin)
+
+    assert timeline.status_code == 200
+    old = next(e for e in timeline.json if e["type"] == "order.in_progress")
+    assert (old["version"], old["data"]) == (None, {"status": "in_progress"})
+    assert next(e for e in timeline.json if e["type"] == "order.placed")["version"] == 1
