@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from service.domain import events as names
 from service.domain.orders import Order
 from service.errors import OverReturn, ValidationFailed, problem
 
@@ -49,7 +50,7 @@ def open_return(order: Order, wanted: list[dict[str, Any]], in_returns: Mapping[
     ret = Return(id=id, order_id=order.id, channel=order.channel, created_at=at, updated_at=at,
                  lines=[ReturnLine(ln["sku"], allowed[ln["sku"]][0], ln["quantity"],
                                    reason=ln.get("reason")) for ln in wanted])
-    ret.emit("return.opened", {
+    ret.emit(names.RETURN_OPENED, {
         "return_id": ret.id, "order_id": order.id, "channel": order.channel,
         "lines": [{"sku": ln.sku, "quantity": ln.quantity} for ln in ret.lines]}, at)
     return ret

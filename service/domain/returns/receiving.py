@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from service.domain.orders import DomainEvent, Order
+from service.domain import events as names
+from service.domain.orders import Order
+from service.domain.orders.announcing import status_changed
 from service.errors import OverReceipt, ValidationFailed, problem
 
 from .model import Receipt, ReceivedLine, Return, ReturnLine
@@ -51,14 +53,14 @@ def receive(ret: Return, receipt: Receipt) -> dict[int, int]:
                                               + received.quantity)
     ret.receipts.append(receipt)
     ret.updated_at = at
-    ret.emit("return.received", {
+    ret.emit(names.RETURN_RECEIVED, {
         "return_id": ret.id, "order_id": ret.order_id, "channel": ret.channel,
         "location": receipt.location_id,
         "lines": [{"sku": ln.sku, "quantity": ln.quantity, "condition": ln.condition,
                    "reason": ln.reason, "disposition": ln.disposition, "rule": ln.rule}
                   for ln in receipt.lines]}, at)
     for ln in receipt.lines:
-        ret.emit("return.disposed", {
+        ret.emit(names.RETURN_DISPOSED, {
             "return_id": ret.id, "order_id": ret.order_id, "location": receipt.location_id,
             "sku": ln.sku, "quantity": ln.quantity, "disposition": ln.disposition,
             "rule": ln.rule, "ruleset": receipt.ruleset, "vendor": ln.vendor}, at)
@@ -67,15 +69,13 @@ def receive(ret: Return, receipt: Receipt) -> dict[int, int]:
 
 def record_returned(order: Order, units: Mapping[int, int], at: datetime) -> None:
     """The order's lines count units received back (by line id); a changed status is an
-    order event, as every status change is."""
+    `order.status_changed` event, as every status change is."""
     before = order.status
     for line in order.lines:
         line.returned += units.get(line.id or 0, 0)
-    status = order.status
-    if status != before:
+    if order.status != before:
         order.updated_at = at
-        order.events.append(DomainEvent("order", order.id, f"order.{status}",
-                                        {"status": status}, at))
+    order.events += status_changed(order, at)
 
 
 def received_line(line: dict[str, Any], disposition: str, rule: str | None,

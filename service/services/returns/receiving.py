@@ -82,9 +82,9 @@ def _receive_once(ctx: Context, uow: UnitOfWork, role: Role, return_id: str,
     restock = _restocked(location, lines)
     if restock:
         receive_units(uow, ruleset, restock, now)
-    uow.orders.save(order)
     response = return_view(ret)
-    uow.returns.save(ret, key, fingerprint, response)
+    uow.returns.save(ret, key, fingerprint, response)  # its events before the order's
+    uow.orders.save(order)
     return response
 
 

@@ -66,8 +66,10 @@ def test_each_disposition_is_decided_by_the_first_matching_rule_and_recorded(
         "vendor": "Acme Supply"}
     timeline = [e["type"] for e in client.get(f"/v1/orders/{placed['id']}/events",
                                               headers=admin).json]
-    assert timeline[-7:] == ["return.opened", "order.returned", "return.received",
-                             *["return.disposed"] * 4]
+    assert timeline[-7:] == ["return.opened", "return.received", *["return.disposed"] * 4,
+                             "order.status_changed"]
+    [changed] = events_of(ctx, "order.status_changed")[-1:]
+    assert (changed["previous_status"], changed["status"]) == ("shipped", "returned")
     assert_ledger_consistent(ctx)
 
 
@@ -120,8 +122,9 @@ def test_partial_receipts_move_the_return_and_the_order_through_their_statuses(
     assert second.status_code == 200 and second.json["status"] == "received"
     assert [r["location"] for r in second.json["receipts"]] == ["ST-1", "DC-1"]
     assert order_status() == "returned"
-    assert [e["status"] for e in events_of(ctx, "order.partially_returned")
-            + events_of(ctx, "order.returned")] == ["partially_returned", "returned"]
+    assert [(e["previous_status"], e["status"])
+            for e in events_of(ctx, "order.status_changed")][-2:] == [
+        ("shipped", "partially_returned"), ("partially_returned", "returned")]
     assert receive(opened["id"], "DC-1", [line("A", 1)]).status_code == 409
     assert [(s[2], s[3], s[4], s[5]) for s in settled(ctx)] == [
         ("ST-1", 1, Decimal("4.00"), "restock"), ("DC-1", 1, Decimal("4.00"), "restock"),

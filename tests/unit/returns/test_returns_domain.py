@@ -90,7 +90,10 @@ def test_the_order_is_partially_returned_then_returned_and_says_so_once_each():
     record_returned(order, {101: 1, 102: 1}, NOW)
     record_returned(order, {}, NOW)
     assert order.status == "returned"
-    assert [e.type for e in order.events] == ["order.partially_returned", "order.returned"]
+    assert [(e.type, e.payload["previous_status"], e.payload["status"])
+            for e in order.events] == [
+        ("order.status_changed", "shipped", "partially_returned"),
+        ("order.status_changed", "partially_returned", "returned")]
 
 
 @pytest.mark.parametrize(("lines", "status"), [
