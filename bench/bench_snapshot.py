@@ -100,7 +100,7 @@ def check_figures(url: str) -> int:
     return sum(1 for key in fresh.keys() | kept.keys() if fresh.get(key) != kept.get(key))
 
 
-def run_postgres(url: str, paths: list[Path]) -> tuple[Figure, dict[str, Any]]:
+def run_postgres(url: str, paths: list[Path], size: str = "1M") -> tuple[Figure, dict[str, Any]]:
     """Rounds of the COPY baseline and the service path on one PostgreSQL database."""
     rounds = []
     for path in paths:
@@ -116,7 +116,7 @@ def run_postgres(url: str, paths: list[Path]) -> tuple[Figure, dict[str, Any]]:
     ratio = result["ratio"]
     every = ", ".join(f"{r['total_s']:.2f}/{r['copy_s']:.2f} s = {r['ratio']:.2f}x"
                       for r in rounds)
-    fig = Figure("snapshot", "1M-position snapshot, 5% changed (PostgreSQL), file to commit",
+    fig = Figure("snapshot", f"{size}-position snapshot, 5% changed (PostgreSQL), file to commit",
                  ratio, "x COPY", baseline=result["copy_s"], baseline_what="bare COPY s",
                  target=f"<= {TARGET_RATIO:g}x", passed=ratio <= TARGET_RATIO,
                  note=(f"median of {len(rounds)} rounds ({every}); median round: "
@@ -163,13 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", action="store_true", help="also run the SQLite figure")
     parser.add_argument("--sqlite-locations", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--locations", type=int, default=common.LOCATIONS,
+                        help="network size: locations x 1,000 SKUs")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     workdir = common.RESULTS_DIR
     workdir.mkdir(parents=True, exist_ok=True)
     figures = []
     if not args.no_postgres:
-        net = common.network()
+        net = common.network(args.locations)
         url, own = args.pg_url, args.pg_url is None
         if own:
             url = common.create_pg_database("oms_bench_snapshot")
@@ -177,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         paths = [workdir / f"snapshot_{n + 1}.csv" for n in range(args.rounds)]
         common.write_snapshot_files(paths, net)
         try:
-            fig, _ = run_postgres(url, paths)
+            size = common.size_label(args.locations * common.SKUS)
+            fig, _ = run_postgres(url, paths, size)
             figures.append(fig)
             common.print_figure(fig)
             print("   ", fig.note, flush=True)
