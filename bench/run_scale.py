@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import resource
 import subprocess
 import sys
@@ -26,6 +28,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# scratch files of its own (10M-row snapshot files), apart from `make bench`'s
+os.environ.setdefault("OMS_BENCH_DIR", "/tmp/oms_bench_scale")
 
 import common  # noqa: E402
 import psycopg  # noqa: E402
@@ -76,35 +80,42 @@ def sourcing(locations: int, orders: int) -> dict[str, Any]:
     return data
 
 
-def run_size(positions: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Every benchmark on one network size; the raw results."""
+def run_size(positions: int, args: argparse.Namespace, raw: dict[str, Any],
+             save: Any) -> None:
+    """Every benchmark on one network size, into raw; save() after each (a benchmark that
+    fails or is stopped keeps the ones before it)."""
     locations = positions // common.SKUS
-    name, url, timings = setup(positions)
-    raw: dict[str, Any] = {"positions": positions, "locations": locations, "setup": timings}
+    name, url, raw["setup"] = setup(positions)
+    raw |= {"positions": positions, "locations": locations}
+    save()
     size = ("--locations", str(locations))
     hot = f"{name}_hot"
     try:
         raw["http"] = run_all.bench("bench_http.py", "--pg-url", url, "--duration",
                                     "3" if args.quick else "6", *size, timeout=LONG)
+        save()
         raw["switch"] = run_all.bench("bench_ruleset_switch.py", "--pg-url", url, *size,
                                       timeout=LONG)
+        save()
         start = time.perf_counter()
         hot_url = common.clone_pg_database(name, hot)
         raw["clone_s"] = time.perf_counter() - start
         raw["orders"] = run_all.bench("bench_orders.py", "--pg-url", url, "--hot-pg-url",
                                       hot_url, "--duration", "5" if args.quick else "12",
                                       timeout=LONG)
+        save()
         common.drop_pg_database(hot)
         raw["snapshot"] = run_all.bench("bench_snapshot.py", "--pg-url", url, *size,
                                         "--rounds", str(args.rounds), timeout=LONG)
         raw["db_bytes_after"] = db_bytes(name)
+        save()
     finally:
         common.drop_pg_database(hot)
         common.drop_pg_database(name)
     if not args.skip_sourcing:
         raw["sourcing"] = sourcing(locations, args.orders)
     raw["children_max_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return raw
+    save()
 
 
 def _fig(raw: dict[str, Any], part: str, bench: str, what: str) -> dict[str, Any]:
@@ -114,21 +125,27 @@ def _fig(raw: dict[str, Any], part: str, bench: str, what: str) -> dict[str, Any
 
 
 def measures(raw: dict[str, Any]) -> dict[str, float]:
-    """The figures of one size that are compared across sizes and plotted."""
-    http = raw["http"]["results"]
-    snap = _fig(raw, "snapshot", "snapshot", common.size_label(raw["positions"]))
-    switch = raw["switch"]["figures"][0]
-    tp = raw["orders"]["throughput"]
-    out = {
-        "get_rps": http["get"]["rps"], "get_share": http["get"]["rps"] / http["get"]["hello_rps"],
-        "cart_rps": http["cart"]["rps"],
-        "cart_share": http["cart"]["rps"] / http["cart"]["hello_rps"],
-        "rss_mb": max(http["worker_rss_mb"]), "snapshot_s": snap["extra"]["total_s"],
-        "copy_s": snap["baseline"], "snapshot_x": snap["value"], "switch_s": switch["value"],
-        "orders_rps": tp["orders"]["ok_rps"],
-        "orders_share": tp["orders"]["ok_rps"] / tp["hello_rps"],
-        "setup_s": raw["setup"]["total_s"], "db_mib": raw["setup"]["db_bytes"] / 2 ** 20,
-    }
+    """The figures of one size that are compared across sizes and plotted (NaN: not run)."""
+    out = dict.fromkeys(("get_rps", "get_share", "cart_rps", "cart_share", "rss_mb",
+                         "snapshot_s", "copy_s", "snapshot_x", "switch_s", "orders_rps",
+                         "orders_share"), math.nan)
+    out |= {"setup_s": raw["setup"]["total_s"], "db_mib": raw["setup"]["db_bytes"] / 2 ** 20}
+    if "http" in raw:
+        http = raw["http"]["results"]
+        get, cart = http["get"], http["cart"]
+        out |= {"get_rps": get["rps"], "get_share": get["rps"] / get["hello_rps"],
+                "cart_rps": cart["rps"], "cart_share": cart["rps"] / cart["hello_rps"],
+                "rss_mb": max(http["worker_rss_mb"])}
+    if "snapshot" in raw:
+        snap = _fig(raw, "snapshot", "snapshot", common.size_label(raw["positions"]))
+        out |= {"snapshot_s": snap["extra"]["total_s"], "copy_s": snap["baseline"],
+                "snapshot_x": snap["value"]}
+    if "switch" in raw:
+        out["switch_s"] = raw["switch"]["figures"][0]["value"]
+    if "orders" in raw:
+        tp = raw["orders"]["throughput"]
+        out |= {"orders_rps": tp["orders"]["ok_rps"],
+                "orders_share": tp["orders"]["ok_rps"] / tp["hello_rps"]}
     if "sourcing" in raw:
         src = raw["sourcing"]
         out |= {"sourcing_median_ms": src["ours_ms"]["median"],
@@ -164,7 +181,7 @@ def figures(results: dict[int, dict[str, Any]]) -> list[Figure]:
         figs += _against_reference(label, m, ref if n > REFERENCE else None)
         if "sourcing_median_ms" in m:
             figs += _sourcing_figures(label, m)
-    return figs
+    return [f for f in figs if not math.isnan(f.value)]  # NaN: that benchmark did not run
 
 
 def _against_reference(label: str, m: dict[str, float],
@@ -205,6 +222,26 @@ def _sourcing_figures(label: str, m: dict[str, float]) -> list[Figure]:
     ]
 
 
+def run_sizes(args: argparse.Namespace) -> tuple[dict[str, str], dict[int, Any], float]:
+    """Every size in turn; results stored after each (a later size failing keeps them)."""
+    started = time.time()
+    common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    machine = common.machine_info(common.PG_ADMIN)
+    results: dict[int, dict[str, Any]] = {}
+    store = common.RESULTS_DIR / "run_scale.json"
+    command = " ".join(sys.argv[1:])
+
+    def save() -> None:
+        store.write_text(json.dumps({"machine": machine, "results": results,
+                                     "command": command, "elapsed_s": time.time() - started},
+                                    indent=2, default=str))
+
+    for positions in sorted(int(s) for s in args.sizes.split(",")):
+        results[positions] = {}
+        run_size(positions, args, results[positions], save)
+    return machine, results, time.time() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every size, print the table, rewrite the Scale section of docs/benchmarks.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -215,19 +252,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=1000, help="sourcing orders per size")
     parser.add_argument("--skip-sourcing", action="store_true")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the docs")
+    parser.add_argument("--docs-from", type=Path, help="a run_scale.json: report it, run nothing")
     args = parser.parse_args(argv)
-    sizes = sorted(int(s) for s in args.sizes.split(","))
-    started = time.time()
-    common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    machine = common.machine_info(common.PG_ADMIN)
-    results: dict[int, dict[str, Any]] = {}
-    store = common.RESULTS_DIR / "run_scale.json"
-    for positions in sizes:
-        results[positions] = run_size(positions, args)
-        store.write_text(json.dumps({"machine": machine, "results": results}, indent=2,
-                                    default=str))  # a later size failing keeps this one
+    if args.docs_from:
+        stored = json.loads(args.docs_from.read_text())
+        machine, elapsed = stored["machine"], stored.get("elapsed_s", 0.0)
+        sys.argv[1:] = stored.get("command", "").split()
+        results = {int(n): raw for n, raw in stored["results"].items()}
+    else:
+        machine, results, elapsed = run_sizes(args)
     figs = figures(results)
-    elapsed = time.time() - started
     print("\n" + run_all.report.table_text(figs))
     print(f"\nbench-scale: {elapsed / 60:.1f} min", flush=True)
     if not args.no_docs:
