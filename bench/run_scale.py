@@ -259,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         machine, elapsed = stored["machine"], stored.get("elapsed_s", 0.0)
         sys.argv[1:] = stored.get("command", "").split()
         results = {int(n): raw for n, raw in stored["results"].items()}
+        scale_report.NOTES[:] = stored.get("notes", [])  # what the run's operator adds
     else:
         machine, results, elapsed = run_sizes(args)
     figs = figures(results)

@@ -19,6 +19,7 @@ PNG = ROOT / "docs" / "benchmarks_scale.png"
 HEADER = ("| positions | locations | setup | size on disk | snapshot | switch | sourcing "
           "median / p99 | GET req/s | cart req/s | orders/s | worker RSS |\n"
           + "| --- " * 11 + "|")
+NOTES: list[str] = []  # lines about the run that the figures cannot say (run_scale.json)
 BEGIN, END = "<!-- scale:begin (bench/run_scale.py) -->", "<!-- scale:end -->"
 
 
@@ -78,6 +79,7 @@ def section(machine: dict[str, str], command: str, figures: Sequence[Figure],
         f"{ms[n].get('sourcing_p99_ms', float('nan')):.2f} ms | {ms[n]['get_rps']:,.0f} | "
         f"{ms[n]['cart_rps']:,.0f} | {ms[n]['orders_rps']:,.0f} | {ms[n]['rss_mb']:,.0f} MiB |"
         for n in sorted(ms))
+    notes = "".join(f"- {line}\n" for line in NOTES) + ("\n" if NOTES else "")
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     picture = f"![Time against positions, log-log]({PNG.name})" if plotted else "(no plot)"
     return f"""{BEGIN}
@@ -96,7 +98,7 @@ network of the same run. Command:
 {HEADER}
 {rows}
 
-{picture}
+{notes}{picture}
 
 {table_markdown(figures)}
 {END}"""
