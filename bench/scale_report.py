@@ -51,7 +51,8 @@ def plot(results: dict[int, dict[str, Any]], measures: dict[int, dict[str, float
     for key, name, style in (("sourcing_median_ms", "sourcing median", "o-"),
                              ("sourcing_p99_ms", "sourcing p99", "s--")):
         right.plot(src, [measures[n][key] for n in src], style, label=name)
-    right.set_ylabel("ms per 5-line plan (candidates = positions / 1,000)")
+    right.set_ylabel("ms per 5-line plan")
+    right.set_title("candidates = positions / 1,000", fontsize=9)
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_yscale("log")
