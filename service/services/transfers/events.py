@@ -11,6 +11,7 @@ from service.errors import ValidationFailed, problem
 from service.payloads import require
 from service.services.orders.cancelling import release_allocation
 from service.services.transfers.access import authorize_side, visible_transfer
+from service.services.transfers.arrivals import expected_at, refresh_skus
 from service.services.transfers.stock import receive_at_destination, ship_from_source
 from service.services.transfers.views import transfer_view
 
@@ -27,15 +28,21 @@ def report(ctx: Context, role: Role, transfer_id: str, body: dict[str, Any]
     kind = body["type"]
     extra = [problem(f"/{k}", f"only a received event has {k}")
              for k in ("lines", "discrepancy") if k in body and kind != "received"]
+    if "expected_at" in body and kind != "shipped":
+        extra.append(problem("/expected_at", "only a shipped event has expected_at"))
     if kind == "received" and "lines" not in body:
         extra.append(problem("/lines", "a received event lists the units received"))
     if extra:
         raise ValidationFailed(f"The {kind} event is not valid.", extra)
+    arrival = expected_at(body)
     with ctx.transaction() as uow:
         transfer = visible_transfer(uow, role, transfer_id, lock=True)
         authorize_side(role, transfer, SIDE[kind], f"report {kind} on transfers of")
         now = ctx.clock.now()
         if kind == "shipped":
+            if arrival is not None:
+                transfer.expected_at = arrival
+            uow.positions.ensure((transfer.destination, ln.sku) for ln in transfer.lines)
             ship_from_source(ctx, uow, transfer.ship(now, body.get("tracking")), now)
         elif kind == "received":
             units = transfer.receive(body["lines"], now, bool(body.get("discrepancy")))
@@ -43,6 +50,7 @@ def report(ctx: Context, role: Role, transfer_id: str, body: dict[str, Any]
         else:
             transfer.close(now, body.get("reason"))
         uow.transfers.save(transfer)
+        refresh_skus(ctx, uow, [ln.sku for ln in transfer.lines])  # units in transit moved
         return transfer_view(transfer)
 
 
