@@ -115,6 +115,20 @@ class AtsRepository:
                 stale_skus.add(sku)
         return stale_skus
 
+    def ensure(self, ruleset: str, keys: list[Key]) -> None:
+        """Insert a 0 row for each key that has none (one made by a racing transaction is
+        waited for, then left as it is), so the keys can all be locked."""
+        if not keys:
+            return
+        table = ChannelAvailability.__table__
+        now = self.clock.now()
+        rows = [{"channel": c, "sku": s, "available": 0, "ruleset": ruleset, "updated_at": now}
+                for c, s in sorted(keys)]
+        for start in range(0, len(rows), 1000):
+            self.session.execute(insert_for(self.session, table).values(
+                rows[start:start + 1000]).on_conflict_do_nothing(
+                index_elements=["channel", "sku"]))
+
     def recompute(self, ruleset: Ruleset, skus: list[str] | None = None) -> int:
         """Recompute rows set-based for skus (default: all) with the compiled SQL rules."""
         table = ChannelAvailability.__table__
@@ -122,16 +136,31 @@ class AtsRepository:
             self.session.execute(delete(table).where(table.c.sku.in_(skus)))
         else:
             self.session.execute(delete(table))
-        channels = sorted(ruleset.channels)
-        now = self.clock.now()
-        rows = [{"channel": channel, "sku": row[0], "available": int(row[i + 1] or 0),
-                 "ruleset": ruleset.ref, "updated_at": now}
-                for row in self.session.execute(
-                    _recompute_query(ruleset, channels, skus, now))
-                for i, channel in enumerate(channels)]
+        rows = self._computed(ruleset, skus)
         for start in range(0, len(rows), 5000):
             self.session.execute(insert(table), rows[start:start + 5000])
         return len(rows)
+
+    def refresh(self, ruleset: Ruleset, skus: list[str]) -> int:
+        """Recompute the rows of skus in place (each row updated, never deleted: a writer
+        waiting on its lock then locks its new version, so refreshes take turns)."""
+        table = ChannelAvailability.__table__
+        rows = self._computed(ruleset, skus)
+        for start in range(0, len(rows), 1000):
+            stmt = insert_for(self.session, table).values(rows[start:start + 1000])
+            self.session.execute(stmt.on_conflict_do_update(
+                index_elements=["channel", "sku"],
+                set_={"available": stmt.excluded.available, "ruleset": stmt.excluded.ruleset,
+                      "updated_at": stmt.excluded.updated_at}))
+        return len(rows)
+
+    def _computed(self, ruleset: Ruleset, skus: list[str] | None) -> list[dict[str, Any]]:
+        channels = sorted(ruleset.channels)
+        now = self.clock.now()
+        return [{"channel": channel, "sku": row[0], "available": int(row[i + 1] or 0),
+                 "ruleset": ruleset.ref, "updated_at": now}
+                for row in self.session.execute(_recompute_query(ruleset, channels, skus, now))
+                for i, channel in enumerate(channels)]
 
     def all(self) -> dict[Key, int]:
         """Every kept row's units (for checks and tests)."""

@@ -46,7 +46,7 @@ def refresh_skus(ctx: Context, uow: UnitOfWork, skus: Collection[str]) -> None:
     the active ruleset counts units in transit (after the transfer is saved)."""
     ruleset = ctx.rules.active(uow)
     if ruleset.transit_windows and skus:
-        kept.recompute(uow, ruleset, sorted(set(skus)))
+        kept.recompute_locked(uow, ruleset, sorted(set(skus)))
 
 
 def refresh_arrivals(ctx: Context) -> list[str]:
@@ -58,6 +58,6 @@ def refresh_arrivals(ctx: Context) -> list[str]:
         ruleset = ctx.rules.active(uow)
         skus = uow.transfers.entering(ruleset.transit_windows, since, now)
         if skus:
-            kept.recompute(uow, ruleset, skus)
+            kept.recompute_locked(uow, ruleset, skus)
         uow.leases.mark(JOB, now)
         return skus
