@@ -132,3 +132,33 @@ def test_compiled_and_reference_agree_on_generated_rules(rules, fact_dict, avail
     row = {**fact_dict, "available": available}
     assert evaluate_channel(ruleset, "web", row, trace=True) == \
         evaluate_channel_reference(ruleset, "web", row, trace=True)
+
+
+stocks = st.tuples(st.sampled_from(["S1", "D1"]), st.integers(0, 9), st.integers(0, 4),
+                   st.integers(0, 3))
+arrivals = st.lists(st.tuples(st.integers(-5, 80), st.integers(1, 6)), max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(channel_rules, st.lists(st.tuples(st.none() | stocks, stocks), max_size=8),
+       st.fixed_dictionaries({"S1": arrivals, "D1": arrivals}))
+def test_deltas_with_units_in_transit_equal_the_figures_the_detail_explains(rules, moves, due):
+    ruleset = build_ruleset({"name": "g", "version": 1, "channels": {"web": {"rules": [
+        {"name": f"r{i}", **rule} for i, rule in enumerate(rules)]}, "app": {"rules": []}}},
+        "<generated>")
+    arriving = {(loc, "A"): tuple(sorted((NOW + timedelta(hours=h), n) for h, n in found))
+                for loc, found in due.items() if found}
+    changes, expected = [], {}
+    for before, after in moves:
+        after_pos = PositionStock(after[0], "A", *after[1:])
+        before_pos = None if before is None else PositionStock(after[0], "A", *before[1:])
+        changes.append((before_pos, after_pos))
+        for channel in ("web", "app"):
+            def shown(pos, channel=channel):
+                return 0 if pos is None else explain_position(
+                    ruleset, CATALOG, pos, channel, arriving.get((pos.location_id, "A"), ()),
+                    NOW)["available"]
+            moved = shown(after_pos) - shown(before_pos)
+            expected[(channel, "A")] = expected.get((channel, "A"), 0) + moved
+    assert channel_deltas(ruleset, CATALOG, changes, arriving, NOW) == {
+        key: units for key, units in expected.items() if units}
