@@ -12,9 +12,10 @@ import pytest
 
 from service.clock import MovableClock
 from service.scheduler import job_specs, run_once
+from service.services.inventory import snapshot_plans
 from service.services.orders import releasing
 from tests.api.transfers.conftest import written
-from tests.support import T2, assert_ledger_consistent
+from tests.support import T2, assert_ledger_consistent, snapshot
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -168,3 +169,26 @@ def test_the_expected_arrival_is_shown_and_a_shipment_may_set_it(
     wrong = report(created.json["id"], "closed", expected_at=at(1))
     assert wrong.status_code == 422
     assert [p["pointer"] for p in wrong.json["problems"]] == ["/expected_at"]
+
+
+@pytest.mark.parametrize("path", ["locked", "bulk", "csv"])
+def test_a_snapshot_of_the_destination_keeps_the_arriving_units_exact(
+        stocked, client, admin, transfer, report, ctx, monkeypatch, path):
+    if path == "bulk":  # PostgreSQL's ordered UPDATE without a lock pass, from one row on
+        monkeypatch.setattr(snapshot_plans, "BULK_ROWS", 1)
+    shipped_transfer(transfer, report, [{"sku": "A", "quantity": 6},
+                                        {"sku": "B", "quantity": 3}], expected_at=at(10))
+    if path == "csv":
+        counted = client.post("/v1/inventory/snapshots", data="sku,on_hand\nA,3\nC,1\n",
+                              headers=admin, query_string={"location": "ST-2", "as_of": T2},
+                              content_type="text/csv")
+    else:
+        counted = client.post("/v1/inventory/snapshots", headers=admin,
+                              json=snapshot("ST-2", T2, {"A": 3, "C": 1}))
+    assert counted.status_code == 200, counted.json
+    web_a, web_b = entry(client, admin, "web", "ST-2"), entry(client, admin, "web", "ST-2", "B")
+    assert (web_a["on_hand"], web_a["available"]) == (3, 3 + 6 - 2)
+    assert (web_b["on_hand"], web_b["available"]) == (0, 3 - 2)
+    assert figure(client, admin, "web", "B") == 2 + 1  # DC-1 kept two
+    assert figure(client, admin, "web") == 8 + 14 + 7
+    assert_ledger_consistent(ctx)
