@@ -13,9 +13,11 @@ DC-1 (Cincinnati); B is 5 at DC-1. Time moves on the service's clock, never by s
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
 from service.clock import MovableClock
 from service.scheduler import job_specs, run_once
+from service.store.models import Event
 from tests.api.orders.test_rejections import position, read, reject
 from tests.integration.orders.test_rejection_races import nothing_oversold, units_accounted_for
 from tests.support import T2, assert_ledger_consistent
@@ -42,6 +44,11 @@ def send(client, admin, fulfilment_id: str, type_: str) -> dict:
                            json={"type": type_})
     assert response.status_code == 200, response.json
     return response.json
+
+
+def event_count(ctx) -> int:
+    with ctx.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Event))
 
 
 def line(order_json: dict, sku: str) -> dict:
@@ -173,4 +180,23 @@ def test_an_order_lives_its_whole_life_and_the_ledger_holds_after_every_step(
     assert refused.status_code == 409, refused.json
     assert refused.json["problems"][0]["pointer"] == "/lines/0/quantity"
     assert read(client, admin, order_id) == after
+    assert_ledger_consistent(ctx)
+
+
+def test_editing_a_shipped_line_is_a_409_naming_the_line_and_writes_nothing(
+        spread, client, admin, order, ctx):
+    placed = order([{"sku": "B", "quantity": 3}])
+    order_id, [fulfilment] = placed.json["id"], placed.json["fulfilments"]
+    for type_ in ("accepted", "picked", "packed", "shipped"):
+        send(client, admin, fulfilment["id"], type_)
+    before = (read(client, admin, order_id), event_count(ctx), position(ctx, "DC-1", "B"))
+
+    for body in ({"lines": [{"sku": "B", "quantity": 1}]},  # (more is a new shipment)
+                 {"lines": [{"sku": "B", "quantity": 0}]}):
+        refused = client.post(f"/v1/orders/{order_id}/edits", headers=admin, json=body)
+        assert refused.status_code == 409, refused.json
+        assert refused.json["problems"][0]["pointer"] == "/lines/0/quantity"
+        assert "3 units of B already picked or shipped" in refused.json["problems"][0]["message"]
+    assert (read(client, admin, order_id), event_count(ctx),
+            position(ctx, "DC-1", "B")) == before
     assert_ledger_consistent(ctx)
