@@ -66,7 +66,8 @@ def _apply(ctx: Context, uow: UnitOfWork, role: Role, transfer_id: str, body: di
     else:
         transfer.close(now, body.get("reason"))
     uow.transfers.save(transfer)
-    refresh_skus(ctx, uow, [ln.sku for ln in transfer.lines])  # units in transit moved
+    if transfer.expected_at is not None:  # (units of an unknown arrival are never counted)
+        refresh_skus(ctx, uow, [ln.sku for ln in transfer.lines])  # units in transit moved
     return transfer_view(transfer)
 
 
