@@ -25,6 +25,7 @@ from service.services.inventory import reservations
 from service.services.operations import jobs
 from service.services.orders import expiring, releasing
 from service.services.rulesets import governance
+from service.services.transfers import arrivals
 
 log = logging.getLogger(__name__)
 OWNER = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -70,6 +71,8 @@ def job_specs(ctx: Context) -> list[JobSpec]:
                 every_seconds=backorders_cfg["release_seconds"]),
         JobSpec("orders.backorders.sweep", releasing.release_all,
                 every_seconds=backorders_cfg["sweep_seconds"]),
+        JobSpec(arrivals.JOB, arrivals.refresh_arrivals,
+                every_seconds=ctx.settings.section("transfers")["arrivals_seconds"]),
         *[JobSpec(f"feeds.{feed.name}", partial(running.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in running.configured(ctx) if feed.scheduled],

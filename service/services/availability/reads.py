@@ -11,7 +11,7 @@ from service.services.access.keys import Confirm
 from service.services.ats.position import PositionStock, explain_position
 from service.services.inventory import reservations
 from service.services.rulesets.active import known_channel
-from service.services.transfers.in_transit import add_in_transit
+from service.services.transfers.in_transit import add_in_transit, in_transit_to
 from service.store import ats_lookup
 from service.store.unit_of_work import UnitOfWork
 
@@ -113,9 +113,11 @@ def _live(uow: UnitOfWork, ruleset: Ruleset, channel: str, skus: list[str],
     if location is not None and location not in catalog.locations:
         raise NotFound(f"Unknown location {location!r}.")
     per_sku: dict[str, list[dict[str, Any]]] = {sku: [] for sku in skus}
+    transit = in_transit_to(uow, ruleset, skus, location)
     for r in uow.positions.of_skus(skus, location):
-        per_sku[r[1]].append(explain_position(ruleset, catalog, PositionStock(*r), channel))
-    add_in_transit(uow, ruleset, catalog, channel, per_sku, location)
+        per_sku[r[1]].append(explain_position(ruleset, catalog, PositionStock(*r), channel,
+                                              transit.of((r[0], r[1])), transit.now))
+    add_in_transit(ruleset, catalog, channel, per_sku, transit)
     items = [{"sku": sku, "available": sum(loc["available"] for loc in per_sku[sku]),
               "locations": per_sku[sku]} for sku in skus]
     result = {"channel": channel, "ruleset": ruleset.ref, "items": items}

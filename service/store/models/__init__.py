@@ -2,7 +2,16 @@
 
 from .base import Base
 from .master import Location, Product
-from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
+from .ops import (
+    ApiKey,
+    Event,
+    FeedFile,
+    FeedRun,
+    JobLease,
+    JobMark,
+    RulesetActivation,
+    SettlementRecord,
+)
 from .orders import (
     BackorderWakeup,
     FulfilmentLineRow,
@@ -34,6 +43,7 @@ __all__ = [
     "FulfilmentLineRow",
     "FulfilmentRow",
     "JobLease",
+    "JobMark",
     "Location",
     "LocationBacklog",
     "LocationStockState",

@@ -120,3 +120,13 @@ class JobLease(Base):
     job: Mapped[str] = mapped_column(String(128), primary_key=True)
     owner: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
+
+
+class JobMark(Base):
+    """How far a periodic job got (the time its last run covered), for jobs that work on
+    what happened since then."""
+
+    __tablename__ = "job_marks"
+
+    job: Mapped[str] = mapped_column(String(128), primary_key=True)
+    marked_at: Mapped[datetime]

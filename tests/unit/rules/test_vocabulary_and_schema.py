@@ -27,7 +27,8 @@ def test_vocabulary_is_exported_per_context():
     channel_vars = {v["name"] for v in vocabulary["channel"]["variables"]}
     assert {"sku", "tags", "location_type", "available", "channel"} <= channel_vars
     actions = {a["name"] for a in vocabulary["channel"]["actions"]}
-    assert actions == {"hold_back_units", "hold_back_percent", "exclude_location"}
+    assert actions == {"hold_back_units", "hold_back_percent", "exclude_location",
+                       "count_in_transit"}
     assert "matches_regex" in {o["name"] for o in
                                vocabulary["returns"]["variable_type_operators"]["string"]}
 
