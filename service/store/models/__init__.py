@@ -1,6 +1,7 @@
 """All tables; importing this module registers them on Base.metadata."""
 
 from .base import Base
+from .console import ConsoleSession, RulesetDraft
 from .master import Location, Product
 from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
 from .orders import (
@@ -29,6 +30,7 @@ __all__ = [
     "Base",
     "CacheVersion",
     "ChannelAvailability",
+    "ConsoleSession",
     "Event",
     "FeedFile",
     "FeedRun",
@@ -46,6 +48,7 @@ __all__ = [
     "ReturnLineRow",
     "ReturnRow",
     "RulesetActivation",
+    "RulesetDraft",
     "RulesetLoadProblem",
     "RulesetVersion",
     "SettlementRecord",
