@@ -23,6 +23,7 @@ from service.api import (
     rulesets,
     transfers,
 )
+from service.api import console as console_pages
 from service.bootstrap import build_context
 from service.errors import Unavailable
 from service.services.access.keys import KeyVerifier
@@ -32,6 +33,7 @@ from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
               fulfilments.bp, transfers.bp, keys.bp)
+BLUEPRINTS += (console_pages.bp,)  # the business users' console (HTML), /console
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:
