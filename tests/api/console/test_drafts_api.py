@@ -1,0 +1,97 @@
+"""Ruleset drafts over the API: created from a version, checked, compared, previewed on the
+current stock, published as the next version; never published while not valid."""
+
+from __future__ import annotations
+
+STORE_BUFFER = "actions: [{name: hold_back_units, params: {units: 2}}]"
+
+
+def _draft(client, admin, **body):
+    response = client.post("/v1/rulesets/default/drafts", json=body, headers=admin)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _bigger_store_buffer(text: str) -> str:
+    """The web's store buffer from 2 to 5 units (the first such rule is the web's)."""
+    return text.replace(STORE_BUFFER, STORE_BUFFER.replace("2", "5"), 1)
+
+
+def test_a_draft_starts_from_the_latest_version_numbered_as_the_next(stocked, client, admin):
+    draft = _draft(client, admin)
+    assert draft["base_version"] == 2
+    assert "\nversion: 3\n" in draft["text"]
+    assert draft["validation"]["valid"] is True
+    assert draft["active"] == "default@2"
+    location = f"/v1/rulesets/default/drafts/{draft['id']}"
+    assert client.get(location, headers=admin).get_json()["id"] == draft["id"]
+
+
+def test_a_typo_is_reported_at_its_line_and_column_and_the_draft_cannot_be_published(
+        stocked, client, admin):
+    draft = _draft(client, admin, from_version=2)
+    url = f"/v1/rulesets/default/drafts/{draft['id']}"
+    broken = draft["text"].replace("operator: equal_to, value: store", "operator: equals, "
+                                   "value: store", 1)
+    saved = client.put(url, json={"text": broken}, headers=admin).get_json()
+    errors = saved["validation"]["errors"]
+    assert saved["validation"]["valid"] is False and errors
+    line = next(n for n, row in enumerate(broken.splitlines(), 1) if "equals" in row)
+    assert errors[0]["line"] == line and errors[0]["col"] > 1
+    refused = client.post(f"{url}/publish", headers=admin)
+    assert refused.status_code == 422
+    assert client.get(f"{url}/impact", headers=admin).status_code == 422
+    listed = client.get("/v1/rulesets", headers=admin).get_json()["versions"]
+    assert [v["ref"] for v in listed if v["name"] == "default"] == ["default@1", "default@2"]
+
+
+def test_the_impact_counts_units_skus_and_locations_and_names_the_largest_changes(
+        stocked, client, admin):
+    draft = _draft(client, admin)
+    url = f"/v1/rulesets/default/drafts/{draft['id']}"
+    saved = client.put(url, json={"text": _bigger_store_buffer(draft["text"])}, headers=admin)
+    assert "units: 2 → 5" in saved.get_json()["diff"]
+    impact = client.get(f"{url}/impact", headers=admin).get_json()
+    web = next(c for c in impact["channels"] if c["channel"] == "web")
+    # ST-1 holds A 10 and C 3: the web sees 8 and 1 there now, 5 and 0 with the draft
+    assert web == {"channel": "web", "gained": 0, "lost": 4, "net": -4, "skus": 2,
+                   "locations": 1}
+    app = next(c for c in impact["channels"] if c["channel"] == "app")
+    assert app["net"] == 0 and app["skus"] == 0
+    assert impact["largest"] == [
+        {"channel": "web", "sku": "A", "before": 28, "after": 25, "change": -3},
+        {"channel": "web", "sku": "C", "before": 1, "after": 0, "change": -1}]
+
+
+def test_a_published_draft_is_the_next_version_and_activating_it_moves_the_figure(
+        stocked, client, admin):
+    draft = _draft(client, admin)
+    url = f"/v1/rulesets/default/drafts/{draft['id']}"
+    client.put(url, json={"text": _bigger_store_buffer(draft["text"])}, headers=admin)
+    published = client.post(f"{url}/publish", headers=admin)
+    assert published.status_code == 201
+    assert published.get_json()["ruleset"] == "default@3"
+    assert client.post(f"{url}/publish", headers=admin).status_code == 409
+    assert client.put(url, json={"text": draft["text"]}, headers=admin).status_code == 409
+    activated = client.post("/v1/rulesets/activate", json={"name": "default", "version": 3},
+                            headers=admin)
+    assert activated.status_code == 200
+    figure = client.get("/v1/availability?channel=web&sku=A", headers=admin).get_json()
+    assert figure["items"][0]["available"] == 25
+
+
+def test_only_admin_keys_draft_and_bad_requests_change_nothing(stocked, client, admin,
+                                                                headers_for):
+    web = headers_for("channel:web")
+    assert client.post("/v1/rulesets/default/drafts", json={}, headers=web).status_code == 403
+    assert client.post("/v1/rulesets/nope/drafts", json={}, headers=admin).status_code == 404
+    bad = client.post("/v1/rulesets/default/drafts", json={"from_version": "2"}, headers=admin)
+    assert bad.status_code == 422
+    assert client.get("/v1/rulesets/default/drafts/1", headers=web).status_code == 403
+    draft = _draft(client, admin)
+    url = f"/v1/rulesets/default/drafts/{draft['id']}"
+    assert client.put(url, json={"text": ""}, headers=admin).status_code == 422
+    renamed = draft["text"].replace("name: default", "name: other", 1)
+    saved = client.put(url, json={"text": renamed}, headers=admin).get_json()
+    assert saved["validation"]["valid"] is False
+    assert any(e["code"] == "draft-renamed" for e in saved["validation"]["errors"])
