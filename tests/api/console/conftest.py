@@ -14,8 +14,10 @@ from tests.support import T1, snapshot
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def csrf_of(html: str) -> str:
-    """The CSRF token of the first form of a page."""
+def csrf_of(html: str, action: str | None = None) -> str:
+    """The CSRF token of the first form of a page (or of the first form posting to action)."""
+    if action is not None:
+        html = html[html.index(f'action="{action}"'):]
     found = CSRF.search(html)
     assert found, "the page has no form with a CSRF token"
     return found.group(1)
@@ -25,7 +27,8 @@ def sign_in(client: FlaskClient, key: str) -> FlaskClient:
     """Sign in through the form (its token, then the key); the client keeps the cookie."""
     form = client.get("/console/sign-in")
     response = client.post("/console/sign-in",
-                           data={"key": key, "csrf": csrf_of(form.get_data(as_text=True))})
+                           data={"key": key, "csrf": csrf_of(form.get_data(as_text=True),
+                                                             "/console/sign-in")})
     assert response.status_code == 303, response.get_data(as_text=True)
     return client
 
