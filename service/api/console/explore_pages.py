@@ -92,8 +92,8 @@ def sourcing_map(places: dict[str, dict[str, Any]], plan: dict[str, Any],
     width, height = max(east - west, 0.01), max(north - south, 0.01)
 
     def at(lon: float, lat: float) -> tuple[float, float]:
-        return (round(20 + 560 * (lon - west) / width, 1),
-                round(20 + 320 * (north - lat) / height, 1))
+        return (round(30 + 460 * (lon - west) / width, 1),
+                round(30 + 300 * (north - lat) / height, 1))
 
     return {"points": [{"xy": at(x, y), "id": i, "chosen": c} for x, y, i, c in points],
             "target": at(*target) if target else None}

@@ -31,6 +31,10 @@
       .then(function (result) { if (result) { show(result); } });
   }
   area.addEventListener("input", function () {
+    // what is published or previewed is the saved text: save first
+    document.querySelectorAll("[data-needs-save]").forEach(function (el) {
+      el.hidden = true;
+    });
     clearTimeout(timer);
     timer = setTimeout(check, 400);
   });
