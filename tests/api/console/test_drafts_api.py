@@ -95,3 +95,35 @@ def test_only_admin_keys_draft_and_bad_requests_change_nothing(stocked, client, 
     saved = client.put(url, json={"text": renamed}, headers=admin).get_json()
     assert saved["validation"]["valid"] is False
     assert any(e["code"] == "draft-renamed" for e in saved["validation"]["errors"])
+
+
+def test_the_impact_predicts_exactly_what_activating_the_draft_does(stocked, client, admin,
+                                                                     ctx):
+    from tests.support import T1, snapshot
+    for location, counts in {"ST-2": {"A": 4, "B": 7}, "DS-1": {"A": 9, "C": 2}}.items():
+        client.post("/v1/inventory/snapshots", json=snapshot(location, T1, counts),
+                    headers=admin)
+    draft = _draft(client, admin)
+    url = f"/v1/rulesets/default/drafts/{draft['id']}"
+    text = _bigger_store_buffer(draft["text"]).replace("percent: 20", "percent: 35")
+    text = text.replace("  call_center:\n", "  call_center_two:\n")  # a channel gone, one new
+    client.put(url, json={"text": text}, headers=admin)
+    impact = client.get(f"{url}/impact", headers=admin).get_json()
+    with ctx.reading() as uow:
+        before = uow.ats.all()
+    client.post(f"{url}/publish", headers=admin)
+    client.post("/v1/rulesets/activate", json={"name": "default", "version": 3}, headers=admin)
+    with ctx.reading() as uow:
+        after = uow.ats.all()
+    for entry in impact["channels"]:
+        channel = entry["channel"]
+        moves = [after.get((channel, s), 0) - before.get((channel, s), 0)
+                 for s in ("A", "B", "C")]
+        assert entry["net"] == sum(moves), channel
+        assert entry["gained"] == sum(m for m in moves if m > 0), channel
+        assert entry["lost"] == -sum(m for m in moves if m < 0), channel
+        assert entry["skus"] == sum(1 for m in moves if m), channel
+    assert {c["channel"] for c in impact["channels"]} >= {"call_center", "call_center_two"}
+    for change in impact["largest"]:
+        key = (change["channel"], change["sku"])
+        assert (change["before"], change["after"]) == (before.get(key, 0), after.get(key, 0))
