@@ -9,6 +9,7 @@ from service.api.auth import admin_only, current_role, key_id
 from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
+from service.services.console import impact
 from service.services.rulesets import drafts
 
 bp = Blueprint("drafts", __name__, url_prefix="/v1")
@@ -56,10 +57,12 @@ def put_draft(name: str, draft_id: int) -> Response:
 @admin_only
 @documented("What activating the draft would change now, computed read-only from the current "
             "positions: per channel the units gained and lost, on how many SKUs and "
-            "locations, and the ten largest changes; 422 while the draft is not valid",
+            "locations, and the ten largest changes; and the latest orders planned again "
+            "under it (how many would ship from elsewhere, units short, cost); 422 while the "
+            "draft is not valid",
             response="draft_impact", errors=(403, 404, 422))
 def draft_impact(name: str, draft_id: int) -> Response:
-    return jsonify(drafts.impact(context(), current_role(), name, draft_id))
+    return jsonify(impact.impact(context(), current_role(), name, draft_id))
 
 
 @bp.post("/rulesets/<name>/drafts/<int:draft_id>/publish")

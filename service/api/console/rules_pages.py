@@ -12,6 +12,7 @@ from pygments.lexers import YamlLexer
 from service.api.console.web import admin_page, bp, key_prefix, page, role, signed_in, who
 from service.api.current import context
 from service.errors import ValidationFailed, problem
+from service.services.console import impact
 from service.services.rulesets import drafts, explained, governance, listing
 
 _FORMATTER = HtmlFormatter(linenos="inline", cssclass="highlight")
@@ -76,7 +77,7 @@ def validate_draft(name: str, draft_id: int) -> Response:
 @admin_page
 def draft_impact(name: str, draft_id: int) -> Response:
     """What activating the draft would change in each channel's figures now."""
-    return page("impact.html", impact=drafts.impact(context(), role(), name, draft_id),
+    return page("impact.html", impact=impact.impact(context(), role(), name, draft_id),
                 name=name, draft_id=draft_id)
 
 

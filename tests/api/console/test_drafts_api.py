@@ -127,3 +127,23 @@ def test_the_impact_predicts_exactly_what_activating_the_draft_does(stocked, cli
     for change in impact["largest"]:
         key = (change["channel"], change["sku"])
         assert (change["before"], change["after"]) == (before.get(key, 0), after.get(key, 0))
+
+
+def test_the_impact_replans_the_latest_orders_under_the_draft(stocked, client, admin):
+    nyc = {"lat": 40.71, "lon": -74.0}
+    for ref, sku, source in (("near-a", "A", "ST-1"), ("dc-b", "B", "DC-1")):
+        placed = client.post("/v1/orders", headers=admin, json={
+            "channel": "web", "ship_to": nyc, "order_ref": ref,
+            "lines": [{"sku": sku, "quantity": 1}]})
+        assert placed.status_code == 201
+        assert placed.get_json()["fulfilments"][0]["location"] == source
+    draft = _draft(client, admin)
+    url = f"/v1/rulesets/default/drafts/{draft['id']}"
+    stores_out = draft["text"].replace("actions: [{name: add_cost, params: {points: 50}}]",
+                                       "actions: [{name: exclude_location}]", 1)
+    client.put(url, json={"text": stores_out}, headers=admin)
+    replayed = client.get(f"{url}/impact", headers=admin).get_json()["sourcing"]
+    assert replayed["replayed"] == 2 and replayed["skipped"] == 0
+    assert replayed["moved"] == 1  # A ships from the DC instead; B stays at the DC
+    assert replayed["units_short_change"] == 0 and replayed["cost_change"] > 0
+    assert [(e["from"], e["to"]) for e in replayed["examples"]] == [(["ST-1"], ["DC-1"])]
