@@ -7,7 +7,7 @@ from typing import Any
 
 from service.rules.model import Action, Rule, Ruleset
 
-_OPERATORS = {
+OPERATOR_WORDS = {
     "equal_to": "is", "equal_to_case_insensitive": "is (any case)",
     "greater_than": "is more than", "less_than": "is less than",
     "greater_than_or_equal_to": "is at least", "less_than_or_equal_to": "is at most",
@@ -48,7 +48,7 @@ def explain_condition(node: Mapping[str, Any]) -> str:
         return f"{name} is no"
     if operator == "non_empty":
         return f"{name} is not empty"
-    return f"{name} {_OPERATORS.get(operator, _words(operator))} {_value(node.get('value'))}"
+    return f"{name} {OPERATOR_WORDS.get(operator, _words(operator))} {_value(node.get('value'))}"
 
 
 def explain_action(action: Action, section: str = "") -> str:

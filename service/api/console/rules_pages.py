@@ -60,7 +60,20 @@ def draft(name: str, draft_id: int) -> Response:
         status = 200 if shown["validation"]["valid"] else 422
     else:
         shown, status = drafts.show(context(), role(), name, draft_id), 200
-    return page("draft.html", status, draft=shown, name=name)
+    return page("draft.html", status, draft=shown, name=name,
+                fields=drafts.fields(context(), role(), name, draft_id))
+
+
+@bp.post("/rules/<name>/drafts/<int:draft_id>/values")
+@admin_page
+def draft_values(name: str, draft_id: int) -> Response:
+    """Change a draft's values from the form built from the vocabulary (no YAML)."""
+    sent = {key.removeprefix("value:"): value for key, value in request.form.items()
+            if key.startswith("value:")}
+    shown = drafts.change_values(context(), role(), name, draft_id, sent, who())
+    status = 200 if shown["validation"]["valid"] else 422
+    return page("draft.html", status, draft=shown, name=name,
+                fields=drafts.fields(context(), role(), name, draft_id))
 
 
 @bp.post("/rules/<name>/drafts/<int:draft_id>/validate")

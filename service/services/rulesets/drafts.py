@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from service.domain.roles import Role
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed, problem
 from service.rules.diff import diff
+from service.rules.edit import Field, editable, set_values
 from service.rules.loader import LoadResult
 from service.rules.model import Problem, Ruleset
 from service.services.rulesets import library
@@ -111,6 +112,40 @@ def save(ctx: Context, role: Role, name: str, draft_id: int, text: Any, who: str
                            f"{found.published_version}: make a new draft to change it.")
         uow.drafts.save(draft_id, text, who, ctx.clock.now())
     return show(ctx, role, name, draft_id)
+
+
+def fields(ctx: Context, role: Role, name: str, draft_id: int) -> list[Field]:
+    """The values of a draft a form may change (from the vocabulary's types)."""
+    authorize_editor(role)
+    return editable(_draft(ctx, name, draft_id).text)
+
+
+def _typed(field: Field, sent: str) -> Any:
+    """A form's text as the field's value, or a problem naming the field."""
+    sent = sent.strip()
+    if field.kind == "number":
+        try:
+            number = float(sent)
+        except ValueError:
+            raise ValidationFailed(f"{field.label}: expected a number, got {sent!r}.",
+                                   [problem(field.pointer, "expected a number")]) from None
+        return int(number) if number.is_integer() and "." not in sent else number
+    if field.kind == "choice" and sent not in field.options:
+        raise ValidationFailed(f"{field.label}: expected one of {', '.join(field.options)}.",
+                               [problem(field.pointer, "not one of the options")])
+    if not sent or len(sent) > 200:
+        raise ValidationFailed(f"{field.label}: expected a text of 1 to 200 characters.",
+                               [problem(field.pointer, "expected a short text")])
+    return sent
+
+
+def change_values(ctx: Context, role: Role, name: str, draft_id: int, sent: dict[str, str],
+                  who: str) -> dict[str, Any]:
+    """Change values of a draft from a form (pointer → text) without its YAML; all or none."""
+    changes = {f.pointer: value for f in fields(ctx, role, name, draft_id)
+               if f.pointer in sent and (value := _typed(f, sent[f.pointer])) != f.value}
+    text = _draft(ctx, name, draft_id).text
+    return save(ctx, role, name, draft_id, set_values(text, changes) if changes else text, who)
 
 
 def loaded(ctx: Context, name: str, draft_id: int) -> tuple[Draft, Ruleset]:

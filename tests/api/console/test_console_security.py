@@ -187,3 +187,18 @@ def test_a_bad_cart_shows_a_message_and_plans_nothing(stocked, signed_in):
         "csrf": token, "channel": "web", "lat": "40.7", "lon": "-74", "cart": "A two"})
     assert response.status_code == 422
     assert "line 1: expected a SKU and a quantity" in response.get_data(as_text=True)
+
+
+def test_values_change_without_yaml_and_a_bad_number_changes_nothing(stocked, signed_in):
+    client = signed_in("admin")
+    token = csrf_of(client.get("/console/rules").get_data(as_text=True))
+    made = client.post("/console/rules/default/2/drafts", data={"csrf": token})
+    url = made.headers["Location"]
+    pointer = "value:/channels/web/rules/0/actions/0/params/units"
+    bad = client.post(url + "/values", data={"csrf": token, pointer: "five"})
+    assert bad.status_code == 422 and "expected a number" in bad.get_data(as_text=True)
+    assert "units: 2 → 5" not in client.get(url).get_data(as_text=True)
+    assert "no change in meaning" in client.get(url).get_data(as_text=True)
+    good = client.post(url + "/values", data={"csrf": token, pointer: "5"})
+    assert good.status_code == 200
+    assert "units: 2 → 5" in good.get_data(as_text=True)
