@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from service.rules.explain import OPERATOR_WORDS
@@ -77,14 +78,15 @@ def _rule_fields(section: str, context: str, rules: Any, base: str) -> list[Fiel
     return found
 
 
-def editable(text: str) -> list[Field]:
+@lru_cache(maxsize=64)
+def editable(text: str) -> tuple[Field, ...]:
     """The values of a YAML rule file a form may change (none when it does not parse)."""
     try:
         doc = parse_yaml(text).data
     except RuleSyntaxError:
-        return []
+        return ()
     if not isinstance(doc, dict):
-        return []
+        return ()
     found: list[Field] = []
     for channel, body in (doc.get("channels") or {}).items():
         found += _rule_fields(channel, "channel", (body or {}).get("rules"),
@@ -98,7 +100,7 @@ def editable(text: str) -> list[Field]:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 found.append(Field(f"/sourcing/{part}/{key}", f"sourcing {part}: {key}",
                                    "number", value))
-    return found
+    return tuple(found)
 
 
 def _token_end(line: str, start: int) -> int:

@@ -40,9 +40,12 @@ def _contribution(ruleset: Ruleset, channel: str, columns: dict[str, Any],
 
 
 def compare(session: Session, old: Ruleset, new: Ruleset) -> ImpactRows:
-    """The positions whose contribution differs, summed per SKU and counted per location."""
+    """The positions whose contribution differs, summed per SKU and counted per location
+    (only the channels whose rules or methods differ: the others cannot change)."""
     sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
-    channels = sorted({*old.channels, *new.channels})
+    channels = sorted(c for c in {*old.channels, *new.channels}
+                      if old.channels.get(c) != new.channels.get(c) or old.sells(c) != new.sells(c)
+                      or (c in old.channels) != (c in new.channels))
     columns, available = rule_columns()
     pairs = [(_contribution(old, c, columns, available), _contribution(new, c, columns, available))
              for c in channels]

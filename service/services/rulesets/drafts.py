@@ -6,13 +6,14 @@ Only admin keys change rules; a draft that is not valid is never published."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from service.domain.roles import Role
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed, problem
 from service.rules.diff import diff
 from service.rules.edit import Field, editable, set_values
-from service.rules.loader import LoadResult
+from service.rules.loader import LoadResult, load_text
 from service.rules.model import Problem, Ruleset
 from service.services.rulesets import library
 
@@ -57,10 +58,22 @@ def _draft(ctx: Context, name: str, draft_id: int) -> Draft:
     return found
 
 
+@lru_cache(maxsize=64)
+def _load(text: str, filename: str, max_bytes: int) -> LoadResult:
+    """load_text, kept for texts seen lately (a draft is checked on every page of it; the
+    result is immutable)."""
+    return load_text(text, filename, max_bytes)
+
+
 def check(ctx: Context, name: str, text: str, filename: str = "<draft>") -> LoadResult:
     """The validator of `oms rules validate` (the published versions included), and the
     draft's name must stay the ruleset's."""
-    result = library.check_text(ctx, text, filename)
+    result = _load(text, filename, ctx.rules.max_bytes)
+    with ctx.reading() as uow:
+        changed = library.clashes(uow, result)
+    if changed:
+        result = LoadResult(result.path, None, (*result.problems, *changed),
+                            result.version_position, result.text)
     if result.ruleset is None or result.ruleset.name == name:
         return result
     line = next((n for n, row in enumerate(text.splitlines(), 1) if row.startswith("name:")), 1)
@@ -117,7 +130,7 @@ def save(ctx: Context, role: Role, name: str, draft_id: int, text: Any, who: str
 def fields(ctx: Context, role: Role, name: str, draft_id: int) -> list[Field]:
     """The values of a draft a form may change (from the vocabulary's types)."""
     authorize_editor(role)
-    return editable(_draft(ctx, name, draft_id).text)
+    return list(editable(_draft(ctx, name, draft_id).text))
 
 
 def _typed(field: Field, sent: str) -> Any:
@@ -194,13 +207,15 @@ def impact(ctx: Context, role: Role, name: str, draft_id: int) -> dict[str, Any]
                           for i, channel in enumerate(rows.channels) if d[i]), reverse=True)
         top = changes[:LARGEST]
         now = uow.ats.figures([(channel, sku) for _a, channel, sku, _d in top])
-    channels = []
-    for i, channel in enumerate(rows.channels):
-        moved = [d[i] for _sku, d in rows.by_sku if d[i]]
+    channels, index = [], {channel: i for i, channel in enumerate(rows.channels)}
+    for channel in sorted({*active.channels, *ruleset.channels}):
+        i = index.get(channel)  # None: the channel's rules did not change
+        moved = [d[i] for _sku, d in rows.by_sku if d[i]] if i is not None else []
         channels.append({"channel": channel, "gained": sum(u for u in moved if u > 0),
                          "lost": -sum(u for u in moved if u < 0), "net": sum(moved),
                          "skus": len(moved),
-                         "locations": sum(1 for _loc, n in rows.by_location if n[i])})
+                         "locations": sum(1 for _loc, n in rows.by_location
+                                          if i is not None and n[i])})
     return {"active": active.ref, "draft": draft_id, "ruleset": ruleset.ref,
             "channels": channels,
             "largest": [{"channel": c, "sku": s, "before": now.get((c, s), 0),

@@ -43,4 +43,4 @@ def test_a_pointer_that_names_no_value_is_refused():
 
 
 def test_text_that_does_not_parse_has_no_fields():
-    assert editable("name: [unclosed") == []
+    assert editable("name: [unclosed") == ()
