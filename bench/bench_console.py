@@ -7,7 +7,8 @@ cases, SQL, rendering), with no network between. Pages: home, rules, a version e
 a draft, its impact preview, availability (search and one SKU's 5 channels x every
 location), sourcing what-if, orders, an order, a store's work queue, operations.
 
-Usage: python bench/bench_console.py [--pg-url URL | --small] [--requests 30] [--json PATH]
+Usage: python bench/bench_console.py [--pg-url URL | --small | --network 1000x20]
+       [--requests 30] [--json PATH]
 """
 
 from __future__ import annotations
@@ -122,14 +123,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-url", help="a loaded bench database (default: a new one)")
     parser.add_argument("--small", action="store_true",
                         help="a 20 x 100 network instead of 1,000 x 1,000 (a quick check)")
+    parser.add_argument("--network", help="LOCATIONSxSKUS of the network to load, e.g. 1000x20")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     url, own = args.pg_url, args.pg_url is None
     if own:
         url = common.create_pg_database("oms_bench_console")
-        net = (generate_network(locations=20, skus=100, store_coverage=1.0) if args.small
-               else common.network())
+        size = "20x100" if args.small else args.network
+        locations, _, skus = (size or "").partition("x")
+        net = (generate_network(locations=int(locations), skus=int(skus), store_coverage=1.0)
+               if size else common.network())
         print(f"  loaded in {common.load_network(url, net)} (setup)", flush=True)
     try:
         figs, results = run(url, args.requests)

@@ -19,15 +19,23 @@ MAX_CART_LINES = 50
 @bp.get("/availability")
 @signed_in
 def availability() -> Response:
-    """Find a SKU by SKU or name; for one SKU, each channel's figure and every location."""
+    """Find a SKU by SKU or name; for one SKU, each channel's figure, and every location
+    behind one channel's (?channel=, default the first)."""
     query, sku = request.args.get("q", "").strip(), request.args.get("sku", "").strip()
     found = views.products(context(), role(), query) if query else []
-    figures = []
+    figures, detail = [], None
     if sku:
-        for channel in views.channels(context(), role()):
-            read = reads.read(context(), role(), channel["channel"], [sku], "locations")
-            figures.append({**channel, **read["items"][0], "ruleset": read["ruleset"]})
-    return page("availability.html", query=query, found=found, sku=sku, figures=figures)
+        channels = views.channels(context(), role())
+        for channel in channels:
+            read = reads.read(context(), role(), channel["channel"], [sku])
+            figures.append({**channel, "available": read["items"][0]["available"],
+                            "ruleset": read["ruleset"]})
+        chosen = request.args.get("channel") or (channels[0]["channel"] if channels else None)
+        if chosen is not None:
+            detail = reads.read(context(), role(), chosen, [sku], "locations")
+            detail["sells"] = next((c["sells"] for c in channels if c["channel"] == chosen), [])
+    return page("availability.html", query=query, found=found, sku=sku, figures=figures,
+                detail=detail)
 
 
 def _cart(text: str) -> list[dict[str, Any]]:
