@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from service.store.models import ApiKey, ConsoleSession, RulesetDraft
+
+TOUCH_EVERY = timedelta(seconds=30)  # a session's expiry moves at most this often (a write)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class ConsoleSessions:
                    ApiKey.revoked_at.is_(None))).first()
         if row is None:
             return None
+        if expires_at - row[4] < TOUCH_EVERY:  # seen a moment ago: no write for this page
+            return SignedIn(row[0], row[1], row[2], row[3], row[4])
         self.session.execute(update(ConsoleSession).where(ConsoleSession.id == token_hash)
                              .values(last_seen_at=now, expires_at=expires_at))
         return SignedIn(row[0], row[1], row[2], row[3], expires_at)

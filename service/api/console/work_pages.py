@@ -16,6 +16,16 @@ NEXT_STEP = {"created": ("accepted", "Accept"), "accepted": ("picked", "Picked")
              "picked": ("packed", "Packed"), "packed": ("shipped", "Ship")}
 
 
+@bp.get("/queue")
+@signed_in
+def open_queue() -> Response:
+    """A location's queue by its id (the home page's form)."""
+    location = request.args.get("location", "").strip()
+    if not location:
+        raise ValidationFailed("Which location?", [problem("/location", "enter its id")])
+    return redirect(url_for("console.queue", location_id=location), 303)  # type: ignore[return-value]
+
+
 @bp.get("/locations/<location_id>/queue")
 @signed_in
 def queue(location_id: str) -> Response:

@@ -47,3 +47,11 @@ def test_a_sourcing_what_if_shows_the_plan_the_candidates_and_a_map(stocked, sig
     assert response.status_code == 200, html
     assert "<svg" in html and "ship-to" in html
     assert "ranked candidates" in html
+
+
+def test_an_admin_opens_any_locations_queue_by_its_id(stocked, signed_in):
+    client = signed_in("admin")
+    opened = client.get("/console/queue?location=DC-1")
+    assert opened.status_code == 303
+    assert opened.headers["Location"].endswith("/console/locations/DC-1/queue")
+    assert client.get("/console/queue?location=").status_code == 422
