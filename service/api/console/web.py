@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from service.api.current import context
+from service.api.errors import status_for
 from service.domain.roles import Role
 from service.errors import Forbidden, OmsError
 from service.services.console import sessions
@@ -19,8 +20,6 @@ from service.services.console import sessions
 F = TypeVar("F", bound=Callable[..., Any])
 COOKIE = "oms_console"
 SIGN_IN_CSRF = "oms_console_csrf"
-STATUS = {"unauthenticated": 401, "forbidden": 403, "not_found": 404, "conflict": 409,
-          "validation_failed": 422, "malformed_body": 422, "unprocessable": 422}
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
@@ -29,7 +28,10 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 @bp.before_request
 def _load_session() -> Response | None:
     """The request's session (its role and key id as the API's request has them), then the
-    CSRF token of every POST."""
+    CSRF token of every POST. Static files need neither."""
+    if request.endpoint == "console.static":
+        g.console = None
+        return None
     g.console = sessions.resume(context(), request.cookies.get(COOKIE))
     if g.console is not None:
         g.role, g.key_id = Role.parse(g.console.role), g.console.key_prefix
@@ -61,10 +63,13 @@ def _no_store(response: Response) -> Response:
 
 @bp.errorhandler(OmsError)
 def _error_page(error: OmsError) -> Response:
-    status = STATUS.get(error.code, 400)
+    status = status_for(error)  # the API's one table of statuses
     if status == 401:
         return redirect(url_for("console.sign_in", next=request.path))  # type: ignore[return-value]
-    return page("error.html", status, message=error.detail, problems=error.problems)
+    response = page("error.html", status, message=error.detail, problems=error.problems)
+    if status == 503:
+        response.headers["Retry-After"] = "2"
+    return response
 
 
 def role() -> Role:
