@@ -36,7 +36,8 @@ def create(ctx: Context, role: Role, name: str, body: dict[str, Any], who: str
     """A draft from a published version (default: the latest), numbered as the next one."""
     authorize_editor(role)
     version = body.get("from_version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)
+                                or not 0 < version < 2**31):
         raise ValidationFailed("The draft request is not valid.",
                                [problem("/from_version", "expected an integer version")])
     with ctx.transaction() as uow:
@@ -116,6 +117,14 @@ def save(ctx: Context, role: Role, name: str, draft_id: int, text: Any, who: str
     if not isinstance(text, str) or not text.strip():
         raise ValidationFailed("The draft is not valid.",
                                [problem("/text", "expected the rule file's text")])
+    if "\x00" in text or len(text.encode("utf-8", "surrogatepass")) > ctx.rules.max_bytes:
+        raise ValidationFailed("The draft is not valid.", [problem(
+            "/text", f"expected text without NUL, at most {ctx.rules.max_bytes} bytes")])
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed("The draft is not valid.", [problem(
+            "/text", "is not valid Unicode text (a lone UTF-16 surrogate)")]) from None
     with ctx.transaction() as uow:
         found = uow.drafts.get(name, draft_id, lock=True)
         if found is None:

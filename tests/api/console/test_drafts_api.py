@@ -147,3 +147,16 @@ def test_the_impact_replans_the_latest_orders_under_the_draft(stocked, client, a
     assert replayed["moved"] == 1  # A ships from the DC instead; B stays at the DC
     assert replayed["units_short_change"] == 0 and replayed["cost_change"] > 0
     assert [(e["from"], e["to"]) for e in replayed["examples"]] == [(["ST-1"], ["DC-1"])]
+
+
+def test_a_draft_text_no_database_can_store_is_refused(stocked, client, admin):
+    draft = _draft(client, admin)
+    url = f"/v1/rulesets/default/drafts/{draft['id']}"
+    for text in ("name: default\x00", "name: \ud800"):
+        refused = client.put(url, data='{"text": ' + __import__("json").dumps(text) + "}",
+                             headers={**admin, "Content-Type": "application/json"})
+        assert refused.status_code == 422, refused.get_json()
+    assert client.get(url, headers=admin).get_json()["text"] == draft["text"]
+    too_big = client.post("/v1/rulesets/default/drafts", json={"from_version": 2**31},
+                          headers=admin)
+    assert too_big.status_code == 422
