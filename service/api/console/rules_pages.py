@@ -29,8 +29,9 @@ def rules() -> Response:
     """Every version, the active one, the activation history and the drafts."""
     found = listing.listing(context(), role())
     newest = drafts.listed(context(), role()) if role().is_admin else []
-    rollback = next((a["previous"] for a in found.get("activations", []) if a["previous"]),
-                    None)
+    latest = (found.get("activations") or [None])[0]
+    rollback = (latest["previous"] if latest and latest["previous"]
+                and latest["previous"] != found["active"] else None)
     return page("rules.html", listing=found, drafts=newest, rollback=rollback)
 
 

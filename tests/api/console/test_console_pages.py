@@ -55,3 +55,11 @@ def test_an_admin_opens_any_locations_queue_by_its_id(stocked, signed_in):
     assert opened.status_code == 303
     assert opened.headers["Location"].endswith("/console/locations/DC-1/queue")
     assert client.get("/console/queue?location=").status_code == 422
+
+
+def test_a_rollback_is_offered_only_after_a_switch(stocked, signed_in):
+    client = signed_in("admin")
+    assert "Roll back" not in client.get("/console/rules").get_data(as_text=True)
+    token = csrf_of(client.get("/console/rules").get_data(as_text=True))
+    client.post("/console/rules/activate", data={"csrf": token, "ruleset": "default@1"})
+    assert "Roll back to default@2" in client.get("/console/rules").get_data(as_text=True)
