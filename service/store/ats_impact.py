@@ -51,6 +51,8 @@ def compare(session: Session, old: Ruleset, new: Ruleset) -> ImpactRows:
              for c in channels]
     joined = sp.join(prod, prod.c.sku == sp.c.sku).join(loc, loc.c.id == sp.c.location_id)
     differs = or_(*(a != b for a, b in pairs)) if pairs else literal(False)
+    # a position with nothing available gives 0 under any ruleset (hold-backs are >= 0)
+    differs = and_(sp.c.on_hand - sp.c.allocated - sp.c.reserved > 0, differs)
     per_position = (select(sp.c.sku, sp.c.location_id,
                            *((b - a).label(f"d{i}") for i, (a, b) in enumerate(pairs)))
                     .select_from(joined).where(differs).subquery())
