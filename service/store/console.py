@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from service.store.models import ApiKey, ConsoleSession, RulesetDraft
-
-TOUCH_EVERY = timedelta(seconds=30)  # a session's expiry moves at most this often (a write)
 
 
 @dataclass(frozen=True)
@@ -59,22 +57,21 @@ class ConsoleSessions:
             id=token_hash, api_key_id=key[0], key_prefix=key[1], role=key[2],
             csrf_token=csrf, created_at=now, last_seen_at=now, expires_at=expires_at))
 
-    def touch(self, token_hash: str, now: datetime, expires_at: datetime) -> SignedIn | None:
-        """The live session of this hash, its expiry moved on; None when it is unknown,
-        expired, or its key was revoked since."""
+    def find(self, token_hash: str, now: datetime) -> SignedIn | None:
+        """The live session of this hash (one statement); None when it is unknown, expired,
+        or its key was revoked since."""
         row = self.session.execute(
             select(ConsoleSession.id, ConsoleSession.key_prefix, ConsoleSession.role,
                    ConsoleSession.csrf_token, ConsoleSession.expires_at)
             .join(ApiKey, ApiKey.id == ConsoleSession.api_key_id)
             .where(ConsoleSession.id == token_hash, ConsoleSession.expires_at > now,
                    ApiKey.revoked_at.is_(None))).first()
-        if row is None:
-            return None
-        if expires_at - row[4] < TOUCH_EVERY:  # seen a moment ago: no write for this page
-            return SignedIn(row[0], row[1], row[2], row[3], row[4])
+        return None if row is None else SignedIn(*row)
+
+    def extend(self, token_hash: str, now: datetime, expires_at: datetime) -> None:
+        """Move a session's idle expiry on."""
         self.session.execute(update(ConsoleSession).where(ConsoleSession.id == token_hash)
                              .values(last_seen_at=now, expires_at=expires_at))
-        return SignedIn(row[0], row[1], row[2], row[3], expires_at)
 
     def close(self, token_hash: str) -> None:
         """End a session (sign-out)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from service.services.context import Context
 
 MAX_KEY_LENGTH = 200
+TOUCH_EVERY = timedelta(seconds=30)  # a session's expiry is written at most this often
 
 
 def _token_hash(token: str) -> str:
@@ -44,12 +46,18 @@ def sign_in(ctx: Context, key: str) -> tuple[str, SignedIn]:
 
 
 def resume(ctx: Context, token: str | None) -> SignedIn | None:
-    """The live session of a cookie's token (its idle expiry moved on), or None."""
+    """The live session of a cookie's token, or None. Its idle expiry moves on, written at
+    most every TOUCH_EVERY (a page is otherwise one read, taking no write lock)."""
     if not token or len(token) > MAX_KEY_LENGTH:
         return None
-    now = ctx.clock.now()
+    now, digest = ctx.clock.now(), _token_hash(token)
+    with ctx.reading(autocommit=True) as uow:
+        found = uow.console_sessions.find(digest, now)
+    if found is None or now + _idle(ctx) - found.expires_at < TOUCH_EVERY:
+        return found
     with ctx.transaction() as uow:
-        return uow.console_sessions.touch(_token_hash(token), now, now + _idle(ctx))
+        uow.console_sessions.extend(digest, now, now + _idle(ctx))
+    return replace(found, expires_at=now + _idle(ctx))
 
 
 def sign_out(ctx: Context, token: str | None) -> None:
