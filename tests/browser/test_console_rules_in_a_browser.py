@@ -40,6 +40,8 @@ def test_a_buffer_is_drafted_checked_previewed_published_activated_and_rolled_ba
     expect(page.locator("#report")).to_contain_text("Valid: default@3")
     page.click("text=Save and check")
     expect(page.locator("pre.diff")).to_contain_text("units: 2 → 5")
+    page.click("summary:has-text('Change values without YAML')")
+    check(page)  # the form built from the vocabulary, open
     check(page, "draft-review")
     page.click("text=Preview the impact")
     web = page.locator("tr", has_text=re.compile(r"^\s*web"))
@@ -73,4 +75,11 @@ def test_a_channel_key_is_not_shown_the_rules_editor(served, open_page):
     page.goto(served.url + "/console/rules/default/2")
     expect(page.locator(".explained")).to_contain_text(
         "web: when location type is store, keep 2 units back")
+    check(page)
+    page.goto(served.url + "/console/availability")
+    page.fill("#q", "Alp")
+    page.click("button:has-text('Find')")
+    page.click("main li a:text-is('A')")
+    expect(page.locator("td[data-channel='web']")).to_be_visible()
+    expect(page.locator("td[data-channel='app']")).to_have_count(0)  # not its channel
     check(page)
