@@ -63,3 +63,21 @@ def test_a_rollback_is_offered_only_after_a_switch(stocked, signed_in):
     token = csrf_of(client.get("/console/rules").get_data(as_text=True))
     client.post("/console/rules/activate", data={"csrf": token, "ruleset": "default@1"})
     assert "Roll back to default@2" in client.get("/console/rules").get_data(as_text=True)
+
+
+def test_a_store_rejects_with_a_reason_and_the_units_go_elsewhere(stocked, client, admin,
+                                                                  signed_in):
+    placed = client.post("/v1/orders", headers=admin, json={
+        "channel": "web", "ship_to": {"lat": 40.71, "lon": -74.0}, "order_ref": "reject-1",
+        "lines": [{"sku": "A", "quantity": 1}]}).get_json()
+    fulfilment = placed["fulfilments"][0]
+    assert fulfilment["location"] == "ST-1"
+    store = signed_in("location:ST-1")
+    token = csrf_of(store.get("/console/locations/ST-1/queue").get_data(as_text=True))
+    done = store.post(f"/console/fulfilments/{fulfilment['id']}/events", data={
+        "csrf": token, "location": "ST-1", "type": "rejected", "reason": "damaged box"})
+    assert done.status_code == 303
+    order = client.get(f"/v1/orders/{placed['id']}", headers=admin).get_json()
+    by_location = {f["location"]: f["status"] for f in order["fulfilments"]}
+    assert by_location == {"ST-1": "rejected", "DC-1": "created"}
+    assert "Nothing to do" in store.get("/console/locations/ST-1/queue").get_data(as_text=True)
