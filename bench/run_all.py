@@ -30,7 +30,7 @@ from service.store.migrate import upgrade  # noqa: E402
 
 TEMPLATE = "oms_bench_template"
 CLONES = ("oms_bench_http", "oms_bench_snapshot", "oms_bench_switch", "oms_bench_orders",
-          "oms_bench_orders_hot", "oms_bench_search", "oms_bench_reroute")
+          "oms_bench_orders_hot", "oms_bench_search", "oms_bench_reroute", "oms_bench_console")
 
 
 def bench(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
@@ -166,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
                                "100" if args.quick else "300")
         figures += figures_of(raw["reroute"])
         common.drop_pg_database("oms_bench_reroute")
+        console_url = common.clone_pg_database(TEMPLATE, "oms_bench_console")
+        raw["console"] = bench("bench_console.py", "--pg-url", console_url, "--requests",
+                               "10" if args.quick else "30")
+        figures += figures_of(raw["console"])
+        common.drop_pg_database("oms_bench_console")
         snap_url = common.clone_pg_database(TEMPLATE, "oms_bench_snapshot")
         raw["snapshot"] = bench("bench_snapshot.py", "--pg-url", snap_url, "--sqlite")
         figures += figures_of(raw["snapshot"])

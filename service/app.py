@@ -24,6 +24,8 @@ from service.api import (
     rulesets,
     transfers,
 )
+from service.api import console as console_pages
+from service.api import drafts as ruleset_drafts
 from service.bootstrap import build_context
 from service.errors import Unavailable
 from service.services.access.keys import KeyVerifier
@@ -33,6 +35,7 @@ from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
               fulfilments.bp, transfers.bp, keys.bp, returns.bp)
+BLUEPRINTS += (ruleset_drafts.bp, console_pages.bp)  # the business users' console (HTML), /console
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:

@@ -1,4 +1,4 @@
-"""`oms rules ...`: validate, show, diff, activate, vocabulary."""
+"""`oms rules ...`: validate, show, diff, activate, export, vocabulary."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
                                 help="make a version active (recomputes every channel's ATS)")
     activate.add_argument("spec", help="name@version, or name for its latest version")
     activate.set_defaults(handler=lambda a: _activate(a, context))
+    export = rules.add_parser("export", help="write a published version (one from the "
+                              "console or the API) as a rule file, for review in git")
+    export.add_argument("spec", help="name@version, or name for its latest version")
+    export.add_argument("--dir", type=Path, help="the folder (default: the rulesets folder)")
+    export.set_defaults(handler=lambda a: _export(a, context))
     vocab = rules.add_parser("vocabulary", help="variables, operators and actions (JSON)")
     vocab.set_defaults(handler=lambda _a: _vocabulary())
 
@@ -182,6 +187,16 @@ def _activate(args: argparse.Namespace, context: ContextFactory) -> int:
     name, version = parse_spec(args.spec)
     done = governance.activate(ctx, {"name": name, "version": version}, _who())  # type: ignore
     print(f"{done.ref} is active (was {done.previous}); every channel's ATS recomputed")
+    return 0
+
+
+def _export(args: argparse.Namespace, context: ContextFactory) -> int:
+    from service.rules.registry import parse_spec
+    from service.services.rulesets import exporting
+
+    name, version = parse_spec(args.spec)
+    path = exporting.export(context(args), name, version, args.dir)  # type: ignore[arg-type]
+    print(f"wrote {path}")
     return 0
 
 

@@ -162,6 +162,15 @@ class AtsRepository:
                 for row in self.session.execute(_recompute_query(ruleset, channels, skus, now))
                 for i, channel in enumerate(channels)]
 
+    def figures(self, keys: list[Key]) -> dict[Key, int]:
+        """The kept units of some (channel, sku) rows, unlocked (for reports)."""
+        table = ChannelAvailability.__table__
+        if not keys:
+            return {}
+        return {(r[0], r[1]): r[2] for r in self.session.execute(
+            select(table.c.channel, table.c.sku, table.c.available)
+            .where(tuple_(table.c.channel, table.c.sku).in_(keys)))}
+
     def all(self) -> dict[Key, int]:
         """Every kept row's units (for checks and tests)."""
         table = ChannelAvailability.__table__

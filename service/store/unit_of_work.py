@@ -18,8 +18,10 @@ from service.clock import Clock
 from service.rules.model import Ruleset
 from service.store.activations import ActivationRepository
 from service.store.ats import AtsRepository
+from service.store.ats_impact import ImpactRows, compare
 from service.store.backorders import BackorderRepository
 from service.store.catalog import Catalog, CatalogSnapshot
+from service.store.console import ConsoleSessions, RulesetDrafts
 from service.store.db import read_only
 from service.store.errors import (
     DuplicateRow,
@@ -60,6 +62,10 @@ class UnitOfWork:
         if self._catalog_seen is None:
             self._catalog_seen = self._catalog.get(self.master, self.versions)
         return self._catalog_seen
+
+    def ats_impact(self, old: Ruleset, new: Ruleset) -> ImpactRows:
+        """What new would change in every channel's ATS against old (read-only)."""
+        return compare(self.session, old, new)
 
     def rollback(self) -> None:
         """End the transaction now, keeping nothing (it releases SQLite's database lock)."""
@@ -128,6 +134,14 @@ class UnitOfWork:
     @cached_property
     def versions(self) -> CacheVersions:
         return CacheVersions(self.session)
+
+    @cached_property
+    def console_sessions(self) -> ConsoleSessions:
+        return ConsoleSessions(self.session)
+
+    @cached_property
+    def drafts(self) -> RulesetDrafts:
+        return RulesetDrafts(self.session)
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """All tables; importing this module registers them on Base.metadata."""
 
 from .base import Base
+from .console import ConsoleSession, RulesetDraft
 from .master import Location, Product
 from .ops import (
     ApiKey,
@@ -37,6 +38,7 @@ __all__ = [
     "Base",
     "CacheVersion",
     "ChannelAvailability",
+    "ConsoleSession",
     "Event",
     "FeedFile",
     "FeedRun",
@@ -57,6 +59,7 @@ __all__ = [
     "ReturnReceiptRow",
     "ReturnRow",
     "RulesetActivation",
+    "RulesetDraft",
     "RulesetLoadProblem",
     "RulesetVersion",
     "SettlementRecord",

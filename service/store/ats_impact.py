@@ -1,0 +1,68 @@
+"""What a candidate ruleset would change in every channel's ATS, read-only: the positions'
+contributions under the active and the candidate ruleset, compared in SQL (the same compiled
+rules the set-based recompute of a switch uses; nothing is written)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from service.rules.model import Ruleset
+from service.rules.sql import channel_ats_sql
+from service.store.ats import _serves, rule_columns
+from service.store.models import Location, Product, StockPosition
+
+
+@dataclass(frozen=True)
+class ImpactRows:
+    """Per SKU, each channel's change; per location, how many positions changed per channel."""
+
+    channels: list[str]
+    by_sku: list[tuple[str, list[int]]]
+    by_location: list[tuple[str, list[int]]]
+
+
+def _contribution(ruleset: Ruleset, channel: str, columns: dict[str, Any],
+                  available: Any) -> Any:
+    """A position's units in the channel's ATS under ruleset (0 where it sells no such
+    channel): max(0, available - hold_back) where eligible."""
+    if channel not in ruleset.channels:
+        return literal(0)
+    loc = Location.__table__
+    hold, excluded = channel_ats_sql(
+        ruleset, channel, {**columns, "channel": literal(channel)}, available)
+    net = available - hold
+    eligible = and_(loc.c.active, ~excluded, _serves(ruleset, channel, loc))
+    return case((and_(eligible, net > 0), net), else_=0)
+
+
+def compare(session: Session, old: Ruleset, new: Ruleset) -> ImpactRows:
+    """The positions whose contribution differs, summed per SKU and counted per location
+    (only the channels whose rules or methods differ: the others cannot change)."""
+    sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
+    channels = sorted(c for c in {*old.channels, *new.channels}
+                      if old.channels.get(c) != new.channels.get(c) or old.sells(c) != new.sells(c)
+                      or (c in old.channels) != (c in new.channels))
+    columns, available = rule_columns()
+    pairs = [(_contribution(old, c, columns, available), _contribution(new, c, columns, available))
+             for c in channels]
+    joined = sp.join(prod, prod.c.sku == sp.c.sku).join(loc, loc.c.id == sp.c.location_id)
+    differs = or_(*(a != b for a, b in pairs)) if pairs else literal(False)
+    # a position with nothing available gives 0 under any ruleset (hold-backs are >= 0)
+    differs = and_(sp.c.on_hand - sp.c.allocated - sp.c.reserved > 0, differs)
+    per_position = (select(sp.c.sku, sp.c.location_id,
+                           *((b - a).label(f"d{i}") for i, (a, b) in enumerate(pairs)))
+                    .select_from(joined).where(differs).subquery())
+    deltas = [per_position.c[f"d{i}"] for i in range(len(pairs))]
+    by_sku = select(per_position.c.sku, *(func.sum(d) for d in deltas)).group_by(
+        per_position.c.sku)
+    by_location = select(per_position.c.location_id,
+                         *(func.sum(case((d != 0, 1), else_=0)) for d in deltas)).group_by(
+        per_position.c.location_id)
+    return ImpactRows(
+        channels,
+        [(r[0], [int(v or 0) for v in r[1:]]) for r in session.execute(by_sku)],
+        [(r[0], [int(v or 0) for v in r[1:]]) for r in session.execute(by_location)])
