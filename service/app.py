@@ -14,6 +14,7 @@ from service.api import (
     availability,
     boundary,
     errors,
+    experiments,
     fulfilments,
     inventory,
     keys,
@@ -31,7 +32,7 @@ from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
-              fulfilments.bp, transfers.bp, keys.bp)
+              fulfilments.bp, transfers.bp, keys.bp, experiments.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:

@@ -1,6 +1,7 @@
 """All tables; importing this module registers them on Base.metadata."""
 
 from .base import Base
+from .experiments import ExperimentFile
 from .master import Location, Product
 from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
 from .orders import (
@@ -30,6 +31,7 @@ __all__ = [
     "CacheVersion",
     "ChannelAvailability",
     "Event",
+    "ExperimentFile",
     "FeedFile",
     "FeedRun",
     "FulfilmentLineRow",
