@@ -73,12 +73,13 @@ def format_report(found: dict[str, Any]) -> str:
     """The results as text tables: variants, differences against control, SRM."""
     lines = [f"experiment {found['experiment']} ({found['status']}): {found['orders']} orders, "
              f"{found['units']} units; control {found['control']}", ""]
-    metrics = list(found["variants"][0]["metrics"]) if found["variants"] else []
-    lines.append(f"{'variant':<16}{'units':>8}{'orders':>8}" +
-                 "".join(f"{m:>22}" for m in metrics))
-    for v in found["variants"]:
-        lines.append(f"{v['name']:<16}{v['units']:>8}{v['orders']:>8}" +
-                     "".join(f"{_fmt(v['metrics'][m]):>22}" for m in metrics))
+    variants = found["variants"]
+    lines.append(f"{'':<22}" + "".join(f"{v['name']:>16}" for v in variants))
+    lines.append(f"{'units':<22}" + "".join(f"{v['units']:>16}" for v in variants))
+    lines.append(f"{'orders':<22}" + "".join(f"{v['orders']:>16}" for v in variants))
+    for metric in variants[0]["metrics"] if variants else ():
+        lines.append(f"{metric:<22}" + "".join(f"{_fmt(v['metrics'][metric]):>16}"
+                                              for v in variants))
     for comparison in found["comparisons"]:
         lines += ["", f"{comparison['variant']} - {comparison['against']} "
                   f"(always-valid {1 - found['alpha']:.0%} interval; fixed-horizon for "
