@@ -4,8 +4,13 @@ never replaces the experiments in force (it degrades /healthz instead)."""
 
 import growthbook.core as gb
 
+from service.bootstrap import build_context
+from service.domain.roles import Role
+from service.services.experiments import reading
 from service.services.rulesets import governance
+from service.settings import settings_from_dict
 from tests.api.experiments.conftest import HEAD, RUNNING
+from tests.support import FIXTURES
 
 
 def assignment(client, headers, unit=None, key="dc-test", **query):
@@ -114,3 +119,17 @@ def test_an_empty_experiments_list_is_accepted(started, client, admin, rulesets_
                                                                 "experiments: []\n"))
     governance.reload(started)
     assert client.get("/v1/experiments", headers=admin).json["experiments"] == []
+
+
+def test_a_process_without_the_file_runs_the_experiments_another_process_accepted(
+        started, settings, db_engine, tmp_path, client, admin):
+    other = build_context(settings_from_dict(
+        {"database_url": settings.database_url,
+         "rulesets": {"directory": str(FIXTURES / "rulesets"), "active": "ledger@1",
+                      "reload_seconds": 1}}, base_dir=tmp_path), engine=db_engine)
+    governance.reload(other)  # its folder has no experiments file: nothing changes
+    mine = client.get("/v1/experiments", headers=admin).json
+    theirs = reading.listing(other, Role("admin", None))
+    assert theirs == mine and theirs["experiments"][0]["key"] == "dc-test"
+    assert reading.assignment(other, Role("admin", None), "dc-test", "alice") == \
+        assignment(client, admin, "alice").json
