@@ -21,7 +21,8 @@ def order_view(order: Order) -> dict[str, Any]:
         "delivery_method": order.delivery_method, "pickup_location": order.pickup_location,
         "ship_to": order.ship_to or None, "on_short": order.on_short,
         "cancel_reason": order.cancel_reason,
-        "ruleset": order.ruleset, "created_at": order.created_at.isoformat(),
+        "ruleset": order.ruleset, "experiment": order.experiment, "variant": order.variant,
+        "created_at": order.created_at.isoformat(),
         "lines": [{"line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity,
                    "unit_price": float(ln.unit_price), "allocated": allocated.get(ln.line_no, 0),
                    "backordered": ln.backordered, "cancelled": ln.cancelled}

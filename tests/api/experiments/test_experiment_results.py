@@ -90,3 +90,17 @@ def test_results_follow_the_keys_roles(started, client, headers_for):
                       headers=headers_for("channel:app")).status_code == 404
     assert client.get("/v1/experiments/dc-test/results",
                       headers=headers_for("location:ST-1")).status_code == 403
+
+
+def test_an_order_names_its_experiment_and_variant_beside_its_ruleset(stocked, client, admin,
+                                                                     order):
+    placed = order([{"sku": "A", "quantity": 1}], "alice")
+    assert (placed["ruleset"], placed["experiment"], placed["variant"]) == ("ledger@1", None,
+                                                                           None)
+    tag(stocked, placed["id"], "dc-first")
+    read = client.get(f"/v1/orders/{placed['id']}", headers=admin).json
+    assert (read["ruleset"], read["experiment"], read["variant"]) == ("ledger@1", "dc-test",
+                                                                     "dc-first")
+    with stocked.reading() as uow:
+        kept = uow.orders.get(placed["id"])
+    assert (kept.experiment, kept.variant) == ("dc-test", "dc-first")
