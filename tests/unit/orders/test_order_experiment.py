@@ -11,8 +11,9 @@ def test_an_order_placed_in_an_experiment_names_it_and_its_variant_in_order_crea
                         variant="dc-first")
     created = next(e for e in order.events if e.type == "order.created")
     assert (order.experiment, order.variant) == ("dc-test", "dc-first")
-    assert (created.payload["ruleset"], created.payload["experiment"], created.payload["variant"]) == (
-        "dc-first@1", "dc-test", "dc-first")
+    said = created.payload
+    assert (said["ruleset"], said["experiment"], said["variant"]) == ("dc-first@1", "dc-test",
+                                                                      "dc-first")
 
 
 def test_an_order_outside_any_experiment_says_nothing_of_one():
