@@ -33,6 +33,7 @@ class PublishedExperiments:
     text: str
     text_sha256: str
     path: str | None
+    modified_at: datetime
     published_at: datetime
     published_by: str
 
@@ -55,13 +56,14 @@ class ExperimentRepository:
         if row is None:
             return None
         return PublishedExperiments(row.id, row.text, row.text_sha256, row.path,
-                                    row.published_at, row.published_by)
+                                    row.modified_at, row.published_at, row.published_by)
 
-    def publish(self, text: str, text_sha256: str, path: str | None, by: str,
-                at: datetime) -> None:
+    def publish(self, text: str, text_sha256: str, path: str | None, modified_at: datetime,
+                by: str, at: datetime) -> None:
         """Accept a new version of the file (it is in force from this commit on)."""
         self.session.add(ExperimentFile(text=text, text_sha256=text_sha256, path=path,
-                                        published_by=by, published_at=at))
+                                        modified_at=modified_at, published_by=by,
+                                        published_at=at))
         self.session.flush()
 
     def tag_order(self, order_id: str, experiment: str | None, variant: str | None) -> None:

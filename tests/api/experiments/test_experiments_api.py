@@ -2,6 +2,9 @@
 imported like rule files, every process reads it from the database, and an invalid change
 never replaces the experiments in force (it degrades /healthz instead)."""
 
+import os
+import shutil
+
 import growthbook.core as gb
 
 from service.bootstrap import build_context
@@ -133,3 +136,30 @@ def test_a_process_without_the_file_runs_the_experiments_another_process_accepte
     assert theirs == mine and theirs["experiments"][0]["key"] == "dc-test"
     assert reading.assignment(other, Role("admin", None), "dc-test", "alice") == \
         assignment(client, admin, "alice").json
+
+
+def test_with_two_folders_the_newest_file_wins_and_the_older_never_flips_it_back(
+        started, settings, db_engine, tmp_path, client, admin, rulesets_dir):
+    mine = rulesets_dir / "experiments.yaml"
+    os.utime(mine, (1_000_000_000, 1_000_000_000))  # mine is old (2001)
+    theirs_dir = tmp_path / "theirs"
+    shutil.copytree(rulesets_dir, theirs_dir)
+    (theirs_dir / "experiments.yaml").write_text(RUNNING.replace("coverage: 1\n",
+                                                                 "coverage: 0.2\n"))
+    other = build_context(settings_from_dict(
+        {"database_url": settings.database_url,
+         "rulesets": {"directory": str(theirs_dir), "active": "ledger@1",
+                      "reload_seconds": 1}}, base_dir=tmp_path), engine=db_engine)
+    governance.reload(other)  # the newer file goes in force
+    for _ in range(2):
+        governance.reload(started)  # the older one is not put back
+        assert client.get("/v1/experiments", headers=admin).json["experiments"][0][
+            "coverage"] == 0.2
+    warnings = [p for p in client.get("/v1/rulesets", headers=admin).json["load_errors"]
+                if p["code"] == "older-file"]
+    assert len(warnings) == 1 and warnings[0]["severity"] == "warning"
+    assert client.get("/healthz").json["status"] == "ok"
+    mine.write_text(RUNNING.replace("coverage: 1\n", "coverage: 0.4\n"))  # edited: newest now
+    governance.reload(started)
+    assert client.get("/v1/experiments", headers=admin).json["experiments"][0][
+        "coverage"] == 0.4

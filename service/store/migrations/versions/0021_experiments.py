@@ -5,9 +5,11 @@ Revises: 0016
 Create Date: 2026-12-06 11:00:00
 
 - `experiment_files` (new, append-only): each accepted version of rulesets/experiments.yaml,
-  its text and sha256; the newest row is the one every process runs. An invalid file never
-  gets a row (its problems go to `ruleset_load_problems` like a rule file's). No index: it
-  is read by its primary key (the newest id) and holds a row per accepted change.
+  its text, sha256 and the file's modification time; the newest row is the one every
+  process runs (a process whose file is older than the one in force does not put it back).
+  An invalid file never gets a row (its problems go to `ruleset_load_problems` like a rule
+  file's). No index: it is read by its primary key (the newest id) and holds a row per
+  accepted change.
 - `orders.experiment`, `orders.variant` (nullable): the experiment and variant whose ruleset
   decided the order (`orders.ruleset` already names the ruleset). Existing orders keep NULL:
   no experiment decided them.
@@ -36,6 +38,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("text_sha256", sa.String(length=64), nullable=False),
         sa.Column("path", sa.String(length=1000), nullable=True),
+        sa.Column("modified_at", sa.DateTime(), nullable=False),
         sa.Column("published_at", sa.DateTime(), nullable=False),
         sa.Column("published_by", sa.String(length=128), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_experiment_files")),
