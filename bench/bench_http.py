@@ -5,7 +5,8 @@ worker count, access log to the same sink), on this machine, loaded in turn by
 wrk (a separate process) over loopback at 16 connections, in 3 rounds of hello-world, GET
 and cart: each figure is taken against its own round's hello-world, and the median round is
 reported (every round is in the notes). Then each service worker's resident memory is read
-(1M positions loaded).
+(1M positions loaded). Targets: GET >= 50% and cart >= 25% of hello-world's requests/s; GET
+p99 <= 1.3x and cart p99 <= 1.6x hello-world's p99 of the same round.
 
 Usage: python bench/bench_http.py [--pg-url URL] [--duration 6] [--json PATH]
 """
@@ -37,6 +38,9 @@ from service.services.access.keys import create_key  # noqa: E402
 CONNECTIONS, THREADS = 16, 2
 WORKERS = worker_count({})  # what `oms serve` runs by default: cores + 1
 LUA = HERE / "wrk_script.lua"
+# p99 targets as ratios to hello-world's own p99 in the same round (issue 18): an absolute
+# 10 ms judged the machine (a slower one measured hello-world's p99 itself at 10.1 ms)
+GET_P99_RATIO, CART_P99_RATIO = 1.3, 1.6
 
 
 def gunicorn_argv(app: str, port: int, workers: int) -> list[str]:
@@ -192,17 +196,21 @@ def figures(results: dict[str, Any]) -> list[Figure]:
                target=">= 50%", passed=get_share >= 0.5 and errors["get"] == 0,
                note=f"{get['rps']:.0f} req/s; rounds {rounds('get', 'share', 100, '%')};"
                     f" {error_note}"),
-        Figure("http", "single-SKU GET p99 at 16 connections", get_p99, "ms",
-               baseline=hello_p99, baseline_what="hello-world p99 ms", target="<= 10 ms",
-               passed=get_p99 <= 10, note=f"rounds {rounds('get', 'p99_ms', 1, ' ms')}"),
+        Figure("http", "single-SKU GET p99 at 16 connections, x hello-world's p99",
+               get_p99 / hello_p99, "x", baseline=hello_p99,
+               baseline_what="hello-world p99 ms", target=f"<= {GET_P99_RATIO:g}x",
+               passed=get_p99 <= GET_P99_RATIO * hello_p99,
+               note=f"{get_p99:.1f} ms; rounds {rounds('get', 'p99_ms', 1, ' ms')}"),
         Figure("http", "20-SKU cart POST /v1/availability, share of hello-world req/s",
                100 * cart_share, "%", baseline=cart["hello_rps"],
                baseline_what="hello-world req/s", target=">= 25%",
                passed=cart_share >= 0.25 and errors["cart"] == 0,
                note=f"{cart['rps']:.0f} req/s; rounds {rounds('cart', 'share', 100, '%')}"),
-        Figure("http", "20-SKU cart p99 at 16 connections", cart_p99, "ms",
-               baseline=hello_p99, baseline_what="hello-world p99 ms", target="<= 15 ms",
-               passed=cart_p99 <= 15, note=f"rounds {rounds('cart', 'p99_ms', 1, ' ms')}"),
+        Figure("http", "20-SKU cart p99 at 16 connections, x hello-world's p99",
+               cart_p99 / hello_p99, "x", baseline=hello_p99,
+               baseline_what="hello-world p99 ms", target=f"<= {CART_P99_RATIO:g}x",
+               passed=cart_p99 <= CART_P99_RATIO * hello_p99,
+               note=f"{cart_p99:.1f} ms; rounds {rounds('cart', 'p99_ms', 1, ' ms')}"),
         Figure("memory", "largest service worker RSS after the HTTP runs (1M positions)", rss,
                "MiB", target="< 500 MiB", passed=rss < 500,
                note="workers: " + ", ".join(f"{m:.0f}" for m in results["worker_rss_mb"])),

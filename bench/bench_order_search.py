@@ -32,6 +32,7 @@ from service.services.access.keys import create_key  # noqa: E402
 from service.store.migrate import upgrade  # noqa: E402
 
 ROUNDS = 3
+SEARCH_P99_RATIO = 2.0
 CHANNELS = ("web", "app", "marketplace", "kiosk", "call_center")
 STATUSES = ("created", "in_progress", "partially_shipped", "shipped", "delivered",
             "backordered", "partially_backordered", "cancelled")
@@ -91,12 +92,17 @@ def figures(rounds: list[dict[str, Any]]) -> list[Figure]:
     p99 = median["search"]["p99_ms"]
     listed = ", ".join(f"{r['search']['p99_ms']:.1f} ms (hello {r['hello']['p99_ms']:.1f})"
                        for r in rounds)
+    hello_p99 = median["hello"]["p99_ms"]
+    note = (f"{median['search']['rps']:.0f} req/s; rounds {listed}; errors {errors}")
     return [Figure("orders", "GET /v1/orders?channel=&status= p99 over 1M orders, 16 connections",
-                   p99, "ms", baseline=median["hello"]["p99_ms"],
-                   baseline_what="hello-world p99 ms", target="<= 20 ms",
-                   passed=p99 <= 20 and errors == 0,
-                   note=f"{median['search']['rps']:.0f} req/s; rounds {listed}; "
-                        f"errors {errors}")]
+                   p99, "ms", baseline=hello_p99, baseline_what="hello-world p99 ms",
+                   target="<= 20 ms", passed=p99 <= 20 and errors == 0, note=note),
+            Figure("orders", "the same p99, x hello-world's p99 in the same round",
+                   p99 / hello_p99, "x", baseline=hello_p99,
+                   baseline_what="hello-world p99 ms", target=f"<= {SEARCH_P99_RATIO:g}x",
+                   passed=p99 <= SEARCH_P99_RATIO * hello_p99 and errors == 0,
+                   note="the ratio any machine can judge (issue 18's rule); 2x, as 20 ms is "
+                        "twice hello-world's p99 of about 10 ms on a quiet 2-core machine")]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask
 
 from service.api import openapi_parts as parts
+from service.api import openapi_webhooks
 from service.settings import SCHEMAS_DIR, load_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,6 +78,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
                  "description": parts.INFO_DESCRIPTION},
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "paths": paths,
+        "webhooks": openapi_webhooks.webhooks(),  # what subscribers receive (event catalogue)
         "components": {
             "schemas": _component_schemas(),
             "securitySchemes": {"bearer": {

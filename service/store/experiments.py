@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from service.domain.events import FULFILMENT_REROUTED, ORDER_BACKORDERED, ORDER_RELEASED
 from service.domain.experiments.report import OrderOutcome
 from service.store.models import (
     Event,
@@ -22,7 +23,6 @@ from service.store.models import (
 )
 
 NOT_SHIPPING = ("rejected", "cancelled")  # fulfilments that carry none of the order
-BACKORDERED = ("backordered", "partially_backordered")
 
 
 @dataclass(frozen=True)
@@ -126,22 +126,21 @@ class ExperimentRepository:
             facts[order_id]["rejected"] = True
 
     def _events(self, key: str, facts: dict[str, dict[str, Any]]) -> None:
-        """Re-routes (a fulfilment's), and backorders the order had at placement or since
-        released (its order.created status, an order.released)."""
+        """Re-routes (a fulfilment's), and units that waited for stock at any time
+        (`order.backordered`, or `order.released` for an order stored before it existed)."""
         rerouted = self.session.execute(
             select(FulfilmentRow.order_id).distinct()
             .join(Event, (Event.aggregate_type == "fulfilment")
                   & (Event.aggregate_id == FulfilmentRow.id))
             .join(OrderRow, OrderRow.id == FulfilmentRow.order_id)
-            .where(OrderRow.experiment == key, Event.type == "fulfilment.rerouted"))
+            .where(OrderRow.experiment == key, Event.type == FULFILMENT_REROUTED))
         for (order_id,) in rerouted:
             facts[order_id]["rerouted"] = True
-        placed = self.session.execute(
-            select(Event.aggregate_id, Event.type, Event.payload)
+        waited = self.session.execute(
+            select(Event.aggregate_id).distinct()
             .join(OrderRow, (Event.aggregate_type == "order")
                   & (Event.aggregate_id == OrderRow.id))
             .where(OrderRow.experiment == key,
-                   Event.type.in_(("order.created", "order.released"))))
-        for order_id, kind, payload in placed:
-            if kind == "order.released" or (payload or {}).get("status") in BACKORDERED:
-                facts[order_id]["backordered"] = True
+                   Event.type.in_((ORDER_BACKORDERED, ORDER_RELEASED))))
+        for (order_id,) in waited:
+            facts[order_id]["backordered"] = True

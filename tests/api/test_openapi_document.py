@@ -184,3 +184,31 @@ def test_revoking_a_key_is_admin_only_takes_an_integer_id_and_answers_204_or_404
     assert key_id["schema"]["type"] == "integer"
     assert {"204", "404"} <= set(revoke["responses"])
     assert "content" not in revoke["responses"]["204"]
+
+
+def test_the_document_is_valid_openapi_3_1_webhooks_included(spec):
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    assert [e.message for e in OpenAPIV31SpecValidator(spec).iter_errors()] == []
+
+
+def test_every_event_type_of_the_catalogue_is_a_signed_webhook_with_its_schema(spec):
+    from service.domain.events import CATALOGUE
+    from service.settings import load_schema
+
+    assert list(spec["webhooks"]) == [entry.name for entry in CATALOGUE]
+    path_ids = {op["operationId"] for _, op in operations(spec)}
+    for entry in CATALOGUE:
+        hook = spec["webhooks"][entry.name]["post"]
+        assert hook["operationId"] not in path_ids and entry.description == hook["summary"]
+        headers = {p["name"]: p for p in hook["parameters"] if p["in"] == "header"}
+        assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+        assert all(h["required"] for h in headers.values())
+        body = hook["requestBody"]["content"]["application/json"]["schema"]
+        stored = load_schema(f"events/{entry.name}.schema.json")
+        assert body == {k: v for k, v in stored.items() if not k.startswith("$")}
+        assert body["properties"]["type"] == {"const": entry.name}
+        assert body["properties"]["version"] == {"const": entry.version}
+        assert set(body["required"]) == {"type", "version", "timestamp", "data"}
+        assert "2XX" in hook["responses"] and "410" in hook["responses"]
+        assert hook["security"] == []  # the signature authenticates, not a bearer key

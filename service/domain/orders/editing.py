@@ -14,10 +14,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from service.domain import events as names
 from service.errors import Conflict, ValidationFailed, problem
 
+from . import announcing as announce
 from .model import (
     DomainEvent,
+    Fulfilment,
     OrderLine,
     PlannedShipment,
     Settlement,
@@ -116,8 +119,7 @@ def take_back(order: Order, taken: dict[int, int], at: datetime) -> Units:
     for f in order.fulfilments:
         if f.status in MOVABLE and all(row.open <= 0 for row in f.lines):
             f.status, f.updated_at, f.reason = "cancelled", at, EDIT_REASON
-            order.events.append(DomainEvent("fulfilment", f.id, "fulfilment.cancelled", {
-                "order_id": order.id, "location": f.location_id, "reason": EDIT_REASON}, at))
+            order.events.append(fulfilment_cancelled(order, f, at))
     return {key: units for key, units in freed.items() if units}
 
 
@@ -134,10 +136,15 @@ def grow(order: Order, targets: EditTargets, shipments: list[PlannedShipment],
         line.backordered += backordered.get(line.sku, 0)
     fulfilments = [new_fulfilment(s, line_numbers(order.lines), at) for s in shipments]
     order.fulfilments.extend(fulfilments)
-    order.events.extend(DomainEvent("fulfilment", f.id, "fulfilment.created", {
-        "order_id": order.id, "location": f.location_id, "edited": True,
-        "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}, at)
-        for f in fulfilments)
+    order.events += announce.requested(order, fulfilments, announce.EDITED, at)
+    order.events += announce.backordered(order, backordered, announce.EDITED, at)
+
+
+def fulfilment_cancelled(order: Order, fulfilment: Fulfilment, at: datetime) -> DomainEvent:
+    """An edit took every unit the fulfilment had left: its location hears why."""
+    return announce.fulfilment_event(
+        order, fulfilment, names.FULFILMENT_CANCELLED, at, reason=fulfilment.reason,
+        lines=announce.lines((row.sku, row.cancelled) for row in fulfilment.lines))
 
 
 def move_units(order: Order, shipments: list[PlannedShipment], backordered: dict[str, int],
@@ -149,6 +156,5 @@ def move_units(order: Order, shipments: list[PlannedShipment], backordered: dict
             for row in f.lines:
                 row.cancelled += max(row.open, 0)
             f.status, f.updated_at, f.reason = "cancelled", at, MOVED_REASON
-            order.events.append(DomainEvent("fulfilment", f.id, "fulfilment.cancelled", {
-                "order_id": order.id, "location": f.location_id, "reason": MOVED_REASON}, at))
+            order.events.append(fulfilment_cancelled(order, f, at))
     grow(order, EditTargets(), shipments, backordered, at)

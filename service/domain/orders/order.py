@@ -13,8 +13,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from service.domain import events as names
 from service.errors import Conflict, NotFound
 
+from . import announcing as announce
 from .cancelling import cancel_targets
 from .fulfilment import IllegalTransition, next_status
 from .model import (
@@ -32,7 +34,7 @@ from .rejecting import (
     reject_units,
     rejected_by,
     rejection_event,
-    reroute_events,
+    reroute_event,
     short_after_reroute,
 )
 from .shortage import PLACEMENT_CANCEL_REASON
@@ -84,6 +86,11 @@ class Order:
     variant: str | None = None
     events: list[DomainEvent] = field(default_factory=list)  # new since loaded or created
     settlements: list[Settlement] = field(default_factory=list)  # new since loaded or created
+    # the status subscribers last heard of (as loaded or placed): `order.status_changed`
+    announced_status: str = field(default="", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.announced_status = self.status
 
     @property
     def status(self) -> str:
@@ -122,21 +129,22 @@ class Order:
         return order
 
     def _placed(self, at: datetime) -> None:
-        """Record what placing left behind: units cancelled at once, the creation events."""
+        """Record what placing left behind: units cancelled at once, the placing events."""
         short = {line.line_no: line.cancelled for line in self.lines if line.cancelled}
-        created = {"channel": self.channel, "status": self.status, "ruleset": self.ruleset}
+        placed: dict[str, Any] = {
+            "ruleset": self.ruleset, "order_ref": self.order_ref,
+            "customer_id": self.customer_id, "delivery_method": self.delivery_method,
+            "lines": announce.lines((line.sku, line.quantity) for line in self.lines)}
         if self.experiment is not None:
-            created |= {"experiment": self.experiment, "variant": self.variant}
+            placed |= {"experiment": self.experiment, "variant": self.variant}
         if short:
             self.cancel_reason = PLACEMENT_CANCEL_REASON
             self._settle_cancelled(short, at)
-            created["cancelled"] = [{"sku": line.sku, "quantity": line.cancelled}
-                                    for line in self.lines if line.cancelled]
-        self._emit("order", self.id, "order.created", created, at)
-        for f in self.fulfilments:
-            self._emit("fulfilment", f.id, "fulfilment.created", {
-                "order_id": self.id, "location": f.location_id,
-                "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}, at)
+            placed["cancelled"] = announce.lines((ln.sku, ln.cancelled) for ln in self.lines)
+        self.events.append(announce.order_event(self, names.ORDER_PLACED, at, **placed))
+        self.events += announce.requested(self, self.fulfilments, announce.PLACED, at)
+        self.events += announce.backordered(
+            self, {ln.sku: ln.backordered for ln in self.lines}, announce.PLACED, at)
 
     def fulfilment(self, fulfilment_id: str) -> Fulfilment | None:
         """The order's fulfilment with this id, if it has one."""
@@ -157,17 +165,13 @@ class Order:
         for f in self.fulfilments:
             if f.is_open and all(row.open <= 0 for row in f.lines):
                 f.status, f.updated_at, f.reason = "cancelled", at, reason or f.reason
-                self._emit("fulfilment", f.id, "fulfilment.cancelled",
-                           {"order_id": self.id, "location": f.location_id, "reason": reason},
-                           at)
+                self.events.append(announce.fulfilment_event(
+                    self, f, names.FULFILMENT_CANCELLED, at, reason=reason,
+                    lines=announce.lines((row.sku, row.cancelled) for row in f.lines)))
         self._settle_cancelled(targets, at)
-        status = self._restamp(before, at)
-        ids = {line.line_no: line.id for line in self.lines}
-        self._emit("order", self.id,
-                   "order.cancelled" if status == "cancelled" else "order.lines_cancelled",
-                   {"status": status, "reason": reason,
-                    "lines": [{"line_id": ids[n], "quantity": q} for n, q in targets.items() if q]},
-                   at)
+        self._restamp(before, at)
+        self.events.append(announce.cancelled(self, targets, reason, at))
+        self.events += announce.status_changed(self, at)
         return {key: units for key, units in released.items() if units}
 
     def report(self, fulfilment_id: str, event: str, *, at: datetime, now: datetime,
@@ -190,13 +194,11 @@ class Order:
             fulfilment.delivered_at = at
         fulfilment.tracking = tracking or fulfilment.tracking
         fulfilment.reason = reason or fulfilment.reason
-        self._emit("fulfilment", fulfilment.id, f"fulfilment.{status}", {
-            "order_id": self.id, "location": fulfilment.location_id, "at": at.isoformat(),
-            "tracking": fulfilment.tracking, "reason": reason,
-            "lines": [{"sku": row.sku, "quantity": q} for row, q in shipped if q]}, now)
-        changed = self._restamp(before, now)
-        if changed != before:
-            self._emit("order", self.id, f"order.{changed}", {"status": changed}, now)
+        self.events.append(announce.fulfilment_event(
+            self, fulfilment, names.FULFILMENT_STEPS[status], now, at=at.isoformat(),
+            tracking=fulfilment.tracking, reason=reason, lines=announce.live_lines(fulfilment)))
+        self._restamp(before, now)
+        self.events += announce.status_changed(self, now)
         units: Units = {}
         for row, q in shipped:  # every line's position, even one with nothing left
             key = (fulfilment.location_id, row.sku)
@@ -211,7 +213,7 @@ class Order:
             raise NotFound(f"No fulfilment {fulfilment_id!r}.")
         targets = reject_targets(fulfilment, wanted)
         freed = reject_units(fulfilment, targets, reason, at)
-        self.events.append(rejection_event(self.id, fulfilment, freed, at))
+        self.events.append(rejection_event(self, fulfilment, freed, at))
         return {(fulfilment.location_id, sku): q for sku, q in freed.items()}, targets
 
     def rejected_by(self, line_no: int) -> set[str]:
@@ -235,10 +237,16 @@ class Order:
             self._settle_cancelled({line_nos[sku]: q for sku, q in cancelled.items()}, at)
         self.explanation = {**self.explanation,
                             "reroutes": [*self.explanation.get("reroutes", []), decision]}
-        self.events += reroute_events(self.id, source, new, backordered, cancelled, at)
-        changed = self._restamp(before, at)
-        if changed != before:
-            self._emit("order", self.id, f"order.{changed}", {"status": changed}, at)
+        self._restamp(before, at)
+        self.events += announce.requested(self, new, announce.REROUTED, at,
+                                          rerouted_from=source.id)
+        self.events.append(reroute_event(self, source, new, backordered, cancelled, at))
+        self.events += announce.backordered(self, backordered, announce.REROUTED, at)
+        if cancelled:
+            self.events.append(announce.cancelled(
+                self, {line_nos[sku]: q for sku, q in cancelled.items()}, self.cancel_reason,
+                at))
+        self.events += announce.status_changed(self, at)
 
     def _take(self, targets: dict[int, int]) -> Units:
         """Cancel each line's target: backordered units first, then the latest fulfilments'."""
@@ -285,10 +293,6 @@ class Order:
         if status != before:
             self.updated_at = at
         return status
-
-    def _emit(self, aggregate_type: str, aggregate_id: str, type_: str,
-              payload: dict[str, Any], at: datetime) -> None:
-        self.events.append(DomainEvent(aggregate_type, aggregate_id, type_, payload, at))
 
 
 def _take_from(fulfilment: Fulfilment, line_no: int, left: int, released: Units) -> int:

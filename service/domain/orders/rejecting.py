@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from service.domain import events as names
 from service.errors import Conflict, ValidationFailed, problem
 
+from . import announcing as announce
 from .model import DomainEvent, Fulfilment
+
+if TYPE_CHECKING:
+    from .order import Order
 
 SLA_EXPIRED = "sla_expired"
 
@@ -67,29 +72,25 @@ def reject_units(fulfilment: Fulfilment, targets: Mapping[int, int], reason: str
     return freed
 
 
-def rejection_event(order_id: str, fulfilment: Fulfilment, freed: Mapping[str, int],
+def rejection_event(order: Order, fulfilment: Fulfilment, freed: Mapping[str, int],
                     at: datetime) -> DomainEvent:
     """The outbox event of a rejection: who, why, which units."""
-    return DomainEvent("fulfilment", fulfilment.id, "fulfilment.rejected", {
-        "order_id": order_id, "location": fulfilment.location_id, "reason": fulfilment.reason,
-        "status": fulfilment.status,
-        "lines": [{"sku": sku, "quantity": q} for sku, q in freed.items()]}, at)
+    return announce.fulfilment_event(order, fulfilment, names.FULFILMENT_REJECTED, at,
+                                     reason=fulfilment.reason,
+                                     lines=announce.lines(freed.items()))
 
 
-def reroute_events(order_id: str, source: Fulfilment, new: list[Fulfilment],
-                   backordered: Mapping[str, int], cancelled: Mapping[str, int],
-                   at: datetime) -> list[DomainEvent]:
-    """A `fulfilment.created` per new fulfilment, and the source's `fulfilment.rerouted`."""
-    created = [DomainEvent("fulfilment", f.id, "fulfilment.created", {
-        "order_id": order_id, "location": f.location_id, "rerouted_from": source.id,
-        "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}, at)
-        for f in new]
-    return [*created, DomainEvent("fulfilment", source.id, "fulfilment.rerouted", {
-        "order_id": order_id, "from": source.location_id, "reason": source.reason,
-        "to": [{"fulfilment": f.id, "location": f.location_id,
-                "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}
-               for f in new],
-        "backordered": dict(backordered), "cancelled": dict(cancelled)}, at)]
+def reroute_event(order: Order, source: Fulfilment, new: list[Fulfilment],
+                  backordered: Mapping[str, int], cancelled: Mapping[str, int],
+                  at: datetime) -> DomainEvent:
+    """The source's `fulfilment.rerouted`: where its rejected units went, or that they wait
+    (backordered) or were cancelled."""
+    return announce.fulfilment_event(
+        order, source, names.FULFILMENT_REROUTED, at, reason=source.reason,
+        to=[{"fulfilment_id": f.id, "location": f.location_id,
+             "lines": announce.live_lines(f)} for f in new],
+        backordered=announce.lines(sorted(backordered.items())),
+        cancelled=announce.lines(sorted(cancelled.items())))
 
 
 def rejected_by(fulfilments: list[Fulfilment], line_no: int) -> set[str]:

@@ -3,8 +3,8 @@
 The planned shipments become new fulfilments of the order (as a re-route's do), each line's
 backordered count goes down by the units planned for it, and what is still short keeps
 waiting. The decision (what was planned, from where, why) joins the order's explanation
-under `releases`; subscribers hear `order.released` and a `fulfilment.created` per new
-fulfilment.
+under `releases`; subscribers hear a `fulfilment.requested` per new fulfilment,
+`order.allocated`, `order.released` and, when the status moved, `order.status_changed`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from service.domain import events as names
 from service.errors import Conflict
 
-from .model import DomainEvent, PlannedShipment, line_numbers, new_fulfilment
+from . import announcing as announce
+from .model import PlannedShipment, line_numbers, new_fulfilment
 
 if TYPE_CHECKING:
     from .order import Order
@@ -53,16 +55,12 @@ def release_backorder(order: Order, shipments: Iterable[PlannedShipment], at: da
     order.fulfilments.extend(new)
     order.explanation = {**order.explanation,
                          "releases": [*order.explanation.get("releases", []), decision]}
-    order.events.extend(DomainEvent("fulfilment", f.id, "fulfilment.created", {
-        "order_id": order.id, "location": f.location_id, "released_backorder": True,
-        "lines": [{"sku": row.sku, "quantity": row.quantity} for row in f.lines]}, at)
-        for f in new)
-    status = order.status
-    order.events.append(DomainEvent("order", order.id, "order.released", {
-        "status": status, "previous_status": before,
-        "lines": [{"sku": sku, "quantity": q} for sku, q in sorted(released.items())],
-        "still_backordered": {line.sku: line.backordered for line in order.lines
-                              if line.backordered},
-        "fulfilments": [{"fulfilment": f.id, "location": f.location_id} for f in new]}, at))
-    order.updated_at = at  # the status it moved to is the event's (never a second
-    return released        # `order.created` when the order is back to `created`)
+    order.events += announce.requested(order, new, announce.RELEASED, at)
+    order.events.append(announce.order_event(
+        order, names.ORDER_RELEASED, at, previous_status=before,
+        lines=announce.lines(sorted(released.items())),
+        still_backordered=announce.lines((ln.sku, ln.backordered) for ln in order.lines),
+        fulfilments=[{"fulfilment_id": f.id, "location": f.location_id} for f in new]))
+    order.events += announce.status_changed(order, at)
+    order.updated_at = at
+    return released

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from service.domain import events as names
 from service.domain.orders.model import DomainEvent
 from service.errors import Conflict, ValidationFailed, problem
 
@@ -74,7 +75,7 @@ class Transfer:
         transfer = cls(id=id, source=source, destination=destination,
                        lines=[TransferLine(sku, q) for sku, q in lines], created_at=at,
                        updated_at=at, reference=reference)
-        transfer._emit("transfer.created", {"lines": transfer._lines(lambda ln: ln.quantity)},
+        transfer._emit(names.TRANSFER_CREATED, {"lines": transfer._lines(lambda ln: ln.quantity)},
                        at)
         return transfer
 
@@ -89,7 +90,7 @@ class Transfer:
             ln.shipped += ln.allocated
         self.status, self.shipped_at, self.updated_at = "shipped", at, at
         self.tracking = tracking or self.tracking
-        self._emit("transfer.shipped", {"tracking": self.tracking,
+        self._emit(names.TRANSFER_SHIPPED, {"tracking": self.tracking,
                                         "lines": self._lines(lambda ln: ln.shipped)}, at)
         return {(self.source, ln.sku): ln.shipped for ln in self.lines if ln.shipped}
 
@@ -107,7 +108,7 @@ class Transfer:
         self.updated_at = at
         done = all(ln.in_transit == 0 for ln in self.lines)
         self.status = "received" if done else "partially_received"
-        self._emit("transfer.received", {
+        self._emit(names.TRANSFER_RECEIVED, {
             "lines": [{"sku": sku, "quantity": q} for sku, q in wanted.items()],
             "received": self._lines(lambda ln: ln.received)}, at)
         if discrepancy and not done:
@@ -126,7 +127,7 @@ class Transfer:
         for ln in self.lines:
             ln.cancelled += ln.allocated
         self.status, self.updated_at, self.reason = "cancelled", at, reason
-        self._emit("transfer.cancelled", {"reason": reason}, at)
+        self._emit(names.TRANSFER_CANCELLED, {"reason": reason}, at)
         return released
 
     def _close(self, at: datetime, reason: str | None) -> None:
@@ -134,8 +135,8 @@ class Transfer:
             ln.missing += ln.in_transit
         self.status, self.closed_at, self.updated_at = "closed", at, at
         self.reason = reason or self.reason
-        self._emit("transfer.closed", {"reason": reason,
-                                       "missing": self._lines(lambda ln: ln.missing)}, at)
+        self._emit(names.TRANSFER_CLOSED, {"reason": reason,
+                                      "missing": self._lines(lambda ln: ln.missing)}, at)
 
     def _receipt(self, received: list[Mapping[str, Any]]) -> dict[str, int]:
         """Units per SKU of a receipt, refused (naming each line) past what is in transit."""
@@ -170,5 +171,11 @@ class Transfer:
         return [{"sku": ln.sku, "quantity": units(ln)} for ln in self.lines]
 
     def _emit(self, type_: str, payload: dict[str, Any], at: datetime) -> None:
-        body = {"from": self.source, "to": self.destination, "status": self.status, **payload}
+        # `location`: where it happens (the destination receives and closes; the source
+        # creates, ships and cancels), so a location's subscription hears its own transfers
+        where = self.destination if type_ in (names.TRANSFER_RECEIVED, names.TRANSFER_CLOSED) \
+            else self.source
+        body = {"transfer_id": self.id, "from": self.source, "to": self.destination,
+                "location": where, "status": self.status, "reference": self.reference,
+                **payload}
         self.events.append(DomainEvent("transfer", self.id, type_, body, at))

@@ -15,8 +15,9 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from service.domain import events
 from service.domain.ids import new_id
-from service.domain.orders import DomainEvent, Order, PlannedShipment, default_on_short
+from service.domain.orders import Order, PlannedShipment, announcing, default_on_short
 from service.domain.orders.editing import EditTargets, edit_targets, grow, take_back
 from service.domain.roles import Role
 from service.errors import IdempotencyMismatch, InsufficientStock, ValidationFailed, problem
@@ -93,12 +94,14 @@ def apply_edit(ctx: Context, uow: UnitOfWork, order: Order, body: dict[str, Any]
     order.explanation = {**order.explanation, "edits": [*order.explanation.get("edits", []), {
         "at": now.isoformat(), **record, **changes, "reason": body.get("reason"), **decision}]}
     order.updated_at = now
-    order.events.append(DomainEvent("order", order.id, "order.edited", {
-        **changes, "status": order.status, "previous_status": before,
-        "released": [{"location": loc, "sku": sku, "quantity": q}
-                     for (loc, sku), q in sorted(freed.items())],
-        "fulfilments": [{"fulfilment": s["fulfilment"], "location": s["location"]}
-                        for s in decision.get("shipments", [])]}, now))
+    order.events.append(announcing.order_event(
+        order, events.ORDER_EDITED, now, **changes, previous_status=before,
+        reason=body.get("reason"),
+        released=[{"location": loc, "sku": sku, "quantity": q}
+                  for (loc, sku), q in sorted(freed.items())],
+        fulfilments=[{"fulfilment_id": s["fulfilment"], "location": s["location"]}
+                     for s in decision.get("shipments", [])]))
+    order.events += announcing.status_changed(order, now)
 
 
 def _coordinates(ship_to: dict[str, Any]) -> tuple[Any, Any]:

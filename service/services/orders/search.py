@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from service.domain import events
 from service.domain.roles import Role, authorize
 from service.errors import Forbidden, ValidationFailed, problem
 from service.services.orders.reading import visible_order
@@ -98,6 +99,7 @@ def _summary(s: OrderSummary) -> dict[str, Any]:
 
 
 def _entry(e: TimelineEntry) -> dict[str, Any]:
-    return {"id": e.id, "type": e.type, "subject": {"type": e.aggregate_type,
-                                                    "id": e.aggregate_id},
+    known = events.BY_NAME.get(e.type)  # None: a type written before the catalogue
+    return {"id": e.id, "type": e.type, "version": known.version if known else None,
+            "subject": {"type": e.aggregate_type, "id": e.aggregate_id},
             "at": e.at.isoformat(), "data": e.payload}

@@ -205,10 +205,10 @@ def test_each_step_is_an_event_and_the_order_follows_its_fulfilments(stocked, cl
         types = [e.type for e in session.scalars(
             select(Event).where(Event.aggregate_id.in_([order_id, fulfilment_id]))
             .order_by(Event.id))]
-    assert types == ["order.created", "fulfilment.created", "fulfilment.accepted",
-                     "order.in_progress", "fulfilment.picked", "fulfilment.packed",
-                     "fulfilment.shipped", "order.shipped", "fulfilment.delivered",
-                     "order.delivered"]
+    assert types == ["order.placed", "fulfilment.requested", "order.allocated",
+                     "fulfilment.accepted", "order.status_changed", "fulfilment.picked",
+                     "fulfilment.packed", "fulfilment.shipped", "order.status_changed",
+                     "fulfilment.delivered", "order.status_changed"]
 
 
 def test_a_fulfilment_never_goes_back_and_is_delivered_only_after_shipping(

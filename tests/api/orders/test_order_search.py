@@ -107,12 +107,14 @@ def test_the_timeline_shows_the_order_and_its_fulfilments_events_oldest_first(
     response = client.get(f"/v1/orders/{placed['id']}/events", headers=admin)
     assert response.status_code == 200
     types = [e["type"] for e in response.json]
-    assert types == ["order.created", "fulfilment.created", "fulfilment.accepted",
-                     "order.in_progress", "fulfilment.picked", "fulfilment.cancelled",
-                     "order.cancelled"]
+    assert types == ["order.placed", "fulfilment.requested", "order.allocated",
+                     "fulfilment.accepted", "order.status_changed", "fulfilment.picked",
+                     "fulfilment.cancelled", "order.cancelled", "order.status_changed"]
     assert [e["id"] for e in response.json] == sorted(e["id"] for e in response.json)
-    assert response.json[-1]["data"]["reason"] == "changed mind"
-    assert response.json[2]["subject"] == {"type": "fulfilment", "id": fulfilment["id"]}
+    assert response.json[-2]["data"]["reason"] == "changed mind"
+    assert response.json[-1]["data"]["previous_status"] == "in_progress"
+    assert {e["version"] for e in response.json} == {1}
+    assert response.json[3]["subject"] == {"type": "fulfilment", "id": fulfilment["id"]}
     other = order([{"sku": "A", "quantity": 1}]).json["id"]
     assert all(e["subject"]["id"] != other
                for e in client.get(f"/v1/orders/{placed['id']}/events", headers=admin).json)

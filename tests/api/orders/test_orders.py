@@ -40,7 +40,7 @@ def test_an_order_allocates_at_once_and_lowers_availability(stocked, client, adm
     assert ats(client, admin, "A") == 28 - 3 and ats(client, admin, "B") == 4
     with ctx.sessions() as session:
         types = [e.type for e in session.scalars(select(Event).order_by(Event.id))]
-    assert types.count("order.created") == 1 and "fulfilment.created" in types
+    assert types.count("order.placed") == 1 and "fulfilment.requested" in types
 
 
 def test_the_order_keeps_its_plan_and_explanation(stocked, client, admin, order):

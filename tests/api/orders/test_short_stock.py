@@ -52,7 +52,7 @@ def test_an_order_that_ships_what_is_available_cancels_the_rest_at_once(stocked,
     assert placed.json["cancel_reason"] == "not in stock when placed (on_short: ship_available)"
     with ctx.sessions() as session:
         [settled] = session.scalars(select(SettlementRecord)).all()
-        created = session.scalar(select(Event.payload).where(Event.type == "order.created"))
+        created = session.scalar(select(Event.payload).where(Event.type == "order.placed"))
     assert (settled.kind, settled.sku, settled.quantity, settled.amount) == (
         "cancelled", "A", 2, 20)
     assert created["cancelled"] == [{"sku": "A", "quantity": 2}]

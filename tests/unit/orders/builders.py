@@ -61,3 +61,8 @@ def resourced(order: Order, fulfilment_id: str, location_id: str,
 def event_types(order: Order) -> list[str]:
     """The types of the events the order recorded since it was loaded."""
     return [event.type for event in order.events]
+
+
+def payload_of(order: Order, type_: str) -> dict:
+    """The data of the last event of this type the order recorded since it was loaded."""
+    return next(e.payload for e in reversed(order.events) if e.type == type_)

@@ -11,6 +11,7 @@ from tests.unit.orders.builders import (
     PLACED,
     event_types,
     line,
+    payload_of,
     placed,
     resourced,
     shipment,
@@ -57,15 +58,21 @@ def test_an_empty_list_of_lines_also_cancels_everything():
 def test_cancelling_everything_closes_each_fulfilment_then_cancels_the_order():
     order = _order()
     order.cancel(None, "fraud", NOW)
+    head = {"order_id": "o-1", "channel": "web", "status": "cancelled"}
     assert order.events == [
         DomainEvent("fulfilment", "f-1", "fulfilment.cancelled",
-                    {"order_id": "o-1", "location": "dc-1", "reason": "fraud"}, NOW),
+                    {**head, "fulfilment_id": "f-1", "location": "dc-1", "reason": "fraud",
+                     "lines": [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}]}, NOW),
         DomainEvent("fulfilment", "f-2", "fulfilment.cancelled",
-                    {"order_id": "o-1", "location": "store-2", "reason": "fraud"}, NOW),
+                    {**head, "fulfilment_id": "f-2", "location": "store-2", "reason": "fraud",
+                     "lines": [{"sku": "A", "quantity": 2}]}, NOW),
         DomainEvent("order", "o-1", "order.cancelled",
-                    {"status": "cancelled", "reason": "fraud",
-                     "lines": [{"line_id": 101, "quantity": 5}, {"line_id": 102, "quantity": 2},
-                               {"line_id": 103, "quantity": 1}]}, NOW),
+                    {**head, "reason": "fraud",
+                     "lines": [{"line_id": 101, "sku": "A", "quantity": 5},
+                               {"line_id": 102, "sku": "B", "quantity": 2},
+                               {"line_id": 103, "sku": "C", "quantity": 1}]}, NOW),
+        DomainEvent("order", "o-1", "order.status_changed",
+                    {**head, "previous_status": "partially_backordered"}, NOW),
     ]
 
 
@@ -94,17 +101,18 @@ def test_cancelling_some_lines_leaves_the_others_alone():
     assert _cancelled(order) == {"A": 0, "B": 2, "C": 0}
     assert released == {("dc-1", "B"): 2}
     assert order.fulfilment("f-1").status == "created"  # A is still open on it
-    assert order.events == [DomainEvent(
+    assert order.events == [DomainEvent(  # the status did not change: nothing more
         "order", "o-1", "order.lines_cancelled",
-        {"status": "partially_backordered", "reason": "out of season",
-         "lines": [{"line_id": 102, "quantity": 2}]}, NOW)]
+        {"order_id": "o-1", "channel": "web", "status": "partially_backordered",
+         "reason": "out of season", "lines": [{"line_id": 102, "sku": "B", "quantity": 2}]},
+        NOW)]
 
 
 def test_the_cancel_event_lists_the_lines_in_the_order_they_were_asked():
     order = _order()
     order.cancel([{"sku": "C"}, {"sku": "A", "quantity": 1}], None, NOW)
-    assert order.events[-1].payload["lines"] == [{"line_id": 103, "quantity": 1},
-                                                 {"line_id": 101, "quantity": 1}]
+    assert payload_of(order, "order.lines_cancelled")["lines"] == [
+        {"line_id": 103, "sku": "C", "quantity": 1}, {"line_id": 101, "sku": "A", "quantity": 1}]
 
 
 def test_cancelling_takes_backordered_units_before_allocated_ones():
@@ -160,8 +168,8 @@ def test_cancelling_everything_settles_only_lines_with_something_cancelled():
     order.cancel(None, None, NOW)
     assert [(s.kind, s.sku, s.quantity) for s in order.settlements] == [
         ("cancelled", "A", 3), ("cancelled", "C", 1)]
-    assert order.events[-1].payload["lines"] == [{"line_id": 101, "quantity": 3},
-                                                 {"line_id": 103, "quantity": 1}]
+    assert payload_of(order, "order.lines_cancelled")["lines"] == [  # B shipped: goes on
+        {"line_id": 101, "sku": "A", "quantity": 3}, {"line_id": 103, "sku": "C", "quantity": 1}]
 
 
 def test_cancelling_more_than_is_left_names_the_line_and_what_can_still_go():

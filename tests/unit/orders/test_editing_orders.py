@@ -2,9 +2,10 @@
 
 import pytest
 
+from service.domain.orders import DomainEvent
 from service.domain.orders.editing import edit_targets, grow, movable, take_back
 from service.errors import Conflict, ValidationFailed
-from tests.unit.orders.builders import NOW, line, placed, shipment
+from tests.unit.orders.builders import NOW, event_types, line, payload_of, placed, shipment
 
 
 def _order():
@@ -70,3 +71,31 @@ def test_a_sku_listed_twice_or_zero_of_a_new_one_is_bad_input():
                                 {"sku": "Z", "quantity": 0}])
 
     assert [p["pointer"] for p in bad.value.problems] == ["/lines/1/sku", "/lines/2/quantity"]
+
+
+def test_an_edit_that_adds_units_announces_the_request_the_allocation_and_what_waits():
+    order = _order()
+    targets = edit_targets(order, [{"sku": "A", "quantity": 7},
+                                   {"sku": "B", "quantity": 2, "unit_price": 3}])
+
+    grow(order, targets, [shipment("f-3", "dc-1", ("A", 2), ("B", 1))], {"B": 1}, NOW)
+
+    assert event_types(order) == ["fulfilment.requested", "order.allocated",
+                                  "order.backordered"]
+    asked = payload_of(order, "fulfilment.requested")
+    assert (asked["fulfilment_id"], asked["location"], asked["cause"]) == ("f-3", "dc-1",
+                                                                           "edited")
+    assert payload_of(order, "order.allocated")["lines"] == [{"sku": "A", "quantity": 2},
+                                                             {"sku": "B", "quantity": 1}]
+    waiting = payload_of(order, "order.backordered")
+    assert waiting["lines"] == [{"sku": "B", "quantity": 1}]
+    assert waiting["backordered"] == [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 1}]
+
+
+def test_a_fulfilment_an_edit_empties_tells_its_location_which_units_went():
+    order = _order()
+    take_back(order, edit_targets(order, [{"sku": "A", "quantity": 2}]).taken, NOW)
+
+    assert order.events == [DomainEvent("fulfilment", "f-2", "fulfilment.cancelled", {
+        "order_id": "o-1", "fulfilment_id": "f-2", "channel": "web", "location": "dc-1",
+        "status": "cancelled", "reason": "edited", "lines": [{"sku": "A", "quantity": 2}]}, NOW)]

@@ -105,7 +105,8 @@ def test_cancelling_a_whole_order_saves_it_cancelled_with_its_events_and_settlem
                                                              ("f-1", "cancelled")]
     assert [ln.cancelled for ln in stored.lines] == [4, 2]
     assert _event_types(uow) == [("f-2", "fulfilment.cancelled"),
-                                 ("f-1", "fulfilment.cancelled"), ("o-1", "order.cancelled")]
+                                 ("f-1", "fulfilment.cancelled"), ("o-1", "order.cancelled"),
+                                 ("o-1", "order.status_changed")]
     assert uow.orders.saved_settlements == [
         Settlement("cancelled", 1, "A", 4, Decimal("40.00"), NOW),
         Settlement("cancelled", 2, "B", 2, Decimal("11.00"), NOW)]
@@ -192,7 +193,7 @@ def test_shipping_saves_the_shipped_fulfilment_with_a_settlement_record_per_line
         "shipped", SHIP_AT, NOW, "TRK-1")
     assert [row.shipped for row in shipped.lines] == [2, 2]
     assert _event_types(uow) == [("f-2", "fulfilment.shipped"),
-                                 ("o-1", "order.partially_shipped")]
+                                 ("o-1", "order.status_changed")]
     assert uow.orders.saved_settlements == [
         Settlement("shipped", 1, "A", 2, Decimal("20.00"), NOW, "dc-1"),
         Settlement("shipped", 2, "B", 2, Decimal("11.00"), NOW, "dc-1")]

@@ -44,19 +44,36 @@ def test_a_new_order_and_its_fulfilments_start_at_the_placing_time():
     assert isinstance(f_a.cost, float)
 
 
-def test_placing_records_order_created_then_fulfilment_created_for_each_fulfilment():
+def test_placing_announces_the_order_its_requests_its_allocation_then_what_waits():
+    head = {"order_id": "o-1", "channel": "web"}
+    f_a = {**head, "fulfilment_id": "f-a", "location": "dc-1", "status": "created",
+           "cause": "placed", "lines": [{"sku": "A", "quantity": 2}]}
+    f_b = {**head, "fulfilment_id": "f-b", "location": "store-2", "status": "created",
+           "cause": "placed", "lines": [{"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 1}]}
+    order = {**head, "status": "partially_backordered"}
     assert _order().events == [
-        DomainEvent("order", "o-1", "order.created",
-                    {"channel": "web", "status": "partially_backordered", "ruleset": "default@3"},
-                    PLACED),
-        DomainEvent("fulfilment", "f-a", "fulfilment.created",
-                    {"order_id": "o-1", "location": "dc-1",
-                     "lines": [{"sku": "A", "quantity": 2}]}, PLACED),
-        DomainEvent("fulfilment", "f-b", "fulfilment.created",
-                    {"order_id": "o-1", "location": "store-2",
-                     "lines": [{"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 1}]},
-                    PLACED),
+        DomainEvent("order", "o-1", "order.placed", {
+            **order, "ruleset": "default@3", "order_ref": None, "customer_id": None,
+            "delivery_method": "ship", "lines": [{"sku": "A", "quantity": 3},
+                                                 {"sku": "B", "quantity": 2},
+                                                 {"sku": "C", "quantity": 1}]}, PLACED),
+        DomainEvent("fulfilment", "f-a", "fulfilment.requested", f_a, PLACED),
+        DomainEvent("fulfilment", "f-b", "fulfilment.requested", f_b, PLACED),
+        DomainEvent("order", "o-1", "order.allocated", {
+            **order, "cause": "placed",
+            "lines": [{"sku": "A", "quantity": 3}, {"sku": "B", "quantity": 2}],
+            "fulfilments": [{"fulfilment_id": "f-a", "location": "dc-1", "lines": f_a["lines"]},
+                            {"fulfilment_id": "f-b", "location": "store-2",
+                             "lines": f_b["lines"]}]}, PLACED),
+        DomainEvent("order", "o-1", "order.backordered", {
+            **order, "cause": "placed", "lines": [{"sku": "C", "quantity": 1}],
+            "backordered": [{"sku": "C", "quantity": 1}]}, PLACED),
     ]
+
+
+def test_an_order_placed_with_nothing_in_stock_is_placed_and_backordered_not_allocated():
+    order = place([line(1, "A", 2)], [], backordered={"A": 2})
+    assert [e.type for e in order.events] == ["order.placed", "order.backordered"]
 
 
 def test_placing_settles_nothing():

@@ -6,7 +6,15 @@ import pytest
 
 from service.domain.orders import Order, Settlement, shipments_left
 from service.errors import Conflict, ValidationFailed
-from tests.unit.orders.builders import LATER, NOW, event_types, line, placed, shipment
+from tests.unit.orders.builders import (
+    LATER,
+    NOW,
+    event_types,
+    line,
+    payload_of,
+    placed,
+    shipment,
+)
 
 
 def _order() -> Order:
@@ -85,8 +93,35 @@ def test_a_reroute_adds_the_new_fulfilments_and_backorders_what_it_could_not_pla
     assert [(ln.sku, ln.backordered) for ln in order.lines] == [("A", 0), ("B", 2)]
     assert order.status == "partially_backordered"
     assert order.explanation["reroutes"] == [{"rejected_by": "store-1"}]
-    assert event_types(order) == ["fulfilment.rejected", "fulfilment.created",
-                                  "fulfilment.rerouted", "order.partially_backordered"]
+    assert event_types(order) == ["fulfilment.rejected", "fulfilment.requested",
+                                  "order.allocated", "fulfilment.rerouted", "order.backordered",
+                                  "order.status_changed"]
+    rerouted = payload_of(order, "fulfilment.rerouted")
+    assert (rerouted["order_id"], rerouted["fulfilment_id"], rerouted["location"]) == (
+        "o-1", "f-1", "store-1")
+    assert rerouted["to"] == [{"fulfilment_id": "f-2", "location": "dc-1",
+                               "lines": [{"sku": "A", "quantity": 4}]}]
+    assert (rerouted["backordered"], rerouted["cancelled"]) == (
+        [{"sku": "B", "quantity": 2}], [])
+    assert payload_of(order, "fulfilment.requested")["rerouted_from"] == "f-1"
+    assert payload_of(order, "order.backordered")["cause"] == "rerouted"
+    changed = payload_of(order, "order.status_changed")
+    assert (changed["previous_status"], changed["status"]) == ("created",
+                                                                "partially_backordered")
+
+
+def test_a_reroute_back_to_created_is_not_announced_as_a_new_order():
+    order = _order()
+    order.report("f-1", "accepted", at=LATER, now=LATER)
+    order.events.clear()
+    order.reject("f-1", None, "not_found", NOW)
+    order.reroute(order.fulfilment("f-1"), [shipment("f-2", "dc-1", ("A", 4), ("B", 2))], {},
+                  "backorder", NOW, {})
+
+    assert order.status == "created"
+    assert "order.placed" not in event_types(order)
+    assert [(e.payload["previous_status"], e.payload["status"]) for e in order.events
+            if e.type == "order.status_changed"] == [("in_progress", "created")]
 
 
 def test_an_order_that_does_not_backorder_cancels_what_a_reroute_could_not_place():

@@ -4,7 +4,7 @@ import pytest
 
 from service.domain.orders import backordered_units, release_backorder
 from service.errors import Conflict
-from tests.unit.orders.builders import NOW, event_types, line, placed, shipment
+from tests.unit.orders.builders import NOW, event_types, line, payload_of, placed, shipment
 
 
 def _waiting():
@@ -24,8 +24,9 @@ def test_a_release_adds_its_fulfilments_and_lowers_what_each_line_waits_for():
     assert [(f.id, f.location_id) for f in order.fulfilments] == [("f-1", "store-1"),
                                                                     ("f-2", "dc-1")]
     assert order.explanation["releases"] == [{"trigger": "sweep"}]
-    assert event_types(order) == ["fulfilment.created", "order.released"]
-    assert order.events[-1].payload["still_backordered"] == {"B": 1}
+    assert event_types(order) == ["fulfilment.requested", "order.allocated", "order.released"]
+    assert order.events[-1].payload["still_backordered"] == [{"sku": "B", "quantity": 1}]
+    assert payload_of(order, "order.allocated")["cause"] == "released"
     assert order.updated_at == NOW
 
 
@@ -35,9 +36,11 @@ def test_releasing_the_last_waiting_units_moves_the_status_on():
     release_backorder(order, [shipment("f-2", "dc-1", ("A", 3), ("B", 2))], NOW, {})
 
     assert order.status == "created"
-    assert event_types(order) == ["fulfilment.created", "order.released"]
-    assert (order.events[-1].payload["previous_status"],
-            order.events[-1].payload["status"]) == ("partially_backordered", "created")
+    assert event_types(order) == ["fulfilment.requested", "order.allocated", "order.released",
+                                  "order.status_changed"]
+    for type_ in ("order.released", "order.status_changed"):
+        assert (payload_of(order, type_)["previous_status"],
+                payload_of(order, type_)["status"]) == ("partially_backordered", "created")
 
 
 def test_a_plan_for_more_than_is_waiting_is_refused_and_changes_nothing():

@@ -23,8 +23,9 @@ def test_each_step_before_shipping_moves_the_fulfilment_and_is_announced(step):
     f_1 = order.fulfilment("f-1")
     assert (f_1.status, f_1.updated_at, f_1.shipped_at) == (step, NOW, None)
     assert order.events[0] == DomainEvent("fulfilment", "f-1", f"fulfilment.{step}", {
-        "order_id": "o-1", "location": "dc-1", "at": LATER.isoformat(), "tracking": None,
-        "reason": None, "lines": []}, NOW)
+        "order_id": "o-1", "fulfilment_id": "f-1", "channel": "web", "location": "dc-1",
+        "status": step, "at": LATER.isoformat(), "tracking": None, "reason": None,
+        "lines": [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}]}, NOW)
     assert order.settlements == []
 
 
@@ -43,9 +44,9 @@ def test_shipping_ships_every_open_unit_and_returns_them_by_position():
     assert (f_1.shipped_at, f_1.updated_at, f_1.tracking) == (LATER, NOW, "1Z999")
     assert units == {("dc-1", "A"): 2, ("dc-1", "B"): 2}
     assert order.events[0] == DomainEvent("fulfilment", "f-1", "fulfilment.shipped", {
-        "order_id": "o-1", "location": "dc-1", "at": LATER.isoformat(), "tracking": "1Z999",
-        "reason": None, "lines": [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}]},
-        NOW)
+        "order_id": "o-1", "fulfilment_id": "f-1", "channel": "web", "location": "dc-1",
+        "status": "shipped", "at": LATER.isoformat(), "tracking": "1Z999", "reason": None,
+        "lines": [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}]}, NOW)
 
 
 def test_shipping_settles_each_line_shipped_at_its_unit_price_and_location_when_reported():
@@ -151,10 +152,16 @@ def test_the_order_hears_of_a_report_only_when_its_status_changes():
     order.report("f-1", "shipped", at=NOW, now=NOW)
     order.report("f-2", "shipped", at=NOW, now=NOW)
     assert event_types(order) == [
-        "fulfilment.accepted", "order.in_progress", "fulfilment.accepted",
-        "fulfilment.shipped", "order.partially_shipped", "fulfilment.shipped", "order.shipped"]
-    assert order.events[-1] == DomainEvent("order", "o-1", "order.shipped",
-                                           {"status": "shipped"}, NOW)
+        "fulfilment.accepted", "order.status_changed", "fulfilment.accepted",
+        "fulfilment.shipped", "order.status_changed", "fulfilment.shipped",
+        "order.status_changed"]
+    assert [(e.payload["previous_status"], e.payload["status"]) for e in order.events
+            if e.type == "order.status_changed"] == [
+        ("created", "in_progress"), ("in_progress", "partially_shipped"),
+        ("partially_shipped", "shipped")]
+    assert order.events[-1] == DomainEvent("order", "o-1", "order.status_changed", {
+        "order_id": "o-1", "channel": "web", "status": "shipped",
+        "previous_status": "partially_shipped"}, NOW)
 
 
 def test_the_order_is_stamped_updated_only_when_a_report_changes_its_status():

@@ -62,6 +62,8 @@ def test_units_cancelled_as_the_order_is_placed_are_settled_and_announced_with_i
     assert order.status == "created" and order.on_short == "ship_available"
     assert order.cancel_reason == "not in stock when placed (on_short: ship_available)"
     assert order.settlements == [Settlement("cancelled", 1, "A", 2, Decimal("20.00"), PLACED)]
-    assert order.events[0] == DomainEvent("order", "o-1", "order.created", {
-        "channel": "web", "status": "created", "ruleset": "default@3",
+    assert order.events[0] == DomainEvent("order", "o-1", "order.placed", {
+        "order_id": "o-1", "channel": "web", "status": "created", "ruleset": "default@3",
+        "order_ref": None, "customer_id": None, "delivery_method": "ship",
+        "lines": [{"sku": "A", "quantity": 3}, {"sku": "B", "quantity": 2}],
         "cancelled": [{"sku": "A", "quantity": 2}]}, PLACED)

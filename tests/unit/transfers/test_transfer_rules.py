@@ -104,3 +104,17 @@ def test_cancelling_releases_the_allocation_only_before_shipping():
     shipped.ship(T0)
     with pytest.raises(Conflict):
         shipped.cancel(T0)
+
+
+def test_each_transfer_event_names_the_transfer_and_the_location_where_it_happens():
+    transfer = new(A=3)
+    transfer.ship(T0 + timedelta(hours=1), tracking="TRK")
+    received(transfer, A=2)
+    transfer.close(T0 + timedelta(hours=3), "lost")
+    assert [(e.type, e.payload["transfer_id"], e.payload["location"])
+            for e in transfer.events] == [
+        ("transfer.created", "t1", "DC-1"), ("transfer.shipped", "t1", "DC-1"),
+        ("transfer.received", "t1", "ST-2"), ("transfer.closed", "t1", "ST-2")]
+    other = new(B=1)
+    other.cancel(T0, "not needed")
+    assert other.events[-1].payload["location"] == "DC-1"
