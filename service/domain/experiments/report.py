@@ -1,8 +1,14 @@
 """An experiment's results from its orders: per variant the units, orders and metrics, the
-difference of each treatment against control with both intervals, and the SRM check."""
+difference of each treatment against control with both intervals, and the SRM check.
+
+The unit of analysis is the unit that was randomised (the customer): each metric is a ratio
+of per-unit sums (cost of a customer's orders over their number, ...) with the delta
+method's variance, as GrowthBook analyses ratio metrics, so a customer with many orders
+does not count as many independent observations."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -35,32 +41,42 @@ class OrderOutcome:
     cancelled: bool = False
 
 
-Metric = tuple[str, str, Callable[[list[OrderOutcome]], Sample]]
+# name, kind, and each unit's (numerator, denominator) from its orders
+Metric = tuple[str, str, Callable[[list[OrderOutcome]], tuple[float, float]]]
 
 
-def _mean(value: Callable[[OrderOutcome], float]) -> Callable[[list[OrderOutcome]], Sample]:
-    return lambda orders: Sample.of([value(o) for o in orders])
+def _per_order(value: Callable[[OrderOutcome], float]
+               ) -> Callable[[list[OrderOutcome]], tuple[float, float]]:
+    return lambda orders: (math.fsum(value(o) for o in orders), float(len(orders)))
 
 
-def _share(test: Callable[[OrderOutcome], bool]) -> Callable[[list[OrderOutcome]], Sample]:
-    return lambda orders: Sample.proportion(sum(1 for o in orders if test(o)), len(orders))
-
-
-def _km(orders: list[OrderOutcome]) -> Sample:
-    """Mean km per shipment, per order that has shipments with a known distance."""
-    return Sample.of([sum(o.km) / len(o.km) for o in orders if o.km])
+def _km(orders: list[OrderOutcome]) -> tuple[float, float]:
+    """Km over shipments with a known distance."""
+    return math.fsum(k for o in orders for k in o.km), float(sum(len(o.km) for o in orders))
 
 
 METRICS: tuple[Metric, ...] = (
-    ("cost_per_order", "mean", _mean(lambda o: o.cost)),
-    ("shipments_per_order", "mean", _mean(lambda o: float(o.shipments))),
+    ("cost_per_order", "mean", _per_order(lambda o: o.cost)),
+    ("shipments_per_order", "mean", _per_order(lambda o: float(o.shipments))),
     ("km_per_shipment", "mean", _km),
-    ("split_rate", "proportion", _share(lambda o: o.shipments >= 2)),
-    ("backorder_rate", "proportion", _share(lambda o: o.backordered)),
-    ("rejection_rate", "proportion", _share(lambda o: o.rejected)),
-    ("reroute_rate", "proportion", _share(lambda o: o.rerouted)),
-    ("cancellation_rate", "proportion", _share(lambda o: o.cancelled)),
+    ("split_rate", "proportion", _per_order(lambda o: float(o.shipments >= 2))),
+    ("backorder_rate", "proportion", _per_order(lambda o: float(o.backordered))),
+    ("rejection_rate", "proportion", _per_order(lambda o: float(o.rejected))),
+    ("reroute_rate", "proportion", _per_order(lambda o: float(o.rerouted))),
+    ("cancellation_rate", "proportion", _per_order(lambda o: float(o.cancelled))),
 )
+
+
+def _samples(orders: list[OrderOutcome]) -> dict[str, Sample]:
+    """Each metric of one variant as a ratio over its units (a unit: its orders)."""
+    by_unit: dict[str, list[OrderOutcome]] = {}
+    for outcome in orders:
+        by_unit.setdefault(outcome.unit or outcome.order_id, []).append(outcome)
+    samples = {}
+    for name, _kind, per_unit in METRICS:
+        pairs = [per_unit(unit_orders) for unit_orders in by_unit.values()]
+        samples[name] = Sample.ratio([p[0] for p in pairs], [p[1] for p in pairs])
+    return samples
 
 
 def results(experiment: Experiment, outcomes: Iterable[OrderOutcome],
@@ -70,8 +86,7 @@ def results(experiment: Experiment, outcomes: Iterable[OrderOutcome],
     for outcome in outcomes:
         if outcome.variant in by_variant:
             by_variant[outcome.variant].append(outcome)
-    samples = {name: {m: sample(orders) for m, _kind, sample in METRICS}
-               for name, orders in by_variant.items()}
+    samples = {name: _samples(orders) for name, orders in by_variant.items()}
     units = {name: len({o.unit or o.order_id for o in orders})
              for name, orders in by_variant.items()}
     weights = effective_weights([v.weight for v in experiment.variants],

@@ -47,6 +47,24 @@ class Sample:
         return cls(n, mean, variance)
 
     @classmethod
+    def ratio(cls, numerators: Sequence[float], denominators: Sequence[float]) -> Sample:
+        """A ratio of per-unit sums (cost per order, km per shipment, ...) over n units, with
+        the delta method's variance, as GrowthBook's ratio metrics: the unit that was
+        randomised is what varies, however many orders each unit placed."""
+        n = len(numerators)
+        if n == 0 or math.fsum(denominators) == 0:
+            return cls(n, 0.0, 0.0)
+        mx, my = math.fsum(numerators) / n, math.fsum(denominators) / n
+        if n == 1:
+            return cls(1, mx / my, 0.0)
+        vx = math.fsum((x - mx) ** 2 for x in numerators) / (n - 1)
+        vy = math.fsum((y - my) ** 2 for y in denominators) / (n - 1)
+        cxy = math.fsum((x - mx) * (y - my)
+                        for x, y in zip(numerators, denominators, strict=True)) / (n - 1)
+        variance = vx / my ** 2 - 2 * mx * cxy / my ** 3 + mx ** 2 * vy / my ** 4
+        return cls(n, mx / my, max(variance, 0.0))
+
+    @classmethod
     def proportion(cls, successes: int, n: int) -> Sample:
         """The sample of a yes/no metric (its variance the binomial p(1-p) with n-1)."""
         if n == 0:

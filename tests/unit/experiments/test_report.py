@@ -28,7 +28,7 @@ def test_units_are_distinct_customers_and_orders_of_unknown_variants_are_left_ou
     control, b = found["variants"]
     assert (control["units"], control["orders"], b["units"], b["orders"]) == (1, 2, 1, 1)
     assert control["metrics"]["cost_per_order"] == 20
-    assert control["metrics"]["km_per_shipment"] == pytest.approx((5 + 10) / 2)
+    assert control["metrics"]["km_per_shipment"] == pytest.approx((5 + 5 + 15) / 3)
     assert (control["metrics"]["split_rate"], control["metrics"]["cancellation_rate"]) == (
         0.5, 0.5)
     assert b["metrics"]["rejection_rate"] == 1.0

@@ -93,3 +93,31 @@ def test_a_large_real_effect_is_found_significant():
                     Sample.of(rng.normal(10.5, 2, 3000).tolist()))
     assert found.significant and found.sequential[0] > 0
     assert found.fixed[1] - found.fixed[0] < found.sequential[1] - found.sequential[0]
+
+
+def test_a_ratio_with_one_order_per_unit_is_the_plain_mean():
+    values = [3.0, 5.0, 10.0, 2.0]
+    assert Sample.ratio(values, [1.0] * 4) == Sample.of(values)
+
+
+def test_per_unit_ratios_keep_their_nominal_coverage_when_customers_place_many_orders():
+    """Customers differ (a customer effect) and place 1 to 9 orders each: intervals over
+    units (the delta method) cover the true difference at their rate; intervals that count
+    each order as independent do not."""
+    effect, runs = 2.0, 300
+    unit_misses = order_misses = 0
+    for run in range(runs):
+        rng = np.random.default_rng(5000 + run)
+        arms = []
+        for shift in (0.0, effect):
+            orders = rng.integers(1, 10, 400)
+            customer = rng.normal(50 + shift, 8, 400)
+            costs = [rng.normal(c, 2, k) for c, k in zip(customer, orders, strict=True)]
+            arms.append((costs, orders))
+        by_unit = compare(*(Sample.ratio([c.sum() for c in costs], orders.tolist())
+                            for costs, orders in arms))
+        by_order = compare(*(Sample.of(np.concatenate(costs).tolist()) for costs, _ in arms))
+        unit_misses += not by_unit.fixed[0] <= effect <= by_unit.fixed[1]
+        order_misses += not by_order.fixed[0] <= effect <= by_order.fixed[1]
+    assert unit_misses / runs <= ALPHA + 0.025
+    assert order_misses / runs > 2 * ALPHA
