@@ -21,6 +21,7 @@ from service.api import (
     master,
     ops,
     orders,
+    returns,
     rulesets,
     transfers,
 )
@@ -32,7 +33,7 @@ from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
-              fulfilments.bp, transfers.bp, keys.bp, experiments.bp)
+              fulfilments.bp, transfers.bp, keys.bp, returns.bp, experiments.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:

@@ -64,6 +64,20 @@ class DuplicateOrderRef(Conflict):
     title = "This order_ref already names an order"
 
 
+class OverReturn(Conflict):
+    """A return asks more units of a line than were shipped and are not in a return yet."""
+
+    code = "over_return"
+    title = "More units than can be returned"
+
+
+class OverReceipt(Conflict):
+    """A receipt takes more units of a line than its return has open."""
+
+    code = "over_receipt"
+    title = "More units than the return has open"
+
+
 class Unauthenticated(OmsError):
     code = "unauthenticated"
     title = "A valid API key is required"

@@ -55,6 +55,7 @@ class SourcingOutcome:
 class ReturnOutcome:
     disposition: str
     hits: tuple[RuleHit, ...] = ()
+    rule: str | None = None  # the rule that decided; None: the default disposition
 
 
 @lru_cache(maxsize=1024)
@@ -166,15 +167,17 @@ def evaluate_return(ruleset: Ruleset, facts: Facts, trace: bool = False) -> Retu
         if rule.predicate(facts):
             done = _effects(rule, facts)
             hits = (_hit(rule, facts, done),) if trace else ()
-            return ReturnOutcome(rule.actions[0].params["disposition"], hits)
+            return ReturnOutcome(rule.actions[0].params["disposition"], hits, rule.name)
     return ReturnOutcome(ruleset.returns.default_disposition)
 
 
 def evaluate_return_reference(ruleset: Ruleset, facts: Facts) -> ReturnOutcome:
-    """Return disposition computed by business-rules ``run_all`` (stop on first trigger)."""
+    """Return disposition computed by business-rules ``run_all`` (the first rule that
+    triggers decides, as ``stop_on_first_trigger`` would; run rule by rule to name it)."""
     ctx = VOCABULARY["returns"]
-    actions = ctx.actions_class(facts)
-    rules = [r.business_rule() for r in ruleset.returns.rules]
-    if run_all(rules, ctx.variables_class(facts), actions, stop_on_first_trigger=True):
-        return ReturnOutcome(actions.done[0]["disposition"])
+    for rule in ruleset.returns.rules:
+        actions = ctx.actions_class(facts)
+        if run_all([rule.business_rule()], ctx.variables_class(facts), actions,
+                   stop_on_first_trigger=True):
+            return ReturnOutcome(actions.done[0]["disposition"], (), rule.name)
     return ReturnOutcome(ruleset.returns.default_disposition)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from service.store.models import Event, FulfilmentRow, OrderLineRow, OrderRow
+from service.store.models import Event, FulfilmentRow, OrderLineRow, OrderRow, ReturnRow
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,18 @@ class OrderSearch:
         return found
 
     def timeline(self, order_id: str) -> list[TimelineEntry]:
-        """The order's events and its fulfilments' events, in the order they were written."""
+        """The order's events and its fulfilments' and returns' events, in the order they
+        were written."""
         fulfilments = select(FulfilmentRow.id).where(FulfilmentRow.order_id == order_id)
+        returns = select(ReturnRow.id).where(ReturnRow.order_id == order_id)
         query = (select(Event.id, Event.aggregate_type, Event.aggregate_id, Event.type,
                         Event.payload, Event.created_at)
                  .where(or_(and_(Event.aggregate_type == "order",
                                  Event.aggregate_id == order_id),
                             and_(Event.aggregate_type == "fulfilment",
-                                 Event.aggregate_id.in_(fulfilments))))
+                                 Event.aggregate_id.in_(fulfilments)),
+                            and_(Event.aggregate_type == "return",
+                                 Event.aggregate_id.in_(returns))))
                  .order_by(Event.id))
         return [TimelineEntry(*row) for row in self.session.execute(query)]
 

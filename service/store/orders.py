@@ -33,6 +33,7 @@ from service.store.models import (
     SettlementRecord,
 )
 from service.store.order_rows import insert_core, new_order_rows
+from service.store.returns import ReturnRepository
 
 
 class OrderRepository:
@@ -65,7 +66,8 @@ class OrderRepository:
             return None
         rows = _Rows(row, self._children(row.id, fresh))
         self._rows[row.id] = rows
-        return rows.order()
+        # the units returns brought back, per line id: the status counts them
+        return rows.order(ReturnRepository(self.session).received_per_line(row.id))
 
     def find_by_key(self, channel: str, key: str) -> tuple[str | None, dict[str, Any]] | None:
         """(request hash, 201 body) of the order placed earlier with this Idempotency-Key."""
@@ -243,13 +245,14 @@ class _Rows:
         self.row, self.children = order, children
         self.line_nos = {line.id: line.line_no for line in children.lines}
 
-    def order(self) -> Order:
-        """The aggregate these rows hold."""
+    def order(self, returned: dict[int, int]) -> Order:
+        """The aggregate these rows hold (`returned`: units received back, by line id)."""
         r, c = self.row, self.children
         return Order(
             id=r.id, channel=r.channel, created_at=r.created_at, updated_at=r.updated_at,
             lines=[OrderLine(x.line_no, x.sku, x.quantity, x.unit_price, x.quantity_cancelled,
-                             x.quantity_backordered, x.id) for x in c.lines],
+                             x.quantity_backordered, x.id, returned.get(x.id, 0))
+                   for x in c.lines],
             fulfilments=[_fulfilment(f, c.fulfilment_lines[f.id], self.line_nos)
                          for f in c.fulfilments],
             order_ref=r.order_ref, customer_id=r.customer_id,

@@ -37,6 +37,7 @@ from service.store.order_search import OrderSearch
 from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
 from service.store.reservations import ReservationRepository
+from service.store.returns import ReturnRepository
 from service.store.ruleset_versions import RulesetVersionRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
@@ -124,6 +125,10 @@ class UnitOfWork:
     @cached_property
     def transfers(self) -> TransferRepository:
         return TransferRepository(self.session)
+
+    @cached_property
+    def returns(self) -> ReturnRepository:
+        return ReturnRepository(self.session)
 
     @cached_property
     def versions(self) -> CacheVersions:

@@ -23,11 +23,12 @@ class OrderLine:
     cancelled: int = 0
     backordered: int = 0
     id: int | None = None  # storage id, set by the repository (None for a new order)
+    returned: int = 0  # units received back by returns (read from them, never stored here)
 
     @property
     def state(self) -> LineState:
         """The line's quantities as status derivation sees them."""
-        return LineState(self.quantity, self.cancelled, self.backordered)
+        return LineState(self.quantity, self.cancelled, self.backordered, self.returned)
 
 
 @dataclass

@@ -16,6 +16,7 @@ class LineState:
     quantity: int
     cancelled: int = 0
     backordered: int = 0
+    returned: int = 0  # units received back by returns
 
     @property
     def open(self) -> int:
@@ -25,11 +26,16 @@ class LineState:
 
 def derive_status(lines: Iterable[LineState], fulfilment_statuses: Iterable[str]) -> str:
     """created | in_progress | partially_shipped | shipped | delivered | backordered |
-    partially_backordered | cancelled — from the lines and the live fulfilments."""
+    partially_backordered | cancelled | partially_returned | returned — from the lines and
+    the live fulfilments. Once a return brought units back, the order is partially_returned;
+    returned when every unit not cancelled came back."""
     lines = list(lines)
     live = [s for s in fulfilment_statuses if s not in ("cancelled", "rejected")]
     if all(line.open == 0 for line in lines):
         return "cancelled"
+    if any(line.returned for line in lines):
+        return ("returned" if all(line.returned == line.open for line in lines)
+                else "partially_returned")
     backordered = sum(line.backordered for line in lines)
     if not live:
         return "backordered" if backordered else "created"

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from service.domain import ledger
+from service.errors import ValidationFailed, problem
 from service.rules.model import Ruleset
 from service.services.ats import kept
 from service.services.ats.deltas import Deltas, add_deltas, channel_deltas
@@ -74,3 +75,29 @@ def ship_units(uow: UnitOfWork, ruleset: Ruleset, units: Mapping[tuple[str, str]
     change_positions(uow, ruleset,
                      {ids[key]: shipping(q) for key, q in units.items() if key in ids})
     uow.positions.mark_shipped(list(ids.values()), at)
+
+
+def receive_units(uow: UnitOfWork, ruleset: Ruleset, units: Mapping[tuple[str, str], int],
+                  at: datetime) -> None:
+    """Received units (per (location, sku): a transfer's, a return's restock) join on-hand as a
+    movement at `at`; a count taken after it already holds them (the movement is stale there
+    and changes nothing). The ATS moves with them, which wakes backorders waiting for them."""
+    uow.positions.ensure(units)
+    ids = uow.positions.ids_for(units)
+
+    def receiving(sku: str, quantity: int) -> Change:
+        def change(row: PositionRow) -> PositionRow | None:
+            try:
+                verdict, after = ledger.apply_update(
+                    ledger.Position(row.on_hand, row.as_of, row.allocated, row.reserved,
+                                    row.shipped_at), ledger.Update(as_of=at, adjust=quantity))
+            except ledger.OverMaximum as exc:
+                raise ValidationFailed("The receipt would overfill a position.", [problem(
+                    "/lines", str(exc), sku=sku)]) from exc
+            if verdict is ledger.Verdict.STALE:
+                return None
+            return dataclasses.replace(row, on_hand=after.on_hand, as_of=after.as_of)
+        return change
+
+    change_positions(uow, ruleset,
+                     {ids[key]: receiving(key[1], q) for key, q in units.items() if key in ids})

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 PAGE_LIMIT = 100
 PAGE_MAX_LIMIT = 500
 MAX_SEARCH = 64
-PRODUCT_FIELDS = ("sku", "name", "category", "brand", "price", "tags", "attributes")
+PRODUCT_FIELDS = ("sku", "name", "category", "brand", "vendor", "price", "tags",
+                  "attributes")
 LOCATION_FIELDS = ("id", "name", "type", "lat", "lon", "postal_code", "country", "region",
                    "can_ship", "can_pickup", "daily_capacity", "processing_hours", "priority",
                    "tags", "active")

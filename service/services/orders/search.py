@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from service.services.context import Context
 
 ORDER_STATUSES = ("created", "in_progress", "partially_shipped", "shipped", "delivered",
-                  "backordered", "partially_backordered", "cancelled")
+                  "backordered", "partially_backordered", "cancelled", "partially_returned",
+                  "returned")
 TEXT_FILTERS = ("channel", "status", "customer_id", "order_ref", "sku", "location")
 TIME_FILTERS = ("created_from", "created_to")
 MAX_TEXT = 128

@@ -25,7 +25,8 @@ def order_view(order: Order) -> dict[str, Any]:
         "created_at": order.created_at.isoformat(),
         "lines": [{"line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity,
                    "unit_price": float(ln.unit_price), "allocated": allocated.get(ln.line_no, 0),
-                   "backordered": ln.backordered, "cancelled": ln.cancelled}
+                   "backordered": ln.backordered, "cancelled": ln.cancelled,
+                   "returned": ln.returned}
                   for ln in order.lines],
         "fulfilments": [_channel_fulfilment(f) for f in order.fulfilments],
     }

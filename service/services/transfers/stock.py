@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from service.domain import ledger
 from service.domain.transfers import Transfer
-from service.errors import InsufficientStock, ValidationFailed, problem
-from service.services.inventory.stock_changes import change_positions, ship_units
+from service.errors import InsufficientStock, problem
+from service.services.inventory.stock_changes import change_positions, receive_units, ship_units
 from service.store.position_rows import PositionRow
 from service.store.unit_of_work import UnitOfWork
 
@@ -64,22 +64,4 @@ def ship_from_source(ctx: Context, uow: UnitOfWork, units: Units, at: datetime) 
 def receive_at_destination(ctx: Context, uow: UnitOfWork, units: Units, at: datetime) -> None:
     """Received units join the destination's on-hand as a movement at `at` (a count taken
     after it already holds them: the movement is stale there and changes nothing)."""
-    uow.positions.ensure(units)
-    ids = uow.positions.ids_for(units)
-
-    def receiving(sku: str, quantity: int):
-        def change(row: PositionRow) -> PositionRow | None:
-            try:
-                verdict, after = ledger.apply_update(
-                    ledger.Position(row.on_hand, row.as_of, row.allocated, row.reserved,
-                                    row.shipped_at), ledger.Update(as_of=at, adjust=quantity))
-            except ledger.OverMaximum as exc:
-                raise ValidationFailed("The receipt would overfill a position.", [problem(
-                    "/lines", str(exc), sku=sku)]) from exc
-            if verdict is ledger.Verdict.STALE:
-                return None
-            return dataclasses.replace(row, on_hand=after.on_hand, as_of=after.as_of)
-        return change
-
-    change_positions(uow, ctx.rules.active(uow),
-                     {ids[key]: receiving(key[1], q) for key, q in units.items() if key in ids})
+    receive_units(uow, ctx.rules.active(uow), units, at)

@@ -10,9 +10,8 @@ from .orders import (
     FulfilmentRow,
     OrderLineRow,
     OrderRow,
-    ReturnLineRow,
-    ReturnRow,
 )
+from .returns import ReturnLineRow, ReturnReceiptLineRow, ReturnReceiptRow, ReturnRow
 from .rulesets import RulesetLoadProblem, RulesetVersion
 from .stock import (
     ChannelAvailability,
@@ -46,6 +45,8 @@ __all__ = [
     "Reservation",
     "ReservationDeadline",
     "ReturnLineRow",
+    "ReturnReceiptLineRow",
+    "ReturnReceiptRow",
     "ReturnRow",
     "RulesetActivation",
     "RulesetLoadProblem",

@@ -22,6 +22,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(255))
     category: Mapped[str] = mapped_column(String(100), default="", index=True)
     brand: Mapped[str] = mapped_column(String(100), default="")
+    vendor: Mapped[str | None] = mapped_column(String(128), default=None)  # who takes returns
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     tags_text: Mapped[str] = mapped_column(String(1000), default="")

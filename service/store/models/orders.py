@@ -1,4 +1,5 @@
-"""Orders, their fulfilments (one shipment from one location) and returns, as stored.
+"""Orders and their fulfilments (one shipment from one location), as stored (returns:
+`models/returns.py`).
 
 The order itself is `service.domain.orders.Order`; these are its rows (`store/orders.py`
 translates between the two).
@@ -137,29 +138,3 @@ class FulfilmentLineRow(Base):
     quantity_shipped: Mapped[int] = mapped_column(default=0)
     quantity_rejected: Mapped[int] = mapped_column(default=0)
     quantity_cancelled: Mapped[int] = mapped_column(default=0)
-
-
-
-class ReturnRow(Base):
-    __tablename__ = "returns"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    location_id: Mapped[str | None] = mapped_column(ForeignKey("locations.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column()
-    received_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-class ReturnLineRow(Base):
-    __tablename__ = "return_lines"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    return_id: Mapped[str] = mapped_column(ForeignKey("returns.id"), index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
-    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
-    quantity: Mapped[int]
-    condition: Mapped[str | None] = mapped_column(String(32), default=None)
-    reason: Mapped[str | None] = mapped_column(String(255), default=None)
-    disposition: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -1,7 +1,7 @@
 """experiments: the accepted experiments file, and each order's experiment and variant
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0019
 Create Date: 2026-12-06 11:00:00
 
 - `experiment_files` (new, append-only): each accepted version of rulesets/experiments.yaml,
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0016"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
