@@ -14,6 +14,7 @@ from service.api import (
     availability,
     boundary,
     errors,
+    experiments,
     fulfilments,
     inventory,
     keys,
@@ -34,7 +35,7 @@ from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
-              fulfilments.bp, transfers.bp, keys.bp, returns.bp)
+              fulfilments.bp, transfers.bp, keys.bp, returns.bp, experiments.bp)
 BLUEPRINTS += (ruleset_drafts.bp, console_pages.bp)  # the business users' console (HTML), /console
 
 

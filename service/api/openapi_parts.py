@@ -88,6 +88,11 @@ PARAMETERS: dict[str, Any] = {
     "order_after": _query("after", {"type": "string"},
                           "the cursor: the previous page's last order id (the Link header's); "
                           "an unknown one is a 422"),
+    "experiment_unit": _query("unit", {"type": "string", "minLength": 1, "maxLength": 128},
+                              "the unit to assign: a customer_id, or a request's `unit`; "
+                              "without one the answer is the active ruleset"),
+    "experiment_channel": _query("channel", _TEXT,
+                                 "the channel asking (a channel key: its own, the default)"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
+from service.cli.experiments import add_experiments_commands
 from service.cli.feeds import add_feeds_commands
 from service.cli.rules import add_rules_commands
 from service.errors import OmsError
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     add_rules_commands(sub, _context)
     add_feeds_commands(sub, _context)
+    add_experiments_commands(sub, _context)
     return parser
 
 

@@ -8,12 +8,21 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from service.cli.experiments import experiment_problems, folder_experiments
 from service.errors import ValidationFailed
 from service.rules.diff import diff
-from service.rules.loader import SUFFIXES, LoadResult, load_directory, load_file, rule_files
+from service.rules.loader import (
+    SUFFIXES,
+    LoadResult,
+    is_experiments_file,
+    load_directory,
+    load_file,
+    rule_files,
+)
 from service.rules.model import Problem, Ruleset, format_problem
 from service.rules.vocabulary import export_vocabulary
 from service.settings import Settings
@@ -50,14 +59,19 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
 Checker = Callable[[LoadResult], list[Problem]]
 
 
-def _problems_of(paths: list[Path], known: list[Path],
-                 published: Checker) -> tuple[int, list[Problem]]:
+def _problems_of(paths: list[Path], known: list[Path], published: Checker,
+                 published_ref: Callable[[str], bool]) -> tuple[int, list[Problem]]:
     files, problems = 0, []
     for path in paths:
         if path.is_dir():
             load = load_directory(path)
             files += len(load.results)
             problems += [p for r in load.results for p in (*r.problems, *published(r))]
+            found, more = folder_experiments(path, known, published_ref)
+            files, problems = files + found, problems + more
+        elif is_experiments_file(path):
+            files += 1
+            problems += experiment_problems(path, known, published_ref)
         else:
             files += 1
             problems += _file_problems(path, known, published)
@@ -71,7 +85,8 @@ def _file_problems(path: Path, known: list[Path], published: Checker) -> list[Pr
     ruleset = result.ruleset
     if ruleset is None:
         return list(result.problems)
-    others = {p.resolve() for p in path.parent.iterdir() if p.suffix.lower() in SUFFIXES}
+    others = {p.resolve() for p in path.parent.iterdir()
+              if p.suffix.lower() in SUFFIXES and not is_experiments_file(p)}
     for folder in known:
         others |= {p.resolve() for p in rule_files(folder)}
     for other in sorted(others - {path.resolve()}):
@@ -84,20 +99,28 @@ def _file_problems(path: Path, known: list[Path], published: Checker) -> list[Pr
     return [*result.problems, *published(result)]
 
 
-def _published_checker(settings: Settings | None) -> Checker:
-    """Problems of a file against the configured database's published versions (none when
-    it cannot be read: validating files needs no database)."""
+def _database(settings: Settings | None) -> Any:
+    """A context on the configured database, or None when it cannot be read (validating
+    files needs no database)."""
     from service.bootstrap import build_context
-    from service.services.rulesets import library
 
     if settings is None or _missing_sqlite_file(settings.database_url):
-        return lambda _result: []
+        return None
     ctx = build_context(settings, import_files=False)
     try:
         with ctx.reading() as uow:
             uow.ruleset_versions.find("", 0)
     except Exception as exc:  # not reachable, or not migrated: say so, check the rest
         print(f"published versions not checked: {type(exc).__name__}", file=sys.stderr)
+        return None
+    return ctx
+
+
+def _published_checker(ctx: Any) -> Checker:
+    """Problems of a file against the database's published versions."""
+    from service.services.rulesets import library
+
+    if ctx is None:
         return lambda _result: []
 
     def check(result: LoadResult) -> list[Problem]:
@@ -105,6 +128,20 @@ def _published_checker(settings: Settings | None) -> Checker:
             return library.clashes(uow, result)
 
     return check
+
+
+def _published_ref(ctx: Any) -> Callable[[str], bool]:
+    """Whether the database publishes a ruleset version (name@version) that loads."""
+    from service.services.rulesets.experiment_file import known_ref
+
+    if ctx is None:
+        return lambda _ref: False
+
+    def known(ref: str) -> bool:
+        with ctx.reading() as uow:
+            return known_ref(ctx, uow, ref)
+
+    return known
 
 
 def _missing_sqlite_file(url: str) -> bool:
@@ -130,9 +167,10 @@ def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         print(f"{path}: error: no such file or folder", file=sys.stderr)
+    database = _database(settings)
     files, problems = _problems_of([p for p in paths if p.exists()],
                                    [k for k in known if k.is_dir()],
-                                   _published_checker(settings))
+                                   _published_checker(database), _published_ref(database))
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.col)):
         print(format_problem(problem))
     errors = sum(1 for p in problems if p.severity == "error") + len(missing)

@@ -30,6 +30,7 @@ from service.store.errors import (
     unavailable,
     unreachable,
 )
+from service.store.experiments import ExperimentRepository
 from service.store.feed_records import FeedRecords
 from service.store.keys import KeyRepository
 from service.store.leases import LeaseRepository
@@ -98,6 +99,10 @@ class UnitOfWork:
     @cached_property
     def ruleset_versions(self) -> RulesetVersionRepository:
         return RulesetVersionRepository(self.session)
+
+    @cached_property
+    def experiments(self) -> ExperimentRepository:
+        return ExperimentRepository(self.session)
 
     @cached_property
     def master(self) -> MasterDataRepository:

@@ -2,6 +2,7 @@
 
 from .base import Base
 from .console import ConsoleSession, RulesetDraft
+from .experiments import ExperimentFile
 from .master import Location, Product
 from .ops import (
     ApiKey,
@@ -40,6 +41,7 @@ __all__ = [
     "ChannelAvailability",
     "ConsoleSession",
     "Event",
+    "ExperimentFile",
     "FeedFile",
     "FeedRun",
     "FulfilmentLineRow",

@@ -74,4 +74,6 @@ def test_schema_dispositions_are_the_set_disposition_options():
 def test_shipped_rulesets_are_schema_valid():
     validator = Draft7Validator(SCHEMA)
     for path in (ROOT / "rulesets").rglob("*.yaml"):
+        if path.name == "experiments.yaml":  # rules/experiments.py checks it
+            continue
         assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == []
