@@ -21,6 +21,7 @@ from service.api import (
     ops,
     orders,
     rulesets,
+    settlements,
     transfers,
 )
 from service.bootstrap import build_context
@@ -31,7 +32,7 @@ from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
-              fulfilments.bp, transfers.bp, keys.bp)
+              fulfilments.bp, transfers.bp, keys.bp, settlements.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:

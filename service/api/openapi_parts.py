@@ -87,6 +87,10 @@ PARAMETERS: dict[str, Any] = {
     "order_after": _query("after", {"type": "string"},
                           "the cursor: the previous page's last order id (the Link header's); "
                           "an unknown one is a 422"),
+    "settlements_since": _query("since", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                                "the cursor: a settlement record id, the list starts after it "
+                                "(the previous page's `next`, or the Link header's); default 0, "
+                                "from the first record; anything else is a 422"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},

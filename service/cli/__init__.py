@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from service.cli.feeds import add_feeds_commands
 from service.cli.rules import add_rules_commands
+from service.cli.settlements import add_settlements_commands
 from service.errors import OmsError
 from service.settings import ConfigError, load_settings
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     add_rules_commands(sub, _context)
     add_feeds_commands(sub, _context)
+    add_settlements_commands(sub, _context)
     return parser
 
 

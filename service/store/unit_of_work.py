@@ -37,6 +37,7 @@ from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
 from service.store.reservations import ReservationRepository
 from service.store.ruleset_versions import RulesetVersionRepository
+from service.store.settlements import SettlementRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
 from service.store.versions import CacheVersions
@@ -111,6 +112,10 @@ class UnitOfWork:
     @cached_property
     def backorders(self) -> BackorderRepository:
         return BackorderRepository(self.session, self.clock)
+
+    @cached_property
+    def settlements(self) -> SettlementRepository:
+        return SettlementRepository(self.session, self.clock)
 
     @cached_property
     def snapshot_files(self) -> SnapshotFiles:

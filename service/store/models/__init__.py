@@ -13,6 +13,7 @@ from .orders import (
     ReturnRow,
 )
 from .rulesets import RulesetLoadProblem, RulesetVersion
+from .settlements import SettlementExport, SettlementWatermark
 from .stock import (
     ChannelAvailability,
     LocationStockState,
@@ -48,7 +49,9 @@ __all__ = [
     "RulesetActivation",
     "RulesetLoadProblem",
     "RulesetVersion",
+    "SettlementExport",
     "SettlementRecord",
+    "SettlementWatermark",
     "StockPosition",
     "TransferLineRow",
     "TransferRow",
