@@ -83,6 +83,8 @@ def export_once(ctx: Context, config: ExportConfig) -> dict[str, Any] | None:
         return None
     body = _body(ctx, batch)
     config.directory.mkdir(parents=True, exist_ok=True)
+    if batch.status == "pending":  # a run that died left its temporary file
+        _drop_stale(config.directory, batch.file)
     temp = config.directory / f".{batch.file}.{claim}.tmp"  # hidden: an ERP glob skips it
     _write_synced(temp, body)
     try:
@@ -141,6 +143,13 @@ def _commit(ctx: Context, batch: Batch, claim: str, temp: Path, directory: Path)
 def _summary(batch: Batch) -> dict[str, Any]:
     return {"file": batch.file, "format": batch.format, "records": batch.records,
             "first_id": batch.first_id, "last_id": batch.last_id}
+
+
+def _drop_stale(directory: Path, file: str) -> None:
+    """Remove earlier runs' temporary files of this batch: their claims were taken over, so
+    none of them can be renamed any more."""
+    for stale in directory.glob(f".{file}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def _write_synced(path: Path, body: bytes) -> None:
