@@ -83,8 +83,6 @@ def export_once(ctx: Context, config: ExportConfig) -> dict[str, Any] | None:
         return None
     body = _body(ctx, batch)
     config.directory.mkdir(parents=True, exist_ok=True)
-    if batch.status == "pending":  # a run that died left its temporary file
-        _drop_stale(config.directory, batch.file)
     temp = config.directory / f".{batch.file}.{claim}.tmp"  # hidden: an ERP glob skips it
     _write_synced(temp, body)
     try:
@@ -105,6 +103,9 @@ def _claim(ctx: Context, config: ExportConfig, claim: str) -> Batch | None:
         pending = repo.pending()
         if pending is not None:
             repo.claim(pending.id, claim)
+            # under the lock: every earlier claim is void now, so no temporary file of this
+            # batch can be renamed any more (a dead run's would stay forever)
+            _drop_stale(config.directory, pending.file)
             return replace(pending, claim=claim)
         repo.settle_horizon()
         found = repo.next_range(after, config.max_records)
@@ -134,7 +135,10 @@ def _commit(ctx: Context, batch: Batch, claim: str, temp: Path, directory: Path)
         repo.lock_watermark()
         if not repo.holds(batch.id, claim):
             return False
-        os.replace(temp, directory / batch.file)
+        try:
+            os.replace(temp, directory / batch.file)
+        except FileNotFoundError:  # removed by a run whose claim then failed to commit
+            return False
         _sync_directory(directory)
         repo.finish(batch, _summary(batch))
     return True
@@ -146,8 +150,8 @@ def _summary(batch: Batch) -> dict[str, Any]:
 
 
 def _drop_stale(directory: Path, file: str) -> None:
-    """Remove earlier runs' temporary files of this batch: their claims were taken over, so
-    none of them can be renamed any more."""
+    """Remove earlier runs' temporary files of this batch (their claims are being taken
+    over, so none of them may be renamed any more)."""
     for stale in directory.glob(f".{file}.*.tmp"):
         stale.unlink(missing_ok=True)
 
