@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import BigInteger, func, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from service.clock import Clock
@@ -121,7 +121,9 @@ class SettlementRepository:
             .join(OrderRow, OrderRow.id == SettlementRecord.order_id)
             .outerjoin(SettlementExport, (SettlementExport.status == "done") & (
                 SettlementRecord.id.between(SettlementExport.first_id, SettlementExport.last_id)))
-            .where(SettlementRecord.id > since).order_by(SettlementRecord.id).limit(limit))
+            # a cursor past the 32-bit ids is compared as a 64-bit number, not cast to theirs
+            .where(SettlementRecord.id > literal(since, BigInteger))
+            .order_by(SettlementRecord.id).limit(limit))
         return [dict(row._mapping) for row in rows]
 
     def watermark(self) -> int:
