@@ -17,6 +17,7 @@ ROLE_TEXT = {
     "admin": "`admin`",
     "channel": "`channel:<name>` for its own channel",
     "location": "`location:<id>` for its own location",
+    "erp": "`erp` (the ERP's key: what leaves for the ERP)",
     "any": "any valid key",
 }
 

@@ -148,7 +148,7 @@ def _scheduler(args: argparse.Namespace) -> int:
 def _add_keys(sub: argparse._SubParsersAction) -> None:
     keys = sub.add_parser("keys", help="API keys").add_subparsers(metavar="ACTION")
     create = keys.add_parser("create", help="create a key; prints it once, stores its hash")
-    create.add_argument("--role", required=True, help="admin, channel:<name> or location:<id>")
+    create.add_argument("--role", required=True, help="admin, channel:<name>, location:<id> or erp")
     create.add_argument("--label", help="a note on who uses the key")
     create.set_defaults(handler=_keys_create)
     listed = keys.add_parser("list", help="every key: id, prefix, role, label, created, revoked")
