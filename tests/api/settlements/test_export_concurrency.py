@@ -7,6 +7,8 @@ PostgreSQL a record whose transaction commits after a later id's is waited for, 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 import time
 from dataclasses import replace
@@ -22,6 +24,7 @@ from service.store.db import make_engine
 from service.store.models import OrderLineRow, SettlementRecord
 from tests.api.settlements.conftest import batches, exported_events, files, record_ids
 from tests.integration.feeds.test_scheduling import together
+from tests.processes import OMS, write_config
 
 
 def exported_ids(directory) -> list[int]:
@@ -51,6 +54,27 @@ def test_four_exporters_at_once_write_every_record_exactly_once(
     assert [b.status for b in done] == ["done"] * 9
     assert sorted(b.file for b in done) == sorted(files(export_dir))
     assert len(exported_events(ctx)) == 9
+
+
+def test_two_oms_processes_exporting_at_once_write_every_record_once(
+        stocked, settle, ctx, db_url, tmp_path):
+    settle(6)
+    config = write_config(tmp_path, db_url,
+                          "settlements:\n  export_dir: erp\n  max_records_per_file: 1\n")
+    command = [*OMS, "--config", str(config), "settlements", "export", "--now"]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=dict(os.environ)) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    ids = record_ids(ctx)
+    assert len(ids) == 7
+    assert sorted(exported_ids(tmp_path / "erp")) == ids
+    assert len(files(tmp_path / "erp")) == len(exported_events(ctx)) == 7
+    printed = [{word.rsplit("/", 1)[-1] for word in out.split() if "settlements-" in word}
+               for out, _err in outputs]
+    assert not printed[0] & printed[1]  # each file committed by one process
+    assert printed[0] | printed[1] == set(files(tmp_path / "erp"))
 
 
 def test_a_record_committed_after_a_later_id_is_waited_for_not_skipped(
