@@ -78,25 +78,27 @@ def export_once(ctx: Context, config: ExportConfig) -> dict[str, Any] | None:
     """Export one batch (a pending one first); None when there is nothing to export or
     another run claimed the batch meanwhile."""
     claim = uuid.uuid4().hex
-    batch = _claim(ctx, config, claim)
-    if batch is None:
+    claimed = _claim(ctx, config, claim)
+    if claimed is None:
         return None
+    batch, redone = claimed
     body = _body(ctx, batch)
     config.directory.mkdir(parents=True, exist_ok=True)
     temp = config.directory / f".{batch.file}.{claim}.tmp"  # hidden: an ERP glob skips it
-    _write_synced(temp, body)
     try:
+        _write_synced(temp, body)
         if not _commit(ctx, batch, claim, temp, config.directory):
             log.info("settlements: batch %s was claimed by another run", batch.id)
             return None
     finally:
         temp.unlink(missing_ok=True)
     return {"batch": batch.id, **_summary(batch), "path": str(config.directory / batch.file),
-            "redone": batch.status == "pending"}
+            "redone": redone}
 
 
-def _claim(ctx: Context, config: ExportConfig, claim: str) -> Batch | None:
-    """Claim the pending batch, or cut and commit the next one; None when nothing is new."""
+def _claim(ctx: Context, config: ExportConfig, claim: str) -> tuple[Batch, bool] | None:
+    """Claim the pending batch (True: a redo), or cut and commit the next one (False); None
+    when nothing is new."""
     with ctx.transaction() as uow:
         repo = uow.settlements
         after = repo.lock_watermark()
@@ -106,15 +108,14 @@ def _claim(ctx: Context, config: ExportConfig, claim: str) -> Batch | None:
             # under the lock: every earlier claim is void now, so no temporary file of this
             # batch can be renamed any more (a dead run's would stay forever)
             _drop_stale(config.directory, pending.file)
-            return replace(pending, claim=claim)
+            return replace(pending, claim=claim), True
         repo.settle_horizon()
         found = repo.next_range(after, config.max_records)
         if found is None:
             return None
         first, last, count = found
-        batch = repo.add(first, last, count, file_name(first, last, config.format),
-                         config.format, config.currency, claim)
-        return replace(batch, status="new")
+        return repo.add(first, last, count, file_name(first, last, config.format),
+                        config.format, config.currency, claim), False
 
 
 def _body(ctx: Context, batch: Batch) -> bytes:
