@@ -23,6 +23,7 @@ from service.api import (
     orders,
     returns,
     rulesets,
+    settlements,
     transfers,
 )
 from service.api import console as console_pages
@@ -35,7 +36,8 @@ from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
-              fulfilments.bp, transfers.bp, keys.bp, returns.bp, experiments.bp)
+              fulfilments.bp, transfers.bp, keys.bp, returns.bp, experiments.bp,
+              settlements.bp)
 BLUEPRINTS += (ruleset_drafts.bp, console_pages.bp)  # the business users' console (HTML), /console
 
 

@@ -25,6 +25,7 @@ from service.services.inventory import reservations
 from service.services.operations import jobs
 from service.services.orders import expiring, releasing
 from service.services.rulesets import governance
+from service.services.settlements import exporting
 from service.services.transfers import arrivals
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,17 @@ def job_specs(ctx: Context) -> list[JobSpec]:
         *[JobSpec(f"feeds.{feed.name}", partial(running.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in running.configured(ctx) if feed.scheduled],
+        *_settlement_export(ctx),
     ]
+
+
+def _settlement_export(ctx: Context) -> list[JobSpec]:
+    """The ERP export's job, when settlements.export_dir is set."""
+    section = ctx.settings.section("settlements")
+    if exporting.configured(ctx) is None:
+        return []
+    return [JobSpec("settlements.export", exporting.export_job,
+                    every_seconds=section["every_seconds"], cron=section["cron"])]
 
 
 def run_once(ctx: Context, spec: JobSpec, owner: str = OWNER) -> bool:

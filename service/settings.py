@@ -162,6 +162,10 @@ def _schedule_problems(raw: dict[str, Any]) -> list[str]:
                             "give one schedule")
         if isinstance(feed.get("cron"), str):
             problems += _cron_problems(f"feeds.{index}.cron", name, feed["cron"])
+    settlements = raw.get("settlements")
+    if isinstance(settlements, dict) and isinstance(settlements.get("cron"), str):
+        problems += _cron_problems("settlements.cron", "the settlement export",
+                                   settlements["cron"])
     return problems
 
 

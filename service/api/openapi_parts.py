@@ -17,6 +17,7 @@ ROLE_TEXT = {
     "admin": "`admin`",
     "channel": "`channel:<name>` for its own channel",
     "location": "`location:<id>` for its own location",
+    "erp": "`erp` (the ERP's key: what leaves for the ERP)",
     "any": "any valid key",
 }
 
@@ -93,6 +94,10 @@ PARAMETERS: dict[str, Any] = {
                               "without one the answer is the active ruleset"),
     "experiment_channel": _query("channel", _TEXT,
                                  "the channel asking (a channel key: its own, the default)"),
+    "settlements_since": _query("since", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                                "the cursor: a settlement record id, the list starts after it "
+                                "(the previous page's `next`, or the Link header's); default 0, "
+                                "from the first record; anything else is a 422"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},

@@ -41,6 +41,7 @@ from service.store.positions import PositionRepository
 from service.store.reservations import ReservationRepository
 from service.store.returns import ReturnRepository
 from service.store.ruleset_versions import RulesetVersionRepository
+from service.store.settlements import SettlementRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
 from service.store.versions import CacheVersions
@@ -123,6 +124,10 @@ class UnitOfWork:
     @cached_property
     def backorders(self) -> BackorderRepository:
         return BackorderRepository(self.session, self.clock)
+
+    @cached_property
+    def settlements(self) -> SettlementRepository:
+        return SettlementRepository(self.session, self.clock)
 
     @cached_property
     def snapshot_files(self) -> SnapshotFiles:

@@ -23,6 +23,7 @@ from .orders import (
 )
 from .returns import ReturnLineRow, ReturnReceiptLineRow, ReturnReceiptRow, ReturnRow
 from .rulesets import RulesetLoadProblem, RulesetVersion
+from .settlements import SettlementExport, SettlementWatermark
 from .stock import (
     ChannelAvailability,
     LocationStockState,
@@ -64,7 +65,9 @@ __all__ = [
     "RulesetDraft",
     "RulesetLoadProblem",
     "RulesetVersion",
+    "SettlementExport",
     "SettlementRecord",
+    "SettlementWatermark",
     "StockPosition",
     "TransferLineRow",
     "TransferRow",
