@@ -35,6 +35,7 @@ def report(ctx: Context, role: Role, transfer_id: str, body: dict[str, Any]
         transfer = visible_transfer(uow, role, transfer_id, lock=True)
         authorize_side(role, transfer, SIDE[kind], f"report {kind} on transfers of")
         now = ctx.clock.now()
+        uow.journal.because("transfer", transfer=transfer.id, event=kind)
         if kind == "shipped":
             ship_from_source(ctx, uow, transfer.ship(now, body.get("tracking")), now)
         elif kind == "received":
@@ -52,6 +53,7 @@ def cancel(ctx: Context, role: Role, transfer_id: str, body: dict[str, Any]) -> 
     with ctx.transaction() as uow:
         transfer = visible_transfer(uow, role, transfer_id, lock=True)
         authorize_side(role, transfer, "from", "cancel transfers from")
+        uow.journal.because("transfer", transfer=transfer.id, event="cancelled")
         release_allocation(ctx, uow, transfer.cancel(ctx.clock.now(), body.get("reason")))
         uow.transfers.save(transfer)
         return transfer_view(transfer)

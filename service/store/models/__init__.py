@@ -15,6 +15,7 @@ from .orders import (
 from .rulesets import RulesetLoadProblem, RulesetVersion
 from .stock import (
     ChannelAvailability,
+    InventoryJournalEntry,
     LocationStockState,
     Reservation,
     ReservationDeadline,
@@ -37,6 +38,7 @@ __all__ = [
     "JobLease",
     "Location",
     "LocationBacklog",
+    "InventoryJournalEntry",
     "LocationStockState",
     "OrderLineRow",
     "OrderRow",

@@ -1,0 +1,132 @@
+"""inventory journal: every change of a position, with its cause, written by triggers
+
+Revision ID: 0022
+Revises: 0016
+Create Date: 2026-12-06 11:00:00
+
+One new table, `inventory_journal` (append-only): per change of a position's on_hand,
+allocated or reserved, the position (location, sku), the three counts before and after, when
+(`at`), the cause and the ids behind it (`refs`, JSON). Triggers on `stock_positions` write
+it in the writing statement's own transaction, so no code path can change stock without a
+journal row, and a rolled-back change leaves none:
+
+- PostgreSQL: two statement-level AFTER triggers (INSERT, UPDATE) reading the transition
+  tables (one INSERT ... SELECT per statement: a 50,000-row snapshot UPDATE journals in one
+  set-based statement, not 50,000 function calls). The cause, refs and time come from the
+  transaction-local settings `oms.journal_cause`, `oms.journal_refs`, `oms.journal_at`
+  (set_config(..., true), store/journal.py).
+- SQLite: two row-level AFTER triggers reading the same three values through the SQL
+  function `oms_journal(name)`, which every connection made by store/db.make_engine
+  registers (the unit of work's context, cleared when the connection goes back to the pool).
+
+A change with no cause set is journaled as "unknown". An insert of an empty position
+(0/0/0, what a missing position means) and an update that moves none of the three counts
+(as_of, last_shipped_at) write nothing. Positions are never deleted by the service: deletes
+are not journaled.
+
+The journal begins with this migration: no baseline row is written; stock as it was at t is
+the current positions minus the changes journaled after t (store/journal.py).
+
+Indexes: `ix_inventory_journal_position` (sku, location_id, id) serves one position's changes
+in order with its id cursor (GET /v1/inventory/journal) and the changes of a SKU set
+(reconstruction of some SKUs); `ix_inventory_journal_at` (at) serves the changes after a time
+(reconstruction of every position as of t). No existing table changes.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0022"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_COLUMNS = ("at, location_id, sku, cause, refs, on_hand_before, on_hand_after,"
+            " allocated_before, allocated_after, reserved_before, reserved_after")
+
+_PG_CONTEXT = (
+    "coalesce(nullif(current_setting('oms.journal_at', true), '')::timestamp,"
+    " now() AT TIME ZONE 'UTC'),"
+    " {loc}, {sku},"
+    " coalesce(nullif(current_setting('oms.journal_cause', true), ''), 'unknown'),"
+    " coalesce(nullif(current_setting('oms.journal_refs', true), ''), '{{}}')::json")
+
+_PG_FUNCTIONS = {
+    "inventory_journal_updates": (
+        f"INSERT INTO inventory_journal ({_COLUMNS})"
+        f" SELECT {_PG_CONTEXT.format(loc='n.location_id', sku='n.sku')},"
+        " o.on_hand, n.on_hand, o.allocated, n.allocated, o.reserved, n.reserved"
+        " FROM journal_new_rows n JOIN journal_old_rows o ON o.id = n.id"
+        " WHERE (o.on_hand, o.allocated, o.reserved)"
+        " IS DISTINCT FROM (n.on_hand, n.allocated, n.reserved) ORDER BY n.id"),
+    "inventory_journal_inserts": (
+        f"INSERT INTO inventory_journal ({_COLUMNS})"
+        f" SELECT {_PG_CONTEXT.format(loc='n.location_id', sku='n.sku')},"
+        " 0, n.on_hand, 0, n.allocated, 0, n.reserved FROM journal_new_rows n"
+        " WHERE n.on_hand <> 0 OR n.allocated <> 0 OR n.reserved <> 0 ORDER BY n.id"),
+}
+_PG_TRIGGERS = {
+    "inventory_journal_updates": "UPDATE REFERENCING OLD TABLE AS journal_old_rows"
+                                 " NEW TABLE AS journal_new_rows",
+    "inventory_journal_inserts": "INSERT REFERENCING NEW TABLE AS journal_new_rows",
+}
+
+_SQLITE_CONTEXT = (
+    "coalesce(oms_journal('at'), strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'),"
+    " NEW.location_id, NEW.sku, coalesce(oms_journal('cause'), 'unknown'),"
+    " coalesce(oms_journal('refs'), '{}')")
+_SQLITE_TRIGGERS = {
+    "inventory_journal_updates": (
+        "AFTER UPDATE OF on_hand, allocated, reserved ON stock_positions"
+        " WHEN OLD.on_hand IS NOT NEW.on_hand OR OLD.allocated IS NOT NEW.allocated"
+        " OR OLD.reserved IS NOT NEW.reserved"
+        f" BEGIN INSERT INTO inventory_journal ({_COLUMNS}) VALUES ({_SQLITE_CONTEXT},"
+        " OLD.on_hand, NEW.on_hand, OLD.allocated, NEW.allocated, OLD.reserved, NEW.reserved);"
+        " END"),
+    "inventory_journal_inserts": (
+        "AFTER INSERT ON stock_positions"
+        " WHEN NEW.on_hand <> 0 OR NEW.allocated <> 0 OR NEW.reserved <> 0"
+        f" BEGIN INSERT INTO inventory_journal ({_COLUMNS}) VALUES ({_SQLITE_CONTEXT},"
+        " 0, NEW.on_hand, 0, NEW.allocated, 0, NEW.reserved); END"),
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "inventory_journal",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                  autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("location_id", sa.String(length=64), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("cause", sa.String(length=16), nullable=False),
+        sa.Column("refs", sa.JSON(), nullable=False),
+        *[sa.Column(f"{count}_{side}", sa.Integer(), nullable=False)
+          for count in ("on_hand", "allocated", "reserved") for side in ("before", "after")],
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inventory_journal")),
+    )
+    op.create_index("ix_inventory_journal_position", "inventory_journal",
+                    ["sku", "location_id", "id"])
+    op.create_index("ix_inventory_journal_at", "inventory_journal", ["at"])
+    if op.get_bind().dialect.name == "postgresql":
+        for name, body in _PG_FUNCTIONS.items():
+            op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
+                       f" BEGIN {body}; RETURN NULL; END $$")
+            op.execute(f"CREATE TRIGGER {name} AFTER {_PG_TRIGGERS[name]} ON stock_positions"
+                       f" FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
+    else:
+        for name, body in _SQLITE_TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+
+
+def downgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name in _SQLITE_TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON stock_positions" if postgres else ""))
+        if postgres:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    op.drop_index("ix_inventory_journal_at", table_name="inventory_journal")
+    op.drop_index("ix_inventory_journal_position", table_name="inventory_journal")
+    op.drop_table("inventory_journal")
