@@ -68,9 +68,10 @@ _PG_FUNCTIONS = {
         " WHERE n.on_hand <> 0 OR n.allocated <> 0 OR n.reserved <> 0 ORDER BY n.id"),
 }
 _PG_TRIGGERS = {
-    "inventory_journal_updates": "UPDATE REFERENCING OLD TABLE AS journal_old_rows"
-                                 " NEW TABLE AS journal_new_rows",
-    "inventory_journal_inserts": "INSERT REFERENCING NEW TABLE AS journal_new_rows",
+    "inventory_journal_updates": "UPDATE ON stock_positions REFERENCING OLD TABLE AS"
+                                 " journal_old_rows NEW TABLE AS journal_new_rows",
+    "inventory_journal_inserts": "INSERT ON stock_positions REFERENCING NEW TABLE AS"
+                                 " journal_new_rows",
 }
 
 _SQLITE_CONTEXT = (
@@ -114,7 +115,7 @@ def upgrade() -> None:
         for name, body in _PG_FUNCTIONS.items():
             op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$"
                        f" BEGIN {body}; RETURN NULL; END $$")
-            op.execute(f"CREATE TRIGGER {name} AFTER {_PG_TRIGGERS[name]} ON stock_positions"
+            op.execute(f"CREATE TRIGGER {name} AFTER {_PG_TRIGGERS[name]}"
                        f" FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
     else:
         for name, body in _SQLITE_TRIGGERS.items():
