@@ -260,3 +260,17 @@ def _apply(ctx, step: tuple, holds: list[str], orders: list[dict]) -> None:
         order = orders.pop(n % len(orders))
         for shipment in order["fulfilments"]:
             fulfilment.report(ctx, ADMIN, shipment["id"], {"type": "shipped"})
+
+
+def test_the_positions_table_carries_the_journal_triggers_after_every_migration(db_engine):
+    """A later migration that rebuilds stock_positions (SQLite batch mode) must recreate them."""
+    with db_engine.connect() as conn:
+        if db_engine.dialect.name == "postgresql":
+            found = conn.execute(text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'stock_positions'::regclass"
+                " AND tgname LIKE 'inventory_journal%' AND tgenabled <> 'D'")).scalars()
+        else:
+            found = conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                " AND tbl_name = 'stock_positions'")).scalars()
+        assert sorted(found) == ["inventory_journal_inserts", "inventory_journal_updates"]
