@@ -10,7 +10,7 @@ journaled after it: exact for any time since the journal began).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from service.domain.roles import Role, authorize
@@ -119,9 +119,10 @@ def _time(args: Mapping[str, str], name: str, problems: list[dict[str, Any]],
         return None
     try:
         parsed = datetime.fromisoformat((raw or "").replace("Z", "+00:00"))
-    except ValueError:
+        parsed = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):  # not a time, or out of range once in UTC
         parsed = None
-    if parsed is None or parsed.tzinfo is None:
+    if parsed is None:
         problems.append(problem(f"/query/{name}", "expected an ISO 8601 time with a zone,"
                                                   " e.g. 2026-12-01T00:00:00Z"))
     return parsed

@@ -122,6 +122,7 @@ def test_an_unknown_location_or_sku_is_a_404(client, admin, history):
     (JOURNAL, {"location": "DC-1", "sku": "A", "since": "2026-03-02T09:00:00"},
      ["/query/since"]),
     (AS_OF, {"sku": "A"}, ["/query/at"]),
+    (AS_OF, {"sku": "A", "at": "0001-01-01T00:00:00+01:00"}, ["/query/at"]),
     (AS_OF, {"at": "2026-03-02T09:00:00Z"}, ["/query/sku"]),
 ])
 def test_bad_parameters_are_a_422_problem_naming_each(client, admin, history, path, query,

@@ -15,7 +15,7 @@ from service.domain.journal import CAUSES
 from service.domain.roles import Role
 from service.errors import InsufficientStock, OmsError
 from service.feeds.stock_rows import StockRow
-from service.services.inventory import deltas, pushes, reservations
+from service.services.inventory import deltas, journal, pushes, reservations
 from service.services.orders import cancelling, fulfilment, placing, rejecting
 from service.services.transfers import creating, events
 from service.store.models import InventoryJournalEntry, StockPosition
@@ -201,6 +201,8 @@ def test_the_snapshot_journals_every_position_it_moves_and_the_past_is_reconstru
     assert rows == [("A", 0, 10, "snapshot"), ("B", 0, 4, "snapshot"),
                     ("A", 10, 7, "snapshot"), ("C", 0, 2, "snapshot")]
     assert _as_of(ctx, before) == first
+    assert [(p.location_id, p.sku, p.on_hand) for p in journal.positions_as_of(ctx, before)
+            ] == [("DC-1", "A", 10), ("DC-1", "B", 4)]  # what replay starts from
     assert _as_of(ctx, before - timedelta(seconds=1)) == {}
     assert _as_of(ctx, clock.now(), {"A"}) == {("DC-1", "A"): (7, 0, 0)}
 
