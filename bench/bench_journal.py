@@ -7,10 +7,13 @@ load on a shared machine falls on both alike:
 1. an order's write: one transaction that names its cause and moves one position's
    allocation by a one-row UPDATE (the shape of the order path's allocation statement);
 2. a snapshot's write: one UPDATE ... FROM of `--rows` positions' on_hand (the shape of the
-   snapshot path's set-based count write).
+   snapshot path's set-based count write);
+3. with `--snapshot-locations N`: whole snapshot files of N x 1,000 positions, 5% changed,
+   applied as bench_snapshot applies them (file to commit, against the round's bare COPY),
+   rounds alternating journal on and off.
 
 Usage: python bench/bench_journal.py [--locations 20] [--rounds 5] [--orders 300]
-       [--rows 20000] [--json PATH]
+       [--rows 20000] [--snapshot-locations 0] [--json PATH]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_snapshot  # noqa: E402
 import common  # noqa: E402
 import psycopg  # noqa: E402
 from common import Figure  # noqa: E402
@@ -95,6 +99,31 @@ def run(url: str, rounds: int, orders: int, rows: int) -> list[Figure]:
     return figures
 
 
+def snapshot_files(locations: int, rounds: int) -> Figure:
+    """Snapshot files applied as the service applies them, journal on and off in turn."""
+    net = common.network(locations)
+    url = common.create_pg_database(DATABASE)
+    ratios: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        common.load_network(url, net)
+        paths = [common.RESULTS_DIR / f"journal_{n}.csv" for n in range(2 * rounds)]
+        common.write_snapshot_files(paths, net)
+        for n, path in enumerate(paths):
+            with psycopg.connect(common._libpq(url)) as conn:
+                journal(conn, n % 2 == 0)
+            common.checkpoint()
+            copy_s = bench_snapshot.bare_copy(url, path)
+            common.checkpoint()
+            ratios[n % 2 == 0].append(bench_snapshot.apply_file(url, path)["total_s"] / copy_s)
+    finally:
+        common.drop_pg_database(DATABASE)
+    on, off = (common.median(ratios[flag]) for flag in (True, False))
+    return Figure("journal_snapshot_file", f"{locations * 1000:,}-position snapshot file, 5% "
+                  "changed, journal on (PostgreSQL)", on, "x COPY", baseline=off,
+                  baseline_what="journal off, x COPY",
+                  note=f"median of {rounds} rounds each, alternating")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Load a small network, time both writes on and off, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -102,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--snapshot-locations", type=int, default=0)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     url = common.create_pg_database(DATABASE)
@@ -111,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         figures = run(url, args.rounds, args.orders, args.rows)
     finally:
         common.drop_pg_database(DATABASE)
+    if args.snapshot_locations:
+        figures.append(snapshot_files(args.snapshot_locations, args.rounds))
     for fig in figures:
         common.print_figure(fig)
         print("   ", fig.note, flush=True)
