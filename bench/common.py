@@ -178,9 +178,10 @@ def bench_context(url: str) -> Context:
     return build_context(settings_from_dict(raw, base_dir=ROOT, source="bench"))
 
 
-def network() -> DemoNetwork:
-    """The benchmark network: 1,000 locations x 1,000 SKUs, every SKU everywhere."""
-    return generate_network(locations=LOCATIONS, skus=SKUS, store_coverage=1.0)
+def network(locations: int = LOCATIONS) -> DemoNetwork:
+    """The benchmark network: 1,000 locations (or fewer, for a quick run) x 1,000 SKUs,
+    every SKU everywhere."""
+    return generate_network(locations=locations, skus=SKUS, store_coverage=1.0)
 
 
 def load_network(url: str, net: DemoNetwork) -> dict[str, float]:

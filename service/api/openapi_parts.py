@@ -98,6 +98,21 @@ PARAMETERS: dict[str, Any] = {
                                 "the cursor: a settlement record id, the list starts after it "
                                 "(the previous page's `next`, or the Link header's); default 0, "
                                 "from the first record; anything else is a 422"),
+    "journal_location": _query("location", _TEXT, "the position's location (a location "
+                               "key: its own)", True),
+    "journal_sku": _query("sku", _TEXT, "the position's sku", True),
+    "journal_since": _query("since", _ZONED_TIME, "only changes at or after this time"),
+    "journal_order": _query("order", {"enum": ["newest", "oldest"], "default": "newest"},
+                            "newest first (default) or oldest first"),
+    "journal_after": _query("after", {"type": "string", "pattern": r"^\d{1,18}$"},
+                            "the cursor: the previous page's last id (the Link header's)"),
+    "as_of_at": _query("at", _ZONED_TIME, "the time (ISO 8601 with a zone)", True),
+    "as_of_skus": _query("sku", {"type": "array", "minItems": 1, "maxItems": 200,
+                                 "items": _TEXT},
+                         "one or more skus, repeated: sku=A&sku=B", True, style="form",
+                         explode=True),
+    "as_of_location": _query("location", _TEXT, "one location (a location key: its own; "
+                             "default: every location)"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},

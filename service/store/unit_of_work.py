@@ -32,6 +32,7 @@ from service.store.errors import (
 )
 from service.store.experiments import ExperimentRepository
 from service.store.feed_records import FeedRecords
+from service.store.journal import JournalRepository
 from service.store.keys import KeyRepository
 from service.store.leases import LeaseRepository
 from service.store.master import MasterDataRepository
@@ -76,6 +77,12 @@ class UnitOfWork:
     @cached_property
     def positions(self) -> PositionRepository:
         return PositionRepository(self.session, self.clock)
+
+    @cached_property
+    def journal(self) -> JournalRepository:
+        """The inventory journal: `journal.because(cause, **ids)` names the cause of the
+        position changes this transaction writes next (the triggers journal them)."""
+        return JournalRepository(self.session, self.clock)
 
     @cached_property
     def ats(self) -> AtsRepository:

@@ -12,7 +12,8 @@ RESPONSES = {"availability", "batch", "fulfilment", "ingest_report", "order", "p
              "ruleset_version", "validation_report", "activation_result", "vocabulary",
              "feed_list", "feed_run_list", "health", "order_summary", "timeline_entry",
              "transfer", "ruleset_published", "return", "experiment_list",
-             "experiment_assignment", "experiment_results", "settlement_page"}
+             "experiment_assignment", "experiment_results", "settlement_page",
+             "journal_entry", "positions_as_of"}
 RESPONSES |= {"draft", "draft_impact", "draft_published"}  # the console's drafts (issue 17)
 SENT = sorted([f"api/{p.name}" for p in (SCHEMAS_DIR / "api").glob("*.schema.json")
                if p.name.removesuffix(".schema.json") not in RESPONSES]

@@ -63,6 +63,7 @@ def _create_once(ctx: Context, uow: UnitOfWork, role: Role, body: dict[str, Any]
     transfer = Transfer.create(id=new_id(), source=body["from"], destination=body["to"],
                                lines=lines, at=ctx.clock.now(), reference=body.get("reference"),
                                expected_at=expected_at(body))
+    uow.journal.because("transfer", transfer=transfer.id, event="created")
     allocate_at_source(ctx, uow, transfer)
     response = transfer_view(transfer)
     uow.transfers.add(transfer, str(role), key, fingerprint, response)

@@ -55,6 +55,7 @@ def _apply(ctx: Context, uow: UnitOfWork, role: Role, transfer_id: str, body: di
     transfer = visible_transfer(uow, role, transfer_id, lock=True)
     authorize_side(role, transfer, SIDE[kind], f"report {kind} on transfers of")
     now = ctx.clock.now()
+    uow.journal.because("transfer", transfer=transfer.id, event=kind)
     if kind == "shipped":
         if arrival is not None:
             transfer.expected_at = arrival
@@ -77,6 +78,7 @@ def cancel(ctx: Context, role: Role, transfer_id: str, body: dict[str, Any]) -> 
     with ctx.transaction() as uow:
         transfer = visible_transfer(uow, role, transfer_id, lock=True)
         authorize_side(role, transfer, "from", "cancel transfers from")
+        uow.journal.because("transfer", transfer=transfer.id, event="cancelled")
         release_allocation(ctx, uow, transfer.cancel(ctx.clock.now(), body.get("reason")))
         uow.transfers.save(transfer)
         return transfer_view(transfer)

@@ -26,6 +26,7 @@ from .rulesets import RulesetLoadProblem, RulesetVersion
 from .settlements import SettlementExport, SettlementWatermark
 from .stock import (
     ChannelAvailability,
+    InventoryJournalEntry,
     LocationStockState,
     Reservation,
     ReservationDeadline,
@@ -51,6 +52,7 @@ __all__ = [
     "JobMark",
     "Location",
     "LocationBacklog",
+    "InventoryJournalEntry",
     "LocationStockState",
     "OrderLineRow",
     "OrderRow",
