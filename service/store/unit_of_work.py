@@ -39,6 +39,7 @@ from service.store.master import MasterDataRepository
 from service.store.order_search import OrderSearch
 from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
+from service.store.replay_history import ReplayHistory
 from service.store.reservations import ReservationRepository
 from service.store.returns import ReturnRepository
 from service.store.ruleset_versions import RulesetVersionRepository
@@ -83,6 +84,11 @@ class UnitOfWork:
         """The inventory journal: `journal.because(cause, **ids)` names the cause of the
         position changes this transaction writes next (the triggers journal them)."""
         return JournalRepository(self.session, self.clock)
+
+    @cached_property
+    def replay_history(self) -> ReplayHistory:
+        """What a replay reads: orders, positions, journal and fulfilments (read-only)."""
+        return ReplayHistory(self.session)
 
     @cached_property
     def ats(self) -> AtsRepository:
