@@ -4,11 +4,14 @@ written, and bad input is a 422 naming the field."""
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
+from service.cli import main
 from service.clock import MovableClock
 from service.services.replay.simulate import Ask, simulate
 from service.store.models.base import Base
@@ -150,3 +153,36 @@ def test_only_admins_may_replay(small_network, client, headers_for):
     response = client.post(SIMULATE, headers=headers_for("channel:web"), json={
         "baseline": "default@2", "candidate": "dc-first@1", "since": "2026-03-01"})
     assert response.status_code == 403
+
+
+@pytest.fixture
+def config_file(tmp_path, db_url, rulesets_dir, monkeypatch) -> str:
+    for name in ("OMS_CONFIG", "OMS_DATABASE_URL", "OMS_RULESETS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"database_url": db_url, "rulesets": {
+        "directory": str(rulesets_dir), "active": "default@2"}}), encoding="utf-8")
+    return str(path)
+
+
+def test_the_cli_prints_the_comparison_and_draws_it(history, config_file, tmp_path, capsys):
+    ids = tmp_path / "orders.txt"
+    ids.write_text("\n".join(history) + "\n", encoding="utf-8")
+    target = tmp_path / "replay.png"
+    plot = ["--plot", str(target)] if importlib.util.find_spec("matplotlib") else []
+    assert main(["--config", config_file, "rules", "simulate", "--baseline", "default@2",
+                 "--candidate", "dc-first@1", "--orders", str(ids), *plot]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{len(history)} orders replayed")
+    rows = {line.rsplit(None, 2)[0].strip(): line.rsplit(None, 2)[1:]
+            for line in out.splitlines()[2:] if line and not line.startswith("chart")}
+    assert rows["plans as live"][0] == str(len(history))
+    assert int(out.split("orders whose plan changed")[1].split()[0]) >= 1
+    if plot:
+        assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_cli_names_the_bad_field(small_network, config_file, capsys):
+    assert main(["--config", config_file, "rules", "simulate", "--baseline", "default@2",
+                 "--candidate", "nope@1", "--since", "2026-03-01"]) == 1
+    assert "/candidate" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from service.domain.replay import Engine, Ledger, Outcome, plan_key
 from service.errors import InsufficientStock, NotFound, OmsError, ValidationFailed, problem
@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 MAX_ORDERS = 1_000_000  # the CLI's
 API_ORDERS = 1_000
 KEPT = ("ruleset", "policy_applied", "total_cost", "shipments", "unfulfilled")
-Progress = Callable[[int], None]
+
+
+class Progress(Protocol):
+    """Told the orders to replay (both rulesets), then each one replayed (a ProgressBar)."""
+
+    total: int | None
+
+    def advance(self, count: int = 1) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot
 def simulate(ctx: Context, ask: Ask, progress: Progress | None = None) -> dict[str, Any]:
     """Both replays and their comparison (422 naming the field for bad input)."""
     rulesets, past, catalog = _read(ctx, ask)
+    if progress is not None:
+        progress.total = past.orders * len(rulesets)
     runs = {role: _run(ctx, ruleset, catalog, past, progress)
             for role, ruleset in rulesets.items()}
     return summary(rulesets, runs, past)
@@ -87,7 +96,7 @@ def _run(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot, past: history
     for outcome in engine.run(past.events):
         outcomes.append(outcome)
         if progress is not None:
-            progress(1)
+            progress.advance()
     return outcomes, engine.diverged
 
 
