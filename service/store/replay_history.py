@@ -7,6 +7,8 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -16,6 +18,7 @@ from service.store.models import (
     FulfilmentLineRow,
     FulfilmentRow,
     InventoryJournalEntry,
+    OrderLineRow,
     OrderRow,
     StockPosition,
 )
@@ -48,6 +51,30 @@ class FulfilmentSpan:
     closed: datetime | None
 
 
+@dataclass(frozen=True)
+class PastLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class PastOrder:
+    """What replay needs of a placed order: its request as kept, its live plan, when."""
+
+    id: str
+    created_at: datetime
+    channel: str
+    ship_to: dict[str, Any]
+    attributes: dict[str, Any]
+    on_short: str | None
+    pickup_location: str | None
+    order_ref: str | None
+    customer_id: str | None
+    plan: dict[str, Any]
+    lines: list[PastLine]
+
+
 class ReplayHistory:
     """Reads for replay, in one read-only transaction."""
 
@@ -67,6 +94,26 @@ class ReplayHistory:
         for start in range(0, len(wanted), 500):
             found.update(self.session.scalars(
                 select(OrderRow.id).where(OrderRow.id.in_(wanted[start:start + 500]))))
+        return found
+
+    def orders(self, ids: Collection[str]) -> list[PastOrder]:
+        """These orders with their lines (in line order), in chunks of 500 ids."""
+        o, ol = OrderRow.__table__, OrderLineRow.__table__
+        found: list[PastOrder] = []
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            lines: dict[str, list[PastLine]] = {}
+            for r in self.session.execute(
+                    select(ol.c.order_id, ol.c.sku, ol.c.quantity, ol.c.unit_price)
+                    .where(ol.c.order_id.in_(chunk)).order_by(ol.c.order_id, ol.c.line_no)):
+                lines.setdefault(r[0], []).append(PastLine(r[1], int(r[2]), Decimal(r[3])))
+            found += [PastOrder(r[0], r[1], r[2], r[3] or {}, r[4] or {}, r[5], r[6], r[7],
+                                r[8], r[9] or {}, lines.get(r[0], []))
+                      for r in self.session.execute(select(
+                          o.c.id, o.c.created_at, o.c.channel, o.c.ship_to, o.c.attributes,
+                          o.c.on_short, o.c.pickup_location_id, o.c.order_ref,
+                          o.c.customer_id, o.c.plan).where(o.c.id.in_(chunk)))]
         return found
 
     def positions(self, skus: Collection[str]) -> list[tuple[str, str, int, int, int]]:

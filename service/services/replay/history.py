@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 from service.domain.replay import BacklogMove, Change, Event, OrderChange, Placement
 from service.errors import OmsError
 from service.services.orders import requests
-from service.store.replay_history import FulfilmentSpan, JournalRow
+from service.store.replay_history import FulfilmentSpan, JournalRow, PastOrder
 
 if TYPE_CHECKING:
-    from service.domain.orders.order import Order
     from service.store.unit_of_work import UnitOfWork
 
 MARGIN = timedelta(seconds=1)  # the start: this long before the first order
@@ -46,7 +45,7 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def body_of(order: Order) -> dict[str, Any]:
+def body_of(order: PastOrder) -> dict[str, Any]:
     """The request the order was placed with, as the order keeps it."""
     body: dict[str, Any] = {
         "channel": order.channel, "ship_to": order.ship_to or None,
@@ -60,7 +59,7 @@ def body_of(order: Order) -> dict[str, Any]:
 
 def load(uow: UnitOfWork, order_ids: list[str], max_lines: int) -> History:
     """The history of these orders (ids of placed orders), oldest first."""
-    orders = sorted((o for o in map(uow.orders.get, order_ids) if o is not None),
+    orders = sorted(uow.replay_history.orders(order_ids),
                     key=lambda o: (utc(o.created_at), o.id))
     if not orders:
         return History([], {}, [], 0, [])
@@ -88,7 +87,7 @@ def load(uow: UnitOfWork, order_ids: list[str], max_lines: int) -> History:
     return history
 
 
-def _requests(uow: UnitOfWork, orders: list[Order], max_lines: int, skipped: list[str]
+def _requests(uow: UnitOfWork, orders: list[PastOrder], max_lines: int, skipped: list[str]
               ) -> dict[str, Any]:
     """Each order's request as it was placed; an order that no longer parses (a product
     or location gone from the catalog) is skipped (its stock changes stay in the history)."""
@@ -133,7 +132,7 @@ def _journal_event(row: JournalRow, replayed: dict[str, Any]) -> Event:
     return Event(utc(row.at), row.id, change)
 
 
-def _backlog(spans: list[FulfilmentSpan], start: datetime, replayed: dict[str, Order]
+def _backlog(spans: list[FulfilmentSpan], start: datetime, replayed: dict[str, PastOrder]
              ) -> tuple[dict[str, int], list[Event]]:
     """Open lines at the start, and the moves after it (a replayed order's first
     fulfilments open with its replayed plan instead)."""
