@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     common.print_figure(figure)
     common.write_json(args.json, [figure], orders=len(ids), placed_s=placed_s,
                       planned_s=planned_s, replay_s=replay_s, same_as_live=same)
-    return 0 if same == len(ids) else 1
+    return 0  # a plan unlike live fails the figure (passed=False), not the run
 
 
 if __name__ == "__main__":
