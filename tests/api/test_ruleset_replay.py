@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from service.cli import main
 from service.clock import MovableClock
+from service.errors import ValidationFailed
 from service.services.replay.simulate import Ask, simulate
 from service.store.models.base import Base
 from tests.support import snapshot
@@ -34,7 +35,7 @@ def _at(minutes: int) -> str:
 
 @pytest.fixture
 def history(small_network, client, admin):
-    """Eight orders with deltas, a snapshot, a cancel and a shipment between them; A runs
+    """Eight orders with deltas, a snapshot, a shipment and a cancel between them; A runs
     out at the stores and the DC so later orders are short (backordered)."""
     clock = small_network.clock
     placed: list[str] = []
@@ -46,16 +47,19 @@ def history(small_network, client, admin):
         return response.json
 
     def order(ship_to, lines):
-        placed.append(post("/v1/orders", {"channel": "web", "ship_to": ship_to,
-                                          "lines": lines})["id"])
+        body = post("/v1/orders", {"channel": "web", "ship_to": ship_to, "lines": lines})
+        placed.append(body["id"])
+        return body
 
     for location, counts in {"ST-1": {"A": 10, "C": 3}, "ST-2": {"A": 10},
                              "DC-1": {"A": 12, "B": 5}}.items():
         post("/v1/inventory/snapshots", snapshot(location, _at(0), counts))
     order(NYC, [{"sku": "A", "quantity": 3}])
     post("/v1/inventory/deltas", {"items": [{"location": "DC-1", "sku": "A", "adjust": -4}]})
-    order(CHICAGO, [{"sku": "A", "quantity": 4}])
+    chicago = order(CHICAGO, [{"sku": "A", "quantity": 4}])
     order(NYC, [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}])
+    for event in ("accepted", "shipped"):  # ST-2 ships the Chicago order
+        post(f"/v1/fulfilments/{chicago['fulfilments'][0]['id']}/events", {"type": event})
     post("/v1/inventory/snapshots", snapshot("ST-1", _at(10), {"A": 7, "C": 3}))
     post(f"/v1/orders/{placed[0]}/cancel", {"reason": "changed mind"})
     order(CINCINNATI, [{"sku": "B", "quantity": 2}])
@@ -113,6 +117,13 @@ def test_a_candidate_that_prefers_dcs_moves_the_orders_a_store_shipped(
     assert result["changed"] >= 1
     assert result["candidate"]["same_as_live"] < len(history)
     assert {e["order"] for e in result["examples"]} <= set(history)
+
+
+def test_since_covering_more_orders_than_the_limit_is_a_problem_naming_since(
+        small_network, history):
+    with pytest.raises(ValidationFailed) as refused:
+        simulate(small_network, Ask("default@2", "dc-first@1", since=START, limit=3))
+    assert [p["pointer"] for p in refused.value.problems] == ["/since"]
 
 
 def test_replay_writes_nothing(small_network, history, client, admin):
