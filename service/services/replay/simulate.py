@@ -5,15 +5,16 @@ written; the baseline that decided live reproduces the live plans (`same_as_live
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from service.domain.replay import Engine, Ledger, Outcome, plan_key
+from service.domain.replay import Engine, Ledger, Outcome, Position, plan_key
 from service.errors import InsufficientStock, NotFound, OmsError, ValidationFailed, problem
 from service.payloads import require
 from service.rules.model import Ruleset
+from service.services.ats.position import position_ats
 from service.services.orders import placing, sourcing
 from service.services.replay import history
 from service.services.replay.metrics import summary
@@ -48,13 +49,27 @@ class Ask:
 
 
 class _LedgerReads:
-    """What sourcing reads of a unit of work, answered from the replay's ledger."""
+    """What sourcing reads of a unit of work, answered from the replay's ledger; the ATS of
+    a position is memoised by everything it depends on in one run (the run's ruleset and
+    catalog are fixed; the channel and the position's three counts are the key)."""
 
     def __init__(self, ledger: Ledger) -> None:
-        self.positions = ledger
+        self.positions = self
         self.orders = self
         self.backlog = self
         self._ledger = ledger
+        self._ats: dict[tuple[str, str, str, int, int, int], int] = {}
+
+    def at(self, skus: Sequence[str], location_ids: Sequence[str]) -> list[Position]:
+        return self._ledger.at(skus, location_ids)
+
+    def ats_of(self, ruleset: Ruleset, catalog: CatalogSnapshot, row: Position,
+               channel: str) -> int:
+        key = (channel, row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
+        units = self._ats.get(key)
+        if units is None:
+            units = self._ats[key] = position_ats(ruleset, catalog, row, channel)
+        return units
 
     def per_location(self) -> dict[str, int]:
         return self._ledger.open_lines()
@@ -64,8 +79,12 @@ def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot
             ) -> Callable[[SourcingRequest, Ledger], dict[str, Any]]:
     """Plans as placing does (the same sourcing code), on the ledger; a plan the order
     would have been refused for (short under its on_short) allocates nothing."""
+    readers: dict[int, _LedgerReads] = {}
+
     def plan(req: SourcingRequest, ledger: Ledger) -> dict[str, Any]:
-        reads: Any = _LedgerReads(ledger)
+        reads: Any = readers.get(id(ledger))
+        if reads is None or reads._ledger is not ledger:  # noqa: SLF001
+            reads = readers[id(ledger)] = _LedgerReads(ledger)
         try:
             sourced = sourcing.source(ctx, reads, ruleset, catalog, req)
             placing._refuse_if_short(req, sourced)  # noqa: SLF001 (the live rule, reused)
