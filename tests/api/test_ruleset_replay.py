@@ -35,8 +35,9 @@ def _at(minutes: int) -> str:
 
 @pytest.fixture
 def history(small_network, client, admin):
-    """Eight orders with deltas, a snapshot, a shipment and a cancel between them; A runs
-    out at the stores and the DC so later orders are short (backordered)."""
+    """Eight orders with deltas, a snapshot, a shipment, a cancel and holds between them
+    (the last order consumes a checkout hold); A runs out at the stores and the DC so later
+    orders are short (backordered)."""
     clock = small_network.clock
     placed: list[str] = []
 
@@ -46,8 +47,9 @@ def history(small_network, client, admin):
         assert response.status_code in (200, 201), response.json
         return response.json
 
-    def order(ship_to, lines):
-        body = post("/v1/orders", {"channel": "web", "ship_to": ship_to, "lines": lines})
+    def order(ship_to, lines, **extra):
+        body = post("/v1/orders", {"channel": "web", "ship_to": ship_to, "lines": lines,
+                                   **extra})
         placed.append(body["id"])
         return body
 
@@ -63,11 +65,15 @@ def history(small_network, client, admin):
     post("/v1/inventory/snapshots", snapshot("ST-1", _at(10), {"A": 7, "C": 3}))
     post(f"/v1/orders/{placed[0]}/cancel", {"reason": "changed mind"})
     order(CINCINNATI, [{"sku": "B", "quantity": 2}])
+    post("/v1/reservations", {"channel": "web", "sku": "A", "quantity": 3, "location": "ST-1"})
     order(NYC, [{"sku": "A", "quantity": 6}])
     post("/v1/inventory/deltas", {"items": [{"location": "ST-2", "sku": "A", "on_hand": 9}]})
     order(CHICAGO, [{"sku": "A", "quantity": 9}, {"sku": "C", "quantity": 1}])
     order(CINCINNATI, [{"sku": "A", "quantity": 12}])
-    order(NYC, [{"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 2}])
+    checkout = post("/v1/reservations", {"channel": "web", "sku": "B", "quantity": 1,
+                                         "location": "DC-1"})
+    order(NYC, [{"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 2}],
+          reservations=[checkout["id"]])
     clock.advance(60)
     return placed
 
