@@ -4,6 +4,7 @@ stock as it was, with a progress bar, a comparison table and optionally a chart.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections.abc import Callable
@@ -34,6 +35,8 @@ def add_simulate_command(rules: argparse._SubParsersAction, context: ContextFact
     which.add_argument("--orders", type=Path, help="a file of order ids (one a line, or a "
                                                    "JSON array)")
     which.add_argument("--since", help="the orders placed since this date or time")
+    simulate.add_argument("--stock", type=Path, help="start from this snapshot file's counts "
+                          "(CSV: location,sku,on_hand) instead of stock as it was")
     simulate.add_argument("--plot", type=Path, help="also draw the comparison to FILE.png")
     simulate.add_argument("--json", action="store_true", help="print the whole result")
     simulate.set_defaults(handler=lambda a: _simulate(a, context))
@@ -47,6 +50,13 @@ def order_ids(path: Path) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
+def snapshot_counts(path: Path) -> list[tuple[str, str, int]]:
+    """(location, sku, on_hand) rows of a snapshot CSV file (header location,sku,on_hand)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [(row["location"], row["sku"], int(row["on_hand"]))
+                for row in csv.DictReader(handle)]
+
+
 def _simulate(args: argparse.Namespace, context: ContextFactory) -> int:
     from service.services.replay.simulate import Ask, parse_since, simulate
 
@@ -57,9 +67,14 @@ def _simulate(args: argparse.Namespace, context: ContextFactory) -> int:
         return 2
     orders = tuple(order_ids(args.orders)) if args.orders else None
     try:
+        stock = snapshot_counts(args.stock) if args.stock else None
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"--stock: expected CSV with location,sku,on_hand ({exc})", file=sys.stderr)
+        return 2
+    ask = Ask(args.baseline, args.candidate, since, orders, stock=stock)
+    try:
         with ProgressBar("replaying", None, "orders") as bar:
-            result = simulate(context(args), Ask(args.baseline, args.candidate, since, orders),
-                              bar)
+            result = simulate(context(args), ask, bar)
     except OmsError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         for found in exc.problems:

@@ -5,6 +5,7 @@ written, and bad input is a 422 naming the field."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -203,3 +204,22 @@ def test_the_cli_names_the_bad_field(small_network, config_file, capsys):
     assert main(["--config", config_file, "rules", "simulate", "--baseline", "default@2",
                  "--candidate", "nope@1", "--since", "2026-03-01"]) == 1
     assert "/candidate" in capsys.readouterr().err
+
+
+def test_a_snapshot_file_replaces_the_starting_counts(history, config_file, tmp_path, capsys):
+    ids, stock = tmp_path / "orders.json", tmp_path / "stock.csv"
+    ids.write_text(json.dumps(history), encoding="utf-8")
+    stock.write_text("location,sku,on_hand\nDC-1,B,5\nST-1,A,0\nST-2,A,0\n", encoding="utf-8")
+    assert main(["--config", config_file, "rules", "simulate", "--baseline", "default@2",
+                 "--candidate", "default@2", "--orders", str(ids), "--stock", str(stock),
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    # DC-1 counted no A (absent from its counts), the stores none: the first orders of A
+    # find none; B still ships from DC-1
+    first = result["plans"][0]
+    assert first["baseline"]["shipments"] == []
+    assert first["baseline"]["unfulfilled"] == [{"sku": "A", "quantity": 3}]
+    shipped = {(s["location"], ln["sku"]) for p in result["plans"]
+               for s in p["baseline"]["shipments"] for ln in s["lines"]}
+    assert ("DC-1", "B") in shipped and ("DC-1", "A") not in shipped
+    assert result["baseline"]["same_as_live"] < len(history)

@@ -57,8 +57,13 @@ def body_of(order: PastOrder) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-def load(uow: UnitOfWork, order_ids: list[str], max_lines: int) -> History:
-    """The history of these orders (ids of placed orders), oldest first."""
+Counts = list[tuple[str, str, int]]  # (location, sku, on_hand) of a snapshot file
+
+
+def load(uow: UnitOfWork, order_ids: list[str], max_lines: int,
+         counts: Counts | None = None) -> History:
+    """The history of these orders (ids of placed orders), oldest first; `counts` (a
+    snapshot file's) replace the on_hand at their locations at the start."""
     orders = sorted(uow.replay_history.orders(order_ids),
                     key=lambda o: (utc(o.created_at), o.id))
     if not orders:
@@ -68,6 +73,8 @@ def load(uow: UnitOfWork, order_ids: list[str], max_lines: int) -> History:
     skus = {ln.sku for o in orders for ln in o.lines}
     rows = reads.journal_since(start, skus)
     history = History(_as_it_was(reads.positions(skus), rows), {}, [], 0, [])
+    if counts is not None:
+        history.positions = counted(history.positions, counts, skus)
     asked = _requests(uow, orders, max_lines, history.skipped)
     replayed = {o.id: o for o in orders if o.id in asked}
     own = _placement_rows(rows, replayed)
@@ -110,6 +117,19 @@ def _as_it_was(today: list[tuple[str, str, int, int, int]], rows: list[JournalRo
         c[1] -= row.allocated
         c[2] -= row.reserved
     return [(loc, sku, *c) for (loc, sku), c in counts.items()]  # type: ignore[misc]
+
+
+def counted(positions: list[tuple[str, str, int, int, int]], counts: Counts,
+            skus: set[str]) -> list[tuple[str, str, int, int, int]]:
+    """The positions with on_hand as a snapshot file counts it: at each location the file
+    names, its SKUs absent from the file count 0 (allocated and reserved stay)."""
+    counted_at = {loc for loc, _sku, _n in counts}
+    found = {(loc, sku): [0 if loc in counted_at else on, al, re]
+             for loc, sku, on, al, re in positions}
+    for loc, sku, on_hand in counts:
+        if sku in skus:
+            found.setdefault((loc, sku), [0, 0, 0])[0] = on_hand
+    return [(loc, sku, *c) for (loc, sku), c in found.items()]  # type: ignore[misc]
 
 
 def _placement_rows(rows: list[JournalRow], replayed: dict[str, Any]

@@ -46,6 +46,7 @@ class Ask:
     since: datetime | None = None
     orders: tuple[str, ...] | None = None
     limit: int = MAX_ORDERS
+    stock: list[tuple[str, str, int]] | None = None  # a snapshot file's counts to start from
 
 
 class _LedgerReads:
@@ -142,7 +143,7 @@ def _read(ctx: Context, ask: Ask
                                     "no orders to replay"))
         if problems:
             raise ValidationFailed(f"{len(problems)} problem(s) in the request.", problems)
-        past = history.load(uow, ids, max_lines)
+        past = history.load(uow, ids, max_lines, ask.stock)
         return rulesets, past, uow.catalog()  # type: ignore[return-value]
 
 
