@@ -87,24 +87,25 @@ class Ledger:
                  backlog: dict[str, int]) -> None:
         self.counts: dict[Key, list[int]] = {(loc, sku): [on, al, re]
                                              for loc, sku, on, al, re in positions}
-        self.by_sku: dict[str, set[str]] = defaultdict(set)
-        for loc, sku in self.counts:
-            self.by_sku[sku].add(loc)
+        self.by_sku: dict[str, dict[str, list[int]]] = defaultdict(dict)
+        for (loc, sku), counts in self.counts.items():
+            self.by_sku[sku][loc] = counts
         self.backlog: Counter[str] = Counter({k: v for k, v in backlog.items() if v})
 
     def at(self, skus: Sequence[str], location_ids: Sequence[str]) -> list[Position]:
         """The positions of `skus` at `location_ids` (as the store's `positions.at`)."""
-        wanted = set(location_ids)
-        return [Position(0, loc, sku, *self.counts[(loc, sku)])
-                for sku in dict.fromkeys(skus) for loc in self.by_sku.get(sku, ())
-                if loc in wanted]
+        found = []
+        for sku in dict.fromkeys(skus):
+            here = self.by_sku.get(sku, {})
+            found += [Position(0, loc, sku, *c) for loc in dict.fromkeys(location_ids)
+                      if (c := here.get(loc)) is not None]
+        return found
 
     def apply(self, change: Change) -> None:
         key = (change.location_id, change.sku)
         counts = self.counts.get(key)
         if counts is None:
-            counts = self.counts[key] = [0, 0, 0]
-            self.by_sku[change.sku].add(change.location_id)
+            counts = self.counts[key] = self.by_sku[change.sku][change.location_id] = [0, 0, 0]
         counts[0] += change.on_hand
         counts[1] += change.allocated
         counts[2] += change.reserved

@@ -5,6 +5,7 @@ written; the baseline that decided live reproduces the live plans (`same_as_live
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,8 +105,12 @@ def simulate(ctx: Context, ask: Ask, progress: Progress | None = None) -> dict[s
     rulesets, past, catalog = _read(ctx, ask)
     if progress is not None:
         progress.total = past.orders * len(rulesets)
-    runs = {role: _run(ctx, ruleset, catalog, past, progress)
-            for role, ruleset in rulesets.items()}
+    gc.freeze()  # the history is read once and kept: collections need not walk it again
+    try:
+        runs = {role: _run(ctx, ruleset, catalog, past, progress)
+                for role, ruleset in rulesets.items()}
+    finally:
+        gc.unfreeze()
     return summary(rulesets, runs, past)
 
 
