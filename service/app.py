@@ -13,6 +13,7 @@ from service import metrics
 from service.api import (
     availability,
     boundary,
+    consistency,
     errors,
     experiments,
     fulfilments,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     boundary.install(app)
+    consistency.install(app, ctx)  # read replicas only: tokens on writes
     _install_request_metrics(app)
     logging.basicConfig(level=ctx.settings.section("logging")["level"])
     return app
