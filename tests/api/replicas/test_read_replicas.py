@@ -138,4 +138,4 @@ def test_writes_answer_with_a_token_and_reads_refuse_a_malformed_one(service, pa
     bad = svc.client.get("/v1/availability?channel=web&sku=A",
                          headers=svc.admin | {"OMS-Consistency-Token": "0/16B3748"})
     assert bad.status_code == 422
-    assert bad.json["errors"][0]["pointer"] == "/headers/OMS-Consistency-Token"
+    assert bad.json["problems"][0]["pointer"] == "/headers/OMS-Consistency-Token"
