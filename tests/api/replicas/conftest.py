@@ -23,6 +23,7 @@ from service.services.rulesets import governance
 from service.settings import settings_from_dict
 from service.store.db import make_engine
 from service.store.migrate import upgrade
+from service.store.replicas import parse_token
 from tests.conftest import SMALL_LOCATIONS, SMALL_PRODUCTS, empty_tables
 from tests.replication import Replicated, replicated_postgres, replication_tools
 from tests.support import FIXTURES
@@ -71,6 +72,14 @@ class Service:
 
     def replica(self) -> dict:
         return self.ctx.replicas.report()[0]
+
+    def wait_replayed(self, token: str, timeout: float = 10) -> None:
+        """Until the poller has seen the replica replay past token (reads may use it)."""
+        position = parse_token(token)
+        deadline = time.monotonic() + timeout
+        while self.ctx.replicas.choose(position) is None:
+            assert time.monotonic() < deadline, self.replica()
+            time.sleep(0.001)
 
     def wait_for(self, status: str, timeout: float = 10) -> None:
         """Until the replica's state is status (the poller's verdict)."""

@@ -8,6 +8,7 @@ import time
 
 from prometheus_client import REGISTRY
 
+from service.store.replicas import parse_token
 from tests.api.replicas.conftest import reads_by
 
 
@@ -19,21 +20,16 @@ def test_a_read_with_a_writes_token_never_shows_an_older_figure(service, pair):
     for n in range(1, 201):
         token = svc.push(n)
         if n % 2 == 0:  # let the replica replay past the token: it answers this read
-            deadline = time.monotonic() + 5
-            while svc.ctx.replicas.choose(int_of(token)) is None:
-                assert time.monotonic() < deadline, svc.replica()
-                time.sleep(0.001)
+            svc.wait_replayed(token)
         assert svc.available(token) == n, n
     from_replica = reads_by(replica) - before[0]
     from_primary = reads_by("primary") - before[1]
     assert from_replica + from_primary == 200
-    assert from_replica >= 100  # every read after waiting, and any the replica was ready for
-    assert from_primary >= 1  # a read at once after its write is the primary's, mostly
+    # every read after waiting, and those at once after a write the replica was ready for
+    assert from_replica >= 100
 
 
 def int_of(token: str) -> int:
-    from service.store.replicas import parse_token
-
     return parse_token(token)
 
 
@@ -52,9 +48,7 @@ def test_a_read_without_a_token_may_see_a_replica_within_the_lag_and_a_token_nev
     assert svc.available(token) == 9  # the primary: the replica has not replayed the write
     assert reads_by(replica) == before + 1
     pair.resume_replay()
-    pair.wait_caught_up()
-    svc.wait_for("healthy")
-    time.sleep(0.05)  # a poll after the catch-up
+    svc.wait_replayed(token)
     assert svc.available(token) == 9
     assert reads_by(replica) == before + 2  # replayed past the token: the replica serves
 
