@@ -80,9 +80,10 @@ class WalLayout:
     def settled(self, position: int) -> int:
         """The insert position as the end of the last record: just past a page header (the
         next record's start) is the page boundary, which a replica replays up to."""
-        if position % self.segment == 40:  # a segment's first page: the long header
+        first_page = position % self.segment < self.block
+        if first_page and position % self.segment == 40:  # a segment's first page: long header
             return position - 40
-        if position % self.block == 24:  # any other page: the short header
+        if not first_page and position % self.block == 24:  # any other page: short header
             return position - 24
         return position
 
