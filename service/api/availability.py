@@ -25,7 +25,8 @@ def get_availability() -> Response:
     ctx = context()
     return jsonify(reads.read(ctx, current_role(), request.args.get("channel"),
                               request.args.getlist("sku"), request.args.get("detail"),
-                              request.args.get("location"), confirm_key, token(ctx)))
+                              request.args.get("location"), confirm_key,
+                              None if ctx.replicas is None else token(ctx)))
 
 
 @bp.post("/availability")
@@ -36,4 +37,5 @@ def get_availability() -> Response:
 def post_availability() -> Response:
     body, ctx = json_object(), context()
     return jsonify(reads.read(ctx, current_role(), body.get("channel"), body.get("skus"),
-                              body.get("detail"), body.get("location"), confirm_key, token(ctx)))
+                              body.get("detail"), body.get("location"), confirm_key,
+                              None if ctx.replicas is None else token(ctx)))

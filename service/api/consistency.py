@@ -27,7 +27,8 @@ def is_write(method: str, endpoint: str | None) -> bool:
 
 
 def token(ctx: Context) -> str | None:
-    """The request's consistency token (None without read replicas: the header is ignored)."""
+    """The request's consistency token (None without read replicas: the header is ignored;
+    the hot views test `ctx.replicas` themselves and call this only with replicas)."""
     if ctx.replicas is None:
         return None
     return request.headers.get(TOKEN_HEADER)
