@@ -189,7 +189,8 @@ class Replicas:
             self._failed(replica, exc)
             return
         if not recovering or replay is None:
-            self._failed(replica, RuntimeError("not a streaming replica (not in recovery)"))
+            self._failed(replica, RuntimeError(
+                "not replaying WAL: not in recovery (promoted?), or nothing replayed yet"))
             return
         replica.replay, replica.paused = lsn(replay), bool(paused)
         replica.failures, replica.error = 0, None

@@ -8,7 +8,7 @@ import time
 
 from prometheus_client import REGISTRY
 
-from service.store.replicas import parse_token
+from service.store.replicas import Replicas, parse_token
 from tests.api.replicas.conftest import reads_by
 
 
@@ -133,3 +133,14 @@ def test_writes_answer_with_a_token_and_reads_refuse_a_malformed_one(service, pa
                          headers=svc.admin | {"OMS-Consistency-Token": "0/16B3748"})
     assert bad.status_code == 422
     assert bad.json["problems"][0]["pointer"] == "/headers/OMS-Consistency-Token"
+
+
+def test_a_read_url_that_is_not_a_replica_is_never_used(pair, primary_engine):
+    replicas = Replicas(primary_engine, [pair.primary_url], max_lag_ms=60_000, poll_ms=10)
+    try:
+        replicas.poll()
+        [report] = replicas.report()
+        assert report["status"] == "down" and "not in recovery" in report["error"], report
+        assert replicas.choose(None) is None and replicas.choose(1) is None
+    finally:
+        replicas.close()
