@@ -22,16 +22,18 @@ from service.api import (
     orders,
     rulesets,
     transfers,
+    webhooks,
 )
 from service.bootstrap import build_context
 from service.errors import Unavailable
 from service.services.access.keys import KeyVerifier
 from service.services.context import Context
+from service.services.notifications import subscriptions
 from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
-              fulfilments.bp, transfers.bp, keys.bp)
+              fulfilments.bp, transfers.bp, keys.bp, webhooks.bp)
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> Flask:
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     app.extensions["oms.ctx"] = ctx
     app.extensions["oms.keys"] = KeyVerifier(ctx)
     _activate_configured_ruleset(ctx)
+    _sync_webhook_subscriptions(ctx)
     app.before_request(lambda: governance.refresh_if_due(ctx))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
@@ -62,6 +65,15 @@ def _activate_configured_ruleset(ctx: Context) -> None:
         governance.start(ctx)
     except (OperationalError, Unavailable):  # the workers start; requests get 503 until it is up
         logging.getLogger(__name__).warning("database unreachable at start", exc_info=True)
+
+
+def _sync_webhook_subscriptions(ctx: Context) -> None:
+    """The webhook subscriptions config.yaml declares, into the database."""
+    try:
+        subscriptions.sync_config(ctx)
+    except (OperationalError, Unavailable):
+        logging.getLogger(__name__).warning("webhook subscriptions not synced: database "
+                                            "unreachable at start", exc_info=True)
 
 
 def _install_request_metrics(app: Flask) -> None:

@@ -22,6 +22,7 @@ from service.errors import Unavailable
 from service.services.context import Context
 from service.services.feeds import running
 from service.services.inventory import reservations
+from service.services.notifications import delivery
 from service.services.operations import jobs
 from service.services.orders import expiring, releasing
 from service.services.rulesets import governance
@@ -70,6 +71,8 @@ def job_specs(ctx: Context) -> list[JobSpec]:
                 every_seconds=backorders_cfg["release_seconds"]),
         JobSpec("orders.backorders.sweep", releasing.release_all,
                 every_seconds=backorders_cfg["sweep_seconds"]),
+        JobSpec("webhooks.deliver", delivery.run,  # a loop of run_seconds, woken by commits
+                every_seconds=ctx.settings.section("webhooks")["run_seconds"]),
         *[JobSpec(f"feeds.{feed.name}", partial(running.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in running.configured(ctx) if feed.scheduled],

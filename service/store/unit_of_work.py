@@ -40,6 +40,8 @@ from service.store.ruleset_versions import RulesetVersionRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
 from service.store.versions import CacheVersions
+from service.store.webhook_deliveries import DeliveryRepository
+from service.store.webhooks import WebhookRepository
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
@@ -123,6 +125,14 @@ class UnitOfWork:
     @cached_property
     def versions(self) -> CacheVersions:
         return CacheVersions(self.session)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.session)
+
+    @cached_property
+    def deliveries(self) -> DeliveryRepository:
+        return DeliveryRepository(self.session)
 
 
 @contextmanager

@@ -11,7 +11,8 @@ RESPONSES = {"availability", "batch", "fulfilment", "ingest_report", "order", "p
              "problem", "reservation", "product_page", "location_page", "ruleset_list",
              "ruleset_version", "validation_report", "activation_result", "vocabulary",
              "feed_list", "feed_run_list", "health", "order_summary", "timeline_entry",
-             "transfer", "ruleset_published"}
+             "transfer", "ruleset_published", "webhook_delivery", "webhook_delivery_page",
+             "webhook_replay", "webhook_subscription", "webhook_subscription_list"}
 SENT = sorted([f"api/{p.name}" for p in (SCHEMAS_DIR / "api").glob("*.schema.json")
                if p.name.removesuffix(".schema.json") not in RESPONSES]
               + ["ruleset.schema.json", "config.schema.json"])

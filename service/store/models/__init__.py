@@ -22,6 +22,7 @@ from .stock import (
 )
 from .transfers import TransferLineRow, TransferRow
 from .versions import CacheVersion, LocationBacklog
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -52,4 +53,7 @@ __all__ = [
     "StockPosition",
     "TransferLineRow",
     "TransferRow",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

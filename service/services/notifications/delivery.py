@@ -1,0 +1,213 @@
+"""Delivering the outbox: route new events to the subscriptions that want them, send what is
+due (one event in flight per order and subscriber), record every attempt, retry with backoff.
+
+The scheduler's `webhooks.deliver` job runs `run` in the process that holds its lease: a loop
+of `run_seconds` that sleeps until events commit (PostgreSQL NOTIFY; SQLite: a short poll)
+or a retry falls due. At least once: a delivery is marked delivered only after its 2xx, and a
+claim left by a killed process falls due again when it expires (same webhook-id).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from service.domain.webhooks import Backoff, judge, wants
+from service.errors import DeliveryInFlight, NotFound
+from service.services.notifications.sending import Answer, Message, Sender, body_of
+from service.services.notifications.subscriptions import (
+    box,
+    channel_of,
+    delivery_row,
+    order_ids,
+    subscriber,
+    sync_config,
+)
+from service.store.event_signal import EventSignal
+
+if TYPE_CHECKING:
+    from service.services.context import Context
+
+RUN_GAP_SECONDS = 0.5  # a run ends this long before the job fires again (never overlapping)
+IDLE_WAIT_SECONDS = 1.0  # the longest sleep between looks at due retries
+CLAIM_MARGIN_SECONDS = 5.0
+ROUTE_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """The `webhooks` section of the settings that delivery reads."""
+
+    run_seconds: float
+    poll_seconds: float
+    batch: int
+    concurrency: int
+    timeout_seconds: float
+    max_attempts: int
+    backoff: Backoff
+
+    @classmethod
+    def of(cls, ctx: Context) -> DeliveryConfig:
+        s = ctx.settings.section("webhooks")
+        return cls(s["run_seconds"], s["poll_seconds"], s["batch"], s["concurrency"],
+                   s["timeout_seconds"], s["max_attempts"],
+                   Backoff(s["backoff_base_seconds"], s["backoff_factor"],
+                           s["backoff_max_seconds"]))
+
+    @property
+    def claim_seconds(self) -> float:
+        """How long a claimed batch may take: its rounds of timeouts, and a margin."""
+        return self.timeout_seconds * math.ceil(self.batch / self.concurrency) + \
+            CLAIM_MARGIN_SECONDS
+
+
+def run(ctx: Context) -> int:
+    """The job: route and deliver until run_seconds have passed; returns how many sent."""
+    config = DeliveryConfig.of(ctx)
+    _synced_once(ctx)
+    sender, signal = _sender(config.concurrency, config.timeout_seconds), _signal(ctx)
+    deadline = time.monotonic() + max(0.5, config.run_seconds - RUN_GAP_SECONDS)
+    sent = 0
+    while (left := deadline - time.monotonic()) > 0:
+        routed = route(ctx)
+        done = deliver_due(ctx, config, sender)
+        sent += done
+        if not routed and not done:
+            signal.wait(min(IDLE_WAIT_SECONDS, left))
+    return sent
+
+
+def route(ctx: Context, limit: int = ROUTE_BATCH) -> int:
+    """Hand the oldest unrouted events to a delivery per subscription that wants them."""
+    with ctx.transaction() as uow:
+        uow.webhooks.lock_routing()
+        events = uow.webhooks.unrouted(limit)
+        if not events:
+            return 0
+        subs = [subscriber(row) for row in uow.webhooks.active()]
+        channels = (uow.webhooks.order_channels(order_ids(events))
+                    if any(s.channel for s in subs) else {})
+        rows = [delivery_row(ctx, s.id, e) for e in events for s in subs
+                if wants(s, e, channel_of(e, channels))]
+        uow.webhooks.add_deliveries(rows)
+        uow.webhooks.mark_routed([e.id for e in events], ctx.clock.now())
+    return len(events)
+
+
+def deliver_due(ctx: Context, config: DeliveryConfig, sender: Sender) -> int:
+    """Claim a batch of due deliveries, send them at once, record the answers."""
+    now = ctx.clock.now()
+    with ctx.transaction() as uow:
+        claimed = uow.deliveries.claim(now, config.batch,
+                                       now + timedelta(seconds=config.claim_seconds))
+    if not claimed:
+        return 0
+    messages, unsendable = _messages(claimed)
+    answers = sender.send_all(messages) + unsendable
+    by_id = {a.delivery_id: a for a in answers}
+    _record(ctx, config, claimed, [by_id[c["id"]] for c in claimed])
+    return len(claimed)
+
+
+def _messages(claimed: list[dict[str, Any]]) -> tuple[list[Message], list[Answer]]:
+    secrets: dict[str, str | None] = {}
+    messages, unsendable = [], []
+    for c in claimed:
+        if c["subscription_id"] not in secrets:
+            try:
+                secrets[c["subscription_id"]] = box().open(c["secret_encrypted"])
+            except ValueError:
+                secrets[c["subscription_id"]] = None
+        secret = secrets[c["subscription_id"]]
+        if secret is None:
+            unsendable.append(Answer(c["id"], None, 0, "the secret was sealed with another "
+                                     "OMS_SECRET_KEY"))
+            continue
+        messages.append(Message(c["id"], str(c["event_id"]), c["url"], secret,
+                                body_of(c["type"], c["payload"] or {}, c["created_at"])))
+    return messages, unsendable
+
+
+def _record(ctx: Context, config: DeliveryConfig, claimed: list[dict[str, Any]],
+            answers: list[Answer]) -> None:
+    now = ctx.clock.now()
+    outcomes, attempts, gone = [], [], set()
+    for c, answer in zip(claimed, answers, strict=True):
+        outcome = judge(answer.status_code, c["attempts"], config.max_attempts)
+        wait = config.backoff.delay(c["attempts"]) if outcome.status == "failed" else 0.0
+        outcomes.append({"id": c["id"], "status": outcome.status,
+                         "next_attempt_at": now + timedelta(seconds=wait),
+                         "last_status_code": answer.status_code, "last_error": answer.error,
+                         "delivered_at": now if outcome.status == "delivered" else None})
+        attempts.append({"delivery_id": c["id"], "attempt": c["attempts"], "at": now,
+                         "outcome": outcome.status, "status_code": answer.status_code,
+                         "latency_ms": answer.latency_ms, "error": answer.error})
+        if outcome.disable:
+            gone.add(c["subscription_id"])
+    with ctx.transaction() as uow:
+        uow.deliveries.record(outcomes, attempts)
+        for subscription_id in gone:
+            uow.webhooks.change(subscription_id, disabled_at=now,
+                                disabled_reason="the receiver answered 410 Gone")
+
+
+def retry(ctx: Context, delivery_id: int) -> dict[str, Any]:
+    """Send a delivery again now (failed, dead or delivered), with a fresh count of attempts."""
+    with ctx.transaction() as uow:
+        if uow.deliveries.get(delivery_id) is None:
+            raise NotFound(f"No webhook delivery {delivery_id}.")
+        if not uow.deliveries.requeue(delivery_id, ctx.clock.now()):
+            raise DeliveryInFlight(f"Delivery {delivery_id} is being sent now; retry it once "
+                                   "it is answered.")
+        return delivery_view(uow.deliveries.get(delivery_id) or {})
+
+
+def listed(ctx: Context, status: str | None, after: int | None, limit: int
+           ) -> list[dict[str, Any]]:
+    """Deliveries newest first (of one status), each with every attempt."""
+    with ctx.reading() as uow:
+        return [delivery_view(d) for d in uow.deliveries.page(status, after, limit)]
+
+
+def delivery_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A delivery as the API shows it."""
+    iso = _iso
+    return {"id": row["id"], "subscription": row["subscription_id"],
+            "event_id": row["event_id"], "event_type": row["event_type"],
+            "status": row["status"], "attempts": row["attempts"],
+            "next_attempt_at": iso(row["next_attempt_at"]),
+            "last_status_code": row["last_status_code"], "last_error": row["last_error"],
+            "created_at": iso(row["created_at"]), "delivered_at": iso(row["delivered_at"]),
+            "attempt_log": [{**a, "at": iso(a["at"])} for a in row["attempt_log"]]}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@functools.cache
+def _sender(concurrency: int, timeout_seconds: float) -> Sender:
+    return Sender(concurrency, timeout_seconds)
+
+
+_signals: dict[int, EventSignal] = {}
+
+
+def _signal(ctx: Context) -> EventSignal:
+    key = id(ctx.engine)
+    if key not in _signals:
+        _signals[key] = EventSignal(ctx.engine, DeliveryConfig.of(ctx).poll_seconds)
+    return _signals[key]
+
+
+_synced: set[int] = set()
+
+
+def _synced_once(ctx: Context) -> None:
+    if id(ctx) not in _synced:
+        sync_config(ctx)
+        _synced.add(id(ctx))
