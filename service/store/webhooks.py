@@ -37,10 +37,11 @@ class WebhookRepository:
 
     def add(self, row: dict[str, Any]) -> bool:
         """Insert a subscription; False when a config one of that name exists already."""
-        stmt = insert_for(self.session, WebhookSubscription.__table__).values(**row)
-        result = self.session.execute(stmt.on_conflict_do_nothing(index_elements=["name"])
-                                      if row.get("name") else stmt)
-        return result.rowcount == 1
+        table = WebhookSubscription.__table__
+        stmt = insert_for(self.session, table).values(**row)
+        if row.get("name"):
+            stmt = stmt.on_conflict_do_nothing(index_elements=["name"])
+        return self.session.execute(stmt.returning(table.c.id)).first() is not None
 
     def get(self, subscription_id: str) -> dict[str, Any] | None:
         """A subscription not deleted, or None."""
