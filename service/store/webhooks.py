@@ -110,15 +110,16 @@ class WebhookRepository:
     def add_deliveries(self, rows: list[dict[str, Any]], requeue: bool = False) -> None:
         """Insert deliveries (one per event and subscription); with requeue, an existing one
         is made pending again (a replay)."""
+        if not rows:
+            return
         table = WebhookDelivery.__table__
-        for start in range(0, len(rows), 500):
-            stmt = insert_for(self.session, table).values(rows[start:start + 500])
-            keys = ["subscription_id", "event_id"]
-            if requeue:
-                stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
-                    "status": "pending", "attempts": 0,
-                    "next_attempt_at": stmt.excluded.next_attempt_at},
-                    where=table.c.status != "in_flight")  # never two sends of one at once
-            else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-            self.session.execute(stmt)
+        stmt = insert_for(self.session, table)  # executemany: compiled once, sent in batches
+        keys = ["subscription_id", "event_id"]
+        if requeue:
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
+                "status": "pending", "attempts": 0,
+                "next_attempt_at": stmt.excluded.next_attempt_at},
+                where=table.c.status != "in_flight")  # never two sends of one at once
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        self.session.execute(stmt, rows)
