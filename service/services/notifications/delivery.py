@@ -204,10 +204,11 @@ def _signal(ctx: Context) -> EventSignal:
     return _signals[key]
 
 
-_synced: set[int] = set()
+_synced: dict[int, Context] = {}  # the context kept: its id is never reused meanwhile
 
 
 def _synced_once(ctx: Context) -> None:
+    """config.yaml's subscriptions, synced once per process (the API's start does it too)."""
     if id(ctx) not in _synced:
         sync_config(ctx)
-        _synced.add(id(ctx))
+        _synced[id(ctx)] = ctx
