@@ -53,9 +53,11 @@ def test_every_event_arrives_signed_and_in_order_per_order_through_failures_and_
     assert all(ids == sorted(ids) for ids in per_lane.values()) and len(per_lane) == 6
     assert receiver.bad_signatures == 0
     assert {r.webhook_id for r in receiver.accepted()} == wanted
+    type_of = {str(e.id): e.type for e in outbox(stocked)}
     bodies = [r.body for r in receiver.accepted()]
     assert all(set(b) == {"type", "version", "timestamp", "data"} and b["version"] >= 1
                for b in bodies)
+    assert all(r.body["type"] == type_of[r.webhook_id] for r in receiver.accepted())
     [one] = [d for d in delivery.listed(stocked, "delivered", None, 500)
              if d["event_id"] == min(map(int, wanted))]
     assert one["subscription"] == sub["id"] and one["attempts"] == 4
@@ -152,3 +154,14 @@ def test_a_deleted_subscription_gets_nothing_more(stocked, receiver):
     assert receiver.requests == {}
     with stocked.reading() as uow:
         assert uow.session.scalar(select(WebhookDelivery.id)) is None
+
+
+def test_a_receiver_holding_another_secret_refuses_every_request_as_badly_signed(stocked,
+                                                                                 receiver):
+    subscribe(stocked, receiver, "/other")
+    receiver.secrets["/other"] = subscriptions.new_secret()  # not the one the service signs with
+    place_orders(stocked, 1, accept=False)
+    assert pump(stocked, lambda: receiver.bad_signatures >= 2)
+    assert receiver.accepted() == []
+    failing = delivery.listed(stocked, "failed", None, 10)
+    assert failing and all(d["last_status_code"] == 401 for d in failing)
