@@ -23,6 +23,8 @@ LATENCY = Histogram(
 FEED_ROWS = Counter("oms_feed_rows_total", "Feed rows by outcome", ["feed", "outcome"])
 ORDERS = Counter("oms_orders_total", "Orders by outcome", ["channel", "outcome"])
 JOB_RUNS = Counter("oms_job_runs_total", "Scheduler job runs", ["job", "outcome"])
+WEBHOOK_ATTEMPTS = Counter("oms_webhook_attempts_total", "Webhook attempts by outcome",
+                           ["outcome"])  # delivered | failed | dead
 
 
 def render() -> tuple[bytes, str]:

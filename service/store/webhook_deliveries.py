@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from service.store.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 OPEN = ("pending", "in_flight", "failed")
+LANE_READ_FACTOR = 4  # due rows read per delivery claimed (several may share a lane)
 _D = WebhookDelivery
 
 
@@ -26,16 +27,21 @@ class DeliveryRepository:
         """Take up to `limit` due deliveries whose order has nothing earlier open for their
         subscriber, mark them in flight until `until` (a claim a killed process leaves is due
         again then), and return what sending them needs."""
-        # each lane's (subscription, order) first open delivery, in one pass of the lane
-        # index: linear in the open rows whatever the planner's statistics say
-        rank = func.row_number().over(partition_by=(_D.subscription_id, _D.order_key),
-                                      order_by=_D.event_id)
-        lanes = (select(_D.id, _D.status, _D.next_attempt_at, _D.subscription_id,
-                        rank.label("place")).where(_D.status.in_(OPEN)).subquery())
         active = select(WebhookSubscription.id).where(
             WebhookSubscription.disabled_at.is_(None), WebhookSubscription.deleted_at.is_(None))
-        heads = (select(lanes.c.id).where(lanes.c.place == 1, lanes.c.next_attempt_at <= now,
-                                         lanes.c.subscription_id.in_(active))
+        # the lanes (subscription, order) of the oldest due rows, by the due index ...
+        due = (select(_D.subscription_id, _D.order_key)
+               .where(_D.status.in_(OPEN), _D.next_attempt_at <= now,
+                      _D.subscription_id.in_(active))
+               .order_by(_D.next_attempt_at).limit(limit * LANE_READ_FACTOR).subquery())
+        # ... and each one's first open delivery: one window pass over those lanes only, so a
+        # claim costs what is due, never the whole queue, whatever the statistics say
+        rank = func.row_number().over(partition_by=(_D.subscription_id, _D.order_key),
+                                      order_by=_D.event_id)
+        lanes = (select(_D.id, _D.next_attempt_at, rank.label("place"))
+                 .where(_D.status.in_(OPEN),
+                        tuple_(_D.subscription_id, _D.order_key).in_(select(due))).subquery())
+        heads = (select(lanes.c.id).where(lanes.c.place == 1, lanes.c.next_attempt_at <= now)
                  .order_by(lanes.c.next_attempt_at).limit(limit))
         # status again: a row another claimer changed meanwhile is re-checked when locked
         query = select(_D.id).where(_D.id.in_(heads.scalar_subquery()), _D.status.in_(OPEN))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from service import metrics
 from service.domain.webhooks import Backoff, judge, wants
 from service.errors import DeliveryInFlight, NotFound
 from service.services.notifications.sending import Answer, Message, Sender, body_of
@@ -148,6 +149,7 @@ def _record(ctx: Context, config: DeliveryConfig, claimed: list[dict[str, Any]],
                          "latency_ms": answer.latency_ms, "error": answer.error})
         if outcome.disable:
             gone.add(c["subscription_id"])
+        metrics.WEBHOOK_ATTEMPTS.labels(outcome.status).inc()
     with ctx.transaction() as uow:
         uow.deliveries.record(outcomes, attempts)
         for subscription_id in gone:
