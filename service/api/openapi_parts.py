@@ -87,10 +87,10 @@ PARAMETERS: dict[str, Any] = {
     "order_after": _query("after", {"type": "string"},
                           "the cursor: the previous page's last order id (the Link header's); "
                           "an unknown one is a 422"),
-    "delivery_status": _query("status", {"enum": ["pending", "in_flight", "delivered", "failed",
-                                                  "dead"]},
-                              "only deliveries in this status (failed: retrying; dead: "
-                              "dead letters)"),
+    "delivery_status": _query("status", {"enum": ["queued", "pending", "in_flight",
+                                                  "delivered", "failed", "dead"]},
+                              "only deliveries in this status (queued: behind an earlier "
+                              "event of its order; failed: retrying; dead: dead letters)"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},

@@ -15,7 +15,7 @@ from service.services.masterdata.listing import page_limit
 from service.services.notifications import delivery, subscriptions
 
 bp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks")
-STATUSES = ("pending", "in_flight", "delivered", "failed", "dead")
+STATUSES = ("queued", "pending", "in_flight", "delivered", "failed", "dead")
 
 
 @bp.post("/subscriptions")

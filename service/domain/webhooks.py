@@ -111,3 +111,25 @@ def judge(status_code: int | None, attempts: int, max_attempts: int) -> Outcome:
     if status_code == GONE:
         return Outcome("failed", disable=True)
     return Outcome("dead" if attempts >= max_attempts else "failed")
+
+
+def admit(rows: list[dict[str, Any]], busy: set[tuple[str, str]]) -> None:
+    """Set each new delivery's status: the first of a lane (subscription, order key) with
+    nothing open is pending, every other one queued behind it (busy: the open lanes)."""
+    for row in sorted(rows, key=lambda r: r["event_id"]):
+        lane = (row["subscription_id"], row["order_key"])
+        row["status"] = "queued" if lane in busy else "pending"
+        busy.add(lane)
+
+
+def next_in_lanes(open_rows: list[dict[str, Any]]) -> list[int]:
+    """The queued deliveries whose turn it is: in each lane with nothing pending, in flight
+    or failed, the first queued one (by event id)."""
+    lanes: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in open_rows:
+        lanes.setdefault((row["subscription_id"], row["order_key"]), []).append(row)
+    turn = []
+    for rows in lanes.values():
+        if all(r["status"] == "queued" for r in rows):
+            turn.append(min(rows, key=lambda r: r["event_id"])["id"])
+    return turn

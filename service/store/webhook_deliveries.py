@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from service.store.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
-OPEN = ("pending", "in_flight", "failed")
-LANE_READ_FACTOR = 4  # due rows read per delivery claimed (several may share a lane)
+DUE = ("pending", "in_flight", "failed")  # at most one per order and subscriber
+OPEN = ("queued", *DUE)  # not yet done
 _D = WebhookDelivery
 
 
@@ -24,36 +24,26 @@ class DeliveryRepository:
         self.session = session
 
     def claim(self, now: datetime, limit: int, until: datetime) -> list[dict[str, Any]]:
-        """Take up to `limit` due deliveries whose order has nothing earlier open for their
-        subscriber, mark them in flight until `until` (a claim a killed process leaves is due
-        again then), and return what sending them needs."""
+        """Take up to `limit` due deliveries (each the one open delivery of its order to its
+        subscriber: the others wait queued), mark them in flight until `until` (a claim a
+        killed process leaves is due again then), and return what sending them needs."""
         active = select(WebhookSubscription.id).where(
             WebhookSubscription.disabled_at.is_(None), WebhookSubscription.deleted_at.is_(None))
-        # the lanes (subscription, order) of the oldest due rows, by the due index ...
-        due = (select(_D.subscription_id, _D.order_key)
-               .where(_D.status.in_(OPEN), _D.next_attempt_at <= now,
-                      _D.subscription_id.in_(active))
-               .order_by(_D.next_attempt_at).limit(limit * LANE_READ_FACTOR).subquery())
-        # ... and each one's first open delivery: one window pass over those lanes only, so a
-        # claim costs what is due, never the whole queue, whatever the statistics say
-        rank = func.row_number().over(partition_by=(_D.subscription_id, _D.order_key),
-                                      order_by=_D.event_id)
-        lanes = (select(_D.id, _D.next_attempt_at, rank.label("place"))
-                 .where(_D.status.in_(OPEN),
-                        tuple_(_D.subscription_id, _D.order_key).in_(select(due))).subquery())
-        heads = (select(lanes.c.id).where(lanes.c.place == 1, lanes.c.next_attempt_at <= now)
-                 .order_by(lanes.c.next_attempt_at).limit(limit))
-        # status again: a row another claimer changed meanwhile is re-checked when locked
-        query = select(_D.id).where(_D.id.in_(heads.scalar_subquery()), _D.status.in_(OPEN))
+        query = (select(_D.id).where(_D.status.in_(DUE), _D.next_attempt_at <= now,
+                                     _D.subscription_id.in_(active))
+                 .order_by(_D.next_attempt_at).limit(limit))  # the due index, oldest first
+        if self.session.get_bind().dialect.name == "postgresql":  # a second claimer skips
+            query = query.with_for_update(skip_locked=True)
         ids = list(self.session.scalars(
             update(_D).where(_D.id.in_(query.correlate(None).scalar_subquery()),
-                             _D.status.in_(OPEN))
+                             _D.status.in_(DUE))  # re-checked on a row changed meanwhile
             .values(status="in_flight", attempts=_D.attempts + 1, next_attempt_at=until)
             .returning(_D.id).execution_options(synchronize_session=False)))
         if not ids:
             return []
         rows = self.session.execute(
-            select(_D.id, _D.event_id, _D.attempts, _D.subscription_id, WebhookSubscription.url,
+            select(_D.id, _D.event_id, _D.attempts, _D.subscription_id, _D.order_key,
+                   WebhookSubscription.url,
                    WebhookSubscription.secret_encrypted, Event.type, Event.payload,
                    Event.created_at)
             .join(WebhookSubscription, WebhookSubscription.id == _D.subscription_id)
@@ -78,6 +68,31 @@ class DeliveryRepository:
                         last_error=error, delivered_at=delivered)
                 .execution_options(synchronize_session=False))
         self.session.execute(WebhookAttempt.__table__.insert(), list(attempts))
+
+    def open_in_lanes(self, lanes: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The deliveries not yet done of these (subscription, order key) lanes."""
+        found: list[dict[str, Any]] = []
+        unique = sorted(set(lanes))
+        for start in range(0, len(unique), 500):
+            rows = self.session.execute(
+                select(_D.id, _D.subscription_id, _D.order_key, _D.event_id, _D.status)
+                .where(_D.status.in_(OPEN),
+                       tuple_(_D.subscription_id, _D.order_key).in_(unique[start:start + 500])))
+            found += [dict(r._mapping) for r in rows]
+        return found
+
+    def queued_lanes(self) -> list[tuple[str, str]]:
+        """Every lane with a queued delivery (the sweep that heals a missed promotion)."""
+        rows = self.session.execute(select(_D.subscription_id, _D.order_key)
+                                    .where(_D.status == "queued").distinct())
+        return [(r[0], r[1]) for r in rows]
+
+    def promote(self, ids: Sequence[int], now: datetime) -> None:
+        """Queued deliveries become pending, due now (their lane's turn)."""
+        if ids:
+            self.session.execute(update(_D).where(_D.id.in_(ids), _D.status == "queued")
+                                 .values(status="pending", next_attempt_at=now)
+                                 .execution_options(synchronize_session=False))
 
     def get(self, delivery_id: int) -> dict[str, Any] | None:
         """One delivery with its event type, or None."""
@@ -118,12 +133,14 @@ class DeliveryRepository:
                 {k: v for k, v in r._mapping.items() if k != "delivery_id"})
         return out
 
-    def requeue(self, delivery_id: int, now: datetime) -> bool:
-        """Make a delivery pending now with a fresh count of attempts; False while in flight."""
-        result = self.session.execute(
+    def requeue(self, delivery_id: int, now: datetime) -> tuple[str, str] | None:
+        """Queue a delivery again with a fresh count of attempts (its lane's promotion makes
+        it pending); its lane, or None while it is in flight."""
+        row = self.session.execute(
             update(_D).where(_D.id == delivery_id, _D.status != "in_flight")
-            .values(status="pending", attempts=0, next_attempt_at=now))
-        return result.rowcount == 1
+            .values(status="queued", attempts=0, next_attempt_at=now)
+            .returning(_D.subscription_id, _D.order_key)).first()
+        return (row[0], row[1]) if row else None
 
     def counts(self) -> dict[str, int]:
         """How many deliveries are in each status."""

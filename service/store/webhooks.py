@@ -109,7 +109,7 @@ class WebhookRepository:
 
     def add_deliveries(self, rows: list[dict[str, Any]], requeue: bool = False) -> None:
         """Insert deliveries (one per event and subscription); with requeue, an existing one
-        is made pending again (a replay)."""
+        is queued again (a replay)."""
         if not rows:
             return
         table = WebhookDelivery.__table__
@@ -117,7 +117,7 @@ class WebhookRepository:
         keys = ["subscription_id", "event_id"]
         if requeue:
             stmt = stmt.on_conflict_do_update(index_elements=keys, set_={
-                "status": "pending", "attempts": 0,
+                "status": "queued", "attempts": 0,
                 "next_attempt_at": stmt.excluded.next_attempt_at},
                 where=table.c.status != "in_flight")  # never two sends of one at once
         else:

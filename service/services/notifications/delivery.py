@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import math
 import time
+from concurrent.futures import FIRST_COMPLETED, Future
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from service import metrics
 from service.domain.webhooks import Backoff, judge, wants
 from service.errors import DeliveryInFlight, NotFound
+from service.services.notifications import lanes
 from service.services.notifications.sending import Answer, Message, Sender, body_of
 from service.services.notifications.subscriptions import (
     box,
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
 
 RUN_GAP_SECONDS = 0.5  # a run ends this long before the job fires again (never overlapping)
 IDLE_WAIT_SECONDS = 1.0  # the longest sleep between looks at due retries
+FLYING_WAIT_SECONDS = 0.05  # while requests are out: how long to wait for one to answer
 CLAIM_MARGIN_SECONDS = 5.0
 ROUTE_BATCH = 2000
 
@@ -72,13 +76,18 @@ def run(ctx: Context) -> int:
     _synced_once(ctx)
     sender, signal = _sender(config.concurrency, config.timeout_seconds), _signal(ctx)
     deadline = time.monotonic() + max(0.5, config.run_seconds - RUN_GAP_SECONDS)
-    sent = 0
-    while (left := deadline - time.monotonic()) > 0:
-        routed = route(ctx)
-        done = deliver_due(ctx, config, sender)
-        sent += done
-        if not routed and not done:
-            signal.wait(min(IDLE_WAIT_SECONDS, left))
+    with ctx.transaction() as uow:
+        lanes.sweep(uow, ctx.clock.now())
+    pipe, sent = Pipeline(ctx, config, sender), 0
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            moved = route(ctx) + pipe.fill()
+            done = pipe.drain(0.0 if moved else FLYING_WAIT_SECONDS)
+            sent += done
+            if not moved and not done and not pipe.flying:
+                signal.wait(min(IDLE_WAIT_SECONDS, left))
+    finally:
+        sent += pipe.finish()
     return sent
 
 
@@ -94,24 +103,62 @@ def route(ctx: Context, limit: int = ROUTE_BATCH) -> int:
                     if any(s.channel for s in subs) else {})
         rows = [delivery_row(ctx, s.id, e) for e in events for s in subs
                 if wants(s, e, channel_of(e, channels))]
-        uow.webhooks.add_deliveries(rows)
+        uow.webhooks.add_deliveries(lanes.admitted(uow, rows))
         uow.webhooks.mark_routed([e.id for e in events], ctx.clock.now())
     return len(events)
 
 
 def deliver_due(ctx: Context, config: DeliveryConfig, sender: Sender) -> int:
-    """Claim a batch of due deliveries, send them at once, record the answers."""
-    now = ctx.clock.now()
-    with ctx.transaction() as uow:
-        claimed = uow.deliveries.claim(now, config.batch,
-                                       now + timedelta(seconds=config.claim_seconds))
-    if not claimed:
-        return 0
-    messages, unsendable = _messages(claimed)
-    answers = sender.send_all(messages) + unsendable
-    by_id = {a.delivery_id: a for a in answers}
-    _record(ctx, config, claimed, [by_id[c["id"]] for c in claimed])
-    return len(claimed)
+    """Claim a batch of due deliveries, send them at once, record every answer."""
+    pipe = Pipeline(ctx, config, sender)
+    pipe.fill()
+    return pipe.finish()
+
+
+class Pipeline:
+    """Requests out at once (up to `batch`), each recorded as its answer comes, so a slow
+    receiver holds only its own deliveries while the others keep flowing."""
+
+    def __init__(self, ctx: Context, config: DeliveryConfig, sender: Sender) -> None:
+        self.ctx, self.config, self.sender = ctx, config, sender
+        self.flying: dict[Future[Answer], dict[str, Any]] = {}
+
+    def fill(self) -> int:
+        """Claim what is due, as many as there is room for, and send it."""
+        room = self.config.batch - len(self.flying)
+        if room <= 0:
+            return 0
+        now = self.ctx.clock.now()
+        with self.ctx.transaction() as uow:
+            claimed = uow.deliveries.claim(now, room,
+                                           now + timedelta(seconds=self.config.claim_seconds))
+        by_id = {c["id"]: c for c in claimed}
+        messages, unsendable = _messages(claimed)
+        for message in messages:
+            self.flying[self.sender.pool.submit(self.sender.send, message)] = \
+                by_id[message.delivery_id]
+        for answer in unsendable:
+            future: Future[Answer] = Future()
+            future.set_result(answer)
+            self.flying[future] = by_id[answer.delivery_id]
+        return len(claimed)
+
+    def drain(self, wait: float | None) -> int:
+        """Record the answers in (waiting up to `wait` for the first); how many."""
+        if not self.flying:
+            return 0
+        done = list(wait_for(self.flying, timeout=wait, return_when=FIRST_COMPLETED)[0])
+        if done:
+            _record(self.ctx, self.config, [self.flying.pop(f) for f in done],
+                    [f.result() for f in done])
+        return len(done)
+
+    def finish(self) -> int:
+        """Wait for every request out and record it."""
+        recorded = 0
+        while self.flying:
+            recorded += self.drain(None)
+        return recorded
 
 
 def _messages(claimed: list[dict[str, Any]]) -> tuple[list[Message], list[Answer]]:
@@ -150,8 +197,11 @@ def _record(ctx: Context, config: DeliveryConfig, claimed: list[dict[str, Any]],
         if outcome.disable:
             gone.add(c["subscription_id"])
         metrics.WEBHOOK_ATTEMPTS.labels(outcome.status).inc()
+    finished = [lanes.lane_of(c) for c, o in zip(claimed, outcomes, strict=True)
+                if o["status"] in ("delivered", "dead")]
     with ctx.transaction() as uow:
         uow.deliveries.record(outcomes, attempts)
+        lanes.advance(uow, finished, now)  # each finished order's next event, if any
         for subscription_id in gone:
             uow.webhooks.change(subscription_id, disabled_at=now,
                                 disabled_reason="the receiver answered 410 Gone")
@@ -162,9 +212,11 @@ def retry(ctx: Context, delivery_id: int) -> dict[str, Any]:
     with ctx.transaction() as uow:
         if uow.deliveries.get(delivery_id) is None:
             raise NotFound(f"No webhook delivery {delivery_id}.")
-        if not uow.deliveries.requeue(delivery_id, ctx.clock.now()):
+        lane = uow.deliveries.requeue(delivery_id, ctx.clock.now())
+        if lane is None:
             raise DeliveryInFlight(f"Delivery {delivery_id} is being sent now; retry it once "
                                    "it is answered.")
+        lanes.advance(uow, [lane], ctx.clock.now())  # pending now unless its order is busy
         return delivery_view(uow.deliveries.get(delivery_id) or {})
 
 

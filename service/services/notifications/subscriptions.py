@@ -14,6 +14,7 @@ from service.domain.webhooks import Subscriber, order_key, wants
 from service.errors import NotFound, SubscriptionFromConfig, ValidationFailed, problem
 from service.payloads import require
 from service.secret_box import SecretBox, default_box
+from service.services.notifications import lanes
 
 if TYPE_CHECKING:
     from service.services.context import Context
@@ -82,9 +83,10 @@ def replay(ctx: Context, subscription_id: str, body: dict[str, Any]) -> dict[str
             events = uow.webhooks.events_from(first, REPLAY_PAGE)
             sub = subscriber(row)
             channels = (uow.webhooks.order_channels(order_ids(events)) if sub.channel else {})
-            rows = [delivery_row(ctx, sub.id, e) for e in events
+            rows = [{**delivery_row(ctx, sub.id, e), "status": "queued"} for e in events
                     if wants(sub, e, channel_of(e, channels))]
-            uow.webhooks.add_deliveries(rows, requeue=True)
+            uow.webhooks.add_deliveries(rows, requeue=True)  # queued, then each order's first
+            lanes.advance(uow, {lanes.lane_of(r) for r in rows}, ctx.clock.now())
         queued += len(rows)
         if len(events) < REPLAY_PAGE:
             return {"subscription": subscription_id, "from_event_id": body["from_event_id"],

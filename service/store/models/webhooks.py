@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
 
-OPEN = text("status IN ('pending', 'in_flight', 'failed')")
+DUE = text("status IN ('pending', 'in_flight', 'failed')")
+LANE = text("status IN ('queued', 'pending', 'in_flight', 'failed')")
 
 
 class WebhookSubscription(Base):
@@ -48,13 +49,14 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'in_flight', 'delivered', 'failed', 'dead')",
-                        name="status_known"),
+        CheckConstraint(
+            "status IN ('queued', 'pending', 'in_flight', 'delivered', 'failed', 'dead')",
+            name="status_known"),
         UniqueConstraint("subscription_id", "event_id"),
         Index("ix_webhook_deliveries_due", "next_attempt_at",
-              postgresql_where=OPEN, sqlite_where=OPEN),
+              postgresql_where=DUE, sqlite_where=DUE),
         Index("ix_webhook_deliveries_lane", "subscription_id", "order_key", "event_id",
-              postgresql_where=OPEN, sqlite_where=OPEN),
+              postgresql_where=LANE, sqlite_where=LANE),
         Index("ix_webhook_deliveries_status", "status", "id"),
     )
 

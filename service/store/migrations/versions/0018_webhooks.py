@@ -8,14 +8,17 @@ Three new tables. `webhook_subscriptions`: a receiver's URL, the event globs it 
 optional location or channel filter, its signing secret encrypted with OMS_SECRET_KEY (a dump
 alone does not reveal it), where it was declared (api or config, `name` unique for config
 ones), and when it was disabled (a 410 Gone) or deleted. `webhook_deliveries`: one row per
-event and subscription (unique), its status (pending, in_flight, delivered, failed, dead), the
-attempts made, when the next is due and the last answer. `webhook_attempts`: every attempt,
+event and subscription (unique), its status (queued behind an earlier event of its order for
+that subscriber, pending, in_flight, delivered, failed, dead), the attempts made, when the
+next is due and the last answer. `webhook_attempts`: every attempt,
 its status code, latency and error.
 
-Indexes: `ix_webhook_deliveries_due` (next_attempt_at, open rows only) is the worker's scan
-for work that is due; `ix_webhook_deliveries_lane` (subscription_id, order_key, event_id, open
-rows only) answers "is an earlier event of this order still undelivered to this receiver?",
-which keeps one event in flight per order and subscriber; `ix_webhook_deliveries_status`
+Indexes: `ix_webhook_deliveries_due` (next_attempt_at; pending, in_flight and failed rows: at
+most one per order and subscriber, the rest are queued) is the worker's claim, reading only
+what is due; `ix_webhook_deliveries_lane` (subscription_id, order_key, event_id; rows not yet
+done) finds an order's open deliveries to a subscriber when one is routed or finishes (the
+next queued one is then made pending), which keeps one event in flight per order and
+subscriber; `ix_webhook_deliveries_status`
 (status, id) pages `GET /v1/webhooks/deliveries?status=`; `ix_webhook_attempts_delivery`
 lists a delivery's attempts. On `events`, `ix_events_unrouted` (id where delivered_at is
 null) is the router's queue: `events.delivered_at` now means "handed to webhook deliveries"
@@ -37,7 +40,8 @@ down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_OPEN = sa.text("status IN ('pending', 'in_flight', 'failed')")
+_DUE = sa.text("status IN ('pending', 'in_flight', 'failed')")
+_LANE = sa.text("status IN ('queued', 'pending', 'in_flight', 'failed')")
 _UNROUTED = sa.text("delivered_at IS NULL")
 
 NOTIFY = """
@@ -89,7 +93,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("delivered_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint(
-            "status IN ('pending', 'in_flight', 'delivered', 'failed', 'dead')",
+            "status IN ('queued', 'pending', 'in_flight', 'delivered', 'failed', 'dead')",
             name=op.f("ck_webhook_deliveries_status_known")),
         sa.ForeignKeyConstraint(["subscription_id"], ["webhook_subscriptions.id"],
                                 name=op.f("fk_webhook_deliveries_subscription_id_webhook_subscriptions")),
@@ -100,10 +104,10 @@ def upgrade() -> None:
                             name=op.f("uq_webhook_deliveries_subscription_id")),
     )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["next_attempt_at"],
-                    postgresql_where=_OPEN, sqlite_where=_OPEN)
+                    postgresql_where=_DUE, sqlite_where=_DUE)
     op.create_index("ix_webhook_deliveries_lane", "webhook_deliveries",
                     ["subscription_id", "order_key", "event_id"],
-                    postgresql_where=_OPEN, sqlite_where=_OPEN)
+                    postgresql_where=_LANE, sqlite_where=_LANE)
     op.create_index("ix_webhook_deliveries_status", "webhook_deliveries", ["status", "id"])
     op.create_table(
         "webhook_attempts",
