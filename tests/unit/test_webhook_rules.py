@@ -75,3 +75,25 @@ def test_the_backoff_grows_by_its_factor_up_to_a_day_with_bounded_jitter():
 def test_an_answer_delivers_fails_kills_or_disables(code, attempts, status, disable):
     outcome = judge(code, attempts, max_attempts=5)
     assert (outcome.status, outcome.disable) == (status, disable)
+
+
+def row(id_, event_id, status="pending", order="o1", sub="s"):
+    return {"id": id_, "event_id": event_id, "status": status, "order_key": order,
+            "subscription_id": sub}
+
+
+def test_a_new_delivery_queues_behind_its_orders_open_one_and_leads_an_idle_order():
+    rows = [row(None, 7, order="o1"), row(None, 5, order="o2"), row(None, 6, order="o2")]
+    from service.domain.webhooks import admit
+
+    admit(rows, busy={("s", "o1")})
+    assert [r["status"] for r in rows] == ["queued", "pending", "queued"]
+
+
+def test_the_first_queued_delivery_of_an_order_with_nothing_else_open_is_next():
+    from service.domain.webhooks import next_in_lanes
+
+    open_rows = [row(1, 9, "queued"), row(2, 4, "queued"),
+                 row(3, 2, "failed", order="o2"), row(4, 3, "queued", order="o2"),
+                 row(5, 1, "queued", sub="t")]
+    assert sorted(next_in_lanes(open_rows)) == [2, 5]

@@ -4,6 +4,7 @@ retry and replay."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
 from sqlalchemy import select
@@ -165,3 +166,52 @@ def test_a_receiver_holding_another_secret_refuses_every_request_as_badly_signed
     assert receiver.accepted() == []
     failing = delivery.listed(stocked, "failed", None, 10)
     assert failing and all(d["last_status_code"] == 401 for d in failing)
+
+
+def test_an_order_whose_event_keeps_failing_holds_only_its_own_later_events(stocked,
+                                                                            receiver):
+    subscribe(stocked, receiver, "/lane")
+    orders = place_orders(stocked, 3, accept=False)
+    lane_of = lanes(stocked)
+    stuck_lane = f"order:{orders[0]}"
+    first_of_stuck = min(int(i) for i, lane in lane_of.items() if lane == stuck_lane)
+    failing = {"on": True}
+    receiver.plan = lambda id_, _nth, _path: (
+        (500, 0.0) if failing["on"] and int(id_) == first_of_stuck else (204, 0.0))
+    others = {i for i, lane in lane_of.items() if lane != stuck_lane}
+    assert pump(stocked, lambda: {r.webhook_id for r in receiver.accepted()} >= others)
+    stuck = [i for i, lane in lane_of.items() if lane == stuck_lane]
+    assert not {r.webhook_id for r in receiver.accepted()} & set(stuck)
+    queued = delivery.listed(stocked, "queued", None, 50)
+    assert {str(d["event_id"]) for d in queued} == set(stuck) - {str(first_of_stuck)}
+    failing["on"] = False
+    assert pump(stocked, lambda: {r.webhook_id for r in receiver.accepted()} >= set(stuck))
+    order = [int(r.webhook_id) for r in receiver.accepted() if r.webhook_id in stuck]
+    assert order == sorted(order)
+
+
+def test_a_slow_receiver_holds_only_its_own_requests_while_another_subscriber_is_served(
+        stocked, receiver, webhooks_config):
+    receiver.plan = lambda _id, _nth, path: (204, 2.0 if path == "/slow" else 0.0)
+    subscribe(stocked, receiver, "/slow")
+    subscribe(stocked, receiver, "/fast")
+    place_orders(stocked, 4)
+    wanted = {str(e.id) for e in outbox(stocked)}
+    config = delivery.DeliveryConfig.of(stocked)
+    from service.services.notifications.sending import Sender
+
+    sender = Sender(config.concurrency, 1.5)  # the slow ones time out after 1.5 s each
+    pipe = delivery.Pipeline(stocked, config, sender)
+    started = time.monotonic()
+    try:
+        while ({r.webhook_id for r in receiver.accepted("/fast")} < wanted
+               and time.monotonic() - started < 10):
+            delivery.route(stocked)
+            pipe.fill()
+            pipe.drain(0.02)
+    finally:
+        pipe.finish()
+        sender.close()
+    assert {r.webhook_id for r in receiver.accepted("/fast")} == wanted
+    # lanes of 2-4 events: batch after batch would wait 1.5 s each time for the slow ones
+    assert time.monotonic() - started < 3
