@@ -41,6 +41,16 @@ class EventSignal:
             time.sleep(max(0.0, min(timeout, self.poll_seconds)))
             return False
 
+    def poll(self) -> bool:
+        """Whether events may have committed since the last look (SQLite: always)."""
+        if not self.listens:
+            return True
+        try:
+            return any(True for _ in self._listening().notifies(timeout=0))
+        except (psycopg.Error, OSError):
+            self.close()
+            return True
+
     def _listening(self) -> Any:
         if self._connection is None or self._connection.closed:
             pooled = self.engine.raw_connection()

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 RUN_GAP_SECONDS = 0.5  # a run ends this long before the job fires again (never overlapping)
 IDLE_WAIT_SECONDS = 1.0  # the longest sleep between looks at due retries
 FLYING_WAIT_SECONDS = 0.05  # while requests are out: how long to wait for one to answer
+GATHER_SECONDS = 0.05  # answers recorded together: one transaction for many
 CLAIM_MARGIN_SECONDS = 5.0
 ROUTE_BATCH = 2000
 
@@ -78,14 +79,16 @@ def run(ctx: Context) -> int:
     deadline = time.monotonic() + max(0.5, config.run_seconds - RUN_GAP_SECONDS)
     with ctx.transaction() as uow:
         lanes.sweep(uow, ctx.clock.now())
-    pipe, sent = Pipeline(ctx, config, sender), 0
+    pipe, sent, more = Pipeline(ctx, config, sender), 0, True
     try:
         while (left := deadline - time.monotonic()) > 0:
-            moved = route(ctx) + pipe.fill()
+            routed = route(ctx) if more or signal.poll() else 0
+            more = routed >= ROUTE_BATCH  # a full batch: more are waiting
+            moved = routed + pipe.fill()
             done = pipe.drain(0.0 if moved else FLYING_WAIT_SECONDS)
             sent += done
             if not moved and not done and not pipe.flying:
-                signal.wait(min(IDLE_WAIT_SECONDS, left))
+                more = signal.wait(min(IDLE_WAIT_SECONDS, left)) or not signal.listens
     finally:
         sent += pipe.finish()
     return sent
@@ -126,8 +129,8 @@ class Pipeline:
     def fill(self) -> int:
         """Claim what is due, as many as there is room for, and send it."""
         room = self.config.batch - len(self.flying)
-        if room <= 0:
-            return 0
+        if room <= 0 or (self.flying and room < self.config.batch // 4):
+            return 0  # topped up by quarters: a claim per answer would cost more than it saves
         now = self.ctx.clock.now()
         with self.ctx.transaction() as uow:
             claimed = uow.deliveries.claim(now, room,
@@ -147,7 +150,10 @@ class Pipeline:
         """Record the answers in (waiting up to `wait` for the first); how many."""
         if not self.flying:
             return 0
-        done = list(wait_for(self.flying, timeout=wait, return_when=FIRST_COMPLETED)[0])
+        done = wait_for(self.flying, timeout=wait, return_when=FIRST_COMPLETED)[0]
+        if done and len(done) < len(self.flying):  # gather those answering right after it
+            done = wait_for(self.flying, timeout=GATHER_SECONDS)[0]
+        done = list(done)
         if done:
             _record(self.ctx, self.config, [self.flying.pop(f) for f in done],
                     [f.result() for f in done])
