@@ -25,7 +25,7 @@ from service.api import (
     webhooks,
 )
 from service.bootstrap import build_context
-from service.errors import Unavailable
+from service.errors import OmsError, Unavailable
 from service.services.access.keys import KeyVerifier
 from service.services.context import Context
 from service.services.notifications import subscriptions
@@ -74,6 +74,8 @@ def _sync_webhook_subscriptions(ctx: Context) -> None:
     except (OperationalError, Unavailable):
         logging.getLogger(__name__).warning("webhook subscriptions not synced: database "
                                             "unreachable at start", exc_info=True)
+    except OmsError as exc:  # e.g. a secret_env that is not set: said, and the API serves
+        logging.getLogger(__name__).error("webhook subscriptions not synced: %s", exc)
 
 
 def _install_request_metrics(app: Flask) -> None:
