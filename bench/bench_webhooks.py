@@ -64,6 +64,7 @@ def receive(port_out: Any, control: Any) -> None:
             writer.close()
 
     async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, _ctx: None)  # at exit
         server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=512)
         port_out.send(server.sockets[0].getsockname()[1])
         while True:

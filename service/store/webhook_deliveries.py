@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Text, cast, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from service.store.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -44,7 +44,9 @@ class DeliveryRepository:
         rows = self.session.execute(
             select(_D.id, _D.event_id, _D.attempts, _D.subscription_id, _D.order_key,
                    WebhookSubscription.url,
-                   WebhookSubscription.secret_encrypted, Event.type, Event.payload,
+                   WebhookSubscription.secret_encrypted, Event.type,
+                   # the payload's JSON text as stored: sent as it is, never decoded
+                   cast(Event.payload, Text).label("payload_json"),
                    Event.created_at)
             .join(WebhookSubscription, WebhookSubscription.id == _D.subscription_id)
             .join(Event, Event.id == _D.event_id).where(_D.id.in_(ids)).order_by(_D.id))

@@ -182,7 +182,7 @@ def _messages(claimed: list[dict[str, Any]]) -> tuple[list[Message], list[Answer
                                      "OMS_SECRET_KEY"))
             continue
         messages.append(Message(c["id"], str(c["event_id"]), c["url"], secret,
-                                body_of(c["type"], c["payload"] or {}, c["created_at"])))
+                                body_of(c["type"], c["payload_json"] or "{}", c["created_at"])))
     return messages, unsendable
 
 

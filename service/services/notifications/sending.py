@@ -42,11 +42,14 @@ class Answer:
     error: str | None
 
 
-def body_of(event_type: str, payload: dict[str, Any], created_at: datetime) -> bytes:
-    """The Standard Webhooks body: {"type","version","timestamp","data"}."""
-    return json.dumps({"type": event_type, "version": event_version(event_type),
-                       "timestamp": created_at.isoformat().replace("+00:00", "Z"),
-                       "data": payload}, separators=(",", ":")).encode()
+def body_of(event_type: str, payload: dict[str, Any] | str, created_at: datetime) -> bytes:
+    """The Standard Webhooks body: {"type","version","timestamp","data"}; a payload given as
+    JSON text (as the outbox stores it) goes in as it is."""
+    data = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+    head = json.dumps({"type": event_type, "version": event_version(event_type),
+                       "timestamp": created_at.isoformat().replace("+00:00", "Z")},
+                      separators=(",", ":"))
+    return f'{head[:-1]},"data":{data}}}'.encode()
 
 
 def headers_for(message: Message, now: datetime) -> dict[str, str]:
