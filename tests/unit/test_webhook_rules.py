@@ -97,3 +97,20 @@ def test_the_first_queued_delivery_of_an_order_with_nothing_else_open_is_next():
                  row(3, 2, "failed", order="o2"), row(4, 3, "queued", order="o2"),
                  row(5, 1, "queued", sub="t")]
     assert sorted(next_in_lanes(open_rows)) == [2, 5]
+
+
+def test_an_events_version_comes_from_its_catalogue_schema_else_1(tmp_path, monkeypatch):
+    import json
+
+    from service.services.notifications import catalogue
+
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "order.placed.schema.json").write_text(json.dumps(
+        {"properties": {"version": {"const": 3}}}))
+    monkeypatch.setattr(catalogue, "SCHEMAS_DIR", tmp_path)
+    catalogue.event_version.cache_clear()
+    try:
+        assert catalogue.event_version("order.placed") == 3
+        assert catalogue.event_version("order.unheard_of") == 1
+    finally:
+        catalogue.event_version.cache_clear()

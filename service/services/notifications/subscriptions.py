@@ -49,7 +49,7 @@ def create(ctx: Context, body: dict[str, Any], created_by: str | None) -> dict[s
     """A new subscription; the 201 body holds its secret, shown this once."""
     require("webhook_subscription_request", body)
     secret = new_secret()
-    row = _row(ctx, body, secret, "api", None, created_by)
+    row = new_row(ctx, body, secret, "api", None, created_by)
     with ctx.transaction() as uow:
         uow.webhooks.add(row)
     return {**view(row), "secret": secret}
@@ -104,7 +104,7 @@ def sync_config(ctx: Context) -> list[str]:
         for name, spec in declared.items():
             if name in existing:
                 _update_config(ctx, uow, existing[name], spec)
-            elif uow.webhooks.add(_row(ctx, spec, _config_secret(spec), "config", name, None)):
+            elif uow.webhooks.add(new_row(ctx, spec, _config_secret(spec), "config", name, None)):
                 added.append(name)
         for name in existing.keys() - declared.keys():
             uow.webhooks.change(existing[name]["id"], deleted_at=ctx.clock.now())
@@ -142,8 +142,9 @@ def _env_secret(spec: dict[str, Any]) -> str | None:
     return value
 
 
-def _row(ctx: Context, body: dict[str, Any], secret: str, source: str, name: str | None,
-         created_by: str | None) -> dict[str, Any]:
+def new_row(ctx: Context, body: dict[str, Any], secret: str, source: str, name: str | None,
+            created_by: str | None) -> dict[str, Any]:
+    """A new subscription's row, its secret sealed."""
     return {"id": "whs_" + secrets.token_hex(12), "url": body["url"],
             "events": list(body["events"]), "location": body.get("location"),
             "channel": body.get("channel"), "secret_encrypted": box().seal(secret),

@@ -121,3 +121,16 @@ def test_a_replay_queues_the_wanted_events_from_an_id_and_refuses_bad_input(clie
         assert client.post(url, json=bad, headers=admin).status_code == 422
     assert client.post("/v1/webhooks/subscriptions/whs_none/replay", json={
         "from_event_id": 1}, headers=admin).status_code == 404
+
+
+def test_a_subscription_config_declares_cannot_be_deleted_through_the_api(client, admin, ctx):
+    from service.services.notifications import subscriptions
+
+    row = {**subscriptions.new_row(ctx, {"url": "http://127.0.0.1:9/c", "events": ["*"]},
+                                subscriptions.new_secret(), "config", "from-file", None)}
+    with ctx.transaction() as uow:
+        uow.webhooks.add(row)
+    answer = client.delete(f"/v1/webhooks/subscriptions/{row['id']}", headers=admin)
+    assert answer.status_code == 409 and answer.json["code"] == "subscription_from_config"
+    listed = client.get("/v1/webhooks/subscriptions", headers=admin).json["items"]
+    assert [s["source"] for s in listed] == ["config"]
