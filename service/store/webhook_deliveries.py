@@ -71,6 +71,12 @@ class DeliveryRepository:
                 .execution_options(synchronize_session=False))
         self.session.execute(WebhookAttempt.__table__.insert(), list(attempts))
 
+    def any_due(self, now: datetime) -> bool:
+        """Whether some delivery is due (a look at the due index)."""
+        return self.session.scalar(select(_D.id).where(_D.status.in_(DUE),
+                                                       _D.next_attempt_at <= now)
+                                   .limit(1)) is not None
+
     def open_in_lanes(self, lanes: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
         """The deliveries not yet done of these (subscription, order key) lanes."""
         found: list[dict[str, Any]] = []

@@ -79,6 +79,11 @@ class WebhookRepository:
         return [OutboxEvent(r.id, r.aggregate_type, r.aggregate_id, r.type, r.payload or {})
                 for r in rows]
 
+    def has_unrouted(self) -> bool:
+        """Whether some committed event waits to be routed (a look at ix_events_unrouted)."""
+        return self.session.scalar(select(Event.id).where(Event.delivered_at.is_(None))
+                                   .limit(1)) is not None
+
     def mark_routed(self, event_ids: Sequence[int], now: datetime) -> None:
         """Events handed to deliveries (events.delivered_at)."""
         if event_ids:

@@ -96,6 +96,9 @@ def run(ctx: Context) -> int:
 
 def route(ctx: Context, limit: int = ROUTE_BATCH) -> int:
     """Hand the oldest unrouted events to a delivery per subscription that wants them."""
+    with ctx.reading(autocommit=True) as look:  # no write lock (SQLite) when idle
+        if not look.webhooks.has_unrouted():
+            return 0
     with ctx.transaction() as uow:
         uow.webhooks.lock_routing()
         events = uow.webhooks.unrouted(limit)
@@ -132,6 +135,9 @@ class Pipeline:
         if room <= 0 or (self.flying and room < self.config.batch // 4):
             return 0  # topped up by quarters: a claim per answer would cost more than it saves
         now = self.ctx.clock.now()
+        with self.ctx.reading(autocommit=True) as look:  # no write lock (SQLite) when idle
+            if not look.deliveries.any_due(now):
+                return 0
         with self.ctx.transaction() as uow:
             claimed = uow.deliveries.claim(now, room,
                                            now + timedelta(seconds=self.config.claim_seconds))
