@@ -32,6 +32,8 @@ REPLICA_LAG = Gauge("oms_replica_lag_seconds", "How far behind the primary a rep
                     ["replica"], multiprocess_mode="liveall")
 REPLICA_HEALTHY = Gauge("oms_replica_healthy", "1 while a replica serves reads, else 0",
                         ["replica"], multiprocess_mode="liveall")
+WEBHOOK_ATTEMPTS = Counter("oms_webhook_attempts_total", "Webhook attempts by outcome",
+                           ["outcome"])  # delivered | failed | dead
 
 
 def render() -> tuple[bytes, str]:

@@ -113,6 +113,10 @@ PARAMETERS: dict[str, Any] = {
                          explode=True),
     "as_of_location": _query("location", _TEXT, "one location (a location key: its own; "
                              "default: every location)"),
+    "delivery_status": _query("status", {"enum": ["queued", "pending", "in_flight",
+                                                  "delivered", "failed", "dead"]},
+                              "only deliveries in this status (queued: behind an earlier "
+                              "event of its order; failed: retrying; dead: dead letters)"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
