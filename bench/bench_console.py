@@ -17,6 +17,7 @@ import argparse
 import re
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ def pages(ctx: Any, app: Any) -> tuple[dict[str, Any], Any, Any]:
                 set_values(made["text"], {first.pointer: first.value + 1}), "bench")
     headers = {"Authorization": f"Bearer {admin_key}"}
     placed = app.test_client().post("/v1/orders", headers=headers, json={
-        "channel": "web", "ship_to": {"lat": 40.71, "lon": -74.0}, "order_ref": "bench-console",
+        "channel": "web", "ship_to": {"lat": 40.71, "lon": -74.0},
+        "order_ref": f"bench-console-{uuid.uuid4().hex[:12]}",
         "lines": [{"sku": sku, "quantity": 1}]}).get_json()
     token = CSRF.findall(admin.get("/console/sourcing").get_data(as_text=True))[0]
     draft = f"/console/rules/{active.name}/drafts/{made['id']}"

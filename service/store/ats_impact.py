@@ -7,13 +7,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from service.rules.model import Ruleset
 from service.rules.sql import channel_ats_sql
 from service.store.ats import _serves, rule_columns
-from service.store.models import Location, Product, StockPosition
+from service.store.models import (
+    CacheVersion,
+    InventoryJournalEntry,
+    Location,
+    OrderRow,
+    Product,
+    StockPosition,
+)
+from service.store.models.versions import CATALOG
 
 
 @dataclass(frozen=True)
@@ -53,16 +61,36 @@ def compare(session: Session, old: Ruleset, new: Ruleset) -> ImpactRows:
     differs = or_(*(a != b for a, b in pairs)) if pairs else literal(False)
     # a position with nothing available gives 0 under any ruleset (hold-backs are >= 0)
     differs = and_(sp.c.on_hand - sp.c.allocated - sp.c.reserved > 0, differs)
-    per_position = (select(sp.c.sku, sp.c.location_id,
-                           *((b - a).label(f"d{i}") for i, (a, b) in enumerate(pairs)))
-                    .select_from(joined).where(differs).subquery())
-    deltas = [per_position.c[f"d{i}"] for i in range(len(pairs))]
-    by_sku = select(per_position.c.sku, *(func.sum(d) for d in deltas)).group_by(
-        per_position.c.sku)
-    by_location = select(per_position.c.location_id,
-                         *(func.sum(case((d != 0, 1), else_=0)) for d in deltas)).group_by(
-        per_position.c.location_id)
-    return ImpactRows(
-        channels,
-        [(r[0], [int(v or 0) for v in r[1:]]) for r in session.execute(by_sku)],
-        [(r[0], [int(v or 0) for v in r[1:]]) for r in session.execute(by_location)])
+    if not pairs:  # the same rules in every channel (say a draft identical to the active)
+        return ImpactRows(channels, [], [])
+    # one scan of the positions: the changed ones (a CTE used twice: materialized once),
+    # summed per SKU and counted per location in one statement
+    changed = (select(sp.c.sku, sp.c.location_id,
+                      *((b - a).label(f"d{i}") for i, (a, b) in enumerate(pairs)))
+               .select_from(joined).where(differs).cte("changed"))
+    deltas = [changed.c[f"d{i}"] for i in range(len(pairs))]
+    by_sku = select(literal(0).label("side"), changed.c.sku.label("id"),
+                    *(func.sum(d).label(f"v{i}") for i, d in enumerate(deltas))
+                    ).group_by(changed.c.sku)
+    by_location = select(literal(1), changed.c.location_id,
+                         *(func.sum(case((d != 0, 1), else_=0)) for d in deltas)
+                         ).group_by(changed.c.location_id)
+    sides: tuple[list[tuple[str, list[int]]], ...] = ([], [])
+    for row in session.execute(union_all(by_sku, by_location)):
+        sides[row[0]].append((row[1], [int(v or 0) for v in row[2:]]))
+    return ImpactRows(channels, sides[0], sides[1])
+
+
+def stock_marker(session: Session) -> tuple[Any, ...]:
+    """What an impact was computed from, besides the two rulesets, in one statement: the
+    newest journal row (every change of a position's counts writes one, in its transaction),
+    the `catalog` cache version (products' and locations' facts) and the newest order (the
+    re-plan takes the latest orders). Equal markers: the same positions, facts and orders."""
+    journal, orders = InventoryJournalEntry.__table__, OrderRow.__table__
+    versions = CacheVersion.__table__
+    row = session.execute(select(
+        select(func.max(journal.c.id)).scalar_subquery(),
+        select(func.max(versions.c.version)).where(versions.c.name == CATALOG)
+        .scalar_subquery(),
+        select(func.max(orders.c.created_at)).scalar_subquery())).one()
+    return tuple(row)
