@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
-import weakref
 
 from service.domain.roles import Role
 from service.services.orders import replay
