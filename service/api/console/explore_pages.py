@@ -14,13 +14,15 @@ from service.services.console import views
 from service.services.orders import planning, reading, search
 
 MAX_CART_LINES = 50
+LOCATIONS_PER_PAGE = 100
 
 
 @bp.get("/availability")
 @signed_in
 def availability() -> Response:
-    """Find a SKU by SKU or name; for one SKU, each channel's figure, and every location
-    behind one channel's (?channel=, default the first)."""
+    """Find a SKU by SKU or name; for one SKU, each channel's figure, and the locations
+    behind one channel's (?channel=, default the first): every one counted in the total,
+    shown LOCATIONS_PER_PAGE at a time, most available first (?page=)."""
     query, sku = request.args.get("q", "").strip(), request.args.get("sku", "").strip()
     found = views.products(context(), role(), query) if query else []
     figures, detail = [], None
@@ -34,8 +36,20 @@ def availability() -> Response:
         if chosen is not None:
             detail = reads.read(context(), role(), chosen, [sku], "locations")
             detail["sells"] = next((c["sells"] for c in channels if c["channel"] == chosen), [])
+            detail["page"] = _page(detail["items"][0]["locations"], request.args.get("page"))
     return page("availability.html", query=query, found=found, sku=sku, figures=figures,
                 detail=detail)
+
+
+def _page(locations: list[dict[str, Any]], asked: str | None) -> dict[str, Any]:
+    """One page of a SKU's locations, most available first (then by id): rendering a
+    thousand rows took half the page's time at 1,000 locations."""
+    ordered = sorted(locations, key=lambda loc: (-loc["available"], loc["location"]))
+    pages = max(1, -(-len(ordered) // LOCATIONS_PER_PAGE))
+    number = min(max(int(asked), 1), pages) if asked and asked.isdigit() and len(asked) < 7 else 1
+    start = (number - 1) * LOCATIONS_PER_PAGE
+    return {"number": number, "pages": pages, "first": start + 1, "count": len(ordered),
+            "rows": ordered[start:start + LOCATIONS_PER_PAGE]}
 
 
 def _cart(text: str) -> list[dict[str, Any]]:
