@@ -111,15 +111,23 @@ def compare(session: Session, old: Ruleset, new: Ruleset) -> ImpactRows:
         [(r[0], [int(v or 0) for v in r[1:]]) for r in session.execute(by_location)])
 
 
+JOURNAL_WINDOW = 10_000
+
+
 def stock_marker(session: Session) -> tuple[Any, ...]:
     """What an impact was computed from, besides the two rulesets, in one statement: the
-    newest journal row (every change of a position's counts writes one, in its transaction),
-    the `catalog` cache version (products' and locations' facts) and the newest order (the
+    newest journal row (every change of a position's counts writes one, in its transaction)
+    and how many rows the last JOURNAL_WINDOW ids hold (on PostgreSQL a transaction that took
+    its ids earlier can commit after a newer one: its rows appear below the newest id), the
+    `catalog` cache version (products' and locations' facts) and the newest order (the
     re-plan takes the latest orders). Equal markers: the same positions, facts and orders."""
     journal, orders = InventoryJournalEntry.__table__, OrderRow.__table__
     versions = CacheVersion.__table__
+    newest = select(func.max(journal.c.id)).scalar_subquery()
     row = session.execute(select(
-        select(func.max(journal.c.id)).scalar_subquery(),
+        newest,
+        select(func.count()).select_from(journal)
+        .where(journal.c.id > newest - JOURNAL_WINDOW).scalar_subquery(),
         select(func.max(versions.c.version)).where(versions.c.name == CATALOG)
         .scalar_subquery(),
         select(func.max(orders.c.created_at)).scalar_subquery())).one()
