@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             common.drop_pg_database(name)
     rules, raw["rules_stdout"] = rules_bench()
     figures += rules
+    raw["webhooks"] = bench("bench_webhooks.py", "--events", "5000" if args.quick else "20000",
+                            "--seconds", "8" if args.quick else "20")  # its own database
+    figures += figures_of(raw["webhooks"])
     if not args.skip_sourcing:
         sourcing, raw["sourcing"] = sourcing_bench(200 if args.quick else 1000)
         figures += sourcing

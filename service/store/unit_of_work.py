@@ -46,6 +46,8 @@ from service.store.settlements import SettlementRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
 from service.store.versions import CacheVersions
+from service.store.webhook_deliveries import DeliveryRepository
+from service.store.webhooks import WebhookRepository
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
@@ -163,6 +165,14 @@ class UnitOfWork:
     @cached_property
     def drafts(self) -> RulesetDrafts:
         return RulesetDrafts(self.session)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.session)
+
+    @cached_property
+    def deliveries(self) -> DeliveryRepository:
+        return DeliveryRepository(self.session)
 
 
 @contextmanager
