@@ -18,7 +18,7 @@ from service.clock import Clock
 from service.rules.model import Ruleset
 from service.store.activations import ActivationRepository
 from service.store.ats import AtsRepository
-from service.store.ats_impact import ImpactRows, compare
+from service.store.ats_impact import ImpactRows, compare, stock_marker
 from service.store.backorders import BackorderRepository
 from service.store.catalog import Catalog, CatalogSnapshot
 from service.store.console import ConsoleSessions, RulesetDrafts
@@ -72,6 +72,10 @@ class UnitOfWork:
     def ats_impact(self, old: Ruleset, new: Ruleset) -> ImpactRows:
         """What new would change in every channel's ATS against old (read-only)."""
         return compare(self.session, old, new)
+
+    def impact_marker(self) -> tuple[object, ...]:
+        """What an impact is computed from besides the rulesets (store.ats_impact)."""
+        return stock_marker(self.session)
 
     def rollback(self) -> None:
         """End the transaction now, keeping nothing (it releases SQLite's database lock)."""
