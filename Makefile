@@ -29,6 +29,8 @@ run: $(VENV)/.installed
 	  $(BIN)/oms serve --port $(PORT)'
 
 test: $(VENV)/.installed-dev
+	@# the console's browser tests drive Debian's Chromium (Playwright cannot download its own)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest

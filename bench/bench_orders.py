@@ -161,6 +161,7 @@ def make_scarce(pg_url: str) -> dict[str, int]:
             rows.append(StockRow(line, location, sku, when,
                                  on_hand=rng.randint(1, 4) if location in keep else 0))
     with ctx.transaction() as uow:
+        uow.journal.because("delta", feed="bench")
         deltas.apply_deltas(ctx, uow, rows, [], len(rows))
     with ctx.sessions() as session:
         on_hand = dict(session.execute(

@@ -22,9 +22,12 @@ from service.errors import Unavailable
 from service.services.context import Context
 from service.services.feeds import running
 from service.services.inventory import reservations
+from service.services.notifications import delivery
 from service.services.operations import jobs
 from service.services.orders import expiring, releasing
 from service.services.rulesets import governance
+from service.services.settlements import exporting
+from service.services.transfers import arrivals
 
 log = logging.getLogger(__name__)
 OWNER = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -70,10 +73,24 @@ def job_specs(ctx: Context) -> list[JobSpec]:
                 every_seconds=backorders_cfg["release_seconds"]),
         JobSpec("orders.backorders.sweep", releasing.release_all,
                 every_seconds=backorders_cfg["sweep_seconds"]),
+        JobSpec(arrivals.JOB, arrivals.refresh_arrivals,
+                every_seconds=ctx.settings.section("transfers")["arrivals_seconds"]),
+        JobSpec("webhooks.deliver", delivery.run,  # a loop of run_seconds, woken by commits
+                every_seconds=ctx.settings.section("webhooks")["run_seconds"]),
         *[JobSpec(f"feeds.{feed.name}", partial(running.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in running.configured(ctx) if feed.scheduled],
+        *_settlement_export(ctx),
     ]
+
+
+def _settlement_export(ctx: Context) -> list[JobSpec]:
+    """The ERP export's job, when settlements.export_dir is set."""
+    section = ctx.settings.section("settlements")
+    if exporting.configured(ctx) is None:
+        return []
+    return [JobSpec("settlements.export", exporting.export_job,
+                    every_seconds=section["every_seconds"], cron=section["cron"])]
 
 
 def run_once(ctx: Context, spec: JobSpec, owner: str = OWNER) -> bool:

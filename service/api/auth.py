@@ -95,6 +95,20 @@ def admin_only(view: F) -> F:
 
 
 
+def admin_or_erp(view: F) -> F:
+    """Admin and ERP keys (what leaves for the ERP); channel and location keys get 403."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        role = current_role()
+        if not (role.is_admin or role.kind == "erp"):
+            raise Forbidden(f"A {role} key may not do this: admin and erp keys only.")
+        return view(*args, **kwargs)
+
+    wrapper._oms_auth = "admin or erp"  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
 def admin_or_channel(view: F) -> F:
     """Admin and channel keys; a location key gets 403."""
 

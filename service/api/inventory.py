@@ -10,10 +10,11 @@ from service.api.auth import admin_only, authenticated, current_role
 from service.api.bodies import json_object, numbered_rows
 from service.api.current import context
 from service.api.openapi import documented
+from service.api.paging import link_next
 from service.errors import ValidationFailed, problem
 from service.feeds.readers import Batch
 from service.services.feeds import running
-from service.services.inventory import pushes, reservations, runs
+from service.services.inventory import journal, pushes, reservations, runs
 from service.services.masterdata import listing
 
 bp = Blueprint("inventory", __name__, url_prefix="/v1")
@@ -101,3 +102,33 @@ def list_feed_runs() -> Response:
             response="feed_list", errors=(403,))
 def list_feeds() -> Response:
     return jsonify({"feeds": running.list_feeds(context())})
+
+
+@bp.get("/inventory/journal")
+@authenticated
+@documented("Why a position is where it is: its changes of on_hand, allocated and reserved, "
+            "each with its cause (snapshot, delta, order, cancel, rejection, shipment, "
+            "return, transfer, hold; unknown for SQL run by hand), the ids behind it and the "
+            "counts before and after; newest first (?order=oldest for oldest first), "
+            "?since=, ?limit= up to 500, default 100; a full page has a Link to the next",
+            response="journal_entry", response_array=True, roles=("admin", "location"),
+            errors=(403, 404, 422), response_headers=("Link",),
+            query=("journal_location", "journal_sku", "journal_since", "journal_order",
+                   "journal_after", "limit"))
+def inventory_journal() -> Response:
+    found = journal.changes(context(), current_role(), request.args)
+    response = jsonify(found)
+    limit = journal.page_limit(request.args.get("limit"), [])
+    return link_next(response, str(found[-1]["id"])) if len(found) == limit else response
+
+
+@bp.get("/inventory/positions/as-of")
+@authenticated
+@documented("Positions as they were at a time (since the journal began): on_hand, "
+            "allocated, reserved and the units they left free, per location of each sku "
+            "(positions then empty are left out)", response="positions_as_of",
+            roles=("admin", "location"), errors=(403, 404, 422),
+            query=("as_of_at", "as_of_skus", "as_of_location"))
+def positions_as_of() -> Response:
+    return jsonify(journal.as_of(context(), current_role(), request.args,
+                                 request.args.getlist("sku")))

@@ -17,6 +17,7 @@ ROLE_TEXT = {
     "admin": "`admin`",
     "channel": "`channel:<name>` for its own channel",
     "location": "`location:<id>` for its own location",
+    "erp": "`erp` (the ERP's key: what leaves for the ERP)",
     "any": "any valid key",
 }
 
@@ -88,11 +89,48 @@ PARAMETERS: dict[str, Any] = {
     "order_after": _query("after", {"type": "string"},
                           "the cursor: the previous page's last order id (the Link header's); "
                           "an unknown one is a 422"),
+    "experiment_unit": _query("unit", {"type": "string", "minLength": 1, "maxLength": 128},
+                              "the unit to assign: a customer_id, or a request's `unit`; "
+                              "without one the answer is the active ruleset"),
+    "experiment_channel": _query("channel", _TEXT,
+                                 "the channel asking (a channel key: its own, the default)"),
+    "settlements_since": _query("since", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                                "the cursor: a settlement record id, the list starts after it "
+                                "(the previous page's `next`, or the Link header's); default 0, "
+                                "from the first record; anything else is a 422"),
+    "journal_location": _query("location", _TEXT, "the position's location (a location "
+                               "key: its own)", True),
+    "journal_sku": _query("sku", _TEXT, "the position's sku", True),
+    "journal_since": _query("since", _ZONED_TIME, "only changes at or after this time"),
+    "journal_order": _query("order", {"enum": ["newest", "oldest"], "default": "newest"},
+                            "newest first (default) or oldest first"),
+    "journal_after": _query("after", {"type": "string", "pattern": r"^\d{1,18}$"},
+                            "the cursor: the previous page's last id (the Link header's)"),
+    "as_of_at": _query("at", _ZONED_TIME, "the time (ISO 8601 with a zone)", True),
+    "as_of_skus": _query("sku", {"type": "array", "minItems": 1, "maxItems": 200,
+                                 "items": _TEXT},
+                         "one or more skus, repeated: sku=A&sku=B", True, style="form",
+                         explode=True),
+    "as_of_location": _query("location", _TEXT, "one location (a location key: its own; "
+                             "default: every location)"),
+    "delivery_status": _query("status", {"enum": ["queued", "pending", "in_flight",
+                                                  "delivered", "failed", "dead"]},
+                              "only deliveries in this status (queued: behind an earlier "
+                              "event of its order; failed: retrying; dead: dead letters)"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
         "description": "makes retries safe: the same key and body answer as the first time; "
                        "the same key with another body is a 422"},
+    "OMS-Consistency-Token": {
+        "name": "OMS-Consistency-Token", "in": "header", "required": False,
+        "schema": {"type": "string", "maxLength": 64,
+                   "pattern": "^pg:[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$"},
+        "description": "with read replicas (database.read_urls): a write's token; the lookup "
+                       "is then served by a replica that has replayed past it, or by the "
+                       "primary, so it shows that write (a malformed token is a 422). Without "
+                       "it a replica at most database.read_max_lag_ms behind may answer. "
+                       "Ignored without read replicas"},
 }
 
 HEADERS: dict[str, Any] = {
@@ -105,6 +143,11 @@ HEADERS: dict[str, Any] = {
              "required": False, "schema": {"type": "string"}},
     "Retry-After": {"description": "seconds to wait before retrying", "required": True,
                     "schema": {"type": "string"}},
+    "OMS-Consistency-Token": {
+        "description": "with read replicas (database.read_urls) only: the primary's commit "
+                       "position after this write (pg:<hex>/<hex>); send it back on an "
+                       "availability read to see this write",
+        "required": False, "schema": {"type": "string"}},
     "WWW-Authenticate": {"description": "the scheme to authenticate with", "required": True,
                          "schema": {"type": "string"}},
 }

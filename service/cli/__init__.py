@@ -9,8 +9,10 @@ import tempfile
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
+from service.cli.experiments import add_experiments_commands
 from service.cli.feeds import add_feeds_commands
 from service.cli.rules import add_rules_commands
+from service.cli.settlements import add_settlements_commands
 from service.errors import OmsError
 from service.settings import ConfigError, load_settings
 
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     add_rules_commands(sub, _context)
     add_feeds_commands(sub, _context)
+    add_experiments_commands(sub, _context)
+    add_settlements_commands(sub, _context)
     return parser
 
 
@@ -146,7 +150,7 @@ def _scheduler(args: argparse.Namespace) -> int:
 def _add_keys(sub: argparse._SubParsersAction) -> None:
     keys = sub.add_parser("keys", help="API keys").add_subparsers(metavar="ACTION")
     create = keys.add_parser("create", help="create a key; prints it once, stores its hash")
-    create.add_argument("--role", required=True, help="admin, channel:<name> or location:<id>")
+    create.add_argument("--role", required=True, help="admin, channel:<name>, location:<id> or erp")
     create.add_argument("--label", help="a note on who uses the key")
     create.set_defaults(handler=_keys_create)
     listed = keys.add_parser("list", help="every key: id, prefix, role, label, created, revoked")

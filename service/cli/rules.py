@@ -1,4 +1,4 @@
-"""`oms rules ...`: validate, show, diff, activate, vocabulary."""
+"""`oms rules ...`: validate, show, diff, activate, export, vocabulary."""
 
 from __future__ import annotations
 
@@ -8,12 +8,22 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from service.cli.experiments import experiment_problems, folder_experiments
+from service.cli.simulate import add_simulate_command
 from service.errors import ValidationFailed
 from service.rules.diff import diff
-from service.rules.loader import SUFFIXES, LoadResult, load_directory, load_file, rule_files
+from service.rules.loader import (
+    SUFFIXES,
+    LoadResult,
+    is_experiments_file,
+    load_directory,
+    load_file,
+    rule_files,
+)
 from service.rules.model import Problem, Ruleset, format_problem
 from service.rules.vocabulary import export_vocabulary
 from service.settings import Settings
@@ -38,6 +48,12 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
                                 help="make a version active (recomputes every channel's ATS)")
     activate.add_argument("spec", help="name@version, or name for its latest version")
     activate.set_defaults(handler=lambda a: _activate(a, context))
+    export = rules.add_parser("export", help="write a published version (one from the "
+                              "console or the API) as a rule file, for review in git")
+    export.add_argument("spec", help="name@version, or name for its latest version")
+    export.add_argument("--dir", type=Path, help="the folder (default: the rulesets folder)")
+    export.set_defaults(handler=lambda a: _export(a, context))
+    add_simulate_command(rules, context)
     vocab = rules.add_parser("vocabulary", help="variables, operators and actions (JSON)")
     vocab.set_defaults(handler=lambda _a: _vocabulary())
 
@@ -45,14 +61,19 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
 Checker = Callable[[LoadResult], list[Problem]]
 
 
-def _problems_of(paths: list[Path], known: list[Path],
-                 published: Checker) -> tuple[int, list[Problem]]:
+def _problems_of(paths: list[Path], known: list[Path], published: Checker,
+                 published_ref: Callable[[str], bool]) -> tuple[int, list[Problem]]:
     files, problems = 0, []
     for path in paths:
         if path.is_dir():
             load = load_directory(path)
             files += len(load.results)
             problems += [p for r in load.results for p in (*r.problems, *published(r))]
+            found, more = folder_experiments(path, known, published_ref)
+            files, problems = files + found, problems + more
+        elif is_experiments_file(path):
+            files += 1
+            problems += experiment_problems(path, known, published_ref)
         else:
             files += 1
             problems += _file_problems(path, known, published)
@@ -66,7 +87,8 @@ def _file_problems(path: Path, known: list[Path], published: Checker) -> list[Pr
     ruleset = result.ruleset
     if ruleset is None:
         return list(result.problems)
-    others = {p.resolve() for p in path.parent.iterdir() if p.suffix.lower() in SUFFIXES}
+    others = {p.resolve() for p in path.parent.iterdir()
+              if p.suffix.lower() in SUFFIXES and not is_experiments_file(p)}
     for folder in known:
         others |= {p.resolve() for p in rule_files(folder)}
     for other in sorted(others - {path.resolve()}):
@@ -79,20 +101,28 @@ def _file_problems(path: Path, known: list[Path], published: Checker) -> list[Pr
     return [*result.problems, *published(result)]
 
 
-def _published_checker(settings: Settings | None) -> Checker:
-    """Problems of a file against the configured database's published versions (none when
-    it cannot be read: validating files needs no database)."""
+def _database(settings: Settings | None) -> Any:
+    """A context on the configured database, or None when it cannot be read (validating
+    files needs no database)."""
     from service.bootstrap import build_context
-    from service.services.rulesets import library
 
     if settings is None or _missing_sqlite_file(settings.database_url):
-        return lambda _result: []
+        return None
     ctx = build_context(settings, import_files=False)
     try:
         with ctx.reading() as uow:
             uow.ruleset_versions.find("", 0)
     except Exception as exc:  # not reachable, or not migrated: say so, check the rest
         print(f"published versions not checked: {type(exc).__name__}", file=sys.stderr)
+        return None
+    return ctx
+
+
+def _published_checker(ctx: Any) -> Checker:
+    """Problems of a file against the database's published versions."""
+    from service.services.rulesets import library
+
+    if ctx is None:
         return lambda _result: []
 
     def check(result: LoadResult) -> list[Problem]:
@@ -100,6 +130,20 @@ def _published_checker(settings: Settings | None) -> Checker:
             return library.clashes(uow, result)
 
     return check
+
+
+def _published_ref(ctx: Any) -> Callable[[str], bool]:
+    """Whether the database publishes a ruleset version (name@version) that loads."""
+    from service.services.rulesets.experiment_file import known_ref
+
+    if ctx is None:
+        return lambda _ref: False
+
+    def known(ref: str) -> bool:
+        with ctx.reading() as uow:
+            return known_ref(ctx, uow, ref)
+
+    return known
 
 
 def _missing_sqlite_file(url: str) -> bool:
@@ -125,9 +169,10 @@ def _validate(args: argparse.Namespace, context: ContextFactory) -> int:
     missing = [p for p in paths if not p.exists()]
     for path in missing:
         print(f"{path}: error: no such file or folder", file=sys.stderr)
+    database = _database(settings)
     files, problems = _problems_of([p for p in paths if p.exists()],
                                    [k for k in known if k.is_dir()],
-                                   _published_checker(settings))
+                                   _published_checker(database), _published_ref(database))
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.col)):
         print(format_problem(problem))
     errors = sum(1 for p in problems if p.severity == "error") + len(missing)
@@ -182,6 +227,16 @@ def _activate(args: argparse.Namespace, context: ContextFactory) -> int:
     name, version = parse_spec(args.spec)
     done = governance.activate(ctx, {"name": name, "version": version}, _who())  # type: ignore
     print(f"{done.ref} is active (was {done.previous}); every channel's ATS recomputed")
+    return 0
+
+
+def _export(args: argparse.Namespace, context: ContextFactory) -> int:
+    from service.rules.registry import parse_spec
+    from service.services.rulesets import exporting
+
+    name, version = parse_spec(args.spec)
+    path = exporting.export(context(args), name, version, args.dir)  # type: ignore[arg-type]
+    print(f"wrote {path}")
     return 0
 
 

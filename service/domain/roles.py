@@ -1,4 +1,4 @@
-"""API key roles (admin, channel:<name>, location:<id>) and the one permission check."""
+"""API key roles (admin, channel:<name>, location:<id>, erp) and the one permission check."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from service.errors import Forbidden, NotFound
 
-_ROLE = re.compile(r"^(admin|channel:[a-z0-9][a-z0-9_-]{0,62}|location:[A-Za-z0-9._:-]{1,64})$")
+_ROLE = re.compile(r"^(admin|erp|channel:[a-z0-9][a-z0-9_-]{0,62}|location:[A-Za-z0-9._:-]{1,64})$")
 
 
 class UnknownRole(ValueError):
@@ -16,17 +16,19 @@ class UnknownRole(ValueError):
 
 @dataclass(frozen=True)
 class Role:
-    """What a key may do: everything (admin), one channel's business, or one location's."""
+    """What a key may do: everything (admin), one channel's business, one location's, or
+    read what the ERP receives (erp: settlement records, no channel and no location)."""
 
     kind: str
     scope: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Role:
-        """Parse 'admin', 'channel:web' or 'location:STORE-1'."""
+        """Parse 'admin', 'channel:web', 'location:STORE-1' or 'erp'."""
         if not _ROLE.match(text or ""):
             raise UnknownRole(
-                f"unknown role {text!r}: expected admin, channel:<name> or location:<id>"
+                f"unknown role {text!r}: expected admin, channel:<name>, location:<id> "
+                "or erp"
             )
         kind, _, scope = text.partition(":")
         return cls(kind, scope or None)

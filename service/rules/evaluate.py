@@ -1,7 +1,8 @@
 """Evaluate rulesets on facts: compiled predicates (fast path) and business-rules (reference).
 
 Semantics (README, "How the actions combine"): for a channel the largest matching hold-back
-applies and any matching exclusion excludes; sourcing cost adjustments add up and any
+applies, any matching exclusion excludes and the longest matching count_in_transit window
+counts; sourcing cost adjustments add up and any
 exclusion excludes; for returns the first matching rule decides, else the default
 disposition.
 """
@@ -41,6 +42,7 @@ class ChannelOutcome:
     hold_back: int
     excluded: bool
     hits: tuple[RuleHit, ...] = ()
+    in_transit_hours: float | None = None  # the largest count_in_transit window matched
 
 
 @dataclass(frozen=True)
@@ -81,15 +83,22 @@ def _hit(rule: Rule, facts: Facts, done: list[dict[str, Any]]) -> RuleHit:
 def _channel_outcome(
     matched: list[tuple[Rule, list[dict[str, Any]]]], facts: Facts, trace: bool
 ) -> ChannelOutcome:
-    hold_back, excluded = 0, False
+    hold_back, excluded, hours = 0, False, None
     for _rule, done in matched:
         for entry in done:
             if entry["action"] == "exclude_location":
                 excluded = True
+            elif entry["action"] == "count_in_transit":
+                hours = _longer(hours, entry["within_hours"])
             elif entry["units"] > hold_back:
                 hold_back = entry["units"]
     hits = tuple(_hit(r, facts, d) for r, d in matched) if trace else ()
-    return ChannelOutcome(hold_back, excluded, hits)
+    return ChannelOutcome(hold_back, excluded, hits, hours)
+
+
+def _longer(hours: float | None, more: float) -> float:
+    """The longer of two count_in_transit windows (None: none yet)."""
+    return float(more) if hours is None or more > hours else hours
 
 
 def evaluate_channel(
@@ -100,18 +109,21 @@ def evaluate_channel(
     if trace:
         matched = [(rule, _effects(rule, facts)) for rule in rules if rule.predicate(facts)]
         return _channel_outcome(matched, facts, trace)
-    hold_back, excluded = 0, False
+    hold_back, excluded, hours = 0, False, None
     for rule in rules:
         if rule.predicate(facts):
             for action in rule.actions:
                 if action.name == "exclude_location":
                     excluded = True
                     continue
+                if action.name == "count_in_transit":
+                    hours = _longer(hours, action.params["within_hours"])
+                    continue
                 units = (action.params["units"] if action.name == "hold_back_units" else
                          percent_units(_fraction(action.params["percent"]), facts["available"]))
                 if units > hold_back:
                     hold_back = units
-    return ChannelOutcome(hold_back, excluded)
+    return ChannelOutcome(hold_back, excluded, in_transit_hours=hours)
 
 
 def evaluate_channel_reference(

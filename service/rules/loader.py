@@ -43,6 +43,7 @@ from service.rules.vocabulary import VARIABLE_TYPES, VOCABULARY
 
 DEFAULT_MAX_BYTES = 1_000_000
 SUFFIXES = (".yaml", ".yml", ".json")
+EXPERIMENTS_STEM = "experiments"  # rulesets/experiments.yaml: not a ruleset (rules/experiments)
 _VERSION_FILE = re.compile(r"^v(\d+)\.(?:ya?ml|json)$", re.IGNORECASE)
 _OPERATOR_INPUT = VOCABULARY["channel"].operators
 
@@ -118,6 +119,17 @@ def _parse(text: str | bytes, path: str, max_bytes: int) -> tuple[str, Source]:
     return text, parse_json(text) if looks_like_json(path, text) else parse_yaml(text)
 
 
+def parse_text(text: str | bytes, path: str, max_bytes: int) -> tuple[str, Source]:
+    """The decoded text and its located data (JSON by extension, else YAML)."""
+    return _parse(text, path, max_bytes)
+
+
+def is_experiments_file(path: str | Path) -> bool:
+    """Whether a path names an experiments file (experiments.yaml/.yml/.json)."""
+    name = Path(path).name.lower()
+    return name.endswith(SUFFIXES) and name.rsplit(".", 1)[0] == EXPERIMENTS_STEM
+
+
 def _name_findings(path: str, doc: dict[str, Any]) -> list[Finding]:
     """A file named vN (v3.yaml) must say ``version: N``: a copied file that still says the
     old version would otherwise clash with it, or replace it where the old one is absent."""
@@ -173,11 +185,13 @@ def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadResul
 
 
 def rule_files(root: str | Path) -> list[Path]:
-    """Every rule file under ``root``, recursively, in a stable order (hidden dirs skipped)."""
+    """Every rule file under ``root``, recursively, in a stable order (hidden dirs skipped;
+    an experiments file is not a ruleset: rules/experiments.py loads it)."""
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(Path(folder, f) for f in files if f.lower().endswith(SUFFIXES))
+        found.extend(Path(folder, f) for f in files
+                     if f.lower().endswith(SUFFIXES) and not is_experiments_file(f))
     return sorted(found)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ DEFAULT_DISPOSITION = "restock"
 # ship or offers pickup (only a location that can do neither is left out).
 METHODS = ("ship", "pickup")
 DEFAULT_SELLS = METHODS
+MAX_TRANSIT_HOURS = 8760  # count_in_transit's longest window: a year
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,14 @@ class Ruleset:
     def ref(self) -> str:
         """``name@version``."""
         return f"{self.name}@{self.version}"
+
+    @cached_property
+    def transit_windows(self) -> tuple[float, ...]:
+        """Every count_in_transit window (hours) of any channel rule, ascending (() when no
+        channel counts units in transit: the kept ATS then never reads transfers)."""
+        return tuple(sorted({float(a.params["within_hours"])
+                             for rules in self.channels.values() for rule in rules
+                             for a in rule.actions if a.name == "count_in_transit"}))
 
     def sells(self, channel: str) -> tuple[str, ...]:
         """The fulfilment methods a channel sells (in METHODS order)."""

@@ -27,7 +27,12 @@ def _validator() -> Draft7Validator:
 
 def schema_findings(doc: Any) -> Iterator[Finding]:
     """Every schema violation of ``doc``, pointed at the offending node."""
-    for error in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
+    return validator_findings(_validator(), doc)
+
+
+def validator_findings(validator: Draft7Validator, doc: Any) -> Iterator[Finding]:
+    """Every violation of ``doc`` against one validator's schema, as located findings."""
+    for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
         pointer = ""
         for part in error.absolute_path:
             pointer = pointer_join(pointer, part)

@@ -226,6 +226,8 @@ def channel_ats_sql(
             if action.name == "exclude_location":
                 exclusions.append(condition)
                 continue
+            if action.name == "count_in_transit":  # channel_transit_sql's
+                continue
             amount = (
                 literal(int(action.params["units"]), BigInteger())
                 if action.name == "hold_back_units"
@@ -234,3 +236,24 @@ def channel_ats_sql(
             terms.append(case((condition, amount), else_=literal(0, BigInteger())))
     excluded = or_(*exclusions) if exclusions else false()
     return _largest(terms), excluded
+
+
+def channel_transit_sql(
+    ruleset: Ruleset,
+    channel: str,
+    columns: Mapping[str, ColumnElement[Any]],
+    arriving: Mapping[float, ColumnElement[Any]],
+) -> ColumnElement[Any]:
+    """The in-transit units one channel counts at a position: ``arriving[h]`` (units expected
+    within h hours) of the longest count_in_transit window whose rule matches, else 0."""
+    windows = sorted(
+        ((float(action.params["within_hours"]), rule)
+         for rule in ruleset.channels.get(channel, ())
+         for action in rule.actions if action.name == "count_in_transit"),
+        key=lambda pair: -pair[0])
+    if not windows:
+        return literal(0, BigInteger())
+    whens = [(condition_to_sql(rule.conditions, columns),
+              func.coalesce(arriving[hours], literal(0, BigInteger())))
+             for hours, rule in windows]
+    return case(*whens, else_=literal(0, BigInteger()))

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from service.rules.model import Severity
+from service.rules.model import MAX_TRANSIT_HOURS, Severity
 from service.rules.regex import check_regex
 from service.rules.shadowing import check_shadowing
 from service.rules.source import pointer_join
@@ -245,6 +245,9 @@ def check_param(
         yield Finding(pointer, "units must be a whole number >= 0", code="param-type")
     elif key == "percent":
         yield from check_percent(value, pointer)
+    elif key == "within_hours" and not 0 < value <= MAX_TRANSIT_HOURS:
+        yield Finding(pointer, f"within_hours: expected more than 0 and at most "
+                      f"{MAX_TRANSIT_HOURS} (a year), got {value}", code="param-range")
 
 
 def check_percent(value: float, pointer: str) -> Iterator[Finding]:

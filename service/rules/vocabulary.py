@@ -120,6 +120,10 @@ class ChannelActions(RecordingActions):
     def exclude_location(self) -> None:
         self.done.append({"action": "exclude_location"})
 
+    @rule_action(params={"within_hours": FIELD_NUMERIC})
+    def count_in_transit(self, within_hours: float) -> None:
+        self.done.append({"action": "count_in_transit", "within_hours": within_hours})
+
 
 class SourcingActions(RecordingActions):
     @rule_action(params={"points": FIELD_NUMERIC})

@@ -7,6 +7,7 @@ order, after the positions, so two writers never wait on each other crosswise.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,10 +29,11 @@ from sqlalchemy.orm import Session
 
 from service.clock import Clock
 from service.rules.model import Ruleset
-from service.rules.sql import channel_ats_sql
+from service.rules.sql import channel_ats_sql, channel_transit_sql
 from service.rules.variables import rule_columns as variable_columns
 from service.store.models import ChannelAvailability, Location, Product, StockPosition
 from service.store.models.base import naive_utc
+from service.store.transfers import arriving_units
 from service.store.upsert import insert_for
 
 Key = tuple[str, str]  # (channel, sku)
@@ -113,6 +115,20 @@ class AtsRepository:
                 stale_skus.add(sku)
         return stale_skus
 
+    def ensure(self, ruleset: str, keys: list[Key]) -> None:
+        """Insert a 0 row for each key that has none (one made by a racing transaction is
+        waited for, then left as it is), so the keys can all be locked."""
+        if not keys:
+            return
+        table = ChannelAvailability.__table__
+        now = self.clock.now()
+        rows = [{"channel": c, "sku": s, "available": 0, "ruleset": ruleset, "updated_at": now}
+                for c, s in sorted(keys)]
+        for start in range(0, len(rows), 1000):
+            self.session.execute(insert_for(self.session, table).values(
+                rows[start:start + 1000]).on_conflict_do_nothing(
+                index_elements=["channel", "sku"]))
+
     def recompute(self, ruleset: Ruleset, skus: list[str] | None = None) -> int:
         """Recompute rows set-based for skus (default: all) with the compiled SQL rules."""
         table = ChannelAvailability.__table__
@@ -120,15 +136,40 @@ class AtsRepository:
             self.session.execute(delete(table).where(table.c.sku.in_(skus)))
         else:
             self.session.execute(delete(table))
-        channels = sorted(ruleset.channels)
-        now = self.clock.now()
-        rows = [{"channel": channel, "sku": row[0], "available": int(row[i + 1] or 0),
-                 "ruleset": ruleset.ref, "updated_at": now}
-                for row in self.session.execute(_recompute_query(ruleset, channels, skus))
-                for i, channel in enumerate(channels)]
+        rows = self._computed(ruleset, skus)
         for start in range(0, len(rows), 5000):
             self.session.execute(insert(table), rows[start:start + 5000])
         return len(rows)
+
+    def refresh(self, ruleset: Ruleset, skus: list[str]) -> int:
+        """Recompute the rows of skus in place (each row updated, never deleted: a writer
+        waiting on its lock then locks its new version, so refreshes take turns)."""
+        table = ChannelAvailability.__table__
+        rows = self._computed(ruleset, skus)
+        for start in range(0, len(rows), 1000):
+            stmt = insert_for(self.session, table).values(rows[start:start + 1000])
+            self.session.execute(stmt.on_conflict_do_update(
+                index_elements=["channel", "sku"],
+                set_={"available": stmt.excluded.available, "ruleset": stmt.excluded.ruleset,
+                      "updated_at": stmt.excluded.updated_at}))
+        return len(rows)
+
+    def _computed(self, ruleset: Ruleset, skus: list[str] | None) -> list[dict[str, Any]]:
+        channels = sorted(ruleset.channels)
+        now = self.clock.now()
+        return [{"channel": channel, "sku": row[0], "available": int(row[i + 1] or 0),
+                 "ruleset": ruleset.ref, "updated_at": now}
+                for row in self.session.execute(_recompute_query(ruleset, channels, skus, now))
+                for i, channel in enumerate(channels)]
+
+    def figures(self, keys: list[Key]) -> dict[Key, int]:
+        """The kept units of some (channel, sku) rows, unlocked (for reports)."""
+        table = ChannelAvailability.__table__
+        if not keys:
+            return {}
+        return {(r[0], r[1]): r[2] for r in self.session.execute(
+            select(table.c.channel, table.c.sku, table.c.available)
+            .where(tuple_(table.c.channel, table.c.sku).in_(keys)))}
 
     def all(self) -> dict[Key, int]:
         """Every kept row's units (for checks and tests)."""
@@ -137,21 +178,31 @@ class AtsRepository:
             select(table.c.channel, table.c.sku, table.c.available))}
 
 
-def _recompute_query(ruleset: Ruleset, channels: list[str], skus: list[str] | None) -> Any:
-    """Per product: the ATS of every channel, summed over eligible positions."""
+def _recompute_query(ruleset: Ruleset, channels: list[str], skus: list[str] | None,
+                     now: datetime) -> Any:
+    """Per product: the ATS of every channel, summed over eligible positions (with the
+    in-transit units a channel's count_in_transit rules count at each)."""
     sp, loc, prod = StockPosition.__table__, Location.__table__, Product.__table__
     columns, available = rule_columns()
+    joined = (prod.outerjoin(sp, sp.c.sku == prod.c.sku)
+              .outerjoin(loc, loc.c.id == sp.c.location_id))
+    windows = ruleset.transit_windows
+    arriving: dict[float, Any] = {}
+    if windows:  # only then: a ruleset without the action reads no transfers
+        units = arriving_units(windows, now)
+        joined = joined.outerjoin(units, and_(units.c.location_id == sp.c.location_id,
+                                              units.c.sku == sp.c.sku))
+        arriving = {hours: units.c[f"w{i}"] for i, hours in enumerate(windows)}
     sums = []
     for channel in channels:
-        hold, excluded = channel_ats_sql(
-            ruleset, channel, {**columns, "channel": literal(channel)}, available)
+        scope = {**columns, "channel": literal(channel)}
+        hold, excluded = channel_ats_sql(ruleset, channel, scope, available)
         net = available - hold
+        if arriving:
+            net = net + channel_transit_sql(ruleset, channel, scope, arriving)
         eligible = and_(loc.c.active, ~excluded, _serves(ruleset, channel, loc))
         sums.append(func.coalesce(func.sum(case((and_(eligible, net > 0), net), else_=0)), 0))
-    query = (select(prod.c.sku, *sums)
-             .select_from(prod.outerjoin(sp, sp.c.sku == prod.c.sku)
-                          .outerjoin(loc, loc.c.id == sp.c.location_id))
-             .group_by(prod.c.sku))
+    query = select(prod.c.sku, *sums).select_from(joined).group_by(prod.c.sku)
     return query if skus is None else query.where(prod.c.sku.in_(skus))
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.store import journal
+
 SQLITE_BUSY_SECONDS = 30.0  # how long a SQLite writer waits for the write lock
 
 
@@ -22,6 +24,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "checkin", journal.forget_sqlite_context)
         return engine
     kwargs.setdefault("pool_pre_ping", False)
     engine = create_engine(url, **kwargs)
@@ -75,7 +78,7 @@ def ping(dbapi_connection: Any) -> None:
     dbapi_connection.rollback()
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite(dbapi_connection: Any, record: Any) -> None:
     # Autocommit at the driver level; SQLAlchemy's "begin" event issues BEGIN IMMEDIATE so
     # writers queue on the busy timeout instead of failing with "database is locked".
     dbapi_connection.isolation_level = None
@@ -86,6 +89,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
     cursor.close()
     _install_rule_functions(dbapi_connection)
+    journal.install_sqlite_function(dbapi_connection, record)
 
 
 def _install_rule_functions(dbapi_connection: Any) -> None:

@@ -41,7 +41,8 @@ def new_order_rows(order: Order, response: dict[str, Any]) -> NewOrder:
                "attributes": order.attributes, "ruleset": order.ruleset, "plan": order.plan,
                "explanation": order.explanation, "idempotency_key": order.idempotency_key,
                "request_hash": order.request_hash, "response": response,
-               "on_short": order.on_short, "cancel_reason": order.cancel_reason},
+               "on_short": order.on_short, "cancel_reason": order.cancel_reason,
+               "experiment": order.experiment, "variant": order.variant},
         lines=[{"order_id": order.id, "line_no": ln.line_no, "sku": ln.sku,
                 "quantity": ln.quantity, "unit_price": ln.unit_price,
                 "quantity_backordered": ln.backordered, "quantity_cancelled": ln.cancelled}

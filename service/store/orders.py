@@ -260,7 +260,8 @@ class _Rows:
             ship_to=r.ship_to or {}, attributes=r.attributes or {}, ruleset=r.ruleset,
             plan=r.plan or {}, explanation=r.explanation or {},
             idempotency_key=r.idempotency_key, request_hash=r.request_hash,
-            on_short=r.on_short, cancel_reason=r.cancel_reason)
+            on_short=r.on_short, cancel_reason=r.cancel_reason, experiment=r.experiment,
+            variant=r.variant)
 
     def update_from(self, order: Order) -> None:
         """Copy what the aggregate may change onto its rows (the flush writes what moved)."""

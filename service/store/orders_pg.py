@@ -20,7 +20,8 @@ from service.store.order_rows import NewOrder
 
 _ORDER_COLUMNS = ("id", "channel", "order_ref", "customer_id", "status", "delivery_method",
                   "pickup_location_id", "ruleset", "idempotency_key", "request_hash",
-                  "created_at", "updated_at", "on_short", "cancel_reason")
+                  "created_at", "updated_at", "on_short", "cancel_reason", "experiment",
+                  "variant")
 _ORDER_JSON = ("ship_to", "attributes", "plan", "explanation", "response")
 
 _INSERT = text(f"""

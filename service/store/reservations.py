@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.domain.ids import new_id
 from service.store import reservation_deadlines
 from service.store.models import Reservation
 
@@ -19,10 +20,11 @@ class ReservationRepository:
         self.session = session
 
     def add(self, channel: str, sku: str, location_id: str, quantity: int,
-            created_at: datetime, expires_at: datetime) -> Reservation:
+            created_at: datetime, expires_at: datetime,
+            reservation_id: str | None = None) -> Reservation:
         """Store a new active reservation (and lower its SKU's deadline to it if earlier)."""
-        reservation = Reservation(channel=channel, sku=sku, location_id=location_id,
-                                  quantity=quantity, created_at=created_at,
+        reservation = Reservation(id=reservation_id or new_id(), channel=channel, sku=sku,
+                                  location_id=location_id, quantity=quantity, created_at=created_at,
                                   expires_at=expires_at)
         self.session.add(reservation)
         self.session.flush()

@@ -18,8 +18,10 @@ from service.clock import Clock
 from service.rules.model import Ruleset
 from service.store.activations import ActivationRepository
 from service.store.ats import AtsRepository
+from service.store.ats_impact import ImpactRows, compare, stock_marker
 from service.store.backorders import BackorderRepository
 from service.store.catalog import Catalog, CatalogSnapshot
+from service.store.console import ConsoleSessions, RulesetDrafts
 from service.store.db import read_only
 from service.store.errors import (
     DuplicateRow,
@@ -28,19 +30,25 @@ from service.store.errors import (
     unavailable,
     unreachable,
 )
+from service.store.experiments import ExperimentRepository
 from service.store.feed_records import FeedRecords
+from service.store.journal import JournalRepository
 from service.store.keys import KeyRepository
 from service.store.leases import LeaseRepository
 from service.store.master import MasterDataRepository
 from service.store.order_search import OrderSearch
 from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
+from service.store.replay_history import ReplayHistory
 from service.store.reservations import ReservationRepository
 from service.store.returns import ReturnRepository
 from service.store.ruleset_versions import RulesetVersionRepository
+from service.store.settlements import SettlementRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
 from service.store.versions import CacheVersions
+from service.store.webhook_deliveries import DeliveryRepository
+from service.store.webhooks import WebhookRepository
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
@@ -61,6 +69,14 @@ class UnitOfWork:
             self._catalog_seen = self._catalog.get(self.master, self.versions)
         return self._catalog_seen
 
+    def ats_impact(self, old: Ruleset, new: Ruleset) -> ImpactRows:
+        """What new would change in every channel's ATS against old (read-only)."""
+        return compare(self.session, old, new)
+
+    def impact_marker(self) -> tuple[object, ...]:
+        """What an impact is computed from besides the rulesets (store.ats_impact)."""
+        return stock_marker(self.session)
+
     def rollback(self) -> None:
         """End the transaction now, keeping nothing (it releases SQLite's database lock)."""
         self.session.rollback()
@@ -68,6 +84,17 @@ class UnitOfWork:
     @cached_property
     def positions(self) -> PositionRepository:
         return PositionRepository(self.session, self.clock)
+
+    @cached_property
+    def journal(self) -> JournalRepository:
+        """The inventory journal: `journal.because(cause, **ids)` names the cause of the
+        position changes this transaction writes next (the triggers journal them)."""
+        return JournalRepository(self.session, self.clock)
+
+    @cached_property
+    def replay_history(self) -> ReplayHistory:
+        """What a replay reads: orders, positions, journal and fulfilments (read-only)."""
+        return ReplayHistory(self.session)
 
     @cached_property
     def ats(self) -> AtsRepository:
@@ -94,6 +121,10 @@ class UnitOfWork:
         return RulesetVersionRepository(self.session)
 
     @cached_property
+    def experiments(self) -> ExperimentRepository:
+        return ExperimentRepository(self.session)
+
+    @cached_property
     def master(self) -> MasterDataRepository:
         return MasterDataRepository(self.session)
 
@@ -114,6 +145,10 @@ class UnitOfWork:
         return BackorderRepository(self.session, self.clock)
 
     @cached_property
+    def settlements(self) -> SettlementRepository:
+        return SettlementRepository(self.session, self.clock)
+
+    @cached_property
     def snapshot_files(self) -> SnapshotFiles:
         return SnapshotFiles(self.session)
 
@@ -128,6 +163,22 @@ class UnitOfWork:
     @cached_property
     def versions(self) -> CacheVersions:
         return CacheVersions(self.session)
+
+    @cached_property
+    def console_sessions(self) -> ConsoleSessions:
+        return ConsoleSessions(self.session)
+
+    @cached_property
+    def drafts(self) -> RulesetDrafts:
+        return RulesetDrafts(self.session)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.session)
+
+    @cached_property
+    def deliveries(self) -> DeliveryRepository:
+        return DeliveryRepository(self.session)
 
 
 @contextmanager

@@ -25,3 +25,10 @@ def test_a_location_key_acts_only_for_its_location():
 def test_unknown_roles_are_refused(text):
     with pytest.raises(UnknownRole):
         Role.parse(text)
+
+
+def test_an_erp_key_acts_for_no_channel_and_no_location():
+    role = Role.parse("erp")
+    assert (role.kind, role.scope, str(role)) == ("erp", None, "erp")
+    assert not role.is_admin
+    assert not role.may_use_channel("web") and not role.may_use_location("ST-1")

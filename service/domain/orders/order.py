@@ -82,6 +82,8 @@ class Order:
     request_hash: str | None = None
     on_short: str | None = None  # what the order does when short (None: placed before it)
     cancel_reason: str | None = None  # the latest reason a cancel gave
+    experiment: str | None = None  # the experiment whose variant's ruleset decided it
+    variant: str | None = None
     events: list[DomainEvent] = field(default_factory=list)  # new since loaded or created
     settlements: list[Settlement] = field(default_factory=list)  # new since loaded or created
     # the status subscribers last heard of (as loaded or placed): `order.status_changed`
@@ -105,7 +107,8 @@ class Order:
               pickup_location: str | None = None, ship_to: dict[str, Any] | None = None,
               attributes: dict[str, Any] | None = None, ruleset: str = "",
               plan: dict[str, Any] | None = None, explanation: dict[str, Any] | None = None,
-              idempotency_key: str | None = None, request_hash: str | None = None) -> Order:
+              idempotency_key: str | None = None, request_hash: str | None = None,
+              experiment: str | None = None, variant: str | None = None) -> Order:
         """A new order as planned: a fulfilment per shipment (by id), the short units
         backordered or (`cancelled`, by SKU) cancelled at once."""
         cancelled = cancelled or {}
@@ -121,7 +124,7 @@ class Order:
                     ship_to=dict(ship_to or {}), attributes=dict(attributes or {}),
                     ruleset=ruleset, plan=dict(plan or {}), explanation=dict(explanation or {}),
                     idempotency_key=idempotency_key, request_hash=request_hash,
-                    on_short=on_short)
+                    on_short=on_short, experiment=experiment, variant=variant)
         order._placed(at)
         return order
 
@@ -132,6 +135,8 @@ class Order:
             "ruleset": self.ruleset, "order_ref": self.order_ref,
             "customer_id": self.customer_id, "delivery_method": self.delivery_method,
             "lines": announce.lines((line.sku, line.quantity) for line in self.lines)}
+        if self.experiment is not None:
+            placed |= {"experiment": self.experiment, "variant": self.variant}
         if short:
             self.cancel_reason = PLACEMENT_CANCEL_REASON
             self._settle_cancelled(short, at)

@@ -62,19 +62,21 @@ class Transfer:
     reason: str | None = None
     shipped_at: datetime | None = None
     closed_at: datetime | None = None
+    expected_at: datetime | None = None  # when the units should arrive (None: unknown)
     events: list[DomainEvent] = field(default_factory=list)  # new since loaded or created
 
     @classmethod
     def create(cls, *, id: str, source: str, destination: str,
                lines: Iterable[tuple[str, int]], at: datetime,
-               reference: str | None = None) -> Transfer:
+               reference: str | None = None, expected_at: datetime | None = None
+               ) -> Transfer:
         """A new transfer (its units are allocated at the source in the same transaction)."""
         if source == destination:
             raise ValidationFailed("A transfer moves stock between two locations.", [problem(
                 "/to", f"the destination is the source ({source!r})")])
         transfer = cls(id=id, source=source, destination=destination,
                        lines=[TransferLine(sku, q) for sku, q in lines], created_at=at,
-                       updated_at=at, reference=reference)
+                       updated_at=at, reference=reference, expected_at=expected_at)
         transfer._emit(names.TRANSFER_CREATED, {"lines": transfer._lines(lambda ln: ln.quantity)},
                        at)
         return transfer

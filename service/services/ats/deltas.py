@@ -7,14 +7,21 @@ agree on everything the channel rules can see sell the same (`_AtsMemo`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from service.rules.evaluate import evaluate_channel
 from service.rules.model import Ruleset
 from service.rules.predicates import variables_read
-from service.services.ats.position import PositionStock, position_facts
+from service.services.ats.position import (
+    Arriving,
+    PositionStock,
+    counted_in_transit,
+    position_facts,
+)
 from service.store.catalog import CatalogSnapshot
+from service.store.unit_of_work import UnitOfWork
 
 Deltas = dict[tuple[str, str], int]  # (channel, sku) -> units
 
@@ -30,14 +37,39 @@ def add_deltas(into: Deltas, more: Deltas) -> Deltas:
     return into
 
 
+Changes = Iterable[tuple[PositionStock | None, PositionStock]]
+
+
+def stock_deltas(uow: UnitOfWork, ruleset: Ruleset, changes: Changes) -> Deltas:
+    """channel_deltas of a transaction's position changes, with the units in transit to
+    them when some channel counts those (else no transfer is read)."""
+    if not ruleset.transit_windows:
+        return channel_deltas(ruleset, uow.catalog(), changes)
+    changes = list(changes)
+    arriving, now = arrivals(uow, ruleset, [(a.location_id, a.sku) for _, a in changes])
+    return channel_deltas(ruleset, uow.catalog(), changes, arriving, now)
+
+
+def arrivals(uow: UnitOfWork, ruleset: Ruleset, keys: Iterable[tuple[str, str]]
+             ) -> tuple[Mapping[tuple[str, str], Arriving], datetime | None]:
+    """The units in transit to these positions and the time they are counted at, when some
+    channel of the ruleset counts them (else nothing is read: ({}, None))."""
+    if not ruleset.transit_windows:
+        return {}, None
+    return uow.transfers.arriving(set(keys)), uow.clock.now()
+
+
 def channel_deltas(
     ruleset: Ruleset,
     catalog: CatalogSnapshot,
-    changes: Iterable[tuple[PositionStock | None, PositionStock]],
+    changes: Changes,
+    arriving: Mapping[tuple[str, str], Arriving] | None = None,
+    now: datetime | None = None,
 ) -> Deltas:
-    """How each channel's ATS of a sku moves when positions change from before to after."""
+    """How each channel's ATS of a sku moves when positions change from before to after
+    (`arriving`: the units in transit to positions, counted by count_in_transit rules)."""
     channels = list(ruleset.channels)
-    memo = _AtsMemo(ruleset, catalog, channels)
+    memo = _AtsMemo(ruleset, catalog, channels, arriving or {}, now)
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for before, after in changes:
         old = memo.ats(before)
@@ -84,8 +116,10 @@ class _AtsMemo:
     Values that cannot be keyed (unhashable) are simply evaluated every time.
     """
 
-    def __init__(self, ruleset: Ruleset, catalog: CatalogSnapshot, channels: list[str]) -> None:
+    def __init__(self, ruleset: Ruleset, catalog: CatalogSnapshot, channels: list[str],
+                 arriving: Mapping[tuple[str, str], Arriving], now: datetime | None) -> None:
         read = _variables_read(ruleset, tuple(channels))
+        self._arriving, self._now = arriving, now
         self._ruleset, self._catalog, self._channels = ruleset, catalog, channels
         self._on_hand = "on_hand" in read
         self._names = sorted(read - {"on_hand", "available", "channel"})
@@ -108,7 +142,13 @@ class _AtsMemo:
         return part
 
     def ats(self, pos: PositionStock | None) -> list[int]:
-        if pos is None or pos.available == 0:  # nothing to sell, whatever the rules say
+        if pos is None:
+            return self._zeros
+        arriving = self._arriving.get((pos.location_id, pos.sku))
+        if arriving:  # few positions have units in transit: evaluated every time
+            return _ats_per_channel(self._ruleset, self._catalog, pos, self._channels,
+                                    arriving, self._now)
+        if pos.available == 0:  # nothing to sell, whatever the rules say
             return self._zeros
         product = self._part(self._products, self._catalog.products, pos.sku)
         location = self._part(self._locations, self._catalog.locations, pos.location_id)
@@ -123,10 +163,12 @@ class _AtsMemo:
 
 
 def _ats_per_channel(
-    ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock | None, channels: list[str]
+    ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock | None, channels: list[str],
+    arriving: Arriving = (), now: datetime | None = None
 ) -> list[int]:
-    """position_ats() for each channel, building the position's facts once."""
-    if pos is None or pos.available == 0:  # nothing to sell, whatever the rules say
+    """Each channel's figure of a position (position_ats(), plus the units in transit its
+    count_in_transit rules count), building the position's facts once."""
+    if pos is None or (pos.available == 0 and not arriving):  # nothing to sell
         return [0] * len(channels)
     facts = position_facts(catalog, pos, channels[0] if channels else "")
     if facts is None or not facts["active"]:
@@ -138,5 +180,7 @@ def _ats_per_channel(
             continue
         facts["channel"] = channel
         outcome = evaluate_channel(ruleset, channel, facts)
-        out.append(0 if outcome.excluded else max(0, pos.available - outcome.hold_back))
+        counted = counted_in_transit(arriving, outcome.in_transit_hours, now)
+        out.append(0 if outcome.excluded else
+                   max(0, pos.available + counted - outcome.hold_back))
     return out

@@ -32,3 +32,13 @@ def move(uow: UnitOfWork, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int
 def recompute(uow: UnitOfWork, ruleset: Ruleset, skus: list[str] | None = None) -> int:
     """Recompute the kept ATS of skus (default: every sku) from the positions, set-based."""
     return uow.ats.recompute(ruleset, skus)
+
+
+def recompute_locked(uow: UnitOfWork, ruleset: Ruleset, skus: list[str]) -> int:
+    """Recompute the kept ATS of some skus in place, every channel's row of them locked first
+    (made when missing, then locked in key order): two such recomputes, or one and a writer
+    moving those rows, take turns, and the later one reads what the earlier committed."""
+    keys = sorted((channel, sku) for channel in ruleset.channels for sku in set(skus))
+    uow.ats.ensure(ruleset.ref, keys)
+    uow.ats.lock(keys)
+    return uow.ats.refresh(ruleset, sorted(set(skus)))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from service.domain.ledger import available_units
@@ -82,9 +84,35 @@ def position_ats(ruleset: Ruleset, catalog: CatalogSnapshot, pos: Stock | None,
     return max(0, facts["available"] - outcome.hold_back)
 
 
+Arriving = Sequence[tuple[datetime, int]]  # (expected_at, units) of transfers in transit
+
+
+def counted_in_transit(arriving: Arriving, hours: float | None, now: datetime | None) -> int:
+    """Units in transit a channel counts: those expected within its window (hours) of now."""
+    if hours is None or not arriving or now is None:
+        return 0
+    horizon = now + timedelta(hours=hours)
+    return sum(units for expected_at, units in arriving if expected_at <= horizon)
+
+
+def position_units(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock,
+                   channel: str, arriving: Arriving = (), now: datetime | None = None) -> int:
+    """explain_position's `available`, without the explanation (nothing traced or kept)."""
+    facts = position_facts(catalog, pos, channel)
+    if facts is None or not facts["active"] or not ruleset.serves(channel, facts):
+        return 0
+    outcome = evaluate_channel(ruleset, channel, facts)
+    if outcome.excluded:
+        return 0
+    counted = counted_in_transit(arriving, outcome.in_transit_hours, now)
+    return max(0, pos.available + counted - outcome.hold_back)
+
+
 def explain_position(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock,
-                     channel: str) -> dict[str, Any]:
-    """One location's stock for a channel, its ATS and the rules that shaped it."""
+                     channel: str, arriving: Arriving = (), now: datetime | None = None
+                     ) -> dict[str, Any]:
+    """One location's stock for a channel, its ATS and the rules that shaped it (with the
+    units in transit it counts, when a count_in_transit rule matched)."""
     facts = position_facts(catalog, pos, channel)
     out = {"location": pos.location_id, "on_hand": pos.on_hand, "allocated": pos.allocated,
            "reserved": pos.reserved, "hold_back": 0, "excluded": False, "available": 0,
@@ -96,8 +124,11 @@ def explain_position(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionSt
     unserved = not ruleset.serves(channel, facts)
     out.update(hold_back=outcome.hold_back, excluded=outcome.excluded or inactive or unserved,
                rules=[hit.to_dict() for hit in outcome.hits])
+    if outcome.in_transit_hours is not None:
+        out["in_transit_counted"] = counted_in_transit(arriving, outcome.in_transit_hours, now)
     if not out["excluded"]:
-        out["available"] = max(0, pos.available - outcome.hold_back)
+        out["available"] = max(
+            0, pos.available + out.get("in_transit_counted", 0) - outcome.hold_back)
     if inactive:
         out["rules"].append({"rule": "(location inactive)", "variables": {}, "actions": []})
     if unserved:

@@ -11,8 +11,8 @@ from service.services.access.keys import Confirm
 from service.services.ats.position import PositionStock, explain_position
 from service.services.inventory import reservations
 from service.services.rulesets.active import known_channel
-from service.services.transfers.in_transit import add_in_transit
-from service.store import ats_lookup
+from service.services.transfers.in_transit import add_in_transit, in_transit_to
+from service.store import ats_lookup, replicas
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -48,22 +48,26 @@ def _an_id(value: Any) -> bool:
 
 
 def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: Any = None,
-         location: Any = None, confirm: Confirm | None = None) -> dict[str, Any]:
+         location: Any = None, confirm: Confirm | None = None,
+         token: str | None = None) -> dict[str, Any]:
     """ATS of skus for channel; per-location detail ("locations"), or one location's ATS
     (pickup).
 
     `confirm` (from the API) confirms a key the caller took from its cache: the lookup
     confirms it with the `keys` version it reads with the ATS; every other way, first.
+    `token`: the caller's consistency token (read replicas: the lookup reads a replica that
+    has replayed past it, else the primary); detail and pickup always read the primary.
     """
     try:
         channel, skus = check_request(channel, skus, detail, location)
         authorize(role, channel=channel)
+        position = None if token is None else _position(token)
     except (ValidationFailed, Forbidden):
         if confirm is not None:
             confirm(None)  # a revoked key is a 401, whatever else is wrong
         raise
     if location is None and detail is None:
-        return _lookup(ctx, channel, skus, confirm)
+        return _lookup(ctx, channel, skus, confirm, position)
     if confirm is not None:
         confirm(None)
     with ctx.reading() as uow:
@@ -85,14 +89,18 @@ def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
     return ruleset
 
 
-def _lookup(ctx: Context, channel: str, skus: list[str], confirm: Confirm | None
-            ) -> dict[str, Any]:
+def _lookup(ctx: Context, channel: str, skus: list[str], confirm: Confirm | None,
+            position: int | None = None) -> dict[str, Any]:
     """The kept ATS: one autocommit statement, no ORM session (the hot path); the key's
     `keys` version comes with it."""
-    rows, due, keys = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
+    if ctx.replicas is None:  # no read replica: the only work this path adds is this test
+        rows, due, keys = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
+    else:
+        rows, due, keys = ctx.replicas.run(lambda engine: ats_lookup.lookup(
+            engine, channel, skus, ctx.clock.now()), position)
     if confirm is not None:
         confirm(keys)
-    if due:  # reads never count an expired reservation: free them, then read again
+    if due:  # reads never count an expired reservation: free them, then read again (primary)
         reservations.expire(ctx, skus)
         rows, _, _ = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now())
     # The kept ATS names the ruleset that computed it (one, as a switch recomputes all of it
@@ -107,15 +115,32 @@ def _lookup(ctx: Context, channel: str, skus: list[str], confirm: Confirm | None
     return result
 
 
+TOKEN_POINTER = "/headers/OMS-Consistency-Token"
+
+
+def _position(token: str | None) -> int | None:
+    """The WAL position of the caller's consistency token, or a 422 naming it."""
+    if token is None:
+        return None
+    position = replicas.parse_token(token)
+    if position is None:
+        raise ValidationFailed("The consistency token is not valid.", [problem(
+            TOKEN_POINTER, "expected a token of a write's OMS-Consistency-Token header "
+            "(pg:<hex>/<hex>)")])
+    return position
+
+
 def _live(uow: UnitOfWork, ruleset: Ruleset, channel: str, skus: list[str],
           location: str | None) -> dict[str, Any]:
     catalog = uow.catalog()
     if location is not None and location not in catalog.locations:
         raise NotFound(f"Unknown location {location!r}.")
     per_sku: dict[str, list[dict[str, Any]]] = {sku: [] for sku in skus}
+    transit = in_transit_to(uow, ruleset, skus, location)
     for r in uow.positions.of_skus(skus, location):
-        per_sku[r[1]].append(explain_position(ruleset, catalog, PositionStock(*r), channel))
-    add_in_transit(uow, ruleset, catalog, channel, per_sku, location)
+        per_sku[r[1]].append(explain_position(ruleset, catalog, PositionStock(*r), channel,
+                                              transit.of((r[0], r[1])), transit.now))
+    add_in_transit(ruleset, catalog, channel, per_sku, transit)
     items = [{"sku": sku, "available": sum(loc["available"] for loc in per_sku[sku]),
               "locations": per_sku[sku]} for sku in skus]
     result = {"channel": channel, "ruleset": ruleset.ref, "items": items}

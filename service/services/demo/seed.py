@@ -53,6 +53,7 @@ def insert_stock(
     iterator = iter(rows)
     while chunk := list(islice(iterator, _CHUNK)):
         with ctx.transaction() as uow:
+            uow.journal.because("snapshot", seed="demo")
             total += uow.positions.insert(chunk, as_of)
         if progress:
             progress(len(chunk))

@@ -95,6 +95,7 @@ def _apply_snapshot_copy(ctx: Context, spec: FeedSpec, payload: Payload, stream:
     try:
         with ctx.transaction() as uow:
             claim(uow, spec.name, payload)
+            uow.journal.because("snapshot", feed=spec.name, source=payload.source)
             report = snapshot_copy.apply_csv(ctx, uow, stream, location=spec.location,
                                              as_of=as_of, force=force, progress=progress)
             if report is None:
@@ -118,6 +119,7 @@ def _apply_stock(ctx: Context, spec: FeedSpec, payload: Payload, batch: Batch,
     try:
         with ctx.transaction() as uow:
             claim(uow, spec.name, payload)
+            uow.journal.because(kind, feed=spec.name, source=payload.source)
             if kind == "snapshot":
                 report = apply_snapshot(ctx, uow, rows, errors, batch.rows_read, force)
             else:

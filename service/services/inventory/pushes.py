@@ -74,6 +74,7 @@ def _run(ctx: Context, feed: str, kind: str, rows: list[StockRow], errors: list[
     started = time.perf_counter()
     try:
         with ctx.transaction() as uow:
+            uow.journal.because(kind, feed=feed)
             if kind == "snapshot":
                 report = apply_snapshot(ctx, uow, rows, errors, rows_read, force)
             else:

@@ -11,6 +11,7 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from service.domain.ids import new_id
 from service.domain.roles import Role, authorize
 from service.errors import InsufficientStock, NotFound, ValidationFailed, problem
 from service.payloads import require
@@ -44,11 +45,13 @@ def create(ctx: Context, role: Role, body: dict[str, Any]) -> dict[str, Any]:
     with ctx.transaction() as uow:
         ruleset = ctx.rules.active(uow)
         known_channel(ruleset, body["channel"])
+        reservation_id = new_id()
+        uow.journal.because("hold", reservation=reservation_id, channel=body["channel"])
         row = _reserve(uow, ruleset, body)
         now = ctx.clock.now()
         reservation = uow.reservations.add(
             body["channel"], body["sku"], row.location_id, body["quantity"], now,
-            now + timedelta(seconds=body["ttl_seconds"]))
+            now + timedelta(seconds=body["ttl_seconds"]), reservation_id)
         return to_dict(reservation) | {"ruleset": ruleset.ref}
 
 
@@ -89,6 +92,7 @@ def release(ctx: Context, role: Role, reservation_id: str) -> dict[str, Any]:
             raise NotFound(_no_such(reservation_id))
         authorize(role, channel=reservation.channel, unseen=_no_such(reservation_id))
         if reservation.status == "active":
+            uow.journal.because("hold", reservation=reservation.id, status="released")
             _free(ctx, uow, [reservation], "released")
         return to_dict(reservation)
 
@@ -160,6 +164,8 @@ def expire(ctx: Context, skus: list[str] | None = None, limit: int = 1000) -> in
     with ctx.transaction() as uow:
         overdue = uow.reservations.overdue(now, skus, limit)
         if overdue:
+            uow.journal.because("hold", reservations=[r.id for r in overdue],
+                                status="expired")
             _free(ctx, uow, overdue, "expired")
         uow.reservations.move_deadlines_on(now, skus, limit)
         if skus is None:  # the expiry job

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from service.domain.ledger import zeroed_share
 from service.services.ats import kept
-from service.services.ats.deltas import channel_deltas
+from service.services.ats.deltas import arrivals, channel_deltas
 from service.services.ats.position import PositionStock
 from service.services.inventory.report import IngestReport, SnapshotLimitBreached
 from service.services.inventory.stock_changes import move_ats_of
@@ -115,13 +115,14 @@ def _write_bulk(ctx: Context, uow: UnitOfWork, report: IngestReport,
     ruleset, catalog = ctx.rules.active(uow), uow.catalog()
     report.ruleset = ruleset.ref
     read = [(plan, sku, pos) for plan, sku, pos in changes if pos is not None and pos.id]
+    arriving, now = arrivals(uow, ruleset, [(plan.location_id, sku) for plan, sku, _ in changes])
     moves: dict[int, tuple[PositionStock, PositionStock]] = {}
 
     def guess() -> dict[tuple[str, str], int]:  # runs while the database writes
         moves.update({pos.id: (PositionStock.of(pos), PositionStock(
             plan.location_id, sku, plan.wanted[sku], pos.allocated, pos.reserved))
             for plan, sku, pos in read})
-        return channel_deltas(ruleset, catalog, moves.values())
+        return channel_deltas(ruleset, catalog, moves.values(), arriving, now)
 
     written, deltas = uow.positions.update_counts_unless_moved(
         [(pos, plan.wanted[sku], plan.as_of) for plan, sku, pos in read],
@@ -138,7 +139,7 @@ def _write_bulk(ctx: Context, uow: UnitOfWork, report: IngestReport,
     rest_before, rest_after = _write_locked(uow, report, rest)
     fixes += [(rest_before.get((r.location_id, r.sku)), PositionStock.of(r)) for r in rest_after]
     total = Counter(deltas or {})
-    total.update(channel_deltas(ruleset, catalog, fixes))
+    total.update(channel_deltas(ruleset, catalog, fixes, arriving, now))
     kept.move(uow, ruleset, {k: v for k, v in total.items() if v})
 
 

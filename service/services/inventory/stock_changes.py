@@ -14,7 +14,7 @@ from service.domain import ledger
 from service.errors import ValidationFailed, problem
 from service.rules.model import Ruleset
 from service.services.ats import kept
-from service.services.ats.deltas import Deltas, add_deltas, channel_deltas
+from service.services.ats.deltas import Deltas, add_deltas, stock_deltas
 from service.services.ats.position import PositionStock
 from service.store.position_rows import PositionRow
 from service.store.unit_of_work import UnitOfWork
@@ -43,7 +43,7 @@ def change_positions(uow: UnitOfWork, ruleset: Ruleset,
     deltas: Deltas = {}
     if stored:
         uow.positions.store(list(stored.values()))
-        deltas = channel_deltas(ruleset, uow.catalog(), moves)
+        deltas = stock_deltas(uow, ruleset, moves)
     if defer_to is not None:
         add_deltas(defer_to, deltas)
     else:
@@ -55,7 +55,7 @@ def move_ats_of(uow: UnitOfWork, ruleset: Ruleset, before: Mapping[tuple[str, st
                 changed: Sequence[PositionRow]) -> None:
     """Move the ATS by what the changed positions (counts already written) now sell."""
     moves = [(before.get((r.location_id, r.sku)), PositionStock.of(r)) for r in changed]
-    kept.move(uow, ruleset, channel_deltas(ruleset, uow.catalog(), moves))
+    kept.move(uow, ruleset, stock_deltas(uow, ruleset, moves))
 
 
 def ship_units(uow: UnitOfWork, ruleset: Ruleset, units: Mapping[tuple[str, str], int],

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from service.services.ats import kept
-from service.services.ats.deltas import Deltas, add_deltas, channel_deltas
+from service.services.ats.deltas import Deltas, add_deltas, stock_deltas
 from service.services.ats.position import PositionStock, position_ats
 from service.services.inventory.stock_changes import change_positions
 from service.services.orders.sourcing import Sourced
@@ -59,7 +59,7 @@ def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
     moves = [(PositionStock.of(row),
               dataclasses.replace(PositionStock.of(row), allocated=row.allocated + q))
              for row, q in zip(seen, wanted.values(), strict=True)]
-    deltas = add_deltas(dict(freed), channel_deltas(sourced.ruleset, uow.catalog(), moves))
+    deltas = add_deltas(dict(freed), stock_deltas(uow, sourced.ruleset, moves))
     outcome = uow.positions.allocate_if_unchanged(
         [Seen(r.id, r.on_hand, r.allocated, r.reserved, q)
          for r, q in zip(seen, wanted.values(), strict=True)],

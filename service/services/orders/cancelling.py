@@ -22,6 +22,7 @@ def cancel(ctx: Context, role: Role, order_id: str, body: dict[str, Any]) -> dic
     require("cancel_request", body)
     with ctx.transaction() as uow:
         order = visible_order(uow, role, order_id, lock=True)
+        uow.journal.because("cancel", order=order.id, reason=body.get("reason"))
         released = order.cancel(body.get("lines"), body.get("reason"), ctx.clock.now())
         release_allocation(ctx, uow, released)
         uow.orders.save(order)

@@ -73,6 +73,7 @@ def apply_edit(ctx: Context, uow: UnitOfWork, order: Order, body: dict[str, Any]
                record: dict[str, Any]) -> None:
     """Change the locked order as the body asks, moving stock with it (see the module)."""
     now, before = ctx.clock.now(), order.status
+    uow.journal.because("order", order=order.id, edit=True)
     _known_skus(uow, body.get("lines", []))
     targets = edit_targets(order, body.get("lines", []))
     old_ship_to = dict(order.ship_to)

@@ -42,6 +42,7 @@ def report(ctx: Context, role: Role, fulfilment_id: str, body: dict[str, Any]
         shipped = order.report(fulfilment_id, body["type"], at=at, now=ctx.clock.now(),
                                tracking=body.get("tracking"), reason=body.get("reason"))
         if shipped:
+            uow.journal.because("shipment", order=order.id, fulfilment=fulfilment_id)
             _take_off_the_shelf(ctx, uow, shipped, at)
         uow.orders.save(order)
         return fulfilment_view(order.id, fulfilment, order.ship_to, order.status)

@@ -155,13 +155,16 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
     once(uow.versions.current(KEYS))
     req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
     known_channel(ruleset, req.channel)
+    order_id = new_id()
+    uow.journal.because("order", order=order_id, channel=req.channel,
+                        reservations=body.get("reservations") or None)
     freed = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(
         body.get("reservations", []))), {line.sku for line in req.lines})
     sourced = sourcing.source(ctx, uow, ruleset, catalog, req)
     _refuse_if_short(req, sourced)
     allocate(uow, sourced, req.channel, freed)
     plan_dict = sourcing.to_dict(sourced)
-    order = _new_order(ctx, req, sourced, plan_dict, key, fingerprint)
+    order = _new_order(ctx, order_id, req, sourced, plan_dict, key, fingerprint)
     response = order_view(order) | {"plan": order.plan}  # explanation: GET only
     uow.orders.add(order, response)
     metrics.ORDERS.labels(req.channel, "placed").inc()
@@ -188,13 +191,13 @@ def _index(req: SourcingRequest, sku: str) -> int:
     return next(i for i, line in enumerate(req.lines) if line.sku == sku)
 
 
-def _new_order(ctx: Context, req: SourcingRequest, sourced: Sourced, plan_dict: dict[str, Any],
-               key: str | None, fingerprint: str) -> Order:
+def _new_order(ctx: Context, order_id: str, req: SourcingRequest, sourced: Sourced,
+               plan_dict: dict[str, Any], key: str | None, fingerprint: str) -> Order:
     """The order as planned: a fulfilment per shipment, the rest as its on_short says."""
     backordered, cancelled = split_short(
         sourced.on_short, {ln.sku: ln.quantity for ln in sourced.plan.unfulfilled})
     return Order.place(
-        id=new_id(), channel=req.channel, lines=req.lines, at=ctx.clock.now(),
+        id=order_id, channel=req.channel, lines=req.lines, at=ctx.clock.now(),
         shipments=[PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                    tuple((ln.sku, ln.quantity) for ln in s.lines))
                    for s in sourced.plan.shipments],

@@ -70,6 +70,7 @@ def reject_and_reroute(ctx: Context, uow: UnitOfWork, order: Order, fulfilment: 
                        adjust_on_hand: bool = False, event: str | None = None) -> None:
     """Reject the units asked of a locked order's fulfilment, free them, re-route them
     (`event` identifies the report, so that a retry of it is known)."""
+    uow.journal.because("rejection", order=order.id, fulfilment=fulfilment.id, reason=reason)
     released, targets = order.reject(fulfilment.id, lines, reason, ctx.clock.now())
     reroute(ctx, uow, order, fulfilment, targets, released, event)
     if adjust_on_hand:

@@ -92,6 +92,7 @@ def release_order(ctx: Context, order_id: str, trigger: str) -> bool:
 
 def release_locked(ctx: Context, uow: UnitOfWork, order: Order, trigger: str) -> bool:
     """Plan and allocate a locked order's backordered units; whether any were released."""
+    uow.journal.because("order", order=order.id, backorder_release=trigger)
     active = ctx.rules.active(uow)  # the kept ATS is this one's: allocation moves it by it
     ruleset = within_budget(order, active if order.ruleset == active.ref
                             else order_ruleset(ctx, uow, order))

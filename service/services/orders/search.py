@@ -35,6 +35,8 @@ def find(ctx: Context, role: Role, args: Mapping[str, str]) -> list[dict[str, An
     if role.kind == "location":
         raise Forbidden(f"A {role} key may not search orders: its work queue is "
                         "GET /v1/locations/{id}/fulfilments.")
+    if not (role.is_admin or role.kind == "channel"):
+        raise Forbidden(f"A {role} key may not search orders.")
     filters, limit = _filters(args)
     if role.kind == "channel":
         if filters.channel is not None:

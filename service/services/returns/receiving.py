@@ -81,6 +81,7 @@ def _receive_once(ctx: Context, uow: UnitOfWork, role: Role, return_id: str,
                                                 lines)), now)
     restock = _restocked(location, lines)
     if restock:
+        uow.journal.because("return", order=order.id, return_id=ret.id, location=location)
         receive_units(uow, ruleset, restock, now)
     response = return_view(ret)
     uow.returns.save(ret, key, fingerprint, response)  # its events before the order's

@@ -44,6 +44,7 @@ class Rulesets:
         self._loaded: dict[tuple[str, int], Ruleset] = {}
         # the rules folder as this process last imported it, and whether it had problems
         self.imported: object = None
+        self.experiments_imported: object = None  # the experiments file, likewise
         self.next_refresh = 0.0  # when this process looks at the folder and versions again
         self._cached: tuple[float, Ruleset] | None = None
         self._lock = threading.Lock()

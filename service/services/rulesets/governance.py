@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.errors import ValidationFailed, problem
 from service.services.ats import kept
-from service.services.rulesets import library
+from service.services.rulesets import experiment_file, library
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -99,13 +99,16 @@ def start(ctx: Context) -> Activation | None:
     """Import the rule files, and on a fresh database make config's ruleset active."""
     library.import_files(ctx, if_changed=True)
     with ctx.transaction() as uow:
-        return ensure_active(ctx, uow)
+        activation = ensure_active(ctx, uow)
+    experiment_file.import_file(ctx, if_changed=True)  # its rulesets are published by now
+    return activation
 
 
 def reload(ctx: Context, if_changed: bool = False) -> dict[str, Any]:
     """Import new rule files, record problems, and follow the latest version when config
     opts in (the scheduler's job; each serving process runs it too, see refresh_if_due)."""
     report = library.import_files(ctx, if_changed)
+    experiment_file.import_file(ctx, if_changed)
     with ctx.reading() as uow:
         needed = uow.activations.latest() is None or _behind(ctx, uow)
     activation = None

@@ -129,10 +129,10 @@ def stale_after(ctx: Context) -> timedelta:
     return timedelta(seconds=max(120, 3 * ctx.settings.section("rulesets")["reload_seconds"]))
 
 
-def record_problems(ctx: Context, problems: list[Problem]) -> None:
+def record_problems(ctx: Context, problems: list[Problem], who: str | None = None) -> None:
     """This reporter's problems are now these (written when they change or are getting
-    stale; logged when they are new)."""
-    who, now = reporter(ctx), ctx.clock.now()
+    stale; logged when they are new); ``who`` defaults to this process's rules folder."""
+    who, now = who or reporter(ctx), ctx.clock.now()
     found = [ReportedProblem(who, p.path, p.line, p.col, p.pointer, p.message, p.severity,
                              p.code, now) for p in problems]
     with ctx.reading() as uow:

@@ -17,6 +17,7 @@ from service.errors import Conflict, IdempotencyMismatch, OmsError, ValidationFa
 from service.payloads import require
 from service.services.orders.placing import request_hash
 from service.services.transfers.access import refuse_channels
+from service.services.transfers.arrivals import expected_at
 from service.services.transfers.stock import allocate_at_source
 from service.services.transfers.views import transfer_view
 from service.store.catalog import CatalogSnapshot
@@ -34,6 +35,7 @@ def create(ctx: Context, role: Role, body: dict[str, Any], key: str | None) -> d
     """Create a transfer (201 body), or replay the one this key created."""
     refuse_channels(role)
     require("transfer_request", body)
+    expected_at(body)  # a bad time is a 422 before anything is read
     authorize(role, location=body["from"], action="send transfers from")
     fingerprint = request_hash(body)
     for _attempt in range(ATTEMPTS):
@@ -59,7 +61,9 @@ def _create_once(ctx: Context, uow: UnitOfWork, role: Role, body: dict[str, Any]
             return _replay(earlier, fingerprint)
     lines = _checked_lines(body, uow.catalog())
     transfer = Transfer.create(id=new_id(), source=body["from"], destination=body["to"],
-                               lines=lines, at=ctx.clock.now(), reference=body.get("reference"))
+                               lines=lines, at=ctx.clock.now(), reference=body.get("reference"),
+                               expected_at=expected_at(body))
+    uow.journal.because("transfer", transfer=transfer.id, event="created")
     allocate_at_source(ctx, uow, transfer)
     response = transfer_view(transfer)
     uow.transfers.add(transfer, str(role), key, fingerprint, response)

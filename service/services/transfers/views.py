@@ -16,6 +16,7 @@ def transfer_view(transfer: Transfer) -> dict[str, Any]:
         "tracking": transfer.tracking, "reason": transfer.reason,
         "created_at": transfer.created_at.isoformat(), "updated_at": _time(transfer.updated_at),
         "shipped_at": _time(transfer.shipped_at), "closed_at": _time(transfer.closed_at),
+        "expected_at": _time(transfer.expected_at),
         "lines": [{"sku": ln.sku, "quantity": ln.quantity, "allocated": ln.allocated,
                    "shipped": ln.shipped, "in_transit": ln.in_transit,
                    "received": ln.received, "missing": ln.missing,

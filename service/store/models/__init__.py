@@ -1,8 +1,19 @@
 """All tables; importing this module registers them on Base.metadata."""
 
 from .base import Base
+from .console import ConsoleSession, RulesetDraft
+from .experiments import ExperimentFile
 from .master import Location, Product
-from .ops import ApiKey, Event, FeedFile, FeedRun, JobLease, RulesetActivation, SettlementRecord
+from .ops import (
+    ApiKey,
+    Event,
+    FeedFile,
+    FeedRun,
+    JobLease,
+    JobMark,
+    RulesetActivation,
+    SettlementRecord,
+)
 from .orders import (
     BackorderWakeup,
     FulfilmentLineRow,
@@ -12,8 +23,10 @@ from .orders import (
 )
 from .returns import ReturnLineRow, ReturnReceiptLineRow, ReturnReceiptRow, ReturnRow
 from .rulesets import RulesetLoadProblem, RulesetVersion
+from .settlements import SettlementExport, SettlementWatermark
 from .stock import (
     ChannelAvailability,
+    InventoryJournalEntry,
     LocationStockState,
     Reservation,
     ReservationDeadline,
@@ -21,6 +34,7 @@ from .stock import (
 )
 from .transfers import TransferLineRow, TransferRow
 from .versions import CacheVersion, LocationBacklog
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -28,14 +42,18 @@ __all__ = [
     "Base",
     "CacheVersion",
     "ChannelAvailability",
+    "ConsoleSession",
     "Event",
+    "ExperimentFile",
     "FeedFile",
     "FeedRun",
     "FulfilmentLineRow",
     "FulfilmentRow",
     "JobLease",
+    "JobMark",
     "Location",
     "LocationBacklog",
+    "InventoryJournalEntry",
     "LocationStockState",
     "OrderLineRow",
     "OrderRow",
@@ -47,10 +65,16 @@ __all__ = [
     "ReturnReceiptRow",
     "ReturnRow",
     "RulesetActivation",
+    "RulesetDraft",
     "RulesetLoadProblem",
     "RulesetVersion",
+    "SettlementExport",
     "SettlementRecord",
+    "SettlementWatermark",
     "StockPosition",
     "TransferLineRow",
     "TransferRow",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -39,6 +39,7 @@ class OrderRow(Base):
         Index("ix_orders_created", "created_at", "id"),
         Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
         Index("ix_orders_order_ref", "order_ref"),
+        Index("ix_orders_experiment_variant", "experiment", "variant"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -51,6 +52,9 @@ class OrderRow(Base):
     ship_to: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ruleset: Mapped[str] = mapped_column(String(128), default="")
+    # the experiment and variant whose ruleset decided the order (None: no experiment)
+    experiment: Mapped[str | None] = mapped_column(String(64), default=None)
+    variant: Mapped[str | None] = mapped_column(String(64), default=None)
     plan: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.domain.ids import new_id
@@ -97,3 +106,33 @@ class LocationStockState(Base):
 
     location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     snapshot_as_of: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class InventoryJournalEntry(Base):
+    """One change of a position's on_hand, allocated or reserved, before and after, with the
+    cause and ids its unit of work named. Written only by the positions table's triggers
+    (migration 0022), in the writing transaction; never updated."""
+
+    __tablename__ = "inventory_journal"
+    __table_args__ = (
+        # one position's changes in order (the journal call, its cursor), and a SKU set's
+        # changes (reconstruction of some SKUs)
+        Index("ix_inventory_journal_position", "sku", "location_id", "id"),
+        # the changes after a time (reconstruction of everything as of t); BRIN on
+        # PostgreSQL: appended in time order, next to nothing to maintain
+        Index("ix_inventory_journal_at", "at", postgresql_using="brin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    location_id: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+    cause: Mapped[str] = mapped_column(String(16))
+    refs: Mapped[dict[str, Any]]
+    on_hand_before: Mapped[int]
+    on_hand_after: Mapped[int]
+    allocated_before: Mapped[int]
+    allocated_after: Mapped[int]
+    reserved_before: Mapped[int]
+    reserved_after: Mapped[int]

@@ -27,6 +27,8 @@ class TransferRow(Base):
         # a location's transfers out, and the units on their way to it (availability detail)
         Index("ix_transfers_from_status", "from_location_id", "status"),
         Index("ix_transfers_to_status", "to_location_id", "status"),
+        # the transfers in transit whose expected arrival entered a channel's window
+        Index("ix_transfers_status_expected", "status", "expected_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -44,6 +46,7 @@ class TransferRow(Base):
     updated_at: Mapped[datetime] = mapped_column()
     shipped_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    expected_at: Mapped[datetime | None] = mapped_column(default=None)  # None: unknown
 
 
 class TransferLineRow(Base):

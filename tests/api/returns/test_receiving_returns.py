@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from service.store.models import SettlementRecord
+from service.store.models import InventoryJournalEntry, SettlementRecord
 from tests.api.returns.conftest import events_of, line, on_hand, written
 from tests.support import assert_ledger_consistent
 
@@ -202,3 +202,21 @@ def test_a_receipt_retried_with_its_idempotency_key_is_received_once(
     assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
     assert written(ctx) == before and on_hand(ctx, "ST-1", "A") == 8
     assert post("scan-2").json["lines"][0]["received"] == 2
+
+
+def test_a_restock_is_journaled_as_a_return_naming_the_order_and_the_return(
+        stocked, shipped, open_return, receive, ctx):
+    placed = shipped([{"sku": "B", "quantity": 3}])
+    opened = open_return(placed["id"], [{"sku": "B", "quantity": 3}]).json
+
+    assert receive(opened["id"], "ST-2", [line("B", 3)]).status_code == 200
+
+    with ctx.sessions() as session:
+        rows = session.execute(
+            select(InventoryJournalEntry.cause, InventoryJournalEntry.refs,
+                   InventoryJournalEntry.on_hand_before, InventoryJournalEntry.on_hand_after)
+            .where(InventoryJournalEntry.location_id == "ST-2",
+                   InventoryJournalEntry.sku == "B")).all()
+    assert [(r.cause, r.on_hand_before, r.on_hand_after) for r in rows] == [("return", 0, 3)]
+    assert rows[0].refs["order"] == placed["id"]
+    assert rows[0].refs["return_id"] == opened["id"]

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.store.models import Event, StockPosition, TransferLineRow, TransferRow
-from tests.api.orders.conftest import policy, stocked  # noqa: F401 (the same stock)
+from tests.api.orders.conftest import order, policy, stocked  # noqa: F401 (the same stock)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.clock import MovableClock
+from service.domain.orders.status import OPEN_FULFILMENT
 from service.domain.roles import Role
 from service.errors import Conflict, ValidationFailed
 from service.services.inventory import pushes
@@ -50,8 +51,13 @@ def place(ctx, quantity=4) -> dict:
 
 def units_accounted_for(ctx, order_id) -> None:
     """Each line's units are open on a live fulfilment, shipped, backordered or cancelled:
-    together exactly the line's quantity."""
+    together exactly the line's quantity; and no fulfilment is in two states (open units
+    exactly on the ones not yet shipped, closed or rejected)."""
     order = reading.read(ctx, ADMIN, order_id)
+    for f in order["fulfilments"]:
+        left = sum(row["quantity"] - row["shipped"] - row["cancelled"] - row["rejected"]
+                   for row in f["lines"])
+        assert (left > 0) == (f["status"] in OPEN_FULFILMENT), f
     for line in order["lines"]:
         open_units = sum(row["quantity"] - row["shipped"] - row["cancelled"] - row["rejected"]
                          for f in order["fulfilments"] for row in f["lines"]

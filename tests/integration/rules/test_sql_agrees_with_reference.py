@@ -28,11 +28,17 @@ from sqlalchemy import (
 from service.rules.evaluate import evaluate_channel, evaluate_channel_reference
 from service.rules.loader import build_ruleset
 from service.rules.model import with_values
-from service.rules.sql import channel_ats_sql, condition_to_sql, encode_select
+from service.rules.sql import (
+    channel_ats_sql,
+    channel_transit_sql,
+    condition_to_sql,
+    encode_select,
+)
 from service.rules.vocabulary import ChannelVariables
 from tests.rule_strategies import CONTEXT, conditions, facts, regexes, texts
 
 SQL_TYPES = {"string": Text, "numeric": Float, "boolean": Boolean, "select": Text}
+WINDOWS = (6.0, 24.0, 48.5)  # count_in_transit windows of the generated rules (hours)
 BOUNDED = settings(
     max_examples=200,
     deadline=None,
@@ -44,15 +50,27 @@ def facts_table(name: str) -> Table:
     columns = [Column("id", Integer, primary_key=True)]
     columns += [Column(spec.name, SQL_TYPES[spec.type]) for spec in CONTEXT.variables.values()]
     columns.append(Column("available_units", BigInteger))
+    columns += [Column(f"arriving_{i}", BigInteger) for i in range(len(WINDOWS))]
     return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
 
 
 def row_of(index: int, fact_dict: dict[str, Any]) -> dict[str, Any]:
     row = {"id": index, "available_units": int(fact_dict["available"])}
+    row.update({f"arriving_{i}": arriving_units(index, i) for i in range(len(WINDOWS))})
     for spec in CONTEXT.variables.values():
         value = fact_dict[spec.name]
         row[spec.name] = encode_select(value) if spec.type == "select" else value
     return row
+
+
+def arriving_units(index: int, window: int) -> int:
+    """Units in transit expected within WINDOWS[window] at row `index` (more for longer)."""
+    return index % 3 + 2 * window + 1
+
+
+def counted_units(index: int, hours: float | None) -> int:
+    """What a row counts in transit when its longest matching window is `hours`."""
+    return 0 if hours is None else arriving_units(index, WINDOWS.index(hours))
 
 
 def load_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -89,6 +107,7 @@ channel_actions = st.sampled_from(
             {"name": "hold_back_percent", "params": {"percent": p}}
             for p in (10, 12.5, 33.3, 0.1, 0.3, 100, 150, 7.25)
         ),
+        *({"name": "count_in_transit", "params": {"within_hours": h}} for h in WINDOWS),
     ]
 )
 channel_rules = st.lists(
@@ -124,13 +143,17 @@ def test_sql_channel_ats_agrees_with_evaluation(db_engine: Engine):
             hold, excluded = channel_ats_sql(
                 ruleset, "web", dict(table.c), table.c.available_units
             )
+            counted = channel_transit_sql(ruleset, "web", dict(table.c), {
+                hours: table.c[f"arriving_{i}"] for i, hours in enumerate(WINDOWS)})
             query = (
-                select(hold, case((excluded, 1), else_=0)).select_from(table).order_by(table.c.id)
+                select(hold, case((excluded, 1), else_=0), counted)
+                .select_from(table).order_by(table.c.id)
             )
-            got = [(int(h), bool(x)) for h, x in conn.execute(query).all()]
+            got = [(int(h), bool(x), int(c)) for h, x, c in conn.execute(query).all()]
             reference = [evaluate_channel_reference(ruleset, "web", row) for row in rows]
             compiled = [evaluate_channel(ruleset, "web", row) for row in rows]
-            assert got == [(o.hold_back, o.excluded) for o in reference]
+            assert got == [(o.hold_back, o.excluded, counted_units(i, o.in_transit_hours))
+                           for i, o in enumerate(reference)]
             assert compiled == reference
 
         check()

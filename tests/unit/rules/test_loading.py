@@ -64,7 +64,8 @@ def test_shipped_rulesets_point_editors_at_the_schema():
     for path in RULESETS.rglob("*.yaml"):
         first = path.read_text().splitlines()[0]
         target = first.split("$schema=")[1]
-        assert (path.parent / target).resolve() == ROOT / "schemas" / "ruleset.schema.json"
+        schema = "experiments" if path.stem == "experiments" else "ruleset"
+        assert (path.parent / target).resolve() == ROOT / "schemas" / f"{schema}.schema.json"
 
 
 def test_a_valid_file_becomes_an_immutable_ruleset_with_defaults():

@@ -1,0 +1,1 @@
+"""Settlement records for the ERP: the exactly-once file export and the paged list."""
