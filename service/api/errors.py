@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, json, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from service import errors
 from service.api.boundary import request_id
@@ -73,6 +73,8 @@ def _handle_oms_error(error: errors.OmsError) -> Response:
 
 
 def _handle_http_error(error: HTTPException) -> Response:
+    if isinstance(error, MethodNotAllowed) and not _path_taken(error.valid_methods or []):
+        error = NotFound()
     code = (error.name or "http_error").lower().replace(" ", "_")
     response = problem_response(error.code or 500, code, error.name, error.description or "")
     for name in ("Allow", "Retry-After"):  # 405 names the methods the path takes (RFC 9110)
@@ -80,6 +82,20 @@ def _handle_http_error(error: HTTPException) -> Response:
         if value:
             response.headers[name] = value
     return response
+
+
+def _path_taken(methods: list[str]) -> bool:
+    """Whether some route takes this path under one of `methods`. Werkzeug answers 405 when a
+    route of another method matched the path's shape although its converter refused the
+    value (an id past 2^31-1): no method takes that path, so it is a 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
 
 
 def _handle_unexpected(error: Exception) -> Response:

@@ -118,9 +118,18 @@ def test_a_key_that_may_not_call_an_admin_operation_hears_403_before_its_input_i
     ("DELETE", "/v1/keys/2147483648"),
     ("GET", "/v1/rulesets/default/2147483648"),
     ("GET", "/v1/rulesets/default/99999999999999999999"),
+    # another method's route has the same shape: werkzeug would say 405, no route takes it
+    ("PUT", "/v1/rulesets/default/drafts/1549795921856"),
+    ("POST", "/v1/rulesets/default/drafts/2147483648"),
 ])
 def test_a_path_integer_beyond_32_bits_is_a_404_not_a_database_error(client, admin, method,
                                                                      path):
     response = client.open(path, method=method, headers=admin)
     assert response.status_code == 404, response.json
     assert response.content_type == "application/problem+json"
+
+
+def test_a_method_the_path_does_not_take_is_still_a_405_naming_the_ones_it_does(client, admin):
+    response = client.put("/v1/rulesets/default/drafts/12/impact", headers=admin)
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET"}

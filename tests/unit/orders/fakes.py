@@ -178,6 +178,17 @@ class FakeBackorders:
         self.woken = state
 
 
+class FakeJournal:
+    """`uow.journal`: the causes a use case names (the database's triggers journal the
+    changes themselves, so in memory the cause is all there is to see)."""
+
+    def __init__(self) -> None:
+        self.causes: list[tuple[str, dict[str, Any]]] = []
+
+    def because(self, cause: str, **refs: Any) -> None:
+        self.causes.append((cause, refs))
+
+
 class FakeUnitOfWork:
     """The repositories a use case reaches, over in-memory state."""
 
@@ -185,6 +196,7 @@ class FakeUnitOfWork:
                  catalog: CatalogSnapshot, clock: MovableClock) -> None:
         self.orders, self.positions, self.ats = orders, positions, ats
         self.backorders = FakeBackorders(orders)
+        self.journal = FakeJournal()
         self.clock, self._catalog = clock, catalog
         self.committed = False
         self.commits = 0

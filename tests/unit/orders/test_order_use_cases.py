@@ -111,6 +111,7 @@ def test_cancelling_a_whole_order_saves_it_cancelled_with_its_events_and_settlem
         Settlement("cancelled", 1, "A", 4, Decimal("40.00"), NOW),
         Settlement("cancelled", 2, "B", 2, Decimal("11.00"), NOW)]
     assert stored.events == [] and stored.settlements == []
+    assert uow.journal.causes == [("cancel", {"order": "o-1", "reason": "customer asked"})]
 
 
 def test_cancelling_part_of_a_line_releases_only_those_units_from_the_latest_fulfilment(
