@@ -19,6 +19,7 @@ from service.errors import NotFound
 from service.rules.experiments import ExperimentsLoad, experiments_file, load_experiments_file
 from service.rules.model import Problem
 from service.rules.registry import RulesetNotFound, parse_spec
+from service.services.experiments import live
 from service.services.rulesets import library
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ def _publish(ctx: Context, text: str, path: Path, root: Path, mtime_ns: int
                 f"{current.modified_at:%Y-%m-%d %H:%M:%S} UTC)", "warning", "older-file")]
         uow.experiments.publish(text, digest, os.path.relpath(path, root), modified,
                                 f"file:{library.HOST}", uow.clock.now())
+        live.recompute_all(ctx.rules, uow)  # the variants' kept ATS, with the file
+    ctx.rules.experiments_cache = None
     log.info("experiments file %s in force (%s)", path, digest[:12])
     return True, []
 
