@@ -9,7 +9,6 @@ index refuses a second, which is a 409 naming the first (a key's replay comes fi
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
@@ -166,7 +165,7 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
     sourced = sourcing.source(ctx, uow, choice.ruleset, catalog, req)
     _refuse_if_short(req, sourced)
     shadows = shadowing.plans(ctx, uow, req, choice.ruleset.ref, catalog)  # the same stock
-    allocate(uow, dataclasses.replace(sourced, ruleset=active), req.channel, freed)
+    allocate(uow, sourced, req.channel, freed, kept_by=active)
     plan_dict = sourcing.to_dict(sourced) | choice.names()
     order = _new_order(ctx, order_id, req, sourced, plan_dict, key, fingerprint, choice)
     response = order_view(order) | {"plan": order.plan}  # explanation: GET only
