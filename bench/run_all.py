@@ -30,7 +30,8 @@ from service.store.migrate import upgrade  # noqa: E402
 
 TEMPLATE = "oms_bench_template"
 CLONES = ("oms_bench_http", "oms_bench_snapshot", "oms_bench_switch", "oms_bench_orders",
-          "oms_bench_orders_hot", "oms_bench_search", "oms_bench_reroute", "oms_bench_console")
+          "oms_bench_orders_hot", "oms_bench_search", "oms_bench_reroute", "oms_bench_console",
+          "oms_bench_experiments")
 
 
 def bench(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
@@ -171,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
                                "10" if args.quick else "30")
         figures += figures_of(raw["console"])
         common.drop_pg_database("oms_bench_console")
+        experiments_url = common.clone_pg_database(TEMPLATE, "oms_bench_experiments")
+        raw["experiments"] = bench("bench_experiments.py", "--pg-url", experiments_url,
+                                   "--requests", "2000" if args.quick else "5000")
+        figures += figures_of(raw["experiments"])
+        common.drop_pg_database("oms_bench_experiments")
         snap_url = common.clone_pg_database(TEMPLATE, "oms_bench_snapshot")
         raw["snapshot"] = bench("bench_snapshot.py", "--pg-url", snap_url, "--sqlite")
         figures += figures_of(raw["snapshot"])
