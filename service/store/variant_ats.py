@@ -41,7 +41,8 @@ class VariantAtsRepository:
             keys = sorted((ruleset.ref, c, s) for c in ruleset.channels for s in set(skus))
             self._ensure(keys)
             self._lock(keys)
-        rows = self._computed(ruleset, None if skus is None else sorted(set(skus)))
+        rows = sorted(self._computed(ruleset, None if skus is None else sorted(set(skus))),
+                      key=lambda r: (r["channel"], r["sku"]))  # key order, as locked
         table = VariantAvailability.__table__
         for start in range(0, len(rows), _CHUNK):
             stmt = insert_for(self.session, table).values(rows[start:start + _CHUNK])

@@ -69,10 +69,11 @@ def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: Any = None,
         raise
     if location is None and detail is None:
         found = live.assigned(ctx, channel, unit)
-        if found is None:
-            return _lookup(ctx, channel, skus, confirm) | NOT_IN_EXPERIMENT
-        return _lookup(ctx, channel, skus, confirm, found.ruleset) | {
-            "experiment": found.experiment, "variant": found.variant}
+        kept = None if found is None else _lookup(ctx, channel, skus, confirm, found.ruleset)
+        if found is not None and kept is not None:
+            return kept | {"experiment": found.experiment, "variant": found.variant}
+        # in no experiment, or its variant keeps no rows (it stopped a second ago)
+        return (_lookup(ctx, channel, skus, confirm) or {}) | NOT_IN_EXPERIMENT
     if confirm is not None:
         confirm(None)
     with ctx.reading() as uow:
@@ -96,9 +97,10 @@ def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
 
 
 def _lookup(ctx: Context, channel: str, skus: list[str], confirm: Confirm | None,
-            variant: str | None = None) -> dict[str, Any]:
-    """The kept ATS (a variant ruleset's, when given): one autocommit statement, no ORM
-    session (the hot path); the key's `keys` version comes with it."""
+            variant: str | None = None) -> dict[str, Any] | None:
+    """The kept ATS (a variant ruleset's, when given: None when it keeps none of these SKUs
+    for the channel, as after the experiment stopped a second ago): one autocommit
+    statement, no ORM session (the hot path); the key's `keys` version comes with it."""
     rows, due, keys = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now(), variant)
     if confirm is not None:
         confirm(keys)
@@ -108,9 +110,8 @@ def _lookup(ctx: Context, channel: str, skus: list[str], confirm: Confirm | None
     # The kept ATS names the ruleset that computed it (one, as a switch recomputes all of it
     # in one transaction): that is the answer's ruleset, not this process's cached one.
     if variant is not None and not rows:
-        with ctx.reading(autocommit=True) as uow:
-            known_channel(ctx.rules.resolve(uow, variant), channel)
-    ref = rows[0][2] if rows else variant or _lookup_ruleset(ctx, channel).ref
+        return None
+    ref = rows[0][2] if rows else _lookup_ruleset(ctx, channel).ref
     found = {r[0]: r[1] for r in rows}
     items = [{"sku": sku, "available": found.get(sku, 0)} for sku in skus]
     result: dict[str, Any] = {"channel": channel, "ruleset": ref, "items": items}

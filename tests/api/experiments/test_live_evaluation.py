@@ -12,6 +12,7 @@ import pytest
 from service.domain.experiments.assignment import assign
 from service.services.experiments.current import in_force
 from service.services.orders import releasing
+from service.services.rulesets import experiment_file
 from tests.api.experiments.conftest import HEAD, NYC
 from tests.support import FIXTURES, T2, T3, snapshot
 
@@ -154,3 +155,14 @@ def test_a_variants_kept_figures_equal_a_full_recomputation_after_every_kind_of_
     kept, _ = kept_and_recomputed(stocked, "ledger@2")
     assert (kept[("web", "A")], kept[("web", "C")]) == (7 - 2, 2)
     assert availability(client, admin, units["lean"], sku="A")[0] == 5
+
+
+def test_stopping_the_experiment_drops_its_figures_and_its_units_read_the_active_ones(
+        stocked, client, admin, units, rulesets_dir):
+    with stocked.reading() as uow:
+        assert uow.variant_ats.all("ledger@2")
+    (rulesets_dir / "experiments.yaml").write_text(LIVE.replace("running", "stopped"))
+    assert experiment_file.import_file(stocked)
+    with stocked.reading() as uow:
+        assert uow.variant_ats.all("ledger@2") == {} == uow.variant_ats.all("ledger@1")
+    assert availability(client, admin, units["lean"]) == (36, "ledger@1", None, None)
