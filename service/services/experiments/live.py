@@ -17,6 +17,7 @@ from service.domain.experiments.assignment import Assignment, assign
 from service.domain.experiments.model import Experiment
 from service.errors import NotFound
 from service.services.experiments.current import in_force
+from service.store.models.versions import EXPERIMENTS
 
 if TYPE_CHECKING:
     from service.rules.model import Ruleset
@@ -102,14 +103,20 @@ def kept_rulesets(rules: Rulesets, uow: UnitOfWork) -> list[Ruleset]:
 
 def refresh_changed(uow: UnitOfWork) -> None:
     """Before a transaction commits: recompute the variants' kept ATS of the SKUs whose
-    stock it moved (nothing is read when it moved none)."""
+    stock it moved (nothing is read when it moved none). Which rulesets are kept is known
+    from the `experiments` cache version, which the transaction has read with the catalog's
+    (no statement of its own); accepting a file takes the switch lock, so no writer that
+    read the old version commits after the file's full recompute."""
     changed = uow.stock_changed
-    if changed is not None and not changed:
+    rules: Rulesets | None = uow.rulesets  # type: ignore[assignment]
+    if (changed is not None and not changed) or rules is None:
         return
-    rules = uow.rulesets
-    if rules is None:
-        return
-    for ruleset in kept_rulesets(rules, uow):  # type: ignore[arg-type]
+    version = uow.versions.current(EXPERIMENTS)
+    cached = rules.kept_variants
+    if cached is None or cached[0] != version:
+        cached = (version, kept_rulesets(rules, uow))
+        rules.kept_variants = cached
+    for ruleset in cached[1]:
         uow.variant_ats.refresh(ruleset, None if changed is None else sorted(changed))
 
 

@@ -12,7 +12,11 @@ Create Date: 2026-12-06 12:00:00
   differs from the live one and both costs, indexed by the shadow experiment (its
   results read only its rows). Nothing else of a shadow plan is written.
 
-New tables only: the previous release runs against them unchanged.
+- `cache_versions` row `experiments`: bumped by the transaction that accepts an experiments
+  file, so every process knows which variants' figures to keep without a statement of its
+  own (the version is read with the catalog's).
+
+New tables and a row: the previous release runs against them unchanged.
 """
 
 from collections.abc import Sequence
@@ -56,9 +60,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("order_id", "shadow", name=op.f("pk_shadow_decisions")),
     )
     op.create_index("ix_shadow_decisions_experiment", "shadow_decisions", ["experiment"])
+    op.execute("INSERT INTO cache_versions (name, version) VALUES ('experiments', 1)")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM cache_versions WHERE name = 'experiments'")
     op.drop_index("ix_shadow_decisions_experiment", table_name="shadow_decisions")
     op.drop_table("shadow_decisions")
     op.drop_table("variant_availability")
