@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         common.drop_pg_database("oms_bench_console")
         experiments_url = common.clone_pg_database(TEMPLATE, "oms_bench_experiments")
         raw["experiments"] = bench("bench_experiments.py", "--pg-url", experiments_url,
-                                   "--requests", "2000" if args.quick else "5000")
+                                   "--requests", "5000" if args.quick else "20000")
         figures += figures_of(raw["experiments"])
         common.drop_pg_database("oms_bench_experiments")
         snap_url = common.clone_pg_database(TEMPLATE, "oms_bench_snapshot")

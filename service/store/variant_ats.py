@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from service.clock import Clock
@@ -50,6 +50,10 @@ class VariantAtsRepository:
                 index_elements=["ruleset", "channel", "sku"],
                 set_={"available": stmt.excluded.available,
                       "updated_at": stmt.excluded.updated_at}))
+        if skus is None and self.session.get_bind().dialect.name == "postgresql":
+            # statistics for the lookup's plan now, not when autovacuum gets to it: on a
+            # table it has never seen, the planner would scan it for every read
+            self.session.execute(text("ANALYZE variant_availability"))
         return len(rows)
 
     def keep_only(self, refs: set[str]) -> None:

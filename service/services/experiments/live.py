@@ -53,20 +53,35 @@ def running(ctx: Context, uow: UnitOfWork | None = None,
                 found = in_force(own)
         else:
             found = in_force(uow)
-        cached = (time.monotonic(), found)
+        cached = (time.monotonic(), {s: tuple(e for e in found if e.status == s)
+                                     for s in ("running", "shadow")})
         ctx.rules.experiments_cache = cached
-    return tuple(e for e in cached[1] if e.status == status)
+    return cached[1].get(status, ())
+
+
+_memo: dict[tuple[int, str, str], Assignment] = {}  # (experiment object, unit, channel)
+_MEMO_MAX = 100_000
 
 
 def assigned(ctx: Context, channel: str, unit: str | None,
              uow: UnitOfWork | None = None) -> Assignment | None:
     """The unit's variant in the running experiment of the channel (None: in none; a
-    request without a unit asks nothing)."""
+    request without a unit asks nothing). A unit's assignment is remembered per parsed
+    experiment (pure but for its window, checked on every call)."""
     if not unit:
         return None
     now = ctx.clock.now()
     for experiment in running(ctx, uow):
-        found = assign(experiment, unit, now, channel)
+        if (experiment.start is not None and now < experiment.start) or (
+                experiment.end is not None and now >= experiment.end):
+            continue
+        key = (id(experiment), unit, channel)
+        found = _memo.get(key)
+        if found is None:
+            found = assign(experiment, unit, now, channel)
+            if len(_memo) >= _MEMO_MAX:
+                _memo.clear()
+            _memo[key] = found
         if found.in_experiment and found.ruleset is not None:
             return found
     return None
