@@ -151,7 +151,7 @@ def _median_by(rounds: list[dict[str, Any]], mode: str, key: Any) -> dict[str, A
     return {**chosen[mode], "hello_rps": chosen["hello"]["rps"]}
 
 
-def run(pg_url: str, duration: float) -> tuple[list[Figure], dict[str, Any]]:
+def run(pg_url: str, duration: float, size: str = "1M") -> tuple[list[Figure], dict[str, Any]]:
     """Hello-world, single-SKU GET and 20-SKU cart POST; then worker memory."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -172,10 +172,10 @@ def run(pg_url: str, duration: float) -> tuple[list[Figure], dict[str, Any]]:
         stop_server(hello)
         if service is not None:
             stop_server(service)
-    return figures(results), results
+    return figures(results, size), results
 
 
-def figures(results: dict[str, Any]) -> list[Figure]:
+def figures(results: dict[str, Any], size: str = "1M") -> list[Figure]:
     """The HTTP figures, each judged against its target (the median round of ROUNDS)."""
     get, cart = results["get"], results["cart"]
     get_share, cart_share = get["rps"] / get["hello_rps"], cart["rps"] / cart["hello_rps"]
@@ -211,7 +211,7 @@ def figures(results: dict[str, Any]) -> list[Figure]:
                baseline_what="hello-world p99 ms", target=f"<= {CART_P99_RATIO:g}x",
                passed=cart_p99 <= CART_P99_RATIO * hello_p99,
                note=f"{cart_p99:.1f} ms; rounds {rounds('cart', 'p99_ms', 1, ' ms')}"),
-        Figure("memory", "largest service worker RSS after the HTTP runs (1M positions)", rss,
+        Figure("memory", f"largest service worker RSS after the HTTP runs ({size} positions)", rss,
                "MiB", target="< 500 MiB", passed=rss < 500,
                note="workers: " + ", ".join(f"{m:.0f}" for m in results["worker_rss_mb"])),
     ]
@@ -223,13 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-url", help="an already loaded bench database (not dropped)")
     parser.add_argument("--duration", type=float, default=6.0, help="seconds per run")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--locations", type=int, default=common.LOCATIONS,
+                        help="network size: locations x 1,000 SKUs")
     args = parser.parse_args(argv)
     url, own = args.pg_url, args.pg_url is None
     if own:
         url = common.create_pg_database("oms_bench_http")
-        common.load_network(url, common.network())
+        common.load_network(url, common.network(args.locations))
     try:
-        figs, results = run(url, args.duration)
+        figs, results = run(url, args.duration, common.size_label(args.locations * common.SKUS))
     finally:
         if own:
             common.drop_pg_database("oms_bench_http")

@@ -102,7 +102,7 @@ def check_figures(url: str) -> int:
     return sum(1 for key in fresh.keys() | kept.keys() if fresh.get(key) != kept.get(key))
 
 
-def run_postgres(url: str, paths: list[Path]) -> tuple[Figure, dict[str, Any]]:
+def run_postgres(url: str, paths: list[Path], size: str = "1M") -> tuple[Figure, dict[str, Any]]:
     """Rounds of the COPY baseline and the service path on one PostgreSQL database."""
     rounds = []
     for path in paths:
@@ -118,7 +118,7 @@ def run_postgres(url: str, paths: list[Path]) -> tuple[Figure, dict[str, Any]]:
     ratio = result["ratio"]
     every = ", ".join(f"{r['total_s']:.2f}/{r['copy_s']:.2f} s = {r['ratio']:.2f}x"
                       for r in rounds)
-    fig = Figure("snapshot", "1M-position snapshot, 5% changed (PostgreSQL), file to commit",
+    fig = Figure("snapshot", f"{size}-position snapshot, 5% changed (PostgreSQL), file to commit",
                  ratio, "x COPY", baseline=result["copy_s"], baseline_what="bare COPY s",
                  target=f"<= {TARGET_RATIO:g}x", passed=ratio <= TARGET_RATIO,
                  note=(f"median of {len(rounds)} rounds ({every}); median round: "
@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         paths = [workdir / f"snapshot_{n + 1}.csv" for n in range(args.rounds)]
         common.write_snapshot_files(paths, net)
         try:
-            fig, _ = run_postgres(url, paths)
+            size = common.size_label(args.locations * common.SKUS)
+            fig, _ = run_postgres(url, paths, size)
             figures.append(fig)
             common.print_figure(fig)
             print("   ", fig.note, flush=True)

@@ -142,7 +142,10 @@ def write_docs(machine: dict[str, str], command: str, figures: Sequence[Figure],
                          for f in failed) or "- none",
         changes=_included(CHANGES_MD), restructure=_included(RESTRUCTURE_MD),
         rules=raw.get("rules_stdout", "").strip())
-    DOC.write_text(text + EXPLANATIONS)
+    from scale_report import scale_block  # run_scale.py's section is kept as it is
+
+    scale = scale_block(DOC.read_text()) if DOC.exists() else ""
+    DOC.write_text(text + EXPLANATIONS + (f"\n{scale}\n" if scale else ""))
 
 
 TEMPLATE = """\

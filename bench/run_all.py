@@ -31,7 +31,7 @@ from service.store.migrate import upgrade  # noqa: E402
 TEMPLATE = "oms_bench_template"
 CLONES = ("oms_bench_http", "oms_bench_snapshot", "oms_bench_switch", "oms_bench_orders",
           "oms_bench_orders_hot", "oms_bench_search", "oms_bench_reroute", "oms_bench_console",
-          "oms_bench_experiments")
+          "oms_bench_experiments", "oms_bench_replay")
 
 
 def bench(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
@@ -177,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
                                    "--requests", "5000" if args.quick else "20000")
         figures += figures_of(raw["experiments"])
         common.drop_pg_database("oms_bench_experiments")
+        replay_url = common.clone_pg_database(TEMPLATE, "oms_bench_replay")
+        raw["replay"] = bench("bench_replay.py", "--pg-url", replay_url, "--orders",
+                              "1000" if args.quick else "10000", timeout=1800)
+        figures += figures_of(raw["replay"])
+        common.drop_pg_database("oms_bench_replay")
         snap_url = common.clone_pg_database(TEMPLATE, "oms_bench_snapshot")
         raw["snapshot"] = bench("bench_snapshot.py", "--pg-url", snap_url, "--sqlite")
         figures += figures_of(raw["snapshot"])
@@ -185,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             common.drop_pg_database(name)
     rules, raw["rules_stdout"] = rules_bench()
     figures += rules
+    raw["webhooks"] = bench("bench_webhooks.py", "--events", "5000" if args.quick else "20000",
+                            "--seconds", "8" if args.quick else "20")  # its own database
+    figures += figures_of(raw["webhooks"])
     if not args.skip_sourcing:
         sourcing, raw["sourcing"] = sourcing_bench(200 if args.quick else 1000)
         figures += sourcing

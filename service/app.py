@@ -13,6 +13,7 @@ from service import metrics
 from service.api import (
     availability,
     boundary,
+    consistency,
     errors,
     experiments,
     fulfilments,
@@ -25,19 +26,21 @@ from service.api import (
     rulesets,
     settlements,
     transfers,
+    webhooks,
 )
 from service.api import console as console_pages
 from service.api import drafts as ruleset_drafts
 from service.bootstrap import build_context
-from service.errors import Unavailable
+from service.errors import OmsError, Unavailable
 from service.services.access.keys import KeyVerifier
 from service.services.context import Context
+from service.services.notifications import subscriptions
 from service.services.rulesets import governance
 from service.settings import Settings, load_settings
 
 BLUEPRINTS = (ops.bp, master.bp, availability.bp, inventory.bp, rulesets.bp, orders.bp,
               fulfilments.bp, transfers.bp, keys.bp, returns.bp, experiments.bp,
-              settlements.bp)
+              settlements.bp, webhooks.bp)
 BLUEPRINTS += (ruleset_drafts.bp, console_pages.bp)  # the business users' console (HTML), /console
 
 
@@ -52,11 +55,13 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     app.extensions["oms.ctx"] = ctx
     app.extensions["oms.keys"] = KeyVerifier(ctx)
     _activate_configured_ruleset(ctx)
+    _sync_webhook_subscriptions(ctx)
     app.before_request(lambda: governance.refresh_if_due(ctx))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
     boundary.install(app)
+    consistency.install(app, ctx)  # read replicas only: tokens on writes
     _install_request_metrics(app)
     logging.basicConfig(level=ctx.settings.section("logging")["level"])
     return app
@@ -69,6 +74,17 @@ def _activate_configured_ruleset(ctx: Context) -> None:
         governance.start(ctx)
     except (OperationalError, Unavailable):  # the workers start; requests get 503 until it is up
         logging.getLogger(__name__).warning("database unreachable at start", exc_info=True)
+
+
+def _sync_webhook_subscriptions(ctx: Context) -> None:
+    """The webhook subscriptions config.yaml declares, into the database."""
+    try:
+        subscriptions.sync_config(ctx)
+    except (OperationalError, Unavailable):
+        logging.getLogger(__name__).warning("webhook subscriptions not synced: database "
+                                            "unreachable at start", exc_info=True)
+    except OmsError as exc:  # e.g. a secret_env that is not set: said, and the API serves
+        logging.getLogger(__name__).error("webhook subscriptions not synced: %s", exc)
 
 
 def _install_request_metrics(app: Flask) -> None:

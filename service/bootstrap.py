@@ -16,6 +16,7 @@ from service.services.rulesets import library
 from service.services.rulesets.active import Rulesets
 from service.settings import Settings
 from service.store.db import make_engine, make_session_factory
+from service.store.replicas import Replicas
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def build_context(settings: Settings, engine: Engine | None = None,
     engine = engine or make_engine(settings.database_url)
     rules = Rulesets(settings.active_ruleset, settings.section("rulesets")["max_file_bytes"])
     ctx = Context(settings=settings, engine=engine, sessions=make_session_factory(engine),
-                  rules=rules, clock=clock or SystemClock())
+                  rules=rules, clock=clock or SystemClock(), replicas=_replicas(settings, engine))
     if not import_files:
         return ctx
     try:
@@ -37,3 +38,12 @@ def build_context(settings: Settings, engine: Engine | None = None,
                     "upgrade` if it is not migrated)", type(exc).__name__,
                     exc_info=log.isEnabledFor(logging.DEBUG))
     return ctx
+
+
+def _replicas(settings: Settings, engine: Engine) -> Replicas | None:
+    """The configured read replicas (database.read_urls), or None."""
+    database = settings.section("database")
+    if not database["read_urls"]:
+        return None
+    return Replicas(engine, database["read_urls"], database["read_max_lag_ms"],
+                    database["read_poll_ms"])

@@ -107,3 +107,17 @@ class Unavailable(OmsError):
 def problem(pointer: str, message: str, **extra: Any) -> dict[str, Any]:
     """One validation problem: where (a JSON pointer) and what was expected."""
     return {"pointer": pointer, "message": message, **extra}
+
+
+class SubscriptionFromConfig(Conflict):
+    """A webhook subscription config.yaml declares: changed there, not through the API."""
+
+    code = "subscription_from_config"
+    title = "This subscription is declared in config.yaml"
+
+
+class DeliveryInFlight(Conflict):
+    """A webhook delivery being sent right now cannot be retried until it is answered."""
+
+    code = "delivery_in_flight"
+    title = "This delivery is being sent now"

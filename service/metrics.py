@@ -8,6 +8,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -23,6 +24,16 @@ LATENCY = Histogram(
 FEED_ROWS = Counter("oms_feed_rows_total", "Feed rows by outcome", ["feed", "outcome"])
 ORDERS = Counter("oms_orders_total", "Orders by outcome", ["channel", "outcome"])
 JOB_RUNS = Counter("oms_job_runs_total", "Scheduler job runs", ["job", "outcome"])
+# read replicas (database.read_urls): which server answered each availability lookup
+REPLICA_READS = Counter("oms_availability_reads_total",
+                        "Availability lookups by the server that answered (primary or replica)",
+                        ["server"])
+REPLICA_LAG = Gauge("oms_replica_lag_seconds", "How far behind the primary a replica may be",
+                    ["replica"], multiprocess_mode="liveall")
+REPLICA_HEALTHY = Gauge("oms_replica_healthy", "1 while a replica serves reads, else 0",
+                        ["replica"], multiprocess_mode="liveall")
+WEBHOOK_ATTEMPTS = Counter("oms_webhook_attempts_total", "Webhook attempts by outcome",
+                           ["outcome"])  # delivered | failed | dead
 
 
 def render() -> tuple[bytes, str]:

@@ -22,6 +22,7 @@ from service.errors import Unavailable
 from service.services.context import Context
 from service.services.feeds import running
 from service.services.inventory import reservations
+from service.services.notifications import delivery
 from service.services.operations import jobs
 from service.services.orders import expiring, releasing
 from service.services.rulesets import governance
@@ -74,6 +75,8 @@ def job_specs(ctx: Context) -> list[JobSpec]:
                 every_seconds=backorders_cfg["sweep_seconds"]),
         JobSpec(arrivals.JOB, arrivals.refresh_arrivals,
                 every_seconds=ctx.settings.section("transfers")["arrivals_seconds"]),
+        JobSpec("webhooks.deliver", delivery.run,  # a loop of run_seconds, woken by commits
+                every_seconds=ctx.settings.section("webhooks")["run_seconds"]),
         *[JobSpec(f"feeds.{feed.name}", partial(running.run_scheduled, name=feed.name),
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in running.configured(ctx) if feed.scheduled],

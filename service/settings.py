@@ -101,6 +101,7 @@ def settings_from_dict(
         problems = [p for p in problems if not p.startswith("rulesets.active:")] + active
     problems += _zone_problems(raw)
     problems += _schedule_problems(raw)
+    problems += _replica_problems(raw)
     if problems:
         raise ConfigError(source, sorted(problems))
     rulesets = raw["rulesets"]
@@ -167,6 +168,26 @@ def _schedule_problems(raw: dict[str, Any]) -> list[str]:
         problems += _cron_problems("settlements.cron", "the settlement export",
                                    settlements["cron"])
     return problems
+
+
+def _replica_problems(raw: dict[str, Any]) -> list[str]:
+    """Read replicas are PostgreSQL streaming replicas of a PostgreSQL database_url."""
+    urls = (raw.get("database") or {}).get("read_urls") or []
+    urls = [u for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
+    if not urls:
+        return []
+    primary = raw.get("database_url")
+    if isinstance(primary, str) and not _postgres(primary):
+        return ["database.read_urls: read replicas need a PostgreSQL database_url"]
+    return [f"database.read_urls.{i}: expected a postgresql+psycopg:// URL"
+            for i, url in enumerate(urls) if not _postgres(url)]
+
+
+def _postgres(url: str) -> bool:
+    try:
+        return make_url(url).get_backend_name() == "postgresql"
+    except ArgumentError:
+        return False
 
 
 def _cron_problems(key: str, name: str, expression: str) -> list[str]:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from service.api.auth import authenticated_lookup, confirm_key, current_role
 from service.api.bodies import json_object
+from service.api.consistency import token
 from service.api.current import context
 from service.api.openapi import documented
 from service.services.availability import reads
@@ -18,12 +19,15 @@ bp = Blueprint("availability", __name__, url_prefix="/v1")
 @documented("Available-to-sell of SKUs for a channel (?channel=web&sku=A&sku=B"
             "[&detail=locations][&location=ST-1])", response="availability",
             roles=("admin", "channel"), errors=(403, 404, 414, 422),
-            query=("channel", "skus", "detail", "pickup_location", "availability_unit"))
+            query=("channel", "skus", "detail", "pickup_location", "availability_unit"),
+            headers=("OMS-Consistency-Token",))
 def get_availability() -> Response:
-    return jsonify(reads.read(context(), current_role(), request.args.get("channel"),
+    ctx = context()
+    return jsonify(reads.read(ctx, current_role(), request.args.get("channel"),
                               request.args.getlist("sku"), request.args.get("detail"),
                               request.args.get("location"), confirm_key,
-                              request.args.get("unit")))
+                              None if ctx.replicas is None else token(ctx),
+                              unit=request.args.get("unit")))
 
 
 @bp.post("/availability")
@@ -31,9 +35,10 @@ def get_availability() -> Response:
 @documented("Availability for a cart, or pickup at one store (body {channel, skus, location?, "
             "unit?})",
             request="availability_request", response="availability",
-            roles=("admin", "channel"), errors=(403, 404))
+            roles=("admin", "channel"), errors=(403, 404), headers=("OMS-Consistency-Token",))
 def post_availability() -> Response:
-    body = json_object()
-    return jsonify(reads.read(context(), current_role(), body.get("channel"), body.get("skus"),
+    body, ctx = json_object(), context()
+    return jsonify(reads.read(ctx, current_role(), body.get("channel"), body.get("skus"),
                               body.get("detail"), body.get("location"), confirm_key,
-                              body.get("unit")))
+                              None if ctx.replicas is None else token(ctx),
+                              unit=body.get("unit")))

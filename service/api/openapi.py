@@ -10,6 +10,7 @@ from flask import Flask
 
 from service.api import openapi_parts as parts
 from service.api import openapi_webhooks
+from service.api.consistency import TOKEN_HEADER, is_write
 from service.settings import SCHEMAS_DIR, load_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,8 +71,11 @@ def build_spec(app: Flask) -> dict[str, Any]:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             if doc["roles"] is None:
                 doc = doc | {"roles": _roles_of(view)}
+            written = doc
+            if is_write(method, rule.endpoint):  # with read replicas: its consistency token
+                written = doc | {"response_headers": (*doc["response_headers"], TOKEN_HEADER)}
             paths.setdefault(path, {})[method.lower()] = _operation(
-                view.__name__, doc, sorted(rule.arguments), integers)
+                view.__name__, written, sorted(rule.arguments), integers)
     return {
         "openapi": "3.1.0",
         "info": {"title": "OMS rules service", "version": "1",

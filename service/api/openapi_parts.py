@@ -116,11 +116,24 @@ PARAMETERS: dict[str, Any] = {
                          explode=True),
     "as_of_location": _query("location", _TEXT, "one location (a location key: its own; "
                              "default: every location)"),
+    "delivery_status": _query("status", {"enum": ["queued", "pending", "in_flight",
+                                                  "delivered", "failed", "dead"]},
+                              "only deliveries in this status (queued: behind an earlier "
+                              "event of its order; failed: retrying; dead: dead letters)"),
     "Idempotency-Key": {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": r"\S"},
         "description": "makes retries safe: the same key and body answer as the first time; "
                        "the same key with another body is a 422"},
+    "OMS-Consistency-Token": {
+        "name": "OMS-Consistency-Token", "in": "header", "required": False,
+        "schema": {"type": "string", "maxLength": 64,
+                   "pattern": "^pg:[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$"},
+        "description": "with read replicas (database.read_urls): a write's token; the lookup "
+                       "is then served by a replica that has replayed past it, or by the "
+                       "primary, so it shows that write (a malformed token is a 422). Without "
+                       "it a replica at most database.read_max_lag_ms behind may answer. "
+                       "Ignored without read replicas"},
 }
 
 HEADERS: dict[str, Any] = {
@@ -133,6 +146,11 @@ HEADERS: dict[str, Any] = {
              "required": False, "schema": {"type": "string"}},
     "Retry-After": {"description": "seconds to wait before retrying", "required": True,
                     "schema": {"type": "string"}},
+    "OMS-Consistency-Token": {
+        "description": "with read replicas (database.read_urls) only: the primary's commit "
+                       "position after this write (pg:<hex>/<hex>); send it back on an "
+                       "availability read to see this write",
+        "required": False, "schema": {"type": "string"}},
     "WWW-Authenticate": {"description": "the scheme to authenticate with", "required": True,
                          "schema": {"type": "string"}},
 }

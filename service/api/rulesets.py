@@ -9,6 +9,7 @@ from service.api.bodies import json_object
 from service.api.current import context
 from service.api.openapi import documented
 from service.errors import MalformedBody, problem
+from service.services.replay.simulate import simulate_request
 from service.services.rulesets import governance, library, listing
 
 bp = Blueprint("rulesets", __name__, url_prefix="/v1")
@@ -82,3 +83,16 @@ def activate_ruleset() -> Response:
             response="vocabulary", public=True)
 def vocabulary() -> Response:
     return jsonify(listing.vocabulary())
+
+
+@bp.post("/rulesets/simulate")
+@admin_only
+@documented("Replay up to 1,000 past orders (ids, or those placed since a time) in time order "
+            "against stock as it was (the inventory journal), under a baseline and a "
+            "candidate ruleset, and compare cost, shipments, km, fill rate and backorders; "
+            "the ruleset that decided live reproduces the live plans. Nothing is written; "
+            "422 names each bad field (unknown ruleset or order, since in the future, more "
+            "than 1,000 orders)", request="ruleset_simulation_request",
+            response="ruleset_simulation", errors=(403,))
+def simulate_rulesets() -> Response:
+    return jsonify(simulate_request(context(), json_object()))

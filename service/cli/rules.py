@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from service.cli.experiments import experiment_problems, folder_experiments
+from service.cli.simulate import add_simulate_command
 from service.errors import ValidationFailed
 from service.rules.diff import diff
 from service.rules.loader import (
@@ -52,6 +53,7 @@ def add_rules_commands(sub: argparse._SubParsersAction, context: ContextFactory)
     export.add_argument("spec", help="name@version, or name for its latest version")
     export.add_argument("--dir", type=Path, help="the folder (default: the rulesets folder)")
     export.set_defaults(handler=lambda a: _export(a, context))
+    add_simulate_command(rules, context)
     vocab = rules.add_parser("vocabulary", help="variables, operators and actions (JSON)")
     vocab.set_defaults(handler=lambda _a: _vocabulary())
 

@@ -20,6 +20,7 @@ from service.services.rulesets.active import Rulesets
 from service.settings import Settings
 from service.store import kept_connections, unit_of_work
 from service.store.catalog import Catalog
+from service.store.replicas import Replicas
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     # per URL feed: the ETag and Last-Modified of the last body this process handled
     feed_validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    # database.read_urls: the replicas availability lookups may read from (None: no replica)
+    replicas: Replicas | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
@@ -55,6 +58,8 @@ class Context:
 
     def close(self) -> None:
         """Release database connections (the pool's and this process's kept ones)."""
+        if self.replicas is not None:
+            self.replicas.close()
         kept_connections.close(self.engine)
         self.engine.dispose()
 

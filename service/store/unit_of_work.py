@@ -18,7 +18,7 @@ from service.clock import Clock
 from service.rules.model import Ruleset
 from service.store.activations import ActivationRepository
 from service.store.ats import AtsRepository
-from service.store.ats_impact import ImpactRows, compare
+from service.store.ats_impact import ImpactRows, compare, stock_marker
 from service.store.backorders import BackorderRepository
 from service.store.catalog import Catalog, CatalogSnapshot
 from service.store.console import ConsoleSessions, RulesetDrafts
@@ -39,6 +39,7 @@ from service.store.master import MasterDataRepository
 from service.store.order_search import OrderSearch
 from service.store.orders import OrderRepository
 from service.store.positions import PositionRepository
+from service.store.replay_history import ReplayHistory
 from service.store.reservations import ReservationRepository
 from service.store.returns import ReturnRepository
 from service.store.ruleset_versions import RulesetVersionRepository
@@ -47,6 +48,8 @@ from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
 from service.store.variant_ats import VariantAtsRepository
 from service.store.versions import CacheVersions
+from service.store.webhook_deliveries import DeliveryRepository
+from service.store.webhooks import WebhookRepository
 
 RETRYABLE_SQLSTATES = ("40P01", "40001")  # deadlock_detected, serialization_failure
 
@@ -75,6 +78,10 @@ class UnitOfWork:
         """What new would change in every channel's ATS against old (read-only)."""
         return compare(self.session, old, new)
 
+    def impact_marker(self) -> tuple[object, ...]:
+        """What an impact is computed from besides the rulesets (store.ats_impact)."""
+        return stock_marker(self.session)
+
     def rollback(self) -> None:
         """End the transaction now, keeping nothing (it releases SQLite's database lock)."""
         self.session.rollback()
@@ -88,6 +95,11 @@ class UnitOfWork:
         """The inventory journal: `journal.because(cause, **ids)` names the cause of the
         position changes this transaction writes next (the triggers journal them)."""
         return JournalRepository(self.session, self.clock)
+
+    @cached_property
+    def replay_history(self) -> ReplayHistory:
+        """What a replay reads: orders, positions, journal and fulfilments (read-only)."""
+        return ReplayHistory(self.session)
 
     @cached_property
     def ats(self) -> AtsRepository:
@@ -180,6 +192,14 @@ class UnitOfWork:
     @cached_property
     def drafts(self) -> RulesetDrafts:
         return RulesetDrafts(self.session)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.session)
+
+    @cached_property
+    def deliveries(self) -> DeliveryRepository:
+        return DeliveryRepository(self.session)
 
 
 @contextmanager

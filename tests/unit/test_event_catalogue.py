@@ -15,7 +15,8 @@ EVENTS_DIR = SCHEMAS_DIR / "events"
 SERVICE = Path(events.__file__).parents[1]
 EVENT_LITERAL = re.compile(r"[\"'](order|fulfilment|transfer|return|settlement)\.([a-z_]+)[\"']")
 NOT_EVENTS = {"order.order_value", "order.line_count", "order.customer_tier",
-              "order.delivery_method"}  # rule variables (service/rules/variables.py)
+              "order.delivery_method",  # rule variables (service/rules/variables.py)
+              "order.html"}  # the console's order page template
 
 
 def schema_of(name: str) -> dict:

@@ -13,7 +13,9 @@ RESPONSES = {"availability", "batch", "fulfilment", "ingest_report", "order", "p
              "feed_list", "feed_run_list", "health", "order_summary", "timeline_entry",
              "transfer", "ruleset_published", "return", "experiment_list",
              "experiment_assignment", "experiment_results", "settlement_page",
-             "journal_entry", "positions_as_of"}
+             "journal_entry", "positions_as_of",
+             "webhook_delivery", "webhook_delivery_page", "webhook_replay",
+             "webhook_subscription", "webhook_subscription_list"}
 RESPONSES |= {"draft", "draft_impact", "draft_published"}  # the console's drafts (issue 17)
 SENT = sorted([f"api/{p.name}" for p in (SCHEMAS_DIR / "api").glob("*.schema.json")
                if p.name.removesuffix(".schema.json") not in RESPONSES]

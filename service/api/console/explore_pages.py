@@ -9,18 +9,20 @@ from flask import Response, request
 from service.api.console.web import bp, page, role, signed_in
 from service.api.current import context
 from service.errors import ValidationFailed, problem
-from service.services.availability import reads
+from service.services.availability import explorer, reads
 from service.services.console import views
 from service.services.orders import planning, reading, search
 
 MAX_CART_LINES = 50
+LOCATIONS_PER_PAGE = 100
 
 
 @bp.get("/availability")
 @signed_in
 def availability() -> Response:
-    """Find a SKU by SKU or name; for one SKU, each channel's figure, and every location
-    behind one channel's (?channel=, default the first)."""
+    """Find a SKU by SKU or name; for one SKU, each channel's figure, and the locations
+    behind one channel's (?channel=, default the first): every one counted in the total,
+    shown LOCATIONS_PER_PAGE at a time, most available first (?page=)."""
     query, sku = request.args.get("q", "").strip(), request.args.get("sku", "").strip()
     found = views.products(context(), role(), query) if query else []
     figures, detail = [], None
@@ -32,7 +34,10 @@ def availability() -> Response:
                             "ruleset": read["ruleset"]})
         chosen = request.args.get("channel") or (channels[0]["channel"] if channels else None)
         if chosen is not None:
-            detail = reads.read(context(), role(), chosen, [sku], "locations")
+            asked = request.args.get("page", "")
+            detail = explorer.locations_page(
+                context(), role(), chosen, sku,
+                int(asked) if asked.isdigit() and len(asked) < 7 else 1, LOCATIONS_PER_PAGE)
             detail["sells"] = next((c["sells"] for c in channels if c["channel"] == chosen), [])
     return page("availability.html", query=query, found=found, sku=sku, figures=figures,
                 detail=detail)

@@ -95,6 +95,19 @@ def counted_in_transit(arriving: Arriving, hours: float | None, now: datetime | 
     return sum(units for expected_at, units in arriving if expected_at <= horizon)
 
 
+def position_units(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock,
+                   channel: str, arriving: Arriving = (), now: datetime | None = None) -> int:
+    """explain_position's `available`, without the explanation (nothing traced or kept)."""
+    facts = position_facts(catalog, pos, channel)
+    if facts is None or not facts["active"] or not ruleset.serves(channel, facts):
+        return 0
+    outcome = evaluate_channel(ruleset, channel, facts)
+    if outcome.excluded:
+        return 0
+    counted = counted_in_transit(arriving, outcome.in_transit_hours, now)
+    return max(0, pos.available + counted - outcome.hold_back)
+
+
 def explain_position(ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock,
                      channel: str, arriving: Arriving = (), now: datetime | None = None
                      ) -> dict[str, Any]:

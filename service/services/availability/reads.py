@@ -13,7 +13,7 @@ from service.services.experiments import live
 from service.services.inventory import reservations
 from service.services.rulesets.active import known_channel
 from service.services.transfers.in_transit import add_in_transit, in_transit_to
-from service.store import ats_lookup
+from service.store import ats_lookup, replicas
 from service.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -52,28 +52,32 @@ def _an_id(value: Any) -> bool:
 
 def read(ctx: Context, role: Role, channel: Any, skus: Any, detail: Any = None,
          location: Any = None, confirm: Confirm | None = None,
-         unit: Any = None) -> dict[str, Any]:
+         token: str | None = None, unit: Any = None) -> dict[str, Any]:
     """ATS of skus for channel; per-location detail ("locations"), or one location's ATS
     (pickup). A `unit` in a running experiment of the channel reads its variant's ruleset's
     figures (kept like the active ruleset's: the same lookup).
 
     `confirm` (from the API) confirms a key the caller took from its cache: the lookup
     confirms it with the `keys` version it reads with the ATS; every other way, first.
+    `token`: the caller's consistency token (read replicas: the lookup reads a replica that
+    has replayed past it, else the primary); detail and pickup always read the primary.
     """
     try:
         channel, skus = check_request(channel, skus, detail, location, unit)
         authorize(role, channel=channel)
+        position = None if token is None else _position(token)
     except (ValidationFailed, Forbidden):
         if confirm is not None:
             confirm(None)  # a revoked key is a 401, whatever else is wrong
         raise
     if location is None and detail is None:
         found = live.assigned(ctx, channel, unit)
-        kept = None if found is None else _lookup(ctx, channel, skus, confirm, found.ruleset)
+        kept = None if found is None else _lookup(ctx, channel, skus, confirm, position,
+                                                  found.ruleset)
         if found is not None and kept is not None:
             return kept | {"experiment": found.experiment, "variant": found.variant}
         # in no experiment, or its variant keeps no rows (it stopped a second ago)
-        return (_lookup(ctx, channel, skus, confirm) or {}) | NOT_IN_EXPERIMENT
+        return (_lookup(ctx, channel, skus, confirm, position) or {}) | NOT_IN_EXPERIMENT
     if confirm is not None:
         confirm(None)
     with ctx.reading() as uow:
@@ -97,14 +101,20 @@ def _lookup_ruleset(ctx: Context, channel: str) -> Ruleset:
 
 
 def _lookup(ctx: Context, channel: str, skus: list[str], confirm: Confirm | None,
-            variant: str | None = None) -> dict[str, Any] | None:
+            position: int | None = None, variant: str | None = None
+            ) -> dict[str, Any] | None:
     """The kept ATS (a variant ruleset's, when given: None when it keeps none of these SKUs
     for the channel, as after the experiment stopped a second ago): one autocommit
     statement, no ORM session (the hot path); the key's `keys` version comes with it."""
-    rows, due, keys = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now(), variant)
+    if ctx.replicas is None:  # no read replica: the only work this path adds is this test
+        rows, due, keys = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now(),
+                                            variant)
+    else:
+        rows, due, keys = ctx.replicas.run(lambda engine: ats_lookup.lookup(
+            engine, channel, skus, ctx.clock.now(), variant), position)
     if confirm is not None:
         confirm(keys)
-    if due:  # reads never count an expired reservation: free them, then read again
+    if due:  # reads never count an expired reservation: free them, then read again (primary)
         reservations.expire(ctx, skus)
         rows, _, _ = ats_lookup.lookup(ctx.engine, channel, skus, ctx.clock.now(), variant)
     # The kept ATS names the ruleset that computed it (one, as a switch recomputes all of it
@@ -119,6 +129,21 @@ def _lookup(ctx: Context, channel: str, skus: list[str], confirm: Confirm | None
     if unknown:
         result["unknown_skus"] = unknown
     return result
+
+
+TOKEN_POINTER = "/headers/OMS-Consistency-Token"
+
+
+def _position(token: str | None) -> int | None:
+    """The WAL position of the caller's consistency token, or a 422 naming it."""
+    if token is None:
+        return None
+    position = replicas.parse_token(token)
+    if position is None:
+        raise ValidationFailed("The consistency token is not valid.", [problem(
+            TOKEN_POINTER, "expected a token of a write's OMS-Consistency-Token header "
+            "(pg:<hex>/<hex>)")])
+    return position
 
 
 def _live(uow: UnitOfWork, ruleset: Ruleset, channel: str, skus: list[str],

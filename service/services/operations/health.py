@@ -25,4 +25,12 @@ def health(ctx: Context) -> tuple[bool, dict[str, Any]]:
     report["checks"]["rulesets"] = rulesets
     if rulesets["status"] != "ok":
         report["status"] = "degraded"
+    if ctx.replicas is not None:
+        replicas = ctx.replicas.report()
+        serving = sum(r["status"] == "healthy" for r in replicas)
+        # the primary serves every read while no replica can: degraded, not down
+        report["checks"]["replicas"] = {"status": "ok" if serving else "degraded",
+                                        "serving": serving, "replicas": replicas}
+        if not serving:
+            report["status"] = "degraded"
     return True, report

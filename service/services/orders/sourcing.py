@@ -65,9 +65,10 @@ def ats_at_locations(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot
     ATS, so a plan never takes units the channel was not shown.
     """
     found = LocationAts(defaultdict(dict), {})
+    ats_of = getattr(uow.positions, "ats_of", position_ats)  # replay's memoised reader
     for row in uow.positions.at(skus, location_ids):
         found.seen[(row.location_id, row.sku)] = row
-        units = position_ats(ruleset, catalog, row, channel)
+        units = ats_of(ruleset, catalog, row, channel)
         if units > 0:
             found.units[row.location_id][row.sku] = units
     return found

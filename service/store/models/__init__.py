@@ -34,6 +34,7 @@ from .stock import (
 )
 from .transfers import TransferLineRow, TransferRow
 from .versions import CacheVersion, LocationBacklog
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiKey",
@@ -75,4 +76,7 @@ __all__ = [
     "StockPosition",
     "TransferLineRow",
     "TransferRow",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

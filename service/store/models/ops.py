@@ -6,7 +6,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -17,7 +26,11 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_pending", "delivered_at", "next_attempt_at"),
-                      Index("ix_events_aggregate", "aggregate_type", "aggregate_id", "id"))
+                      Index("ix_events_aggregate", "aggregate_type", "aggregate_id", "id"),
+                      # the webhook router's queue (delivered_at: handed to webhook deliveries)
+                      Index("ix_events_unrouted", "id",
+                            postgresql_where=text("delivered_at IS NULL"),
+                            sqlite_where=text("delivered_at IS NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     aggregate_type: Mapped[str] = mapped_column(String(32))

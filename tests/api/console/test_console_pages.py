@@ -81,3 +81,18 @@ def test_a_store_rejects_with_a_reason_and_the_units_go_elsewhere(stocked, clien
     by_location = {f["location"]: f["status"] for f in order["fulfilments"]}
     assert by_location == {"ST-1": "rejected", "DC-1": "created"}
     assert "Nothing to do" in store.get("/console/locations/ST-1/queue").get_data(as_text=True)
+
+
+def test_a_skus_locations_are_shown_a_page_at_a_time_most_available_first(
+        stocked, signed_in, monkeypatch):
+    from service.api.console import explore_pages
+    monkeypatch.setattr(explore_pages, "LOCATIONS_PER_PAGE", 1)
+    client = signed_in("admin")
+    first = client.get("/console/availability?sku=A&channel=web").get_data(as_text=True)
+    # web: DC-1 gives 20, ST-1 8 (2 of its 10 kept back); the total counts both
+    assert "<tr><td>DC-1</td>" in first and "<tr><td>ST-1</td>" not in first
+    assert "web: 28" in first and "Locations 1–1 of 2" in first and "page=2" in first
+    second = client.get("/console/availability?sku=A&channel=web&page=2").get_data(as_text=True)
+    assert "<tr><td>ST-1</td>" in second and "<tr><td>DC-1</td>" not in second
+    beyond = client.get("/console/availability?sku=A&channel=web&page=99").get_data(as_text=True)
+    assert "<tr><td>ST-1</td>" in beyond

@@ -42,7 +42,8 @@ def runs_of(ctx, feed: str) -> int:
 def test_each_scheduled_feed_gets_a_job_beside_the_standing_ones(ctx):
     specs = {spec.name: spec for spec in job_specs(ctx)}
     assert {"rulesets.reload", "reservations.expire", "tables.analyze", "fulfilments.expire",
-            "orders.backorders", "orders.backorders.sweep", "transfers.arrivals", "feeds.counts",
+            "orders.backorders", "orders.backorders.sweep", "transfers.arrivals",
+            "webhooks.deliver", "feeds.counts",
             "feeds.deltas"} == set(specs)
     assert isinstance(specs["feeds.counts"].trigger(), IntervalTrigger)
     assert specs["feeds.counts"].every_seconds == 60

@@ -1,7 +1,7 @@
 """live experiments: each running variant's kept availability, and shadow decisions
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0018
 Create Date: 2026-12-06 12:00:00
 
 - `variant_availability` (new): available-to-sell per (ruleset, channel, sku) for each
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025"
-down_revision: str | None = "0022"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,50 @@
+"""Consistency tokens, with read replicas (database.read_urls): every successful write answers
+with the primary's commit position in `OMS-Consistency-Token`, and an availability read that
+sends one back is served by a replica that has replayed past it, else by the primary.
+
+Without read replicas nothing here runs: no hook is installed, no header is read or written.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+
+from service.services.context import Context
+
+TOKEN_HEADER = "OMS-Consistency-Token"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that write nothing: they neither need nor get a token
+READS = frozenset({"availability.post_availability", "orders.plan",
+                   "rulesets.validate_ruleset"})
+log = logging.getLogger(__name__)
+
+
+def is_write(method: str, endpoint: str | None) -> bool:
+    """Whether a request of this method to this endpoint may write (and gets a token)."""
+    return method in WRITE_METHODS and endpoint not in READS
+
+
+def token(ctx: Context) -> str | None:
+    """The request's consistency token (None without read replicas: the header is ignored;
+    the hot views test `ctx.replicas` themselves and call this only with replicas)."""
+    if ctx.replicas is None:
+        return None
+    return request.headers.get(TOKEN_HEADER)
+
+
+def install(app: Flask, ctx: Context) -> None:
+    """With read replicas, answer every successful write with its consistency token."""
+    replicas = ctx.replicas
+    if replicas is None:
+        return
+
+    @app.after_request
+    def _token(response: Response) -> Response:
+        if response.status_code < 400 and is_write(request.method, request.endpoint):
+            try:  # read after the view's commits: the position is at or past each of them
+                response.headers[TOKEN_HEADER] = replicas.position()
+            except Exception:  # noqa: BLE001 - no token: the next read goes by its lag
+                log.warning("no consistency token: the primary did not answer", exc_info=True)
+        return response

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, routing the outbox to them, and delivering (Standard Webhooks)."""

@@ -1,0 +1,1 @@
+"""Replay: past orders re-planned under rulesets against stock as it was."""
