@@ -31,7 +31,7 @@ from service.store.migrate import upgrade  # noqa: E402
 TEMPLATE = "oms_bench_template"
 CLONES = ("oms_bench_http", "oms_bench_snapshot", "oms_bench_switch", "oms_bench_orders",
           "oms_bench_orders_hot", "oms_bench_search", "oms_bench_reroute", "oms_bench_console",
-          "oms_bench_replay")
+          "oms_bench_experiments", "oms_bench_replay")
 
 
 def bench(script: str, *args: str, timeout: float = 900) -> dict[str, Any]:
@@ -172,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
                                "10" if args.quick else "30")
         figures += figures_of(raw["console"])
         common.drop_pg_database("oms_bench_console")
+        experiments_url = common.clone_pg_database(TEMPLATE, "oms_bench_experiments")
+        raw["experiments"] = bench("bench_experiments.py", "--pg-url", experiments_url,
+                                   "--requests", "5000" if args.quick else "20000")
+        figures += figures_of(raw["experiments"])
+        common.drop_pg_database("oms_bench_experiments")
         replay_url = common.clone_pg_database(TEMPLATE, "oms_bench_replay")
         raw["replay"] = bench("bench_replay.py", "--pg-url", replay_url, "--orders",
                               "1000" if args.quick else "10000", timeout=1800)

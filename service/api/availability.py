@@ -19,23 +19,26 @@ bp = Blueprint("availability", __name__, url_prefix="/v1")
 @documented("Available-to-sell of SKUs for a channel (?channel=web&sku=A&sku=B"
             "[&detail=locations][&location=ST-1])", response="availability",
             roles=("admin", "channel"), errors=(403, 404, 414, 422),
-            query=("channel", "skus", "detail", "pickup_location"),
+            query=("channel", "skus", "detail", "pickup_location", "availability_unit"),
             headers=("OMS-Consistency-Token",))
 def get_availability() -> Response:
     ctx = context()
     return jsonify(reads.read(ctx, current_role(), request.args.get("channel"),
                               request.args.getlist("sku"), request.args.get("detail"),
                               request.args.get("location"), confirm_key,
-                              None if ctx.replicas is None else token(ctx)))
+                              None if ctx.replicas is None else token(ctx),
+                              unit=request.args.get("unit")))
 
 
 @bp.post("/availability")
 @authenticated_lookup
-@documented("Availability for a cart, or pickup at one store (body {channel, skus, location?})",
+@documented("Availability for a cart, or pickup at one store (body {channel, skus, location?, "
+            "unit?})",
             request="availability_request", response="availability",
             roles=("admin", "channel"), errors=(403, 404), headers=("OMS-Consistency-Token",))
 def post_availability() -> Response:
     body, ctx = json_object(), context()
     return jsonify(reads.read(ctx, current_role(), body.get("channel"), body.get("skus"),
                               body.get("detail"), body.get("location"), confirm_key,
-                              None if ctx.replicas is None else token(ctx)))
+                              None if ctx.replicas is None else token(ctx),
+                              unit=body.get("unit")))

@@ -45,6 +45,9 @@ PARAMETERS: dict[str, Any] = {
     "detail": _query("detail", {"enum": ["locations"]},
                      "locations: every location's stock, ATS and the rules that shaped it"),
     "pickup_location": _query("location", _TEXT, "one store: its pickup availability"),
+    "availability_unit": _query("unit", _TEXT,
+                                "the experiment unit (e.g. the customer id): in a running "
+                                "experiment of the channel, its variant's ruleset's figures"),
     "limit": _query("limit", _LIMIT, "page size"),
     "after": _query("after", {"type": "string"},
                     "the cursor: the previous page's last id (`next`, or the Link header's)"),

@@ -9,11 +9,13 @@ chooses the pieces.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from service.clock import Clock, SystemClock
+from service.services.experiments import live
 from service.services.rulesets.active import Rulesets
 from service.settings import Settings
 from service.store import kept_connections, unit_of_work
@@ -41,9 +43,14 @@ class Context:
     # database.read_urls: the replicas availability lookups may read from (None: no replica)
     replicas: Replicas | None = None
 
-    def transaction(self) -> AbstractContextManager[UnitOfWork]:
-        """A unit of work that commits when its block ends without an error."""
-        return unit_of_work.transaction(self.sessions, self.clock, self.catalog)
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """A unit of work that commits when its block ends without an error; the
+        variants' kept ATS of the SKUs whose stock it moved is refreshed just before."""
+        with unit_of_work.transaction(self.sessions, self.clock, self.catalog) as uow:
+            uow.rulesets = self.rules
+            uow.before_commit.append(lambda: live.refresh_changed(uow))
+            yield uow
 
     def reading(self, autocommit: bool = False) -> AbstractContextManager[UnitOfWork]:
         """A unit of work for reads (never commits; see unit_of_work.reading)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.events import FULFILMENT_REROUTED, ORDER_BACKORDERED, ORDER_RELEASED
@@ -20,6 +20,7 @@ from service.store.models import (
     FulfilmentRow,
     OrderLineRow,
     OrderRow,
+    ShadowDecision,
 )
 
 NOT_SHIPPING = ("rejected", "cancelled")  # fulfilments that carry none of the order
@@ -70,6 +71,24 @@ class ExperimentRepository:
         """Record the experiment and variant whose ruleset decided an order."""
         self.session.execute(update(OrderRow).where(OrderRow.id == order_id)
                              .values(experiment=experiment, variant=variant))
+
+    def record_shadow(self, decision: dict[str, Any]) -> None:
+        """What a shadow ruleset would have planned for a live order (columns of
+        shadow_decisions: order_id, shadow, experiment, channel, live_ruleset, differs,
+        live_cost, shadow_cost, shadow_unfulfilled, decided_at)."""
+        self.session.execute(insert(ShadowDecision), [decision])
+
+    def shadow_summary(self, key: str) -> list[tuple[str, int, int, float, float]]:
+        """Per shadow ruleset of the experiment: orders, orders whose plan differed, and the
+        summed live and shadow costs."""
+        table = ShadowDecision.__table__
+        return [(r[0], int(r[1]), int(r[2] or 0), float(r[3] or 0), float(r[4] or 0))
+                for r in self.session.execute(
+                    select(table.c.shadow, func.count(),
+                           func.sum(case((table.c.differs, 1), else_=0)),
+                           func.sum(table.c.live_cost), func.sum(table.c.shadow_cost))
+                    .where(table.c.experiment == key)
+                    .group_by(table.c.shadow).order_by(table.c.shadow))]
 
     def outcomes(self, key: str) -> list[OrderOutcome]:
         """What became of each order of the experiment (index ix_orders_experiment_variant)."""

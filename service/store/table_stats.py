@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 WATCHED = ("orders", "order_lines", "fulfilments", "fulfilment_lines", "events",
-           "reservations", "reservation_deadlines")
+           "reservations", "reservation_deadlines", "variant_availability")
 SMALL_PAGES = 1000  # above this, autovacuum's own thresholds keep the statistics current
 
 

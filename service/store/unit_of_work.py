@@ -7,7 +7,7 @@ repositories: `uow.positions`, `uow.orders`, ... They never see a session or a s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 
@@ -46,6 +46,7 @@ from service.store.ruleset_versions import RulesetVersionRepository
 from service.store.settlements import SettlementRepository
 from service.store.snapshot_files import SnapshotFiles
 from service.store.transfers import TransferRepository
+from service.store.variant_ats import VariantAtsRepository
 from service.store.versions import CacheVersions
 from service.store.webhook_deliveries import DeliveryRepository
 from service.store.webhooks import WebhookRepository
@@ -60,6 +61,10 @@ class UnitOfWork:
         self.session, self.clock, self._catalog = session, clock, catalog
         # the active ruleset as this transaction first read it: one ruleset per transaction
         self.active_ruleset: Ruleset | None = None
+        # work left for the end of the transaction (run once each, in order, before commit)
+        self.before_commit: list[Callable[[], None]] = []
+        self.stock_changed: set[str] | None = set()  # skus whose kept ATS moved (None: all)
+        self.rulesets: object = None  # the process's ruleset loader (services set it)
         self._catalog_seen: CatalogSnapshot | None = None
 
     def catalog(self) -> CatalogSnapshot:
@@ -169,6 +174,22 @@ class UnitOfWork:
         return ConsoleSessions(self.session)
 
     @cached_property
+    def variant_ats(self) -> VariantAtsRepository:
+        return VariantAtsRepository(self.session, self.clock)
+
+    def stock_moved(self, skus: Iterable[str] | None) -> None:
+        """Note skus whose kept ATS this transaction moved (None: every sku)."""
+        if skus is None:
+            self.stock_changed = None
+        elif self.stock_changed is not None:
+            self.stock_changed.update(skus)
+
+    def finish(self) -> None:
+        """Run the work left for the end of the transaction (before it commits)."""
+        while self.before_commit:
+            self.before_commit.pop(0)()
+
+    @cached_property
     def drafts(self) -> RulesetDrafts:
         return RulesetDrafts(self.session)
 
@@ -193,7 +214,9 @@ def transaction(sessions: sessionmaker[Session], clock: Clock, catalog: Catalog
     """
     try:
         with sessions.begin() as session:
-            yield UnitOfWork(session, clock, catalog)
+            uow = UnitOfWork(session, clock, catalog)
+            yield uow
+            uow.finish()
     except IntegrityError as exc:
         if not is_unique_violation(exc):
             raise

@@ -73,7 +73,8 @@ def test_availability_declares_its_query_parameters(spec):
     declared = [params[p["$ref"].rsplit("/", 1)[1]]
                 for p in spec["paths"]["/v1/availability"]["get"]["parameters"]]
     assert {(p["name"], p["required"]) for p in declared if p["in"] == "query"} == {
-        ("channel", True), ("sku", True), ("detail", False), ("location", False)}
+        ("channel", True), ("sku", True), ("detail", False), ("location", False),
+        ("unit", False)}
 
 
 def test_placing_an_order_declares_idempotency_key_and_the_location_header(spec):

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from service.domain.experiments.model import Experiment
 
@@ -94,14 +95,26 @@ def assign(experiment: Experiment, unit: str | None, at: datetime,
     """The variant of `unit` at time `at` (for a request on `channel`, when given)."""
     reason = _excluded(experiment, unit, at, channel)
     if reason is None:
-        ranges = bucket_ranges(len(experiment.variants), experiment.coverage,
-                               [v.weight for v in experiment.variants])
-        index = choose_variation(gbhash(experiment.hash_seed, unit or ""), ranges)
+        ranges = _ranges(len(experiment.variants), experiment.coverage,
+                         tuple(v.weight for v in experiment.variants))
+        index = choose_variation(_bucket(experiment.hash_seed, unit or ""), ranges)
         if index >= 0:
             chosen = experiment.variants[index]
             return Assignment(experiment.key, True, chosen.name, chosen.ruleset, "assigned")
         reason = "outside_coverage"
     return Assignment(experiment.key, False, None, None, reason)
+
+
+@lru_cache(maxsize=1024)
+def _ranges(count: int, coverage: float, weights: tuple[float, ...]
+            ) -> list[tuple[float, float]]:
+    return bucket_ranges(count, coverage, list(weights))
+
+
+@lru_cache(maxsize=65536)
+def _bucket(seed: str, unit: str) -> float:
+    """gbhash, remembered: a unit asks again on every page it reads (pure, so safe)."""
+    return gbhash(seed, unit)
 
 
 def _excluded(experiment: Experiment, unit: str | None, at: datetime,

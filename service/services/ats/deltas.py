@@ -42,10 +42,12 @@ Changes = Iterable[tuple[PositionStock | None, PositionStock]]
 
 def stock_deltas(uow: UnitOfWork, ruleset: Ruleset, changes: Changes) -> Deltas:
     """channel_deltas of a transaction's position changes, with the units in transit to
-    them when some channel counts those (else no transfer is read)."""
+    them when some channel counts those (else no transfer is read). The SKUs are noted for
+    the variants' kept ATS (refreshed before the transaction commits)."""
+    changes = list(changes)
+    uow.stock_moved({after.sku for _, after in changes})
     if not ruleset.transit_windows:
         return channel_deltas(ruleset, uow.catalog(), changes)
-    changes = list(changes)
     arriving, now = arrivals(uow, ruleset, [(a.location_id, a.sku) for _, a in changes])
     return channel_deltas(ruleset, uow.catalog(), changes, arriving, now)
 

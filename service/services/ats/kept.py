@@ -17,6 +17,7 @@ def move(uow: UnitOfWork, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int
     """
     if not deltas:
         return
+    uow.stock_moved({sku for _channel, sku in deltas})
     risen = {sku for (_channel, sku), units in deltas.items() if units > 0}
     if risen:
         uow.backorders.wake(risen)
@@ -31,6 +32,7 @@ def move(uow: UnitOfWork, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int
 
 def recompute(uow: UnitOfWork, ruleset: Ruleset, skus: list[str] | None = None) -> int:
     """Recompute the kept ATS of skus (default: every sku) from the positions, set-based."""
+    uow.stock_moved(skus)
     return uow.ats.recompute(ruleset, skus)
 
 
@@ -38,6 +40,7 @@ def recompute_locked(uow: UnitOfWork, ruleset: Ruleset, skus: list[str]) -> int:
     """Recompute the kept ATS of some skus in place, every channel's row of them locked first
     (made when missing, then locked in key order): two such recomputes, or one and a writer
     moving those rows, take turns, and the later one reads what the earlier committed."""
+    uow.stock_moved(skus)
     keys = sorted((channel, sku) for channel in ruleset.channels for sku in set(skus))
     uow.ats.ensure(ruleset.ref, keys)
     uow.ats.lock(keys)

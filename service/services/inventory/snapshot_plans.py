@@ -138,6 +138,7 @@ def _write_bulk(ctx: Context, uow: UnitOfWork, report: IngestReport,
     rest = [change for change in changes if change[2] is None or change[2].id not in written]
     rest_before, rest_after = _write_locked(uow, report, rest)
     fixes += [(rest_before.get((r.location_id, r.sku)), PositionStock.of(r)) for r in rest_after]
+    uow.stock_moved({sku for _plan, sku, _pos in changes})
     total = Counter(deltas or {})
     total.update(channel_deltas(ruleset, catalog, fixes, arriving, now))
     kept.move(uow, ruleset, {k: v for k, v in total.items() if v})

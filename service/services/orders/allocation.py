@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from service.rules.model import Ruleset
 from service.services.ats import kept
 from service.services.ats.deltas import Deltas, add_deltas, stock_deltas
 from service.services.ats.position import PositionStock, position_ats
@@ -31,13 +32,20 @@ class StockTaken(Exception):
 
 
 def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, freed: Deltas,
-             release: Mapping[Key, int] | None = None) -> None:
+             release: Mapping[Key, int] | None = None, kept_by: Ruleset | None = None
+             ) -> None:
     """Take the planned units (see the module).
 
     `freed` are the ATS deltas of the checkout reservations the order consumed: moved with
     the allocation's, so the ATS rows are locked once, after every position. `release` are
     units to give back in the same pass (a rejecting location's), as negative allocations.
+    `kept_by` is the ruleset of the kept ATS (the active one) when another one planned (an
+    experiment's variant, or the version an order was placed with): the locked rows are
+    re-checked by the planning ruleset, the kept ATS moved by the active one.
     """
+    check = sourced.ruleset
+    if kept_by is not None:
+        sourced = dataclasses.replace(sourced, ruleset=kept_by)
     wanted = {(s.location_id, ln.sku): ln.quantity
               for s in sourced.plan.shipments for ln in s.lines}
     for key, units in (release or {}).items():
@@ -50,7 +58,7 @@ def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, freed: Deltas,
     if uow.positions.row_locking and wanted.keys() <= sourced.seen.keys():
         if _allocate_as_seen(uow, sourced, wanted, freed):
             return
-    _allocate_rechecked(uow, sourced, channel, wanted, freed)
+    _allocate_rechecked(uow, sourced, channel, wanted, freed, check)
 
 
 def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
@@ -71,7 +79,7 @@ def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
 
 
 def _allocate_rechecked(uow: UnitOfWork, sourced: Sourced, channel: str,
-                        wanted: dict[Key, int], freed: Deltas) -> None:
+                        wanted: dict[Key, int], freed: Deltas, check: Ruleset) -> None:
     ids = {k: sourced.seen[k].id for k in wanted if k in sourced.seen}
     if len(ids) < len(wanted):
         ids.update(uow.positions.ids_for([k for k in wanted if k not in ids]))
@@ -80,7 +88,7 @@ def _allocate_rechecked(uow: UnitOfWork, sourced: Sourced, channel: str,
 
     def taker(key: Key, quantity: int):
         def take(row: PositionRow) -> PositionRow | None:
-            if position_ats(sourced.ruleset, catalog, row, channel) < quantity:
+            if position_ats(check, catalog, row, channel) < quantity:
                 short.append(key)
                 return None
             return dataclasses.replace(row, allocated=max(0, row.allocated + quantity))

@@ -12,7 +12,6 @@ An Idempotency-Key makes a retry answer as the first time.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from service.domain import events
@@ -140,7 +139,7 @@ def _add_units(ctx: Context, uow: UnitOfWork, order: Order, targets: EditTargets
         raise InsufficientStock("Not enough stock for the units the edit adds; nothing changed.", [
             problem(f"/lines/{index[sku]}/quantity", f"short by {q} (on_short: {on_short})",
                     sku=sku, short=q) for sku, q in sorted(short.items())])
-    allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, {})
+    allocate(uow, sourced, order.channel, {}, kept_by=active)
     shipments = [PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                  tuple((ln.sku, ln.quantity) for ln in s.lines))
                  for s in sourced.plan.shipments]

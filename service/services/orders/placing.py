@@ -26,8 +26,9 @@ from service.errors import (
     problem,
 )
 from service.services.access.keys import Confirm
+from service.services.experiments import live
 from service.services.inventory import reservations
-from service.services.orders import backlog, requests, sourcing
+from service.services.orders import backlog, requests, shadowing, sourcing
 from service.services.orders.allocation import StockTaken, allocate
 from service.services.orders.requests import SourcingRequest
 from service.services.orders.sourcing import Sourced
@@ -149,24 +150,27 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
                 fingerprint: str, once: _Once) -> dict[str, Any]:
     """One attempt. A retried key is not looked up first: the key's unique index refuses the
     second order at insert (rolling this attempt back), and `place` then replays the first."""
-    ruleset = ctx.rules.active(uow)
+    active = ctx.rules.active(uow)  # the kept ATS is this one's: allocation moves it by it
     backlog.read_first(uow)  # with the cache versions: one statement
     catalog = uow.catalog()
     once(uow.versions.current(KEYS))
     req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
-    known_channel(ruleset, req.channel)
+    choice = live.choose(ctx, uow, req.channel, req.customer_id)
+    known_channel(choice.ruleset, req.channel)
     order_id = new_id()
     uow.journal.because("order", order=order_id, channel=req.channel,
                         reservations=body.get("reservations") or None)
     freed = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(
         body.get("reservations", []))), {line.sku for line in req.lines})
-    sourced = sourcing.source(ctx, uow, ruleset, catalog, req)
+    sourced = sourcing.source(ctx, uow, choice.ruleset, catalog, req)
     _refuse_if_short(req, sourced)
-    allocate(uow, sourced, req.channel, freed)
-    plan_dict = sourcing.to_dict(sourced)
-    order = _new_order(ctx, order_id, req, sourced, plan_dict, key, fingerprint)
+    shadows = shadowing.plans(ctx, uow, req, choice.ruleset.ref, catalog)  # the same stock
+    allocate(uow, sourced, req.channel, freed, kept_by=active)
+    plan_dict = sourcing.to_dict(sourced) | choice.names()
+    order = _new_order(ctx, order_id, req, sourced, plan_dict, key, fingerprint, choice)
     response = order_view(order) | {"plan": order.plan}  # explanation: GET only
     uow.orders.add(order, response)
+    shadowing.record(uow, order_id, req.channel, sourced.plan, choice.ruleset.ref, shadows)
     metrics.ORDERS.labels(req.channel, "placed").inc()
     return response
 
@@ -192,7 +196,8 @@ def _index(req: SourcingRequest, sku: str) -> int:
 
 
 def _new_order(ctx: Context, order_id: str, req: SourcingRequest, sourced: Sourced,
-               plan_dict: dict[str, Any], key: str | None, fingerprint: str) -> Order:
+               plan_dict: dict[str, Any], key: str | None, fingerprint: str,
+               choice: live.Choice) -> Order:
     """The order as planned: a fulfilment per shipment, the rest as its on_short says."""
     backordered, cancelled = split_short(
         sourced.on_short, {ln.sku: ln.quantity for ln in sourced.plan.unfulfilled})
@@ -207,4 +212,5 @@ def _new_order(ctx: Context, order_id: str, req: SourcingRequest, sourced: Sourc
         ship_to=req.address, attributes=req.attributes, ruleset=sourced.ruleset.ref,
         plan={k: plan_dict[k] for k in ("ruleset", "policy_applied", "total_cost",
                                         "shipments", "unfulfilled")},
-        explanation=plan_dict["explanation"], idempotency_key=key, request_hash=fingerprint)
+        explanation=plan_dict["explanation"], idempotency_key=key, request_hash=fingerprint,
+        experiment=choice.experiment, variant=choice.variant)

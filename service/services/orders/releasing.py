@@ -17,7 +17,6 @@ becomes new fulfilments, the rest keeps waiting.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
@@ -104,7 +103,7 @@ def release_locked(ctx: Context, uow: UnitOfWork, order: Order, trigger: str) ->
         sourced = sourcing.plan(ctx, uow, ruleset, uow.catalog(), req, barred=barred)
     if not sourced.plan.shipments:
         return False
-    allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, {})
+    allocate(uow, sourced, order.channel, {}, kept_by=active)
     shipments = [PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                  tuple((ln.sku, ln.quantity) for ln in s.lines))
                  for s in sourced.plan.shipments]

@@ -50,7 +50,7 @@ def replan_for_ship_to(ctx: Context, uow: UnitOfWork, order: Order, at: datetime
     req = rerouted_request(order, units, "backorder")
     sourced = sourcing.plan(ctx, uow, ruleset, uow.catalog(), req,
                             barred={ln.sku: order.rejected_by(ln.line_no) for ln in req.lines})
-    allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, {})
+    allocate(uow, sourced, order.channel, {}, kept_by=active)
     wanted = {(s.location_id, ln.sku): ln.quantity
               for s in sourced.plan.shipments for ln in s.lines}
     if wanted == held:

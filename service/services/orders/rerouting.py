@@ -56,8 +56,7 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
         release_allocation(ctx, uow, released)
     else:
         sourced = sourcing.plan(ctx, uow, ruleset, uow.catalog(), req, barred=barred)
-        allocate(uow, dataclasses.replace(sourced, ruleset=active), order.channel, {},
-                 release=released)
+        allocate(uow, sourced, order.channel, {}, release=released, kept_by=active)
         shipments = [PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                      tuple((ln.sku, ln.quantity) for ln in s.lines))
                      for s in sourced.plan.shipments]

@@ -47,6 +47,8 @@ class Rulesets:
         self.experiments_imported: object = None  # the experiments file, likewise
         self.next_refresh = 0.0  # when this process looks at the folder and versions again
         self._cached: tuple[float, Ruleset] | None = None
+        self.experiments_cache: tuple[float, dict] | None = None  # see experiments.live
+        self.kept_variants: tuple[int, list[Ruleset]] | None = None  # likewise
         self._lock = threading.Lock()
 
     def get(self, uow: UnitOfWork, name: str, version: int | None = None) -> Ruleset:

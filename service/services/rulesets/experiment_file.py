@@ -19,7 +19,9 @@ from service.errors import NotFound
 from service.rules.experiments import ExperimentsLoad, experiments_file, load_experiments_file
 from service.rules.model import Problem
 from service.rules.registry import RulesetNotFound, parse_spec
+from service.services.experiments import live
 from service.services.rulesets import library
+from service.store.models.versions import EXPERIMENTS
 
 if TYPE_CHECKING:
     from service.services.context import Context
@@ -82,6 +84,7 @@ def _publish(ctx: Context, text: str, path: Path, root: Path, mtime_ns: int
     digest = library.digest(text)
     modified = datetime.fromtimestamp(mtime_ns / 1e9, UTC)
     with ctx.transaction() as uow:
+        uow.activations.lock_for_switch()  # no ATS writer between the recompute and commit
         current = uow.experiments.current()
         if current is not None and current.text_sha256 == digest:
             return False, []
@@ -92,6 +95,9 @@ def _publish(ctx: Context, text: str, path: Path, root: Path, mtime_ns: int
                 f"{current.modified_at:%Y-%m-%d %H:%M:%S} UTC)", "warning", "older-file")]
         uow.experiments.publish(text, digest, os.path.relpath(path, root), modified,
                                 f"file:{library.HOST}", uow.clock.now())
+        uow.versions.bump(EXPERIMENTS)
+        live.recompute_all(ctx.rules, uow)  # the variants' kept ATS, with the file
+    ctx.rules.experiments_cache = ctx.rules.kept_variants = None
     log.info("experiments file %s in force (%s)", path, digest[:12])
     return True, []
 

@@ -2,7 +2,7 @@
 
 from .base import Base
 from .console import ConsoleSession, RulesetDraft
-from .experiments import ExperimentFile
+from .experiments import ExperimentFile, ShadowDecision, VariantAvailability
 from .master import Location, Product
 from .ops import (
     ApiKey,
@@ -45,6 +45,8 @@ __all__ = [
     "ConsoleSession",
     "Event",
     "ExperimentFile",
+    "ShadowDecision",
+    "VariantAvailability",
     "FeedFile",
     "FeedRun",
     "FulfilmentLineRow",

@@ -10,7 +10,8 @@ from .base import Base
 
 CATALOG = "catalog"  # products and locations (store.catalog)
 KEYS = "keys"  # API keys: a revocation bumps it (services.access.keys)
-CACHED = (CATALOG, KEYS)
+EXPERIMENTS = "experiments"  # the experiments file in force (services.experiments.live)
+CACHED = (CATALOG, KEYS, EXPERIMENTS)
 
 
 class CacheVersion(Base):

@@ -38,7 +38,10 @@ def test_each_variants_metrics_come_from_the_orders_it_decided(stocked, client, 
     split = order([{"sku": "A", "quantity": 25}], "bob")  # more than any one location has
     rejected = order([{"sku": "A", "quantity": 1}], "carol")
     cancelled = order([{"sku": "A", "quantity": 1}], "carol")
-    untagged = order([{"sku": "A", "quantity": 1}], "dave")
+    untagged = client.post("/v1/orders", headers=admin, json={  # no unit: in no experiment
+        "channel": "web", "ship_to": {"lat": 40.71, "lon": -74.0},
+        "lines": [{"sku": "A", "quantity": 1}]}).json
+    assert untagged["experiment"] is None
     for placed, variant in ((plain, "control"), (split, "control"), (rejected, "dc-first"),
                             (cancelled, "dc-first")):
         tag(stocked, placed["id"], variant)
@@ -97,13 +100,13 @@ def test_results_follow_the_keys_roles(started, client, headers_for):
 
 def test_an_order_names_its_experiment_and_variant_beside_its_ruleset(stocked, client, admin,
                                                                      order):
-    placed = order([{"sku": "A", "quantity": 1}], "alice")
-    assert (placed["ruleset"], placed["experiment"], placed["variant"]) == ("ledger@1", None,
-                                                                           None)
-    tag(stocked, placed["id"], "dc-first")
+    placed = order([{"sku": "A", "quantity": 1}], "alice")  # alice: dc-first (GrowthBook)
+    assert (placed["ruleset"], placed["experiment"], placed["variant"]) == (
+        "dc-first@1", "dc-test", "dc-first")
     read = client.get(f"/v1/orders/{placed['id']}", headers=admin).json
-    assert (read["ruleset"], read["experiment"], read["variant"]) == ("ledger@1", "dc-test",
-                                                                     "dc-first")
+    assert (read["ruleset"], read["experiment"], read["variant"]) == (
+        "dc-first@1", "dc-test", "dc-first")
     with stocked.reading() as uow:
         kept = uow.orders.get(placed["id"])
-    assert (kept.experiment, kept.variant) == ("dc-test", "dc-first")
+    assert (kept.ruleset, kept.experiment, kept.variant) == (
+        "dc-first@1", "dc-test", "dc-first")
