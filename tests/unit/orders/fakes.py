@@ -197,6 +197,7 @@ class FakeUnitOfWork:
         self.orders, self.positions, self.ats = orders, positions, ats
         self.backorders = FakeBackorders(orders)
         self.journal = FakeJournal()
+        self.stock_changed: set[str] | None = set()  # skus whose kept ATS moved (variants')
         self.clock, self._catalog = clock, catalog
         self.committed = False
         self.commits = 0
@@ -204,6 +205,13 @@ class FakeUnitOfWork:
 
     def catalog(self) -> CatalogSnapshot:
         return self._catalog
+
+    def stock_moved(self, skus: Any) -> None:
+        """As the real unit of work: note the skus (None: every sku)."""
+        if skus is None:
+            self.stock_changed = None
+        elif self.stock_changed is not None:
+            self.stock_changed.update(skus)
 
     def flush(self) -> None:
         """Nothing is pending: every write is applied at once (and undone on rollback)."""

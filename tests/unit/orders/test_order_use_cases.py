@@ -94,6 +94,7 @@ def test_cancelling_a_whole_order_gives_every_unit_back_and_raises_each_channels
     assert uow.ats.units == {("web", "A"): 10 + 2 + 2, ("web", "B"): 3 + 2,
                              ("marketplace", "A"): 9 + 2 + 1, ("marketplace", "B"): 0 + 1,
                              ("store_pickup", "A"): 3 + 2, ("store_pickup", "B"): 2}
+    assert uow.stock_changed == {"A", "B"}  # what the running variants' figures recompute
     assert uow.committed
 
 
