@@ -51,7 +51,8 @@ def as_of(ctx: Context, role: Role, args: Mapping[str, str], skus: list[str]
     at = _time(args, "at", problems, required=True)
     if not 1 <= len(skus) <= MAX_SKUS:
         problems.append(problem("/query/sku", f"expected 1 to {MAX_SKUS} skus"))
-    location = args.get("location") or (role.scope if role.kind == "location" else None)
+    location = _text(args, "location", problems) if "location" in args else (
+        role.scope if role.kind == "location" else None)
     _refuse(problems)
     authorize(role, location=location or "*", action="read the stock journal of")
     with ctx.reading() as uow:

@@ -124,6 +124,8 @@ def test_an_unknown_location_or_sku_is_a_404(client, admin, history):
     (AS_OF, {"sku": "A"}, ["/query/at"]),
     (AS_OF, {"sku": "A", "at": "0001-01-01T00:00:00+01:00"}, ["/query/at"]),
     (AS_OF, {"at": "2026-03-02T09:00:00Z"}, ["/query/sku"]),
+    (AS_OF, {"sku": "A", "at": "2026-03-02T09:00:00Z", "location": ""},
+     ["/query/location"]),  # empty is not "every location" (found by the fuzzer)
 ])
 def test_bad_parameters_are_a_422_problem_naming_each(client, admin, history, path, query,
                                                       pointers):

@@ -42,5 +42,5 @@ def test_an_upgrade_seeds_the_versions_and_counts_the_open_lines_per_location(fr
             "SELECT location_id, open_lines FROM location_backlog")).all())
         versions = dict(conn.execute(text("SELECT name, version FROM cache_versions")).all())
     assert backlog == {"L1": 2, "L2": 1}
-    assert versions == {"catalog": 1, "keys": 1}
+    assert versions == {"catalog": 1, "keys": 1, "experiments": 1}  # (0025 seeds experiments)
     engine.dispose()
