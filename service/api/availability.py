@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from service.api.auth import authenticated_lookup, confirm_key, current_role
 from service.api.bodies import json_object
-from service.api.consistency import token
+from service.api.consistency import TOKEN_HEADER
 from service.api.current import context
 from service.api.openapi import documented
 from service.services.availability import reads
@@ -26,7 +26,7 @@ def get_availability() -> Response:
     return jsonify(reads.read(ctx, current_role(), request.args.get("channel"),
                               request.args.getlist("sku"), request.args.get("detail"),
                               request.args.get("location"), confirm_key,
-                              None if ctx.replicas is None else token(ctx),
+                              request.headers.get(TOKEN_HEADER),
                               unit=request.args.get("unit")))
 
 
@@ -40,5 +40,5 @@ def post_availability() -> Response:
     body, ctx = json_object(), context()
     return jsonify(reads.read(ctx, current_role(), body.get("channel"), body.get("skus"),
                               body.get("detail"), body.get("location"), confirm_key,
-                              None if ctx.replicas is None else token(ctx),
+                              request.headers.get(TOKEN_HEADER),
                               unit=body.get("unit")))

@@ -2,7 +2,9 @@
 with the primary's commit position in `OMS-Consistency-Token`, and an availability read that
 sends one back is served by a replica that has replayed past it, else by the primary.
 
-Without read replicas nothing here runs: no hook is installed, no header is read or written.
+Without read replicas no hook is installed and no token is written; a token sent to an
+availability read is still checked (a malformed one is a 422, as /openapi.json says) and then
+ignored.
 """
 
 from __future__ import annotations
@@ -24,14 +26,6 @@ log = logging.getLogger(__name__)
 def is_write(method: str, endpoint: str | None) -> bool:
     """Whether a request of this method to this endpoint may write (and gets a token)."""
     return method in WRITE_METHODS and endpoint not in READS
-
-
-def token(ctx: Context) -> str | None:
-    """The request's consistency token (None without read replicas: the header is ignored;
-    the hot views test `ctx.replicas` themselves and call this only with replicas)."""
-    if ctx.replicas is None:
-        return None
-    return request.headers.get(TOKEN_HEADER)
 
 
 def install(app: Flask, ctx: Context) -> None:
