@@ -89,6 +89,25 @@ def _count_calls() -> None:
     wrap(psycopg.Connection, "pipeline", "pipeline")
 
 
+def _backend_cpu(pg_url: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends of this database (same machine),
+    the harness's own included."""
+    import os
+
+    with psycopg.connect(common._libpq(pg_url), autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _bodies(n: int, skus: int, seed: int) -> list[tuple[dict[str, Any], str]]:
     rng = random.Random(seed)
     points = [ln.split(",") for ln in shipto_file().read_text().splitlines()]
@@ -135,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=0, help="print the top N functions")
+    parser.add_argument("--sort", default="tottime", help="pstats sort key for --top")
     args = parser.parse_args(argv)
     logging.disable(logging.INFO)  # no request log lines
     ctx = common.bench_context(args.pg_url)
@@ -149,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     COUNTS.clear()
     STATEMENTS.clear()
     profile = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall
+    server = _backend_cpu(args.pg_url)
     cpu, wall = time.process_time(), time.perf_counter()
     if profile:
         profile.enable()
@@ -156,11 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     if profile:
         profile.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    server = _backend_cpu(args.pg_url) - server
     n = args.orders
     trips = COUNTS["execute"] + COUNTS["executemany"] + COUNTS["command"]
     print(f"statuses {dict(statuses)}")
     print(f"per order: CPU {cpu * 1000 / n:.2f} ms, wall {wall * 1000 / n:.2f} ms "
-          f"(database and waits {max(0.0, wall - cpu) * 1000 / n:.2f} ms)")
+          f"(database and waits {max(0.0, wall - cpu) * 1000 / n:.2f} ms); PostgreSQL "
+          f"backends' CPU {server * 1000 / n:.2f} ms")
     print("per order: " + ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(COUNTS.items()))
           + f"; round trips (statements + BEGIN/COMMIT/ROLLBACK commands) {trips / n:.2f}")
     for text, count in STATEMENTS.most_common(20):
@@ -171,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label:32s} {ms:7.3f} ms")
         if args.top:
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
+            pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
     ctx.close()
     return 0

@@ -9,15 +9,19 @@ keys are checked when the statement ends, once every row exists. Rows go in as a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from service.store import allocation_pg
+from service.store.db import driver
 from service.store.models.base import naive_utc
 from service.store.order_rows import NewOrder
 
@@ -94,10 +98,27 @@ _INSERT_COUNTS = """concat_ws(',', (SELECT count(*) FROM l), (SELECT count(*) FR
   (SELECT count(*) FROM b))"""
 _INSERT = text(f"WITH {_INSERT_CTES.format(gate='')} SELECT {_INSERT_COUNTS}")
 # with the allocation (allocation_pg): the order goes in only if every unit was taken
-_ALLOCATE_AND_INSERT = text(
+_ALLOCATE_AND_INSERT = (
     f"WITH {allocation_pg.ALLOCATE_CTES}, {_INSERT_CTES.format(gate='FROM go WHERE go.ok')}"
     f"{allocation_pg.ALLOCATE_ROWS} UNION ALL "
     f"SELECT 'inserted', NULL, {_INSERT_COUNTS}, NULL, NULL, NULL, NULL")
+
+
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A statement's :name parameters as PostgreSQL's $1, $2...; the names in that order."""
+    names: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return f"${names.setdefault(match[1], len(names) + 1)}"
+
+    return _NAMED.sub(number, " ".join(sql.split())), tuple(names)
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+# Sent through psycopg's RawCursor with its parameters in order: the statement is longer
+# than psycopg caches the conversion of %(name)s placeholders for (4,096 bytes, 50
+# parameters), which would otherwise be parsed again for every order.
+_ALLOCATE_AND_INSERT_SQL, _ALLOCATE_AND_INSERT_NAMES = _numbered(_ALLOCATE_AND_INSERT)
 
 
 @dataclass(frozen=True)
@@ -123,11 +144,28 @@ def allocate_and_insert(session: Session, seen: Sequence[allocation_pg.Seen],
     one statement (one round trip); when a position moved, neither writes anything."""
     params, expected = _checked(pending)
     params.update(allocation_pg.parameters(seen, deltas, ruleset, now))
-    rows = session.execute(_ALLOCATE_AND_INSERT, params).all()
+    rows = _run_numbered(session, _ALLOCATE_AND_INSERT_SQL,
+                         [params[name] for name in _ALLOCATE_AND_INSERT_NAMES])
     outcome = allocation_pg.outcome(rows, len(seen))
     counts = next(r[2] for r in rows if r[0] == "inserted")
     _check_counts(pending.new, counts, expected if outcome.taken else (0,) * len(expected))
     return outcome
+
+
+def _run_numbered(session: Session, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    """Run a $n statement on the session's driver connection (its transaction); a database
+    error is raised as SQLAlchemy raises it (IntegrityError, ...), so the unit of work maps
+    it as any other (a duplicate Idempotency-Key, a deadlock, an unreachable database)."""
+    pg = driver(session)
+    try:
+        with psycopg.RawCursor(pg) as cursor:
+            cursor.execute(sql, values)
+            return cursor.fetchall()
+    except psycopg.Error as exc:
+        if pg.broken:  # the pool must not hand this connection out again
+            session.connection().invalidate(exc)
+        raise DBAPIError.instance(sql, values, exc, psycopg.Error,
+                                  connection_invalidated=pg.broken) from exc
 
 
 def _checked(pending: PendingOrder) -> tuple[dict[str, Any], tuple[int, ...]]:
