@@ -59,6 +59,7 @@ def authenticated_lookup(view: F) -> F:
         return view(*args, **kwargs)
 
     wrapper._oms_auth = "any role"  # type: ignore[attr-defined]
+    wrapper._oms_auth_deferred = True  # type: ignore[attr-defined]  # boundary: no key read
     return wrapper  # type: ignore[return-value]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from werkzeug import routing
 
-from service.api.auth import current_role, key_id
+from service.api.auth import confirm_key, current_role, key_id
 from service.errors import Forbidden, ValidationFailed, problem
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -72,15 +72,22 @@ def _check_request() -> None:
     request_id()
     view = current_app.view_functions.get(request.endpoint or "")
     needs = getattr(view, "_oms_auth", None)
+    deferred = getattr(view, "_oms_auth_deferred", False)
     if needs:  # 401, then an admin-only 403, before any other answer about the request
-        role = current_role()
+        role = current_role(deferred=deferred)  # a lookup's view confirms a cached key
         if needs == "admin" and not role.is_admin:
             raise Forbidden("Only an admin key may do this.")
-    refuse_nul([(f"/path/{name}", value, None)
-                for name, value in (request.view_args or {}).items()]
-               + [(f"/query/{name}", name + value, None)
-                  for name, value in request.args.items(multi=True)]
-               + [(f"/headers/{name}", value, None) for name, value in request.headers.items()])
+    try:
+        refuse_nul([(f"/path/{name}", value, None)
+                    for name, value in (request.view_args or {}).items()]
+                   + [(f"/query/{name}", name + value, None)
+                      for name, value in request.args.items(multi=True)]
+                   + [(f"/headers/{name}", value, None)
+                      for name, value in request.headers.items()])
+    except ValidationFailed:
+        if deferred and needs:
+            confirm_key(None)  # a revoked key is a 401, whatever else is wrong
+        raise
 
 
 def _answered(response: Response) -> Response:

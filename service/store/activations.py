@@ -25,12 +25,20 @@ class ActivationRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._locked: tuple[tuple[str, int] | None] | None = None  # read with the lock
+
+    def remember_locked(self, row: tuple[str, int] | None) -> None:
+        """The newest activation another statement of this transaction read after taking
+        the switch lock (`oms_order_start()`): active_locked() answers it, no round trip."""
+        self._locked = (row,)
 
     def _postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
     def active_locked(self) -> tuple[str, int] | None:
         """The switch lock (shared) and then the newest activation's name and version."""
+        if self._locked is not None:
+            return self._locked[0]
         if self._postgres():
             row = self.session.execute(_ACTIVE_AFTER_LOCK).first()
         else:

@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.store.models.base import naive_utc
 
-_ALLOCATE = text("""
-WITH want AS (
+# the allocation's common table expressions; `go` says whether every position was as seen
+ALLOCATE_CTES = """
+want AS (
   SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:on_hand AS integer[]),
                        CAST(:allocated AS integer[]), CAST(:reserved AS integer[]),
                        CAST(:quantity AS integer[]))
@@ -34,7 +36,7 @@ WITH want AS (
 ), go AS (
   SELECT count(*) = cardinality(CAST(:ids AS integer[])) AS ok FROM unchanged
 ), taken AS (
-  UPDATE stock_positions sp SET allocated = sp.allocated + u.quantity, updated_at = :now
+  UPDATE stock_positions sp SET allocated = sp.allocated + u.quantity, updated_at = :allocated_at
   FROM unchanged u, go WHERE go.ok AND sp.id = u.id
   RETURNING sp.id
 ), moves AS (
@@ -44,21 +46,24 @@ WITH want AS (
   SELECT ca.channel, ca.sku FROM channel_availability ca
   JOIN moves d ON d.channel = ca.channel AND d.sku = ca.sku
   CROSS JOIN go
-  WHERE go.ok AND ca.ruleset = :ruleset
+  WHERE go.ok AND ca.ruleset = :ats_ruleset
   ORDER BY ca.channel, ca.sku FOR UPDATE OF ca
 ), moved AS (
   UPDATE channel_availability ca
-  SET available = GREATEST(ca.available + d.delta, 0), updated_at = :now
+  SET available = GREATEST(ca.available + d.delta, 0), updated_at = :allocated_at
   FROM moves d JOIN ats f ON f.channel = d.channel AND f.sku = d.sku
   WHERE ca.channel = d.channel AND ca.sku = d.sku
   RETURNING ca.channel, ca.sku
-)
+)"""
+# its rows: (kind, id, channel, sku, on_hand, allocated, reserved)
+ALLOCATE_ROWS = """
 SELECT 'position', l.id, NULL, NULL, l.on_hand, l.allocated, l.reserved FROM locked l
 UNION ALL
 SELECT 'ats', NULL, m.channel, m.sku, NULL, NULL, NULL FROM moved m
 UNION ALL
 SELECT 'taken', count(*), NULL, NULL, NULL, NULL, NULL FROM taken
-""")
+"""
+_ALLOCATE = text(f"WITH {ALLOCATE_CTES}{ALLOCATE_ROWS}")
 
 
 @dataclass(frozen=True)
@@ -88,14 +93,26 @@ def allocate_if_unchanged(session: Session, seen: Sequence[Seen],
 
     `deltas` is what the channels' ATS moves by when every allocation is made.
     """
+    rows = session.execute(_ALLOCATE, parameters(seen, deltas, ruleset, now)).all()
+    return outcome(rows, len(seen))
+
+
+def parameters(seen: Sequence[Seen], deltas: Mapping[tuple[str, str], int], ruleset: str,
+               now: datetime) -> dict[str, Any]:
+    """The allocation statement's parameters (names no order column uses)."""
     keys = sorted(deltas)
-    rows = session.execute(_ALLOCATE, {
+    return {
         "ids": [s.id for s in seen], "on_hand": [s.on_hand for s in seen],
         "allocated": [s.allocated for s in seen], "reserved": [s.reserved for s in seen],
         "quantity": [s.quantity for s in seen],
         "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
-        "deltas": [deltas[k] for k in keys], "ruleset": ruleset, "now": naive_utc(now)}).all()
+        "deltas": [deltas[k] for k in keys], "ats_ruleset": ruleset,
+        "allocated_at": naive_utc(now)}
+
+
+def outcome(rows: Sequence[Sequence[Any]], planned: int) -> Outcome:
+    """The Outcome of ALLOCATE_ROWS (other kinds of rows are ignored)."""
     current = {r[1]: (r[4], r[5], r[6]) for r in rows if r[0] == "position"}
     moved = {(r[2], r[3]) for r in rows if r[0] == "ats"}
-    taken = next(r[1] for r in rows if r[0] == "taken") == len(seen)
+    taken = next(r[1] for r in rows if r[0] == "taken") == planned
     return Outcome(taken, current, moved)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import case, literal, select
+from sqlalchemy import case, literal, select, text
 from sqlalchemy.orm import Session
 
 from service.domain.orders import OPEN_FULFILMENT
+from service.store.activations import ActivationRepository
 from service.store.models import CacheVersion, LocationBacklog
 from service.store.models.versions import CACHED
 from service.store.upsert import insert_for
@@ -25,12 +26,22 @@ def open_lines(fulfilments: Iterable[tuple[str, str, int]]) -> Counter[str]:
     return counts
 
 
+# PostgreSQL: the switch lock, the active ruleset, the journal's cause, the cache versions
+# and the backlog in one round trip (migration 0028)
+_ORDER_START = text("SELECT kind, name, n FROM oms_order_start(:cause, :refs, :at)")
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 class Backlog:
     """The kept backlog of one transaction."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._read: dict[str, int] | None = None
+        self.started_order = False  # oms_order_start() ran: lock, ruleset and cause taken
 
     def per_location(self) -> dict[str, int]:
         """Open fulfilment lines per location (locations with none may be absent), as this
@@ -40,17 +51,36 @@ class Backlog:
                 select(LocationBacklog.location_id, LocationBacklog.open_lines)) if n}
         return self._read
 
-    def read_with(self, versions: CacheVersions) -> dict[str, int]:
+    def read_with(self, versions: CacheVersions, activations: ActivationRepository | None = None,
+                  journal: Mapping[str, str] | None = None) -> dict[str, int]:
         """per_location(), and every cache version for `versions`, in one statement (an
-        order needs both: no round trip for the versions)."""
+        order needs both: no round trip for the versions).
+
+        On PostgreSQL, given `activations` and the journal's cause (`JournalRepository.cause`),
+        the statement is `oms_order_start()`: it also takes the switch lock, reads the active
+        ruleset for `activations` and names the journal's cause (migration 0028).
+        """
         if self._read is not None:
             return self._read
+        if activations is not None and journal is not None and _postgres(self.session):
+            return self._start_order(versions, activations, journal)
         table = LocationBacklog.__table__
         both = select(literal("b"), table.c.location_id, table.c.open_lines).union_all(
             select(literal("v"), CacheVersion.name, CacheVersion.version)
             .where(CacheVersion.name.in_(CACHED)))
         rows = self.session.execute(both).all()
         versions.remember({name: int(n) for kind, name, n in rows if kind == "v"})
+        self._read = {loc: int(n) for kind, loc, n in rows if kind == "b" and n}
+        return self._read
+
+    def _start_order(self, versions: CacheVersions, activations: ActivationRepository,
+                     journal: Mapping[str, str]) -> dict[str, int]:
+        rows = self.session.execute(_ORDER_START, dict(journal)).all()
+        active = [(name, int(n)) for kind, name, n in rows if kind == "a"]
+        activations.remember_locked(active[0] if active else None)
+        self.started_order = True
+        versions.remember({name: int(n) for kind, name, n in rows
+                           if kind == "v" and name in CACHED})
         self._read = {loc: int(n) for kind, loc, n in rows if kind == "b" and n}
         return self._read
 

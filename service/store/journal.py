@@ -56,10 +56,7 @@ class JournalRepository:
     def because(self, cause: str, **refs: Any) -> None:
         """Name the cause (and ids) of the position changes this transaction writes next,
         timed now by the service's clock; a later call names the changes after it."""
-        values = {"cause": checked_cause(cause),
-                  "refs": json.dumps({k: v for k, v in refs.items() if v is not None},
-                                     sort_keys=True, default=str),
-                  "at": _stamp(self.clock.now())}
+        values = self.cause(cause, **refs)
         connection = self.session.connection()
         if connection.dialect.name == "postgresql":
             connection.execute(text(
@@ -68,6 +65,14 @@ class JournalRepository:
                 " set_config('oms.journal_at', :at, true)"), values)
         else:
             connection.connection.info.setdefault(_STATE, {}).update(values)
+
+    def cause(self, cause: str, **refs: Any) -> dict[str, str]:
+        """The settings `because` gives the triggers (cause, refs, at), timed now; a
+        statement that sets them itself (`Backlog.read_with`) takes them from here."""
+        return {"cause": checked_cause(cause),
+                "refs": json.dumps({k: v for k, v in refs.items() if v is not None},
+                                   sort_keys=True, default=str),
+                "at": _stamp(self.clock.now())}
 
     def entries(self, location_id: str, sku: str, *, after: int | None, since: datetime | None,
                 limit: int, oldest_first: bool) -> list[JournalEntry]:

@@ -88,16 +88,29 @@ class OrderRepository:
         statements elsewhere. Never the unit of work's ORM flush: this is the write path of
         every order.
         """
-        new = new_order_rows(order, response)
+        pending = self.pending(order, response)
+        if self.session.get_bind().dialect.name == "postgresql":
+            orders_pg.insert_order(self.session, pending.new, pending.backlog)  # backlog too
+            self.added(order)
+            return
+        self.added(order)
+        insert_core(self.session, pending.new)
+        self.backlog.move(pending.backlog)
+
+    def pending(self, order: Order, response: dict[str, Any]) -> orders_pg.PendingOrder:
+        """A new order's rows, for `add` or for a statement that writes them with others
+        (PostgreSQL: the allocation's, `PositionRepository.allocate_if_unchanged`); once
+        written, call `added`."""
+        return orders_pg.PendingOrder(
+            new_order_rows(order, response),
+            open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments))
+
+    def added(self, order: Order) -> None:
+        """The order's rows are written: its events and settlements are out, the kept
+        backlog moved."""
         order.events.clear()
         order.settlements.clear()
-        backlog = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
-        if self.session.get_bind().dialect.name == "postgresql":
-            orders_pg.insert_order(self.session, new, backlog)  # the backlog in it too
-            self.backlog.forget()
-            return
-        insert_core(self.session, new)
-        self.backlog.move(backlog)
+        self.backlog.forget()
 
     def save(self, order: Order) -> None:
         """Write back what the aggregate changed, its new events and settlement records."""

@@ -9,12 +9,19 @@ keys are checked when the statement ends, once every row exists. Rows go in as a
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from service.store import allocation_pg
+from service.store.db import driver
 from service.store.models.base import naive_utc
 from service.store.order_rows import NewOrder
 
@@ -24,11 +31,13 @@ _ORDER_COLUMNS = ("id", "channel", "order_ref", "customer_id", "status", "delive
                   "variant")
 _ORDER_JSON = ("ship_to", "attributes", "plan", "explanation", "response")
 
-_INSERT = text(f"""
-WITH o AS (
+# the insert's common table expressions; {gate} is empty, or a FROM ... WHERE that lets the
+# order (and so every row under it) in only when another part of the statement allowed it
+_INSERT_CTES = f"""
+o AS (
   INSERT INTO orders ({", ".join(_ORDER_COLUMNS + _ORDER_JSON)})
-  VALUES ({", ".join(f":{c}" for c in _ORDER_COLUMNS)},
-          {", ".join(f"CAST(:{c} AS json)" for c in _ORDER_JSON)})
+  SELECT {", ".join(f":{c}" for c in _ORDER_COLUMNS)},
+         {", ".join(f"CAST(:{c} AS json)" for c in _ORDER_JSON)} {{gate}}
   RETURNING id
 ), l AS (
   INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, quantity_cancelled,
@@ -76,22 +85,92 @@ WITH o AS (
 ), b AS (
   INSERT INTO location_backlog (location_id, open_lines)
   SELECT x.location_id, x.open_lines
-  FROM unnest(CAST(:b_location AS varchar[]), CAST(:b_lines AS bigint[]))
-         AS x(location_id, open_lines)
+  FROM o, unnest(CAST(:b_location AS varchar[]), CAST(:b_lines AS bigint[]))
+          AS x(location_id, open_lines)
   ORDER BY x.location_id
   ON CONFLICT (location_id)
   DO UPDATE SET open_lines = location_backlog.open_lines + EXCLUDED.open_lines
   RETURNING 1
-)
-SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM f), (SELECT count(*) FROM fl),
-       (SELECT count(*) FROM e), (SELECT count(*) FROM s), (SELECT count(*) FROM b)
-""")
+)"""
+# the rows each table got, as one text: "lines,fulfilments,fulfilment lines,events,..."
+_INSERT_COUNTS = """concat_ws(',', (SELECT count(*) FROM l), (SELECT count(*) FROM f),
+  (SELECT count(*) FROM fl), (SELECT count(*) FROM e), (SELECT count(*) FROM s),
+  (SELECT count(*) FROM b))"""
+_INSERT = text(f"WITH {_INSERT_CTES.format(gate='')} SELECT {_INSERT_COUNTS}")
+# with the allocation (allocation_pg): the order goes in only if every unit was taken
+_ALLOCATE_AND_INSERT = (
+    f"WITH {allocation_pg.ALLOCATE_CTES}, {_INSERT_CTES.format(gate='FROM go WHERE go.ok')}"
+    f"{allocation_pg.ALLOCATE_ROWS} UNION ALL "
+    f"SELECT 'inserted', NULL, {_INSERT_COUNTS}, NULL, NULL, NULL, NULL")
+
+
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A statement's :name parameters as PostgreSQL's $1, $2...; the names in that order."""
+    names: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return f"${names.setdefault(match[1], len(names) + 1)}"
+
+    return _NAMED.sub(number, " ".join(sql.split())), tuple(names)
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+# Sent through psycopg's RawCursor with its parameters in order: the statement is longer
+# than psycopg caches the conversion of %(name)s placeholders for (4,096 bytes, 50
+# parameters), which would otherwise be parsed again for every order.
+_ALLOCATE_AND_INSERT_SQL, _ALLOCATE_AND_INSERT_NAMES = _numbered(_ALLOCATE_AND_INSERT)
+
+
+@dataclass(frozen=True)
+class PendingOrder:
+    """A new order's rows and its locations' open lines, ready to go in."""
+
+    new: NewOrder
+    backlog: Mapping[str, int]
 
 
 def insert_order(session: Session, new: NewOrder, backlog: Mapping[str, int]) -> None:
     """Insert the order in one statement, adding its open lines to each location's kept
     backlog (`backlog`, all positive) in it; raise if a row went missing (a line number
     typo)."""
+    params, expected = _checked(PendingOrder(new, backlog))
+    _check_counts(new, session.execute(_INSERT, params).scalar_one(), expected)
+
+
+def allocate_and_insert(session: Session, seen: Sequence[allocation_pg.Seen],
+                        deltas: Mapping[tuple[str, str], int], ruleset: str, now: datetime,
+                        pending: PendingOrder) -> allocation_pg.Outcome:
+    """allocation_pg.allocate_if_unchanged and, when it takes the units, insert_order, in
+    one statement (one round trip); when a position moved, neither writes anything."""
+    params, expected = _checked(pending)
+    params.update(allocation_pg.parameters(seen, deltas, ruleset, now))
+    rows = _run_numbered(session, _ALLOCATE_AND_INSERT_SQL,
+                         [params[name] for name in _ALLOCATE_AND_INSERT_NAMES])
+    outcome = allocation_pg.outcome(rows, len(seen))
+    counts = next(r[2] for r in rows if r[0] == "inserted")
+    _check_counts(pending.new, counts, expected if outcome.taken else (0,) * len(expected))
+    return outcome
+
+
+def _run_numbered(session: Session, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    """Run a $n statement on the session's driver connection (its transaction); a database
+    error is raised as SQLAlchemy raises it (IntegrityError, ...), so the unit of work maps
+    it as any other (a duplicate Idempotency-Key, a deadlock, an unreachable database)."""
+    pg = driver(session)
+    try:
+        with psycopg.RawCursor(pg) as cursor:
+            cursor.execute(sql, values)
+            return cursor.fetchall()
+    except psycopg.Error as exc:
+        if pg.broken:  # the pool must not hand this connection out again
+            session.connection().invalidate(exc)
+        raise DBAPIError.instance(sql, values, exc, psycopg.Error,
+                                  connection_invalidated=pg.broken) from exc
+
+
+def _checked(pending: PendingOrder) -> tuple[dict[str, Any], tuple[int, ...]]:
+    """The insert's parameters and the row counts it must report."""
+    new, backlog = pending.new, pending.backlog
     if any(s["kind"] != "cancelled" or s["created_at"] != new.order["created_at"]
            for s in new.settlements):
         raise ValueError("a new order settles only units it cancels when it is placed")
@@ -100,9 +179,13 @@ def insert_order(session: Session, new: NewOrder, backlog: Mapping[str, int]) ->
                 len(new.events), len(new.settlements), len(locations))
     params = {**_parameters(new), "b_location": locations,
               "b_lines": [backlog[loc] for loc in locations]}
-    counts = tuple(session.execute(_INSERT, params).one())
-    if counts != expected:
-        raise RuntimeError(f"order {new.order['id']}: inserted {counts}, expected {expected}")
+    return params, expected
+
+
+def _check_counts(new: NewOrder, counts: str, expected: tuple[int, ...]) -> None:
+    got = tuple(int(n) for n in counts.split(","))
+    if got != expected:
+        raise RuntimeError(f"order {new.order['id']}: inserted {got}, expected {expected}")
 
 
 def _parameters(new: NewOrder) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.clock import Clock
-from service.store import allocation_pg, bulk_counts, position_diff, position_reads
+from service.store import allocation_pg, bulk_counts, orders_pg, position_diff, position_reads
 from service.store.models import LocationStockState, StockPosition
 from service.store.position_diff import LocationDiff
 from service.store.position_reads import StockAt
@@ -168,10 +168,15 @@ class PositionRepository:
                 where=(table.c.snapshot_as_of.is_(None)) | (table.c.snapshot_as_of < newer)))
 
     def allocate_if_unchanged(self, seen: Sequence[allocation_pg.Seen],
-                              deltas: Mapping[tuple[str, str], int], ruleset: str
+                              deltas: Mapping[tuple[str, str], int], ruleset: str,
+                              order: orders_pg.PendingOrder | None = None
                               ) -> allocation_pg.Outcome:
         """PostgreSQL: allocate and move the ATS in one statement if no position moved
-        since it was read (see allocation_pg)."""
+        since it was read (see allocation_pg); with `order` (`OrderRepository.pending`),
+        the same statement inserts it when it takes the units (see orders_pg)."""
+        if order is not None:
+            return orders_pg.allocate_and_insert(self.session, seen, deltas, ruleset,
+                                                 self.clock.now(), order)
         return allocation_pg.allocate_if_unchanged(self.session, seen, deltas, ruleset,
                                                    self.clock.now())
 

@@ -70,6 +70,23 @@ def test_a_revoked_key_places_no_order_and_gets_no_replay(small_network, ctx, cl
         assert sum(uow.orders.open_lines_per_location().values()) == 2
 
 
+def test_a_revoked_key_a_process_holds_is_a_401_before_a_nul_in_the_request_is_a_422(
+        small_network, ctx, client, admin):
+    """Orders and lookups take a key from the process's memory (their first statement
+    confirms it): a request the boundary refuses still confirms the key first."""
+    key = create_key(ctx, "channel:web")
+    sent = {"Authorization": f"Bearer {key}"}
+    assert client.get("/v1/availability?channel=web&sku=A", headers=sent).status_code == 200
+    with_nul = {**sent, "X-Note": "a\x00b"}
+    assert client.get("/v1/availability?channel=web&sku=A",
+                      headers=with_nul).status_code == 422  # a valid key: the NUL's 422
+    assert client.delete(f"/v1/keys/{key_id(ctx, key)}", headers=admin).status_code == 204
+    assert client.get("/v1/availability?channel=web&sku=A&n=a%00b",
+                      headers=sent).status_code == 401
+    assert client.post("/v1/orders", json={"channel": "web"},
+                       headers={**with_nul, "Idempotency-Key": "k"}).status_code == 401
+
+
 def test_revoking_twice_keeps_the_first_time_and_an_unknown_id_is_404(ctx, client, admin):
     key = create_key(ctx, "location:ST-1")
     number = key_id(ctx, key)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
+from service.domain.orders import Order
 from service.rules.model import Ruleset
 from service.services.ats import kept
 from service.services.ats.deltas import Deltas, add_deltas, stock_deltas
@@ -32,9 +34,10 @@ class StockTaken(Exception):
 
 
 def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, freed: Deltas,
-             release: Mapping[Key, int] | None = None, kept_by: Ruleset | None = None
-             ) -> None:
-    """Take the planned units (see the module).
+             release: Mapping[Key, int] | None = None, kept_by: Ruleset | None = None,
+             order: tuple[Order, dict[str, Any]] | None = None) -> bool:
+    """Take the planned units (see the module); True when `order` (a new order and its
+    201 body) was written too, by the allocation's one statement (else the caller adds it).
 
     `freed` are the ATS deltas of the checkout reservations the order consumed: moved with
     the allocation's, so the ATS rows are locked once, after every position. `release` are
@@ -54,15 +57,16 @@ def allocate(uow: UnitOfWork, sourced: Sourced, channel: str, freed: Deltas,
         uow.backorders.wake({sku for _location, sku in release})
     if not wanted:
         kept.move(uow, sourced.ruleset, freed)
-        return
+        return False
     if uow.positions.row_locking and wanted.keys() <= sourced.seen.keys():
-        if _allocate_as_seen(uow, sourced, wanted, freed):
-            return
+        if _allocate_as_seen(uow, sourced, wanted, freed, order):
+            return order is not None
     _allocate_rechecked(uow, sourced, channel, wanted, freed, check)
+    return False
 
 
 def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
-                      freed: Deltas) -> bool:
+                      freed: Deltas, order: tuple[Order, dict[str, Any]] | None) -> bool:
     seen = [sourced.seen[key] for key in wanted]
     moves = [(PositionStock.of(row),
               dataclasses.replace(PositionStock.of(row), allocated=row.allocated + q))
@@ -71,7 +75,9 @@ def _allocate_as_seen(uow: UnitOfWork, sourced: Sourced, wanted: dict[Key, int],
     outcome = uow.positions.allocate_if_unchanged(
         [Seen(r.id, r.on_hand, r.allocated, r.reserved, q)
          for r, q in zip(seen, wanted.values(), strict=True)],
-        deltas, sourced.ruleset.ref)
+        deltas, sourced.ruleset.ref, order and uow.orders.pending(*order))
+    if outcome.taken and order is not None:
+        uow.orders.added(order[0])
     if outcome.taken:  # ATS rows not there yet (a SKU's first) are moved the general way
         kept.move(uow, sourced.ruleset,
                   {k: v for k, v in deltas.items() if k not in outcome.ats_moved})

@@ -7,6 +7,8 @@ one row per location to read, however many orders are open.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from service.store.unit_of_work import UnitOfWork
 
 
@@ -15,10 +17,20 @@ def open_lines(uow: UnitOfWork) -> dict[str, int]:
     return uow.orders.backlog.per_location()
 
 
-def read_first(uow: UnitOfWork) -> None:
+def read_first(uow: UnitOfWork, journal_cause: Mapping[str, str] | None = None) -> bool:
     """Read the backlog and the cache versions in one statement, first thing in an order's
-    transaction: the catalog and the key are then checked without a round trip of their own."""
-    uow.orders.backlog.read_with(uow.versions)
+    transaction: the catalog and the key are then checked without a round trip of their own.
+
+    With `journal_cause` (`uow.journal.cause(...)`), on PostgreSQL the same statement takes
+    the switch lock, reads the active ruleset and names the journal's cause; True when it
+    did (else the caller names the cause with `uow.journal.because`).
+    """
+    if journal_cause is None:
+        uow.orders.backlog.read_with(uow.versions)
+        return False
+    kept = uow.orders.backlog
+    kept.read_with(uow.versions, uow.activations, journal_cause)
+    return kept.started_order
 
 
 def ratio(open_count: int, daily_capacity: int) -> float:

@@ -150,26 +150,30 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
                 fingerprint: str, once: _Once) -> dict[str, Any]:
     """One attempt. A retried key is not looked up first: the key's unique index refuses the
     second order at insert (rolling this attempt back), and `place` then replays the first."""
+    order_id = new_id()
+    refs = {"order": order_id, "channel": body.get("channel"),  # the request's, once parsed
+            "reservations": body.get("reservations") or None}
+    # the cache versions with the backlog (and on PostgreSQL the switch lock, the active
+    # ruleset and the journal's cause): the transaction's one statement before sourcing
+    named = backlog.read_first(uow, uow.journal.cause("order", **refs))
     active = ctx.rules.active(uow)  # the kept ATS is this one's: allocation moves it by it
-    backlog.read_first(uow)  # with the cache versions: one statement
     catalog = uow.catalog()
     once(uow.versions.current(KEYS))
     req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
     choice = live.choose(ctx, uow, req.channel, req.customer_id)
     known_channel(choice.ruleset, req.channel)
-    order_id = new_id()
-    uow.journal.because("order", order=order_id, channel=req.channel,
-                        reservations=body.get("reservations") or None)
+    if not named:
+        uow.journal.because("order", **refs)
     freed = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(
         body.get("reservations", []))), {line.sku for line in req.lines})
     sourced = sourcing.source(ctx, uow, choice.ruleset, catalog, req)
     _refuse_if_short(req, sourced)
     shadows = shadowing.plans(ctx, uow, req, choice.ruleset.ref, catalog)  # the same stock
-    allocate(uow, sourced, req.channel, freed, kept_by=active)
     plan_dict = sourcing.to_dict(sourced) | choice.names()
     order = _new_order(ctx, order_id, req, sourced, plan_dict, key, fingerprint, choice)
     response = order_view(order) | {"plan": order.plan}  # explanation: GET only
-    uow.orders.add(order, response)
+    if not allocate(uow, sourced, req.channel, freed, kept_by=active, order=(order, response)):
+        uow.orders.add(order, response)  # else written by the allocation's statement
     shadowing.record(uow, order_id, req.channel, sourced.plan, choice.ruleset.ref, shadows)
     metrics.ORDERS.labels(req.channel, "placed").inc()
     return response

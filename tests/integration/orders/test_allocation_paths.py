@@ -6,13 +6,19 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from service.domain.roles import Role
 from service.services.inventory import pushes
 from service.services.orders import placing, reading, requests, sourcing
 from service.store import allocation_pg
-from service.store.models import StockPosition
+from service.store.models import (
+    Event,
+    InventoryJournalEntry,
+    LocationBacklog,
+    OrderRow,
+    StockPosition,
+)
 from tests.support import T1, T2, assert_ledger_consistent, snapshot
 
 ADMIN = Role.parse("admin")
@@ -35,15 +41,16 @@ def stocked(small_network):
 
 @pytest.fixture
 def one_statement_calls(monkeypatch):
-    """Every outcome of the one-statement allocation (PostgreSQL only uses it)."""
+    """Every outcome of the one-statement allocation (PostgreSQL only uses it), alone or
+    with the order's insert."""
     calls: list[allocation_pg.Outcome] = []
-    original = allocation_pg.allocate_if_unchanged
+    original = allocation_pg.outcome
 
     def spy(*args, **kwargs):
         calls.append(original(*args, **kwargs))
         return calls[-1]
 
-    monkeypatch.setattr(allocation_pg, "allocate_if_unchanged", spy)
+    monkeypatch.setattr(allocation_pg, "outcome", spy)
     return calls
 
 
@@ -89,6 +96,25 @@ def test_a_position_changed_since_the_plan_read_it_is_rechecked_and_then_allocat
         assert list(refused.current.values()) == [(10, 0, 0)] and not refused.ats_moved
     assert_ledger_consistent(stocked)
 
+
+
+def test_an_order_whose_planned_stock_moved_is_written_once_with_one_allocation(
+        stocked, plans_read_before_a_change):
+    """On PostgreSQL the allocation's statement also inserts the order; refused, it wrote
+    neither, and the re-checking path writes both once."""
+    placed = placing.place(stocked, ADMIN, ORDER, None)
+    with stocked.sessions() as session:
+        orders = session.scalar(select(func.count()).select_from(OrderRow))
+        events = sorted(session.scalars(select(Event.type).where(
+            Event.aggregate_id.in_([placed["id"]] + [f["id"] for f in placed["fulfilments"]]))))
+        backlog = session.scalar(select(LocationBacklog.open_lines).where(
+            LocationBacklog.location_id == "DC-1"))
+        journal = session.execute(select(InventoryJournalEntry.cause,
+                                         InventoryJournalEntry.allocated_after)).all()
+    assert orders == 1 and backlog == 1
+    assert "order.placed" in events and len(events) == len(set(events))  # each once
+    assert journal[-1] == ("order", 2) and [c for c, _a in journal].count("order") == 1
+    assert_ledger_consistent(stocked)
 
 
 def test_a_location_changed_in_master_data_is_costed_afresh_by_the_next_plan(stocked,
