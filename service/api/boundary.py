@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from werkzeug import routing
 
-from service.api.auth import current_role, key_id
+from service.api.auth import confirm_key, current_role, key_id
 from service.errors import Forbidden, ValidationFailed, problem
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -73,9 +73,17 @@ def _check_request() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     needs = getattr(view, "_oms_auth", None)
     if needs:  # 401, then an admin-only 403, before any other answer about the request
-        role = current_role()
+        role = current_role(deferred=getattr(view, "_oms_deferred", False))
         if needs == "admin" and not role.is_admin:
             raise Forbidden("Only an admin key may do this.")
+    try:
+        _refuse_nul_anywhere()
+    except ValidationFailed:
+        confirm_key(None)  # a key taken from this process's cache: 401 first when revoked
+        raise
+
+
+def _refuse_nul_anywhere() -> None:
     refuse_nul([(f"/path/{name}", value, None)
                 for name, value in (request.view_args or {}).items()]
                + [(f"/query/{name}", name + value, None)

@@ -10,13 +10,21 @@ order_lines (sku, order_id), fulfilments (location_id, order_id) and events
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import DateTime, Select, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from service.store.models import Event, FulfilmentRow, OrderLineRow, OrderRow, ReturnRow
+from service.store.models import (
+    CacheVersion,
+    Event,
+    FulfilmentRow,
+    OrderLineRow,
+    OrderRow,
+    ReturnRow,
+)
+from service.store.models.versions import KEYS
 
 
 @dataclass(frozen=True)
@@ -33,8 +41,9 @@ class OrderFilters:
     created_to: datetime | None = None
 
 
-@dataclass(frozen=True)
-class OrderSummary:
+class OrderSummary(NamedTuple):
+    """An order as a search lists it (a tuple: built from a row without copying fields)."""
+
     id: str
     channel: str
     order_ref: str | None
@@ -56,9 +65,24 @@ class TimelineEntry:
     at: datetime
 
 
+class SummaryPage(NamedTuple):
+    """A page of the search as its rows came (OrderSummary's fields, in that order, with the
+    times as stored: naive UTC, no per-value conversion), and the `keys` cache version the
+    same statement read (None for an empty page, which read none)."""
+
+    rows: list[tuple[Any, ...]]
+    keys_version: int | None
+
+
 _SUMMARY = (OrderRow.id, OrderRow.channel, OrderRow.order_ref, OrderRow.customer_id,
             OrderRow.status, OrderRow.delivery_method, OrderRow.ruleset, OrderRow.created_at,
             OrderRow.updated_at)
+# The same columns with the times as the driver returns them (naive UTC: UTCDateTime's
+# conversion skipped), then the `keys` cache version (the request's key is confirmed by it).
+_STORED_SUMMARY = (*_SUMMARY[:7], type_coerce(OrderRow.created_at, DateTime()),
+                   type_coerce(OrderRow.updated_at, DateTime()),
+                   func.coalesce(select(CacheVersion.version).where(CacheVersion.name == KEYS)
+                                 .scalar_subquery(), 0))
 
 
 class OrderSearch:
@@ -70,20 +94,30 @@ class OrderSearch:
     def find(self, filters: OrderFilters, after: str | None, limit: int
              ) -> list[OrderSummary] | None:
         """A page of orders matching the filters, newest first, after the order `after`
-        (None when `after` names no order). One statement: the cursor's time is a subquery,
-        and only an empty page asks whether the cursor exists."""
-        query = _filtered(select(*_SUMMARY), filters)
+        (None when `after` names no order)."""
+        page = self.find_page(filters, after, limit)
+        if page is None:
+            return None
+        return [OrderSummary(*row[:7], *(t.replace(tzinfo=UTC) for t in row[7:]))
+                for row in page.rows]
+
+    def find_page(self, filters: OrderFilters, after: str | None, limit: int
+                  ) -> SummaryPage | None:
+        """`find`'s page as rows (Core, no ORM objects), with the `keys` cache version. One
+        statement: the cursor's time is a subquery, and only an empty page asks whether the
+        cursor exists."""
+        query = _filtered(select(*_STORED_SUMMARY), filters)
         if after is not None:
             created = (select(OrderRow.created_at).where(OrderRow.id == after)
                        .scalar_subquery())
             query = query.where(or_(OrderRow.created_at < created,
                                     and_(OrderRow.created_at == created, OrderRow.id < after)))
         query = query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
-        found = [OrderSummary(*row) for row in self.session.execute(query)]
-        if not found and after is not None and self.session.scalar(
+        rows = self.session.connection().execute(query).all()
+        if not rows and after is not None and self.session.scalar(
                 select(OrderRow.id).where(OrderRow.id == after)) is None:
             return None
-        return found
+        return SummaryPage([row[:9] for row in rows], rows[0][9] if rows else None)
 
     def timeline(self, order_id: str) -> list[TimelineEntry]:
         """The order's events and its fulfilments' and returns' events, in the order they
