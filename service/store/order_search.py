@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+import psycopg
 from sqlalchemy import (
     DateTime,
     Integer,
@@ -27,8 +28,13 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from service.store import kept_connections
+from service.store.db import read_only
+from service.store.errors import unavailable, unreachable
 from service.store.models import (
     CacheVersion,
     Event,
@@ -37,6 +43,7 @@ from service.store.models import (
     OrderRow,
     ReturnRow,
 )
+from service.store.models.base import naive_utc
 from service.store.models.versions import KEYS
 
 
@@ -116,17 +123,9 @@ class OrderSearch:
 
     def find_page(self, filters: OrderFilters, after: str | None, limit: int
                   ) -> SummaryPage | None:
-        """`find`'s page as rows (Core, no ORM objects), with the `keys` cache version. One
-        statement: the cursor's time is a subquery, and only an empty page asks whether the
-        cursor exists."""
-        asked = {name: value for name, value in vars(filters).items() if value is not None}
-        query = _page_statement(frozenset(asked), after is not None)
-        params = asked | {"limit": limit} | ({} if after is None else {"after": after})
-        rows = self.session.connection().execute(query, params).all()
-        if not rows and after is not None and self.session.scalar(
-                select(OrderRow.id).where(OrderRow.id == after)) is None:
-            return None
-        return SummaryPage([row[:9] for row in rows], rows[0][9] if rows else None)
+        """`find_page` (the module's) in this unit of work's session."""
+        asked, params = _page_params(filters, after, limit)
+        return _page(self.session.connection(), asked, after, params)
 
     def timeline(self, order_id: str) -> list[TimelineEntry]:
         """The order's events and its fulfilments' and returns' events, in the order they
@@ -143,6 +142,70 @@ class OrderSearch:
                                  Event.aggregate_id.in_(returns))))
                  .order_by(Event.id))
         return [TimelineEntry(*row) for row in self.session.execute(query)]
+
+
+def find_page(engine: Engine, filters: OrderFilters, after: str | None, limit: int
+              ) -> SummaryPage | None:
+    """A page of orders matching the filters, newest first, after the order `after` (None
+    when `after` names no order), as rows with the `keys` cache version. One autocommit
+    statement (the cursor's time is a subquery; only an empty page asks whether the cursor
+    exists). On PostgreSQL it runs on the kept connection (as the availability lookup does:
+    no pool checkout, no statement execution machinery per request). A database that cannot
+    be reached raises service.errors.Unavailable."""
+    asked, params = _page_params(filters, after, limit)
+    try:
+        if engine.dialect.name == "postgresql":
+            return kept_connections.run(engine, lambda conn: _pg_page(
+                conn, engine.dialect, asked, after, params))
+        with read_only(engine) as conn:
+            return _page(conn, asked, after, params)
+    except (DBAPIError, psycopg.OperationalError) as exc:
+        if unreachable(exc):
+            raise unavailable() from exc
+        raise
+
+
+def _page_params(filters: OrderFilters, after: str | None, limit: int
+                 ) -> tuple[frozenset[str], dict[str, Any]]:
+    asked = {name: value for name, value in vars(filters).items() if value is not None}
+    params = asked | {"limit": limit} | ({} if after is None else {"after": after})
+    return frozenset(asked), params
+
+
+def _page(conn: Connection, asked: frozenset[str], after: str | None,
+          params: dict[str, Any]) -> SummaryPage | None:
+    rows = conn.execute(_page_statement(asked, after is not None), params).all()
+    if not rows and after is not None and conn.scalar(
+            select(OrderRow.id).where(OrderRow.id == after)) is None:
+        return None
+    return SummaryPage([row[:9] for row in rows], rows[0][9] if rows else None)
+
+
+def _pg_page(conn: psycopg.Connection, dialect: Dialect, asked: frozenset[str],
+             after: str | None, params: dict[str, Any]) -> SummaryPage | None:
+    sql, defaults = _pg_text(dialect, asked, after is not None)
+    values = defaults | params
+    for name in ("created_from", "created_to"):  # as UTCDateTime binds them
+        if name in values:
+            values[name] = naive_utc(values[name])
+    with conn.cursor() as cursor:
+        rows = cursor.execute(sql, values).fetchall()
+        if not rows and after is not None and cursor.execute(
+                _PG_ORDER_EXISTS, (after,)).fetchone() is None:
+            return None
+    return SummaryPage([row[:9] for row in rows], rows[0][9] if rows else None)
+
+
+_PG_ORDER_EXISTS = "SELECT 1 FROM orders WHERE id = %s"
+
+
+@lru_cache(maxsize=512)
+def _pg_text(dialect: Dialect, asked: frozenset[str], cursor: bool
+             ) -> tuple[str, dict[str, Any]]:
+    """The page's statement as the driver's text (psycopg prepares it once per connection)
+    and the values of its constant parameters."""
+    compiled = _page_statement(asked, cursor).compile(dialect=dialect)
+    return str(compiled), dict(compiled.params)
 
 
 @lru_cache(maxsize=512)  # at most 2^8 filter sets, with or without a cursor

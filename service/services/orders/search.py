@@ -15,6 +15,7 @@ from service.domain.roles import Role, authorize
 from service.errors import Forbidden, ValidationFailed, problem
 from service.services.orders.reading import visible_order
 from service.services.orders.work_queue import page_limit
+from service.store import order_search
 from service.store.order_search import OrderFilters, TimelineEntry
 
 if TYPE_CHECKING:
@@ -41,8 +42,7 @@ def find(ctx: Context, role: Role, args: Mapping[str, str], confirm: Confirm | N
     try:
         filters, limit = _scoped_filters(role, args)
         after = args.get("after")
-        with ctx.reading(autocommit=True) as uow:  # one statement (two for an empty page)
-            page = uow.order_search.find_page(filters, after, limit)
+        page = order_search.find_page(ctx.engine, filters, after, limit)  # one statement
         if page is None:
             raise ValidationFailed("Unknown cursor.", [problem(
                 "/query/after", f"{after!r} is no order")])
