@@ -84,6 +84,12 @@ def _check_request() -> None:
 
 
 def _refuse_nul_anywhere() -> None:
+    view_args = request.view_args or {}
+    every = "".join([*(v for v in view_args.values() if isinstance(v, str)),
+                     *(name + value for name, value in request.args.items(multi=True)),
+                     *(value for _, value in request.headers.items())])
+    if _unstorable(every) is None:  # the usual request: one scan of all its text
+        return
     refuse_nul([(f"/path/{name}", value, None)
                 for name, value in (request.view_args or {}).items()]
                + [(f"/query/{name}", name + value, None)
