@@ -63,6 +63,29 @@ def authenticated_lookup(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def authenticated_read(view: F) -> F:
+    """Any valid key, for a read whose one statement also reads the `keys` cache version
+    (the view passes `confirm_key` to its use case): a role this process cached serves
+    without a round trip of its own. Whatever the view does, the key is confirmed before
+    the answer leaves: a revoked key is a 401, never data nor another refusal (nothing is
+    written first: the view only reads)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_role(deferred=True)
+        try:
+            answer = view(*args, **kwargs)
+        except Exception:
+            confirm_key(None)
+            raise
+        confirm_key(None)  # nothing to do when the view's statement confirmed it
+        return answer
+
+    wrapper._oms_auth = "any role"  # type: ignore[attr-defined]
+    wrapper._oms_auth_deferred = True  # type: ignore[attr-defined]  # boundary: no key read
+    return wrapper  # type: ignore[return-value]
+
+
 def key_id() -> str | None:
     """The id of the request's key as logs and activations show it: its first characters,
     as `api_keys.prefix` keeps them and `oms keys list` shows them (never the key itself);

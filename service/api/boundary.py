@@ -78,16 +78,25 @@ def _check_request() -> None:
         if needs == "admin" and not role.is_admin:
             raise Forbidden("Only an admin key may do this.")
     try:
-        refuse_nul([(f"/path/{name}", value, None)
-                    for name, value in (request.view_args or {}).items()]
-                   + [(f"/query/{name}", name + value, None)
-                      for name, value in request.args.items(multi=True)]
-                   + [(f"/headers/{name}", value, None)
-                      for name, value in request.headers.items()])
+        _refuse_nul_anywhere()
     except ValidationFailed:
         if deferred and needs:
-            confirm_key(None)  # a revoked key is a 401, whatever else is wrong
+            confirm_key(None)  # a key taken from this process's cache: 401 first when revoked
         raise
+
+
+def _refuse_nul_anywhere() -> None:
+    view_args = request.view_args or {}
+    every = "".join([*(v for v in view_args.values() if isinstance(v, str)),
+                     *(name + value for name, value in request.args.items(multi=True)),
+                     *(value for _, value in request.headers.items())])
+    if _unstorable(every) is None:  # the usual request: one scan of all its text
+        return
+    refuse_nul([(f"/path/{name}", value, None)
+                for name, value in (request.view_args or {}).items()]
+               + [(f"/query/{name}", name + value, None)
+                  for name, value in request.args.items(multi=True)]
+               + [(f"/headers/{name}", value, None) for name, value in request.headers.items()])
 
 
 def _answered(response: Response) -> Response:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from service.api.auth import authenticated, authenticated_lookup, confirm_key, current_role
+from service.api.auth import (
+    authenticated,
+    authenticated_lookup,
+    authenticated_read,
+    confirm_key,
+    current_role,
+)
 from service.api.bodies import json_object
 from service.api.current import context
+from service.api.fast_json import json_response
 from service.api.openapi import documented
 from service.api.paging import link_next
 from service.errors import OmsError, ValidationFailed, problem
@@ -56,7 +63,7 @@ def place_order() -> tuple[Response, int]:
 
 
 @bp.get("/orders")
-@authenticated
+@authenticated_read
 @documented("Find orders, newest first: ?status=, channel, customer_id, order_ref, sku, "
             "location, created_from, created_to (ISO 8601 with a zone); ?limit= up to 500, "
             "default 100; a full page has a Link to the next. A channel key finds its "
@@ -70,8 +77,8 @@ def place_order() -> tuple[Response, int]:
                    "OrderTimeline": {"operationId": "order_timeline",
                                      "parameters": {"order_id": "$response.body#/0/id"}}})
 def find_orders() -> Response:
-    found = search.find(context(), current_role(), request.args)
-    response = jsonify(found)
+    found = search.find(context(), current_role(deferred=True), request.args, confirm_key)
+    response = json_response(found)
     if len(found) == search.page_limit(request.args.get("limit")):
         return link_next(response, found[-1]["id"])
     return response

@@ -10,13 +10,41 @@ order_lines (sku, order_id), fulfilments (location_id, order_id) and events
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, exists, or_, select
+import psycopg
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from service.store.models import Event, FulfilmentRow, OrderLineRow, OrderRow, ReturnRow
+from service.store import kept_connections
+from service.store.db import read_only
+from service.store.errors import unavailable, unreachable
+from service.store.models import (
+    CacheVersion,
+    Event,
+    FulfilmentRow,
+    OrderLineRow,
+    OrderRow,
+    ReturnRow,
+)
+from service.store.models.base import naive_utc
+from service.store.models.versions import KEYS
 
 
 @dataclass(frozen=True)
@@ -33,8 +61,9 @@ class OrderFilters:
     created_to: datetime | None = None
 
 
-@dataclass(frozen=True)
-class OrderSummary:
+class OrderSummary(NamedTuple):
+    """An order as a search lists it (a tuple: built from a row without copying fields)."""
+
     id: str
     channel: str
     order_ref: str | None
@@ -56,9 +85,24 @@ class TimelineEntry:
     at: datetime
 
 
+class SummaryPage(NamedTuple):
+    """A page of the search as its rows came (OrderSummary's fields, in that order, with the
+    times as stored: naive UTC, no per-value conversion), and the `keys` cache version the
+    same statement read (None for an empty page, which read none)."""
+
+    rows: list[tuple[Any, ...]]
+    keys_version: int | None
+
+
 _SUMMARY = (OrderRow.id, OrderRow.channel, OrderRow.order_ref, OrderRow.customer_id,
             OrderRow.status, OrderRow.delivery_method, OrderRow.ruleset, OrderRow.created_at,
             OrderRow.updated_at)
+# The same columns with the times as the driver returns them (naive UTC: UTCDateTime's
+# conversion skipped), then the `keys` cache version (the request's key is confirmed by it).
+_STORED_SUMMARY = (*_SUMMARY[:7], type_coerce(OrderRow.created_at, DateTime()),
+                   type_coerce(OrderRow.updated_at, DateTime()),
+                   func.coalesce(select(CacheVersion.version).where(CacheVersion.name == KEYS)
+                                 .scalar_subquery(), 0))
 
 
 class OrderSearch:
@@ -70,20 +114,18 @@ class OrderSearch:
     def find(self, filters: OrderFilters, after: str | None, limit: int
              ) -> list[OrderSummary] | None:
         """A page of orders matching the filters, newest first, after the order `after`
-        (None when `after` names no order). One statement: the cursor's time is a subquery,
-        and only an empty page asks whether the cursor exists."""
-        query = _filtered(select(*_SUMMARY), filters)
-        if after is not None:
-            created = (select(OrderRow.created_at).where(OrderRow.id == after)
-                       .scalar_subquery())
-            query = query.where(or_(OrderRow.created_at < created,
-                                    and_(OrderRow.created_at == created, OrderRow.id < after)))
-        query = query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
-        found = [OrderSummary(*row) for row in self.session.execute(query)]
-        if not found and after is not None and self.session.scalar(
-                select(OrderRow.id).where(OrderRow.id == after)) is None:
+        (None when `after` names no order)."""
+        page = self.find_page(filters, after, limit)
+        if page is None:
             return None
-        return found
+        return [OrderSummary(*row[:7], *(t.replace(tzinfo=UTC) for t in row[7:]))
+                for row in page.rows]
+
+    def find_page(self, filters: OrderFilters, after: str | None, limit: int
+                  ) -> SummaryPage | None:
+        """`find_page` (the module's) in this unit of work's session."""
+        asked, params = _page_params(filters, after, limit)
+        return _page(self.session.connection(), asked, after, params)
 
     def timeline(self, order_id: str) -> list[TimelineEntry]:
         """The order's events and its fulfilments' and returns' events, in the order they
@@ -102,19 +144,99 @@ class OrderSearch:
         return [TimelineEntry(*row) for row in self.session.execute(query)]
 
 
-def _filtered(query: Select, f: OrderFilters) -> Select:
-    equal = {OrderRow.channel: f.channel, OrderRow.status: f.status,
-             OrderRow.customer_id: f.customer_id, OrderRow.order_ref: f.order_ref}
-    query = query.where(*(column == value for column, value in equal.items()
-                          if value is not None))
-    if f.created_from is not None:
-        query = query.where(OrderRow.created_at >= f.created_from)
-    if f.created_to is not None:
-        query = query.where(OrderRow.created_at < f.created_to)
-    if f.sku is not None:
+def find_page(engine: Engine, filters: OrderFilters, after: str | None, limit: int
+              ) -> SummaryPage | None:
+    """A page of orders matching the filters, newest first, after the order `after` (None
+    when `after` names no order), as rows with the `keys` cache version. One autocommit
+    statement (the cursor's time is a subquery; only an empty page asks whether the cursor
+    exists). On PostgreSQL it runs on the kept connection (as the availability lookup does:
+    no pool checkout, no statement execution machinery per request). A database that cannot
+    be reached raises service.errors.Unavailable."""
+    asked, params = _page_params(filters, after, limit)
+    try:
+        if engine.dialect.name == "postgresql":
+            return kept_connections.run(engine, lambda conn: _pg_page(
+                conn, engine.dialect, asked, after, params))
+        with read_only(engine) as conn:
+            return _page(conn, asked, after, params)
+    except (DBAPIError, psycopg.OperationalError) as exc:
+        if unreachable(exc):
+            raise unavailable() from exc
+        raise
+
+
+def _page_params(filters: OrderFilters, after: str | None, limit: int
+                 ) -> tuple[frozenset[str], dict[str, Any]]:
+    asked = {name: value for name, value in vars(filters).items() if value is not None}
+    params = asked | {"limit": limit} | ({} if after is None else {"after": after})
+    return frozenset(asked), params
+
+
+def _page(conn: Connection, asked: frozenset[str], after: str | None,
+          params: dict[str, Any]) -> SummaryPage | None:
+    rows = conn.execute(_page_statement(asked, after is not None), params).all()
+    if not rows and after is not None and conn.scalar(
+            select(OrderRow.id).where(OrderRow.id == after)) is None:
+        return None
+    return SummaryPage([row[:9] for row in rows], rows[0][9] if rows else None)
+
+
+def _pg_page(conn: psycopg.Connection, dialect: Dialect, asked: frozenset[str],
+             after: str | None, params: dict[str, Any]) -> SummaryPage | None:
+    sql, defaults = _pg_text(dialect, asked, after is not None)
+    values = defaults | params
+    for name in ("created_from", "created_to"):  # as UTCDateTime binds them
+        if name in values:
+            values[name] = naive_utc(values[name])
+    with conn.cursor() as cursor:
+        rows = cursor.execute(sql, values).fetchall()
+        if not rows and after is not None and cursor.execute(
+                _PG_ORDER_EXISTS, (after,)).fetchone() is None:
+            return None
+    return SummaryPage([row[:9] for row in rows], rows[0][9] if rows else None)
+
+
+_PG_ORDER_EXISTS = "SELECT 1 FROM orders WHERE id = %s"
+
+
+@lru_cache(maxsize=512)
+def _pg_text(dialect: Dialect, asked: frozenset[str], cursor: bool
+             ) -> tuple[str, dict[str, Any]]:
+    """The page's statement as the driver's text (psycopg prepares it once per connection)
+    and the values of its constant parameters."""
+    compiled = _page_statement(asked, cursor).compile(dialect=dialect)
+    return str(compiled), dict(compiled.params)
+
+
+@lru_cache(maxsize=512)  # at most 2^8 filter sets, with or without a cursor
+def _page_statement(asked: frozenset[str], cursor: bool) -> Select:
+    """The page's statement for these filters (bound by name, with `limit`, and `after`
+    with a cursor), built once per set of filters: the same SQL as ever, without building
+    the expression on every request."""
+    query = _filtered(select(*_STORED_SUMMARY), asked)
+    if cursor:
+        after = bindparam("after", type_=String())
+        created = (select(OrderRow.created_at).where(OrderRow.id == after)
+                   .scalar_subquery())
+        query = query.where(or_(OrderRow.created_at < created,
+                                and_(OrderRow.created_at == created, OrderRow.id < after)))
+    return query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(
+        bindparam("limit", type_=Integer()))
+
+
+def _filtered(query: Select, asked: frozenset[str]) -> Select:
+    equal = {"channel": OrderRow.channel, "status": OrderRow.status,
+             "customer_id": OrderRow.customer_id, "order_ref": OrderRow.order_ref}
+    query = query.where(*(column == bindparam(name) for name, column in equal.items()
+                          if name in asked))
+    if "created_from" in asked:
+        query = query.where(OrderRow.created_at >= bindparam("created_from"))
+    if "created_to" in asked:
+        query = query.where(OrderRow.created_at < bindparam("created_to"))
+    if "sku" in asked:
         query = query.where(exists().where(OrderLineRow.order_id == OrderRow.id,
-                                           OrderLineRow.sku == f.sku))
-    if f.location is not None:
+                                           OrderLineRow.sku == bindparam("sku")))
+    if "location" in asked:
         query = query.where(exists().where(FulfilmentRow.order_id == OrderRow.id,
-                                           FulfilmentRow.location_id == f.location))
+                                           FulfilmentRow.location_id == bindparam("location")))
     return query

@@ -35,6 +35,7 @@ def unreachable_client():
     ("POST", "/v1/orders", {"channel": "web", "ship_to": {"lat": 40.7, "lon": -74.0},
                             "lines": [{"sku": "A", "quantity": 1}]}),
     ("GET", "/v1/rulesets", None),
+    ("GET", "/v1/orders?channel=web&status=created", None),
 ])
 def test_a_request_while_the_database_is_down_is_a_503_problem_with_retry_after(
         unreachable_client, method, path, body):

@@ -15,11 +15,13 @@ from service.domain.roles import Role, authorize
 from service.errors import Forbidden, ValidationFailed, problem
 from service.services.orders.reading import visible_order
 from service.services.orders.work_queue import page_limit
-from service.store.order_search import OrderFilters, OrderSummary, TimelineEntry
+from service.store import order_search
+from service.store.order_search import OrderFilters, TimelineEntry
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from service.services.access.keys import Confirm
     from service.services.context import Context
 
 ORDER_STATUSES = ("created", "in_progress", "partially_shipped", "shipped", "delivered",
@@ -30,8 +32,32 @@ TIME_FILTERS = ("created_from", "created_to")
 MAX_TEXT = 128
 
 
-def find(ctx: Context, role: Role, args: Mapping[str, str]) -> list[dict[str, Any]]:
-    """A page of the orders matching `args` (the query string), newest first."""
+def find(ctx: Context, role: Role, args: Mapping[str, str], confirm: Confirm | None = None
+         ) -> list[dict[str, Any]]:
+    """A page of the orders matching `args` (the query string), newest first.
+
+    With `confirm` (a role this process cached), the key is confirmed by the `keys` version
+    the search statement reads, or read at once before any refusal (a revoked key is a 401,
+    whatever else is wrong)."""
+    try:
+        filters, limit = _scoped_filters(role, args)
+        after = args.get("after")
+        page = order_search.find_page(ctx.engine, filters, after, limit)  # one statement
+        if page is None:
+            raise ValidationFailed("Unknown cursor.", [problem(
+                "/query/after", f"{after!r} is no order")])
+    except Exception:
+        if confirm is not None:
+            confirm(None)
+        raise
+    if confirm is not None:
+        confirm(page.keys_version)
+    return [_summary(row) for row in page.rows]
+
+
+def _scoped_filters(role: Role, args: Mapping[str, str]) -> tuple[OrderFilters, int]:
+    """The filters `role` may search with (a channel key: its channel only), and the page
+    size; 403 for a key that may not search, 422 naming every bad parameter."""
     if role.kind == "location":
         raise Forbidden(f"A {role} key may not search orders: its work queue is "
                         "GET /v1/locations/{id}/fulfilments.")
@@ -42,13 +68,7 @@ def find(ctx: Context, role: Role, args: Mapping[str, str]) -> list[dict[str, An
         if filters.channel is not None:
             authorize(role, channel=filters.channel, action="search the orders of")
         filters = OrderFilters(**(vars(filters) | {"channel": role.scope}))
-    after = args.get("after")
-    with ctx.reading(autocommit=True) as uow:  # one statement (two for an empty page)
-        found = uow.order_search.find(filters, after, limit)
-    if found is None:
-        raise ValidationFailed("Unknown cursor.", [problem(
-            "/query/after", f"{after!r} is no order")])
-    return [_summary(s) for s in found]
+    return filters, limit
 
 
 def timeline(ctx: Context, role: Role, order_id: str) -> list[dict[str, Any]]:
@@ -94,11 +114,21 @@ def _time(args: Mapping[str, str], name: str, problems: list[dict[str, str]]
     return parsed
 
 
-def _summary(s: OrderSummary) -> dict[str, Any]:
-    return {"id": s.id, "channel": s.channel, "order_ref": s.order_ref,
-            "customer_id": s.customer_id, "status": s.status,
-            "delivery_method": s.delivery_method, "ruleset": s.ruleset,
-            "created_at": s.created_at.isoformat(), "updated_at": s.updated_at.isoformat()}
+def _summary(row: tuple[Any, ...]) -> dict[str, Any]:
+    """An order summary as the API shows it, from a row of OrderSummary's fields (times
+    naive UTC, as stored)."""
+    (id_, channel, order_ref, customer_id, status, delivery_method, ruleset, created_at,
+     updated_at) = row
+    return {"id": id_, "channel": channel, "order_ref": order_ref,
+            "customer_id": customer_id, "status": status,
+            "delivery_method": delivery_method, "ruleset": ruleset,
+            "created_at": utc_text(created_at), "updated_at": utc_text(updated_at)}
+
+
+def utc_text(stored: datetime) -> str:
+    """A stored (naive UTC) time as ISO 8601 text with its offset: the very text of
+    `stored.replace(tzinfo=UTC).isoformat()`, at a third of its cost."""
+    return stored.isoformat() + "+00:00"
 
 
 def _entry(e: TimelineEntry) -> dict[str, Any]:

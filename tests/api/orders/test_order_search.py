@@ -5,6 +5,8 @@ from urllib.parse import quote
 
 import pytest
 
+from service.services.access.keys import create_key, list_keys
+
 
 @pytest.fixture
 def placed(stocked, order, client, admin, headers_for):
@@ -93,6 +95,38 @@ def test_bad_searches_name_every_problem(placed, client, admin):
     response = client.get("/v1/orders?after=no-such-order", headers=admin)
     assert response.status_code == 422
     assert response.json["problems"][0]["pointer"] == "/query/after"
+
+
+def test_a_summary_shows_the_same_times_and_fields_as_the_order_itself(placed, client, admin):
+    listed = {o["id"]: o for o in client.get("/v1/orders", headers=admin).json}
+    for order_id in placed:
+        whole = client.get(f"/v1/orders/{order_id}", headers=admin).json
+        summary = listed[order_id]
+        assert {name: summary[name] for name in summary if name != "updated_at"} == {
+            name: whole[name] for name in summary if name != "updated_at"}
+        assert summary["created_at"].endswith("+00:00")
+        assert summary["updated_at"] >= summary["created_at"]
+
+
+def test_a_revoked_key_this_process_remembers_is_refused_by_the_next_search(
+        placed, ctx, client, admin):
+    key = create_key(ctx, "channel:web")
+    sent = {"Authorization": f"Bearer {key}"}
+    for _ in range(2):  # the second search takes the key's role from this process's memory
+        assert client.get("/v1/orders?status=created", headers=sent).status_code == 200
+    number, = [k["id"] for k in list_keys(ctx) if key.startswith(k["prefix"])]
+    assert client.delete(f"/v1/keys/{number}", headers=admin).status_code == 204
+    for query in ("?status=created",          # a page
+                  "?status=shipped",          # an empty page: its statement read no version
+                  "?status=lost&limit=0",     # a 422 otherwise
+                  "?channel=marketplace",     # a 403 otherwise
+                  "?after=no-such-order",     # an unknown cursor otherwise
+                  "?sku=A%00"):               # a NUL character otherwise
+        refused = client.get(f"/v1/orders{query}", headers=sent)
+        assert refused.status_code == 401, (query, refused.json)
+        assert "revoked" in refused.json["detail"]
+    assert found(client, admin, "?channel=web&status=created") == [placed[2], placed[1],
+                                                                   placed[0]]
 
 
 def test_the_timeline_shows_the_order_and_its_fulfilments_events_oldest_first(
