@@ -20,18 +20,23 @@ from typing import Any
 import numpy as np
 
 from service.rules.model import Rule, Ruleset, thaw
-from service.rules.predicates import compile_condition
+from service.rules.predicates import compile_condition, variables_read
 from service.rules.variables import VARIABLES_BY_NAME
 
 Facts = Mapping[str, Any]
 DENSE_VALUES = 1 << 20  # counts spanning fewer values are looked up in a table, else np.unique
 _SAFE = 1 << 62
+_COUNTS = {name for name, v in VARIABLES_BY_NAME.items() if v.entity == "position"}
 
 
 @dataclass
 class PositionArrays:
     """Positions as columns: product and location indices, on_hand and available (>= 0), with
-    the facts of each product and location index (None: unknown to the catalog)."""
+    the facts of each product and location index (None: unknown to the catalog).
+
+    `decided` keeps the trees that read no count (product, location and channel facts only)
+    as long as the caller keeps it: the same positions with the same facts give the same
+    answers whatever their counts. Trees that read counts are decided once per instance."""
 
     sku: np.ndarray
     loc: np.ndarray
@@ -39,7 +44,8 @@ class PositionArrays:
     available: np.ndarray
     products: Sequence[Facts | None]
     locations: Sequence[Facts | None]
-    _decided: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    decided: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    _counted: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.sku.shape[0])
@@ -82,12 +88,14 @@ def _leaf(condition: Facts, channel: str, positions: PositionArrays) -> np.ndarr
 
 
 def matches(conditions: Facts, channel: str, positions: PositionArrays) -> np.ndarray:
-    """Where a condition tree holds, per position (each distinct tree decided once per
-    PositionArrays: the active ruleset and a draft share most of theirs)."""
-    key = (channel, json.dumps(thaw(conditions), sort_keys=True, default=str))
-    found = positions._decided.get(key)
+    """Where a condition tree holds, per position (each distinct tree decided once: the
+    active ruleset and a draft share most of theirs)."""
+    plain = thaw(conditions)
+    key = (channel, json.dumps(plain, sort_keys=True, default=str))
+    kept = positions._counted if _COUNTS & set(variables_read(plain)) else positions.decided
+    found = kept.get(key)
     if found is None:
-        found = positions._decided[key] = _tree(conditions, channel, positions)
+        found = kept[key] = _tree(conditions, channel, positions)
     return found
 
 

@@ -5,7 +5,9 @@ comparison (store.ats_impact.compare), in milliseconds instead of a scan of ever
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,46 +45,89 @@ def changed_channels(old: Ruleset, new: Ruleset) -> list[str]:
     return found
 
 
-def positions_with_units(columns: Columns, catalog: CatalogSnapshot) -> PositionArrays:
-    """The positions with units available whose product and location the catalog knows (no
-    other position gives a channel anything, under any ruleset)."""
+@dataclass
+class _Base:
+    """What a copy's layout (its positions, in order) and the catalog's facts give, whatever
+    the counts: indices, facts, which positions the catalog knows, trees decided."""
+
+    catalog_version: int
+    sku: np.ndarray
+    loc: np.ndarray
+    products: list[Any]
+    locations: list[Any]
+    known: np.ndarray
+    decided: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    serving: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
+
+
+_bases: weakref.WeakKeyDictionary[Columns, _Base] = weakref.WeakKeyDictionary()
+KEPT_TREES = 32  # trees kept decided per layout: a byte per position each
+
+
+def _base(columns: Columns, catalog: CatalogSnapshot) -> _Base:
+    base = _bases.get(columns)
+    if base is not None and base.catalog_version == catalog.version and len(
+            base.products) == len(columns.skus) and len(base.locations) == len(
+            columns.locations):
+        if len(base.decided) > KEPT_TREES:
+            base.decided.clear()
+        return base
     products = [catalog.products.get(sku) for sku in columns.skus]
     locations = [catalog.locations.get(loc) for loc in columns.locations]
     known_product = np.fromiter((p is not None for p in products), bool, len(products))
     known_location = np.fromiter((loc is not None for loc in locations), bool, len(locations))
     sku, loc = columns.sku, columns.loc
-    keep = np.flatnonzero((columns.free > 0) & known_product[sku] & known_location[loc])
-    return PositionArrays(sku[keep], loc[keep], columns.on_hand[keep], columns.free[keep],
-                          products, locations)
+    base = _bases[columns] = _Base(catalog.version, sku, loc, products, locations,
+                                   known_product[sku] & known_location[loc])
+    return base
 
 
-def compare(positions: PositionArrays, skus: list[str], locations: list[str], old: Ruleset,
+def positions_now(columns: Columns, catalog: CatalogSnapshot) -> tuple[PositionArrays, _Base]:
+    """Every position of the copy with its counts now (available below 0 counts as 0)."""
+    base = _base(columns, catalog)
+    return PositionArrays(base.sku, base.loc, columns.on_hand, np.maximum(columns.free, 0),
+                          base.products, base.locations, base.decided), base
+
+
+def _eligible(base: _Base, ruleset: Ruleset, channel: str) -> np.ndarray:
+    """Positions known to the catalog at an active location serving what channel sells."""
+    key = ruleset.sells(channel)
+    found = base.serving.get(key)
+    if found is None:
+        found = base.serving[key] = serving(ruleset, channel, base.locations)[base.loc] & (
+            base.known)
+    return found
+
+
+def compare(columns: Columns, catalog: CatalogSnapshot, old: Ruleset,
             new: Ruleset) -> ImpactRows:
-    """Per SKU each changed channel's change, per location how many positions changed."""
+    """Per SKU each changed channel's change, per location how many positions changed (the
+    positions whose contribution differs, as store.ats_impact.compare sums them)."""
     channels = changed_channels(old, new)
-    if not channels or not len(positions):
+    if not channels or not columns.key.shape[0]:
         return ImpactRows(channels, [], [])
-    deltas = np.vstack([_units(new, c, positions) - _units(old, c, positions)
-                        for c in channels])
-    moved = np.flatnonzero((deltas != 0).any(axis=0))
-    sku, loc, deltas = positions.sku[moved], positions.loc[moved], deltas[:, moved]
-    by_sku = _summed(sku, deltas, len(skus))
-    by_location = _summed(loc, (deltas != 0).astype(np.int64), len(locations))
-    return ImpactRows(
-        channels,
-        [(skus[i], [int(v) for v in by_sku[:, i]]) for i in np.unique(sku)],
-        [(locations[i], [int(v) for v in by_location[:, i]]) for i in np.unique(loc)])
+    positions, base = positions_now(columns, catalog)
+    deltas = [channel_units(new, c, positions, _eligible(base, new, c))
+              - channel_units(old, c, positions, _eligible(base, old, c)) for c in channels]
+    differs = deltas[0] != 0
+    for more in deltas[1:]:
+        differs |= more != 0
+    moved = np.flatnonzero(differs)
+    sku, loc = positions.sku[moved], positions.loc[moved]
+    moved_deltas = [d[moved] for d in deltas]
+    by_sku = [np.rint(np.bincount(sku, weights=d, minlength=len(columns.skus))).astype(
+        np.int64) for d in moved_deltas]  # exact: sums of integers below 2**53
+    by_location = [np.bincount(loc, weights=d != 0, minlength=len(columns.locations)).astype(
+        np.int64) for d in moved_deltas]
+    return ImpactRows(channels, _rows(columns.skus, sku, by_sku),
+                      _rows(columns.locations, loc, by_location))
 
 
-def _units(ruleset: Ruleset, channel: str, positions: PositionArrays) -> np.ndarray:
-    eligible = serving(ruleset, channel, positions.locations)[positions.loc]
-    return channel_units(ruleset, channel, positions, eligible)
-
-
-def _summed(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Per row of values, the sums per index (exact: float sums of integers below 2**53)."""
-    return np.vstack([np.rint(np.bincount(index, weights=row, minlength=size)).astype(np.int64)
-                      for row in values])
+def _rows(names: list[str], index: np.ndarray, sums: list[np.ndarray]) -> list[Any]:
+    """(name, [sum per channel]) of every index that occurs."""
+    present = np.flatnonzero(np.bincount(index, minlength=len(names)))
+    columns = [s[present].tolist() for s in sums]
+    return [(names[i], [c[n] for c in columns]) for n, i in enumerate(present.tolist())]
 
 
 def impact_rows(ctx: Context, uow: UnitOfWork, old: Ruleset, new: Ruleset) -> ImpactRows:
@@ -91,5 +136,4 @@ def impact_rows(ctx: Context, uow: UnitOfWork, old: Ruleset, new: Ruleset) -> Im
     if not changed_channels(old, new):
         return ImpactRows([], [], [])
     with kept_for(ctx).current(uow.position_columns) as columns:
-        positions = positions_with_units(columns, uow.catalog())
-        return compare(positions, columns.skus, columns.locations, old, new)
+        return compare(columns, uow.catalog(), old, new)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 RELOAD_ABOVE = 200_000  # more positions changed than this since the last use: load again
 
 
-@dataclass
+@dataclass(eq=False)  # kept by identity (derived arrays are kept per copy)
 class Columns:
     """The positions as columns, sorted by `key` (location index << 32 | SKU index)."""
 
