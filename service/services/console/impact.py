@@ -9,10 +9,13 @@ position's counts, of a product's or location's facts, a new order, another acti
 another text gives another key, so the figures shown are exactly what a computation now would
 give.
 
-The re-plan costs milliseconds per order (each is loaded and planned twice), so it takes the
-latest REPLAYED orders only, and is kept per draft text, active version, catalog version and
-newest order: a change of stock alone does not re-plan (the page says when it was planned).
-Both are kept for at most KEPT_SECONDS (the re-plan's costs and dates depend on the clock).
+The re-plan costs tens of milliseconds per order at a million positions (each order is
+loaded and planned twice), so it takes the latest REPLAYED orders only, and is kept per draft
+text, active version, catalog version and newest order: a change of stock alone does not
+re-plan. The API waits for a re-plan that is not kept. The console page does not: it shows
+the draft's previous re-plan, marked `current: false` with the time it was planned, while one
+worker thread plans again (one draft at a time); the next view shows the new one. Both are
+kept for at most KEPT_SECONDS (the re-plan's costs and dates depend on the clock).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from service.domain.roles import Role
@@ -39,11 +43,17 @@ REPLAYED = 10  # the latest orders the preview re-plans (docs/benchmarks.md: ms 
 # per service context (a process may hold several, as the tests do), newest used last
 _kept: dict[int, OrderedDict[tuple[Any, ...], tuple[float, dict[str, Any]]]] = {}
 _lock = threading.Lock()
+# the newest re-plan of each draft, whatever it was computed from: (ctx, name, draft) -> it
+_latest: dict[tuple[int, str, int], dict[str, Any]] = {}
+_planning: dict[tuple[int, str, int], Future[Any]] = {}
+_planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="impact-replan")
 
 
-def impact(ctx: Context, role: Role, name: str, draft_id: int) -> dict[str, Any]:
+def impact(ctx: Context, role: Role, name: str, draft_id: int,
+           wait_for_replan: bool = True) -> dict[str, Any]:
     """Availability per channel, and sourcing replayed on the latest orders (each kept while
-    nothing it was computed from changed)."""
+    nothing it was computed from changed); without wait_for_replan, a re-plan that is not
+    kept is started in the background and the draft's previous one is shown meanwhile."""
     drafts.authorize_editor(role)
     found, ruleset = drafts.loaded(ctx, name, draft_id)
     with ctx.reading() as uow:
@@ -56,13 +66,67 @@ def impact(ctx: Context, role: Role, name: str, draft_id: int) -> dict[str, Any]
         return {**drafts.impact(ctx, role, name, draft_id),
                 "computed_at": ctx.clock.now().isoformat(timespec="seconds")}
 
-    def sourcing() -> dict[str, Any]:
-        return {**replay.replay(ctx, ruleset, REPLAYED), "latest": REPLAYED,
-                "planned_at": ctx.clock.now().isoformat(timespec="seconds")}
-
     shown = _kept_or_computed(ctx, ("figures", *draft, *marker), figures)
-    return {**shown, "sourcing": _kept_or_computed(
-        ctx, ("sourcing", *draft, catalog, newest_order), sourcing)}
+    return {**shown, "sourcing": _sourcing(ctx, ("sourcing", *draft, catalog, newest_order),
+                                           ruleset, wait_for_replan)}
+
+
+def _sourcing(ctx: Context, key: tuple[Any, ...], ruleset: Any, wait_for_replan: bool
+              ) -> dict[str, Any]:
+    """The re-plan computed from key: kept, computed now, or the draft's previous one while
+    the worker plans again."""
+    draft = (id(ctx), key[1], key[2])
+
+    def replan() -> dict[str, Any]:
+        planned = {**replay.replay(ctx, ruleset, REPLAYED), "latest": REPLAYED,
+                   "planned_at": ctx.clock.now().isoformat(timespec="seconds"),
+                   "current": True}
+        with _lock:
+            _latest[draft] = planned
+        return planned
+
+    with _lock:
+        previous = _latest.get(draft)
+    if wait_for_replan or previous is None:
+        return _kept_or_computed(ctx, key, replan)
+    kept = _kept_or_none(ctx, key)
+    if kept is not None:
+        return kept
+    with _lock:
+        if draft not in _planning:
+            job = _planner.submit(_kept_or_computed, ctx, key, replan)
+            _planning[draft] = job
+            job.add_done_callback(lambda _done: _forget(draft))
+    return {**previous, "current": False}
+
+
+def _drop(ctx_id: int) -> None:
+    """Forget what a context kept (its id may be given to another one)."""
+    with _lock:
+        _kept.pop(ctx_id, None)
+        for draft in [d for d in _latest if d[0] == ctx_id]:
+            _latest.pop(draft, None)
+
+
+def _forget(draft: tuple[int, str, int]) -> None:
+    with _lock:
+        _planning.pop(draft, None)
+
+
+def replans_done(timeout: float = 30.0) -> bool:
+    """Wait for the background re-plans started so far (tests, benchmarks); True when none
+    is left running."""
+    with _lock:
+        running = list(_planning.values())
+    return not wait(running, timeout=timeout).not_done
+
+
+def _kept_or_none(ctx: Context, key: tuple[Any, ...]) -> dict[str, Any] | None:
+    with _lock:
+        kept = _kept.get(id(ctx), {}).get(key)
+    if kept is not None and time.monotonic() - kept[0] <= KEPT_SECONDS:
+        return kept[1]
+    return None
 
 
 def _kept_or_computed(ctx: Context, key: tuple[Any, ...],
@@ -72,7 +136,7 @@ def _kept_or_computed(ctx: Context, key: tuple[Any, ...],
         mine = _kept.get(id(ctx))
         if mine is None:
             mine = _kept[id(ctx)] = OrderedDict()
-            weakref.finalize(ctx, _kept.pop, id(ctx), None)
+            weakref.finalize(ctx, _drop, id(ctx))
         kept = mine.get(key)
         if kept is not None and now - kept[0] <= KEPT_SECONDS:
             mine.move_to_end(key)

@@ -93,3 +93,19 @@ def test_the_console_page_says_how_many_orders_it_planned_again_and_when(
     html = page.get_data(as_text=True)
     assert f"Of the latest {console_impact.REPLAYED} orders" in html
     assert "a change of stock alone does not" in html
+
+
+def test_the_console_page_shows_the_previous_replan_while_it_plans_again_in_the_background(
+        stocked, signed_in, client, admin):
+    url = _draft(client, admin)
+    page = f"/console/rules/default/drafts/{url.rsplit('/', 1)[1]}/impact"
+    console = signed_in("admin")
+    waiting = "they are being planned again now"
+    assert waiting not in console.get(page).get_data(as_text=True)  # the first: planned now
+    text = client.get(url, headers=admin).get_json()["text"]
+    client.put(url, json={"text": text.replace("units: 5", "units: 8", 1)}, headers=admin)
+    assert waiting in console.get(page).get_data(as_text=True)
+    assert console_impact.replans_done()
+    assert waiting not in console.get(page).get_data(as_text=True)
+    api = client.get(f"{url}/impact", headers=admin).get_json()["sourcing"]
+    assert api["current"] is True
