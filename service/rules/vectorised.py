@@ -111,33 +111,39 @@ def _tree(conditions: Facts, channel: str, positions: PositionArrays) -> np.ndar
 
 def _held(action_name: str, params: Facts, available: np.ndarray) -> np.ndarray | int:
     """Units a hold-back action keeps per position: its units, or its percent of available
-    rounded up (exact integer arithmetic, as percent_units)."""
+    rounded up (exact integer arithmetic, as percent_units); at most the dtype's largest
+    value (a hold-back that large leaves nothing of any position either way)."""
+    most = int(np.iinfo(available.dtype).max)
     if action_name == "hold_back_units":
-        return int(params["units"])
+        return min(int(params["units"]), most)
     fraction = Fraction(str(params["percent"]))
     top, bottom = fraction.numerator, fraction.denominator * 100
     if available.size and top * int(available.max()) >= _SAFE:  # beyond int64: Python ints
-        return np.array([-((-top * int(a)) // bottom) for a in available], dtype=object)
-    return -((-top * available) // bottom)
+        exact = np.array([-((-top * int(a)) // bottom) for a in available], dtype=object)
+    else:
+        exact = -((-top * available.astype(np.int64)) // bottom)
+    return np.minimum(exact, most).astype(available.dtype)
 
 
 def channel_units(ruleset: Ruleset, channel: str, positions: PositionArrays,
                   eligible: np.ndarray) -> np.ndarray:
     """Per position, the units the channel sells under ruleset: 0 where not eligible (the
     caller's mask: an active location that serves what the channel sells) or excluded, else
-    max(0, available - the largest matching hold-back)."""
+    max(0, available - the largest matching hold-back), in available's integer dtype."""
+    dtype = positions.available.dtype
     if channel not in ruleset.channels:
-        return np.zeros(len(positions), dtype=np.int64)
-    excluded = ~eligible
-    hold = np.zeros(len(positions), dtype=np.int64)
+        return np.zeros(len(positions), dtype=dtype)
+    selling = eligible.copy()
+    hold = np.zeros(len(positions), dtype=dtype)
     for rule in ruleset.channels[channel]:
-        _apply(rule, channel, positions, excluded, hold)
-    units = np.maximum(positions.available - hold, 0)
-    units[excluded] = 0
+        _apply(rule, channel, positions, selling, hold)
+    units = positions.available - hold  # both >= 0: no overflow
+    np.maximum(units, 0, out=units)
+    units *= selling
     return units
 
 
-def _apply(rule: Rule, channel: str, positions: PositionArrays, excluded: np.ndarray,
+def _apply(rule: Rule, channel: str, positions: PositionArrays, selling: np.ndarray,
            hold: np.ndarray) -> None:
     acting = [a for a in rule.actions if a.name != "count_in_transit"]  # not in the impact
     if not acting:
@@ -145,11 +151,14 @@ def _apply(rule: Rule, channel: str, positions: PositionArrays, excluded: np.nda
     where = matches(rule.conditions, channel, positions)
     for action in acting:
         if action.name == "exclude_location":
-            excluded |= where
+            selling &= ~where
             continue
         held = _held(action.name, action.params, positions.available)
-        held = np.where(where, held, 0).astype(np.int64)
-        np.maximum(hold, held, out=hold)
+        if isinstance(held, int):
+            if held:
+                np.maximum(hold, where * hold.dtype.type(held), out=hold)
+        else:
+            np.maximum(hold, held * where, out=hold)
 
 
 def serving(ruleset: Ruleset, channel: str, locations: Sequence[Facts | None]) -> np.ndarray:
