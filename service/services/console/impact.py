@@ -14,7 +14,8 @@ loaded and planned twice), so it takes the latest REPLAYED orders only, and is k
 text, active version, catalog version and newest order: a change of stock alone does not
 re-plan. The API waits for a re-plan that is not kept. The console page does not: it shows
 the draft's previous re-plan, marked `current: false` with the time it was planned, while one
-worker thread plans again (one draft at a time); the next view shows the new one. Both are
+worker thread plans again once the draft and orders have not changed for SETTLE_SECONDS (one
+draft at a time); the next view shows the new one. Both are
 kept for at most KEPT_SECONDS (the re-plan's costs and dates depend on the clock).
 """
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 KEPT_SECONDS = 60.0
 KEPT_IMPACTS = 32
 REPLAYED = 10  # the latest orders the preview re-plans (docs/benchmarks.md: ms per order)
+SETTLE_SECONDS = 1.0  # the console's background re-plan waits this long without a new change
 
 # per service context (a process may hold several, as the tests do), newest used last
 _kept: dict[int, OrderedDict[tuple[Any, ...], tuple[float, dict[str, Any]]]] = {}
@@ -46,6 +48,7 @@ _lock = threading.Lock()
 # the newest re-plan of each draft, whatever it was computed from: (ctx, name, draft) -> it
 _latest: dict[tuple[int, str, int], dict[str, Any]] = {}
 _planning: dict[tuple[int, str, int], Future[Any]] = {}
+_wanted: dict[tuple[int, str, int], tuple[tuple[Any, ...], Any]] = {}  # (key, ruleset)
 _planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="impact-replan")
 
 
@@ -76,28 +79,43 @@ def _sourcing(ctx: Context, key: tuple[Any, ...], ruleset: Any, wait_for_replan:
     """The re-plan computed from key: kept, computed now, or the draft's previous one while
     the worker plans again."""
     draft = (id(ctx), key[1], key[2])
-
-    def replan() -> dict[str, Any]:
-        planned = {**replay.replay(ctx, ruleset, REPLAYED), "latest": REPLAYED,
-                   "planned_at": ctx.clock.now().isoformat(timespec="seconds"),
-                   "current": True}
-        with _lock:
-            _latest[draft] = planned
-        return planned
-
     with _lock:
         previous = _latest.get(draft)
     if wait_for_replan or previous is None:
-        return _kept_or_computed(ctx, key, replan)
+        return _kept_or_computed(ctx, key, lambda: _replan(ctx, draft, ruleset))
     kept = _kept_or_none(ctx, key)
     if kept is not None:
         return kept
     with _lock:
+        _wanted[draft] = (key, ruleset)
         if draft not in _planning:
-            job = _planner.submit(_kept_or_computed, ctx, key, replan)
+            job = _planner.submit(_replan_when_settled, ctx, draft)
             _planning[draft] = job
             job.add_done_callback(lambda _done: _forget(draft))
     return {**previous, "current": False}
+
+
+def _replan(ctx: Context, draft: tuple[int, str, int], ruleset: Any) -> dict[str, Any]:
+    planned = {**replay.replay(ctx, ruleset, REPLAYED), "latest": REPLAYED,
+               "planned_at": ctx.clock.now().isoformat(timespec="seconds"), "current": True}
+    with _lock:
+        _latest[draft] = planned
+    return planned
+
+
+def _replan_when_settled(ctx: Context, draft: tuple[int, str, int]) -> None:
+    """Plan the draft's wanted re-plan once nothing new was wanted for SETTLE_SECONDS (an
+    author typing changes one value after another: only the last is planned, and the
+    worker's CPU does not slow the pages in between)."""
+    settled = False
+    while not settled:
+        with _lock:
+            wanted = _wanted[draft]
+        time.sleep(SETTLE_SECONDS)
+        with _lock:
+            settled = _wanted[draft] is wanted
+    key, ruleset = wanted
+    _kept_or_computed(ctx, key, lambda: _replan(ctx, draft, ruleset))
 
 
 def _drop(ctx_id: int) -> None:
@@ -106,6 +124,7 @@ def _drop(ctx_id: int) -> None:
         _kept.pop(ctx_id, None)
         for draft in [d for d in _latest if d[0] == ctx_id]:
             _latest.pop(draft, None)
+            _wanted.pop(draft, None)
 
 
 def _forget(draft: tuple[int, str, int]) -> None:

@@ -92,14 +92,17 @@ class StockColumns:
         self._newest = source.newest_journal_id()
         self._seen = set(source.journal_ids(self._newest - JOURNAL_WINDOW))
         self._newest = max(self._seen, default=self._newest)
-        keys, on_hand, free = [], [], []
+        keys, on_hand, free = [], [], []  # numpy per batch: no Python list of every row
         for batch in source.all_counts():
-            for location_id, sku, counted, allocated, reserved in batch:
-                keys.append((self._locations.of(location_id) << 32) | self._skus.of(sku))
-                on_hand.append(counted)
-                free.append(counted - allocated - reserved)
-        return _sorted(self._locations.names, self._skus.names, np.array(keys, dtype=np.int64),
-                       np.array(on_hand, np.int64), np.array(free, np.int64))
+            loc, sku = self._locations.of, self._skus.of
+            keys.append(np.fromiter(((loc(r[0]) << 32) | sku(r[1]) for r in batch),
+                                    np.int64, len(batch)))
+            counts = np.array([r[2:] for r in batch], dtype=np.int64).reshape(-1, 3)
+            on_hand.append(counts[:, 0])
+            free.append(counts[:, 0] - counts[:, 1] - counts[:, 2])
+        empty = [np.zeros(0, np.int64)]
+        return _sorted(self._locations.names, self._skus.names, np.concatenate(keys or empty),
+                       np.concatenate(on_hand or empty), np.concatenate(free or empty))
 
     def _refresh(self, source: PositionColumnsSource, columns: Columns) -> Columns:
         rows = source.journal_since(self._newest)
