@@ -116,20 +116,19 @@ def compare(columns: Columns, catalog: CatalogSnapshot, old: Ruleset,
     differs = deltas[0] != 0
     for more in deltas[1:]:
         differs |= more != 0
-    moved = np.flatnonzero(differs)
-    sku, loc = positions.sku[moved], positions.loc[moved]
-    moved_deltas = [d[moved] for d in deltas]
+    sku, loc = positions.sku, positions.loc  # a position that does not differ adds 0
     by_sku = [np.rint(np.bincount(sku, weights=d, minlength=len(columns.skus))).astype(
-        np.int64) for d in moved_deltas]  # exact: sums of integers below 2**53
+        np.int64) for d in deltas]  # exact: sums of integers below 2**53
     by_location = [np.bincount(loc, weights=d != 0, minlength=len(columns.locations)).astype(
-        np.int64) for d in moved_deltas]
-    return ImpactRows(channels, _rows(columns.skus, sku, by_sku),
-                      _rows(columns.locations, loc, by_location))
+        np.int64) for d in deltas]
+    return ImpactRows(channels, _rows(columns.skus, sku, differs, by_sku),
+                      _rows(columns.locations, loc, differs, by_location))
 
 
-def _rows(names: list[str], index: np.ndarray, sums: list[np.ndarray]) -> list[Any]:
-    """(name, [sum per channel]) of every index that occurs."""
-    present = np.flatnonzero(np.bincount(index, minlength=len(names)))
+def _rows(names: list[str], index: np.ndarray, differs: np.ndarray,
+          sums: list[np.ndarray]) -> list[Any]:
+    """(name, [sum per channel]) of every index with a position that differs."""
+    present = np.flatnonzero(np.bincount(index, weights=differs, minlength=len(names)))
     columns = [s[present].tolist() for s in sums]
     return [(names[i], [c[n] for c in columns]) for n, i in enumerate(present.tolist())]
 
