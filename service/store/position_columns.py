@@ -42,19 +42,18 @@ class PositionColumnsSource:
         j = InventoryJournalEntry.__table__
         return int(self.session.scalar(select(func.coalesce(func.max(j.c.id), 0))) or 0)
 
-    def journal_since(self, after: int) -> list[tuple[int, str, str]]:
-        """(id, location_id, sku) of every journal row above an id."""
+    def journal_since(self, after: int, window_from: int) -> tuple[list[tuple[int, str, str]],
+                                                                   int]:
+        """(id, location_id, sku) of every journal row above an id, and how many rows have
+        ids in (window_from, after], in one statement."""
         j = InventoryJournalEntry.__table__
-        rows = self.session.execute(select(j.c.id, j.c.location_id, j.c.sku)
-                                    .where(j.c.id > after).order_by(j.c.id))
-        return [(int(r[0]), r[1], r[2]) for r in rows]
-
-    def journal_count(self, above: int, upto: int) -> int:
-        """How many journal rows have ids in (above, upto]: more than a copy saw there means
-        a transaction that took its ids earlier committed later (PostgreSQL)."""
-        j = InventoryJournalEntry.__table__
-        return int(self.session.scalar(select(func.count()).select_from(j).where(
-            and_(j.c.id > above, j.c.id <= upto))) or 0)
+        counted = (select(func.count().label("n")).select_from(j)
+                   .where(and_(j.c.id > window_from, j.c.id <= after)).subquery())
+        rows = self.session.execute(
+            select(counted.c.n, j.c.id, j.c.location_id, j.c.sku)
+            .select_from(counted.outerjoin(j, j.c.id > after)).order_by(j.c.id)).all()
+        return ([(int(r[1]), r[2], r[3]) for r in rows if r[1] is not None],
+                int(rows[0][0]) if rows else 0)
 
     def journal_rows(self, ids: Sequence[int]) -> list[tuple[int, str, str]]:
         """(id, location_id, sku) of the given journal rows."""

@@ -66,7 +66,7 @@ def impact(ctx: Context, role: Role, name: str, draft_id: int,
     *_journal, catalog, newest_order = marker
 
     def figures() -> dict[str, Any]:
-        return {**drafts.impact(ctx, role, name, draft_id),
+        return {**drafts.impact(ctx, role, name, draft_id, ruleset),
                 "computed_at": ctx.clock.now().isoformat(timespec="seconds")}
 
     shown = _kept_or_computed(ctx, ("figures", *draft, *marker), figures)

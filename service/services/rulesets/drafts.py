@@ -204,11 +204,14 @@ def listed(ctx: Context, role: Role, name: str | None = None) -> list[dict[str, 
              "published_version": d.published_version} for d in found]
 
 
-def impact(ctx: Context, role: Role, name: str, draft_id: int) -> dict[str, Any]:
+def impact(ctx: Context, role: Role, name: str, draft_id: int,
+           ruleset: Ruleset | None = None) -> dict[str, Any]:
     """What activating the draft would change now: per channel the units gained and lost,
-    on how many SKUs and locations, and the ten largest changes of a channel's figure."""
+    on how many SKUs and locations, and the ten largest changes of a channel's figure (of
+    the draft's ruleset, when the caller has loaded it)."""
     authorize_editor(role)
-    _found, ruleset = loaded(ctx, name, draft_id)
+    if ruleset is None:
+        _found, ruleset = loaded(ctx, name, draft_id)
     with ctx.reading() as uow:
         active = ctx.rules.active(uow)
         rows = impact_columns.impact_rows(ctx, uow, active, ruleset)

@@ -107,10 +107,10 @@ class StockColumns:
                        np.concatenate(on_hand or empty), np.concatenate(free or empty))
 
     def _refresh(self, source: PositionColumnsSource, columns: Columns) -> Columns:
-        rows = source.journal_since(self._newest)
         low = self._newest - JOURNAL_WINDOW
+        rows, counted = source.journal_since(self._newest, low)
         seen_below = sum(1 for i in self._seen if i > low)
-        if source.journal_count(low, self._newest) > seen_below:  # late commits
+        if counted > seen_below:  # late commits
             missed = [i for i in source.journal_ids(low) if i <= self._newest
                       and i not in self._seen]
             rows += source.journal_rows(missed)
