@@ -38,6 +38,7 @@ from service.store.leases import LeaseRepository
 from service.store.master import MasterDataRepository
 from service.store.order_search import OrderSearch
 from service.store.orders import OrderRepository
+from service.store.position_columns import PositionColumnsSource
 from service.store.positions import PositionRepository
 from service.store.replay_history import ReplayHistory
 from service.store.reservations import ReservationRepository
@@ -89,6 +90,11 @@ class UnitOfWork:
     @cached_property
     def positions(self) -> PositionRepository:
         return PositionRepository(self.session, self.clock)
+
+    @cached_property
+    def position_columns(self) -> PositionColumnsSource:
+        """What the per-process columnar copy of the positions reads (impact previews)."""
+        return PositionColumnsSource(self.session)
 
     @cached_property
     def journal(self) -> JournalRepository:

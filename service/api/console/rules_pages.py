@@ -91,7 +91,8 @@ def validate_draft(name: str, draft_id: int) -> Response:
 @admin_page
 def draft_impact(name: str, draft_id: int) -> Response:
     """What activating the draft would change in each channel's figures now."""
-    return page("impact.html", impact=impact.impact(context(), role(), name, draft_id),
+    return page("impact.html", impact=impact.impact(context(), role(), name, draft_id,
+                                                    wait_for_replan=False),
                 name=name, draft_id=draft_id)
 
 

@@ -15,7 +15,7 @@ from service.rules.diff import diff
 from service.rules.edit import Field, editable, set_values
 from service.rules.loader import LoadResult, load_text
 from service.rules.model import Problem, Ruleset
-from service.services.rulesets import library
+from service.services.rulesets import impact_columns, library
 
 if TYPE_CHECKING:
     from service.services.context import Context
@@ -204,14 +204,17 @@ def listed(ctx: Context, role: Role, name: str | None = None) -> list[dict[str, 
              "published_version": d.published_version} for d in found]
 
 
-def impact(ctx: Context, role: Role, name: str, draft_id: int) -> dict[str, Any]:
+def impact(ctx: Context, role: Role, name: str, draft_id: int,
+           ruleset: Ruleset | None = None) -> dict[str, Any]:
     """What activating the draft would change now: per channel the units gained and lost,
-    on how many SKUs and locations, and the ten largest changes of a channel's figure."""
+    on how many SKUs and locations, and the ten largest changes of a channel's figure (of
+    the draft's ruleset, when the caller has loaded it)."""
     authorize_editor(role)
-    _found, ruleset = loaded(ctx, name, draft_id)
+    if ruleset is None:
+        _found, ruleset = loaded(ctx, name, draft_id)
     with ctx.reading() as uow:
         active = ctx.rules.active(uow)
-        rows = uow.ats_impact(active, ruleset)
+        rows = impact_columns.impact_rows(ctx, uow, active, ruleset)
         changes = sorted(((abs(d[i]), channel, sku, d[i]) for sku, d in rows.by_sku
                           for i, channel in enumerate(rows.channels) if d[i]), reverse=True)
         top = changes[:LARGEST]
