@@ -14,7 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from service import metrics
-from service.domain.ids import new_id
+from service.domain.ids import new_id, time_ordered_id
 from service.domain.orders import Order, PlannedShipment, refused, split_short
 from service.domain.roles import Role, authorize
 from service.errors import (
@@ -157,7 +157,7 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
     req = requests.parse(body, catalog, ctx.settings.section("sourcing")["max_order_lines"])
     choice = live.choose(ctx, uow, req.channel, req.customer_id)
     known_channel(choice.ruleset, req.channel)
-    order_id = new_id()
+    order_id = time_ordered_id(ctx.clock.now())  # its month's partition (PostgreSQL)
     uow.journal.because("order", order=order_id, channel=req.channel,
                         reservations=body.get("reservations") or None)
     freed = reservations.consume(ctx, uow, req.channel, list(dict.fromkeys(
