@@ -28,6 +28,7 @@ from service.domain.ids import id_prefix
 
 LEGACY_FROM = "1"  # random ids from here up: every time-ordered id sorts below it
 MONTHS_AHEAD = 3
+ID_LENGTH = 32  # orders.id is a VARCHAR(32)
 
 
 def ensure_order_partitions(connection: Connection, now: datetime,
@@ -79,9 +80,7 @@ def _create_month(connection: Connection, start: datetime) -> list[str]:
     stuck = connection.scalars(text(
         "SELECT id FROM orders_default WHERE id >= :low AND id < :high ORDER BY id"),
         {"low": low, "high": high}).all()
-    # A 32-character id sorts between s and s || '0' only if it is s: each sub-range leaves
-    # exactly the stuck rows out.
-    edges = [low, *(edge for s in stuck for edge in (s, s + "0")), high]
+    edges = [low, *(edge for s in stuck for edge in (s, _successor(s))), high]
     names: list[str] = []
     for lower, upper in zip(edges[::2], edges[1::2], strict=True):
         if lower >= upper:
@@ -92,6 +91,14 @@ def _create_month(connection: Connection, start: datetime) -> list[str]:
             f"TO ({_literal(upper)})"))
         names.append(name)
     return names
+
+
+def _successor(value: str) -> str:
+    """The least id sorting after `value` (ids are at most 32 characters, compared byte by
+    byte as the C collation does): a range starting there leaves out exactly `value`."""
+    if len(value) < ID_LENGTH:
+        return value + "\x01"
+    return value[:-1] + chr(ord(value[-1]) + 1)
 
 
 def _literal(value: str) -> str:
