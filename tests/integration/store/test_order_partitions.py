@@ -6,16 +6,23 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from service.clock import MovableClock
 from service.domain.ids import id_prefix, time_ordered_id
 from service.domain.roles import Role
 from service.services.orders import placing
+from service.store.db import make_engine
+from service.store.migrate import upgrade
 from service.store.models import OrderKeyRow, OrderRow
 from service.store.order_partitions import ensure_order_partitions, month_bounds, months
 from tests.integration.orders.test_concurrent_orders import concurrently, scarce  # noqa: F401
+from tests.integration.store.test_order_ref_migration import fresh_url  # noqa: F401
+from tests.integration.store.test_upgrade_populated import COUNTED, ROWS
 
 ADMIN = Role.parse("admin")
+ORDER_ROWS = [row for row in ROWS if "hold_deadlines" not in row]  # gone by 0025
+TABLES = [table for table in COUNTED if table != "reservation_deadlines"]
 BODY = {"channel": "web", "ship_to": {"lat": 40.7, "lon": -74.0},
         "lines": [{"sku": "A", "quantity": 1}]}
 
@@ -122,3 +129,48 @@ def test_months_count_across_years():
     now = datetime(2026, 12, 6, tzinfo=UTC)
     assert [m.strftime("%Y-%m") for m in months(now, -1, 2)] == [
         "2026-11", "2026-12", "2027-01", "2027-02"]
+
+
+def test_migration_0027_keeps_every_order_its_keys_and_every_reference(fresh_url):  # noqa: F811
+    upgrade(fresh_url, "0025")
+    engine = make_engine(fresh_url)
+    with engine.begin() as conn:
+        for row in ORDER_ROWS:  # 0007's rows; a return as 0025 has it
+            conn.execute(text(row.replace("(id, order_id, status, created_at) VALUES ('r-1',"
+                                          " 'o-1',", "(id, order_id, channel, status, created_at,"
+                                          " updated_at) VALUES ('r-1', 'o-1', 'web',")
+                              .replace("'open', '2026-01-01 00:00:00')",
+                                       "'opened', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")))
+        conn.execute(text("UPDATE orders SET idempotency_key = 'k-1'"))
+        before = {t: conn.scalar(text(f"SELECT COUNT(*) FROM {t}")) for t in TABLES}
+        references = _references(conn)
+    upgrade(fresh_url)
+    postgresql = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        assert {t: conn.scalar(text(f"SELECT COUNT(*) FROM {t}")) for t in TABLES} == before
+        assert _references(conn) == references
+        keys = conn.execute(text("SELECT order_id, channel, idempotency_key, order_ref "
+                                 "FROM order_keys")).all()
+        assert [tuple(k) for k in keys] == ([("o-1", "web", "k-1", "WEB-1")] if postgresql
+                                            else [])
+        if postgresql:
+            assert conn.scalar(text("SELECT tableoid::regclass::text FROM orders")) == (
+                "orders_legacy")
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # a line needs its order
+        conn.execute(text(
+            "INSERT INTO order_lines (id, order_id, line_no, sku, quantity, unit_price,"
+            " quantity_cancelled, quantity_backordered) VALUES (2, 'nope', 1, 'SKU-1', 1, 1,"
+            " 0, 0)"))
+    engine.dispose()
+
+
+def _references(conn) -> list[tuple[str, str]]:
+    """(table, foreign key) of every foreign key to orders (PostgreSQL; SQLite: by pragma)."""
+    if conn.dialect.name == "sqlite":
+        return sorted((table, str(fk[3])) for table in ("order_lines", "fulfilments", "returns",
+                                                       "settlement_records")
+                      for fk in conn.execute(text(f"PRAGMA foreign_key_list({table})"))
+                      if fk[2] == "orders")
+    return sorted(tuple(r) for r in conn.execute(text(
+        "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'f' "
+        "AND confrelid = 'orders'::regclass")))
