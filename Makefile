@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8080
 
-.PHONY: run test fuzz wheel-check lint bench bench-scale clean
+.PHONY: run test fuzz wheel-check lint bench bench-scale bench-history clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ bench-scale: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run_scale.py $(if $(SIZES),--sizes $(SIZES))
+
+# Orders placed with a long history (issue 18): ORDERS historical orders against none.
+bench-history: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/bench_history.py $(if $(ORDERS),--orders $(ORDERS))
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

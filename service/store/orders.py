@@ -28,6 +28,7 @@ from service.store.models import (
     Event,
     FulfilmentLineRow,
     FulfilmentRow,
+    OrderKeyRow,
     OrderLineRow,
     OrderRow,
     SettlementRecord,
@@ -71,15 +72,26 @@ class OrderRepository:
 
     def find_by_key(self, channel: str, key: str) -> tuple[str | None, dict[str, Any]] | None:
         """(request hash, 201 body) of the order placed earlier with this Idempotency-Key."""
-        row = self.session.execute(
-            select(OrderRow.request_hash, OrderRow.response)
-            .where(OrderRow.channel == channel, OrderRow.idempotency_key == key)).first()
+        query = select(OrderRow.request_hash, OrderRow.response)
+        if self._keys_aside():  # by the key's order id: one partition
+            query = query.join(OrderKeyRow, OrderKeyRow.order_id == OrderRow.id).where(
+                OrderKeyRow.channel == channel, OrderKeyRow.idempotency_key == key)
+        else:
+            query = query.where(OrderRow.channel == channel, OrderRow.idempotency_key == key)
+        row = self.session.execute(query).first()
         return None if row is None else (row[0], row[1] or {})
 
     def find_by_ref(self, channel: str, order_ref: str) -> str | None:
         """The id of the channel's order with this order_ref."""
+        if self._keys_aside():
+            return self.session.scalar(select(OrderKeyRow.order_id).where(
+                OrderKeyRow.channel == channel, OrderKeyRow.order_ref == order_ref))
         return self.session.scalar(select(OrderRow.id).where(
             OrderRow.channel == channel, OrderRow.order_ref == order_ref))
+
+    def _keys_aside(self) -> bool:
+        """Whether the unique keys live in `order_keys` (PostgreSQL: orders partitioned)."""
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def add(self, order: Order, response: dict[str, Any]) -> None:
         """Write a new order with its events (`response` is kept for Idempotency-Key replays).

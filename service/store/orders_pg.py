@@ -1,5 +1,7 @@
 """PostgreSQL: a new order, its lines, fulfilments, fulfilment lines, events and settlement
 records (units cancelled as it is placed), and its locations' kept backlog, in one statement.
+Its Idempotency-Key and order_ref go to `order_keys`, whose unique constraints refuse a second
+order with either (`orders` is partitioned: see store/order_partitions.py).
 
 Data-modifying CTEs insert the order and everything under it in a single round trip (the
 fulfilment lines find their order line ids by line number inside the statement); foreign
@@ -39,6 +41,10 @@ o AS (
   SELECT {", ".join(f":{c}" for c in _ORDER_COLUMNS)},
          {", ".join(f"CAST(:{c} AS json)" for c in _ORDER_JSON)} {{gate}}
   RETURNING id
+), k AS (
+  INSERT INTO order_keys (order_id, channel, idempotency_key, order_ref)
+  SELECT o.id, :channel, :idempotency_key, :order_ref FROM o
+  WHERE CAST(:idempotency_key AS varchar) IS NOT NULL OR CAST(:order_ref AS varchar) IS NOT NULL
 ), l AS (
   INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, quantity_cancelled,
                            quantity_backordered)

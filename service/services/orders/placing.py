@@ -14,7 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from service import metrics
-from service.domain.ids import new_id
+from service.domain.ids import new_id, time_ordered_id
 from service.domain.orders import Order, PlannedShipment, refused, split_short
 from service.domain.roles import Role, authorize
 from service.errors import (
@@ -150,7 +150,7 @@ def _place_once(ctx: Context, uow: UnitOfWork, body: dict[str, Any], key: str | 
                 fingerprint: str, once: _Once) -> dict[str, Any]:
     """One attempt. A retried key is not looked up first: the key's unique index refuses the
     second order at insert (rolling this attempt back), and `place` then replays the first."""
-    order_id = new_id()
+    order_id = time_ordered_id(ctx.clock.now())  # its month's partition (PostgreSQL)
     refs = {"order": order_id, "channel": body.get("channel"),  # the request's, once parsed
             "reservations": body.get("reservations") or None}
     # the cache versions with the backlog (and on PostgreSQL the switch lock, the active

@@ -18,6 +18,7 @@ from .orders import (
     BackorderWakeup,
     FulfilmentLineRow,
     FulfilmentRow,
+    OrderKeyRow,
     OrderLineRow,
     OrderRow,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "InventoryJournalEntry",
     "LocationStockState",
     "OrderLineRow",
+    "OrderKeyRow",
     "OrderRow",
     "Product",
     "Reservation",

@@ -66,6 +66,24 @@ class OrderRow(Base):
     updated_at: Mapped[datetime] = mapped_column()
 
 
+class OrderKeyRow(Base):
+    """PostgreSQL: the unique keys of an order placed with an Idempotency-Key or an
+    order_ref, written in the statement that inserts it. `orders` is partitioned there (by
+    id), so its own unique constraints cannot span partitions; these do. SQLite keeps them on
+    `orders` and leaves this table empty. Retention deletes a month's rows by its id range."""
+
+    __tablename__ = "order_keys"
+    __table_args__ = (
+        UniqueConstraint("channel", "idempotency_key", name="order_keys_channel_idempotency_key"),
+        UniqueConstraint("channel", "order_ref", name="order_keys_channel_order_ref"),
+    )
+
+    order_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    order_ref: Mapped[str | None] = mapped_column(String(128), default=None)
+
+
 class OrderLineRow(Base):
     __tablename__ = "order_lines"
     __table_args__ = (
