@@ -44,7 +44,7 @@ from alembic import op
 from service.store.order_partitions import LEGACY_FROM, ensure_order_partitions
 
 revision: str = "0027"
-down_revision: str | None = "0025"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
