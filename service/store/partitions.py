@@ -68,6 +68,32 @@ def supported(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def partitioned_tables(engine: Engine) -> list[PartitionedTable]:
+    """The tables of `TABLES` this database has partitioned (none on SQLite)."""
+    if not supported(engine):
+        return []
+    with engine.connect() as conn:
+        return [table for table in TABLES if is_partitioned(conn, table.name)]
+
+
+def partitions_of(engine: Engine, table: str) -> list[Partition]:
+    """The partitions of `table`, oldest first, DEFAULT last."""
+    with engine.connect() as conn:
+        return listed(conn, table)
+
+
+def described(engine: Engine) -> list[dict[str, object]]:
+    """Every partition of every partitioned table: bounds and the planner's row estimate."""
+    found: list[dict[str, object]] = []
+    with engine.connect() as conn:
+        for table in partitioned_tables(engine):
+            parts = listed(conn, table.name)
+            rows = estimated_rows(conn, [p.name for p in parts])
+            found += [{"table": table.name, "partition": p.name, "from": p.start, "to": p.end,
+                       "rows": rows.get(p.name, -1)} for p in parts]
+    return found
+
+
 def is_partitioned(conn: Connection, table: str) -> bool:
     """Whether `table` (on the search path) is a partitioned table."""
     return conn.scalar(text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)"),
