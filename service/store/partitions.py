@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from service.domain.partitions import Partition, default_name, gaps, partition_name
 
@@ -162,11 +162,17 @@ def _create(conn: Connection, table: PartitionedTable, start: datetime, end: dat
 
 
 def needed(engine: Engine, table: PartitionedTable, partition: Partition) -> bool:
-    """Whether some row of the partition is still needed (a look without locks)."""
+    """Whether some row of the partition is still needed (a look without locks; a partition
+    another run dropped meanwhile is not: `retire` then finds it gone)."""
     if table.still_needed is None:
         return False
-    with engine.connect() as conn:
-        return bool(conn.scalar(text(table.still_needed.format(p=_q(conn, partition.name)))))
+    try:
+        with engine.connect() as conn:
+            return bool(conn.scalar(text(table.still_needed.format(p=_q(conn, partition.name)))))
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "42P01":  # undefined_table
+            return False
+        raise
 
 
 def retire(engine: Engine, table: PartitionedTable, partition: Partition) -> str:
