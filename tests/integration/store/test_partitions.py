@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import text
 
 from service.bootstrap import build_context
+from service.cli import main
 from service.clock import MovableClock
 from service.scheduler import job_specs, run_once
 from service.services.operations import partitions
 from service.settings import settings_from_dict
 from service.store import partitions as store
 from tests.integration.feeds.test_scheduling import together
+from tests.processes import write_config
 
 RETENTION = {"interval": "month", "ahead": 2, "every_seconds": 600,
              "events_retention_days": 30, "journal_retention_days": 30,
@@ -248,3 +250,23 @@ def test_the_listing_names_every_partition_with_its_bounds(pg):
     assert current["table"] == "events" and current["from"] == month
     assert current["to"] == month.replace(year=month.year + month.month // 12,
                                           month=month.month % 12 + 1)
+
+
+def test_oms_db_partitions_lists_them_and_maintain_runs_the_job_now(ctx, db_url, tmp_path,
+                                                                     capsys):
+    config = write_config(tmp_path, db_url, "partitions:\n  journal_retention_days: 30\n")
+    if not partitions.supported(ctx):
+        assert main(["--config", str(config), "db", "partitions", "--maintain"]) == 0
+        assert "nothing to maintain" in capsys.readouterr().out
+        return
+    make_partition(ctx.engine, store.INVENTORY_JOURNAL, datetime(2022, 1, 1),
+                   datetime(2022, 2, 1))
+    add_journal(ctx.engine, datetime(2022, 1, 9))
+    assert main(["--config", str(config), "db", "partitions"]) == 0
+    listed = capsys.readouterr().out
+    assert "inventory_journal_p20220101" in listed and "events_default" in listed
+    assert "2022-01-01 00:00:00" in listed and "DEFAULT" in listed
+    assert main(["--config", str(config), "db", "partitions", "--maintain"]) == 0
+    printed = capsys.readouterr().out
+    assert "retired: " in printed and "inventory_journal_p20220101" in printed.split(
+        "retired: ")[1].splitlines()[0]
