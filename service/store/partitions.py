@@ -136,13 +136,22 @@ def _bound_time(literal: str, unbounded: datetime) -> datetime:
 def create_ahead(engine: Engine, table: PartitionedTable,
                  periods: list[tuple[datetime, datetime]]) -> list[str]:
     """Create the partitions these periods need and no partition covers yet; their names.
-    Creators take turns on the parent's SHARE UPDATE EXCLUSIVE lock (writers go on)."""
-    with engine.begin() as conn:
-        conn.execute(text(f"LOCK TABLE {_q(conn, table.name)} IN SHARE UPDATE EXCLUSIVE MODE"))
-        existing = listed(conn, table.name)
-        has_default = any(p.is_default for p in existing)
-        return [_create(conn, table, start, end, has_default)
-                for start, end in gaps(periods, existing)]
+    Creators take turns on the parent's SHARE UPDATE EXCLUSIVE lock (writers go on); ATTACH
+    also locks DEFAULT exclusively, so a lock not had within LOCK_TIMEOUT creates nothing
+    this time (the periods ahead leave the next runs time to)."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+            conn.execute(text(f"LOCK TABLE {_q(conn, table.name)}"
+                              " IN SHARE UPDATE EXCLUSIVE MODE"))
+            existing = listed(conn, table.name)
+            has_default = any(p.is_default for p in existing)
+            return [_create(conn, table, start, end, has_default)
+                    for start, end in gaps(periods, existing)]
+    except OperationalError as exc:
+        if _lock_not_available(exc):
+            return []
+        raise
 
 
 def _create(conn: Connection, table: PartitionedTable, start: datetime, end: datetime,
@@ -194,9 +203,13 @@ def retire(engine: Engine, table: PartitionedTable, partition: Partition) -> str
             conn.execute(text(f"DROP TABLE {p}"))
             return "retired"
     except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+        if _lock_not_available(exc):
             return "busy"
         raise
+
+
+def _lock_not_available(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "55P03"
 
 
 def _q(conn: Connection, name: str) -> str:

@@ -270,3 +270,15 @@ def test_oms_db_partitions_lists_them_and_maintain_runs_the_job_now(ctx, db_url,
     printed = capsys.readouterr().out
     assert "retired: " in printed and "inventory_journal_p20220101" in printed.split(
         "retired: ")[1].splitlines()[0]
+
+
+def test_a_partition_whose_table_stays_locked_is_left_for_the_next_run(pg):
+    make_partition(pg.engine, store.INVENTORY_JOURNAL, datetime(2022, 5, 1),
+                   datetime(2022, 6, 1))
+    add_journal(pg.engine, datetime(2022, 5, 2))
+    with pg.engine.connect() as reader:  # a long reader of the journal holds its lock
+        reader.execute(text("SELECT count(*) FROM inventory_journal"))
+        result = partitions.maintain(pg)  # waits LOCK_TIMEOUT (5 s), then gives up
+        reader.rollback()
+    assert "inventory_journal_p20220501" in result.busy
+    assert "inventory_journal_p20220501" in partitions.maintain(pg).retired
