@@ -105,7 +105,8 @@ def listed(conn: Connection, table: str) -> list[Partition]:
     rows = conn.execute(text(
         "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i"
         " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass(:t)"), {"t": table})
-    found = [_partition(name, bound) for name, bound in rows]
+    # a partition another transaction is detaching right now may show no bound: it is going
+    found = [_partition(name, bound) for name, bound in rows if bound is not None]
     return sorted(found, key=lambda p: (p.is_default, p.start or datetime.min))
 
 
