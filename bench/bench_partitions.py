@@ -6,7 +6,8 @@ single-row INSERTs (one transaction each, as the service writes them) alternate 
 them in rounds, so noise from other work on the machine hits both alike. Prints the median
 per-row wall time of each, and the ratio.
 
-    .venv/bin/python bench/bench_partitions.py postgresql+psycopg://postgres@127.0.0.1:5432/test [ROUNDS]
+    .venv/bin/python bench/bench_partitions.py \
+        postgresql+psycopg://postgres@127.0.0.1:5432/test [ROUNDS]
 """
 
 from __future__ import annotations
