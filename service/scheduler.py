@@ -23,7 +23,7 @@ from service.services.context import Context
 from service.services.feeds import running
 from service.services.inventory import reservations
 from service.services.notifications import delivery
-from service.services.operations import jobs
+from service.services.operations import jobs, partitions
 from service.services.orders import expiring, releasing
 from service.services.rulesets import governance
 from service.services.settlements import exporting
@@ -81,6 +81,8 @@ def job_specs(ctx: Context) -> list[JobSpec]:
                   every_seconds=feed.every_seconds, cron=feed.cron)
           for feed in running.configured(ctx) if feed.scheduled],
         *_settlement_export(ctx),
+        JobSpec(partitions.JOB, partitions.maintain_job,  # a no-op on SQLite, which says so
+                every_seconds=ctx.settings.section("partitions")["every_seconds"]),
     ]
 
 

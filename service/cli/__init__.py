@@ -68,6 +68,12 @@ def _add_db(sub: argparse._SubParsersAction) -> None:
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
     up = db.add_parser("upgrade", help="migrate the configured database to the latest schema")
     up.set_defaults(handler=_db_upgrade)
+    parts = db.add_parser("partitions", help="list the time partitions (PostgreSQL); "
+                                             "--maintain runs partitions.maintain now")
+    parts.add_argument("--maintain", action="store_true",
+                       help="create the partitions ahead and retire the old ones now, in this "
+                            "process (as the scheduler's partitions.maintain job does)")
+    parts.set_defaults(handler=_db_partitions)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -77,6 +83,33 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     migrate(settings.database_url)
     print(f"database at the latest schema ({_redacted(settings.database_url)})")
     return 0
+
+
+def _db_partitions(args: argparse.Namespace) -> int:
+    from service.cli.feeds import format_table
+    from service.services.operations import partitions
+
+    ctx = _context(args)
+    if args.maintain:
+        done = partitions.maintain(ctx)
+        if not done.supported:
+            print(partitions.NOT_SUPPORTED)
+            return 0
+        for what in ("created", "retired", "kept", "busy", "skipped"):
+            print(f"{what}: {', '.join(getattr(done, what)) or '-'}")
+    found = partitions.listing(ctx)
+    if not found:
+        print("partitions: no partitioned table" if partitions.supported(ctx)
+              else partitions.NOT_SUPPORTED)
+        return 0
+    print(format_table(["table", "partition", "from", "to", "rows (estimate)"], [
+        [p["table"], p["partition"], _bound(p["from"]), _bound(p["to"]), str(p["rows"])]
+        for p in found]))
+    return 0
+
+
+def _bound(at: object) -> str:
+    return "DEFAULT" if at is None else str(at)
 
 
 def _redacted(url: str) -> str:

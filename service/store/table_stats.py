@@ -6,8 +6,8 @@ checks are planned as scans of them, and every order gets slower as they grow, u
 autovacuum analyzes them (after 50 rows and 10% growth, checked once a minute by default).
 The scheduler's `tables.analyze` job closes that window: a watched table that is still small
 is analyzed whenever it has more than doubled since its statistics were taken, so each
-connection plans its checks again for the table's real size. A partitioned table (orders on
-PostgreSQL) is watched partition by partition: this month's is the young one.
+connection plans its checks again for the table's real size. A partitioned table (orders,
+events on PostgreSQL) is watched partition by partition: this month's is the young one.
 """
 
 from __future__ import annotations

@@ -22,7 +22,10 @@ from .base import Base
 
 
 class Event(Base):
-    """The outbox: every change, written in the transaction that made it."""
+    """The outbox: every change, written in the transaction that made it.
+
+    PostgreSQL: partitioned by month of created_at, primary key (id, created_at) (migration
+    0026, store/partitions.py); ids are still unique and increasing (one sequence)."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_pending", "delivered_at", "next_attempt_at"),
@@ -44,6 +47,9 @@ class Event(Base):
 
 
 class SettlementRecord(Base):
+    """PostgreSQL: partitioned by month of created_at, primary key (id, created_at)
+    (migration 0026, store/partitions.py); ids are still unique and increasing."""
+
     __tablename__ = "settlement_records"
     __table_args__ = (
         CheckConstraint("kind IN ('shipped', 'cancelled', 'returned')", name="kind_known"),

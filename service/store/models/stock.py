@@ -111,7 +111,8 @@ class LocationStockState(Base):
 class InventoryJournalEntry(Base):
     """One change of a position's on_hand, allocated or reserved, before and after, with the
     cause and ids its unit of work named. Written only by the positions table's triggers
-    (migration 0022), in the writing transaction; never updated."""
+    (migration 0022), in the writing transaction; never updated. PostgreSQL: partitioned by
+    month of `at`, primary key (id, at) (migration 0026, store/partitions.py)."""
 
     __tablename__ = "inventory_journal"
     __table_args__ = (

@@ -44,7 +44,7 @@ def test_each_scheduled_feed_gets_a_job_beside_the_standing_ones(ctx):
     assert {"rulesets.reload", "reservations.expire", "tables.analyze", "fulfilments.expire",
             "orders.backorders", "orders.backorders.sweep", "transfers.arrivals",
             "webhooks.deliver", "feeds.counts",
-            "feeds.deltas"} == set(specs)
+            "feeds.deltas", "partitions.maintain"} == set(specs)
     assert isinstance(specs["feeds.counts"].trigger(), IntervalTrigger)
     assert specs["feeds.counts"].every_seconds == 60
     assert isinstance(specs["feeds.deltas"].trigger(), CronTrigger)

@@ -173,4 +173,4 @@ def _references(conn) -> list[tuple[str, str]]:
                       if fk[2] == "orders")
     return sorted(tuple(r) for r in conn.execute(text(
         "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'f' "
-        "AND confrelid = 'orders'::regclass")))
+        "AND confrelid = 'orders'::regclass AND conparentid = 0")))  # not partitions' copies
