@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from service.domain.geo import EARTH_RADIUS_KM
-from service.domain.sourcing.costing import LatLon
+from service.domain.sourcing.costing import LatLon, shipping_costs
 from service.domain.sourcing.deciding import Limits
 from service.domain.sourcing.model import (
     Candidate,
@@ -78,7 +78,7 @@ class SiteTable:
             return Floors([], [])
         km = self._distance_km(ship_to)
         low, high = km * (1 - _SLACK) - _SLACK, km * (1 + _SLACK) + _SLACK
-        ship = np.minimum(_shipping_cost(shipping, low), _shipping_cost(shipping, high))
+        ship = np.minimum(shipping_costs(shipping, low), shipping_costs(shipping, high))
         weights = self.weights
         # a negative weight profits from the longest distance the rounding allows
         distance = np.minimum(weights.distance_km * low, weights.distance_km * high)
@@ -92,16 +92,6 @@ class SiteTable:
         a = (np.sin((phi2 - self.phi) / 2) ** 2
              + self.cos_phi * np.cos(phi2) * np.sin((lam2 - self.lam) / 2) ** 2)
         return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-
-
-def _shipping_cost(shipping: ShippingModel, km: np.ndarray) -> np.ndarray:
-    """`ShippingModel.shipping_cost` over an array of distances."""
-    if not shipping.zones:
-        return shipping.base_per_shipment + shipping.per_km * km
-    limits = np.array([max_km for max_km, _ in shipping.zones], dtype=float)
-    beyond = shipping.zones[-1][1] if shipping.beyond is None else shipping.beyond
-    costs = np.array([cost for _, cost in shipping.zones] + [beyond], dtype=float)
-    return shipping.base_per_shipment + costs[np.searchsorted(limits, km, side="left")]
 
 
 def rule_cost_floor(add_cost_points: Sequence[Sequence[float]]) -> float:

@@ -76,6 +76,39 @@ def reduce_items(caps: list[Caps], costs: list[float], k: int, order: list[int])
     return items
 
 
+def representatives(caps: np.ndarray, costs: np.ndarray, ranking: np.ndarray, k: int
+                    ) -> Items:
+    """`reduce_items` over arrays: the k cheapest rows of each capability group, as items.
+
+    `caps` holds one row of capped units per location, `ranking` its indices by rising cost
+    (ties in a fixed order); `origin` holds indices into those arrays. Only the kept rows
+    become Python objects, so the work per row is a few array operations.
+    """
+    if not len(ranking):
+        return Items([], [], [], [])
+    group = _groups(caps[ranking])
+    by_group = np.argsort(group, kind="stable")  # cost order kept within a group
+    sorted_group = group[by_group]
+    starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(group)]))
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[by_group] = np.arange(len(group)) - first
+    kept = ranking[rank < k]
+    kept_caps = [tuple(row) for row in caps[kept].tolist()]
+    items = reduce_items(kept_caps, costs[kept].tolist(), k, list(range(len(kept))))
+    items.origin = [int(kept[j]) for j in items.origin]
+    return items
+
+
+def _groups(caps: np.ndarray) -> np.ndarray:
+    """A number per row, equal for equal rows (mixed-radix when it fits in 62 bits)."""
+    bases = caps.max(axis=0, initial=0) + 1
+    if float(np.prod(bases.astype(float))) < 2.0 ** 62:
+        radix = np.cumprod(np.r_[1, bases[:-1]]).astype(np.int64)
+        return caps @ radix
+    return np.unique(caps, axis=0, return_inverse=True)[1].ravel()
+
+
 def undominated(items: Items, k: int, chunk: int = 256) -> Items:
     """Drop items that k cheaper (earlier) items dominate: as many units of every line.
 
