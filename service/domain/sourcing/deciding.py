@@ -111,12 +111,12 @@ def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
     clock = limits.clock
     now = clock()
     search_deadline = now + SEARCH_SHARE * (deadline - now) if deadline < inf else inf
+    items = undominated(items, k)  # for either objective: see its docstring
     if full:
         budget = Budget(limits.nodes, search_deadline, clock)
         result = CoverSearch(items, demand, k, budget).run()
     else:
         budget = Budget(limits.partial_nodes, search_deadline, clock)
-        items = undominated(items, k)
         result = PartialSearch(items, demand, k, budget).run()
     if not result.exhausted:
         return result, items

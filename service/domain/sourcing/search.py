@@ -113,7 +113,10 @@ def undominated(items: Items, k: int, chunk: int = 256) -> Items:
     """Drop items that k cheaper (earlier) items dominate: as many units of every line.
 
     In a plan of at most k shipments using a dominated item, one of its k dominators is
-    unused and can take its place: the same units or more, no more cost, still non-empty.
+    unused (the plan has at most k - 1 other shipments) and can take its place: as many
+    units of every line or more, so the lines stay covered (or as many units ship), no more
+    cost, and it can carry whatever the dropped item carried, so no shipment is empty. Both
+    objectives (full cover, most units then least cost) therefore keep their optimum.
     (A dominator that was itself dropped has k kept dominators, which dominate as well, so
     counting every earlier dominator is enough.)
     """
