@@ -111,7 +111,8 @@ def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
     clock = limits.clock
     now = clock()
     search_deadline = now + SEARCH_SHARE * (deadline - now) if deadline < inf else inf
-    items = undominated(items, k)  # for either objective: see its docstring
+    # for either objective (see its docstring), as far as the search's time allows
+    items = undominated(items, k, stop=lambda: clock() > search_deadline)
     if full:
         budget = Budget(limits.nodes, search_deadline, clock)
         result = CoverSearch(items, demand, k, budget).run()

@@ -109,7 +109,8 @@ def _groups(caps: np.ndarray) -> np.ndarray:
     return np.unique(caps, axis=0, return_inverse=True)[1].ravel()
 
 
-def undominated(items: Items, k: int, chunk: int = 256) -> Items:
+def undominated(items: Items, k: int, chunk: int = 256,
+                stop: Callable[[], bool] | None = None) -> Items:
     """Drop items that k cheaper (earlier) items dominate: as many units of every line.
 
     In a plan of at most k shipments using a dominated item, one of its k dominators is
@@ -119,6 +120,8 @@ def undominated(items: Items, k: int, chunk: int = 256) -> Items:
     objectives (full cover, most units then least cost) therefore keep their optimum.
     (A dominator that was itself dropped has k kept dominators, which dominate as well, so
     counting every earlier dominator is enough.)
+    Keeping an item is always safe, so when `stop()` says the time is up (asked between
+    chunks of `chunk` items), the items not yet looked at are all kept.
     """
     n = len(items.costs)
     if n <= k:
@@ -126,6 +129,8 @@ def undominated(items: Items, k: int, chunk: int = 256) -> Items:
     caps = np.array(items.caps, dtype=np.int64)
     keep = np.ones(n, dtype=bool)
     for lo in range(0, n, chunk):
+        if lo and stop is not None and stop():
+            break
         hi = min(n, lo + chunk)
         covers = (caps[:hi, None, :] >= caps[None, lo:hi, :]).all(axis=2)  # [a, b]: a >= b
         earlier = np.arange(hi)[:, None] < np.arange(lo, hi)[None, :]

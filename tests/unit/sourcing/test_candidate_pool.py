@@ -179,3 +179,13 @@ def test_a_plan_over_many_interchangeable_locations_names_the_cheapest_holders()
     assert lines[0]["candidates_considered"] == 2_001
     assert plan.explanation["candidates"]["holding_any_line"] == 2_002
 
+
+
+def test_pruning_out_of_time_keeps_every_item_it_did_not_look_at():
+    caps = np.array([[1, 1]] * 4 + [[1, 0]] * 600, dtype=np.int64)
+    costs = np.arange(604, dtype=float)
+    items = representatives(caps, costs, np.arange(604), 700)
+    looked = undominated(items, 3, chunk=256)
+    stopped = undominated(items, 3, chunk=256, stop=lambda: True)
+    assert looked.origin == [0, 1, 2]  # the rest have three cheaper dominators: 0, 1 and 2
+    assert stopped.origin == [0, 1, 2] + list(range(256, 604))  # the first chunk only
