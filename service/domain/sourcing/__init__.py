@@ -14,9 +14,11 @@ from service.domain.sourcing.model import (
     Weights,
 )
 from service.domain.sourcing.planner import plan_sourcing
+from service.domain.sourcing.pool import CandidatePool
 
 __all__ = [
     "Candidate",
+    "CandidatePool",
     "InvalidSourcingInput",
     "Limits",
     "SourcingLine",

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
 
+import numpy as np
+
 from service.domain.geo import EARTH_RADIUS_KM, haversine_km
 from service.domain.sourcing.model import Candidate, ShippingModel, Weights
 
@@ -86,3 +88,13 @@ def location_costs(
             + c.rule_cost
         )
     return out
+
+
+def shipping_costs(shipping: ShippingModel, km: np.ndarray) -> np.ndarray:
+    """`ShippingModel.shipping_cost` over an array of distances."""
+    if not shipping.zones:
+        return shipping.base_per_shipment + shipping.per_km * km
+    limits = np.array([max_km for max_km, _ in shipping.zones], dtype=float)
+    beyond = shipping.zones[-1][1] if shipping.beyond is None else shipping.beyond
+    costs = np.array([cost for _, cost in shipping.zones] + [beyond], dtype=float)
+    return shipping.base_per_shipment + costs[np.searchsorted(limits, km, side="left")]

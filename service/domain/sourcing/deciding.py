@@ -25,12 +25,12 @@ from service.domain.sourcing.search import (
     Caps,
     Items,
     Result,
-    reduce_items,
+    representatives,
     undominated,
 )
 
 if TYPE_CHECKING:
-    from service.domain.sourcing.planner import Scored
+    from service.domain.sourcing.pool import Scored
 
 SEARCH_SHARE = 0.5  # of the time left, for the search; the solver gets the rest
 MIN_SOLVER_SECONDS = 0.002  # less than this left: the solver is not started
@@ -90,10 +90,9 @@ def decide(scored: Scored, demand: Caps, policy: SplitPolicy, limits: Limits,
            primary_only: bool = False) -> Decision:
     """Run the policy and its fallback; the chosen candidates (indices into `scored`)."""
     deadline = limits.deadline()
-    penalised = [c + policy.shipment_penalty for c in scored.costs]
     plan_steps = steps(policy)
-    items = reduce_items(scored.caps, penalised, max(k for _, k, _ in plan_steps),
-                         scored.ranking)
+    items = representatives(scored.caps, scored.costs + policy.shipment_penalty,
+                            scored.ranking, max(k for _, k, _ in plan_steps))
     proof = Proof()
     result = Result()
     for label, k, full in plan_steps:
@@ -112,12 +111,13 @@ def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
     clock = limits.clock
     now = clock()
     search_deadline = now + SEARCH_SHARE * (deadline - now) if deadline < inf else inf
+    # for either objective (see its docstring), as far as the search's time allows
+    items = undominated(items, k, stop=lambda: clock() > search_deadline)
     if full:
         budget = Budget(limits.nodes, search_deadline, clock)
         result = CoverSearch(items, demand, k, budget).run()
     else:
         budget = Budget(limits.partial_nodes, search_deadline, clock)
-        items = undominated(items, k)
         result = PartialSearch(items, demand, k, budget).run()
     if not result.exhausted:
         return result, items

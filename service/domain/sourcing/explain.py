@@ -9,7 +9,7 @@ from service.domain.sourcing.model import Candidate, SourcingLine, SplitPolicy
 
 if TYPE_CHECKING:
     from service.domain.sourcing.deciding import Decision
-    from service.domain.sourcing.planner import Scored
+    from service.domain.sourcing.pool import Scored
 
 TOP_N = 5
 OBJECTIVE = "sum over shipments of (location cost + shipment_penalty); each ships >= 1 unit"
@@ -28,8 +28,7 @@ def explain_plan(
 ) -> dict[str, Any]:
     """The explanation dict returned with a plan (JSON-ready)."""
     top = _top_holders(scored, len(order))
-    counts = [sum(map(bool, column)) for column in zip(*scored.caps, strict=True)]
-    counts = counts or [0] * len(order)
+    counts = (scored.caps > 0).sum(axis=0).tolist()
     short = {line.sku: line.quantity for line in unfulfilled}
     return {
         "objective": OBJECTIVE,
@@ -40,7 +39,7 @@ def explain_plan(
             "fallback": policy.fallback,
         },
         "policy_applied": label,
-        "candidates": {"total": total_candidates, "holding_any_line": len(scored.costs)},
+        "candidates": {"total": total_candidates, "holding_any_line": len(scored)},
         "search": {"nodes": decision.result.nodes,
                    **decision.proof.to_dict(decision.result, decision.full)},
         "lines": [
@@ -67,12 +66,12 @@ def _explain_line(
     ranked = [
         {
             "rank": r + 1,
-            "location": scored.candidates[n].location_id,
-            "cost": round(scored.costs[n] + policy.shipment_penalty, 6),
-            "available": scored.candidates[n].available.get(line.sku, 0),
-            "covers_line": scored.caps[n][i] >= line.quantity,
+            "location": scored.candidate(n).location_id,
+            "cost": round(scored.cost_of(n) + policy.shipment_penalty, 6),
+            "available": scored.candidate(n).available.get(line.sku, 0),
+            "covers_line": int(scored.caps[n, i]) >= line.quantity,
             "chosen": n in chosen,
-            "factors": {**factors_of(scored.candidates[n]),
+            "factors": {**factors_of(scored.candidate(n)),
                         "shipment_penalty": policy.shipment_penalty},
         }
         for r, n in enumerate(holders)
@@ -90,17 +89,9 @@ def _explain_line(
 
 
 def _top_holders(scored: Scored, n_lines: int) -> list[list[int]]:
-    """The TOP_N cheapest candidates holding each line, walking the cost ranking once."""
-    top: list[list[int]] = [[] for _ in range(n_lines)]
-    missing = n_lines
-    for n in scored.ranking:
-        for i, units in enumerate(scored.caps[n]):
-            if units and len(top[i]) < TOP_N:
-                top[i].append(n)
-                missing -= len(top[i]) == TOP_N
-        if not missing:
-            break
-    return top
+    """The TOP_N cheapest candidates holding each line (ties in the cost ranking's order)."""
+    held = scored.caps[scored.ranking] > 0
+    return [scored.ranking[held[:, i]][:TOP_N].tolist() for i in range(n_lines)]
 
 
 def _reason(
@@ -108,7 +99,7 @@ def _reason(
 ) -> str:
     if not considered:
         return "no candidate location has this SKU available"
-    total = sum(caps[i] for caps in scored.caps)
+    total = int(scored.caps[:, i].sum())
     if total < line.quantity:
         return f"only {total} of {line.quantity} units available across candidate locations"
     if label == "fallback:reject":

@@ -21,14 +21,8 @@ Policy and fallback (`policy_applied` names what was done):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from service.domain.sourcing.costing import (
-    LatLon,
-    cost_factors,
-    location_cost,
-    location_costs,
-)
+from service.domain.sourcing.costing import LatLon, cost_factors, location_cost
 from service.domain.sourcing.deciding import Limits, decide
 from service.domain.sourcing.explain import explain_plan
 from service.domain.sourcing.model import (
@@ -41,18 +35,9 @@ from service.domain.sourcing.model import (
     SplitPolicy,
     Weights,
 )
-from service.domain.sourcing.search import Caps, allocate
+from service.domain.sourcing.pool import Scored, as_pool
+from service.domain.sourcing.search import allocate
 from service.errors import problem
-
-
-@dataclass(frozen=True, slots=True)
-class Scored:
-    """The candidates holding at least one line, with capped units and location costs."""
-
-    candidates: list[Candidate]
-    caps: list[Caps]
-    costs: list[float]
-    ranking: list[int]
 
 
 def merge_lines(lines: Sequence[SourcingLine]) -> tuple[SourcingLine, ...]:
@@ -79,24 +64,7 @@ def score_candidates(
     shipping: ShippingModel,
 ) -> Scored:
     """Capped units per line and location cost for every candidate that holds any line."""
-    getters = [cand.available.get for cand in candidates]
-    # one C-speed pass per line (units capped at the quantity), then keep rows holding any
-    columns = [[get(line.sku, 0) for get in getters] for line in lines]
-    capped = [
-        [u if u < line.quantity else line.quantity for u in column]
-        for column, line in zip(columns, lines, strict=True)
-    ]
-    relevant, caps = [], []
-    for n, vec in enumerate(zip(*capped, strict=True)):
-        if any(vec):
-            if min(vec) < 0:  # robust to negative availability: it means none
-                vec = tuple(max(0, v) for v in vec)
-                if not any(vec):
-                    continue
-            relevant.append(candidates[n])
-            caps.append(vec)
-    costs = location_costs(relevant, ship_to, weights, shipping)
-    return Scored(relevant, caps, costs, sorted(range(len(costs)), key=costs.__getitem__))
+    return as_pool(candidates).score(lines, ship_to, weights, shipping)
 
 
 def plan_sourcing(
@@ -124,10 +92,10 @@ def plan_sourcing(
     scored = score_candidates(order, ship_to, candidates, weights, shipping)
     decision = decide(scored, demand, policy, limits, primary_only)
     chosen, label = decision.chosen, decision.label
-    chosen.sort(key=scored.costs.__getitem__)
-    take = allocate([scored.caps[n] for n in chosen], demand)
+    chosen.sort(key=scored.cost_of)
+    take = allocate([scored.caps_of(n) for n in chosen], demand)
     shipments = tuple(
-        _shipment(scored.candidates[n], order, row, (ship_to, weights, shipping), policy)
+        _shipment(scored.candidate(n), order, row, (ship_to, weights, shipping), policy)
         for n, row in zip(chosen, take, strict=True)
     )
     unfulfilled = _unfulfilled(order, take)

@@ -76,13 +76,52 @@ def reduce_items(caps: list[Caps], costs: list[float], k: int, order: list[int])
     return items
 
 
-def undominated(items: Items, k: int, chunk: int = 256) -> Items:
+def representatives(caps: np.ndarray, costs: np.ndarray, ranking: np.ndarray, k: int
+                    ) -> Items:
+    """`reduce_items` over arrays: the k cheapest rows of each capability group, as items.
+
+    `caps` holds one row of capped units per location, `ranking` its indices by rising cost
+    (ties in a fixed order); `origin` holds indices into those arrays. Only the kept rows
+    become Python objects, so the work per row is a few array operations.
+    """
+    if not len(ranking):
+        return Items([], [], [], [])
+    group = _groups(caps[ranking])
+    by_group = np.argsort(group, kind="stable")  # cost order kept within a group
+    sorted_group = group[by_group]
+    starts = np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(group)]))
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[by_group] = np.arange(len(group)) - first
+    kept = ranking[rank < k]
+    kept_caps = [tuple(row) for row in caps[kept].tolist()]
+    items = reduce_items(kept_caps, costs[kept].tolist(), k, list(range(len(kept))))
+    items.origin = [int(kept[j]) for j in items.origin]
+    return items
+
+
+def _groups(caps: np.ndarray) -> np.ndarray:
+    """A number per row, equal for equal rows (mixed-radix when it fits in 62 bits)."""
+    bases = caps.max(axis=0, initial=0) + 1
+    if float(np.prod(bases.astype(float))) < 2.0 ** 62:
+        radix = np.cumprod(np.r_[1, bases[:-1]]).astype(np.int64)
+        return caps @ radix
+    return np.unique(caps, axis=0, return_inverse=True)[1].ravel()
+
+
+def undominated(items: Items, k: int, chunk: int = 256,
+                stop: Callable[[], bool] | None = None) -> Items:
     """Drop items that k cheaper (earlier) items dominate: as many units of every line.
 
     In a plan of at most k shipments using a dominated item, one of its k dominators is
-    unused and can take its place: the same units or more, no more cost, still non-empty.
+    unused (the plan has at most k - 1 other shipments) and can take its place: as many
+    units of every line or more, so the lines stay covered (or as many units ship), no more
+    cost, and it can carry whatever the dropped item carried, so no shipment is empty. Both
+    objectives (full cover, most units then least cost) therefore keep their optimum.
     (A dominator that was itself dropped has k kept dominators, which dominate as well, so
     counting every earlier dominator is enough.)
+    Keeping an item is always safe, so when `stop()` says the time is up (asked between
+    chunks of `chunk` items), the items not yet looked at are all kept.
     """
     n = len(items.costs)
     if n <= k:
@@ -90,6 +129,8 @@ def undominated(items: Items, k: int, chunk: int = 256) -> Items:
     caps = np.array(items.caps, dtype=np.int64)
     keep = np.ones(n, dtype=bool)
     for lo in range(0, n, chunk):
+        if lo and stop is not None and stop():
+            break
         hi = min(n, lo + chunk)
         covers = (caps[:hi, None, :] >= caps[None, lo:hi, :]).all(axis=2)  # [a, b]: a >= b
         earlier = np.arange(hi)[:, None] < np.arange(lo, hi)[None, :]
