@@ -6,12 +6,16 @@ settlement record not yet exported stays, rows and all; every process exits clea
 Each process is `oms scheduler` as an operator runs it (config file, logging, every job, the
 job leases), with one change: `partitions.maintain` fires every second instead of the
 configured interval, whose minimum (60 s, config.schema.json) would make the test wait a
-minute for the first firing. SQLite has no partitions: skipped there, as in test_partitions.
+minute for the first firing. Then three processes run the maintenance at once without the
+job's lease, as `oms db partitions --maintain` does beside a scheduler, on a day when new
+months of orders are due: each month is created once and no run fails. SQLite has no
+partitions: skipped there, as in test_partitions.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import signal
@@ -68,6 +72,24 @@ sys.exit(main(["scheduler"]))
 RETIRABLE = ["events_p20210901", "events_p20211001", "events_p20211101",
              "inventory_journal_p20210901", "settlement_records_p20210901"]
 UNDELIVERED, UNEXPORTED = "events_p20211201", "settlement_records_p20211001"
+RACE = '''
+import json, sys, time
+from datetime import datetime
+from pathlib import Path
+
+from service.bootstrap import build_context
+from service.clock import MovableClock
+from service.services.operations import partitions
+from service.settings import load_settings
+
+config, go, now = sys.argv[1:4]
+ctx = build_context(load_settings(config), clock=MovableClock(datetime.fromisoformat(now)))
+while not Path(go).exists():
+    time.sleep(0.005)
+print(json.dumps(partitions.maintain(ctx).as_dict()))
+'''
+RACE_DAY = "2034-05-15T12:00:00+00:00"  # a month no other test makes partitions for
+RACE_CONFIG = ("partitions: {ahead: 2, events_retention_days: 3650}\n")  # 2021 goes, 2026 stays
 RETIRED = re.compile(r"partitions: created .*?, retired (\[.*?\]), kept")
 
 
@@ -206,3 +228,40 @@ def test_three_scheduler_processes_retire_each_old_partition_once_and_keep_what_
     assert count(pg.engine, "inventory_journal") == 0
     assert count(pg.engine, "webhook_deliveries") == deliveries_kept == 2
     assert count(pg.engine, "webhook_attempts") == 2  # one each, kept with their deliveries
+
+
+def race(config: Path, tmp_path: Path) -> list[dict]:
+    """Three processes run the maintenance at the same moment; what each did."""
+    script, go = tmp_path / "race.py", tmp_path / "go"
+    script.write_text(RACE)
+    processes = [subprocess.Popen([sys.executable, str(script), str(config), str(go), RACE_DAY],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(SCHEDULERS)]
+    time.sleep(2.0)  # each imports and connects before the start line
+    go.touch()
+    done = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        done.append(json.loads(out.strip().splitlines()[-1]))
+    return done
+
+
+def test_maintenance_runs_at_once_without_the_lease_create_each_new_month_once(pg, db_url,
+                                                                                tmp_path):
+    for m in (9, 10):
+        make_partition(pg.engine, store.EVENTS, *month(m))
+        add_delivery(pg.engine, add_event(pg.engine, datetime(2021, m, 5)), "delivered")
+
+    runs = race(write_config(tmp_path, db_url, RACE_CONFIG), tmp_path)
+
+    created = Counter(name for run in runs for name in run["created"])
+    due = ["orders_p2034_05", "orders_p2034_06", "orders_p2034_07",
+           "events_p20340501", "events_p20340601", "events_p20340701"]
+    assert {name: created[name] for name in due} == dict.fromkeys(due, 1), runs
+    assert max(created.values()) == 1, runs
+    retired = Counter(name for run in runs for name in run["retired"])
+    assert retired["events_p20210901"] == retired["events_p20211001"] == 1, runs
+    assert set(due[3:]) <= set(names(pg.engine, "events"))
+    with pg.engine.connect() as conn:
+        assert all(conn.scalar(text("SELECT to_regclass(:n)"), {"n": n}) for n in due[:3])
