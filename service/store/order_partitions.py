@@ -8,7 +8,8 @@ migration 0027 are random: those from "1" up live in `orders_legacy` (time-order
 with "0" until the year 2527), the rest, and any order of a month without its partition, in
 `orders_default`, so an insert never fails.
 
-`ensure_order_partitions` creates the months ahead (the partition manager's job calls it). A
+`ensure_order_partitions` creates the months ahead (the partition manager's job calls it;
+runs at once, such as `oms db partitions --maintain` beside a scheduler, take turns). A
 month whose ids some row of `orders_default` already holds (a random legacy id, or an order
 placed before its month existed) is carved around those rows: `orders_p2031_05` up to the
 first of them, `orders_p2031_05_1` from just after it, and so on; the rows stay where they are.
@@ -39,12 +40,23 @@ def ensure_order_partitions(connection: Connection, now: datetime,
     partitions created (carved months give several)."""
     if connection.dialect.name != "postgresql" or not is_partitioned(connection):
         return []
+    missing = [start for start in months(now, -months_back, months_ahead)
+               if not _exists(connection, start)]
+    if not missing:
+        return []
+    # Creators take turns (this lock conflicts with itself; reads and writes go on), and look
+    # again under it: a month another run created meanwhile is not created twice.
+    connection.execute(text("LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE"))
     created: list[str] = []
-    for start in months(now, -months_back, months_ahead):
-        if connection.scalar(text("SELECT to_regclass(:name)"),
-                             {"name": partition_name(start)}) is None:
+    for start in missing:
+        if not _exists(connection, start):
             created += _create_month(connection, start)
     return created
+
+
+def _exists(connection: Connection, start: datetime) -> bool:
+    return connection.scalar(text("SELECT to_regclass(:name)"),
+                             {"name": partition_name(start)}) is not None
 
 
 def is_partitioned(connection: Connection) -> bool:
