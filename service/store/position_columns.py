@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+import numpy as np
+from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from service.store.models import InventoryJournalEntry, StockPosition
@@ -15,7 +16,10 @@ from service.store.models import InventoryJournalEntry, StockPosition
 PositionKey = tuple[str, str]  # (location_id, sku)
 Counts = tuple[str, str, int, int, int]  # location_id, sku, on_hand, allocated, reserved
 BATCH = 20_000
+COLUMN_BATCH = 100_000  # rows per fetch of the first load (one driver call per batch)
 KEYS_PER_STATEMENT = 500
+SKU_SEPARATOR = "\x1f"  # the unit separator; a SKU holding it is read without packing
+CountColumns = tuple[Sequence[str], Sequence[str], np.ndarray, np.ndarray]  # + on hand, free
 
 
 class PositionColumnsSource:
@@ -31,6 +35,52 @@ class PositionColumnsSource:
             select(sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated, sp.c.reserved)
             .execution_options(yield_per=BATCH))
         yield from result.partitions(BATCH)  # type: ignore[misc]
+
+    def all_count_columns(self) -> Iterator[CountColumns]:
+        """Every position's (location id, SKU, on hand, free), in batches of columns, read
+        in one statement with no SQLAlchemy row (nor, on PostgreSQL, Python int) built per
+        position: PostgreSQL sends one row per location, its SKUs joined by a separator and
+        its counts as packed 8-byte integers; SQLite's driver cursor is read in batches."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            yield from self._packed_by_location()
+            return
+        sp = StockPosition.__table__
+        cursor = self.session.connection().connection.cursor()
+        try:
+            cursor.execute(f"SELECT location_id, sku, on_hand, allocated + reserved FROM "
+                           f"{sp.name}")
+            while batch := cursor.fetchmany(COLUMN_BATCH):
+                locations, skus, on_hand, held = zip(*batch, strict=True)
+                counted = np.fromiter(on_hand, np.int64, len(on_hand))
+                yield (locations, skus, counted,
+                       counted - np.fromiter(held, np.int64, len(held)))
+        finally:
+            cursor.close()
+
+    def _packed_by_location(self) -> Iterator[CountColumns]:
+        sp = StockPosition.__table__
+        rows = self.session.execute(text(
+            f"SELECT location_id, string_agg(sku, :separator), "
+            f"string_agg(int8send(on_hand::bigint), ''::bytea), "
+            f"string_agg(int8send(on_hand::bigint - allocated - reserved), ''::bytea) "
+            f"FROM {sp.name} GROUP BY location_id"), {"separator": SKU_SEPARATOR})
+        for location_id, joined, on_hand, free in rows:
+            skus = joined.split(SKU_SEPARATOR)
+            counted = np.frombuffer(on_hand, ">i8").astype(np.int64)
+            if len(skus) != counted.shape[0]:  # a SKU holds the separator: read it plainly
+                yield from self._plain_counts_at(location_id)
+                continue
+            yield [location_id] * len(skus), skus, counted, np.frombuffer(free, ">i8").astype(
+                np.int64)
+
+    def _plain_counts_at(self, location_id: str) -> Iterator[CountColumns]:
+        sp = StockPosition.__table__
+        rows = self.session.execute(
+            select(sp.c.sku, sp.c.on_hand, sp.c.allocated, sp.c.reserved)
+            .where(sp.c.location_id == location_id)).all()
+        yield ([location_id] * len(rows), [r[0] for r in rows],
+               np.array([r[1] for r in rows], np.int64).reshape(-1),
+               np.array([r[1] - r[2] - r[3] for r in rows], np.int64).reshape(-1))
 
     def journal_ids(self, above: int) -> list[int]:
         """The ids of the journal rows above an id (the rows a copy has seen, at its load)."""
