@@ -16,10 +16,17 @@ from service.store.models import InventoryJournalEntry, StockPosition
 PositionKey = tuple[str, str]  # (location_id, sku)
 Counts = tuple[str, str, int, int, int]  # location_id, sku, on_hand, allocated, reserved
 BATCH = 20_000
-COLUMN_BATCH = 100_000  # rows per fetch of the first load (one driver call per batch)
 KEYS_PER_STATEMENT = 500
 SKU_SEPARATOR = "\x1f"  # the unit separator; a SKU holding it is read without packing
 CountColumns = tuple[Sequence[str], Sequence[str], np.ndarray, np.ndarray]  # + on hand, free
+
+
+def _unpack_binary(packed: bytes) -> np.ndarray:
+    return np.frombuffer(packed, ">i8").astype(np.int64)
+
+
+def _unpack_text(packed: str) -> np.ndarray:
+    return np.fromstring(packed, dtype=np.int64, sep=",")
 
 
 class PositionColumnsSource:
@@ -38,40 +45,27 @@ class PositionColumnsSource:
 
     def all_count_columns(self) -> Iterator[CountColumns]:
         """Every position's (location id, SKU, on hand, free), in batches of columns, read
-        in one statement with no SQLAlchemy row (nor, on PostgreSQL, Python int) built per
-        position: PostgreSQL sends one row per location, its SKUs joined by a separator and
-        its counts as packed 8-byte integers; SQLite's driver cursor is read in batches."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            yield from self._packed_by_location()
-            return
+        in one statement with no row (nor Python int) built per position: one row per
+        location, its SKUs joined by a separator and its counts packed (PostgreSQL: 8-byte
+        big-endian integers; SQLite: decimal text), unpacked by numpy."""
         sp = StockPosition.__table__
-        cursor = self.session.connection().connection.cursor()
-        try:
-            cursor.execute(f"SELECT location_id, sku, on_hand, allocated + reserved FROM "
-                           f"{sp.name}")
-            while batch := cursor.fetchmany(COLUMN_BATCH):
-                locations, skus, on_hand, held = zip(*batch, strict=True)
-                counted = np.fromiter(on_hand, np.int64, len(on_hand))
-                yield (locations, skus, counted,
-                       counted - np.fromiter(held, np.int64, len(held)))
-        finally:
-            cursor.close()
-
-    def _packed_by_location(self) -> Iterator[CountColumns]:
-        sp = StockPosition.__table__
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        packed = ("string_agg(int8send({}), ''::bytea)" if postgres
+                  else "group_concat({}, ',')")
+        wide = "CAST(on_hand AS BIGINT)"  # the difference in 64 bits, as numpy keeps it
+        joined = "string_agg" if postgres else "group_concat"
         rows = self.session.execute(text(
-            f"SELECT location_id, string_agg(sku, :separator), "
-            f"string_agg(int8send(on_hand::bigint), ''::bytea), "
-            f"string_agg(int8send(on_hand::bigint - allocated - reserved), ''::bytea) "
+            f"SELECT location_id, {joined}(sku, :separator), "
+            f"{packed.format(wide)}, {packed.format(f'{wide} - allocated - reserved')} "
             f"FROM {sp.name} GROUP BY location_id"), {"separator": SKU_SEPARATOR})
-        for location_id, joined, on_hand, free in rows:
-            skus = joined.split(SKU_SEPARATOR)
-            counted = np.frombuffer(on_hand, ">i8").astype(np.int64)
-            if len(skus) != counted.shape[0]:  # a SKU holds the separator: read it plainly
-                yield from self._plain_counts_at(location_id)
+        unpack = _unpack_binary if postgres else _unpack_text
+        for location_id, skus_joined, on_hand, free in rows:
+            skus = skus_joined.split(SKU_SEPARATOR)
+            counted, available = unpack(on_hand), unpack(free)
+            if not len(skus) == counted.shape[0] == available.shape[0]:  # a SKU holds the
+                yield from self._plain_counts_at(location_id)  # separator: read it plainly
                 continue
-            yield [location_id] * len(skus), skus, counted, np.frombuffer(free, ">i8").astype(
-                np.int64)
+            yield [location_id] * len(skus), skus, counted, available
 
     def _plain_counts_at(self, location_id: str) -> Iterator[CountColumns]:
         sp = StockPosition.__table__

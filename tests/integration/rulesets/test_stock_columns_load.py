@@ -1,5 +1,5 @@
 """The first load of the per-process columnar copy of the positions reads every position's
-counts exactly: across the driver's batches, with the largest counts, a free count below 0,
+counts exactly (packed one row per location): with the largest counts, a free count below 0,
 a SKU that holds PostgreSQL's packing separator (that location read without packing: the API
 takes no such SKU, a database written by hand may hold one) and a name out of ASCII."""
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from service.services.masterdata import upserts
@@ -62,9 +61,7 @@ def in_the_table(ctx: Any) -> dict[tuple[str, str], tuple[int, int]]:
                 for p in uow.session.scalars(select(StockPosition))}
 
 
-@pytest.mark.parametrize("batch", [1, 5, 100_000])
-def test_the_first_load_holds_every_position_s_counts_exactly(ctx, monkeypatch, batch):
-    monkeypatch.setattr(position_columns, "COLUMN_BATCH", batch)
+def test_the_first_load_holds_every_position_s_counts_exactly(ctx):
     write(ctx, the_counts())
     found = loaded(ctx)
     assert found == in_the_table(ctx)
