@@ -1,8 +1,8 @@
 """A per-process columnar copy of every position's counts (numpy arrays), for the impact
 preview: loaded once by one scan, then brought up to date from the inventory journal.
-The load builds no Python object per position but the names the driver returns
-(store.position_columns packs PostgreSQL's counts per location; names become dense indices
-through one dict lookup each, in C): 0.5 s at 1M positions on PostgreSQL (docs/benchmarks.md).
+The load reads one row per location (store.position_columns: SKUs joined, counts packed and
+unpacked by numpy), and names become dense indices by one dict lookup each, with no Python
+call per position: 0.7 s at 1M positions on PostgreSQL, 1.2 s on SQLite (docs/benchmarks.md).
 
 Every change of a position's counts writes a journal row in its transaction (the positions
 table's triggers). Before each use the copy reads the rows above the newest id it has seen
