@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -27,6 +28,7 @@ import common  # noqa: E402
 
 from service.services.demo.network import generate_network  # noqa: E402
 from service.services.rulesets.stock_columns import Columns, StockColumns, _sorted  # noqa: E402
+from service.store.models import StockPosition  # noqa: E402
 from service.store.position_columns import PositionColumnsSource  # noqa: E402
 
 DATABASE = "oms_bench_columns_load"
@@ -44,7 +46,11 @@ def old_load(source: PositionColumnsSource) -> Columns:
         return found
 
     keys, on_hand, free = [], [], []
-    for batch in source.all_counts():
+    sp = StockPosition.__table__
+    result = source.session.execute(
+        select(sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated, sp.c.reserved)
+        .execution_options(yield_per=20_000))
+    for batch in result.partitions(20_000):
         keys.append(np.fromiter(((of("loc", r[0]) << 32) | of("sku", r[1]) for r in batch),
                                 np.int64, len(batch)))
         counts = np.array([r[2:] for r in batch], dtype=np.int64).reshape(-1, 3)

@@ -15,7 +15,6 @@ from service.store.models import InventoryJournalEntry, StockPosition
 
 PositionKey = tuple[str, str]  # (location_id, sku)
 Counts = tuple[str, str, int, int, int]  # location_id, sku, on_hand, allocated, reserved
-BATCH = 20_000
 KEYS_PER_STATEMENT = 500
 SKU_SEPARATOR = "\x1f"  # the unit separator; a SKU holding it is read without packing
 CountColumns = tuple[Sequence[str], Sequence[str], np.ndarray, np.ndarray]  # + on hand, free
@@ -34,14 +33,6 @@ class PositionColumnsSource:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def all_counts(self) -> Iterator[Sequence[Counts]]:
-        """Every position's counts, in batches (one scan, streamed)."""
-        sp = StockPosition.__table__
-        result = self.session.execute(
-            select(sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated, sp.c.reserved)
-            .execution_options(yield_per=BATCH))
-        yield from result.partitions(BATCH)  # type: ignore[misc]
 
     def all_count_columns(self) -> Iterator[CountColumns]:
         """Every position's (location id, SKU, on hand, free), in batches of columns, read
