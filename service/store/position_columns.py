@@ -7,15 +7,25 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+import numpy as np
+from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from service.store.models import InventoryJournalEntry, StockPosition
 
 PositionKey = tuple[str, str]  # (location_id, sku)
 Counts = tuple[str, str, int, int, int]  # location_id, sku, on_hand, allocated, reserved
-BATCH = 20_000
 KEYS_PER_STATEMENT = 500
+SKU_SEPARATOR = "\x1f"  # the unit separator; a SKU holding it is read without packing
+CountColumns = tuple[Sequence[str], Sequence[str], np.ndarray, np.ndarray]  # + on hand, free
+
+
+def _unpack_binary(packed: bytes) -> np.ndarray:
+    return np.frombuffer(packed, ">i8").astype(np.int64)
+
+
+def _unpack_text(packed: str) -> np.ndarray:
+    return np.fromstring(packed, dtype=np.int64, sep=",")
 
 
 class PositionColumnsSource:
@@ -24,13 +34,38 @@ class PositionColumnsSource:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def all_counts(self) -> Iterator[Sequence[Counts]]:
-        """Every position's counts, in batches (one scan, streamed)."""
+    def all_count_columns(self) -> Iterator[CountColumns]:
+        """Every position's (location id, SKU, on hand, free), in batches of columns, read
+        in one statement with no row (nor Python int) built per position: one row per
+        location, its SKUs joined by a separator and its counts packed (PostgreSQL: 8-byte
+        big-endian integers; SQLite: decimal text), unpacked by numpy."""
         sp = StockPosition.__table__
-        result = self.session.execute(
-            select(sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated, sp.c.reserved)
-            .execution_options(yield_per=BATCH))
-        yield from result.partitions(BATCH)  # type: ignore[misc]
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        packed = ("string_agg(int8send({}), ''::bytea)" if postgres
+                  else "group_concat({}, ',')")
+        wide = "CAST(on_hand AS BIGINT)"  # the difference in 64 bits, as numpy keeps it
+        joined = "string_agg" if postgres else "group_concat"
+        rows = self.session.execute(text(
+            f"SELECT location_id, {joined}(sku, :separator), "
+            f"{packed.format(wide)}, {packed.format(f'{wide} - allocated - reserved')} "
+            f"FROM {sp.name} GROUP BY location_id"), {"separator": SKU_SEPARATOR})
+        unpack = _unpack_binary if postgres else _unpack_text
+        for location_id, skus_joined, on_hand, free in rows:
+            skus = skus_joined.split(SKU_SEPARATOR)
+            counted, available = unpack(on_hand), unpack(free)
+            if not len(skus) == counted.shape[0] == available.shape[0]:  # a SKU holds the
+                yield from self._plain_counts_at(location_id)  # separator: read it plainly
+                continue
+            yield [location_id] * len(skus), skus, counted, available
+
+    def _plain_counts_at(self, location_id: str) -> Iterator[CountColumns]:
+        sp = StockPosition.__table__
+        rows = self.session.execute(
+            select(sp.c.sku, sp.c.on_hand, sp.c.allocated, sp.c.reserved)
+            .where(sp.c.location_id == location_id)).all()
+        yield ([location_id] * len(rows), [r[0] for r in rows],
+               np.array([r[1] for r in rows], np.int64).reshape(-1),
+               np.array([r[1] - r[2] - r[3] for r in rows], np.int64).reshape(-1))
 
     def journal_ids(self, above: int) -> list[int]:
         """The ids of the journal rows above an id (the rows a copy has seen, at its load)."""
