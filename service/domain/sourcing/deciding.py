@@ -112,13 +112,14 @@ def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
     now = clock()
     search_deadline = now + SEARCH_SHARE * (deadline - now) if deadline < inf else inf
     # for either objective (see its docstring), as far as the search's time allows
-    items = undominated(items, k, stop=lambda: clock() > search_deadline)
+    items = undominated(items, k, stop=lambda: _out_of_time(clock, search_deadline, proof))
+    budget = Budget(limits.nodes if full else limits.partial_nodes, search_deadline, clock,
+                    grace=deadline)
     if full:
-        budget = Budget(limits.nodes, search_deadline, clock)
         result = CoverSearch(items, demand, k, budget).run()
     else:
-        budget = Budget(limits.partial_nodes, search_deadline, clock)
         result = PartialSearch(items, demand, k, budget).run()
+    proof.deadline_hit = proof.deadline_hit or budget.expired
     if not result.exhausted:
         return result, items
     left = deadline - clock()
@@ -126,6 +127,15 @@ def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
         instance = ExactInstance(items.costs, items.caps, demand, k, full,
                                  min(left, 1e6), result.chosen)
         return settle(result, limits.solver(instance), full, proof), items
+    if limits.solver is not None:
+        proof.deadline_hit = True  # too little time left to start the solver
     proof.proven = False
     proof.bound, proof.units_bound = None, None
     return result, items
+
+
+def _out_of_time(clock: Callable[[], float], deadline: float, proof: Proof) -> bool:
+    """Whether `deadline` has passed (a deadline hit, which `proof` remembers)."""
+    late = clock() > deadline
+    proof.deadline_hit = proof.deadline_hit or late
+    return late
