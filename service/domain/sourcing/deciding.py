@@ -126,7 +126,9 @@ def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
     if limits.solver is not None and left > MIN_SOLVER_SECONDS:
         instance = ExactInstance(items.costs, items.caps, demand, k, full,
                                  min(left, 1e6), result.chosen)
-        return settle(result, limits.solver(instance), full, proof), items
+        result = settle(result, limits.solver(instance), full, proof)
+        proof.deadline_hit = proof.deadline_hit or clock() >= deadline
+        return result, items
     if limits.solver is not None:
         proof.deadline_hit = True  # too little time left to start the solver
     proof.proven = False
