@@ -186,13 +186,20 @@ def ship_assignment(caps: list[Caps], demand: Caps, budget: Budget | None = None
 
     With a `budget`, every step of the backtracking ticks it, and when its time is up the
     answer is None (not known to exist): callers then leave the location out, which is safe.
+    The first assignment in (location, line) order is returned; the loads from which the
+    locations left cannot be placed are remembered, so the backtracking visits each
+    (location, loads) state once instead of every order of the earlier choices.
     """
     load = [0] * len(demand)
     assign: list[int] = []
+    dead_ends: set[tuple[int, ...]] = set()
 
     def place(n: int) -> bool:
         if n == len(caps):
             return True
+        state = (n, *load)
+        if state in dead_ends:
+            return False
         for i, cap in enumerate(caps[n]):
             if budget is not None and budget.tick():
                 return False
@@ -203,6 +210,7 @@ def ship_assignment(caps: list[Caps], demand: Caps, budget: Budget | None = None
                     return True
                 assign.pop()
                 load[i] -= 1
+        dead_ends.add(state)
         return False
 
     return assign if place(0) else None
