@@ -54,14 +54,23 @@ class CoverSearch:
         return self.result
 
     def _seed_greedy(self) -> None:
+        """Most open units each time (cheapest on ties) until every line is covered.
+
+        It runs on the budget's grace time (`Budget.for_seeding`); when that is up too, no
+        cover is seeded and the policy's next step (its fallback) plans instead.
+        """
+        budget = self.budget.for_seeding()
         d, cost, picked = self.demand, 0.0, []
         caps, costs = self.items.caps, self.items.costs
         while any(d) and len(picked) < self.k:
-            best = max(
-                (j for j in range(len(costs)) if j not in picked),
-                key=lambda j: (sum(min(a, b) for a, b in zip(d, caps[j], strict=True)), -costs[j]),
-                default=None,
-            )
+            best, best_key = None, (-1, 0.0)
+            for j in range(len(costs)):
+                if budget.tick():
+                    self.budget.expired = True
+                    return
+                key = (sum(min(a, b) for a, b in zip(d, caps[j], strict=True)), -costs[j])
+                if key > best_key and j not in picked:
+                    best, best_key = j, key
             if best is None:
                 break
             picked.append(best)
@@ -93,6 +102,9 @@ class CoverSearch:
         for j in self.holders[line]:
             c = cost + self.items.costs[j]
             if c + self.bonus[r - 1] >= res.cost:
+                break
+            if self.budget.tick():
+                res.exhausted = True
                 break
             if j in self.excluded or j in self.chosen:
                 continue
@@ -128,10 +140,17 @@ class CoverSearch:
         """Shipments of negative cost that still carry a unit each lower the total further."""
         caps = self.items.caps
         for pos in range(start, len(self.negatives)):
+            if self.budget.tick():
+                self.result.exhausted = True
+                return
             j = self.negatives[pos]
             if not self._usable(j):
                 continue
-            if not all_can_ship([caps[x] for x in self.chosen] + [caps[j]], self.demand):
+            if not all_can_ship([caps[x] for x in self.chosen] + [caps[j]], self.demand,
+                                self.budget):
+                if self.budget.expired:
+                    self.result.exhausted = True
+                    return
                 continue
             self.chosen.append(j)
             self._record(cost + self.items.costs[j])

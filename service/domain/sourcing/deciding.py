@@ -95,10 +95,11 @@ def decide(scored: Scored, demand: Caps, policy: SplitPolicy, limits: Limits,
                             scored.ranking, max(k for _, k, _ in plan_steps))
     proof = Proof()
     result = Result()
+    pruned: dict[int, Items] = {}  # by shipment limit: the steps' searches share their items
     for label, k, full in plan_steps:
         if k == 0:
             return Decision(result, [], label, full, proof)
-        result, used = _solve_step(items, demand, k, full, limits, deadline, proof)
+        result, used = _solve_step(items, demand, k, full, limits, deadline, proof, pruned)
         if result.chosen or not full:
             return Decision(result, [used.origin[j] for j in result.chosen], label, full, proof)
         if primary_only:
@@ -107,25 +108,42 @@ def decide(scored: Scored, demand: Caps, policy: SplitPolicy, limits: Limits,
 
 
 def _solve_step(items: Items, demand: Caps, k: int, full: bool, limits: Limits,
-                deadline: float, proof: Proof) -> tuple[Result, Items]:
+                deadline: float, proof: Proof, pruned: dict[int, Items]
+                ) -> tuple[Result, Items]:
     clock = limits.clock
     now = clock()
     search_deadline = now + SEARCH_SHARE * (deadline - now) if deadline < inf else inf
-    # for either objective (see its docstring), as far as the search's time allows
-    items = undominated(items, k, stop=lambda: clock() > search_deadline)
+    # for either objective (see its docstring), as far as the search's time allows; once
+    # per shipment limit (a fallback with the same limit searches the same items)
+    if k not in pruned:
+        pruned[k] = undominated(items, k,
+                                stop=lambda: _out_of_time(clock, search_deadline, proof))
+    items = pruned[k]
+    budget = Budget(limits.nodes if full else limits.partial_nodes, search_deadline, clock,
+                    grace=deadline)
     if full:
-        budget = Budget(limits.nodes, search_deadline, clock)
         result = CoverSearch(items, demand, k, budget).run()
     else:
-        budget = Budget(limits.partial_nodes, search_deadline, clock)
         result = PartialSearch(items, demand, k, budget).run()
+    proof.deadline_hit = proof.deadline_hit or budget.expired
     if not result.exhausted:
         return result, items
     left = deadline - clock()
     if limits.solver is not None and left > MIN_SOLVER_SECONDS:
         instance = ExactInstance(items.costs, items.caps, demand, k, full,
                                  min(left, 1e6), result.chosen)
-        return settle(result, limits.solver(instance), full, proof), items
+        result = settle(result, limits.solver(instance), full, proof)
+        proof.deadline_hit = proof.deadline_hit or clock() >= deadline
+        return result, items
+    if limits.solver is not None:
+        proof.deadline_hit = True  # too little time left to start the solver
     proof.proven = False
     proof.bound, proof.units_bound = None, None
     return result, items
+
+
+def _out_of_time(clock: Callable[[], float], deadline: float, proof: Proof) -> bool:
+    """Whether `deadline` has passed (a deadline hit, which `proof` remembers)."""
+    late = clock() > deadline
+    proof.deadline_hit = proof.deadline_hit or late
+    return late

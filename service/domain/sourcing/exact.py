@@ -68,6 +68,7 @@ class Proof:
     solver_seconds: float = 0.0
     solver_status: str | None = None
     solver_detail: str = ""
+    deadline_hit: bool = False  # a search or the solver was stopped by the plan's time
 
     def to_dict(self, result: Result, full: bool) -> dict[str, object]:
         """The explanation's figures: the bound and the relative gap (0 when proven)."""
@@ -81,6 +82,8 @@ class Proof:
             "solved_by": self.solver,
             "cost_bound": None if bound is None or bound == -inf else round(bound, 6),
             "gap": None if gap is None else round(gap, 9),
+            # stopped by max_plan_ms before proven: the best plan found so far
+            "deadline_hit": self.deadline_hit and not self.proven,
         }
         if not full:
             units = max(result.units, 0)

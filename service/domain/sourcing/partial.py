@@ -53,16 +53,28 @@ class PartialSearch:
         return self.result
 
     def _greedy(self) -> tuple[int, float, tuple[int, ...]]:
-        """Most new units each time (cheapest on ties): the incumbent the search must beat."""
+        """Most new units each time (cheapest on ties): the incumbent the search must beat.
+
+        On the budget's grace time (`Budget.for_seeding`): when it is up, the best location
+        looked at so far is the last one picked (every pick adds units, so the plan is valid).
+        """
+        budget = self.budget.for_seeding()
         d, units, cost, picked = self.demand, 0, 0.0, []
         caps, costs = self.items.caps, self.items.costs
-        while len(picked) < self.k:
-            best = max((j for j in range(len(costs)) if self._usable_after(picked, j)),
-                       key=lambda j: (gain(d, caps[j]), -costs[j]), default=None)
-            if best is None or not gain(d, caps[best]):
+        while len(picked) < self.k and not budget.expired:
+            best, best_key = None, (-1, 0.0)
+            for j in range(len(costs)):
+                if self._usable_after(picked, j):
+                    key = (gain(d, caps[j]), -costs[j])
+                    if key > best_key:
+                        best, best_key = j, key
+                if budget.tick():
+                    self.budget.expired = True
+                    break
+            if best is None or not best_key[0]:
                 break
             picked.append(best)
-            units, cost = units + gain(d, caps[best]), cost + costs[best]
+            units, cost = units + best_key[0], cost + costs[best]
             d = residual(d, caps[best])
         return units, cost, tuple(picked)
 
@@ -118,6 +130,9 @@ class PartialSearch:
             c = cost + self.items.costs[j]
             if ub < res.units or (ub == res.units and c + self.bonus[r - 1] >= res.cost):
                 break
+            if self.budget.tick():
+                res.exhausted = True
+                break
             if not self._usable(j, d):
                 continue
             self.chosen.append(j)
@@ -150,7 +165,7 @@ class PartialSearch:
         if self.items.costs[j] >= 0:
             return False
         caps = [self.items.caps[x] for x in self.chosen] + [self.items.caps[j]]
-        return all_can_ship(caps, self.demand)
+        return all_can_ship(caps, self.demand, self.budget)
 
     def _record(self, units: int, cost: float) -> None:
         res = self.result

@@ -18,6 +18,7 @@ import numpy as np
 Caps = tuple[int, ...]
 NODE_BUDGET = 200_000
 CLOCK_EVERY = 8  # nodes between two looks at the clock
+TICKS_PER_LOOK = 64  # steps of an inner loop (`Budget.tick`) between two looks at the clock
 
 
 @dataclass(slots=True)
@@ -27,12 +28,34 @@ class Budget:
     nodes: int = NODE_BUDGET
     deadline: float = inf
     clock: Callable[[], float] = time.perf_counter
+    grace: float = inf  # until when a stand-in plan (a greedy seed) may still be built
+    ticks: int = 0
+    expired: bool = False  # the clock was seen past the deadline
 
     def spent(self, nodes: int) -> bool:
         """Whether a search that has visited `nodes` nodes must stop now."""
-        if nodes > self.nodes:
+        if nodes > self.nodes or self.expired:
             return True
-        return nodes % CLOCK_EVERY == 0 and self.deadline < inf and self.clock() > self.deadline
+        return nodes % CLOCK_EVERY == 0 and self.past_deadline()
+
+    def tick(self) -> bool:
+        """One step of a loop whose length grows with the items: whether the time is up.
+
+        The clock is read once every `TICKS_PER_LOOK` steps, so a loop pays an addition and
+        a comparison per step; once the time is up, every later call says so at once.
+        """
+        self.ticks += 1
+        return self.expired or (self.ticks % TICKS_PER_LOOK == 0 and self.past_deadline())
+
+    def past_deadline(self) -> bool:
+        """Read the clock: whether the deadline has passed (remembered in `expired`)."""
+        if self.deadline < inf and self.clock() > self.deadline:
+            self.expired = True
+        return self.expired
+
+    def for_seeding(self) -> Budget:
+        """The budget of a greedy stand-in plan: this one's clock, until the grace deadline."""
+        return Budget(self.nodes, self.grace, self.clock)
 
     def left(self) -> float:
         """Seconds until the deadline (never below 0; inf without one)."""
@@ -157,15 +180,29 @@ def negative_bonus(costs: list[float], k: int) -> list[float]:
     return bonus
 
 
-def ship_assignment(caps: list[Caps], demand: Caps) -> list[int] | None:
-    """A line for each chosen location to carry one unit of, or None (a small b-matching)."""
+def ship_assignment(caps: list[Caps], demand: Caps, budget: Budget | None = None
+                    ) -> list[int] | None:
+    """A line for each chosen location to carry one unit of, or None (a small b-matching).
+
+    With a `budget`, every step of the backtracking ticks it, and when its time is up the
+    answer is None (not known to exist): callers then leave the location out, which is safe.
+    The first assignment in (location, line) order is returned; the loads from which the
+    locations left cannot be placed are remembered, so the backtracking visits each
+    (location, loads) state once instead of every order of the earlier choices.
+    """
     load = [0] * len(demand)
     assign: list[int] = []
+    dead_ends: set[tuple[int, ...]] = set()
 
     def place(n: int) -> bool:
         if n == len(caps):
             return True
+        state = (n, *load)
+        if state in dead_ends:
+            return False
         for i, cap in enumerate(caps[n]):
+            if budget is not None and budget.tick():
+                return False
             if cap > 0 and load[i] < demand[i]:
                 load[i] += 1
                 assign.append(i)
@@ -173,14 +210,16 @@ def ship_assignment(caps: list[Caps], demand: Caps) -> list[int] | None:
                     return True
                 assign.pop()
                 load[i] -= 1
+        dead_ends.add(state)
         return False
 
     return assign if place(0) else None
 
 
-def all_can_ship(caps: list[Caps], demand: Caps) -> bool:
-    """Whether every chosen location can carry at least one unit."""
-    return ship_assignment(caps, demand) is not None
+def all_can_ship(caps: list[Caps], demand: Caps, budget: Budget | None = None) -> bool:
+    """Whether every chosen location can carry at least one unit (False: not known, the
+    `budget`'s time being up)."""
+    return ship_assignment(caps, demand, budget) is not None
 
 
 def allocate(caps: list[Caps], demand: Caps) -> list[list[int]]:

@@ -30,6 +30,7 @@ def test_a_plan_is_bounded_by_the_default_200_ms_and_says_it_is_proven(stocked, 
     search = response.json["explanation"]["search"]
     assert search["max_plan_ms"] == 200
     assert search["proven_optimal"] is True and search["gap"] == 0.0
+    assert search["deadline_hit"] is False
     assert search["cost_bound"] == pytest.approx(response.json["total_cost"], abs=1e-3)
 
 
@@ -41,6 +42,8 @@ def test_a_configured_limit_is_used_and_the_plan_still_says_whether_it_is_proven
     search = response.json["explanation"]["search"]
     assert search["max_plan_ms"] == 1
     assert isinstance(search["proven_optimal"], bool)
+    assert isinstance(search["deadline_hit"], bool)
+    assert not (search["deadline_hit"] and search["proven_optimal"])
     shipped = sum(ln["quantity"] for s in response.json["shipments"] for ln in s["lines"])
     short = sum(ln["quantity"] for ln in response.json["unfulfilled"])
     assert shipped + short == 27
