@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 from service.domain.orders import (
     OPEN_FULFILMENT,
     Fulfilment,
-    FulfilmentLine,
     Order,
-    OrderLine,
 )
 from service.store import fulfilment_rows, orders_pg
 from service.store.backlog import Backlog, open_lines
@@ -33,6 +31,7 @@ from service.store.models import (
     OrderRow,
     SettlementRecord,
 )
+from service.store.order_aggregate_rows import OrderChildren, OrderRows, fulfilment_of
 from service.store.order_rows import insert_core, new_order_rows
 from service.store.returns import ReturnRepository
 
@@ -43,7 +42,7 @@ class OrderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.backlog = Backlog(session)
-        self._rows: dict[str, _Rows] = {}
+        self._rows: dict[str, OrderRows] = {}
 
     def get(self, order_id: str, lock: bool = False) -> Order | None:
         """The order and everything under it (its row locked when asked).
@@ -65,7 +64,7 @@ class OrderRepository:
         row = self.session.scalars(query.with_for_update(of=OrderRow) if lock else query).first()
         if row is None:
             return None
-        rows = _Rows(row, self._children(row.id, fresh))
+        rows = OrderRows(row, self._children(row.id, fresh))
         self._rows[row.id] = rows
         # the units returns brought back, per line id: the status counts them
         return rows.order(ReturnRepository(self.session).received_per_line(row.id))
@@ -148,7 +147,7 @@ class OrderRepository:
         after = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
         self.backlog.move({loc: after[loc] - before[loc] for loc in after.keys() | before})
 
-    def _add_lines(self, order: Order, rows: _Rows) -> None:
+    def _add_lines(self, order: Order, rows: OrderRows) -> None:
         """Insert the lines the aggregate gained (an edit), setting their storage ids."""
         for line in (line for line in order.lines if line.id is None):
             row = OrderLineRow(order_id=order.id, line_no=line.line_no, sku=line.sku,
@@ -160,7 +159,7 @@ class OrderRepository:
             line.id, rows.line_nos[row.id] = row.id, line.line_no
             rows.children.lines.append(row)
 
-    def _add_fulfilments(self, order: Order, rows: _Rows, line_ids: dict[int, int | None]
+    def _add_fulfilments(self, order: Order, rows: OrderRows, line_ids: dict[int, int | None]
                          ) -> bool:
         """Insert the fulfilments the aggregate gained (a re-route), remembering their rows;
         whether its new events went in with them (PostgreSQL: one statement)."""
@@ -198,7 +197,7 @@ class OrderRepository:
         found = self.session.execute(query).all()
         lines = self._lines_of([f.id for f, _ship_to in found], {})
         line_nos = self._line_numbers({r.order_line_id for rows in lines.values() for r in rows})
-        return [Queued(f.order_id, ship_to or {}, _fulfilment(f, lines.get(f.id, []), line_nos))
+        return [Queued(f.order_id, ship_to or {}, fulfilment_of(f, lines.get(f.id, []), line_nos))
                 for f, ship_to in found]
 
     def open_lines_per_location(self) -> dict[str, int]:
@@ -217,7 +216,7 @@ class OrderRepository:
         return dict(self.session.execute(select(OrderLineRow.id, OrderLineRow.line_no)
                                          .where(OrderLineRow.id.in_(order_line_ids))).all())
 
-    def _children(self, order_id: str, fresh: dict[str, Any]) -> _Children:
+    def _children(self, order_id: str, fresh: dict[str, Any]) -> OrderChildren:
         lines = list(self.session.scalars(
             select(OrderLineRow).where(OrderLineRow.order_id == order_id)
             .order_by(OrderLineRow.line_no).execution_options(**fresh)))
@@ -233,7 +232,7 @@ class OrderRepository:
             found = fulfilment_lines.setdefault(fulfilment.id, [])
             if line is not None:
                 found.append(line)
-        return _Children(lines, list(fulfilments.values()), fulfilment_lines)
+        return OrderChildren(lines, list(fulfilments.values()), fulfilment_lines)
 
     def _lines_of(self, ids: list[str], fresh: dict[str, Any]
                   ) -> dict[str, list[FulfilmentLineRow]]:
@@ -253,81 +252,3 @@ class Queued:
     order_id: str
     ship_to: dict[str, Any]
     fulfilment: Fulfilment
-
-
-class _Children:
-    """An order's line, fulfilment and fulfilment-line rows."""
-
-    def __init__(self, lines: list[OrderLineRow], fulfilments: list[FulfilmentRow],
-                 fulfilment_lines: dict[str, list[FulfilmentLineRow]]) -> None:
-        self.lines, self.fulfilments, self.fulfilment_lines = lines, fulfilments, fulfilment_lines
-
-
-class _Rows:
-    """The rows one order was read from: to build the aggregate and to write it back."""
-
-    def __init__(self, order: OrderRow, children: _Children) -> None:
-        self.row, self.children = order, children
-        self.line_nos = {line.id: line.line_no for line in children.lines}
-
-    def order(self, returned: dict[int, int]) -> Order:
-        """The aggregate these rows hold (`returned`: units received back, by line id)."""
-        r, c = self.row, self.children
-        return Order(
-            id=r.id, channel=r.channel, created_at=r.created_at, updated_at=r.updated_at,
-            lines=[OrderLine(x.line_no, x.sku, x.quantity, x.unit_price, x.quantity_cancelled,
-                             x.quantity_backordered, x.id, returned.get(x.id, 0))
-                   for x in c.lines],
-            fulfilments=[_fulfilment(f, c.fulfilment_lines[f.id], self.line_nos)
-                         for f in c.fulfilments],
-            order_ref=r.order_ref, customer_id=r.customer_id,
-            delivery_method=r.delivery_method, pickup_location=r.pickup_location_id,
-            ship_to=r.ship_to or {}, attributes=r.attributes or {}, ruleset=r.ruleset,
-            plan=r.plan or {}, explanation=r.explanation or {},
-            idempotency_key=r.idempotency_key, request_hash=r.request_hash,
-            on_short=r.on_short, cancel_reason=r.cancel_reason, experiment=r.experiment,
-            variant=r.variant)
-
-    def update_from(self, order: Order) -> None:
-        """Copy what the aggregate may change onto its rows (the flush writes what moved)."""
-        self.row.status, self.row.updated_at = order.status, order.updated_at
-        self.row.cancel_reason = order.cancel_reason
-        if order.explanation is not self.row.explanation:  # a change replaces it whole
-            self.row.explanation = order.explanation
-        if order.ship_to != self.row.ship_to:  # an edit's new address
-            self.row.ship_to = dict(order.ship_to)
-        by_no = {line.line_no: line for line in order.lines}
-        for row in self.children.lines:
-            line = by_no[row.line_no]
-            row.quantity_cancelled, row.quantity_backordered = line.cancelled, line.backordered
-            row.quantity = line.quantity
-        rows = {f.id: f for f in self.children.fulfilments}
-        for fulfilment in order.fulfilments:
-            _update_fulfilment(rows[fulfilment.id], fulfilment,
-                               self.children.fulfilment_lines[fulfilment.id])
-
-
-def _fulfilment(row: FulfilmentRow, lines: list[FulfilmentLineRow],
-                line_nos: dict[int, int]) -> Fulfilment:
-    return Fulfilment(
-        id=row.id, location_id=row.location_id, created_at=row.created_at,
-        updated_at=row.updated_at, status=row.status, cost=row.cost, factors=row.factors or {},
-        tracking=row.tracking, reason=row.reason, shipped_at=row.shipped_at,
-        delivered_at=row.delivered_at,
-        lines=[FulfilmentLine(line_nos[x.order_line_id], x.sku, x.quantity,
-                              x.quantity_shipped, x.quantity_rejected, x.quantity_cancelled, x.id)
-               for x in lines])
-
-
-def _update_fulfilment(row: FulfilmentRow, fulfilment: Fulfilment,
-                       line_rows: list[FulfilmentLineRow]) -> None:
-    row.status, row.updated_at = fulfilment.status, fulfilment.updated_at
-    row.tracking, row.reason, row.shipped_at = (fulfilment.tracking, fulfilment.reason,
-                                                fulfilment.shipped_at)
-    row.delivered_at = fulfilment.delivered_at
-    by_id = {line.id: line for line in fulfilment.lines}
-    for line_row in line_rows:
-        line = by_id[line_row.id]
-        line_row.quantity_shipped = line.shipped
-        line_row.quantity_rejected = line.rejected
-        line_row.quantity_cancelled = line.cancelled
