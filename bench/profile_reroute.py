@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-url", required=True)
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative")
     args = parser.parse_args(argv)
     _count_calls()
     ctx = common.bench_context(args.pg_url)
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {count / max(len(ids), 1):5.2f}  {text}")
     if profile:
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(45)
         print(out.getvalue())
     return 0
 
