@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import case, literal, select, text
+from sqlalchemy import Integer, bindparam, case, literal, select, text
 from sqlalchemy.orm import Session
 
 from service.domain.orders import OPEN_FULFILMENT
@@ -60,6 +61,7 @@ class Backlog:
         the statement is `oms_order_start()`: it also takes the switch lock, reads the active
         ruleset for `activations` and names the journal's cause (migration 0028).
         """
+        self.started_order = False  # True only when this call runs oms_order_start()
         if self._read is not None:
             return self._read
         if activations is not None and journal is not None and _postgres(self.session):
@@ -92,11 +94,17 @@ class Backlog:
         """Add each location's change, locations in id order (writers never deadlock); a
         count never goes below 0."""
         self.forget()
-        table = LocationBacklog.__table__
-        for location in sorted(loc for loc, n in deltas.items() if n):
-            stmt = insert_for(self.session, table).values(
-                location_id=location, open_lines=max(0, deltas[location]))
-            summed = table.c.open_lines + deltas[location]
-            self.session.execute(stmt.on_conflict_do_update(
-                index_elements=["location_id"],
-                set_={"open_lines": case((summed > 0, summed), else_=0)}))
+        rows = [{"location_id": loc, "open_lines": max(0, deltas[loc]), "delta": deltas[loc]}
+                for loc in sorted(loc for loc, n in deltas.items() if n)]
+        if rows:  # one executemany: a single pipelined round trip on psycopg
+            self.session.execute(_move_statement(self.session), rows)
+
+
+def _move_statement(session: Session) -> Any:
+    """Upsert one location's count: inserted as max(0, delta), else moved by delta (>= 0)."""
+    table = LocationBacklog.__table__
+    summed = table.c.open_lines + bindparam("delta", type_=Integer)
+    return insert_for(session, table).values(
+        location_id=bindparam("location_id"), open_lines=bindparam("open_lines")
+    ).on_conflict_do_update(index_elements=["location_id"],
+                            set_={"open_lines": case((summed > 0, summed), else_=0)})

@@ -4,6 +4,8 @@ from them (`OrderRows.order`), and what the aggregate changed copied back onto t
 
 from __future__ import annotations
 
+from typing import Any
+
 from service.domain.orders import Fulfilment, FulfilmentLine, Order, OrderLine
 from service.store.models import FulfilmentLineRow, FulfilmentRow, OrderLineRow, OrderRow
 
@@ -40,6 +42,12 @@ class OrderRows:
             idempotency_key=r.idempotency_key, request_hash=r.request_hash,
             on_short=r.on_short, cancel_reason=r.cancel_reason, experiment=r.experiment,
             variant=r.variant)
+
+    def all_rows(self) -> list[Any]:
+        """The order's row and every row under it, in the flush's table order."""
+        c = self.children
+        return [self.row, *c.lines, *c.fulfilments,
+                *(line for f in c.fulfilments for line in c.fulfilment_lines[f.id])]
 
     def update_from(self, order: Order) -> None:
         """Copy what the aggregate may change onto its rows (the flush writes what moved)."""

@@ -20,7 +20,7 @@ from service.domain.orders import (
     Fulfilment,
     Order,
 )
-from service.store import fulfilment_rows, orders_pg
+from service.store import fulfilment_rows, order_updates_pg, orders_pg
 from service.store.backlog import Backlog, open_lines
 from service.store.models import (
     Event,
@@ -64,10 +64,10 @@ class OrderRepository:
         row = self.session.scalars(query.with_for_update(of=OrderRow) if lock else query).first()
         if row is None:
             return None
-        rows = OrderRows(row, self._children(row.id, fresh))
+        children, received = self._children(row.id, fresh)
+        rows = OrderRows(row, children)
         self._rows[row.id] = rows
-        # the units returns brought back, per line id: the status counts them
-        return rows.order(ReturnRepository(self.session).received_per_line(row.id))
+        return rows.order(received)
 
     def find_by_key(self, channel: str, key: str) -> tuple[str | None, dict[str, Any]] | None:
         """(request hash, 201 body) of the order placed earlier with this Idempotency-Key."""
@@ -90,6 +90,9 @@ class OrderRepository:
 
     def _keys_aside(self) -> bool:
         """Whether the unique keys live in `order_keys` (PostgreSQL: orders partitioned)."""
+        return self._postgres()
+
+    def _postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
     def add(self, order: Order, response: dict[str, Any]) -> None:
@@ -132,6 +135,8 @@ class OrderRepository:
         line_ids = {line.line_no: line.id for line in order.lines}
         events_written = self._add_fulfilments(order, rows, line_ids)
         rows.update_from(order)
+        if self._postgres():  # one statement, not the flush's round trip per table
+            order_updates_pg.write_changes(self.session, rows.all_rows())
         for event in [] if events_written else order.events:
             self.session.add(Event(aggregate_type=event.aggregate_type,
                                    aggregate_id=event.aggregate_id, type=event.type,
@@ -216,10 +221,21 @@ class OrderRepository:
         return dict(self.session.execute(select(OrderLineRow.id, OrderLineRow.line_no)
                                          .where(OrderLineRow.id.in_(order_line_ids))).all())
 
-    def _children(self, order_id: str, fresh: dict[str, Any]) -> OrderChildren:
-        lines = list(self.session.scalars(
-            select(OrderLineRow).where(OrderLineRow.order_id == order_id)
-            .order_by(OrderLineRow.line_no).execution_options(**fresh)))
+    def _children(self, order_id: str, fresh: dict[str, Any]
+                  ) -> tuple[OrderChildren, dict[int, int]]:
+        """The order's rows under it, and the units its returns brought back per line id
+        (the status counts them), read with the lines."""
+        received = ReturnRepository.received_by_line(order_id)
+        lines: list[OrderLineRow] = []
+        back: dict[int, int] = {}
+        for line, units in self.session.execute(
+                select(OrderLineRow, received.c.received)
+                .outerjoin(received, received.c.order_line_id == OrderLineRow.id)
+                .where(OrderLineRow.order_id == order_id)
+                .order_by(OrderLineRow.line_no).execution_options(**fresh)):
+            lines.append(line)
+            if units:
+                back[line.id] = int(units)
         fulfilments: dict[str, FulfilmentRow] = {}
         fulfilment_lines: dict[str, list[FulfilmentLineRow]] = {}
         for fulfilment, line in self.session.execute(  # one query for both
@@ -232,7 +248,7 @@ class OrderRepository:
             found = fulfilment_lines.setdefault(fulfilment.id, [])
             if line is not None:
                 found.append(line)
-        return OrderChildren(lines, list(fulfilments.values()), fulfilment_lines)
+        return OrderChildren(lines, list(fulfilments.values()), fulfilment_lines), back
 
     def _lines_of(self, ids: list[str], fresh: dict[str, Any]
                   ) -> dict[str, list[FulfilmentLineRow]]:

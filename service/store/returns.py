@@ -96,6 +96,14 @@ class ReturnRepository:
             receipt.stored = True
         self._write_events(ret.events)
 
+    @staticmethod
+    def received_by_line(order_id: str) -> Any:
+        """(order_line_id, received) of the order's returns, as a subquery to join lines to
+        (what `received_per_line` reads, without a statement of its own)."""
+        return (select(_L.c.order_line_id, func.sum(_L.c.quantity_received).label("received"))
+                .join(_R, _R.c.id == _L.c.return_id).where(_R.c.order_id == order_id)
+                .group_by(_L.c.order_line_id).subquery())
+
     def in_returns(self, order_id: str) -> dict[int, int]:
         """Units of each order line (by id) in the order's returns, open or received."""
         return {line: int(units) for line, units, _received in self._per_line(order_id)}

@@ -20,6 +20,7 @@ from service.errors import InsufficientStock, ValidationFailed, problem
 from service.feeds.stock_rows import StockRow
 from service.payloads import require
 from service.services.inventory.deltas import apply_deltas
+from service.services.orders import backlog
 from service.services.orders.allocation import StockTaken
 from service.services.orders.fulfilment import event_time, load_fulfilment
 from service.services.orders.rerouting import reroute
@@ -70,7 +71,11 @@ def reject_and_reroute(ctx: Context, uow: UnitOfWork, order: Order, fulfilment: 
                        adjust_on_hand: bool = False, event: str | None = None) -> None:
     """Reject the units asked of a locked order's fulfilment, free them, re-route them
     (`event` identifies the report, so that a retry of it is known)."""
-    uow.journal.because("rejection", order=order.id, fulfilment=fulfilment.id, reason=reason)
+    refs = {"order": order.id, "fulfilment": fulfilment.id, "reason": reason}
+    # the backlog and cache versions (on PostgreSQL also the switch lock, the active ruleset
+    # and the journal's cause) in one statement, as placing an order starts
+    if not backlog.read_first(uow, uow.journal.cause("rejection", **refs)):
+        uow.journal.because("rejection", **refs)
     released, targets = order.reject(fulfilment.id, lines, reason, ctx.clock.now())
     reroute(ctx, uow, order, fulfilment, targets, released, event)
     if adjust_on_hand:
