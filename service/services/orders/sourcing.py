@@ -135,8 +135,12 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     key = (ruleset.ref, ruleset.content_hash, weights)
     if _SITES:
         built_catalog, built_counts, built_key, built = _SITES[0]
-        if built_catalog is catalog and built_key == key and built_counts == counts:
-            return built
+        if built_catalog is catalog and built_key == key:
+            if built_counts == counts:
+                return built
+            table = built.with_backlog(_ratios_moved(catalog, built_counts, counts))
+            _SITES[:] = [(catalog, dict(counts), key, table)]
+            return table
     sites = [Site(loc_id, f["lat"], f["lon"],
                   backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
                   f["processing_hours"], f["priority"])
@@ -146,6 +150,14 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     table = SiteTable(sites, weights, rule_cost_floor(points))
     _SITES[:] = [(catalog, dict(counts), key, table)]
     return table
+
+
+def _ratios_moved(catalog: CatalogSnapshot, before: dict[str, int], now: dict[str, int]
+                  ) -> dict[str, float]:
+    """The backlog ratio now of every location whose open lines moved since `before`."""
+    moved = {loc for loc in before.keys() | now.keys() if before.get(loc, 0) != now.get(loc, 0)}
+    return {loc: backlog.ratio(now.get(loc, 0), catalog.locations[loc]["daily_capacity"])
+            for loc in moved if loc in catalog.locations}
 
 
 def _traces(ruleset: Ruleset, catalog: CatalogSnapshot, req: SourcingRequest,
