@@ -211,8 +211,8 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     lines = [SourcingLine(line.sku, line.quantity) for line in req.lines]
     result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
                            explain, limits=limits)
-    return Sourced(result, ruleset, _traces(ruleset, catalog, req, result),
-                   dict(reader.excluded), reader.seen, on_short)
+    traces = _traces(ruleset, catalog, req, result) if explain else {}
+    return Sourced(result, ruleset, traces, dict(reader.excluded), reader.seen, on_short)
 
 
 def on_short_of(ruleset: Ruleset, req: SourcingRequest) -> str:
@@ -247,9 +247,10 @@ def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
 
 
 def source(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
-           req: SourcingRequest) -> Sourced:
+           req: SourcingRequest, explain: bool = True) -> Sourced:
     """The plan for a request: its store's stock for pickup, else the least-cost shipments;
-    422 when the channel does not sell the order's delivery method."""
+    422 when the channel does not sell the order's delivery method. Without `explain`, a
+    ship plan has no explanation and no rule traces (the same shipments and cost)."""
     method = "pickup" if req.delivery_method == "pickup" else "ship"
     if method not in ruleset.sells(req.channel):
         raise ValidationFailed(
@@ -258,7 +259,7 @@ def source(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnap
                      f"{', '.join(ruleset.sells(req.channel))} only")])
     if req.delivery_method == "pickup":
         return plan_pickup(uow, ruleset, catalog, req)
-    return plan(ctx, uow, ruleset, catalog, req)
+    return plan(ctx, uow, ruleset, catalog, req, explain)
 
 
 def to_dict(sourced: Sourced) -> dict[str, Any]:
