@@ -63,19 +63,18 @@ def _explain_line(
     policy: SplitPolicy,
     factors_of: Callable[[Candidate], dict[str, Any]],
 ) -> dict[str, Any]:
-    ranked = [
-        {
+    ranked = []
+    for r, n in enumerate(holders):
+        candidate = scored.candidate(n)  # one array look-up per holder, not three
+        ranked.append({
             "rank": r + 1,
-            "location": scored.candidate(n).location_id,
+            "location": candidate.location_id,
             "cost": round(scored.cost_of(n) + policy.shipment_penalty, 6),
-            "available": scored.candidate(n).available.get(line.sku, 0),
+            "available": candidate.available.get(line.sku, 0),
             "covers_line": int(scored.caps[n, i]) >= line.quantity,
             "chosen": n in chosen,
-            "factors": {**factors_of(scored.candidate(n)),
-                        "shipment_penalty": policy.shipment_penalty},
-        }
-        for r, n in enumerate(holders)
-    ]
+            "factors": {**factors_of(candidate), "shipment_penalty": policy.shipment_penalty},
+        })
     entry: dict[str, Any] = {
         "sku": line.sku,
         "quantity": line.quantity,

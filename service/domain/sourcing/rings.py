@@ -15,7 +15,8 @@ every location, exactly as without rings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -109,15 +110,34 @@ class SiteTable:
     """The sites as arrays, so the floors of a thousand locations cost microseconds."""
 
     def __init__(self, sites: Sequence[Site], weights: Weights, rule_cost_floor: float) -> None:
+        self.sites = list(sites)
+        self.rows = {site.location_id: row for row, site in enumerate(self.sites)}
         self.ids = np.array([site.location_id for site in sites], dtype=object)
         self.phi = np.radians(np.array([s.lat for s in sites], dtype=float))
         self.lam = np.radians(np.array([s.lon for s in sites], dtype=float))
         self.cos_phi = np.cos(self.phi)
-        self.static = np.array(
-            [weights.backlog_ratio * s.backlog_ratio
-             + weights.processing_hours * s.processing_hours
-             + weights.priority * s.priority for s in sites], dtype=float) + rule_cost_floor
+        self.static = np.array([_static_cost(s, weights) for s in sites],
+                               dtype=float) + rule_cost_floor
         self.weights = weights
+        self.rule_cost_floor = rule_cost_floor
+
+    def with_backlog(self, ratios: Mapping[str, float]) -> SiteTable:
+        """A copy with the backlog ratios of some sites changed (others' are ignored), equal
+        to a table built afresh from the changed sites; this table is left as it is.
+
+        A replay's backlog moves with every order it places: rebuilding a thousand sites
+        per plan was most of the replay's time, patching the few that moved is not.
+        """
+        table = copy.copy(self)
+        table.sites, table.static = list(self.sites), self.static.copy()
+        for location_id, ratio in ratios.items():
+            row = self.rows.get(location_id)
+            if row is None:
+                continue
+            site = table.sites[row] = replace(self.sites[row], backlog_ratio=ratio)
+            table.static[row] = np.float64(_static_cost(site, self.weights)) + np.float64(
+                self.rule_cost_floor)
+        return table
 
     def floors(self, ship_to: LatLon, shipping: ShippingModel, penalty: float) -> Floors:
         """Every site's cost floor for a shipment to `ship_to`."""
@@ -136,6 +156,13 @@ class SiteTable:
         a = (np.sin((phi2 - self.phi) / 2) ** 2
              + self.cos_phi * np.cos(phi2) * np.sin((lam2 - self.lam) / 2) ** 2)
         return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def _static_cost(site: Site, weights: Weights) -> float:
+    """A site's cost terms that do not depend on the destination (rules' floor excluded)."""
+    return (weights.backlog_ratio * site.backlog_ratio
+            + weights.processing_hours * site.processing_hours
+            + weights.priority * site.priority)
 
 
 def rule_cost_floor(add_cost_points: Sequence[Sequence[float]]) -> float:

@@ -19,6 +19,7 @@ Caps = tuple[int, ...]
 NODE_BUDGET = 200_000
 CLOCK_EVERY = 8  # nodes between two looks at the clock
 TICKS_PER_LOOK = 64  # steps of an inner loop (`Budget.tick`) between two looks at the clock
+SMALL = 128  # rows up to which `representatives` loops in Python (cheaper than arrays)
 
 
 @dataclass(slots=True)
@@ -103,12 +104,18 @@ def representatives(caps: np.ndarray, costs: np.ndarray, ranking: np.ndarray, k:
                     ) -> Items:
     """`reduce_items` over arrays: the k cheapest rows of each capability group, as items.
 
+    Up to SMALL rows (a ring's sixteen locations), `reduce_items` runs on the rows as lists:
+    the same items, without a dozen array operations' fixed cost on every plan.
+
     `caps` holds one row of capped units per location, `ranking` its indices by rising cost
     (ties in a fixed order); `origin` holds indices into those arrays. Only the kept rows
     become Python objects, so the work per row is a few array operations.
     """
     if not len(ranking):
         return Items([], [], [], [])
+    if len(ranking) <= SMALL:  # the array steps' fixed cost exceeds the whole loop's
+        return reduce_items([tuple(row) for row in caps.tolist()], costs.tolist(), k,
+                            ranking.tolist())
     group = _groups(caps[ranking])
     by_group = np.argsort(group, kind="stable")  # cost order kept within a group
     sorted_group = group[by_group]

@@ -135,8 +135,12 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     key = (ruleset.ref, ruleset.content_hash, weights)
     if _SITES:
         built_catalog, built_counts, built_key, built = _SITES[0]
-        if built_catalog is catalog and built_key == key and built_counts == counts:
-            return built
+        if built_catalog is catalog and built_key == key:
+            if built_counts == counts:
+                return built
+            table = built.with_backlog(_ratios_moved(catalog, built_counts, counts))
+            _SITES[:] = [(catalog, dict(counts), key, table)]
+            return table
     sites = [Site(loc_id, f["lat"], f["lon"],
                   backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
                   f["processing_hours"], f["priority"])
@@ -146,6 +150,14 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     table = SiteTable(sites, weights, rule_cost_floor(points))
     _SITES[:] = [(catalog, dict(counts), key, table)]
     return table
+
+
+def _ratios_moved(catalog: CatalogSnapshot, before: dict[str, int], now: dict[str, int]
+                  ) -> dict[str, float]:
+    """The backlog ratio now of every location whose open lines moved since `before`."""
+    moved = {loc for loc in before.keys() | now.keys() if before.get(loc, 0) != now.get(loc, 0)}
+    return {loc: backlog.ratio(now.get(loc, 0), catalog.locations[loc]["daily_capacity"])
+            for loc in moved if loc in catalog.locations}
 
 
 def _traces(ruleset: Ruleset, catalog: CatalogSnapshot, req: SourcingRequest,
@@ -199,8 +211,8 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     lines = [SourcingLine(line.sku, line.quantity) for line in req.lines]
     result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
                            explain, limits=limits)
-    return Sourced(result, ruleset, _traces(ruleset, catalog, req, result),
-                   dict(reader.excluded), reader.seen, on_short)
+    traces = _traces(ruleset, catalog, req, result) if explain else {}
+    return Sourced(result, ruleset, traces, dict(reader.excluded), reader.seen, on_short)
 
 
 def on_short_of(ruleset: Ruleset, req: SourcingRequest) -> str:
@@ -235,9 +247,10 @@ def plan_pickup(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
 
 
 def source(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
-           req: SourcingRequest) -> Sourced:
+           req: SourcingRequest, explain: bool = True) -> Sourced:
     """The plan for a request: its store's stock for pickup, else the least-cost shipments;
-    422 when the channel does not sell the order's delivery method."""
+    422 when the channel does not sell the order's delivery method. Without `explain`, a
+    ship plan has no explanation and no rule traces (the same shipments and cost)."""
     method = "pickup" if req.delivery_method == "pickup" else "ship"
     if method not in ruleset.sells(req.channel):
         raise ValidationFailed(
@@ -246,7 +259,7 @@ def source(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnap
                      f"{', '.join(ruleset.sells(req.channel))} only")])
     if req.delivery_method == "pickup":
         return plan_pickup(uow, ruleset, catalog, req)
-    return plan(ctx, uow, ruleset, catalog, req)
+    return plan(ctx, uow, ruleset, catalog, req, explain)
 
 
 def to_dict(sourced: Sourced) -> dict[str, Any]:

@@ -88,7 +88,8 @@ def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot
         if reads is None or reads._ledger is not ledger:  # noqa: SLF001
             reads = readers[id(ledger)] = _LedgerReads(ledger)
         try:
-            sourced = sourcing.source(ctx, reads, ruleset, catalog, req)
+            # the replay keeps no explanation (KEPT): it is not built
+            sourced = sourcing.source(ctx, reads, ruleset, catalog, req, explain=False)
             placing._refuse_if_short(req, sourced)  # noqa: SLF001 (the live rule, reused)
         except (InsufficientStock, ValidationFailed):
             return {"ruleset": ruleset.ref, "policy_applied": "refused", "total_cost": 0.0,
