@@ -175,11 +175,18 @@ def wait_until(condition, processes: list[Process], timeout: float = 20) -> None
         time.sleep(0.1)
 
 
-def interrupted(process: Process) -> int:
-    """Ctrl-C, as an operator stops it; its exit status."""
-    process.popen.send_signal(signal.SIGINT)
+def interrupted(processes: list[Process]) -> list[int]:
+    """Ctrl-C to each, as an operator stops them; their exit statuses. A process exits once
+    the jobs it is running end (a job waiting on a lock or a LISTEN may take seconds on a
+    loaded machine)."""
+    for process in processes:
+        process.popen.send_signal(signal.SIGINT)
+    return [_status(process) for process in processes]
+
+
+def _status(process: Process) -> int:
     try:
-        return process.popen.wait(timeout=15)
+        return process.popen.wait(timeout=90)
     except subprocess.TimeoutExpired:
         process.popen.kill()
         process.popen.wait()
@@ -209,7 +216,7 @@ def test_three_scheduler_processes_retire_each_old_partition_once_and_keep_what_
             for n in names(pg.engine, table)}, processes)
         wait_until(lambda: maintain_runs(metrics).get("ok", 0) >= 3, processes)  # more runs
     finally:
-        statuses = [interrupted(p) for p in processes]
+        statuses = interrupted(processes)
     logs = [p.output() for p in processes]
 
     assert statuses == [0] * SCHEDULERS, logs
