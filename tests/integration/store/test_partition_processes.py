@@ -153,6 +153,13 @@ def seeded(engine) -> dict[str, int]:
     return {"event": waiting, "record": unexported}
 
 
+def _hears_ctrl_c() -> None:
+    """Ctrl-C as a terminal delivers it: a run started in the background (CI under nohup, a
+    shell without job control) has SIGINT ignored, and a child inherits that (Python then
+    never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_schedulers(config: Path, metrics: Path) -> list[Process]:
     script = config.parent / "scheduler.py"
     script.write_text(SCRIPT)
@@ -162,7 +169,8 @@ def start_schedulers(config: Path, metrics: Path) -> list[Process]:
         log = config.parent / f"scheduler-{i}.log"
         with log.open("w") as out:
             popen = subprocess.Popen([sys.executable, str(script), str(MAINTAIN_SECONDS)],
-                                     stdout=out, stderr=subprocess.STDOUT, env=env)
+                                     stdout=out, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=_hears_ctrl_c)
         started.append(Process(f"scheduler-{i}", popen, log))
     return started
 
