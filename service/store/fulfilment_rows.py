@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from service.domain.orders import DomainEvent, Fulfilment
 from service.store.models import FulfilmentLineRow, FulfilmentRow
@@ -16,9 +16,9 @@ from service.store.models.base import naive_utc
 
 def insert_new(session: Session, order_id: str, fulfilments: list[Fulfilment],
                line_ids: dict[int, int | None], events: list[DomainEvent]
-               ) -> tuple[list[tuple[FulfilmentRow, list[FulfilmentLineRow]]], bool]:
+               ) -> tuple[list[tuple[dict[str, Any], list[dict[str, Any]]]], bool]:
     """Insert fulfilments of an existing order (their lines get their storage ids), and hand
-    back their rows as the session's, so later changes update them. On PostgreSQL the
+    back their rows as plain rows by column, so later changes update them. On PostgreSQL the
     order's new `events` go in with them, in one statement; the flag says whether they did."""
     if not fulfilments:
         return [], False
@@ -36,13 +36,11 @@ def insert_new(session: Session, order_id: str, fulfilments: list[Fulfilment],
         table = FulfilmentLineRow.__table__
         ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                               [values for _line, values in lines]).scalars().all()
-    line_rows: dict[str, list[FulfilmentLineRow]] = {f.id: [] for f in fulfilments}
+    line_rows: dict[str, list[dict[str, Any]]] = {f.id: [] for f in fulfilments}
     for (line, values), line_id in zip(lines, ids, strict=True):
         line.id = line_id
-        line_rows[values["fulfilment_id"]].append(
-            _attached(session, FulfilmentLineRow(id=line_id, **values)))
-    return [(_attached(session, FulfilmentRow(**head)), line_rows[head["id"]])
-            for head in heads], postgres
+        line_rows[values["fulfilment_id"]].append({"id": line_id, **values})
+    return [(head, line_rows[head["id"]]) for head in heads], postgres
 
 
 _INSERT_PG = text("""
@@ -108,13 +106,6 @@ def _head(order_id: str, f: Fulfilment) -> dict[str, Any]:
             "status": f.status, "cost": f.cost, "factors": f.factors, "tracking": f.tracking,
             "reason": f.reason, "created_at": f.created_at, "updated_at": f.updated_at,
             "shipped_at": f.shipped_at, "delivered_at": f.delivered_at}
-
-
-def _attached(session: Session, row: Any) -> Any:
-    """A row just inserted with Core, made the session's own (persistent, not re-inserted)."""
-    make_transient_to_detached(row)
-    session.add(row)
-    return row
 
 
 def unaccepted_before(session: Session, created_before: datetime, limit: int

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.store.models.base import naive_utc
+from service.store.order_aggregate_rows import Change
 
 # per table, the columns the fixed statement writes (an order's JSON columns last)
 FIXED: dict[str, tuple[str, ...]] = {
@@ -69,7 +70,7 @@ _SHORT = {"quantity_cancelled": "cancelled", "quantity_backordered": "backordere
           "quantity_shipped": "shipped", "quantity_rejected": "rejected"}
 
 
-def write_fixed(session: Session, rows: list[tuple[str, dict[str, Any], set[str]]]) -> int:
+def write_fixed(session: Session, rows: list[Change]) -> int:
     """Write (table, the row's values by column, the columns changed) rows of one order, at
     most one `orders` row; the rows found."""
     by_table: dict[str, list[tuple[dict[str, Any], set[str]]]] = {t: [] for t in FIXED}

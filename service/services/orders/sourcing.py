@@ -95,8 +95,12 @@ class _CandidateReader:
         self.order = req.order_facts()
         self.excluded: dict[str, list[str]] = defaultdict(list)
         self.seen: dict[tuple[str, str], StockAt] = {}
+        self.barred_read: list[str] = []
 
     def __call__(self, location_ids: Sequence[str]) -> list[Candidate]:
+        if self.barred_read:  # seen with the first ring, never candidates: the units they
+            location_ids = [*location_ids, *self.barred_read]  # release are allocated as seen
+            self.barred_read = []
         stock = ats_at_locations(self.uow, self.ruleset, self.catalog, self.req.channel,
                                self.skus, location_ids)
         self.seen.update(stock.seen)
@@ -104,13 +108,14 @@ class _CandidateReader:
                 if (c := self._candidate(loc, self._allowed(loc, units)))]
 
     def barred_from_all(self) -> list[str]:
-        """The locations barred from every SKU of the request (noted as rejected before:
-        they are not read)."""
+        """The locations barred from every SKU of the request (noted as rejected before;
+        their positions are read with the first ring, as those of any location it holds)."""
         if not self.barred or not self.skus:
             return []
         first, *others = (set(self.barred.get(sku, ())) for sku in self.skus)
         everywhere = sorted(first.intersection(*others))
         self.excluded["rejected_before"].extend(everywhere)
+        self.barred_read = list(everywhere)
         return everywhere
 
     def _allowed(self, location_id: str, units: dict[str, int]) -> dict[str, int]:
