@@ -100,8 +100,18 @@ class Backlog:
             self.session.execute(_move_statement(self.session), rows)
 
 
+_MOVES: dict[str, Any] = {}  # the statement per dialect, built once
+
+
 def _move_statement(session: Session) -> Any:
     """Upsert one location's count: inserted as max(0, delta), else moved by delta (>= 0)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _MOVES:
+        _MOVES[dialect] = _build_move(session)
+    return _MOVES[dialect]
+
+
+def _build_move(session: Session) -> Any:
     table = LocationBacklog.__table__
     summed = table.c.open_lines + bindparam("delta", type_=Integer)
     return insert_for(session, table).values(

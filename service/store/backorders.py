@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import DateTime, and_, bindparam, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.clock import Clock
@@ -18,6 +18,13 @@ from service.store.models import BackorderWakeup, OrderLineRow, OrderRow
 
 CHUNK = 900  # SKUs per statement (SQLite's older limit on bound parameters is 999)
 WAITING = OrderLineRow.quantity_backordered > 0  # the partial index's predicate, as written
+
+
+# a wakeup per SKU of these that some order has backordered (built once: every re-route,
+# cancel and release runs it)
+_WAKE = insert(BackorderWakeup.__table__).from_select(["sku", "created_at"], select(
+    OrderLineRow.sku, bindparam("now", type_=DateTime()).label("created_at")).where(
+    WAITING, OrderLineRow.sku.in_(bindparam("skus", expanding=True))).distinct())
 
 
 class BackorderRepository:
@@ -35,11 +42,7 @@ class BackorderRepository:
             return  # a large count while nothing waits: one probe, not a statement per chunk
         now = self.clock.now()
         for start in range(0, len(ordered), CHUNK):
-            waiting = (select(OrderLineRow.sku, literal(now).label("created_at"))
-                       .where(WAITING, OrderLineRow.sku.in_(ordered[start:start + CHUNK]))
-                       .distinct())
-            self.session.execute(insert(BackorderWakeup).from_select(
-                ["sku", "created_at"], waiting))
+            self.session.execute(_WAKE, {"now": now, "skus": ordered[start:start + CHUNK]})
 
     def take_woken(self, limit: int) -> list[str]:
         """The SKUs of the oldest wakeups (up to `limit` rows), which are deleted."""

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from service.domain.orders import (
     OPEN_FULFILMENT,
     Fulfilment,
     Order,
 )
-from service.store import fulfilment_rows, order_updates_pg, orders_pg
+from service.store import fulfilment_rows, orders_pg
 from service.store.backlog import Backlog, open_lines
 from service.store.models import (
     Event,
@@ -31,9 +32,11 @@ from service.store.models import (
     OrderRow,
     SettlementRecord,
 )
-from service.store.order_aggregate_rows import OrderChildren, OrderRows, fulfilment_of
+from service.store.order_aggregate_rows import OrderRows, fulfilment_of
+from service.store.order_changes_pg import write_fixed
+from service.store.order_changes_sqlite import update_each
+from service.store.order_reads import read_order
 from service.store.order_rows import insert_core, new_order_rows
-from service.store.returns import ReturnRepository
 
 
 class OrderRepository:
@@ -45,28 +48,20 @@ class OrderRepository:
         self._rows: dict[str, OrderRows] = {}
 
     def get(self, order_id: str, lock: bool = False) -> Order | None:
-        """The order and everything under it (its row locked when asked).
-
-        Under the lock every row is read afresh, even one the session read before it: another
-        writer may have changed it while this one waited.
-        """
-        return self._read(select(OrderRow).where(OrderRow.id == order_id), lock)
+        """The order and everything under it (its row locked when asked), read as plain rows
+        (always afresh: another writer may have changed them while this one waited)."""
+        return self._read(order_id, False, lock)
 
     def get_of_fulfilment(self, fulfilment_id: str, lock: bool = False) -> Order | None:
         """The order a fulfilment belongs to, as `get` reads it (found and locked at once)."""
-        query = (select(OrderRow).join(FulfilmentRow, FulfilmentRow.order_id == OrderRow.id)
-                 .where(FulfilmentRow.id == fulfilment_id))
-        return self._read(query, lock)
+        return self._read(fulfilment_id, True, lock)
 
-    def _read(self, query: Any, lock: bool) -> Order | None:
-        fresh = {"populate_existing": True} if lock else {}
-        query = query.execution_options(**fresh)
-        row = self.session.scalars(query.with_for_update(of=OrderRow) if lock else query).first()
-        if row is None:
+    def _read(self, key: str, of_fulfilment: bool, lock: bool) -> Order | None:
+        found = read_order(self.session, key, of_fulfilment, lock)
+        if found is None:
             return None
-        children, received = self._children(row.id, fresh)
-        rows = OrderRows(row, children)
-        self._rows[row.id] = rows
+        rows, received = found
+        self._rows[rows.row["id"]] = rows
         return rows.order(received)
 
     def find_by_key(self, channel: str, key: str) -> tuple[str | None, dict[str, Any]] | None:
@@ -127,42 +122,51 @@ class OrderRepository:
         self.backlog.forget()
 
     def save(self, order: Order) -> None:
-        """Write back what the aggregate changed, its new events and settlement records."""
+        """Write back what the aggregate changed, its new events and settlement records (on
+        PostgreSQL the changed rows in one fixed statement, `order_changes_pg`)."""
         rows = self._rows[order.id]
-        before = open_lines((f.location_id, f.status, len(rows.children.fulfilment_lines[f.id]))
+        before = open_lines((f["location_id"], f["status"],
+                             len(rows.children.fulfilment_lines[f["id"]]))
                             for f in rows.children.fulfilments)
         self._add_lines(order, rows)
         line_ids = {line.line_no: line.id for line in order.lines}
         events_written = self._add_fulfilments(order, rows, line_ids)
-        rows.update_from(order)
-        if self._postgres():  # one statement, not the flush's round trip per table
-            order_updates_pg.write_changes(self.session, rows.all_rows())
-        for event in [] if events_written else order.events:
-            self.session.add(Event(aggregate_type=event.aggregate_type,
-                                   aggregate_id=event.aggregate_id, type=event.type,
-                                   payload=event.payload, created_at=event.at, attempts=0))
-        for s in order.settlements:
-            self.session.add(SettlementRecord(
-                kind=s.kind, order_id=order.id, order_line_id=line_ids[s.line_no], sku=s.sku,
-                location_id=s.location_id, quantity=s.quantity, amount=s.amount,
-                created_at=s.at))
+        changed = rows.changes(order)
+        if changed:
+            written = (write_fixed(self.session, changed) if self._postgres()
+                       else update_each(self.session, changed))
+            if written != len(changed):
+                raise StaleDataError(f"{len(changed) - written} of an order's rows were not "
+                                     "found")
+        connection = self.session.connection()
+        if order.events and not events_written:
+            connection.execute(insert(Event.__table__), [{
+                "aggregate_type": e.aggregate_type, "aggregate_id": e.aggregate_id,
+                "type": e.type, "payload": e.payload, "created_at": e.at, "attempts": 0}
+                for e in order.events])
+        if order.settlements:
+            connection.execute(insert(SettlementRecord.__table__), [{
+                "kind": s.kind, "order_id": order.id, "order_line_id": line_ids[s.line_no],
+                "sku": s.sku, "location_id": s.location_id, "quantity": s.quantity,
+                "amount": s.amount, "created_at": s.at} for s in order.settlements])
         order.events.clear()
         order.settlements.clear()
-        self.session.flush()
+        self.session.flush()  # what the use case added to the session meanwhile, as before
         after = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
         self.backlog.move({loc: after[loc] - before[loc] for loc in after.keys() | before})
 
     def _add_lines(self, order: Order, rows: OrderRows) -> None:
         """Insert the lines the aggregate gained (an edit), setting their storage ids."""
+        table = OrderLineRow.__table__
         for line in (line for line in order.lines if line.id is None):
-            row = OrderLineRow(order_id=order.id, line_no=line.line_no, sku=line.sku,
-                               quantity=line.quantity, unit_price=line.unit_price,
-                               quantity_cancelled=line.cancelled,
-                               quantity_backordered=line.backordered)
-            self.session.add(row)
-            self.session.flush()
-            line.id, rows.line_nos[row.id] = row.id, line.line_no
-            rows.children.lines.append(row)
+            values = {"order_id": order.id, "line_no": line.line_no, "sku": line.sku,
+                      "quantity": line.quantity, "unit_price": line.unit_price,
+                      "quantity_cancelled": line.cancelled,
+                      "quantity_backordered": line.backordered}
+            line.id = self.session.execute(insert(table).returning(table.c.id),
+                                           values).scalar_one()
+            rows.line_nos[line.id] = line.line_no
+            rows.children.lines.append({**values, "id": line.id})
 
     def _add_fulfilments(self, order: Order, rows: OrderRows, line_ids: dict[int, int | None]
                          ) -> bool:
@@ -174,7 +178,7 @@ class OrderRepository:
             line_ids, order.events)
         for row, line_rows in added:
             rows.children.fulfilments.append(row)
-            known[row.id] = line_rows
+            known[row["id"]] = line_rows
         return events_written
 
     def unaccepted_before(self, created_before: datetime, limit: int
@@ -186,7 +190,7 @@ class OrderRepository:
               ) -> list[Queued] | None:
         """A page of a location's fulfilments in these statuses, oldest first, after the
         fulfilment `after` (None when `after` is no fulfilment of the location)."""
-        query = (select(FulfilmentRow, OrderRow.ship_to)
+        query = (select(*FulfilmentRow.__table__.c, OrderRow.ship_to.label("order_ship_to"))
                  .join(OrderRow, OrderRow.id == FulfilmentRow.order_id)
                  .where(FulfilmentRow.location_id == location_id,
                         FulfilmentRow.status.in_(list(statuses)))
@@ -199,11 +203,12 @@ class OrderRepository:
             query = query.where(or_(FulfilmentRow.created_at > created,
                                     and_(FulfilmentRow.created_at == created,
                                          FulfilmentRow.id > after)))
-        found = self.session.execute(query).all()
-        lines = self._lines_of([f.id for f, _ship_to in found], {})
-        line_nos = self._line_numbers({r.order_line_id for rows in lines.values() for r in rows})
-        return [Queued(f.order_id, ship_to or {}, fulfilment_of(f, lines.get(f.id, []), line_nos))
-                for f, ship_to in found]
+        found = self.session.execute(query).mappings().all()
+        lines = self._lines_of([f["id"] for f in found])
+        line_nos = self._line_numbers({r["order_line_id"] for rows in lines.values()
+                                       for r in rows})
+        return [Queued(f["order_id"], f["order_ship_to"] or {},
+                       fulfilment_of(f, lines.get(f["id"], []), line_nos)) for f in found]
 
     def open_lines_per_location(self) -> dict[str, int]:
         """Open fulfilment lines per location (the backlog), counted from the fulfilments
@@ -221,43 +226,13 @@ class OrderRepository:
         return dict(self.session.execute(select(OrderLineRow.id, OrderLineRow.line_no)
                                          .where(OrderLineRow.id.in_(order_line_ids))).all())
 
-    def _children(self, order_id: str, fresh: dict[str, Any]
-                  ) -> tuple[OrderChildren, dict[int, int]]:
-        """The order's rows under it, and the units its returns brought back per line id
-        (the status counts them), read with the lines."""
-        received = ReturnRepository.received_by_line(order_id)
-        lines: list[OrderLineRow] = []
-        back: dict[int, int] = {}
-        for line, units in self.session.execute(
-                select(OrderLineRow, received.c.received)
-                .outerjoin(received, received.c.order_line_id == OrderLineRow.id)
-                .where(OrderLineRow.order_id == order_id)
-                .order_by(OrderLineRow.line_no).execution_options(**fresh)):
-            lines.append(line)
-            if units:
-                back[line.id] = int(units)
-        fulfilments: dict[str, FulfilmentRow] = {}
-        fulfilment_lines: dict[str, list[FulfilmentLineRow]] = {}
-        for fulfilment, line in self.session.execute(  # one query for both
-                select(FulfilmentRow, FulfilmentLineRow)
-                .outerjoin(FulfilmentLineRow, FulfilmentLineRow.fulfilment_id == FulfilmentRow.id)
-                .where(FulfilmentRow.order_id == order_id)
-                .order_by(FulfilmentRow.created_at, FulfilmentRow.id, FulfilmentLineRow.id)
-                .execution_options(**fresh)):
-            fulfilments.setdefault(fulfilment.id, fulfilment)
-            found = fulfilment_lines.setdefault(fulfilment.id, [])
-            if line is not None:
-                found.append(line)
-        return OrderChildren(lines, list(fulfilments.values()), fulfilment_lines), back
-
-    def _lines_of(self, ids: list[str], fresh: dict[str, Any]
-                  ) -> dict[str, list[FulfilmentLineRow]]:
-        out: dict[str, list[FulfilmentLineRow]] = {fid: [] for fid in ids}
+    def _lines_of(self, ids: list[str]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {fid: [] for fid in ids}
         if ids:
-            query = (select(FulfilmentLineRow).where(FulfilmentLineRow.fulfilment_id.in_(ids))
-                     .order_by(FulfilmentLineRow.id).execution_options(**fresh))
-            for row in self.session.scalars(query):
-                out[row.fulfilment_id].append(row)
+            table = FulfilmentLineRow.__table__
+            query = select(table).where(table.c.fulfilment_id.in_(ids)).order_by(table.c.id)
+            for row in self.session.execute(query).mappings():
+                out[row["fulfilment_id"]].append(row)
         return out
 
 

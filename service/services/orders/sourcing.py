@@ -7,6 +7,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from service.domain.geo import haversine_km
 from service.domain.orders import default_on_short, planner_fallback
 from service.domain.sourcing import (
@@ -19,7 +21,13 @@ from service.domain.sourcing import (
     Weights,
 )
 from service.domain.sourcing.deciding import Limits
-from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings, rule_cost_floor
+from service.domain.sourcing.rings import (
+    Floors,
+    Site,
+    SiteTable,
+    plan_in_rings,
+    rule_cost_floor,
+)
 from service.errors import ValidationFailed, problem
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
@@ -87,13 +95,28 @@ class _CandidateReader:
         self.order = req.order_facts()
         self.excluded: dict[str, list[str]] = defaultdict(list)
         self.seen: dict[tuple[str, str], StockAt] = {}
+        self.barred_read: list[str] = []
 
     def __call__(self, location_ids: Sequence[str]) -> list[Candidate]:
+        if self.barred_read:  # seen with the first ring, never candidates: the units they
+            location_ids = [*location_ids, *self.barred_read]  # release are allocated as seen
+            self.barred_read = []
         stock = ats_at_locations(self.uow, self.ruleset, self.catalog, self.req.channel,
                                self.skus, location_ids)
         self.seen.update(stock.seen)
         return [c for loc, units in stock.units.items()
                 if (c := self._candidate(loc, self._allowed(loc, units)))]
+
+    def barred_from_all(self) -> list[str]:
+        """The locations barred from every SKU of the request (noted as rejected before;
+        their positions are read with the first ring, as those of any location it holds)."""
+        if not self.barred or not self.skus:
+            return []
+        first, *others = (set(self.barred.get(sku, ())) for sku in self.skus)
+        everywhere = sorted(first.intersection(*others))
+        self.excluded["rejected_before"].extend(everywhere)
+        self.barred_read = list(everywhere)
+        return everywhere
 
     def _allowed(self, location_id: str, units: dict[str, int]) -> dict[str, int]:
         """The units without the SKUs this location rejected for the order."""
@@ -191,12 +214,15 @@ def policy_of(settings: Settings, ruleset: Ruleset
 
 def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot,
          req: SourcingRequest, explain: bool = True,
-         barred: Mapping[str, Collection[str]] | None = None) -> Sourced:
+         barred: Mapping[str, Collection[str]] | None = None,
+         first_ring: int | None = None) -> Sourced:
     """The least-cost plan for a ship order under the ruleset's policy (`barred`: per SKU,
     locations that may not ship it, as those that rejected it when re-routing).
 
-    Locations are read in rings of rising cost floor (domain `plan_in_rings`): the plan is the
-    one over every location, without reading the stock of those that cannot be in it.
+    Locations are read in rings of rising cost floor (domain `plan_in_rings`, its first ring
+    of `first_ring` locations when given): the plan is the one over every location, without
+    reading the stock of those that cannot be in it. A location barred from every line is
+    left out before the rings are cut (it could not be a candidate).
     """
     limits = Limits(float(ctx.settings.section("sourcing")["max_plan_ms"]), highs.solve)
     limits = replace(limits, started=limits.clock())
@@ -208,11 +234,20 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     floors = _site_table(catalog, ruleset, counts, weights).floors(
         ship_to, shipping, policy.shipment_penalty)
     reader = _CandidateReader(uow, ruleset, catalog, req, counts, barred)
+    floors = _without(floors, reader.barred_from_all())
     lines = [SourcingLine(line.sku, line.quantity) for line in req.lines]
     result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
-                           explain, limits=limits)
+                           explain, first_ring=first_ring, limits=limits)
     traces = _traces(ruleset, catalog, req, result) if explain else {}
     return Sourced(result, ruleset, traces, dict(reader.excluded), reader.seen, on_short)
+
+
+def _without(floors: Floors, location_ids: Collection[str]) -> Floors:
+    """The floors of every location but these."""
+    if not location_ids:
+        return floors
+    keep = ~np.isin(floors.ids, list(location_ids))
+    return Floors(floors.ids[keep], floors.values[keep])
 
 
 def on_short_of(ruleset: Ruleset, req: SourcingRequest) -> str:
