@@ -1,12 +1,12 @@
 """Availability over HTTP against a hello-world Flask endpoint served the same way.
 
 Both apps run under gunicorn with the command line `oms serve` execs (sync workers, same
-worker count, one thread each, no access log: service.cli.gunicorn_argv), on this machine, loaded in turn by
-wrk (a separate process) over loopback at 16 connections, in 3 rounds of hello-world, GET
-and cart: each figure is taken against its own round's hello-world, and the median round is
-reported (every round is in the notes). Then each service worker's resident memory is read
-(1M positions loaded). Targets: GET >= 50% and cart >= 25% of hello-world's requests/s; GET
-p99 <= 1.3x and cart p99 <= 1.6x hello-world's p99 of the same round.
+worker count, one thread each, no access log: service.cli.gunicorn_argv), on this machine,
+loaded in turn by wrk (a separate process) over loopback at 16 connections, in 3 rounds of
+hello-world, GET and cart: each figure is taken against its own round's hello-world, and the
+median round is reported (every round is in the notes). Then each service worker's resident
+memory is read (1M positions loaded). Targets: GET >= 50% and cart >= 25% of hello-world's
+requests/s; GET p99 <= 1.3x and cart p99 <= 1.6x hello-world's p99 of the same round.
 
 Usage: python bench/bench_http.py [--pg-url URL] [--duration 6] [--json PATH]
 """
