@@ -3,8 +3,7 @@ the usual valid payloads (so they skip jsonschema); jsonify_flat answers jsonify
 
 from __future__ import annotations
 
-import glob
-import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +14,8 @@ from hypothesis import strategies as st
 from service.api.fast_json import jsonify_flat
 from service.payloads import check, fast_accepts, validator
 
-NAMES = sorted(os.path.basename(f)[:-len(".schema.json")]
-               for f in glob.glob("schemas/api/*.schema.json"))
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "api"
+NAMES = sorted(f.name[:-len(".schema.json")] for f in SCHEMAS.glob("*.schema.json"))
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5),
                     st.sampled_from([0, 1, 1.0, 2.5, -1, "", "US", "ship", "x" * 200]))
