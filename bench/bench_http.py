@@ -1,12 +1,12 @@
 """Availability over HTTP against a hello-world Flask endpoint served the same way.
 
-Both apps run under gunicorn with the same arguments `oms serve` uses (sync workers, same
-worker count, access log to the same sink), on this machine, loaded in turn by
-wrk (a separate process) over loopback at 16 connections, in 3 rounds of hello-world, GET
-and cart: each figure is taken against its own round's hello-world, and the median round is
-reported (every round is in the notes). Then each service worker's resident memory is read
-(1M positions loaded). Targets: GET >= 50% and cart >= 25% of hello-world's requests/s; GET
-p99 <= 1.3x and cart p99 <= 1.6x hello-world's p99 of the same round.
+Both apps run under gunicorn with the command line `oms serve` execs (sync workers, same
+worker count, one thread each, no access log: service.cli.gunicorn_argv), on this machine,
+loaded in turn by wrk (a separate process) over loopback at 16 connections, in 3 rounds of
+hello-world, GET and cart: each figure is taken against its own round's hello-world, and the
+median round is reported (every round is in the notes). Then each service worker's resident
+memory is read (1M positions loaded). Targets: GET >= 50% and cart >= 25% of hello-world's
+requests/s; GET p99 <= 1.3x and cart p99 <= 1.6x hello-world's p99 of the same round.
 
 Usage: python bench/bench_http.py [--pg-url URL] [--duration 6] [--json PATH]
 """
@@ -32,6 +32,7 @@ sys.path.insert(0, str(HERE))
 import common  # noqa: E402
 from common import ROOT, Figure  # noqa: E402
 
+from service import cli  # noqa: E402
 from service.cli import worker_count  # noqa: E402
 from service.services.access.keys import create_key  # noqa: E402
 
@@ -44,9 +45,9 @@ GET_P99_RATIO, CART_P99_RATIO = 1.3, 1.6
 
 
 def gunicorn_argv(app: str, port: int, workers: int) -> list[str]:
-    """The command line `oms serve` execs (service/cli/__init__.py), for any WSGI app."""
-    return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-            str(workers), "--access-logfile", "-", "--timeout", "60", app]
+    """The command line `oms serve` execs (service/cli/__init__.py: the same function, one
+    thread per worker, no access log), for any WSGI app."""
+    return cli.gunicorn_argv(f"127.0.0.1:{port}", str(workers), "1", app)
 
 
 def free_port() -> int:

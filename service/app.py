@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from service import metrics
 from service.api import (
     availability,
     boundary,
-    consistency,
     errors,
     experiments,
     fulfilments,
+    hooks,
     inventory,
     keys,
     master,
@@ -56,13 +53,10 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     app.extensions["oms.keys"] = KeyVerifier(ctx)
     _activate_configured_ruleset(ctx)
     _sync_webhook_subscriptions(ctx)
-    app.before_request(lambda: governance.refresh_if_due(ctx))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.register_error_handlers(app)
-    boundary.install(app)
-    consistency.install(app, ctx)  # read replicas only: tokens on writes
-    _install_request_metrics(app)
+    hooks.install(app, ctx)  # ruleset refresh, boundary, metrics, token, request log
     logging.basicConfig(level=ctx.settings.section("logging")["level"])
     return app
 
@@ -85,31 +79,3 @@ def _sync_webhook_subscriptions(ctx: Context) -> None:
                                             "unreachable at start", exc_info=True)
     except OmsError as exc:  # e.g. a secret_env that is not set: said, and the API serves
         logging.getLogger(__name__).error("webhook subscriptions not synced: %s", exc)
-
-
-def _install_request_metrics(app: Flask) -> None:
-    """Count and time every request. The clock starts in the WSGI call (no before-request
-    hook), and each label set's series is looked up once, not on every request."""
-    series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-    handle = app.wsgi_app
-
-    def timed(environ: dict[str, Any], start_response: Any) -> Any:
-        environ["oms.started"] = time.perf_counter()
-        return handle(environ, start_response)
-
-    app.wsgi_app = timed  # type: ignore[method-assign]
-
-    @app.after_request
-    def _record(response: Response) -> Response:
-        rule = request.url_rule
-        endpoint = rule.rule if rule is not None else "unmatched"
-        key = (endpoint, request.method, response.status_code)
-        found = series.get(key)
-        if found is None:
-            found = series[key] = (metrics.REQUESTS.labels(endpoint, key[1], str(key[2])),
-                                   metrics.LATENCY.labels(endpoint))
-        found[0].inc()
-        started = request.environ.get("oms.started")
-        if started is not None:
-            found[1].observe(time.perf_counter() - started)
-        return response

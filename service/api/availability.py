@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
 from service.api.auth import authenticated_lookup, confirm_key, current_role
 from service.api.bodies import json_object
 from service.api.consistency import TOKEN_HEADER
 from service.api.current import context
+from service.api.fast_json import jsonify_flat
 from service.api.openapi import documented
 from service.services.availability import reads
 
@@ -22,12 +23,12 @@ bp = Blueprint("availability", __name__, url_prefix="/v1")
             query=("channel", "skus", "detail", "pickup_location", "availability_unit"),
             headers=("OMS-Consistency-Token",))
 def get_availability() -> Response:
-    ctx = context()
-    return jsonify(reads.read(ctx, current_role(), request.args.get("channel"),
-                              request.args.getlist("sku"), request.args.get("detail"),
-                              request.args.get("location"), confirm_key,
-                              request.headers.get(TOKEN_HEADER),
-                              unit=request.args.get("unit")))
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    args = req.args
+    return jsonify_flat(reads.read(context(), current_role(), args.get("channel"),
+                                   args.getlist("sku"), args.get("detail"),
+                                   args.get("location"), confirm_key,
+                                   req.headers.get(TOKEN_HEADER), unit=args.get("unit")))
 
 
 @bp.post("/availability")
@@ -38,7 +39,6 @@ def get_availability() -> Response:
             roles=("admin", "channel"), errors=(403, 404), headers=("OMS-Consistency-Token",))
 def post_availability() -> Response:
     body, ctx = json_object(), context()
-    return jsonify(reads.read(ctx, current_role(), body.get("channel"), body.get("skus"),
-                              body.get("detail"), body.get("location"), confirm_key,
-                              request.headers.get(TOKEN_HEADER),
-                              unit=body.get("unit")))
+    return jsonify_flat(reads.read(ctx, current_role(), body.get("channel"), body.get("skus"),
+                                   body.get("detail"), body.get("location"), confirm_key,
+                                   request.headers.get(TOKEN_HEADER), unit=body.get("unit")))

@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Request, Response, current_app, g, request
 from werkzeug import routing
 
 from service.api.auth import confirm_key, current_role, key_id
@@ -68,9 +68,11 @@ def _unstorable(text: str) -> str | None:
     return None
 
 
-def _check_request() -> None:
+def check_request() -> None:
+    """Before any view: the request id, 401/403 from the view's auth, no NUL character."""
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
     request_id()
-    view = current_app.view_functions.get(request.endpoint or "")
+    view = current_app.view_functions.get(req.endpoint or "")
     needs = getattr(view, "_oms_auth", None)
     deferred = getattr(view, "_oms_auth_deferred", False)
     if needs:  # 401, then an admin-only 403, before any other answer about the request
@@ -78,45 +80,55 @@ def _check_request() -> None:
         if needs == "admin" and not role.is_admin:
             raise Forbidden("Only an admin key may do this.")
     try:
-        _refuse_nul_anywhere()
+        _refuse_nul_anywhere(req)
     except ValidationFailed:
         if deferred and needs:
             confirm_key(None)  # a key taken from this process's cache: 401 first when revoked
         raise
 
 
-def _refuse_nul_anywhere() -> None:
-    view_args = request.view_args or {}
+_HEADER_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+
+
+def _refuse_nul_anywhere(req: Request) -> None:
+    view_args = req.view_args or {}
+    # the usual request: one scan of all its text (path ids, query, every header's value as
+    # the WSGI environ holds it; request.headers reads the same values)
     every = "".join([*(v for v in view_args.values() if isinstance(v, str)),
-                     *(name + value for name, value in request.args.items(multi=True)),
-                     *(value for _, value in request.headers.items())])
-    if _unstorable(every) is None:  # the usual request: one scan of all its text
+                     *(name + value for name, value in req.args.items(multi=True)),
+                     *(value for key, value in req.environ.items()
+                       if (key.startswith("HTTP_") or key in _HEADER_KEYS)
+                       and isinstance(value, str))])
+    if _unstorable(every) is None:
         return
-    refuse_nul([(f"/path/{name}", value, None)
-                for name, value in (request.view_args or {}).items()]
+    refuse_nul([(f"/path/{name}", value, None) for name, value in view_args.items()]
                + [(f"/query/{name}", name + value, None)
-                  for name, value in request.args.items(multi=True)]
-               + [(f"/headers/{name}", value, None) for name, value in request.headers.items()])
+                  for name, value in req.args.items(multi=True)]
+               + [(f"/headers/{name}", value, None) for name, value in req.headers.items()])
 
 
-def _answered(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = request_id()
-    started = request.environ.get("oms.started")
-    log.info(json.dumps({
-        "method": request.method,
-        "path": request.path,
-        "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-        "request_id": request_id(),
-        "key_id": key_id(),
-    }, ensure_ascii=False))
+def answered(response: Response) -> Response:
+    """After the view: the X-Request-Id header, and the request's JSON log line."""
+    found = request_id()
+    response.headers[REQUEST_ID_HEADER] = found
+    if log.isEnabledFor(logging.INFO):  # the line is built only when it is written
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        started = req.environ.get("oms.started")
+        log.info(json.dumps({
+            "method": req.method,
+            "path": req.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started
+            else None,
+            "request_id": found,
+            "key_id": key_id(),
+        }, ensure_ascii=False))
     return response
 
 
-def install(app: Flask) -> None:
-    """Install the hooks on app, and the request log's handler (one JSON line, to stderr)."""
-    app.before_request(_check_request)
-    app.after_request(_answered)
+def install_log() -> None:
+    """The request log's handler (one JSON line, to stderr); the app factory installs
+    `check_request` and `answered` as its hooks."""
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))

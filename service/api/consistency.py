@@ -10,8 +10,9 @@ ignored.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, Response, request
+from flask import Response, request
 
 from service.services.context import Context
 
@@ -28,13 +29,13 @@ def is_write(method: str, endpoint: str | None) -> bool:
     return method in WRITE_METHODS and endpoint not in READS
 
 
-def install(app: Flask, ctx: Context) -> None:
-    """With read replicas, answer every successful write with its consistency token."""
+def token_hook(ctx: Context) -> Callable[[Response], Response] | None:
+    """With read replicas, the after-request step that answers every successful write with
+    its consistency token (None without: no step)."""
     replicas = ctx.replicas
     if replicas is None:
-        return
+        return None
 
-    @app.after_request
     def _token(response: Response) -> Response:
         if response.status_code < 400 and is_write(request.method, request.endpoint):
             try:  # read after the view's commits: the position is at or past each of them
@@ -42,3 +43,4 @@ def install(app: Flask, ctx: Context) -> None:
             except Exception:  # noqa: BLE001 - no token: the next read goes by its lag
                 log.warning("no consistency token: the primary did not answer", exc_info=True)
         return response
+    return _token

@@ -146,6 +146,15 @@ def shared_metrics_dir(environ: MutableMapping[str, str]) -> str:
     return environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
+def gunicorn_argv(bind: str, workers: str, threads: str,
+                  app: str = "service.wsgi:app") -> list[str]:
+    """The gunicorn command line `oms serve` execs (bench_http.py serves its hello-world
+    baseline with the same one)."""
+    return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", workers,
+            "--threads", threads, "--timeout", "60", "--limit-request-line", "8190",
+            app]  # no access log: the service logs one JSON line a request
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)  # fail fast with a clear message on a bad config
     server = settings.section("server")
@@ -154,9 +163,7 @@ def _serve(args: argparse.Namespace) -> int:
     bind = f"{server['host']}:{args.port or server['port']}"
     workers = str(args.workers or worker_count(server))
     threads = str(args.threads or server["threads"])
-    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", workers,
-            "--threads", threads, "--timeout", "60", "--limit-request-line", "8190",
-            "service.wsgi:app"]  # no access log: the service logs one JSON line a request
+    argv = gunicorn_argv(bind, workers, threads)
     metrics_dir = shared_metrics_dir(os.environ)
     print(f"serving on http://{bind} with {workers} workers x {threads} threads "
           f"(metrics shared through {metrics_dir})", flush=True)

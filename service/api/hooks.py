@@ -1,0 +1,64 @@
+"""The app's request hooks, installed as one step before and one after every view (each
+hook Flask runs costs a dispatch of its own): the ruleset refresh, the boundary's checks,
+the request metrics, the consistency token (read replicas only) and the request log."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, Response, request
+
+from service import metrics
+from service.api import boundary, consistency
+from service.services.context import Context
+from service.services.rulesets import governance
+
+
+def install(app: Flask, ctx: Context) -> None:
+    """Before a view: reload the rulesets when due, then the boundary's checks (request id,
+    auth, NUL). After it, in this order: count and time the request, the consistency token,
+    the X-Request-Id header and the log line. The clock starts in the WSGI call."""
+    boundary.install_log()
+    token = consistency.token_hook(ctx)  # read replicas only: tokens on writes
+    record = _request_metrics()
+    handle = app.wsgi_app
+
+    def timed(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["oms.started"] = time.perf_counter()
+        return handle(environ, start_response)
+
+    def before() -> None:
+        governance.refresh_if_due(ctx)
+        boundary.check_request()
+
+    def after(response: Response) -> Response:
+        record(response)
+        if token is not None:
+            response = token(response)
+        return boundary.answered(response)
+
+    app.wsgi_app = timed  # type: ignore[method-assign]
+    app.before_request(before)
+    app.after_request(after)
+
+
+def _request_metrics() -> Any:
+    """Count and time every request; each label set's series is looked up once, not on
+    every request."""
+    series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def record(response: Response) -> None:
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+        rule = req.url_rule
+        endpoint = rule.rule if rule is not None else "unmatched"
+        key = (endpoint, req.method, response.status_code)
+        found = series.get(key)
+        if found is None:
+            found = series[key] = (metrics.REQUESTS.labels(endpoint, key[1], str(key[2])),
+                                   metrics.LATENCY.labels(endpoint))
+        found[0].inc()
+        started = req.environ.get("oms.started")
+        if started is not None:
+            found[1].observe(time.perf_counter() - started)
+    return record
