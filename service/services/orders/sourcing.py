@@ -19,13 +19,14 @@ from service.domain.sourcing import (
     Weights,
 )
 from service.domain.sourcing.deciding import Limits
-from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings, rule_cost_floor
+from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings
 from service.errors import ValidationFailed, problem
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
 from service.services.ats.position import position_ats
 from service.services.orders import backlog
 from service.services.orders.requests import SourcingRequest
+from service.services.orders.rule_floors import location_rule_floors
 from service.settings import Settings
 from service.solvers import highs
 from service.store.catalog import CatalogSnapshot
@@ -145,9 +146,8 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
                   backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
                   f["processing_hours"], f["priority"])
              for loc_id, f in catalog.locations.items() if f["active"] and f["can_ship"]]
-    points = [[a.params["points"] for a in rule.actions if a.name == "add_cost"]
-              for rule in ruleset.sourcing.rules]
-    table = SiteTable(sites, weights, rule_cost_floor(points))
+    facts = [catalog.locations[site.location_id] for site in sites]
+    table = SiteTable(sites, weights, location_rule_floors(ruleset.sourcing.rules, facts))
     _SITES[:] = [(catalog, dict(counts), key, table)]
     return table
 
