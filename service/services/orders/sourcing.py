@@ -155,7 +155,9 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
 def _ratios_moved(catalog: CatalogSnapshot, before: dict[str, int], now: dict[str, int]
                   ) -> dict[str, float]:
     """The backlog ratio now of every location whose open lines moved since `before`."""
-    moved = {loc for loc in before.keys() | now.keys() if before.get(loc, 0) != now.get(loc, 0)}
+    # counts hold no zeros: a location moved iff its (location, count) pair is in one only
+    # (a set operation in C: thousands of locations with open lines at 10,000 locations)
+    moved = {loc for loc, _ in before.items() ^ now.items()}
     return {loc: backlog.ratio(now.get(loc, 0), catalog.locations[loc]["daily_capacity"])
             for loc in moved if loc in catalog.locations}
 
