@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, literal, select, text
+from sqlalchemy import Integer, bindparam, case, literal, select
 from sqlalchemy.orm import Session
 
 from service.domain.orders import OPEN_FULFILMENT
 from service.store.activations import ActivationRepository
+from service.store.db import driver
 from service.store.models import CacheVersion, LocationBacklog
 from service.store.models.versions import CACHED
 from service.store.upsert import insert_for
@@ -29,7 +31,8 @@ def open_lines(fulfilments: Iterable[tuple[str, str, int]]) -> Counter[str]:
 
 # PostgreSQL: the switch lock, the active ruleset, the journal's cause, the cache versions
 # and the backlog in one round trip (migration 0028)
-_ORDER_START = text("SELECT kind, name, n FROM oms_order_start(:cause, :refs, :at)")
+_ORDER_START_PG = "SELECT kind, name, n FROM oms_order_start(%(cause)s, %(refs)s, %(at)s)"
+_LOCATION_COUNT = itemgetter(1, 2)
 
 
 def _postgres(session: Session) -> bool:
@@ -77,13 +80,22 @@ class Backlog:
 
     def _start_order(self, versions: CacheVersions, activations: ActivationRepository,
                      journal: Mapping[str, str]) -> dict[str, int]:
-        rows = self.session.execute(_ORDER_START, dict(journal)).all()
-        active = [(name, int(n)) for kind, name, n in rows if kind == "a"]
+        with driver(self.session).cursor() as cursor:  # plain tuples: one per location
+            cursor.execute(_ORDER_START_PG, dict(journal))
+            rows = cursor.fetchall()
+        # the function returns the backlog last (migration 0028): the few rows before it
+        # are read in Python, the thousands of locations' counts in C (dict of pairs)
+        first = next((i for i, row in enumerate(rows) if row[0] == "b"), len(rows))
+        head = rows[:first]
+        active = [(name, int(n)) for kind, name, n in head if kind == "a"]
         activations.remember_locked(active[0] if active else None)
         self.started_order = True
-        versions.remember({name: int(n) for kind, name, n in rows
+        versions.remember({name: int(n) for kind, name, n in head
                            if kind == "v" and name in CACHED})
-        self._read = {loc: int(n) for kind, loc, n in rows if kind == "b" and n}
+        counts = dict(map(_LOCATION_COUNT, rows[first:]))
+        if 0 in counts.values():
+            counts = {loc: n for loc, n in counts.items() if n}
+        self._read = counts
         return self._read
 
     def forget(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,3 +149,35 @@ def test_a_short_order_reads_every_location_before_backordering():
 def test_the_rule_floor_counts_every_discounting_rule_and_no_surcharge():
     assert rule_cost_floor([[10.0], [-5.0], [-2.0, -1.0], [4.0, -6.0]]) == -10.0
     assert rule_cost_floor([]) == 0.0
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.sampled_from((1, 2, 5, 32)))
+def test_a_plan_read_in_rings_with_per_location_rule_floors_costs_what_a_full_read_costs(
+        instance, first):
+    lines, ship_to, candidates, empty, weights, policy, shipping, _floor = instance
+    exact = [c.rule_cost for c in candidates] + [0.0] * len(empty)  # rules decided per site
+    table = SiteTable([site_of(c) for c in candidates] + empty, weights, exact)
+    floors = table.floors(ship_to, shipping, policy.shipment_penalty)
+    full = plan_sourcing(lines, ship_to, candidates, weights, policy, shipping)
+    ringed = plan_in_rings(lines, ship_to, floors, Reader(candidates), weights, policy, shipping,
+                           first_ring=first)
+    assert ringed.policy_applied == full.policy_applied
+    assert abs(ringed.total_cost - full.total_cost) <= 1e-6 * (1 + abs(full.total_cost))
+    assert ringed.fulfilled_units == full.fulfilled_units
+
+
+def test_after_a_plan_the_next_rings_read_only_locations_whose_floor_is_below_its_cost():
+    # every location pays a surcharge its floor does not know: the first ring's plan costs
+    # ~300 more than its floor, and only the locations whose floor is below that are read
+    candidates = [replace(c, rule_cost=300.0) for c in grid(200, {"A": 5, "B": 5})]
+    weights, shipping = Weights(distance_km=1.0), ShippingModel(5.0, 0.01)
+    floors = SiteTable([site_of(c) for c in candidates], weights, 0.0).floors(NYC, shipping, 0.0)
+    reader = Reader(candidates)
+    plan = plan_in_rings([SourcingLine("A", 1), SourcingLine("B", 1)], NYC, floors, reader,
+                         weights, split(max_shipments=2), shipping, first_ring=4)
+    assert [s.location_id for s in plan.shipments] == ["L000"]
+    below = [i for i, f in zip(floors.location_ids, floors.floors, strict=True)
+             if f < plan.total_cost]
+    assert sorted(reader.asked) == sorted(below)  # 4 + 16 by count, then only those below
+    assert 20 < len(below) < 84  # the rings grown by count alone read 4 + 16 + 64
