@@ -28,12 +28,15 @@ run: $(VENV)/.installed
 	  $(BIN)/oms scheduler & sched=$$!; trap "kill $$sched 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/oms serve --port $(PORT)'
 
-test: $(VENV)/.installed-dev
+test: lint
 	@# the console's browser tests drive Debian's Chromium (Playwright cannot download its own)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/pytest
+
+# ruff, and the layer contracts of import-linter (pyproject's [tool.importlinter])
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
 
 # Longer schemathesis runs against the served /openapi.json (make test runs a short one):
 # SQLite, and the PostgreSQL of OMS_TEST_DATABASE_URL when it is set. FUZZ_SECONDS per key.
