@@ -77,8 +77,13 @@ def instances(draw):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from((1, 2, 5, 32)))
 def test_a_plan_read_in_rings_costs_what_the_plan_over_every_location_costs(instance, first):
-    lines, ship_to, candidates, empty, weights, policy, shipping, floor = instance
-    table = SiteTable([site_of(c) for c in candidates] + empty, weights, floor)
+    _assert_rings_plan_as_a_full_read(instance, first, instance[-1])
+
+
+def _assert_rings_plan_as_a_full_read(instance, first, rule_cost_floor):
+    """The plan read in rings (first ring `first`) equals the plan over every location."""
+    lines, ship_to, candidates, empty, weights, policy, shipping, _floor = instance
+    table = SiteTable([site_of(c) for c in candidates] + empty, weights, rule_cost_floor)
     floors = table.floors(ship_to, shipping, policy.shipment_penalty)
     full = plan_sourcing(lines, ship_to, candidates, weights, policy, shipping)
     ringed = plan_in_rings(lines, ship_to, floors, Reader(candidates), weights, policy, shipping,
@@ -155,16 +160,9 @@ def test_the_rule_floor_counts_every_discounting_rule_and_no_surcharge():
 @given(instances(), st.sampled_from((1, 2, 5, 32)))
 def test_a_plan_read_in_rings_with_per_location_rule_floors_costs_what_a_full_read_costs(
         instance, first):
-    lines, ship_to, candidates, empty, weights, policy, shipping, _floor = instance
+    candidates, empty = instance[2], instance[3]
     exact = [c.rule_cost for c in candidates] + [0.0] * len(empty)  # rules decided per site
-    table = SiteTable([site_of(c) for c in candidates] + empty, weights, exact)
-    floors = table.floors(ship_to, shipping, policy.shipment_penalty)
-    full = plan_sourcing(lines, ship_to, candidates, weights, policy, shipping)
-    ringed = plan_in_rings(lines, ship_to, floors, Reader(candidates), weights, policy, shipping,
-                           first_ring=first)
-    assert ringed.policy_applied == full.policy_applied
-    assert abs(ringed.total_cost - full.total_cost) <= 1e-6 * (1 + abs(full.total_cost))
-    assert ringed.fulfilled_units == full.fulfilled_units
+    _assert_rings_plan_as_a_full_read(instance, first, exact)
 
 
 def test_after_a_plan_the_next_rings_read_only_locations_whose_floor_is_below_its_cost():
