@@ -3,18 +3,71 @@ recording every attempt, and the dead letters' list."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, func, select, tuple_, update
+from sqlalchemy import Integer, Text, any_, bindparam, cast, func, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from service.domain.webhooks import next_in_lanes
 from service.store.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from service.store.models.base import naive_utc
 
 DUE = ("pending", "in_flight", "failed")  # at most one per order and subscriber
 OPEN = ("queued", *DUE)  # not yet done
 _D = WebhookDelivery
+Lane = tuple[str, str]
+
+# PostgreSQL: the lanes go as two arrays, so each statement has one text whatever the number
+# of lanes (psycopg parses and PostgreSQL plans it once, instead of once per IN-list length),
+# and the lane index (partial: status IN OPEN) serves each lane.
+_LANES_PG = ("JOIN unnest(CAST(:subs AS varchar[]), CAST(:keys AS varchar[]))"
+             " AS l(subscription_id, order_key)"
+             " ON d.subscription_id = l.subscription_id AND d.order_key = l.order_key"
+             " WHERE d.status IN ('queued', 'pending', 'in_flight', 'failed')")
+_BUSY_LANES_PG = text("SELECT DISTINCT d.subscription_id, d.order_key"
+                      f" FROM webhook_deliveries d {_LANES_PG}")
+# each lane's first open delivery, a pending, in-flight or failed one before any queued one:
+# a queued one first is the lane's turn (domain.webhooks.next_in_lanes, in one statement)
+_PROMOTE_NEXT_PG = text(
+    "WITH first_open AS (SELECT DISTINCT ON (d.subscription_id, d.order_key) d.id, d.status"
+    f" FROM webhook_deliveries d {_LANES_PG}"
+    " ORDER BY d.subscription_id, d.order_key, d.status = 'queued', d.event_id)"
+    " UPDATE webhook_deliveries w SET status = 'pending', next_attempt_at = :now"
+    " FROM first_open f WHERE w.id = f.id AND f.status = 'queued' AND w.status = 'queued'"
+    " RETURNING w.id")
+
+
+_ATTEMPT_COLUMNS = {"delivery_id": "integer", "attempt": "integer", "at": "timestamp",
+                    "outcome": "varchar", "status_code": "integer", "latency_ms": "integer",
+                    "error": "varchar"}
+# every attempt of a batch of answers in one statement, the columns as arrays (instead of one
+# INSERT a row in a pipeline: a statement each for psycopg to send and PostgreSQL to run)
+_ATTEMPTS_PG = text(
+    f"INSERT INTO webhook_attempts ({', '.join(_ATTEMPT_COLUMNS)})"
+    " SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _ATTEMPT_COLUMNS.items()) + ")")
+
+
+def as_arrays(rows: Sequence[dict[str, Any]], columns: Iterable[str]) -> dict[str, list[Any]]:
+    """Rows as one list of values per column (timestamps naive UTC, as stored), the
+    parameters of an INSERT ... SELECT FROM unnest(...)."""
+    return {c: [naive_utc(r[c]) if isinstance(r[c], datetime) else r[c] for r in rows]
+            for c in columns}
+
+
+def _ids_in(column: Any, ids: Sequence[int], postgres: bool) -> Any:
+    """`column IN ids`: on PostgreSQL as `= ANY(array)`, one statement text for any count."""
+    if postgres:
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(list(ids))
+
+
+def _lane_params(lanes: Sequence[Lane]) -> dict[str, list[str]]:
+    unique = sorted(set(lanes))
+    return {"subs": [lane[0] for lane in unique], "keys": [lane[1] for lane in unique]}
 
 
 class DeliveryRepository:
@@ -22,6 +75,10 @@ class DeliveryRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def claim(self, now: datetime, limit: int, until: datetime) -> list[dict[str, Any]]:
         """Take up to `limit` due deliveries (each the one open delivery of its order to its
@@ -32,7 +89,7 @@ class DeliveryRepository:
         query = (select(_D.id).where(_D.status.in_(DUE), _D.next_attempt_at <= now,
                                      _D.subscription_id.in_(active))
                  .order_by(_D.next_attempt_at).limit(limit))  # the due index, oldest first
-        if self.session.get_bind().dialect.name == "postgresql":  # a second claimer skips
+        if self._postgres:  # a second claimer skips
             query = query.with_for_update(skip_locked=True)
         ids = list(self.session.scalars(
             update(_D).where(_D.id.in_(query.correlate(None).scalar_subquery()),
@@ -49,7 +106,8 @@ class DeliveryRepository:
                    cast(Event.payload, Text).label("payload_json"),
                    Event.created_at)
             .join(WebhookSubscription, WebhookSubscription.id == _D.subscription_id)
-            .join(Event, Event.id == _D.event_id).where(_D.id.in_(ids)).order_by(_D.id))
+            .join(Event, Event.id == _D.event_id).where(_ids_in(_D.id, ids, self._postgres))
+            .order_by(_D.id))
         return [dict(r._mapping) for r in rows]
 
     def record(self, outcomes: Sequence[dict[str, Any]], attempts: Sequence[dict[str, Any]]
@@ -65,11 +123,14 @@ class DeliveryRepository:
             groups.setdefault(key, []).append(o["id"])
         for (status, due, code, error, delivered), ids in groups.items():
             self.session.execute(
-                update(_D).where(_D.id.in_(ids), _D.status == "in_flight")
+                update(_D).where(_ids_in(_D.id, ids, self._postgres), _D.status == "in_flight")
                 .values(status=status, next_attempt_at=due, last_status_code=code,
                         last_error=error, delivered_at=delivered)
                 .execution_options(synchronize_session=False))
-        self.session.execute(WebhookAttempt.__table__.insert(), list(attempts))
+        if self._postgres:
+            self.session.execute(_ATTEMPTS_PG, as_arrays(attempts, _ATTEMPT_COLUMNS))
+        else:
+            self.session.execute(WebhookAttempt.__table__.insert(), list(attempts))
 
     def any_due(self, now: datetime) -> bool:
         """Whether some delivery is due (a look at the due index)."""
@@ -77,8 +138,29 @@ class DeliveryRepository:
                                                        _D.next_attempt_at <= now)
                                    .limit(1)) is not None
 
-    def open_in_lanes(self, lanes: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
-        """The deliveries not yet done of these (subscription, order key) lanes."""
+    def busy_lanes(self, lanes: Sequence[Lane]) -> set[Lane]:
+        """Those of these (subscription, order key) lanes with a delivery not yet done."""
+        if not lanes:
+            return set()
+        if self._postgres:
+            rows = self.session.execute(_BUSY_LANES_PG, _lane_params(lanes))
+            return {(r[0], r[1]) for r in rows}
+        return {(r["subscription_id"], r["order_key"]) for r in self._open_in_lanes(lanes)}
+
+    def promote_next(self, lanes: Sequence[Lane], now: datetime) -> list[int]:
+        """In each of these lanes with nothing pending, in flight or failed, the first queued
+        delivery (by event id) becomes pending, due now; the ids promoted."""
+        if not lanes:
+            return []
+        if self._postgres:
+            return list(self.session.scalars(_PROMOTE_NEXT_PG, {**_lane_params(lanes),
+                                                                "now": now}))
+        turn = next_in_lanes(self._open_in_lanes(lanes))
+        self.promote(turn, now)
+        return turn
+
+    def _open_in_lanes(self, lanes: Sequence[Lane]) -> list[dict[str, Any]]:
+        """SQLite: the deliveries not yet done of these lanes."""
         found: list[dict[str, Any]] = []
         unique = sorted(set(lanes))
         for start in range(0, len(unique), 500):
@@ -89,7 +171,7 @@ class DeliveryRepository:
             found += [dict(r._mapping) for r in rows]
         return found
 
-    def queued_lanes(self) -> list[tuple[str, str]]:
+    def queued_lanes(self) -> list[Lane]:
         """Every lane with a queued delivery (the sweep that heals a missed promotion)."""
         rows = self.session.execute(select(_D.subscription_id, _D.order_key)
                                     .where(_D.status == "queued").distinct())
@@ -98,7 +180,8 @@ class DeliveryRepository:
     def promote(self, ids: Sequence[int], now: datetime) -> None:
         """Queued deliveries become pending, due now (their lane's turn)."""
         if ids:
-            self.session.execute(update(_D).where(_D.id.in_(ids), _D.status == "queued")
+            self.session.execute(update(_D).where(_ids_in(_D.id, ids, self._postgres),
+                                             _D.status == "queued")
                                  .values(status="pending", next_attempt_at=now)
                                  .execution_options(synchronize_session=False))
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from service.domain.webhooks import admit, next_in_lanes
+from service.domain.webhooks import admit
 from service.store.unit_of_work import UnitOfWork
 
 Lane = tuple[str, str]
@@ -20,16 +20,13 @@ def lane_of(row: dict[str, Any]) -> Lane:
 
 def admitted(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """New delivery rows with their status (pending, or queued behind an open one)."""
-    open_rows = uow.deliveries.open_in_lanes([lane_of(r) for r in rows])
-    admit(rows, {lane_of(r) for r in open_rows})
+    admit(rows, uow.deliveries.busy_lanes([lane_of(r) for r in rows]))
     return rows
 
 
 def advance(uow: UnitOfWork, lanes: Iterable[Lane], now: datetime) -> int:
     """Make the next queued delivery pending in each lane with nothing else open."""
-    turn = next_in_lanes(uow.deliveries.open_in_lanes(list(lanes)))
-    uow.deliveries.promote(turn, now)
-    return len(turn)
+    return len(uow.deliveries.promote_next(list(lanes), now))
 
 
 def sweep(uow: UnitOfWork, now: datetime) -> int:
