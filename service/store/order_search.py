@@ -208,11 +208,11 @@ def _pg_text(dialect: Dialect, asked: frozenset[str], cursor: bool, limit: int
 
     The page size is written into the text (`LIMIT 100`), not bound: PostgreSQL plans a
     prepared statement's bound LIMIT as if it let a tenth of the matching rows through, so
-    its generic plan looked 25 times dearer than a custom one and every execution was planned
-    again, over every partition of `orders` (0.5 of 0.6 ms of the server's CPU per page at 7
-    partitions, growing with each month). With the size in the text the generic plan costs
-    what the custom one does, and is kept. `limit` is page_limit's whole number (1 to 500):
-    a handful of texts per filter set."""
+    its generic plan looked 24 times dearer than a custom one and every execution was planned
+    again, over every partition of `orders` (0.3-0.4 of the 0.5-0.6 ms of the server's CPU a
+    page took at 7 partitions, growing with each month). With the size in the text the
+    generic plan costs what the custom one does, and is kept. `limit` is page_limit's whole
+    number (1 to 500): a handful of texts per filter set."""
     limited = _ordered_statement(asked, cursor).limit(literal_column(str(int(limit)), Integer))
     compiled = limited.compile(dialect=dialect)
     return str(compiled), dict(compiled.params)
