@@ -13,7 +13,7 @@ from service.api.auth import (
 )
 from service.api.bodies import json_object
 from service.api.current import context
-from service.api.fast_json import json_response
+from service.api.fast_json import records_response
 from service.api.openapi import documented
 from service.api.paging import link_next
 from service.errors import OmsError, ValidationFailed, problem
@@ -77,10 +77,10 @@ def place_order() -> tuple[Response, int]:
                    "OrderTimeline": {"operationId": "order_timeline",
                                      "parameters": {"order_id": "$response.body#/0/id"}}})
 def find_orders() -> Response:
-    found = search.find(context(), current_role(deferred=True), request.args, confirm_key)
-    response = json_response(found)
-    if len(found) == search.page_limit(request.args.get("limit")):
-        return link_next(response, found[-1]["id"])
+    rows = search.find_rows(context(), current_role(deferred=True), request.args, confirm_key)
+    response = records_response(search.SUMMARY_FIELDS, rows)
+    if len(rows) == search.page_limit(request.args.get("limit")):
+        return link_next(response, rows[-1][0])  # the last order's id
     return response
 
 
