@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -23,10 +24,9 @@ from service.store.models.base import naive_utc
 # the allocation's common table expressions; `go` says whether every position was as seen
 ALLOCATE_CTES = """
 want AS (
-  SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:on_hand AS integer[]),
-                       CAST(:allocated AS integer[]), CAST(:reserved AS integer[]),
-                       CAST(:quantity AS integer[]))
-         AS w(id, on_hand, allocated, reserved, quantity)
+  SELECT * FROM json_to_recordset(CAST(:allocation AS json) -> 'want')
+         AS w(id integer, on_hand integer, allocated integer, reserved integer,
+              quantity integer)
 ), locked AS (
   SELECT sp.id, sp.on_hand, sp.allocated, sp.reserved FROM stock_positions sp
   WHERE sp.id = ANY(CAST(:ids AS integer[])) ORDER BY sp.id FOR UPDATE
@@ -40,8 +40,8 @@ want AS (
   FROM unchanged u, go WHERE go.ok AND sp.id = u.id
   RETURNING sp.id
 ), moves AS (
-  SELECT * FROM unnest(CAST(:channels AS varchar[]), CAST(:skus AS varchar[]),
-                       CAST(:deltas AS integer[])) AS d(channel, sku, delta)
+  SELECT * FROM json_to_recordset(CAST(:allocation AS json) -> 'moves')
+         AS d(channel varchar, sku varchar, delta integer)
 ), ats AS (
   SELECT ca.channel, ca.sku FROM channel_availability ca
   JOIN moves d ON d.channel = ca.channel AND d.sku = ca.sku
@@ -99,15 +99,16 @@ def allocate_if_unchanged(session: Session, seen: Sequence[Seen],
 
 def parameters(seen: Sequence[Seen], deltas: Mapping[tuple[str, str], int], ruleset: str,
                now: datetime) -> dict[str, Any]:
-    """The allocation statement's parameters (names no order column uses)."""
-    keys = sorted(deltas)
-    return {
-        "ids": [s.id for s in seen], "on_hand": [s.on_hand for s in seen],
-        "allocated": [s.allocated for s in seen], "reserved": [s.reserved for s in seen],
-        "quantity": [s.quantity for s in seen],
-        "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
-        "deltas": [deltas[k] for k in keys], "ats_ruleset": ruleset,
-        "allocated_at": naive_utc(now)}
+    """The allocation statement's parameters (names no order column uses): the positions'
+    ids as an array (to lock them), the rest as one JSON document (psycopg dumps each array
+    element by element in Python; one text is dumped at once)."""
+    rows = {"want": [{"id": s.id, "on_hand": s.on_hand, "allocated": s.allocated,
+                      "reserved": s.reserved, "quantity": s.quantity} for s in seen],
+            "moves": [{"channel": channel, "sku": sku, "delta": deltas[channel, sku]}
+                      for channel, sku in sorted(deltas)]}
+    allocation = orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    return {"ids": [s.id for s in seen], "allocation": allocation, "ats_ruleset": ruleset,
+            "allocated_at": naive_utc(now)}
 
 
 def outcome(rows: Sequence[Sequence[Any]], planned: int) -> Outcome:
