@@ -24,7 +24,7 @@ from service.store.models.base import naive_utc
 # the allocation's common table expressions; `go` says whether every position was as seen
 ALLOCATE_CTES = """
 want AS (
-  SELECT * FROM json_to_recordset(CAST(:allocation AS json) -> 'want')
+  SELECT * FROM json_to_recordset(CAST(:want AS json))
          AS w(id integer, on_hand integer, allocated integer, reserved integer,
               quantity integer)
 ), locked AS (
@@ -40,8 +40,8 @@ want AS (
   FROM unchanged u, go WHERE go.ok AND sp.id = u.id
   RETURNING sp.id
 ), moves AS (
-  SELECT * FROM json_to_recordset(CAST(:allocation AS json) -> 'moves')
-         AS d(channel varchar, sku varchar, delta integer)
+  SELECT * FROM unnest(CAST(:channels AS varchar[]), CAST(:skus AS varchar[]),
+                       CAST(:deltas AS integer[])) AS d(channel, sku, delta)
 ), ats AS (
   SELECT ca.channel, ca.sku FROM channel_availability ca
   JOIN moves d ON d.channel = ca.channel AND d.sku = ca.sku
@@ -99,15 +99,17 @@ def allocate_if_unchanged(session: Session, seen: Sequence[Seen],
 
 def parameters(seen: Sequence[Seen], deltas: Mapping[tuple[str, str], int], ruleset: str,
                now: datetime) -> dict[str, Any]:
-    """The allocation statement's parameters (names no order column uses): the positions'
-    ids as an array (to lock them), the rest as one JSON document (psycopg dumps each array
-    element by element in Python; one text is dumped at once)."""
-    rows = {"want": [{"id": s.id, "on_hand": s.on_hand, "allocated": s.allocated,
-                      "reserved": s.reserved, "quantity": s.quantity} for s in seen],
-            "moves": [{"channel": channel, "sku": sku, "delta": deltas[channel, sku]}
-                      for channel, sku in sorted(deltas)]}
-    allocation = orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY).decode()
-    return {"ids": [s.id for s in seen], "allocation": allocation, "ats_ruleset": ruleset,
+    """The allocation statement's parameters (names no order column uses): the positions
+    as seen in one JSON document (psycopg dumps an array element by element in Python, a
+    text at once), their ids as an array (to lock them) and the ATS moves as arrays (an
+    array parameter's rows are estimated few, so each ATS row is found by its key).
+    """
+    keys = sorted(deltas)
+    want = orjson.dumps([{"id": s.id, "on_hand": s.on_hand, "allocated": s.allocated,
+                          "reserved": s.reserved, "quantity": s.quantity} for s in seen])
+    return {"ids": [s.id for s in seen], "want": want.decode(),
+            "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
+            "deltas": [deltas[k] for k in keys], "ats_ruleset": ruleset,
             "allocated_at": naive_utc(now)}
 
 
