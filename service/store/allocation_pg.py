@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -23,10 +24,9 @@ from service.store.models.base import naive_utc
 # the allocation's common table expressions; `go` says whether every position was as seen
 ALLOCATE_CTES = """
 want AS (
-  SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:on_hand AS integer[]),
-                       CAST(:allocated AS integer[]), CAST(:reserved AS integer[]),
-                       CAST(:quantity AS integer[]))
-         AS w(id, on_hand, allocated, reserved, quantity)
+  SELECT * FROM json_to_recordset(CAST(:want AS json))
+         AS w(id integer, on_hand integer, allocated integer, reserved integer,
+              quantity integer)
 ), locked AS (
   SELECT sp.id, sp.on_hand, sp.allocated, sp.reserved FROM stock_positions sp
   WHERE sp.id = ANY(CAST(:ids AS integer[])) ORDER BY sp.id FOR UPDATE
@@ -99,15 +99,18 @@ def allocate_if_unchanged(session: Session, seen: Sequence[Seen],
 
 def parameters(seen: Sequence[Seen], deltas: Mapping[tuple[str, str], int], ruleset: str,
                now: datetime) -> dict[str, Any]:
-    """The allocation statement's parameters (names no order column uses)."""
+    """The allocation statement's parameters (names no order column uses): the positions
+    as seen in one JSON document (psycopg dumps an array element by element in Python, a
+    text at once), their ids as an array (to lock them) and the ATS moves as arrays (an
+    array parameter's rows are estimated few, so each ATS row is found by its key).
+    """
     keys = sorted(deltas)
-    return {
-        "ids": [s.id for s in seen], "on_hand": [s.on_hand for s in seen],
-        "allocated": [s.allocated for s in seen], "reserved": [s.reserved for s in seen],
-        "quantity": [s.quantity for s in seen],
-        "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
-        "deltas": [deltas[k] for k in keys], "ats_ruleset": ruleset,
-        "allocated_at": naive_utc(now)}
+    want = orjson.dumps([{"id": s.id, "on_hand": s.on_hand, "allocated": s.allocated,
+                          "reserved": s.reserved, "quantity": s.quantity} for s in seen])
+    return {"ids": [s.id for s in seen], "want": want.decode(),
+            "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
+            "deltas": [deltas[k] for k in keys], "ats_ruleset": ruleset,
+            "allocated_at": naive_utc(now)}
 
 
 def outcome(rows: Sequence[Sequence[Any]], planned: int) -> Outcome:

@@ -5,18 +5,20 @@ order with either (`orders` is partitioned: see store/order_partitions.py).
 
 Data-modifying CTEs insert the order and everything under it in a single round trip (the
 fulfilment lines find their order line ids by line number inside the statement); foreign
-keys are checked when the statement ends, once every row exists. Rows go in as arrays.
+keys are checked when the statement ends, once every row exists. The rows under the order go
+in as one JSON document (read by json_to_recordset), the positions to allocate as arrays.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+import orjson
 import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -48,51 +50,45 @@ o AS (
 ), l AS (
   INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, quantity_cancelled,
                            quantity_backordered)
-  SELECT o.id, x.line_no, x.sku, x.quantity, x.unit_price, 0, x.backordered
-  FROM o, unnest(CAST(:l_no AS integer[]), CAST(:l_sku AS varchar[]),
-                 CAST(:l_quantity AS integer[]), CAST(:l_price AS numeric[]),
-                 CAST(:l_backordered AS integer[]))
-          AS x(line_no, sku, quantity, unit_price, backordered)
+  SELECT o.id, x.line_no, x.sku, x.quantity, x.unit_price, 0, x.quantity_backordered
+  FROM o, json_to_recordset(CAST(:rows AS json) -> 'lines')
+          AS x(line_no integer, sku varchar, quantity integer, unit_price numeric,
+               quantity_backordered integer)
   RETURNING id, line_no
 ), f AS (
   INSERT INTO fulfilments (id, order_id, location_id, status, cost, factors, created_at,
                            updated_at)
-  SELECT x.id, o.id, x.location_id, 'created', x.cost, CAST(x.factors AS json), :created_at,
-         :created_at
-  FROM o, unnest(CAST(:f_id AS varchar[]), CAST(:f_location AS varchar[]),
-                 CAST(:f_cost AS double precision[]), CAST(:f_factors AS text[]))
-          AS x(id, location_id, cost, factors)
+  SELECT x.id, o.id, x.location_id, 'created', x.cost, x.factors, :created_at, :created_at
+  FROM o, json_to_recordset(CAST(:rows AS json) -> 'fulfilments')
+          AS x(id varchar, location_id varchar, cost double precision, factors json)
   RETURNING id
 ), fl AS (
   INSERT INTO fulfilment_lines (fulfilment_id, order_line_id, sku, quantity, quantity_shipped,
                                 quantity_rejected, quantity_cancelled)
   SELECT x.fulfilment_id, l.id, x.sku, x.quantity, 0, 0, 0
-  FROM unnest(CAST(:fl_fulfilment AS varchar[]), CAST(:fl_line_no AS integer[]),
-              CAST(:fl_sku AS varchar[]), CAST(:fl_quantity AS integer[]))
-         AS x(fulfilment_id, line_no, sku, quantity)
+  FROM json_to_recordset(CAST(:rows AS json) -> 'fulfilment_lines')
+         AS x(fulfilment_id varchar, line_no integer, sku varchar, quantity integer)
   JOIN l ON l.line_no = x.line_no
   RETURNING id
 ), e AS (
   INSERT INTO events (aggregate_type, aggregate_id, type, payload, created_at, attempts)
-  SELECT x.aggregate_type, x.aggregate_id, x.type, CAST(x.payload AS json), :created_at, 0
-  FROM o, unnest(CAST(:e_aggregate_type AS varchar[]), CAST(:e_aggregate_id AS varchar[]),
-                 CAST(:e_type AS varchar[]), CAST(:e_payload AS text[]))
-          AS x(aggregate_type, aggregate_id, type, payload)
+  SELECT x.aggregate_type, x.aggregate_id, x.type, x.payload, :created_at, 0
+  FROM o, json_to_recordset(CAST(:rows AS json) -> 'events')
+          AS x(aggregate_type varchar, aggregate_id varchar, type varchar, payload json)
   RETURNING id
 ), s AS (
   INSERT INTO settlement_records (kind, order_id, order_line_id, sku, quantity, amount,
                                   created_at)
   SELECT 'cancelled', o.id, l.id, x.sku, x.quantity, x.amount, :created_at
-  FROM o, unnest(CAST(:s_line_no AS integer[]), CAST(:s_sku AS varchar[]),
-                 CAST(:s_quantity AS integer[]), CAST(:s_amount AS numeric[]))
-          AS x(line_no, sku, quantity, amount)
+  FROM o, json_to_recordset(CAST(:rows AS json) -> 'settlements')
+          AS x(line_no integer, sku varchar, quantity integer, amount numeric)
   JOIN l ON l.line_no = x.line_no
   RETURNING id
 ), b AS (
   INSERT INTO location_backlog (location_id, open_lines)
   SELECT x.location_id, x.open_lines
-  FROM o, unnest(CAST(:b_location AS varchar[]), CAST(:b_lines AS bigint[]))
-          AS x(location_id, open_lines)
+  FROM o, json_to_recordset(CAST(:rows AS json) -> 'backlog')
+          AS x(location_id varchar, open_lines bigint)
   ORDER BY x.location_id
   ON CONFLICT (location_id)
   DO UPDATE SET open_lines = location_backlog.open_lines + EXCLUDED.open_lines
@@ -183,8 +179,8 @@ def _checked(pending: PendingOrder) -> tuple[dict[str, Any], tuple[int, ...]]:
     locations = sorted(loc for loc, n in backlog.items() if n > 0)
     expected = (len(new.lines), len(new.fulfilments), len(new.fulfilment_lines),
                 len(new.events), len(new.settlements), len(locations))
-    params = {**_parameters(new), "b_location": locations,
-              "b_lines": [backlog[loc] for loc in locations]}
+    params = _parameters(new, [{"location_id": loc, "open_lines": backlog[loc]}
+                               for loc in locations])
     return params, expected
 
 
@@ -194,32 +190,35 @@ def _check_counts(new: NewOrder, counts: str, expected: tuple[int, ...]) -> None
         raise RuntimeError(f"order {new.order['id']}: inserted {got}, expected {expected}")
 
 
-def _parameters(new: NewOrder) -> dict[str, Any]:
+def _parameters(new: NewOrder, backlog: list[dict[str, Any]]) -> dict[str, Any]:
+    """The order's columns, and the rows under it as one JSON document (`rows`).
+
+    One text parameter, not an array per column: psycopg dumps and escapes arrays in
+    Python, element by element (the JSON of the events and factors quote by quote), which
+    cost more than everything else the statement's parameters need together.
+    """
     order = new.order
     params: dict[str, Any] = {c: order.get(c) for c in _ORDER_COLUMNS}
     params.update({c: naive_utc(order[c]) for c in ("created_at", "updated_at")})
     params.update({c: _json(order.get(c)) for c in _ORDER_JSON})
-    params.update(_columns("l", new.lines, no="line_no", sku="sku", quantity="quantity",
-                           price="unit_price", backordered="quantity_backordered"))
-    params.update(_columns("f", new.fulfilments, id="id", location="location_id", cost="cost"))
-    params["f_factors"] = [_json(f["factors"]) for f in new.fulfilments]
-    params.update(_columns("fl", new.fulfilment_lines, fulfilment="fulfilment_id",
-                           line_no="line_no", sku="sku", quantity="quantity"))
-    params.update(_columns("e", new.events, aggregate_type="aggregate_type",
-                           aggregate_id="aggregate_id", type="type"))
-    params["e_payload"] = [_json(e["payload"]) for e in new.events]
-    params.update(_columns("s", new.settlements, line_no="line_no", sku="sku",
-                           quantity="quantity", amount="amount"))
+    params["rows"] = _json({"lines": new.lines, "fulfilments": new.fulfilments,
+                            "fulfilment_lines": new.fulfilment_lines, "events": new.events,
+                            "settlements": new.settlements, "backlog": backlog})
     return params
 
 
-def _columns(prefix: str, rows: list[dict[str, Any]], **names: str) -> dict[str, list[Any]]:
-    """One array parameter per column: {prefix_param: [row[column] for each row]}."""
-    return {f"{prefix}_{param}": [row[column] for row in rows] for param, column in names.items()}
+# the JSON of the hot path: orjson (as the order search's pages), keys that are not text
+# written as text and numpy's numbers as numbers (as the standard library's encoder does);
+# amounts (Decimal) as their exact text, which PostgreSQL reads into numeric columns
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)  # the hot path
+def _exact(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else _ENCODER.encode(value)
+    return None if value is None else orjson.dumps(value, default=_exact,
+                                                   option=_JSON_OPTIONS).decode()
