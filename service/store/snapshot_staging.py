@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.domain.ledger import MAX_QUANTITY
+from service.store.position_rows import PositionRow
 
 # str.strip()'s whitespace within ASCII (the only text this path accepts)
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
@@ -60,8 +61,7 @@ class RowDifference:
     fields: dict[str, str]  # the row's non-empty fields by header name
     location_key: str | None  # the location the row was grouped under in count_groups
     as_of_text: str | None
-    # (id, location_id, sku, on_hand, allocated, reserved, as_of, last_shipped_at)
-    position: tuple | None
+    position: PositionRow | None  # (with its newest shipment)
 
 
 def create(pg: Any, header: Sequence[str], trim: bool) -> Staging:
@@ -130,8 +130,8 @@ def read_differences(pg: Any, staging: Staging, *, locations: list[str] | None,
             continue
         fields = {name: value for name, value in zip(FIELDS, row[2:8], strict=True)
                   if value not in (None, "")}
-        position = None if row[10] is None else (*row[10:16], _aware(row[16]),
-                                                  _aware(row[17]))
+        position = None if row[10] is None else PositionRow(*row[10:16], _aware(row[16]),
+                                                             _aware(row[17]))
         differences.append(RowDifference(row[1], fields, row[8], row[9], position))
     return differences, counts
 

@@ -131,7 +131,7 @@ def _read_differences(uow: UnitOfWork,
     new: list[tuple[StockRow, staging.RowDifference]] = []
     cache = dict(times)
     for item in sorted(differences, key=lambda d: d.line or 0):
-        position = None if item.position is None else _position(item.position)
+        position = item.position
         if item.line is None:
             tallies[position.location_id].unmatched.add(position.id)  # type: ignore[union-attr]
             continue
@@ -155,10 +155,6 @@ def _read_differences(uow: UnitOfWork,
     return errors + unknown, tallies, bad_groups
 
 
-def _position(values: tuple) -> PositionRow:
-    return PositionRow(*values)
-
-
 def _matched(tally: _Tally, row: StockRow, position: PositionRow) -> None:
     tally.matched.add(position.id)  # type: ignore[arg-type]
     if row.on_hand != position.on_hand:
@@ -179,9 +175,9 @@ def _uncounted(tallies: dict[str, _Tally], differences: list[staging.RowDifferen
     """Stocked positions no good row counts (the Python path's diff.uncounted)."""
     seen: set[int] = set()
     for item in differences:
-        if item.position is None or item.position[0] in seen:
+        position = item.position
+        if position is None or position.id in seen:
             continue
-        position = _position(item.position)
         tally = tallies[position.location_id]
         seen.add(position.id)  # type: ignore[arg-type]
         if position.id in tally.unmatched and position.id not in tally.matched:
