@@ -72,6 +72,10 @@ def create(pg: Any, header: Sequence[str], trim: bool) -> Staging:
         if name in columns:
             columns[name] = f"c{index}"
     fields = ", ".join(f"c{i} text" for i in range(len(header)))
+    # no JIT for the rest of this transaction: at 10M positions the diff join's cost passes
+    # jit_optimize_above_cost and compiling it (inlining, optimization) took 3.5 s of a 34 s
+    # statement on the loaded bench machine, for queries that run once (issue 18)
+    pg.execute("SET LOCAL jit = off")
     pg.execute(
         f"CREATE TEMPORARY TABLE {table} (line bigint GENERATED ALWAYS AS IDENTITY "
         f"(START 2 CACHE 100000), {fields}) ON COMMIT DROP")
