@@ -129,10 +129,6 @@ class SnapshotFiles:
         staged = _stage(pg, reader.blocks(cuts[0], cuts[-1]), header)
         return _compare(pg, staged, location, as_of, known)
 
-    def shipment_times(self, ids: list[int]) -> dict[int, datetime]:
-        """The newest shipment of each of these positions that has one."""
-        return staging.shipment_times(driver(self.session), sorted(set(ids)))
-
 
 def _spare_connections(engine: Engine, wanted: int) -> list[Connection] | None:
     """``wanted`` pooled connections, or None (and none kept) when the pool cannot spare

@@ -8,8 +8,9 @@ need without a million rows travelling to Python:
   time text, for Python to parse each once;
 - ``read_differences``: a hash full join with the positions of those locations that returns
   only the rows Python has to look at (anything not plainly a valid, unchanged count of an
-  existing position) and the positions no row counts, plus each location's position counts
-  (all, stocked), in one statement so they come from one snapshot of the database.
+  existing position) and the positions no row counts, each with its newest shipment, plus
+  each location's position counts (all, stocked), in one statement so they come from one
+  snapshot of the database.
 
 A row is left out only when Python would certainly read it as a good count equal to the
 stored one: sku and location present, its as_of text not a bad one (or absent with a
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.domain.ledger import MAX_QUANTITY
+from service.store.position_rows import PositionRow
 
 # str.strip()'s whitespace within ASCII (the only text this path accepts)
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
@@ -59,7 +61,7 @@ class RowDifference:
     fields: dict[str, str]  # the row's non-empty fields by header name
     location_key: str | None  # the location the row was grouped under in count_groups
     as_of_text: str | None
-    position: tuple | None  # (id, location_id, sku, on_hand, allocated, reserved, as_of)
+    position: PositionRow | None  # (with its newest shipment)
 
 
 def create(pg: Any, header: Sequence[str], trim: bool) -> Staging:
@@ -70,6 +72,10 @@ def create(pg: Any, header: Sequence[str], trim: bool) -> Staging:
         if name in columns:
             columns[name] = f"c{index}"
     fields = ", ".join(f"c{i} text" for i in range(len(header)))
+    # no JIT for the rest of this transaction: at 10M positions the diff join's cost passes
+    # jit_optimize_above_cost and compiling it (inlining, optimization) took 3.5 s of a 34 s
+    # statement on the loaded bench machine, for queries that run once (issue 18)
+    pg.execute("SET LOCAL jit = off")
     pg.execute(
         f"CREATE TEMPORARY TABLE {table} (line bigint GENERATED ALWAYS AS IDENTITY "
         f"(START 2 CACHE 100000), {fields}) ON COMMIT DROP")
@@ -128,7 +134,8 @@ def read_differences(pg: Any, staging: Staging, *, locations: list[str] | None,
             continue
         fields = {name: value for name, value in zip(FIELDS, row[2:8], strict=True)
                   if value not in (None, "")}
-        position = None if row[10] is None else (*row[10:16], _aware(row[16]))
+        position = None if row[10] is None else PositionRow(*row[10:16], _aware(row[16]),
+                                                             _aware(row[17]))
         differences.append(RowDifference(row[1], fields, row[8], row[9], position))
     return differences, counts
 
@@ -160,28 +167,20 @@ def _differences_sql(staging: Staging, default_location: str | None, bad: bool, 
             f" CASE WHEN {_well_formed(staging, loc, bad, timed)} THEN {loc} END AS join_loc"
             f" FROM {staging.table}")
     where = " WHERE location_id = ANY(%(locs)s)" if some_locations else ""
-    positions = ("SELECT id, location_id, sku, on_hand, allocated, reserved, as_of"
-                 f" FROM stock_positions{where}")
+    # last_shipped_at rides along in the hash (NULL, the usual value, takes no room in it):
+    # looked up afterwards by id it was a separate read of every position (issue 18)
+    positions = ("SELECT id, location_id, sku, on_hand, allocated, reserved, as_of,"
+                 f" last_shipped_at FROM stock_positions{where}")
     return (
         f"SELECT 'R', r.line, {', '.join(f'r.f_{f}' for f in FIELDS)}, r.loc, r.as_of,"
-        " p.id, p.location_id, p.sku, p.on_hand, p.allocated, p.reserved, p.as_of"
-        f" FROM ({rows}) r FULL JOIN ({positions}) p"
+        " p.id, p.location_id, p.sku, p.on_hand, p.allocated, p.reserved, p.as_of,"
+        f" p.last_shipped_at FROM ({rows}) r FULL JOIN ({positions}) p"
         " ON p.location_id = r.join_loc AND p.sku = r.sku"
         " WHERE r.line IS NULL OR p.id IS NULL OR r.join_loc IS NULL"
         " OR p.on_hand::text <> r.count_text OR p.on_hand > %(max)s"
         " UNION ALL SELECT 'P', count(*), NULL, NULL, NULL, NULL, NULL, NULL, location_id,"
-        " NULL, count(*) FILTER (WHERE on_hand > 0), NULL, NULL, NULL, NULL, NULL, NULL"
-        f" FROM stock_positions{where} GROUP BY location_id")
-
-
-def shipment_times(pg: Any, ids: Sequence[int]) -> dict[int, datetime]:
-    """The newest shipment of each of these positions that has one (looked up by id after
-    the comparison, so the large join carries no extra column)."""
-    if not ids:
-        return {}
-    rows = pg.execute("SELECT id, last_shipped_at FROM stock_positions WHERE id = ANY(%s)"
-                      " AND last_shipped_at IS NOT NULL", (list(ids),))
-    return {r[0]: _aware(r[1]) for r in rows}
+        " NULL, count(*) FILTER (WHERE on_hand > 0), NULL, NULL, NULL, NULL, NULL, NULL,"
+        f" NULL FROM stock_positions{where} GROUP BY location_id")
 
 
 def _aware(value: datetime | None) -> datetime | None:

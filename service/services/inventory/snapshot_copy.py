@@ -130,10 +130,8 @@ def _read_differences(uow: UnitOfWork,
     bad_groups: Counter = Counter()
     new: list[tuple[StockRow, staging.RowDifference]] = []
     cache = dict(times)
-    shipped = uow.snapshot_files.shipment_times(
-        [d.position[0] for d in differences if d.position is not None])
     for item in sorted(differences, key=lambda d: d.line or 0):
-        position = None if item.position is None else _position(item.position, shipped)
+        position = item.position
         if item.line is None:
             tallies[position.location_id].unmatched.add(position.id)  # type: ignore[union-attr]
             continue
@@ -153,12 +151,8 @@ def _read_differences(uow: UnitOfWork,
         if row.line in unknown_lines:
             bad_groups[(item.location_key, item.as_of_text)] += 1
     _new_positions(tallies, rows)
-    _uncounted(tallies, differences, shipped)
+    _uncounted(tallies, differences)
     return errors + unknown, tallies, bad_groups
-
-
-def _position(values: tuple, shipped: dict[int, datetime]) -> PositionRow:
-    return PositionRow(*values, shipped.get(values[0]))
 
 
 def _matched(tally: _Tally, row: StockRow, position: PositionRow) -> None:
@@ -176,14 +170,14 @@ def _new_positions(tallies: dict[str, _Tally], rows: list[StockRow]) -> None:
         tally.new_rows += 1
 
 
-def _uncounted(tallies: dict[str, _Tally], differences: list[staging.RowDifference],
-               shipped: dict[int, datetime]) -> None:
+def _uncounted(tallies: dict[str, _Tally], differences: list[staging.RowDifference]
+               ) -> None:
     """Stocked positions no good row counts (the Python path's diff.uncounted)."""
     seen: set[int] = set()
     for item in differences:
-        if item.position is None or item.position[0] in seen:
+        position = item.position
+        if position is None or position.id in seen:
             continue
-        position = _position(item.position, shipped)
         tally = tallies[position.location_id]
         seen.add(position.id)  # type: ignore[arg-type]
         if position.id in tally.unmatched and position.id not in tally.matched:
