@@ -42,9 +42,13 @@ def request_id() -> str:
     """The request's id: the caller's X-Request-Id when it is sane, else a new one."""
     found = g.get("request_id")
     if found is None:
-        sent = request.headers.get(REQUEST_ID_HEADER, "")
-        found = g.request_id = sent if _SANE_REQUEST_ID.match(sent) else new_request_id()
+        found = g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
     return found
+
+
+def request_id_for(sent: str) -> str:
+    """The caller's X-Request-Id when it is sane, else a new one."""
+    return sent if _SANE_REQUEST_ID.match(sent) else new_request_id()
 
 
 def new_request_id() -> str:
@@ -128,16 +132,23 @@ def answered(response: Response) -> Response:
     if log.isEnabledFor(logging.INFO):  # the line is built only when it is written
         req = request._get_current_object()  # type: ignore[attr-defined]
         started = req.environ.get("oms.started")
-        _write_line(_LOG_LINE.encode({
-            "method": req.method,
-            "path": req.path,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started
-            else None,
-            "request_id": found,
-            "key_id": key_id(),
-        }))
+        write_log_line(req.method, req.path, response.status_code, started, found, key_id())
     return response
+
+
+def write_log_line(method: str, path: str, status: int, started: float | None,
+                   found_id: str, key: str | None) -> None:
+    """The request's JSON log line (when the log takes INFO lines)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    _write_line(_LOG_LINE.encode({
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "request_id": found_id,
+        "key_id": key,
+    }))
 
 
 def _write_line(line: str) -> None:
