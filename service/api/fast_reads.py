@@ -1,6 +1,7 @@
-"""GET /v1/availability answered without Flask's request machinery, for the plain lookup: a
-channel and its SKUs (query parameters `channel` and `sku` only), a Bearer key, every header
-and parameter ASCII text without NUL.
+"""/v1/availability answered without Flask's request machinery, for the plain lookup: a
+channel and its SKUs (GET: query parameters `channel` and `sku` only; POST, the cart: a JSON
+object of `channel` and `skus` only, no query), a Bearer key, every header, parameter and
+body ASCII text without NUL.
 
 Why: the lookup is the hottest request, and measured in process on the 1M bench database
 Flask's request context, routing, hooks and Response object cost about as much CPU as the
@@ -19,6 +20,9 @@ again there gives the answer the Flask path always gave, with its problem+json.
 
 from __future__ import annotations
 
+import io
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -36,6 +40,8 @@ from service.services.rulesets import governance
 PATH = "/v1/availability"
 _PARAMETERS = frozenset({"channel", "sku"})
 _HEADER_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+_CART_KEYS = frozenset({"channel", "skus"})
+_NUL_OR_ESCAPE = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")  # as bodies._may_hold_nul
 
 
 class _Refused(Exception):
@@ -50,13 +56,18 @@ class FastAvailability:
         self._ctx = ctx
         self._keys = keys
         self._count = count
+        self._max_bytes = int(ctx.settings.section("server")["max_request_bytes"])
         self.enabled = True  # tests compare the two paths
 
     def answer(self, environ: dict[str, Any], start_response: Any) -> list[bytes] | None:
         """The answer to a plain lookup, or None (nothing written, nothing counted)."""
-        if environ.get("REQUEST_METHOD") != "GET":
+        method = environ.get("REQUEST_METHOD")
+        if method == "GET":
+            query = _plain_query(environ)
+        elif method == "POST":
+            query = _plain_body(environ, self._max_bytes)
+        else:
             return None
-        query = _plain_query(environ)
         if query is None or not _clean_headers(environ):
             return None
         key = _bearer(environ.get("HTTP_AUTHORIZATION", ""))
@@ -78,8 +89,8 @@ class FastAvailability:
                                   ("Content-Length", str(len(body))),
                                   (boundary.REQUEST_ID_HEADER, found_id)])
         started = environ.get("oms.started")
-        self._count(PATH, "GET", 200, started)
-        boundary.write_log_line("GET", PATH, 200, started, found_id, key[:KEY_ID_LENGTH])
+        self._count(PATH, method, 200, started)
+        boundary.write_log_line(method, PATH, 200, started, found_id, key[:KEY_ID_LENGTH])
         return [body]
 
     def _confirmer(self, verified: Verified) -> Callable[[int | None], None]:
@@ -103,6 +114,32 @@ def _plain_query(environ: dict[str, Any]) -> tuple[str | None, list[str]] | None
             skus.append(value)
         elif channel is None:
             channel = value
+    return channel, skus
+
+
+def _plain_body(environ: dict[str, Any], max_bytes: int
+                ) -> tuple[str, list[str]] | None:
+    """(channel, skus) of a cart body {"channel": text, "skus": [text, ...]} read as the view
+    reads it (json.loads), ASCII without NUL (nor JSON's escapes of a NUL or a surrogate),
+    with no query string; else None. The body read is put back for the Flask app."""
+    length = environ.get("CONTENT_LENGTH", "")
+    if (environ.get("QUERY_STRING") or "HTTP_TRANSFER_ENCODING" in environ
+            or not length.isdigit() or not 0 < int(length) <= max_bytes):
+        return None
+    raw = environ["wsgi.input"].read(int(length))
+    environ["wsgi.input"] = io.BytesIO(raw)  # the Flask app reads it again when it answers
+    if not raw.isascii() or _NUL_OR_ESCAPE.search(raw) is not None:
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if type(data) is not dict or not data.keys() <= _CART_KEYS:
+        return None
+    channel, skus = data.get("channel"), data.get("skus")
+    if type(channel) is not str or type(skus) is not list or not all(
+            type(sku) is str for sku in skus):
+        return None
     return channel, skus
 
 

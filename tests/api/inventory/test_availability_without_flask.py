@@ -21,13 +21,15 @@ def stocked(small_network, push):
     return small_network
 
 
-def _both(app, client, path, headers):
-    """(the answer through the plain-lookup path, the answer through the Flask view)."""
+def _both(app, client, path, headers, **post):
+    """(the answer through the plain-lookup path, the answer through the Flask view); a POST
+    when `post` gives its body (data= or json=)."""
     fast = app.extensions["oms.fast_reads"]
     answers = []
     for enabled in (True, False):
         fast.enabled = enabled
-        response = client.get(path, headers=headers | {"X-Request-Id": "same-id"})
+        send = client.post if post else client.get
+        response = send(path, headers=headers | {"X-Request-Id": "same-id"}, **post)
         answers.append((response.status_code, response.get_data(),
                         sorted(response.headers.items())))
     fast.enabled = True
@@ -50,6 +52,44 @@ def _both(app, client, path, headers):
 def test_every_lookup_gets_the_same_answer_with_or_without_flask(stocked, app, client, admin,
                                                                  path):
     fast, view = _both(app, client, path, admin)
+    assert fast == view
+
+
+@pytest.mark.parametrize("body", [
+    {"channel": "web", "skus": ["A", "NOPE", "B", "A"]},
+    {"channel": "web", "skus": ["B"]},
+    {"channel": "nowhere", "skus": ["A"]},
+    {"channel": "web", "skus": []},
+    {"channel": "web", "skus": "A"},
+    {"channel": "web"},
+    {"channel": 7, "skus": ["A"]},
+    {"channel": "web", "skus": ["A\u0000"]},
+    {"channel": "web", "skus": ["\u00e9"]},
+    {"channel": "web", "skus": ["A"], "detail": "locations"},
+    {"channel": "web", "skus": ["A"], "location": "ST-1"},
+    {"channel": "web", "skus": ["A"], "other": 1},
+    ["web", "A"],
+    "not an object",
+])
+def test_every_cart_gets_the_same_answer_with_or_without_flask(stocked, app, client, admin,
+                                                               body):
+    fast, view = _both(app, client, "/v1/availability", admin, json=body)
+    assert fast == view
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b'{"channel": "web", "skus": ["A"]', b"\x00",
+                                 b'{"channel": "web", "skus": [NaN]}',
+                                 b'{"channel": "web", "skus": ["A"], "skus": ["B"]}'])
+def test_a_malformed_cart_body_gets_the_same_answer_with_or_without_flask(stocked, app, client,
+                                                                          admin, raw):
+    fast, view = _both(app, client, "/v1/availability", admin, data=raw,
+                       content_type="application/json")
+    assert fast == view
+
+
+def test_a_cart_with_a_query_string_gets_the_same_answer(stocked, app, client, admin):
+    fast, view = _both(app, client, "/v1/availability?x=1", admin,
+                       json={"channel": "web", "skus": ["A"]})
     assert fast == view
 
 
@@ -90,15 +130,18 @@ def test_a_pushed_delta_is_visible_to_the_next_plain_lookup(stocked, client, adm
     assert first["items"][0]["available"] != second["items"][0]["available"]
 
 
-@pytest.mark.parametrize(("path", "answered"), [
-    (PLAIN, True),
-    ("/v1/availability?channel=web&sku=A&detail=locations", False),
-    ("/v1/availability?channel=nowhere&sku=A", False),
+@pytest.mark.parametrize(("path", "body", "answered"), [
+    (PLAIN, None, True),
+    ("/v1/availability", {"channel": "web", "skus": ["A", "B"]}, True),
+    ("/v1/availability?channel=web&sku=A&detail=locations", None, False),
+    ("/v1/availability?channel=nowhere&sku=A", None, False),
+    ("/v1/availability", {"channel": "web", "skus": ["A"], "location": "ST-1"}, False),
 ])
 def test_only_a_plain_lookup_that_succeeds_is_answered_without_flask(stocked, app, admin,
-                                                                     path, answered):
+                                                                     path, body, answered):
     fast = app.extensions["oms.fast_reads"]
-    environ = EnvironBuilder(path, headers=admin).get_environ()
+    environ = EnvironBuilder(path, headers=admin, method="GET" if body is None else "POST",
+                             json=body).get_environ()
     started = []
     answer = fast.answer(environ, lambda status, headers: started.append(status))
     assert (answer is not None) == answered and started == (["200 OK"] if answered else [])
