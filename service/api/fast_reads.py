@@ -31,6 +31,7 @@ import werkzeug.urls  # noqa: F401  # registers the "werkzeug.url_quote" decodin
 
 from service.api import boundary
 from service.api.auth import KEY_ID_LENGTH
+from service.api.consistency import TOKEN_HEADER
 from service.api.fast_json import flat_body
 from service.services.access.keys import KeyVerifier, Verified
 from service.services.availability import reads
@@ -40,6 +41,7 @@ from service.services.rulesets import governance
 PATH = "/v1/availability"
 _PARAMETERS = frozenset({"channel", "sku"})
 _HEADER_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+_TOKEN_ENVIRON = "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")  # as the view reads it
 _CART_KEYS = frozenset({"channel", "skus"})
 _NUL_OR_ESCAPE = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")  # as bodies._may_hold_nul
 
@@ -79,7 +81,8 @@ class FastAvailability:
             if verified is None:
                 return None
             body = flat_body(reads.read(self._ctx, verified.role, query[0], query[1],
-                                        confirm=self._confirmer(verified)))
+                                        confirm=self._confirmer(verified),
+                                        token=environ.get(_TOKEN_ENVIRON)))
         except Exception:  # noqa: BLE001 - the Flask path answers it, as it always did
             return None
         if body is None:

@@ -93,6 +93,15 @@ def test_a_cart_with_a_query_string_gets_the_same_answer(stocked, app, client, a
     assert fast == view
 
 
+@pytest.mark.parametrize("token", ["pg:0/1", "not a token"])
+def test_a_consistency_token_is_read_as_the_view_reads_it(stocked, app, client, admin, token):
+    sent = admin | {"OMS-Consistency-Token": token}
+    assert _both(app, client, PLAIN, sent)[0] == _both(app, client, PLAIN, sent)[1]
+    fast, view = _both(app, client, "/v1/availability", sent,
+                       json={"channel": "web", "skus": ["A"]})
+    assert fast == view and fast[0] == (200 if token == "pg:0/1" else 422)
+
+
 @pytest.mark.parametrize("role", ["channel:web", "channel:marketplace", "location:ST-1"])
 def test_each_role_gets_the_same_answer_with_or_without_flask(stocked, app, client,
                                                                headers_for, role):
