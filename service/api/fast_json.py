@@ -36,14 +36,23 @@ def jsonify_flat(data: dict[str, Any]) -> Response:
     """jsonify(data), byte for byte (compact, ASCII with \\u escapes, a trailing newline),
     encoded by orjson when data holds only text, whole numbers, booleans and nulls, directly
     or in lists of them or of objects of them."""
-    if _flat(data):
-        try:
-            body = orjson.dumps(data)
-        except orjson.JSONEncodeError:  # an integer past 64 bits, a key that is no text
-            return jsonify(data)
-        if body.isascii() and b"\x7f" not in body:  # else jsonify's \\u escapes
-            return current_app.response_class(body + b"\n", mimetype="application/json")
+    body = flat_body(data)
+    if body is not None:
+        return current_app.response_class(body, mimetype="application/json")
     return jsonify(data)
+
+
+def flat_body(data: dict[str, Any]) -> bytes | None:
+    """jsonify's bytes for data, when orjson writes them alike (see jsonify_flat); else None."""
+    if not _flat(data):
+        return None
+    try:
+        body = orjson.dumps(data)
+    except orjson.JSONEncodeError:  # an integer past 64 bits, a key that is no text
+        return None
+    if body.isascii() and b"\x7f" not in body:  # else jsonify's \\u escapes
+        return body + b"\n"
+    return None
 
 
 def _flat(data: dict[str, Any]) -> bool:

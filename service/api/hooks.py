@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from service import metrics
-from service.api import boundary, consistency
+from service.api import boundary, consistency, fast_reads
 from service.services.context import Context
 from service.services.rulesets import governance
 
@@ -21,11 +21,20 @@ def install(app: Flask, ctx: Context) -> None:
     the X-Request-Id header and the log line. The clock starts in the WSGI call."""
     boundary.install_log()
     token = consistency.token_hook(ctx)  # read replicas only: tokens on writes
-    record = _request_metrics()
+    record, count = _request_metrics()
     handle = app.wsgi_app
+    # the plain availability lookup answered without Flask's request machinery (read
+    # replicas: always through Flask, where the consistency token is handled)
+    fast = None if token is not None else fast_reads.FastAvailability(
+        ctx, app.extensions["oms.keys"], count)
+    app.extensions["oms.fast_reads"] = fast
 
     def timed(environ: dict[str, Any], start_response: Any) -> Any:
         environ["oms.started"] = time.perf_counter()
+        if fast is not None and fast.enabled and environ.get("PATH_INFO") == fast_reads.PATH:
+            answer = fast.answer(environ, start_response)
+            if answer is not None:
+                return answer
         return handle(environ, start_response)
 
     def before() -> None:
@@ -43,22 +52,25 @@ def install(app: Flask, ctx: Context) -> None:
     app.after_request(after)
 
 
-def _request_metrics() -> Any:
+def _request_metrics() -> tuple[Any, Any]:
     """Count and time every request; each label set's series is looked up once, not on
-    every request."""
+    every request. (record(response) after a Flask view; count(endpoint, method, status,
+    started) for an answer given without Flask.)"""
     series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def count(endpoint: str, method: str, status: int, started: float | None) -> None:
+        key = (endpoint, method, status)
+        found = series.get(key)
+        if found is None:
+            found = series[key] = (metrics.REQUESTS.labels(endpoint, method, str(status)),
+                                   metrics.LATENCY.labels(endpoint))
+        found[0].inc()
+        if started is not None:
+            found[1].observe(time.perf_counter() - started)
 
     def record(response: Response) -> None:
         req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
         rule = req.url_rule
-        endpoint = rule.rule if rule is not None else "unmatched"
-        key = (endpoint, req.method, response.status_code)
-        found = series.get(key)
-        if found is None:
-            found = series[key] = (metrics.REQUESTS.labels(endpoint, key[1], str(key[2])),
-                                   metrics.LATENCY.labels(endpoint))
-        found[0].inc()
-        started = req.environ.get("oms.started")
-        if started is not None:
-            found[1].observe(time.perf_counter() - started)
-    return record
+        count(rule.rule if rule is not None else "unmatched", req.method,
+              response.status_code, req.environ.get("oms.started"))
+    return record, count
