@@ -40,22 +40,27 @@ _PROMOTE_NEXT_PG = text(
     " RETURNING w.id")
 
 
-_ATTEMPT_COLUMNS = {"delivery_id": "integer", "attempt": "integer", "at": "timestamp",
-                    "outcome": "varchar", "status_code": "integer", "latency_ms": "integer",
-                    "error": "varchar"}
-# every attempt of a batch of answers in one statement, the columns as arrays (instead of one
-# INSERT a row in a pipeline: a statement each for psycopg to send and PostgreSQL to run)
-_ATTEMPTS_PG = text(
-    f"INSERT INTO webhook_attempts ({', '.join(_ATTEMPT_COLUMNS)})"
-    " SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _ATTEMPT_COLUMNS.items()) + ")")
+def insert_from_arrays(table: str, columns: dict[str, str], tail: str = "") -> Any:
+    """PostgreSQL: `INSERT INTO table (columns) SELECT * FROM unnest(:column::type[], ...)`:
+    a batch of rows in one statement, one text whatever its size (instead of one INSERT a row
+    in a pipeline: a statement each for psycopg to send and PostgreSQL to run); the values
+    come from `as_arrays`."""
+    arrays = ", ".join(f"CAST(:{c} AS {t}[])" for c, t in columns.items())
+    return text(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+                + (f" {tail}" if tail else ""))
 
 
 def as_arrays(rows: Sequence[dict[str, Any]], columns: Iterable[str]) -> dict[str, list[Any]]:
     """Rows as one list of values per column (timestamps naive UTC, as stored), the
-    parameters of an INSERT ... SELECT FROM unnest(...)."""
+    parameters of an `insert_from_arrays` statement."""
     return {c: [naive_utc(r[c]) if isinstance(r[c], datetime) else r[c] for r in rows]
             for c in columns}
+
+
+_ATTEMPT_COLUMNS = {"delivery_id": "integer", "attempt": "integer", "at": "timestamp",
+                    "outcome": "varchar", "status_code": "integer", "latency_ms": "integer",
+                    "error": "varchar"}
+_ATTEMPTS_PG = insert_from_arrays("webhook_attempts", _ATTEMPT_COLUMNS)
 
 
 def _ids_in(column: Any, ids: Sequence[int], postgres: bool) -> Any:

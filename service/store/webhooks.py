@@ -14,18 +14,14 @@ from sqlalchemy.orm import Session
 from service.domain.webhooks import OutboxEvent
 from service.store.models import Event, OrderRow, WebhookDelivery, WebhookSubscription
 from service.store.upsert import insert_for
-from service.store.webhook_deliveries import as_arrays
+from service.store.webhook_deliveries import as_arrays, insert_from_arrays
 
 ROUTING_LOCK = 0x6F6D7377  # pg_advisory_xact_lock key: one router at a time ("omsw")
 _DELIVERY_COLUMNS = {"subscription_id": "varchar", "event_id": "bigint", "order_key": "varchar",
                      "status": "varchar", "attempts": "integer", "next_attempt_at": "timestamp",
                      "created_at": "timestamp"}
-# a routed batch's deliveries in one statement, the columns as arrays (not a row a statement)
-_NEW_DELIVERIES_PG = text(
-    f"INSERT INTO webhook_deliveries ({', '.join(_DELIVERY_COLUMNS)})"
-    " SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _DELIVERY_COLUMNS.items()) + ")"
-    " ON CONFLICT (subscription_id, event_id) DO NOTHING")
+_NEW_DELIVERIES_PG = insert_from_arrays("webhook_deliveries", _DELIVERY_COLUMNS,
+                                        "ON CONFLICT (subscription_id, event_id) DO NOTHING")
 _SUBSCRIPTION_FIELDS = ("id", "url", "events", "location", "channel", "source", "name",
                         "created_at", "created_by", "disabled_at", "disabled_reason",
                         "deleted_at", "secret_encrypted")
