@@ -109,12 +109,13 @@ def _location(staging: Staging, default: str | None) -> str:
 
 def count_groups(pg: Any, staging: Staging, default_location: str | None
                  ) -> list[tuple[str | None, str | None, int, int]]:
-    """(location, as_of text, rows, rows whose on_hand text starts with 1-9) for every pair
-    in the file (the last: rows that would count a stocked position, see position_counts)."""
+    """(location, as_of text, rows, rows whose on_hand text sorts after "0" byte-wise) for
+    every pair in the file (the last: rows that would count a stocked position, see
+    position_counts; a byte comparison costs far less than ascii() on 10M rows)."""
     as_of = staging.columns["as_of"] or "NULL::text"
     on_hand = staging.columns["on_hand"] or "NULL::text"
     sql = (f"SELECT {_location(staging, default_location)}, {as_of}, count(*),"
-           f" count(*) FILTER (WHERE ascii({on_hand}) BETWEEN 49 AND 57)"
+           f" count(*) FILTER (WHERE {on_hand} COLLATE \"C\" > '0')"
            f" FROM {staging.table} GROUP BY 1, 2")
     with pg.cursor() as cursor:
         cursor.execute(sql, {"ws": WHITESPACE, "location": default_location or None})
@@ -156,11 +157,11 @@ def position_counts(groups: Iterable[tuple[str | None, str | None, int, int]],
     """Per location (positions, stocked ones), from count_groups and read_differences.
 
     Every row left out of the differences joined an existing position of its location and
-    its on_hand text is the stored count's digits (positive exactly when it starts with
-    1-9); every other row and position is among the differences. So a location's positions
-    are its rows less its differing rows plus the positions among the differences, and
-    likewise for stocked ones. That holds when no position is joined by two rows: then
-    these counts add up to the positions read; None when they add up to more.
+    its on_hand text is the stored count's digits (never negative: positive exactly when
+    the text sorts after "0"); every other row and position is among the differences. So a
+    location's positions are its rows less its differing rows plus the positions among the
+    differences, and likewise for stocked ones. That holds when no position is joined by
+    two rows: then these counts add up to the positions read; None when they add up to more.
     """
     rows: Counter[str] = Counter()
     stocked: Counter[str] = Counter()
@@ -181,8 +182,8 @@ def position_counts(groups: Iterable[tuple[str | None, str | None, int, int]],
 
 
 def _positive_text(text: str | None) -> bool:
-    """As count_groups' filter: the text starts with 1-9."""
-    return text is not None and "1" <= text[:1] <= "9"
+    """As count_groups' filter: the text sorts after "0" byte-wise (ASCII: as str does)."""
+    return text is not None and text > "0"
 
 
 def _well_formed(staging: Staging, loc: str, bad: bool, timed: bool) -> str:
