@@ -268,12 +268,16 @@ def _compare(pg: Any, staged: staging.Staging, location: str | None, as_of: date
     positions without a location filter.
     """
     groups = staging.count_groups(pg, staged, location)
-    times = {text: parse_time(text) for _loc, text, _n in groups if text is not None}
-    locations = {loc for loc, _t, _n in groups if loc}
+    times = {text: parse_time(text) for _loc, text, _n, _positive in groups
+             if text is not None}
+    locations = {loc for loc, _t, _n, _positive in groups if loc}
     every = every_location is not None and locations >= every_location
-    differences, position_counts = staging.read_differences(
+    differences, positions = staging.read_differences(
         pg, staged, locations=None if every else sorted(locations),
         bad_times=sorted(text for text, when in times.items() if when is None),
         default_location=location, has_default_time=as_of is not None)
-    return Found(Counter({(loc, text): n for loc, text, n in groups}), times, differences,
-                  position_counts)
+    position_counts = staging.position_counts(groups, differences, positions)
+    if position_counts is None:
+        raise FileNotPlain("a position counted twice")
+    return Found(Counter({(loc, text): n for loc, text, n, _positive in groups}), times,
+                 differences, position_counts)

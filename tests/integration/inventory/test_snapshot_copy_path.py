@@ -23,7 +23,8 @@ from service.services.inventory.deltas import unknown_rows
 from service.services.inventory.report import SnapshotLimitBreached
 from service.services.masterdata import upserts
 from service.services.rulesets import governance
-from service.store import bulk_counts, snapshot_files
+from service.store import bulk_counts, snapshot_files, snapshot_staging
+from service.store.db import driver
 from service.store.unit_of_work import UnitOfWork
 
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
@@ -499,3 +500,52 @@ def test_a_count_write_larger_than_one_statement_goes_in_chunks_in_id_order(
         after = uow.positions.fetch(keys)
         assert [after[k].on_hand for k in keys if k != ("DC-1", "S0004")] == [70, 71, 72, 74]
         uow.rollback()
+
+
+def _counts_from_the_diff(uow, data: bytes, location=None) -> dict | None:
+    """Per location (positions, stocked) as the COPY path derives them from its two reads."""
+    pg = driver(uow.session)
+    header = data.split(b"\r\n", 1)[0].decode().split(",")
+    staged = snapshot_files._stage(pg, iter([data.split(b"\r\n", 1)[1]]), header)
+    groups = snapshot_staging.count_groups(pg, staged, location)
+    differences, positions = snapshot_staging.read_differences(
+        pg, staged, locations=sorted({g[0] for g in groups if g[0]}), bad_times=[],
+        default_location=location, has_default_time=True)
+    return snapshot_staging.position_counts(groups, differences, positions)
+
+
+@postgres_only
+def test_the_position_counts_derived_from_the_diff_are_those_of_a_grouped_read(network):
+    with network.transaction() as uow:  # a position that is not there yet: ST-2's S0399
+        uow.session.execute(text("DELETE FROM stock_positions WHERE location_id = 'ST-2'"
+                                 " AND sku = 'S0399'"))
+    rows = _all_rows(lambda loc, i, qty: qty + 1 if i % 3 == 0 else qty,
+                     skip={("DC-1", "S0011"), ("ST-1", "S0020"), ("ST-1", "S0021")})
+    rows += [f"DC-1,NEW1,4,{T1.isoformat()}",  # a new position
+             f"ST-9,S0031,4,{T1.isoformat()}"]  # a location with no positions
+    rows[5] = f"DC-1,S0005,x,{T1.isoformat()}"  # a bad count
+    rows[6] = f"DC-1,S0006,007,{T1.isoformat()}"  # Python reads 7: not the stored digits
+    rows[10] = f"DC-1,S0010,0,{T1.isoformat()}"  # a zero kept at zero
+    rows[12] = f"DC-1,S0012,,{T1.isoformat()}"  # no count
+    with network.reading() as uow:
+        derived = _counts_from_the_diff(uow, _csv("location,sku,on_hand,as_of", rows))
+        grouped = {r[0]: (r[1], r[2]) for r in uow.session.execute(text(
+            "SELECT location_id, count(*), count(*) FILTER (WHERE on_hand > 0)"
+            " FROM stock_positions GROUP BY location_id"))}
+        uow.rollback()
+    assert derived == grouped
+    assert grouped["ST-2"] == (399, 359) and grouped["DC-1"][1] < 400
+
+
+@postgres_only
+def test_a_position_counted_twice_with_its_stored_count_is_left_to_python(network):
+    stored = _base("DC-1", 1)
+    twice = _csv("location,sku,on_hand,as_of", [*_all_rows(),
+                                                 f"DC-1,S0001,{stored},{T1.isoformat()}"])
+    with network.reading() as uow:
+        assert _counts_from_the_diff(uow, twice) is None
+        stream = io.BytesIO(twice)
+        assert snapshot_copy.apply_csv(network, uow, stream, location=None, as_of=T1) is None
+        assert stream.tell() == 0
+        uow.rollback()
+    _outcome(network, _by_python, twice)  # and Python reads it
