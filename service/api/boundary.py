@@ -153,8 +153,41 @@ def write_log_line(method: str, path: str, status: int, started: float | None,
 
 def _write_line(line: str) -> None:
     """log.info(line), without looking up the caller's file and line in the stack (the
-    format prints only the message; the lookup was a third of the line's cost)."""
-    log.handle(log.makeRecord(log.name, logging.INFO, "", 0, line, (), None, "answered"))
+    format prints only the message; the lookup was a third of the line's cost). While the
+    log is as install_log set it (its one handler, which prints the message alone, no
+    filter, no propagation), the line is written to that handler's stream directly, as its
+    emit writes it (the line and the terminator, then a flush, under the handler's lock):
+    the record, its filters and the formatting cost as much as the write."""
+    handler = _HANDLER[0]
+    if handler is None or not _as_installed(handler):
+        log.handle(_record(line))
+        return
+    handler.acquire()
+    try:
+        handler.stream.write(line + handler.terminator)
+        handler.flush()
+    except RecursionError:
+        raise
+    except Exception:  # noqa: BLE001 - as StreamHandler.emit: reported, never raised
+        handler.handleError(_record(line))
+    finally:
+        handler.release()
+
+
+def _record(line: str) -> logging.LogRecord:
+    return log.makeRecord(log.name, logging.INFO, "", 0, line, (), None, "answered")
+
+
+def _as_installed(handler: logging.StreamHandler) -> bool:  # type: ignore[type-arg]
+    handlers = log.handlers
+    return (len(handlers) == 1 and handlers[0] is handler and not log.propagate
+            and not log.disabled and not log.filters and not handler.filters
+            and handler.level <= logging.INFO and handler.formatter is _FORMAT[0])
+
+
+# the handler and formatter install_log made (None until then)
+_HANDLER: list[logging.StreamHandler | None] = [None]  # type: ignore[type-arg]
+_FORMAT: list[logging.Formatter | None] = [None]
 
 
 def install_log() -> None:
@@ -164,5 +197,6 @@ def install_log() -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
+        _HANDLER[0], _FORMAT[0] = handler, handler.formatter
         log.propagate = False
         log.setLevel(logging.INFO)
