@@ -18,9 +18,7 @@ from service.rules.predicates import variables_read
 from service.services.ats.position import (
     Arriving,
     PositionStock,
-    Stock,
     counted_in_transit,
-    position_ats,
     position_facts,
 )
 from service.store.catalog import CatalogSnapshot
@@ -74,8 +72,7 @@ def channel_deltas(
     """How each channel's ATS of a sku moves when positions change from before to after
     (`arriving`: the units in transit to positions, counted by count_in_transit rules)."""
     channels = list(ruleset.channels)
-    memo = (_AtsMemo(ruleset, catalog, channels, arriving, now) if arriving
-            else _kept(ruleset, catalog, channels).memo(ruleset, channels))
+    memo = _AtsMemo(ruleset, catalog, channels, arriving or {}, now)
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for before, after in changes:
         old = memo.ats(before)
@@ -121,12 +118,6 @@ class _Kept:
     products: dict[str, Any] = field(default_factory=dict)
     locations: dict[str, Any] = field(default_factory=dict)
     known: dict[Any, list[int]] = field(default_factory=dict)
-    kept_memo: _AtsMemo | None = None  # the memo of calls without units in transit
-
-    def memo(self, ruleset: Ruleset, channels: list[str]) -> _AtsMemo:
-        if self.kept_memo is None:
-            self.kept_memo = _AtsMemo(ruleset, self.catalog, channels, {}, None)
-        return self.kept_memo
 
 
 _KEPT: dict[tuple[str, str, tuple[str, ...], int], _Kept] = {}
@@ -170,7 +161,6 @@ class _AtsMemo:
         kept = _kept(ruleset, catalog, channels)
         self._products, self._locations, self._known = kept.products, kept.locations, kept.known
         self._zeros = [0] * len(channels)
-        self.index = {channel: i for i, channel in enumerate(channels)}
 
     def _part(self, cache: dict[str, Any], source: dict[str, Any], key: str) -> Any:
         part = cache.get(key, _ABSENT)
@@ -186,7 +176,6 @@ class _AtsMemo:
         return part
 
     def ats(self, pos: PositionStock | None) -> list[int]:
-        """position_ats() of every channel, in the memo's channel order."""
         if pos is None:
             return self._zeros
         arriving = self._arriving.get((pos.location_id, pos.sku))
@@ -229,16 +218,3 @@ def _ats_per_channel(
         out.append(0 if outcome.excluded else
                    max(0, pos.available + counted - outcome.hold_back))
     return out
-
-
-def remembered_position_ats(ruleset: Ruleset, catalog: CatalogSnapshot, pos: Stock,
-                            channel: str) -> int:
-    """position_ats(), from the figures remembered for the ATS deltas (`_kept`): sourcing
-    reads positions whose figures earlier orders' plans and allocations mostly computed."""
-    channels = list(ruleset.channels)
-    memo = _kept(ruleset, catalog, channels).memo(ruleset, channels)
-    index = memo.index.get(channel)
-    if index is None:  # a channel without rules of its own: evaluated as it always was
-        return position_ats(ruleset, catalog, pos, channel)
-    return memo.ats(PositionStock(pos.location_id, pos.sku, pos.on_hand, pos.allocated,
-                                  pos.reserved))[index]

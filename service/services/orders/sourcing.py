@@ -25,7 +25,7 @@ from service.domain.sourcing.rings import Floors, Site, SiteTable, plan_in_rings
 from service.errors import ValidationFailed, problem
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
-from service.services.ats.deltas import remembered_position_ats
+from service.services.ats.position import position_ats
 from service.services.orders import backlog
 from service.services.orders.requests import SourcingRequest
 from service.services.orders.rule_floors import location_rule_floors
@@ -68,8 +68,7 @@ def ats_at_locations(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot
     ATS, so a plan never takes units the channel was not shown.
     """
     found = LocationAts(defaultdict(dict), {})
-    # position_ats() as remembered across orders, or the replay's memoised reader
-    ats_of = getattr(uow.positions, "ats_of", remembered_position_ats)
+    ats_of = getattr(uow.positions, "ats_of", position_ats)  # replay's memoised reader
     for row in uow.positions.at(skus, location_ids):
         found.seen[(row.location_id, row.sku)] = row
         units = ats_of(ruleset, catalog, row, channel)

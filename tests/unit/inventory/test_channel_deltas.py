@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from service.rules.loader import build_ruleset
 from service.rules.predicates import variables_read
-from service.services.ats.deltas import channel_deltas, remembered_position_ats
+from service.services.ats.deltas import channel_deltas
 from service.services.ats.position import PositionStock, position_ats
 from service.store.catalog import CatalogSnapshot
 from tests.rule_strategies import CONTEXT, conditions, facts
@@ -120,20 +120,3 @@ def test_figures_remembered_by_an_earlier_call_are_not_used_with_a_new_catalog()
     as_dc = CatalogSnapshot({"A": product}, {"L1": {**store, "location_type": "dc"}}, 2)
     assert channel_deltas(ruleset, as_dc, change)[("web", "A")] == 5
     assert channel_deltas(ruleset, as_store, change)[("web", "A")] == 3
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.tuples(rules, rules), st.lists(facts, min_size=4, max_size=4),
-       st.lists(figures, max_size=12))
-def test_remembered_position_ats_equals_position_ats_for_every_channel(
-        channel_rules, fact_rows, positions):
-    ruleset = _ruleset(channel_rules)
-    products = dict(zip("ABC", fact_rows[:3], strict=True))
-    locations = {loc: {**fact_rows[3], "active": loc != "L3"} for loc in ("L1", "L2", "L3")}
-    catalog = CatalogSnapshot(products, locations, ())
-    for _round in range(2):  # the second round answers from the remembered figures
-        for values in positions:
-            pos = PositionStock(*values)
-            for channel in [*ruleset.channels, "unruled"]:
-                assert remembered_position_ats(ruleset, catalog, pos, channel) == (
-                    position_ats(ruleset, catalog, pos, channel))
