@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service.store.models.base import naive_utc
+from service.store.pg_arrays import int_array, text_array
 
 # the allocation's common table expressions; `go` says whether every position was as seen
 ALLOCATE_CTES = """
@@ -102,14 +103,16 @@ def parameters(seen: Sequence[Seen], deltas: Mapping[tuple[str, str], int], rule
     """The allocation statement's parameters (names no order column uses): the positions
     as seen in one JSON document (psycopg dumps an array element by element in Python, a
     text at once), their ids as an array (to lock them) and the ATS moves as arrays (an
-    array parameter's rows are estimated few, so each ATS row is found by its key).
+    array parameter's rows are estimated few, so each ATS row is found by its key); the
+    arrays go as their text (pg_arrays), cast in the statement.
     """
     keys = sorted(deltas)
     want = orjson.dumps([{"id": s.id, "on_hand": s.on_hand, "allocated": s.allocated,
                           "reserved": s.reserved, "quantity": s.quantity} for s in seen])
-    return {"ids": [s.id for s in seen], "want": want.decode(),
-            "channels": [k[0] for k in keys], "skus": [k[1] for k in keys],
-            "deltas": [deltas[k] for k in keys], "ats_ruleset": ruleset,
+    return {"ids": int_array([s.id for s in seen]), "want": want.decode(),
+            "channels": text_array([k[0] for k in keys]),
+            "skus": text_array([k[1] for k in keys]),
+            "deltas": int_array([deltas[k] for k in keys]), "ats_ruleset": ruleset,
             "allocated_at": naive_utc(now)}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.store.db import driver
 from service.store.models import StockPosition
+from service.store.pg_arrays import text_array
 
 _QUERIES: dict[str, Any] = {}
 
@@ -30,12 +31,13 @@ def positions_at(session: Session, skus: Sequence[str], location_ids: Sequence[s
     """The positions of `skus` at `location_ids` (not locked)."""
     if not skus or not location_ids:
         return []
-    params = {"skus": list(skus), "locations": list(location_ids)}
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":  # the driver runs the text: no compilation per order
         with driver(session).cursor() as cursor:
-            cursor.execute(_PG_TEXT, params)
+            cursor.execute(_PG_TEXT, {"skus": text_array(skus),
+                                      "locations": text_array(location_ids)})
             return list(map(StockAt._make, cursor.fetchall()))
+    params = {"skus": list(skus), "locations": list(location_ids)}
     query = _QUERIES.get(dialect)
     if query is None:
         query = _QUERIES[dialect] = _query()
@@ -43,7 +45,8 @@ def positions_at(session: Session, skus: Sequence[str], location_ids: Sequence[s
 
 
 _PG_TEXT = ("SELECT id, location_id, sku, on_hand, allocated, reserved FROM stock_positions"
-            " WHERE sku = ANY(%(skus)s) AND location_id = ANY(%(locations)s)")
+            " WHERE sku = ANY(CAST(%(skus)s AS text[]))"
+            " AND location_id = ANY(CAST(%(locations)s AS text[]))")  # arrays as text
 
 
 def _query() -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -108,8 +109,40 @@ def _variables_read(ruleset: Ruleset, channels: tuple[str, ...]) -> frozenset[st
     return read
 
 
+@dataclass
+class _Kept:
+    """What _AtsMemo remembers across calls for one ruleset, channel list and catalog
+    snapshot: an order's before and after figures are mostly ones earlier orders computed."""
+
+    catalog: CatalogSnapshot  # held, so that its id is not reused while this is kept
+    products: dict[str, Any] = field(default_factory=dict)
+    locations: dict[str, Any] = field(default_factory=dict)
+    known: dict[Any, list[int]] = field(default_factory=dict)
+
+
+_KEPT: dict[tuple[str, str, tuple[str, ...], int], _Kept] = {}
+KEPT_RULESETS = 8  # (ruleset, channels, catalog) kept at once; more, and all are dropped
+KEPT_FIGURES = 50_000  # figures kept per ruleset and catalog; more, and they are dropped
+
+
+def _kept(ruleset: Ruleset, catalog: CatalogSnapshot, channels: list[str]) -> _Kept:
+    """The memo's remembered figures for this ruleset (immutable per ref and content hash),
+    channel list and catalog snapshot (a new snapshot when master data changes), bounded.
+    Positions with units in transit are never remembered (their figures depend on now)."""
+    key = (ruleset.ref, ruleset.content_hash, tuple(channels), id(catalog))
+    kept = _KEPT.get(key)
+    if kept is None or kept.catalog is not catalog:
+        if len(_KEPT) >= KEPT_RULESETS:
+            _KEPT.clear()
+        kept = _KEPT[key] = _Kept(catalog)
+    elif len(kept.known) >= KEPT_FIGURES:
+        kept.known.clear()
+    return kept
+
+
 class _AtsMemo:
-    """position_ats() per channel, remembered by everything the channel rules can see.
+    """position_ats() per channel, remembered by everything the channel rules can see
+    (across calls: `_kept`).
 
     A compiled predicate reads only the variables its conditions name, and the outcome
     otherwise depends on ``available`` alone, so positions that agree on the named product
@@ -125,9 +158,8 @@ class _AtsMemo:
         self._ruleset, self._catalog, self._channels = ruleset, catalog, channels
         self._on_hand = "on_hand" in read
         self._names = sorted(read - {"on_hand", "available", "channel"})
-        self._products: dict[str, Any] = {}
-        self._locations: dict[str, Any] = {}
-        self._known: dict[Any, list[int]] = {}
+        kept = _kept(ruleset, catalog, channels)
+        self._products, self._locations, self._known = kept.products, kept.locations, kept.known
         self._zeros = [0] * len(channels)
 
     def _part(self, cache: dict[str, Any], source: dict[str, Any], key: str) -> Any:

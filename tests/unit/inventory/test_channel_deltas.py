@@ -103,3 +103,20 @@ def test_positions_with_equal_availability_differ_by_what_the_rules_read():
     assert deltas == _expected(ruleset, catalog, changes)
     assert deltas == {("web", "A"): 8, ("web", "B"): 6, ("app", "A"): 4 * 6 - 2 * 3,
                       ("app", "B"): 4 * 6 - 2 * 3}
+
+
+def test_figures_remembered_by_an_earlier_call_are_not_used_with_a_new_catalog():
+    ruleset = _ruleset([
+        [{"conditions": {"all": [{"name": "location_type", "operator": "equal_to",
+                                  "value": "store"}]},
+          "actions": [{"name": "hold_back_units", "params": {"units": 2}}]}], []])
+    product = {"sku": "A", "category": "", "brand": "", "price": 1.0, "tags": []}
+    store = {"location_id": "L1", "location_type": "store", "region": "", "location_tags": [],
+             "can_ship": True, "can_pickup": True, "active": True}
+    change = [(None, PositionStock("L1", "A", 5, 0, 0))]
+    as_store = CatalogSnapshot({"A": product}, {"L1": store}, 1)
+    assert channel_deltas(ruleset, as_store, change)[("web", "A")] == 3
+    # master data changed: L1 is now a DC (a new snapshot, as the catalog cache makes one)
+    as_dc = CatalogSnapshot({"A": product}, {"L1": {**store, "location_type": "dc"}}, 2)
+    assert channel_deltas(ruleset, as_dc, change)[("web", "A")] == 5
+    assert channel_deltas(ruleset, as_store, change)[("web", "A")] == 3

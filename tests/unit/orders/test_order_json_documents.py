@@ -35,14 +35,14 @@ def test_a_value_the_standard_encoder_refused_is_still_refused() -> None:
         orders_pg._json({"at": object()})
 
 
-def test_the_positions_as_seen_go_as_json_rows_and_the_ats_moves_as_arrays() -> None:
+def test_the_positions_as_seen_go_as_json_rows_and_the_ats_moves_as_array_texts() -> None:
     from datetime import UTC, datetime
 
     params = allocation_pg.parameters(
         [allocation_pg.Seen(7, 10, 1, 0, 2)], {("web", "A"): -2, ("app", "A"): -2}, "r@1",
         datetime(2026, 12, 6, tzinfo=UTC))
-    assert params["ids"] == [7]
+    assert params["ids"] == "{7}"
     assert json.loads(params["want"]) == [
         {"id": 7, "on_hand": 10, "allocated": 1, "reserved": 0, "quantity": 2}]
     assert (params["channels"], params["skus"], params["deltas"]) == (
-        ["app", "web"], ["A", "A"], [-2, -2])
+        '{"app","web"}', '{"A","A"}', "{-2,-2}")
