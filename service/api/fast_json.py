@@ -27,9 +27,14 @@ def records_response(fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Re
     in order: `json_response` of those dicts, with naive datetimes (UTC as stored) written
     as `value.replace(tzinfo=UTC).isoformat()` writes them (orjson's OPT_NAIVE_UTC: the
     same text, no microseconds when there are none), and no text built per value here."""
-    body = orjson.dumps([dict(zip(fields, row, strict=True)) for row in rows],
+    return current_app.response_class(records_body(fields, rows),
+                                      mimetype="application/json")
+
+
+def records_body(fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> bytes:
+    """records_response's body (also the plain order search's, answered without Flask)."""
+    return orjson.dumps([dict(zip(fields, row, strict=True)) for row in rows],
                         option=orjson.OPT_NAIVE_UTC)
-    return current_app.response_class(body, mimetype="application/json")
 
 
 def jsonify_flat(data: dict[str, Any]) -> Response:

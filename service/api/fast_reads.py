@@ -157,3 +157,8 @@ def _bearer(header: str) -> str | None:
     scheme, _, key = header.partition(" ")
     key = key.strip()
     return key if scheme.lower() == "bearer" and key else None
+
+
+# shared with the plain order search (service.api.fast_search)
+clean_headers = _clean_headers
+bearer_key = _bearer

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from service import metrics
-from service.api import boundary, consistency, fast_reads
+from service.api import boundary, consistency, fast_reads, fast_search
 from service.services.context import Context
 from service.services.rulesets import governance
 
@@ -23,16 +23,22 @@ def install(app: Flask, ctx: Context) -> None:
     token = consistency.token_hook(ctx)  # read replicas only: tokens on writes
     record, count = _request_metrics()
     handle = app.wsgi_app
-    # the plain availability lookup answered without Flask's request machinery (read
-    # replicas: always through Flask, where the consistency token is handled)
-    fast = None if token is not None else fast_reads.FastAvailability(
-        ctx, app.extensions["oms.keys"], count)
-    app.extensions["oms.fast_reads"] = fast
+    # the plain availability lookup and the plain order search answered without Flask's
+    # request machinery (read replicas: always through Flask, where the consistency token
+    # is handled)
+    fast_paths: dict[str, fast_reads.FastAvailability | fast_search.FastSearch] = {}
+    if token is None:
+        keys = app.extensions["oms.keys"]
+        fast_paths = {fast_reads.PATH: fast_reads.FastAvailability(ctx, keys, count),
+                      fast_search.PATH: fast_search.FastSearch(ctx, keys, count)}
+    app.extensions["oms.fast_reads"] = fast_paths.get(fast_reads.PATH)
+    app.extensions["oms.fast_search"] = fast_paths.get(fast_search.PATH)
 
     def timed(environ: dict[str, Any], start_response: Any) -> Any:
         environ["oms.started"] = time.perf_counter()
-        if fast is not None and fast.enabled and environ.get("PATH_INFO") == fast_reads.PATH:
-            answer = fast.answer(environ, start_response)
+        answerer = fast_paths.get(environ.get("PATH_INFO"))
+        if answerer is not None and answerer.enabled:
+            answer = answerer.answer(environ, start_response)
             if answer is not None:
                 return answer
         return handle(environ, start_response)
