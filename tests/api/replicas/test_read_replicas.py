@@ -144,3 +144,11 @@ def test_a_read_url_that_is_not_a_replica_is_never_used(pair, primary_engine):
         assert replicas.choose(None) is None and replicas.choose(1) is None
     finally:
         replicas.close()
+
+
+def test_with_read_replicas_lookups_and_searches_all_go_through_flask(service):
+    made = service()
+    extensions = made.client.application.extensions
+    assert extensions["oms.fast_reads"] is None and extensions["oms.fast_search"] is None
+    answer = made.client.get("/v1/orders?limit=2", headers=made.admin)
+    assert answer.status_code == 200 and answer.json == []
