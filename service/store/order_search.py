@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
     type_coerce,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -234,8 +235,9 @@ def _ordered_statement(asked: frozenset[str], cursor: bool) -> Select:
         after = bindparam("after", type_=String())
         created = (select(OrderRow.created_at).where(OrderRow.id == after)
                    .scalar_subquery())
-        query = query.where(or_(OrderRow.created_at < created,
-                                and_(OrderRow.created_at == created, OrderRow.id < after)))
+        # a row comparison: the (..., created_at, id) indexes bound their scan by it (an OR
+        # of the two conditions they could only filter with, reading every newer row)
+        query = query.where(tuple_(OrderRow.created_at, OrderRow.id) < tuple_(created, after))
     return query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
 
 

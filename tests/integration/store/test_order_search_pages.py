@@ -64,3 +64,39 @@ def test_the_page_statement_keeps_its_generic_plan_on_postgresql(ctx):
     assert len(plans) == 1
     generic, custom = plans[0]
     assert generic > 0 and custom <= 5
+
+
+def test_pages_after_a_cursor_go_on_through_orders_of_the_same_time_by_id(ctx):
+    """Orders created in the same microsecond: the cursor (created_at, id) pages through
+    them by id, newest first, none skipped or repeated."""
+    rows = [{"id": f"0tie{i:03d}", "channel": "web", "status": "shipped",
+             "delivery_method": "ship", "ruleset": "default@2", "ship_to": {},
+             "attributes": {}, "plan": {}, "explanation": {},
+             "created_at": START + timedelta(seconds=i // 3), "updated_at": START}
+            for i in range(10)]
+    with ctx.engine.begin() as conn:
+        conn.execute(insert(OrderRow), rows)
+    expected = sorted((row["id"] for row in rows), key=lambda i: (int(i[4:]) // 3, i),
+                      reverse=True)
+    seen, after = [], None
+    while True:
+        page = order_search.find_page(ctx.engine, WEB_SHIPPED, after, 2)
+        seen += [row[0] for row in page.rows]
+        if len(page.rows) < 2:
+            break
+        after = page.rows[-1][0]
+    assert seen == expected
+    assert order_search.find_page(ctx.engine, WEB_SHIPPED, "0nothing", 2) is None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_cursor_bounds_the_index_scan_on_postgresql(ctx):
+    """The cursor is an index condition, not a filter over every newer order."""
+    _write_orders(ctx.engine, 20)
+    sql, defaults = order_search._pg_text(ctx.engine.dialect, frozenset({"channel", "status"}),
+                                          True, 5)
+    values = defaults | {"channel": "web", "status": "shipped", "after": "0search000011"}
+    with ctx.engine.connect() as conn:
+        conn.execute(text("SET enable_seqscan = off"))
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, values))
+    assert "Index Cond" in plan and "ROW(created_at" in plan.replace("orders.", "")
