@@ -56,6 +56,8 @@ def test_the_page_statement_keeps_its_generic_plan_on_postgresql(ctx):
             " :start + i * INTERVAL '1 second' FROM generate_series(1, 20000) AS i"),
             {"start": START})
         conn.execute(text("ANALYZE orders"))
+    # a kept connection of its own: none of the search statements earlier tests prepared
+    kept_connections.close(ctx.engine)
     for _ in range(12):  # psycopg prepares it on the 5th; PostgreSQL weighs plans on the 6th
         order_search.find_page(ctx.engine, WEB_SHIPPED, None, 100)
     plans = kept_connections.run(ctx.engine, lambda conn: conn.execute(
