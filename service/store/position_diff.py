@@ -25,11 +25,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from service.store import work_mem
 from service.store.bulk_counts import copy_rows, temp_name
 from service.store.models import StockPosition
 from service.store.position_rows import PositionRow, position_columns, position_row, row_locking
 
-_BULK_WORK_MEM = "64MB"  # PostgreSQL, for the snapshot's transaction: one-batch hash joins
+_BULK_WORK_MEM_MB = 64  # PostgreSQL, at least, for the snapshot's transaction (sized to the
+# counts above that, store/work_mem.py): one-batch hash joins
 # SQLite: JSON functions (json_each) are built in from 3.38; older libraries stage the counts
 _SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
 
@@ -47,14 +49,15 @@ class LocationDiff:
     uncounted: list[PositionRow] = field(default_factory=list)
 
 
-def diff_counts(session: Session, counts: Mapping[str, Mapping[str, int]]
-                ) -> dict[str, LocationDiff]:
+def diff_counts(session: Session, counts: Mapping[str, Mapping[str, int]],
+                max_work_mem_mb: int = work_mem.DEFAULT_MAX_MB) -> dict[str, LocationDiff]:
     """Compare wanted counts ({location: {sku: on_hand}}) with the stored positions, in SQL.
 
     The counts go into a temporary table (COPY on PostgreSQL; a bulk insert on SQLite before
     3.38) or, on SQLite with JSON functions, travel as one JSON document read by json_each;
     set-based queries return only the differences, so a million unchanged positions never
-    travel to Python.
+    travel to Python. On PostgreSQL the transaction's work_mem is sized to the counts, at
+    most max_work_mem_mb.
     """
     diffs = {location: LocationDiff() for location in counts}
     if not counts:
@@ -62,7 +65,7 @@ def diff_counts(session: Session, counts: Mapping[str, Mapping[str, int]]
     if not row_locking(session) and _SQLITE_JSON:
         _diff_sqlite_json(session, counts, diffs)
         return diffs
-    staging = _stage_counts(session, counts)
+    staging = _stage_counts(session, counts, max_work_mem_mb)
     try:
         _read_diff(session, staging, sorted(counts), diffs)
     finally:
@@ -70,7 +73,8 @@ def diff_counts(session: Session, counts: Mapping[str, Mapping[str, int]]
     return diffs
 
 
-def _stage_counts(session: Session, counts: Mapping[str, Mapping[str, int]]) -> Table:
+def _stage_counts(session: Session, counts: Mapping[str, Mapping[str, int]],
+                  max_work_mem_mb: int) -> Table:
     postgres = row_locking(session)
     table = Table(temp_name("snapshot_counts"), MetaData(),
                   Column("location_id", String(64), primary_key=not postgres),
@@ -82,7 +86,9 @@ def _stage_counts(session: Session, counts: Mapping[str, Mapping[str, int]]) -> 
     if postgres:  # COPY, then statistics and memory so the planner hashes in one batch
         copy_rows(session, table.name, ("location_id", "sku", "on_hand"), rows)
         conn.exec_driver_sql(f"ANALYZE {table.name}")
-        conn.exec_driver_sql(f"SET LOCAL work_mem = '{_BULK_WORK_MEM}'")
+        rows_staged = sum(len(by_sku) for by_sku in counts.values())
+        conn.exec_driver_sql(work_mem.set_local_sql(
+            work_mem.sized_mb(rows_staged, _BULK_WORK_MEM_MB, max_work_mem_mb)))
     else:  # SQLite: the driver's executemany on plain tuples (no per-row parameter objects)
         conn.exec_driver_sql(
             f"INSERT INTO {table.name} (location_id, sku, on_hand) VALUES (?, ?, ?)", list(rows))

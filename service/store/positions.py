@@ -11,7 +11,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from service.clock import Clock
-from service.store import allocation_pg, bulk_counts, orders_pg, position_diff, position_reads
+from service.store import (
+    allocation_pg,
+    bulk_counts,
+    orders_pg,
+    position_diff,
+    position_reads,
+    work_mem,
+)
 from service.store.models import LocationStockState, StockPosition
 from service.store.position_diff import LocationDiff
 from service.store.position_reads import StockAt
@@ -134,9 +141,11 @@ class PositionRepository:
             or_(sp.c.last_shipped_at.is_(None), sp.c.last_shipped_at < at),
         ).values(last_shipped_at=at))
 
-    def diff_counts(self, counts: Mapping[str, Mapping[str, int]]) -> dict[str, LocationDiff]:
-        """How the stored positions differ from the wanted counts ({location: {sku: n}})."""
-        return position_diff.diff_counts(self.session, counts)
+    def diff_counts(self, counts: Mapping[str, Mapping[str, int]],
+                    max_work_mem_mb: int = work_mem.DEFAULT_MAX_MB) -> dict[str, LocationDiff]:
+        """How the stored positions differ from the wanted counts ({location: {sku: n}});
+        on PostgreSQL the diff's work_mem is sized to the counts, at most max_work_mem_mb."""
+        return position_diff.diff_counts(self.session, counts, max_work_mem_mb)
 
     def update_counts_unless_moved(self, changes: Sequence[tuple[PositionRow, int, datetime]],
                                    meanwhile: Callable[[], T] | None = None

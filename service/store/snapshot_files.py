@@ -34,6 +34,7 @@ from service.feeds import file_parts as parts
 from service.feeds.metering import recount, uncounted
 from service.feeds.stock_rows import parse_time
 from service.store import snapshot_staging as staging
+from service.store import work_mem
 from service.store.db import driver
 
 PARALLEL_MIN_BYTES = 8 << 20  # about 180,000 rows: smaller files are staged on one connection
@@ -103,7 +104,8 @@ class SnapshotFiles:
             raise FileNotPlain(str(exc.orig)) from exc
 
     def examine(self, stream: IO[bytes], header: list[str], location: str | None,
-                as_of: datetime | None, known: set[str]) -> Found:
+                as_of: datetime | None, known: set[str],
+                max_work_mem_mb: int = work_mem.DEFAULT_MAX_MB) -> Found:
         """Stage and compare the file: in parts on parallel connections when it is large.
 
         A large file is cut at location boundaries (file_parts); each part is COPYed into its
@@ -113,7 +115,8 @@ class SnapshotFiles:
         (update_counts_unless_moved), so reading on another connection is as safe as reading
         first on this one. One file per process is staged in parts at a time, and only when
         the pool can spare the connections without waiting; otherwise the file is staged
-        whole here. ``known`` are the catalog's locations.
+        whole here. ``known`` are the catalog's locations; each comparison's work_mem is
+        sized to its rows, at most ``max_work_mem_mb`` (store/work_mem.py).
         """
         pg, reader = driver(self.session), parts.SharedReader(stream)
         with uncounted(stream):  # (a look near the cuts: the blocks are the progress)
@@ -123,11 +126,11 @@ class SnapshotFiles:
                 spares = _spare_connections(self.session.get_bind().engine, len(cuts) - 2)
                 if spares:
                     return _examine_parts(pg, spares, reader, cuts, header, location, as_of,
-                                          known)
+                                          known, max_work_mem_mb)
             finally:
                 _PARTED.release()
         staged = _stage(pg, reader.blocks(cuts[0], cuts[-1]), header)
-        return _compare(pg, staged, location, as_of, known)
+        return _compare(pg, staged, location, as_of, known, max_work_mem_mb)
 
 
 def _spare_connections(engine: Engine, wanted: int) -> list[Connection] | None:
@@ -162,18 +165,18 @@ def _spare_connection(engine: Engine) -> Connection | None:
 
 def _examine_parts(pg: Any, spares: list[Connection], reader: parts.SharedReader,
                    cuts: list[int], header: list[str], location: str | None,
-                   as_of: datetime | None, known: set[str]) -> Found:
+                   as_of: datetime | None, known: set[str], max_work_mem_mb: int) -> Found:
     """The first part on the caller's connection, each other part on a spare one; the whole
     file on the caller's when the parts turn out to share a location."""
     saved = _parallel_workers(pg, "0")
     with ThreadPoolExecutor(len(spares), thread_name_prefix="snapshot-part") as pool:
         others = [pool.submit(_examine_elsewhere, spare, reader, start, end, header,
-                              location, as_of)
+                              location, as_of, max_work_mem_mb)
                   for spare, (start, end) in zip(spares, itertools.pairwise(cuts[1:]),
                                                  strict=True)]
         try:
             staged = _stage(pg, reader.blocks(cuts[0], cuts[1]), header)
-            first = _compare(pg, staged, location, as_of, None)
+            first = _compare(pg, staged, location, as_of, None, max_work_mem_mb)
         except parts.PartStopped:
             for other in others:
                 other.result()  # raises the error that stopped the reading
@@ -187,7 +190,7 @@ def _examine_parts(pg: Any, spares: list[Connection], reader: parts.SharedReader
         return _merged(found)
     recount(reader.stream, cuts[1])  # the rest is read (and counted) again
     rest = _stage_more(pg, staged, reader.restart().blocks(cuts[1], cuts[-1]))
-    return _compare(pg, rest, location, as_of, known)
+    return _compare(pg, rest, location, as_of, known, max_work_mem_mb)
 
 
 def _parallel_workers(pg: Any, setting: str) -> str:
@@ -203,7 +206,7 @@ def _parallel_workers(pg: Any, setting: str) -> str:
 
 def _examine_elsewhere(connection: Connection, reader: parts.SharedReader, start: int,
                        end: int, header: list[str], location: str | None,
-                       as_of: datetime | None) -> Found:
+                       as_of: datetime | None, max_work_mem_mb: int) -> Found:
     """One part of the file staged and compared on a connection of its own (returned to
     the pool rolled back, its table dropped); a failure stops the other parts reading."""
     with connection:
@@ -211,7 +214,7 @@ def _examine_elsewhere(connection: Connection, reader: parts.SharedReader, start
         try:
             _parallel_workers(pg, "0")
             return _compare(pg, _stage(pg, reader.blocks(start, end), header), location,
-                            as_of, None)
+                            as_of, None, max_work_mem_mb)
         except BaseException:
             reader.stop()
             raise
@@ -261,11 +264,11 @@ def _stage_more(pg: Any, table: staging.Staging, blocks: Iterator[bytes]) -> sta
 
 
 def _compare(pg: Any, staged: staging.Staging, location: str | None, as_of: datetime | None,
-             every_location: set[str] | None) -> Found:
+             every_location: set[str] | None, max_work_mem_mb: int) -> Found:
     """Group the staged rows and read how they differ from their locations' positions.
 
     With ``every_location`` (the catalog's), a file naming all of them is compared with all
-    positions without a location filter.
+    positions without a location filter. The join's work_mem is sized to the staged rows.
     """
     groups = staging.count_groups(pg, staged, location)
     times = {text: parse_time(text) for _loc, text, _n, _positive in groups
@@ -275,7 +278,8 @@ def _compare(pg: Any, staged: staging.Staging, location: str | None, as_of: date
     differences, positions = staging.read_differences(
         pg, staged, locations=None if every else sorted(locations),
         bad_times=sorted(text for text, when in times.items() if when is None),
-        default_location=location, has_default_time=as_of is not None)
+        default_location=location, has_default_time=as_of is not None,
+        rows=sum(n for _loc, _t, n, _positive in groups), max_work_mem_mb=max_work_mem_mb)
     position_counts = staging.position_counts(groups, differences, positions)
     if position_counts is None:
         raise FileNotPlain("a position counted twice")

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.domain.ledger import MAX_QUANTITY
+from service.store import work_mem
 from service.store.position_rows import PositionRow
 
 # str.strip()'s whitespace within ASCII (the only text this path accepts)
@@ -123,23 +124,25 @@ def count_groups(pg: Any, staging: Staging, default_location: str | None
 
 
 def read_differences(pg: Any, staging: Staging, *, locations: list[str] | None,
-                     bad_times: list[str], default_location: str | None, has_default_time: bool
+                     bad_times: list[str], default_location: str | None, has_default_time: bool,
+                     rows: int, max_work_mem_mb: int = work_mem.DEFAULT_MAX_MB
                      ) -> tuple[list[RowDifference], int]:
     """The rows and positions Python must look at; how many positions the locations hold.
 
     ``locations`` limits the positions read (None: every location's, when the file names
-    them all).
+    them all). ``rows`` (the staged rows) sizes the join's work_mem, at most
+    ``max_work_mem_mb`` (store/work_mem.py).
     """
     params = {"ws": WHITESPACE, "location": default_location or None, "locs": locations,
               "bad": bad_times, "max": MAX_QUANTITY}
     sql = _differences_sql(staging, default_location, bool(bad_times), has_default_time,
                            locations is not None)
-    with pg.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")  # one-batch hash join of 1M rows
-        rows = cursor.execute(sql, params).fetchall()
+    with pg.cursor() as cursor:  # a one-batch hash join (256MB was 1M rows' before sizing)
+        cursor.execute(work_mem.set_local_sql(work_mem.sized_mb(rows, 256, max_work_mem_mb)))
+        found = cursor.execute(sql, params).fetchall()
     differences: list[RowDifference] = []
     positions = 0
-    for row in rows:
+    for row in found:
         if row[0] == "P":
             positions = row[1]
             continue

@@ -65,7 +65,8 @@ def apply_csv(ctx: Context, uow: UnitOfWork, stream: IO[bytes], *, location: str
     try:
         with uow.snapshot_files.attempt(), collector_paused():
             known = set(uow.catalog().locations)
-            found = uow.snapshot_files.examine(stream, header, location, as_of, known)
+            found = uow.snapshot_files.examine(stream, header, location, as_of, known,
+                                               snapshots.work_mem_max_mb(ctx))
             report = _apply_found(ctx, uow, found, location, as_of, force)
     except FileNotPlain:
         _rewind(stream)  # (the savepoint took back whatever was staged)

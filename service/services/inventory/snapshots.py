@@ -47,12 +47,17 @@ def _apply_snapshot(ctx: Context, uow: UnitOfWork, rows: list[StockRow],
                for loc, loc_rows in by_location.items()}
     fresh = fresh_locations(uow, report, counted)
     counts = {loc: {r.sku: r.on_hand or 0 for r in by_location[loc]} for loc in fresh}
-    diffs = uow.positions.diff_counts(counts)
+    diffs = uow.positions.diff_counts(counts, work_mem_max_mb(ctx))
     for loc in fresh:
         counted[loc].newly_zero = _newly_zero(by_location[loc], counts[loc], diffs[loc])
     apply_counted(ctx, uow, report, {loc: counted[loc] for loc in fresh}, diffs,
                   errors + unknown, force)
     return report
+
+
+def work_mem_max_mb(ctx: Context) -> int:
+    """The most working memory (MB) a snapshot's diff is given on PostgreSQL."""
+    return ctx.settings.section("inventory")["snapshot_work_mem_max_mb"]
 
 
 def check_bad_rows(ctx: Context, report: IngestReport, errors: list[RowError]) -> None:

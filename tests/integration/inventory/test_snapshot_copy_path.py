@@ -510,7 +510,7 @@ def _counts_from_the_diff(uow, data: bytes, location=None) -> dict | None:
     groups = snapshot_staging.count_groups(pg, staged, location)
     differences, positions = snapshot_staging.read_differences(
         pg, staged, locations=sorted({g[0] for g in groups if g[0]}), bad_times=[],
-        default_location=location, has_default_time=True)
+        default_location=location, has_default_time=True, rows=sum(g[2] for g in groups))
     return snapshot_staging.position_counts(groups, differences, positions)
 
 
