@@ -50,16 +50,46 @@ class _Refused(Exception):
     """The key is not confirmed: the Flask path answers (401)."""
 
 
-class FastAvailability:
-    """The plain availability lookup as a WSGI answer (None: let the Flask app answer)."""
+class KeyedFastPath:
+    """What a read answered ahead of Flask holds: the context, the process's key cache, the
+    request counter; and how it confirms a key by the version its statement read."""
 
     def __init__(self, ctx: Context, keys: KeyVerifier,
                  count: Callable[[str, str, int, float | None], None]) -> None:
         self._ctx = ctx
         self._keys = keys
         self._count = count
-        self._max_bytes = int(ctx.settings.section("server")["max_request_bytes"])
         self.enabled = True  # tests compare the two paths
+
+    def _caller(self, environ: dict[str, Any]) -> tuple[str, Verified] | None:
+        """The Bearer key and its verification, when every header is clean and this process
+        knows the key (rulesets refreshed first, as the Flask path does); else None."""
+        if not _clean_headers(environ):
+            return None
+        key = _bearer(environ.get("HTTP_AUTHORIZATION", ""))
+        if key is None:
+            return None
+        governance.refresh_if_due(self._ctx)
+        try:
+            verified = self._keys.verify(key, deferred=True)
+        except Exception:  # noqa: BLE001 - the Flask path answers it, as it always did
+            return None
+        return None if verified is None else (key, verified)
+
+    def _confirmer(self, verified: Verified) -> Callable[[int | None], None]:
+        def confirm(version: int | None) -> None:
+            if not verified.fresh and not self._keys.confirm(verified, version):
+                raise _Refused
+        return confirm
+
+
+class FastAvailability(KeyedFastPath):
+    """The plain availability lookup as a WSGI answer (None: let the Flask app answer)."""
+
+    def __init__(self, ctx: Context, keys: KeyVerifier,
+                 count: Callable[[str, str, int, float | None], None]) -> None:
+        super().__init__(ctx, keys, count)
+        self._max_bytes = int(ctx.settings.section("server")["max_request_bytes"])
 
     def answer(self, environ: dict[str, Any], start_response: Any) -> list[bytes] | None:
         """The answer to a plain lookup, or None (nothing written, nothing counted)."""
@@ -70,16 +100,11 @@ class FastAvailability:
             query = _plain_body(environ, self._max_bytes)
         else:
             return None
-        if query is None or not _clean_headers(environ):
+        caller = None if query is None else self._caller(environ)
+        if caller is None:
             return None
-        key = _bearer(environ.get("HTTP_AUTHORIZATION", ""))
-        if key is None:
-            return None
-        governance.refresh_if_due(self._ctx)
+        key, verified = caller
         try:
-            verified = self._keys.verify(key, deferred=True)
-            if verified is None:
-                return None
             body = flat_body(reads.read(self._ctx, verified.role, query[0], query[1],
                                         confirm=self._confirmer(verified),
                                         token=environ.get(_TOKEN_ENVIRON)))
@@ -95,12 +120,6 @@ class FastAvailability:
         self._count(PATH, method, 200, started)
         boundary.write_log_line(method, PATH, 200, started, found_id, key[:KEY_ID_LENGTH])
         return [body]
-
-    def _confirmer(self, verified: Verified) -> Callable[[int | None], None]:
-        def confirm(version: int | None) -> None:
-            if not verified.fresh and not self._keys.confirm(verified, version):
-                raise _Refused
-        return confirm
 
 
 def _plain_query(environ: dict[str, Any]) -> tuple[str | None, list[str]] | None:
@@ -157,8 +176,3 @@ def _bearer(header: str) -> str | None:
     scheme, _, key = header.partition(" ")
     key = key.strip()
     return key if scheme.lower() == "bearer" and key else None
-
-
-# shared with the plain order search (service.api.fast_search)
-clean_headers = _clean_headers
-bearer_key = _bearer

@@ -20,7 +20,6 @@ path always gave, with its problem+json.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,47 +28,28 @@ import werkzeug.urls  # noqa: F401  # registers the "werkzeug.url_quote" decodin
 from service.api import boundary
 from service.api.auth import KEY_ID_LENGTH
 from service.api.fast_json import records_body
-from service.api.fast_reads import bearer_key, clean_headers
+from service.api.fast_reads import KeyedFastPath
 from service.api.paging import next_link
-from service.services.access.keys import KeyVerifier, Verified
-from service.services.context import Context
 from service.services.orders import search
-from service.services.rulesets import governance
 
 PATH = "/v1/orders"
 # what find_orders reads of request.args: the filters, the cursor and the page size
 PARAMETERS = frozenset(search.TEXT_FILTERS + search.TIME_FILTERS + ("after", "limit"))
 
 
-class _Refused(Exception):
-    """The key is not confirmed: the Flask path answers (401)."""
-
-
-class FastSearch:
+class FastSearch(KeyedFastPath):
     """The plain order search as a WSGI answer (None: let the Flask app answer)."""
-
-    def __init__(self, ctx: Context, keys: KeyVerifier,
-                 count: Callable[[str, str, int, float | None], None]) -> None:
-        self._ctx = ctx
-        self._keys = keys
-        self._count = count
-        self.enabled = True  # tests compare the two paths
 
     def answer(self, environ: dict[str, Any], start_response: Any) -> list[bytes] | None:
         """The answer to a plain search, or None (nothing written, nothing counted)."""
         if environ.get("REQUEST_METHOD") != "GET":
             return None
         args = plain_args(environ.get("QUERY_STRING", ""))
-        if args is None or not clean_headers(environ):
+        caller = None if args is None else self._caller(environ)
+        if caller is None:
             return None
-        key = bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
-        if key is None:
-            return None
-        governance.refresh_if_due(self._ctx)
+        key, verified = caller
         try:
-            verified = self._keys.verify(key, deferred=True)
-            if verified is None:
-                return None
             rows = search.find_rows(self._ctx, verified.role, args,
                                     self._confirmer(verified))
             body = records_body(search.SUMMARY_FIELDS, rows)
@@ -86,12 +66,6 @@ class FastSearch:
         self._count(PATH, "GET", 200, started)
         boundary.write_log_line("GET", PATH, 200, started, found_id, key[:KEY_ID_LENGTH])
         return [body]
-
-    def _confirmer(self, verified: Verified) -> Callable[[int | None], None]:
-        def confirm(version: int | None) -> None:
-            if not verified.fresh and not self._keys.confirm(verified, version):
-                raise _Refused
-        return confirm
 
 
 def plain_args(text: str) -> dict[str, str] | None:
