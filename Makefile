@@ -28,10 +28,13 @@ run: $(VENV)/.installed
 	  $(BIN)/oms scheduler & sched=$$!; trap "kill $$sched 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/oms serve --port $(PORT)'
 
+# pytest-xdist workers: each has its own SQLite files and its own PostgreSQL schema
+TEST_WORKERS ?= 2
+
 test: lint
 	@# the console's browser tests drive Debian's Chromium (Playwright cannot download its own)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # ruff, and the layer contracts of import-linter (pyproject's [tool.importlinter])
 lint: $(VENV)/.installed-dev
