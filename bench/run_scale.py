@@ -170,9 +170,7 @@ def figures(results: dict[int, dict[str, Any]]) -> list[Figure]:
             Figure("scale", f"{label}: PostgreSQL size on disk (pg_database_size)",
                    m["db_mib"], "MiB", note=f"after the benchmarks "
                    f"{results[n].get('db_bytes_after', 0) / 2 ** 20:,.0f} MiB"),
-            Figure("scale", f"{label}: full snapshot, 5% changed", m["snapshot_x"], "x COPY",
-                   baseline=m["copy_s"], baseline_what="bare COPY s", target="<= 4x",
-                   passed=m["snapshot_x"] <= 4, note=f"{m['snapshot_s']:.1f} s"),
+            _snapshot_figure(label, n, m),
             Figure("scale", f"{label}: ruleset switch, every channel figure recomputed",
                    m["switch_s"], "s", target="<= 10 s", passed=m["switch_s"] <= 10),
             Figure("scale", f"{label}: largest worker RSS", m["rss_mb"], "MiB",
@@ -182,6 +180,19 @@ def figures(results: dict[int, dict[str, Any]]) -> list[Figure]:
         if "sourcing_median_ms" in m:
             figs += _sourcing_figures(label, m)
     return [f for f in figs if not math.isnan(f.value)]  # NaN: that benchmark did not run
+
+
+def _snapshot_figure(label: str, positions: int, m: dict[str, float]) -> Figure:
+    """The full snapshot against a bare COPY of its file: judged (<= 4x) from 1M positions
+    up, where DESIGN.md sets the target; below, fixed costs (the staging table, the channel
+    figures, the commit) outweigh a COPY of a few MiB, and the ratio is reported only."""
+    judged = positions >= REFERENCE
+    return Figure("scale", f"{label}: full snapshot, 5% changed", m["snapshot_x"], "x COPY",
+                  baseline=m["copy_s"], baseline_what="bare COPY s",
+                  target="<= 4x" if judged else "",
+                  passed=m["snapshot_x"] <= 4 if judged else None,
+                  note=f"{m['snapshot_s']:.1f} s" + (
+                      "" if judged else "; no target below 1M positions (fixed costs)"))
 
 
 def _against_reference(label: str, m: dict[str, float],
