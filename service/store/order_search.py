@@ -9,6 +9,7 @@ order_lines (sku, order_id), fulfilments (location_id, order_id) and events
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -30,11 +31,12 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from service.store import kept_connections
+from service.store import kept_connections, pg_prepared
 from service.store.db import read_only
 from service.store.errors import unavailable, unreachable
 from service.store.models import (
@@ -185,6 +187,24 @@ def _page(conn: Connection, asked: frozenset[str], after: str | None,
 
 def _pg_page(conn: psycopg.Connection, dialect: Dialect, asked: frozenset[str],
              after: str | None, params: dict[str, Any]) -> SummaryPage | None:
+    """The page on the kept connection: through libpq when the parameters go as UTF-8 text
+    (one named prepared statement per text and connection, pg_prepared; the rows loaded by
+    psycopg's loaders from the binary result), else through the cursor (the same rows, the
+    same errors)."""
+    cursor = after is not None
+    name, sql, names, constants = _pg_statement(asked, cursor, params["limit"])
+    texts = _text_params(conn, names, constants | params)
+    if texts is None:
+        return _pg_cursor_page(conn, dialect, asked, after, params)
+    rows = pg_prepared.rows(conn, pg_prepared.execute(conn, name, sql, texts, binary=True))
+    if not rows and cursor and not pg_prepared.execute(
+            conn, _PG_ORDER_EXISTS_NAME, _PG_ORDER_EXISTS_SQL, [after.encode()]).ntuples:
+        return None
+    return SummaryPage([row[:9] for row in rows], rows[0][9] if rows else None)
+
+
+def _pg_cursor_page(conn: psycopg.Connection, dialect: Dialect, asked: frozenset[str],
+                    after: str | None, params: dict[str, Any]) -> SummaryPage | None:
     sql, defaults = _pg_text(dialect, asked, after is not None, params["limit"])
     values = defaults | params
     for name in ("created_from", "created_to"):  # as UTCDateTime binds them
@@ -199,6 +219,44 @@ def _pg_page(conn: psycopg.Connection, dialect: Dialect, asked: frozenset[str],
 
 
 _PG_ORDER_EXISTS = "SELECT 1 FROM orders WHERE id = %s"
+_PG_ORDER_EXISTS_NAME = b"oms_search_order_exists"
+_PG_ORDER_EXISTS_SQL = b"SELECT 1 FROM orders WHERE id = $1"
+_UTF8 = "utf-8"
+_NUMBERED = postgresql.psycopg.dialect(paramstyle="numeric_dollar")  # $1..$n
+_STATEMENT_NUMBERS = itertools.count(1)
+
+
+def _text_params(conn: psycopg.Connection, names: tuple[str, ...], values: dict[str, Any]
+                 ) -> list[bytes | None] | None:
+    """The statement's parameters as UTF-8 text, in its order (the times as naive UTC, as
+    UTCDateTime binds them); None when they cannot go so (an encoding other than UTF-8, a
+    NUL, a lone surrogate: the cursor runs the page, and refuses them as it always did)."""
+    if conn.info.encoding != _UTF8:
+        return None
+    texts: list[bytes | None] = []
+    for name in names:
+        value = values[name]
+        text_ = naive_utc(value).isoformat(" ") if isinstance(value, datetime) else str(value)
+        if "\x00" in text_:
+            return None
+        try:
+            texts.append(text_.encode())
+        except UnicodeEncodeError:  # a lone surrogate
+            return None
+    return texts
+
+
+@lru_cache(maxsize=1024)
+def _pg_statement(asked: frozenset[str], cursor: bool, limit: int
+                  ) -> tuple[bytes, bytes, tuple[str, ...], dict[str, Any]]:
+    """_pg_text's statement for libpq: a name (new for each text this process builds), the
+    text with $1..$n placeholders (the page size written in it, as _pg_text's), the
+    parameters' names in their order, and the values of its constant ones."""
+    limited = _ordered_statement(asked, cursor).limit(literal_column(str(int(limit)), Integer))
+    compiled = limited.compile(dialect=_NUMBERED)
+    name = f"oms_search_{next(_STATEMENT_NUMBERS)}".encode()
+    return (name, str(compiled).encode(), tuple(compiled.positiontup or ()),
+            dict(compiled.params))
 
 
 @lru_cache(maxsize=1024)
