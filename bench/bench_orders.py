@@ -104,7 +104,8 @@ def throughput(pg_url: str, duration: float) -> dict[str, Any]:
             "hello_runs": [first, second], "pgbench": pgbench_tps(duration)}
 
 
-PGBENCH_DB = "oms_bench_pgbench"
+# pgbench's database (OMS_BENCH_PGBENCH_DB: a name of its own when runs share a server)
+PGBENCH_DB = os.environ.get("OMS_BENCH_PGBENCH_DB", "oms_bench_pgbench")
 
 
 def pgbench_tps(duration: float) -> dict[str, Any]:

@@ -62,9 +62,28 @@ def new_order_rows(order: Order, response: dict[str, Any]) -> NewOrder:
                       "created_at": s.at} for s in order.settlements])
 
 
+def check_children(new: NewOrder) -> None:
+    """Raise ValueError unless every row under the order points at it: its lines and
+    fulfilments name its id, each fulfilment line one of its fulfilments and line numbers,
+    each settlement one of its line numbers (no foreign key checks these: migration 0032)."""
+    order_id = new.order["id"]
+    fulfilments = {f["id"] for f in new.fulfilments}
+    line_nos = {ln["line_no"] for ln in new.lines}
+    stray = ([f"line {ln['line_no']}" for ln in new.lines if ln["order_id"] != order_id]
+             + [f"fulfilment {f['id']}" for f in new.fulfilments if f["order_id"] != order_id]
+             + [f"fulfilment line of {row['fulfilment_id']} (line {row['line_no']})"
+                for row in new.fulfilment_lines
+                if row["fulfilment_id"] not in fulfilments or row["line_no"] not in line_nos]
+             + [f"settlement of line {s['line_no']}" for s in new.settlements
+                if s["line_no"] not in line_nos])
+    if stray:
+        raise ValueError(f"order {order_id}: rows that point at nothing: {', '.join(stray)}")
+
+
 def insert_core(session: Session, new: NewOrder) -> None:
     """Up to six Core statements: order, lines (their ids by line number), fulfilments, their
-    lines, events, settlement records."""
+    lines, events, settlement records; rows that would point at nothing are refused first."""
+    check_children(new)
     connection = session.connection()
     connection.execute(insert(OrderRow.__table__), [new.order])
     table = OrderLineRow.__table__

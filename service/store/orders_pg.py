@@ -4,9 +4,12 @@ Its Idempotency-Key and order_ref go to `order_keys`, whose unique constraints r
 order with either (`orders` is partitioned: see store/order_partitions.py).
 
 Data-modifying CTEs insert the order and everything under it in a single round trip (the
-fulfilment lines find their order line ids by line number inside the statement); foreign
-keys are checked when the statement ends, once every row exists. The rows under the order go
-in as one JSON document (read by json_to_recordset), the positions to allocate as arrays.
+fulfilment lines find their order line ids by line number inside the statement). Lines and
+fulfilments are selected from the order row the statement inserted, and a fulfilment line
+only joined to a line and a fulfilment inserted with it, so none can point at nothing (no
+foreign keys check them: migration 0032); a row count short of the rows sent raises. The
+rows under the order go in as one JSON document (read by json_to_recordset), the positions
+to allocate as arrays.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sqlalchemy.orm import Session
 from service.store import allocation_pg
 from service.store.db import driver
 from service.store.models.base import naive_utc
-from service.store.order_rows import NewOrder
+from service.store.order_rows import NewOrder, check_children
 
 _ORDER_COLUMNS = ("id", "channel", "order_ref", "customer_id", "status", "delivery_method",
                   "pickup_location_id", "ruleset", "idempotency_key", "request_hash",
@@ -68,7 +71,7 @@ o AS (
   SELECT x.fulfilment_id, l.id, x.sku, x.quantity, 0, 0, 0
   FROM json_to_recordset(CAST(:rows AS json) -> 'fulfilment_lines')
          AS x(fulfilment_id varchar, line_no integer, sku varchar, quantity integer)
-  JOIN l ON l.line_no = x.line_no
+  JOIN l ON l.line_no = x.line_no JOIN f ON f.id = x.fulfilment_id
   RETURNING id
 ), e AS (
   INSERT INTO events (aggregate_type, aggregate_id, type, payload, created_at, attempts)
@@ -173,6 +176,7 @@ def _run_numbered(session: Session, sql: str, values: list[Any]) -> list[tuple[A
 def _checked(pending: PendingOrder) -> tuple[dict[str, Any], tuple[int, ...]]:
     """The insert's parameters and the row counts it must report."""
     new, backlog = pending.new, pending.backlog
+    check_children(new)
     if any(s["kind"] != "cancelled" or s["created_at"] != new.order["created_at"]
            for s in new.settlements):
         raise ValueError("a new order settles only units it cancels when it is placed")

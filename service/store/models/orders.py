@@ -99,7 +99,8 @@ class OrderLineRow(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    # no foreign key to orders (migration 0032): written with or under its order, by construction
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
     line_no: Mapped[int]
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
     quantity: Mapped[int]
@@ -126,7 +127,7 @@ class FulfilmentRow(Base):
                       Index("ix_fulfilments_status_created", "status", "created_at"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)  # no foreign key: 0032
     location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
     status: Mapped[str] = mapped_column(String(16), default="created")
     cost: Mapped[float] = mapped_column(default=0.0)
@@ -149,8 +150,9 @@ class FulfilmentLineRow(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    fulfilment_id: Mapped[str] = mapped_column(ForeignKey("fulfilments.id"), index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    # no foreign keys to fulfilments and order_lines (migration 0032): by construction
+    fulfilment_id: Mapped[str] = mapped_column(String(32), index=True)
+    order_line_id: Mapped[int] = mapped_column(index=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
     quantity: Mapped[int]
     quantity_shipped: Mapped[int] = mapped_column(default=0)
