@@ -6,6 +6,7 @@ written; the baseline that decided live reproduces the live plans (`same_as_live
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,43 +52,69 @@ class Ask:
     stock: list[tuple[str, str, int]] | None = None  # a snapshot file's counts to start from
 
 
+class AtsMemo:
+    """The ATS of positions seen in one simulation (one catalog), by what decides it: the
+    channel's rules and what it sells, and the position's counts. Shared by both rulesets'
+    runs: a candidate whose channel rules are the baseline's (one that changes sourcing
+    only, or nothing) computes no position's ATS again."""
+
+    def __init__(self) -> None:
+        self._by_rules: dict[tuple[str, str], dict[tuple[str, str, int, int, int], int]] = {}
+        self._of: dict[tuple[int, str], dict[tuple[str, str, int, int, int], int]] = {}
+
+    def table(self, ruleset: Ruleset, channel: str
+              ) -> dict[tuple[str, str, int, int, int], int]:
+        """The ATS kept for this ruleset's channel (by location, SKU and the three counts)."""
+        found = self._of.get((id(ruleset), channel))
+        if found is None:
+            rules = json.dumps({"sells": ruleset.sells(channel), "rules": [
+                rule.to_dict() for rule in ruleset.channels.get(channel, ())]},
+                sort_keys=True, default=str)
+            found = self._by_rules.setdefault((channel, rules), {})
+            self._of[(id(ruleset), channel)] = found  # the rulesets outlive the simulation
+        return found
+
+
 class _LedgerReads:
     """What sourcing reads of a unit of work, answered from the replay's ledger; the ATS of
-    a position is memoised by everything it depends on in one run (the run's ruleset and
-    catalog are fixed; the channel and the position's three counts are the key)."""
+    a position is memoised by everything it depends on (`AtsMemo`)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, memo: AtsMemo) -> None:
         self.positions = self
         self.orders = self
         self.backlog = self
         self._ledger = ledger
-        self._ats: dict[tuple[str, str, str, int, int, int], int] = {}
+        self._memo = memo
 
     def at(self, skus: Sequence[str], location_ids: Sequence[str]) -> list[Position]:
         return self._ledger.at(skus, location_ids)
 
     def ats_of(self, ruleset: Ruleset, catalog: CatalogSnapshot, row: Position,
                channel: str) -> int:
-        key = (channel, row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
-        units = self._ats.get(key)
+        table = self._memo.table(ruleset, channel)
+        key = (row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
+        units = table.get(key)
         if units is None:
-            units = self._ats[key] = position_ats(ruleset, catalog, row, channel)
+            units = table[key] = position_ats(ruleset, catalog, row, channel)
         return units
 
     def per_location(self) -> dict[str, int]:
         return self._ledger.open_lines()
 
 
-def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot
+def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot,
+            memo: AtsMemo | None = None
             ) -> Callable[[SourcingRequest, Ledger], dict[str, Any]]:
     """Plans as placing does (the same sourcing code), on the ledger; a plan the order
-    would have been refused for (short under its on_short) allocates nothing."""
+    would have been refused for (short under its on_short) allocates nothing. `memo`: the
+    simulation's, when several planners share one catalog."""
     readers: dict[int, _LedgerReads] = {}
+    memo = memo or AtsMemo()
 
     def plan(req: SourcingRequest, ledger: Ledger) -> dict[str, Any]:
         reads: Any = readers.get(id(ledger))
         if reads is None or reads._ledger is not ledger:  # noqa: SLF001
-            reads = readers[id(ledger)] = _LedgerReads(ledger)
+            reads = readers[id(ledger)] = _LedgerReads(ledger, memo)
         try:
             # the replay keeps no explanation (KEPT): it is not built
             sourced = sourcing.source(ctx, reads, ruleset, catalog, req, explain=False)
@@ -111,7 +138,8 @@ def simulate(ctx: Context, ask: Ask, progress: Progress | None = None) -> dict[s
         progress.total = past.orders * len(rulesets)
     gc.freeze()  # the history is read once and kept: collections need not walk it again
     try:
-        runs = {role: _run(ctx, ruleset, catalog, past, start, progress)
+        memo = AtsMemo()
+        runs = {role: _run(planner(ctx, ruleset, catalog, memo), past, start, progress)
                 for role, ruleset in rulesets.items()}
     finally:
         gc.unfreeze()
@@ -130,9 +158,9 @@ def _no_collections() -> Iterator[None]:
             gc.enable()
 
 
-def _run(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot, past: history.History,
+def _run(plan: Callable[[SourcingRequest, Ledger], dict[str, Any]], past: history.History,
          start: StartingStock, progress: Progress | None) -> tuple[list[Outcome], int]:
-    engine = Engine(Ledger(start, past.backlog), planner(ctx, ruleset, catalog))
+    engine = Engine(Ledger(start, past.backlog), plan)
     outcomes = []
     for outcome in engine.run(past.events):
         outcomes.append(outcome)
