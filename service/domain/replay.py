@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, NamedTuple
 
 Key = tuple[str, str]  # (location_id, sku)
@@ -52,6 +53,11 @@ class Placement:
     request: Any
     live: dict[str, Any]
     before: tuple[Change, ...] = ()
+
+    @cached_property
+    def live_key(self) -> tuple[Any, ...]:
+        """The live plan's `plan_key` (worked out once, whatever the runs)."""
+        return plan_key(self.live)
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,7 @@ class Engine:
                 taken[key] = taken.get(key, 0) + line["quantity"]
                 self.ledger.apply(Change(key[0], key[1], allocated=line["quantity"]))
         self.ledger.backlog.update(lines)
-        same = plan_key(plan) == plan_key(placement.live)
+        same = plan_key(plan) == placement.live_key
         self.taken[placement.order_id], self.opened[placement.order_id] = taken, lines
         self.same[placement.order_id] = same
         return Outcome(placement.order_id, placement.live, plan, same)

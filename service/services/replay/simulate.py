@@ -85,13 +85,17 @@ class _LedgerReads:
         self.backlog = self
         self._ledger = ledger
         self._memo = memo
+        self._table: tuple[Ruleset, str, dict[tuple[str, str, int, int, int], int]] | None = None
 
     def at(self, skus: Sequence[str], location_ids: Sequence[str]) -> list[Position]:
         return self._ledger.at(skus, location_ids)
 
     def ats_of(self, ruleset: Ruleset, catalog: CatalogSnapshot, row: Position,
                channel: str) -> int:
-        table = self._memo.table(ruleset, channel)
+        kept = self._table  # the last table asked for (one ruleset, mostly one channel)
+        if kept is None or kept[0] is not ruleset or kept[1] != channel:
+            kept = self._table = (ruleset, channel, self._memo.table(ruleset, channel))
+        table = kept[2]
         key = (row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
         units = table.get(key)
         if units is None:
