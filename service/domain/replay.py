@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, NamedTuple
 
 Key = tuple[str, str]  # (location_id, sku)
@@ -53,6 +54,11 @@ class Placement:
     live: dict[str, Any]
     before: tuple[Change, ...] = ()
 
+    @cached_property
+    def live_key(self) -> tuple[Any, ...]:
+        """The live plan's `plan_key` (worked out once, whatever the runs)."""
+        return plan_key(self.live)
+
 
 @dataclass(frozen=True)
 class OrderChange:
@@ -80,32 +86,64 @@ class Event:
     what: Change | Placement | OrderChange | BacklogMove
 
 
-class Ledger:
-    """Positions and open fulfilment lines per location, in memory."""
+class StartingStock:
+    """The positions a replay starts from, per SKU and location, read-only: built once and
+    shared by every run (each run's ledger keeps only the positions it changed)."""
 
-    def __init__(self, positions: Iterable[tuple[str, str, int, int, int]],
+    def __init__(self, positions: Iterable[tuple[str, str, int, int, int]]) -> None:
+        self.by_sku: dict[str, dict[str, tuple[int, int, int]]] = defaultdict(dict)
+        for loc, sku, on, al, re in positions:
+            self.by_sku[sku][loc] = (on, al, re)
+
+    def get(self, location_id: str, sku: str) -> tuple[int, int, int] | None:
+        here = self.by_sku.get(sku)
+        return None if here is None else here.get(location_id)
+
+
+class _Changed(dict[Key, list[int]]):
+    """The counts of the positions a run changed; reading any other one gives a copy of its
+    starting counts (KeyError when it has none)."""
+
+    def __init__(self, start: StartingStock) -> None:
+        super().__init__()
+        self.start = start
+
+    def __missing__(self, key: Key) -> list[int]:
+        counts = self.start.get(*key)
+        if counts is None:
+            raise KeyError(key)
+        return list(counts)
+
+
+class Ledger:
+    """Positions and open fulfilment lines per location, in memory: the starting stock
+    (shared, never changed) under the counts of the positions this ledger changed."""
+
+    def __init__(self, positions: StartingStock | Iterable[tuple[str, str, int, int, int]],
                  backlog: dict[str, int]) -> None:
-        self.counts: dict[Key, list[int]] = {(loc, sku): [on, al, re]
-                                             for loc, sku, on, al, re in positions}
-        self.by_sku: dict[str, dict[str, list[int]]] = defaultdict(dict)
-        for (loc, sku), counts in self.counts.items():
-            self.by_sku[sku][loc] = counts
+        self.start = positions if isinstance(positions, StartingStock) else StartingStock(
+            positions)
+        self.counts: _Changed = _Changed(self.start)
+        self.changed: dict[str, dict[str, list[int]]] = defaultdict(dict)  # sku -> loc
         self.backlog: Counter[str] = Counter({k: v for k, v in backlog.items() if v})
 
     def at(self, skus: Sequence[str], location_ids: Sequence[str]) -> list[Position]:
         """The positions of `skus` at `location_ids` (as the store's `positions.at`)."""
         found = []
+        by_sku, changed = self.start.by_sku, self.changed
         for sku in dict.fromkeys(skus):
-            here = self.by_sku.get(sku, {})
+            here, mine = by_sku.get(sku, {}), changed.get(sku, {})
             found += [Position(0, loc, sku, *c) for loc in dict.fromkeys(location_ids)
-                      if (c := here.get(loc)) is not None]
+                      if (c := mine.get(loc) or here.get(loc)) is not None]
         return found
 
     def apply(self, change: Change) -> None:
         key = (change.location_id, change.sku)
         counts = self.counts.get(key)
         if counts is None:
-            counts = self.counts[key] = self.by_sku[change.sku][change.location_id] = [0, 0, 0]
+            start = self.start.get(*key)
+            counts = self.counts[key] = [0, 0, 0] if start is None else list(start)
+            self.changed[change.sku][change.location_id] = counts
         counts[0] += change.on_hand
         counts[1] += change.allocated
         counts[2] += change.reserved
@@ -171,7 +209,7 @@ class Engine:
                 taken[key] = taken.get(key, 0) + line["quantity"]
                 self.ledger.apply(Change(key[0], key[1], allocated=line["quantity"]))
         self.ledger.backlog.update(lines)
-        same = plan_key(plan) == plan_key(placement.live)
+        same = plan_key(plan) == placement.live_key
         self.taken[placement.order_id], self.opened[placement.order_id] = taken, lines
         self.same[placement.order_id] = same
         return Outcome(placement.order_id, placement.live, plan, same)

@@ -117,12 +117,12 @@ class ReplayHistory:
         return found
 
     def positions(self, skus: Collection[str]) -> list[tuple[str, str, int, int, int]]:
-        """Today's (location, sku, on_hand, allocated, reserved) of these SKUs."""
+        """Today's (location, sku, on_hand, allocated, reserved) of these SKUs (rows that
+        unpack as tuples: a million of them are fetched at once, not converted one by one)."""
         sp = StockPosition.__table__
         query = select(sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated,
                        sp.c.reserved).where(sp.c.sku.in_(sorted(set(skus))))
-        return [(r[0], r[1], int(r[2]), int(r[3]), int(r[4]))
-                for r in self.session.execute(query)]
+        return list(self.session.execute(query).tuples().all())
 
     def journal_since(self, since: datetime, skus: Collection[str]) -> list[JournalRow]:
         """Every change of these SKUs journaled at or after `since`, oldest first."""

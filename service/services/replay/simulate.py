@@ -6,12 +6,14 @@ written; the baseline that decided live reproduces the live plans (`same_as_live
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from service.domain.replay import Engine, Ledger, Outcome, Position, plan_key
+from service.domain.replay import Engine, Ledger, Outcome, Position, StartingStock, plan_key
 from service.errors import InsufficientStock, NotFound, OmsError, ValidationFailed, problem
 from service.payloads import require
 from service.rules.model import Ruleset
@@ -50,43 +52,73 @@ class Ask:
     stock: list[tuple[str, str, int]] | None = None  # a snapshot file's counts to start from
 
 
+class AtsMemo:
+    """The ATS of positions seen in one simulation (one catalog), by what decides it: the
+    channel's rules and what it sells, and the position's counts. Shared by both rulesets'
+    runs: a candidate whose channel rules are the baseline's (one that changes sourcing
+    only, or nothing) computes no position's ATS again."""
+
+    def __init__(self) -> None:
+        self._by_rules: dict[tuple[str, str], dict[tuple[str, str, int, int, int], int]] = {}
+        self._of: dict[tuple[int, str], dict[tuple[str, str, int, int, int], int]] = {}
+
+    def table(self, ruleset: Ruleset, channel: str
+              ) -> dict[tuple[str, str, int, int, int], int]:
+        """The ATS kept for this ruleset's channel (by location, SKU and the three counts)."""
+        found = self._of.get((id(ruleset), channel))
+        if found is None:
+            rules = json.dumps({"sells": ruleset.sells(channel), "rules": [
+                rule.to_dict() for rule in ruleset.channels.get(channel, ())]},
+                sort_keys=True, default=str)
+            found = self._by_rules.setdefault((channel, rules), {})
+            self._of[(id(ruleset), channel)] = found  # the rulesets outlive the simulation
+        return found
+
+
 class _LedgerReads:
     """What sourcing reads of a unit of work, answered from the replay's ledger; the ATS of
-    a position is memoised by everything it depends on in one run (the run's ruleset and
-    catalog are fixed; the channel and the position's three counts are the key)."""
+    a position is memoised by everything it depends on (`AtsMemo`)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, memo: AtsMemo) -> None:
         self.positions = self
         self.orders = self
         self.backlog = self
         self._ledger = ledger
-        self._ats: dict[tuple[str, str, str, int, int, int], int] = {}
+        self._memo = memo
+        self._table: tuple[Ruleset, str, dict[tuple[str, str, int, int, int], int]] | None = None
 
     def at(self, skus: Sequence[str], location_ids: Sequence[str]) -> list[Position]:
         return self._ledger.at(skus, location_ids)
 
     def ats_of(self, ruleset: Ruleset, catalog: CatalogSnapshot, row: Position,
                channel: str) -> int:
-        key = (channel, row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
-        units = self._ats.get(key)
+        kept = self._table  # the last table asked for (one ruleset, mostly one channel)
+        if kept is None or kept[0] is not ruleset or kept[1] != channel:
+            kept = self._table = (ruleset, channel, self._memo.table(ruleset, channel))
+        table = kept[2]
+        key = (row.location_id, row.sku, row.on_hand, row.allocated, row.reserved)
+        units = table.get(key)
         if units is None:
-            units = self._ats[key] = position_ats(ruleset, catalog, row, channel)
+            units = table[key] = position_ats(ruleset, catalog, row, channel)
         return units
 
     def per_location(self) -> dict[str, int]:
         return self._ledger.open_lines()
 
 
-def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot
+def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot,
+            memo: AtsMemo | None = None
             ) -> Callable[[SourcingRequest, Ledger], dict[str, Any]]:
     """Plans as placing does (the same sourcing code), on the ledger; a plan the order
-    would have been refused for (short under its on_short) allocates nothing."""
+    would have been refused for (short under its on_short) allocates nothing. `memo`: the
+    simulation's, when several planners share one catalog."""
     readers: dict[int, _LedgerReads] = {}
+    memo = memo or AtsMemo()
 
     def plan(req: SourcingRequest, ledger: Ledger) -> dict[str, Any]:
         reads: Any = readers.get(id(ledger))
         if reads is None or reads._ledger is not ledger:  # noqa: SLF001
-            reads = readers[id(ledger)] = _LedgerReads(ledger)
+            reads = readers[id(ledger)] = _LedgerReads(ledger, memo)
         try:
             # the replay keeps no explanation (KEPT): it is not built
             sourced = sourcing.source(ctx, reads, ruleset, catalog, req, explain=False)
@@ -103,21 +135,36 @@ def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot
 
 def simulate(ctx: Context, ask: Ask, progress: Progress | None = None) -> dict[str, Any]:
     """Both replays and their comparison (422 naming the field for bad input)."""
-    rulesets, past, catalog = _read(ctx, ask)
+    with _no_collections():  # a million positions read and indexed: no cycles, no sweeps
+        rulesets, past, catalog = _read(ctx, ask)
+        start = StartingStock(past.positions)  # once: each run's ledger keeps what it moves
     if progress is not None:
         progress.total = past.orders * len(rulesets)
     gc.freeze()  # the history is read once and kept: collections need not walk it again
     try:
-        runs = {role: _run(ctx, ruleset, catalog, past, progress)
+        memo = AtsMemo()
+        runs = {role: _run(planner(ctx, ruleset, catalog, memo), past, start, progress)
                 for role, ruleset in rulesets.items()}
     finally:
         gc.unfreeze()
     return summary(rulesets, runs, past)
 
 
-def _run(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot, past: history.History,
-         progress: Progress | None) -> tuple[list[Outcome], int]:
-    engine = Engine(Ledger(past.positions, past.backlog), planner(ctx, ruleset, catalog))
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """The cyclic collector paused (it walked every object read, again and again)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(plan: Callable[[SourcingRequest, Ledger], dict[str, Any]], past: history.History,
+         start: StartingStock, progress: Progress | None) -> tuple[list[Outcome], int]:
+    engine = Engine(Ledger(start, past.backlog), plan)
     outcomes = []
     for outcome in engine.run(past.events):
         outcomes.append(outcome)
