@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from service.domain.replay import Engine, Ledger, Outcome, Position, StartingStock, plan_key
 from service.errors import InsufficientStock, NotFound, OmsError, ValidationFailed, problem
+from service.feeds.stock_rows import collector_paused
 from service.payloads import require
 from service.rules.model import Ruleset
 from service.services.ats.position import position_ats
@@ -135,7 +135,7 @@ def planner(ctx: Context, ruleset: Ruleset, catalog: CatalogSnapshot,
 
 def simulate(ctx: Context, ask: Ask, progress: Progress | None = None) -> dict[str, Any]:
     """Both replays and their comparison (422 naming the field for bad input)."""
-    with _no_collections():  # a million positions read and indexed: no cycles, no sweeps
+    with collector_paused():  # a million positions read and indexed: no cycles, no sweeps
         rulesets, past, catalog = _read(ctx, ask)
         start = StartingStock(past.positions)  # once: each run's ledger keeps what it moves
     if progress is not None:
@@ -148,18 +148,6 @@ def simulate(ctx: Context, ask: Ask, progress: Progress | None = None) -> dict[s
     finally:
         gc.unfreeze()
     return summary(rulesets, runs, past)
-
-
-@contextmanager
-def _no_collections() -> Iterator[None]:
-    """The cyclic collector paused (it walked every object read, again and again)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run(plan: Callable[[SourcingRequest, Ledger], dict[str, Any]], past: history.History,
