@@ -122,7 +122,7 @@ class ReplayHistory:
         sp = StockPosition.__table__
         query = select(sp.c.location_id, sp.c.sku, sp.c.on_hand, sp.c.allocated,
                        sp.c.reserved).where(sp.c.sku.in_(sorted(set(skus))))
-        return list(self.session.execute(query).tuples().all())
+        return list(self.session.execute(query).all())
 
     def journal_since(self, since: datetime, skus: Collection[str]) -> list[JournalRow]:
         """Every change of these SKUs journaled at or after `since`, oldest first."""
