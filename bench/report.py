@@ -119,9 +119,12 @@ def plot_snapshot(snapshot: dict[str, Any]) -> bool:
 
 
 def _included(path: Path) -> str:
-    """A markdown file of bench/, without its leading HTML comment."""
+    """A markdown file of bench/, without its leading HTML comment (every other line kept,
+    the indented continuations of list items too)."""
     text = path.read_text() if path.exists() else ""
-    return "\n".join(ln for ln in text.splitlines() if not ln.startswith(("<!--", "  ")))
+    if text.startswith("<!--") and "-->" in text:
+        text = text.split("-->", 1)[1].lstrip("\n")
+    return text.rstrip("\n")
 
 
 def write_docs(machine: dict[str, str], command: str, figures: Sequence[Figure],

@@ -31,3 +31,12 @@ def test_the_snapshot_is_judged_against_copy_from_one_million_positions_up_only(
     assert "no target below 1M" in small.note
     assert (large.passed, large.target) == (False, "<= 4x")
     assert run_scale._snapshot_figure("1M", 1_000_000, slow | {"snapshot_x": 3.1}).passed
+
+
+def test_an_included_bench_file_loses_its_leading_comment_and_keeps_every_other_line(tmp_path):
+    import report
+
+    path = tmp_path / "changes.md"
+    path.write_text("<!-- a note\n     for editors -->\n# Changes\n- a point that\n  goes on\n")
+    assert report._included(path) == "# Changes\n- a point that\n  goes on"
+    assert report._included(tmp_path / "missing.md") == ""
