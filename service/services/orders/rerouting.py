@@ -36,10 +36,11 @@ if TYPE_CHECKING:
     from service.services.context import Context
 
 log = logging.getLogger(__name__)
-# A re-route's plan costs more than the one it replaces (its best location is barred), so the
-# first ring of 16 locations that most orders need often is not enough to prove it the least:
-# reading more locations at once is cheaper than a second ring and a second plan.
-FIRST_RING = 32
+# The first ring of a re-route's plan: 16 locations, as for a new order. 32 (chosen when a
+# second ring cost a second full read) now costs more than the second rings it saves: in
+# bench_reroute.py's alternated rounds (2026-12-07, bench/changes.md) a re-route's median was
+# 12.4 / 15.6 ms with 16 against 14.6 / 18.2 ms with 32 and 15.1 / 17.4 ms with 24.
+FIRST_RING = 16
 
 
 def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
