@@ -1,5 +1,5 @@
-"""Webhooks over HTTP (admin): subscriptions, the deliveries and their attempts, retrying
-one delivery and replaying a subscription from an event id."""
+"""Webhooks over HTTP (admin): subscriptions (enabled again after a 410 Gone), the deliveries
+and their attempts, retrying one delivery and replaying a subscription from an event id."""
 
 from __future__ import annotations
 
@@ -45,6 +45,17 @@ def list_subscriptions() -> Response:
 def delete_subscription(subscription_id: str) -> Response:
     subscriptions.delete(context(), subscription_id)
     return Response(status=204)
+
+
+@bp.post("/subscriptions/<subscription_id>/enable")
+@admin_only
+@documented("Deliver to a subscription again after its receiver answered 410 Gone (which "
+            "disabled it; an active one is answered as it is): its held deliveries are sent "
+            "in order; events routed while it was disabled are sent by a replay from the "
+            "first one missed", response="webhook_subscription", roles=("admin",),
+            errors=(403, 404))
+def enable_subscription(subscription_id: str) -> Response:
+    return jsonify(subscriptions.enable(context(), subscription_id))
 
 
 @bp.post("/subscriptions/<subscription_id>/replay")

@@ -1,5 +1,6 @@
-"""Webhook subscriptions: create (the secret shown once), list, delete, the ones config.yaml
-declares (synced at start), and replaying one subscription from an event id."""
+"""Webhook subscriptions: create (the secret shown once), list, delete, enable again after a
+410 Gone, the ones config.yaml declares (synced at start), and replaying one subscription
+from an event id."""
 
 from __future__ import annotations
 
@@ -70,6 +71,19 @@ def delete(ctx: Context, subscription_id: str) -> None:
                 f"Subscription {subscription_id} is declared in config.yaml "
                 f"(webhooks.subscriptions, name {row['name']!r}): remove it there.")
         uow.webhooks.change(subscription_id, deleted_at=ctx.clock.now())
+
+
+def enable(ctx: Context, subscription_id: str) -> dict[str, Any]:
+    """Deliver to a subscription again after a receiver's 410 Gone disabled it (an active one
+    is left as it is). Its deliveries held while disabled are sent again in order; events
+    routed while it was disabled were not queued for it: `replay` sends them."""
+    with ctx.transaction() as uow:
+        row = _found(uow, subscription_id)
+        if row["disabled_at"] is not None:
+            uow.webhooks.change(subscription_id, disabled_at=None, disabled_reason=None)
+            row = {**row, "disabled_at": None, "disabled_reason": None}
+            log.info("webhook subscription %s enabled again", subscription_id)
+    return view(row)
 
 
 def replay(ctx: Context, subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -134,3 +134,35 @@ def test_a_subscription_config_declares_cannot_be_deleted_through_the_api(client
     assert answer.status_code == 409 and answer.json["code"] == "subscription_from_config"
     listed = client.get("/v1/webhooks/subscriptions", headers=admin).json["items"]
     assert [s["source"] for s in listed] == ["config"]
+
+
+def test_a_disabled_subscription_is_enabled_again_and_an_unknown_one_is_a_404(client, admin,
+                                                                             ctx):
+    sub = client.post("/v1/webhooks/subscriptions", json=BODY, headers=admin).json
+    with ctx.transaction() as uow:
+        uow.webhooks.change(sub["id"], disabled_at=datetime.now(UTC),
+                            disabled_reason="the receiver answered 410 Gone")
+    assert client.get("/v1/webhooks/subscriptions",
+                      headers=admin).json["items"][0]["active"] is False
+    url = f"/v1/webhooks/subscriptions/{sub['id']}/enable"
+    for _twice in range(2):  # enabling an active subscription answers it as it is
+        answer = client.post(url, headers=admin)
+        assert answer.status_code == 200
+        assert answer.json["active"] is True and answer.json["disabled_at"] is None
+        assert answer.json["disabled_reason"] is None and "secret" not in answer.json
+    with ctx.reading() as uow:
+        assert uow.webhooks.active()[0]["id"] == sub["id"]
+    assert client.post("/v1/webhooks/subscriptions/whs_none/enable",
+                       headers=admin).status_code == 404
+
+
+def test_only_an_admin_key_enables_a_subscription(client, admin, headers_for, ctx):
+    sub = client.post("/v1/webhooks/subscriptions", json=BODY, headers=admin).json
+    with ctx.transaction() as uow:
+        uow.webhooks.change(sub["id"], disabled_at=datetime.now(UTC), disabled_reason="410")
+    for role in ("channel:web", "location:DC-1"):
+        answer = client.post(f"/v1/webhooks/subscriptions/{sub['id']}/enable",
+                             headers=headers_for(role))
+        assert answer.status_code == 403
+    with ctx.reading() as uow:
+        assert uow.webhooks.active() == []

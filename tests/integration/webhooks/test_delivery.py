@@ -105,6 +105,28 @@ def test_a_410_gone_disables_the_subscription_and_nothing_more_is_sent(stocked, 
     assert subscriptions.listed(stocked)[0]["active"] is False
 
 
+def test_a_subscription_enabled_again_after_a_410_receives_what_was_held_and_what_follows(
+        stocked, receiver):
+    gone = {"on": True}
+    receiver.plan = lambda _id, _nth, _path: (410, 0.0) if gone["on"] else (200, 0.0)
+    sub = subscribe(stocked, receiver, "/back")
+    place_orders(stocked, 2, accept=False)
+    assert pump(stocked, lambda: not subscriptions.listed(stocked)[0]["active"])
+    held = {str(e.id) for e in outbox(stocked)}
+    gone["on"] = False
+    assert subscriptions.enable(stocked, sub["id"])["active"] is True
+    assert pump(stocked, lambda: arrived(receiver, "/back") >= held)
+    place_orders(stocked, 1, accept=False)
+    every = {str(e.id) for e in outbox(stocked)}
+    assert every > held and pump(stocked, lambda: arrived(receiver, "/back") >= every)
+    assert arrived(receiver, "/back") == every
+
+
+def arrived(receiver, path):
+    """The webhook ids a path took (2xx)."""
+    return {r.webhook_id for r in receiver.accepted(path)}
+
+
 def test_a_delivery_is_dead_after_the_last_attempt_and_a_retry_sends_it_again(
         stocked, receiver, webhooks_config):
     failing = {"on": True}
