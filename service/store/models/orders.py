@@ -102,7 +102,8 @@ class OrderLineRow(Base):
     # no foreign key to orders (migration 0032): written with or under its order, by construction
     order_id: Mapped[str] = mapped_column(String(32), index=True)
     line_no: Mapped[int]
-    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    # no foreign key to products (migration 0033): parsed against the catalog, never deleted
+    sku: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int]
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     quantity_cancelled: Mapped[int] = mapped_column(default=0)
@@ -128,7 +129,8 @@ class FulfilmentRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(String(32), index=True)  # no foreign key: 0032
-    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    # no foreign key to locations (migration 0033): a plan's candidate, never deleted
+    location_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="created")
     cost: Mapped[float] = mapped_column(default=0.0)
     factors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -153,7 +155,7 @@ class FulfilmentLineRow(Base):
     # no foreign keys to fulfilments and order_lines (migration 0032): by construction
     fulfilment_id: Mapped[str] = mapped_column(String(32), index=True)
     order_line_id: Mapped[int] = mapped_column(index=True)
-    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    sku: Mapped[str] = mapped_column(String(64))  # its order line's (migration 0033)
     quantity: Mapped[int]
     quantity_shipped: Mapped[int] = mapped_column(default=0)
     quantity_rejected: Mapped[int] = mapped_column(default=0)

@@ -1,6 +1,7 @@
-"""An order's lines and fulfilments point at it by construction (migration 0032 dropped the
-foreign keys that checked it): rows that would point at nothing are refused, and nothing of
-the order is written (SQLite and PostgreSQL)."""
+"""An order's lines and fulfilments point at it, at products and at locations by construction
+(migrations 0032 and 0033 dropped the foreign keys that checked it): rows that would point at
+nothing are refused, an unknown SKU is a 422, and nothing of the order is written (SQLite and
+PostgreSQL)."""
 
 import dataclasses
 
@@ -8,8 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from service.domain.roles import Role
+from service.errors import ValidationFailed
 from service.services.inventory import pushes
-from service.services.orders import placing
+from service.services.orders import editing, placing
 from service.store import orders as order_store
 from tests.support import T1, snapshot
 
@@ -29,6 +31,17 @@ ORPHANS = {
     "fulfilment lines without their order line":
         "SELECT count(*) FROM fulfilment_lines fl WHERE NOT EXISTS"
         " (SELECT 1 FROM order_lines l WHERE l.id = fl.order_line_id)",
+    # migration 0033: no foreign keys to master data either
+    "order lines of no product":
+        "SELECT count(*) FROM order_lines l WHERE NOT EXISTS"
+        " (SELECT 1 FROM products p WHERE p.sku = l.sku)",
+    "fulfilment lines of no product or of another SKU than their line":
+        "SELECT count(*) FROM fulfilment_lines fl WHERE NOT EXISTS"
+        " (SELECT 1 FROM products p JOIN order_lines l ON l.sku = p.sku"
+        "  WHERE p.sku = fl.sku AND l.id = fl.order_line_id)",
+    "fulfilments at no location":
+        "SELECT count(*) FROM fulfilments f WHERE NOT EXISTS"
+        " (SELECT 1 FROM locations loc WHERE loc.id = f.location_id)",
 }
 
 
@@ -103,3 +116,22 @@ def test_placed_orders_leave_no_line_or_fulfilment_pointing_at_nothing(small_net
     with ctx.engine.connect() as conn:
         assert {what: conn.scalar(text(sql)) for what, sql in ORPHANS.items()} == dict.fromkeys(
             ORPHANS, 0)
+
+
+def test_an_order_or_an_edit_naming_an_unknown_sku_is_refused_and_nothing_is_written(
+        small_network):
+    ctx = small_network
+    _stocked(ctx)
+    placed = placing.place(ctx, ADMIN, BODY, "key-1")
+    before = _counts(ctx)
+
+    with pytest.raises(ValidationFailed) as placed_unknown:
+        placing.place(ctx, ADMIN, {**BODY, "lines": [{"sku": "NOPE", "quantity": 1}]}, "key-2")
+    with pytest.raises(ValidationFailed) as edited_unknown:
+        editing.edit(ctx, ADMIN, placed["id"], {"lines": [{"sku": "NOPE", "quantity": 1}]},
+                     "edit-1")
+
+    for refused in (placed_unknown.value, edited_unknown.value):
+        assert [p["pointer"] for p in refused.problems] == ["/lines/0/sku"]
+
+    assert _counts(ctx) == before
