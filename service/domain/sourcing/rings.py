@@ -372,9 +372,11 @@ class NearUnread:
         (cells without a bound, -inf, all at once); never a cell whose bound is `below` or
         more."""
         cells, count, starts, bounds = [], 0, self.cells.starts, self.bounds
-        while self.reached < len(self.queue) and bounds[self.reached] < below and (
-                count < sites or (bounds[self.reached] <= through and (count < at_most or not cells))
-                or bounds[self.reached] == -inf):
+        while self.reached < len(self.queue) and bounds[self.reached] < below:
+            bound = bounds[self.reached]
+            wanted = bound <= through and (count < at_most or not cells)
+            if not (count < sites or wanted or bound == -inf):
+                break
             cell = self.queue[self.reached]
             cells.append(cell)
             count += int(starts[cell + 1] - starts[cell])

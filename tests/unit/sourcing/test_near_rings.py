@@ -9,8 +9,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.domain.sourcing import ShippingModel, Weights
-from service.domain.sourcing import rings
+from service.domain.sourcing import ShippingModel, Weights, rings
 from service.domain.sourcing.rings import NearUnread, Site, SiteTable, Unread
 from tests.unit.sourcing.test_rings import _assert_rings_plan_as_a_full_read, instances
 
