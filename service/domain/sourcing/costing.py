@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
 
@@ -94,7 +95,16 @@ def shipping_costs(shipping: ShippingModel, km: np.ndarray) -> np.ndarray:
     """`ShippingModel.shipping_cost` over an array of distances."""
     if not shipping.zones:
         return shipping.base_per_shipment + shipping.per_km * km
+    limits, costs = _zone_arrays(shipping)
+    return shipping.base_per_shipment + costs[np.searchsorted(limits, km, side="left")]
+
+
+@lru_cache(maxsize=64)
+def _zone_arrays(shipping: ShippingModel) -> tuple[np.ndarray, np.ndarray]:
+    """The zones' limits and costs (the last: beyond them) as arrays, built once per model:
+    an order's floors use them several times over a few dozen locations each."""
     limits = np.array([max_km for max_km, _ in shipping.zones], dtype=float)
     beyond = shipping.zones[-1][1] if shipping.beyond is None else shipping.beyond
     costs = np.array([cost for _, cost in shipping.zones] + [beyond], dtype=float)
-    return shipping.base_per_shipment + costs[np.searchsorted(limits, km, side="left")]
+    limits.flags.writeable = costs.flags.writeable = False
+    return limits, costs

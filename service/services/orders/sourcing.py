@@ -7,8 +7,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from service.domain.geo import haversine_km
 from service.domain.orders import default_on_short, planner_fallback
 from service.domain.sourcing import (
@@ -21,7 +19,7 @@ from service.domain.sourcing import (
     Weights,
 )
 from service.domain.sourcing.deciding import Limits
-from service.domain.sourcing.rings import Floors, Site, SiteTable, plan_in_rings
+from service.domain.sourcing.rings import Site, SiteTable, plan_in_rings
 from service.errors import ValidationFailed, problem
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
@@ -230,20 +228,12 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     floors = _site_table(catalog, ruleset, counts, weights).floors(
         ship_to, shipping, policy.shipment_penalty)
     reader = _CandidateReader(uow, ruleset, catalog, req, counts, barred)
-    floors = _without(floors, reader.barred_from_all())
+    floors = floors.without(reader.barred_from_all())
     lines = [SourcingLine(line.sku, line.quantity) for line in req.lines]
     result = plan_in_rings(lines, req.ship_to, floors, reader, weights, policy, shipping,
                            explain, first_ring=first_ring, limits=limits)
     traces = _traces(ruleset, catalog, req, result) if explain else {}
     return Sourced(result, ruleset, traces, dict(reader.excluded), reader.seen, on_short)
-
-
-def _without(floors: Floors, location_ids: Collection[str]) -> Floors:
-    """The floors of every location but these."""
-    if not location_ids:
-        return floors
-    keep = ~np.isin(floors.ids, list(location_ids))
-    return Floors(floors.ids[keep], floors.values[keep])
 
 
 def on_short_of(ruleset: Ruleset, req: SourcingRequest) -> str:
