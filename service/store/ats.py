@@ -6,6 +6,7 @@ order, after the positions, so two writers never wait on each other crosswise.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     or_,
     select,
     text,
+    true,
     tuple_,
     update,
 )
@@ -232,14 +235,20 @@ def _every_sku_query(ruleset: Ruleset, channels: list[str], now: datetime) -> An
     `_location_flags`, not once per position. The positions are aggregated per SKU before
     products are joined (a product without positions gets 0), so PostgreSQL can scan and
     aggregate them in parallel; each position's units are counted with one `greatest(net, 0)`
-    under a FILTER instead of a CASE that repeats the whole net expression."""
+    under a FILTER instead of a CASE that repeats the whole net expression.
+
+    Product facts are the same at every position of a SKU: when the rules read only a few
+    (`_product_tests`), each channel is summed once per outcome of those tests and the
+    outcome that holds is picked per SKU after the aggregate, so the positions need no join
+    to products (a hash probe per position); otherwise products are joined per position."""
     sp, prod = StockPosition.__table__, Product.__table__
     flags, precomputed = _location_flags(ruleset, channels)
     available = greatest(sp.c.on_hand - sp.c.allocated - sp.c.reserved, 0)
     columns = variable_columns({"product": prod, "location": flags, "position": sp},
                                {"available": available})
+    tests = _product_tests(ruleset, channels)
     joined = sp.join(flags, flags.c.id == sp.c.location_id)
-    if _reads_products(ruleset, channels):
+    if tests is None:
         joined = joined.join(prod, prod.c.sku == sp.c.sku)
     windows = ruleset.transit_windows
     arriving: dict[float, Any] = {}
@@ -248,20 +257,95 @@ def _every_sku_query(ruleset: Ruleset, channels: list[str], now: datetime) -> An
         joined = joined.outerjoin(units, and_(units.c.location_id == sp.c.location_id,
                                               units.c.sku == sp.c.sku))
         arriving = {hours: units.c[f"w{i}"] for i, hours in enumerate(windows)}
-    sums = []
+    sums: list[Any] = []
+    picks: list[list[tuple[dict[str, bool], str]]] = []
     for index, channel in enumerate(channels):
         scope = {**columns, "channel": literal(channel)}
-        hold, excluded = channel_ats_sql(ruleset, channel, scope, available, precomputed[channel])
-        net = available - hold
-        if arriving:
-            net = net + channel_transit_sql(ruleset, channel, scope, arriving)
-        eligible = and_(flags.c[f"open_{index}"], ~excluded)
-        sums.append(func.sum(greatest(net, 0)).filter(eligible).label(f"ats_{index}"))
+        picks.append([])
+        for number, outcome in enumerate(_outcomes(tests or {}, ruleset, channel)):
+            conditions = [given if given is not None
+                          else _with_outcome(rule.conditions, scope, outcome)
+                          for rule, given in zip(ruleset.channels.get(channel, ()),
+                                                 precomputed[channel], strict=True)]
+            hold, excluded = channel_ats_sql(ruleset, channel, scope, available, conditions)
+            net = available - hold
+            if arriving:
+                net = net + channel_transit_sql(ruleset, channel, scope, arriving)
+            eligible = and_(flags.c[f"open_{index}"], ~excluded)
+            name = f"ats_{index}_{number}"
+            sums.append(func.sum(greatest(net, 0)).filter(eligible).label(name))
+            picks[-1].append((outcome, name))
     per_sku = select(sp.c.sku.label("sku"), *sums).select_from(joined).group_by(sp.c.sku)
     figures = per_sku.subquery("per_sku")
-    return (select(prod.c.sku, *(func.coalesce(figures.c[f"ats_{i}"], 0)
-                                 for i in range(len(channels))))
+    product_columns = variable_columns({"product": prod}, {})
+    return (select(prod.c.sku, *(func.coalesce(_picked(figures, pick, tests or {},
+                                                       product_columns), 0)
+                                 for pick in picks))
             .select_from(prod.outerjoin(figures, figures.c.sku == prod.c.sku)))
+
+
+MAX_PRODUCT_TESTS = 3  # each channel reading k of them is summed 2**k times
+
+
+def _leaf_key(leaf: Mapping[str, Any]) -> str:
+    return json.dumps(leaf, sort_keys=True, default=str)
+
+
+def _leaves(conditions: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    if "all" in conditions or "any" in conditions:
+        return [leaf for child in conditions.get("all", conditions.get("any"))
+                for leaf in _leaves(child)]
+    return [conditions]
+
+
+def _product_tests(ruleset: Ruleset, channels: list[str]) -> dict[str, Any] | None:
+    """The distinct product-fact tests (leaf conditions) the channel rules read, by key; None
+    when there are more than MAX_PRODUCT_TESTS or a count_in_transit rule reads one (its
+    SQL is compiled from the whole condition): products are then joined per position."""
+    found: dict[str, Any] = {}
+    for channel in channels:
+        for rule in ruleset.channels.get(channel, ()):
+            for leaf in _leaves(rule.conditions):
+                if leaf["name"] not in _PRODUCT_FACTS:
+                    continue
+                if any(a.name == "count_in_transit" for a in rule.actions):
+                    return None
+                found[_leaf_key(leaf)] = leaf
+    return found if len(found) <= MAX_PRODUCT_TESTS else None
+
+
+def _outcomes(tests: Mapping[str, Any], ruleset: Ruleset, channel: str) -> list[dict[str, bool]]:
+    """Every combination of outcomes of the product tests this channel's rules read."""
+    read = sorted({key for rule in ruleset.channels.get(channel, ())
+                   for key in map(_leaf_key, _leaves(rule.conditions)) if key in tests})
+    return [{key: bool(bits >> i & 1) for i, key in enumerate(read)}
+            for bits in range(2 ** len(read))]
+
+
+def _with_outcome(conditions: Mapping[str, Any], columns: Mapping[str, Any],
+                  outcome: Mapping[str, bool]) -> Any:
+    """The condition's SQL with each product test of `outcome` replaced by its outcome."""
+    if "all" in conditions:
+        return and_(*(_with_outcome(c, columns, outcome) for c in conditions["all"]))
+    if "any" in conditions:
+        return or_(*(_with_outcome(c, columns, outcome) for c in conditions["any"]))
+    key = _leaf_key(conditions)
+    if key in outcome:
+        return true() if outcome[key] else false()
+    return condition_to_sql(conditions, columns)
+
+
+def _picked(figures: Any, pick: list[tuple[dict[str, bool], str]], tests: Mapping[str, Any],
+            product_columns: Mapping[str, Any]) -> Any:
+    """A channel's figure for each SKU: the sum made under the outcome its product's tests
+    have (product facts are stored NOT NULL, so each test is true or false)."""
+    if len(pick) == 1:
+        return figures.c[pick[0][1]]
+    whens = [(and_(*(condition_to_sql(tests[key], product_columns) if held
+                     else not_(condition_to_sql(tests[key], product_columns))
+                     for key, held in outcome.items())), figures.c[name])
+             for outcome, name in pick]
+    return case(*whens)
 
 
 _LOCATION_FACTS = frozenset(v.name for v in VARIABLES if v.entity == "location")
@@ -278,12 +362,6 @@ def _facts_read(conditions: Mapping[str, Any]) -> set[str]:
 def _location_only(conditions: Mapping[str, Any]) -> bool:
     """Whether a condition reads nothing but location facts (and the channel, a constant)."""
     return _facts_read(conditions) <= _LOCATION_FACTS | {"channel"}
-
-
-def _reads_products(ruleset: Ruleset, channels: list[str]) -> bool:
-    """Whether any channel rule reads a product fact (else products need no join per row)."""
-    return any(_facts_read(rule.conditions) & _PRODUCT_FACTS
-               for channel in channels for rule in ruleset.channels.get(channel, ()))
 
 
 def _location_flags(ruleset: Ruleset, channels: list[str]

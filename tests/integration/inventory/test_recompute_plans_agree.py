@@ -21,6 +21,7 @@ from sqlalchemy import insert
 from service.rules.loader import build_ruleset
 from service.rules.model import Ruleset
 from service.services.masterdata import upserts
+from service.store import ats
 from service.store.ats import _every_sku_query, _per_position_query
 from service.store.models import StockPosition
 from tests.rule_strategies import conditions
@@ -100,10 +101,15 @@ def test_every_test_ruleset_gives_the_same_figures_in_both_plans(loaded_ctx, rul
     assert every[-1][1:] == tuple(0 for _ in ruleset.channels)  # D: no positions, 0 units
 
 
-@settings(max_examples=40, deadline=None,
+@pytest.mark.parametrize("most_product_tests", [0, 8], ids=["products-joined", "per-outcome"])
+@settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(web=channel_rules, app=channel_rules)
-def test_generated_rules_give_the_same_figures_in_both_plans(loaded_ctx, web, app):
+def test_generated_rules_give_the_same_figures_in_both_plans(loaded_ctx, monkeypatch,
+                                                            most_product_tests, web, app):
+    # 0: products joined to every position; 8: each channel summed per outcome of its
+    # product tests (generated rules read up to 8 different ones in most examples)
+    monkeypatch.setattr(ats, "MAX_PRODUCT_TESTS", most_product_tests)
     ruleset = build_ruleset({"name": "generated", "version": 1, "channels": {
         "web": {"rules": [{"name": f"w{i}", **rule} for i, rule in enumerate(web)]},
         "app": {"rules": [{"name": f"a{i}", **rule} for i, rule in enumerate(app)]}}},
