@@ -11,7 +11,7 @@ except when a difference lies within about 1e-22 of the epsilon itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -210,18 +210,22 @@ def channel_ats_sql(
     channel: str,
     columns: Mapping[str, ColumnElement[Any]],
     available_expr: ColumnElement[Any],
+    conditions: Sequence[ColumnElement[bool] | None] = (),
 ) -> tuple[ColumnElement[Any], ColumnElement[bool]]:
     """(hold_back, excluded) SQL expressions for one channel: largest hold-back, any exclusion.
 
     ``available_expr`` must be integral; a percent hold-back rounds up and a negative
-    ``available`` counts as 0, exactly as ``evaluate_channel`` does.
+    ``available`` counts as 0, exactly as ``evaluate_channel`` does. ``conditions`` may give,
+    per rule of the channel (in order), an expression already holding the rule's condition
+    (a column the caller computed once for many rows); None, or no entry, compiles it here.
     """
     whole = cast(available_expr, BigInteger())
     available = case((whole > 0, whole), else_=literal(0, BigInteger()))
     terms: list[ColumnElement[Any]] = []
     exclusions: list[ColumnElement[bool]] = []
-    for rule in ruleset.channels.get(channel, ()):
-        condition = condition_to_sql(rule.conditions, columns)
+    for index, rule in enumerate(ruleset.channels.get(channel, ())):
+        given = conditions[index] if index < len(conditions) else None
+        condition = condition_to_sql(rule.conditions, columns) if given is None else given
         for action in rule.actions:
             if action.name == "exclude_location":
                 exclusions.append(condition)

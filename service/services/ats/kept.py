@@ -30,9 +30,16 @@ def move(uow: UnitOfWork, ruleset: Ruleset, deltas: Mapping[tuple[str, str], int
         uow.ats.recompute(ruleset, sorted(stale_skus))
 
 
-def recompute(uow: UnitOfWork, ruleset: Ruleset, skus: list[str] | None = None) -> int:
-    """Recompute the kept ATS of skus (default: every sku) from the positions, set-based."""
-    uow.stock_moved(skus)
+def recompute(uow: UnitOfWork, ruleset: Ruleset, skus: list[str] | None = None,
+              stock_moved: bool = True) -> int:
+    """Recompute the kept ATS of skus (default: every sku) from the positions, set-based.
+
+    A ruleset switch passes ``stock_moved=False``: it changes which rules make the active
+    figures, not the positions, so the running experiments' variant figures (made from the
+    same positions by their own rulesets) stay right and are not recomputed in full again
+    before it commits (one more full pass per variant ruleset)."""
+    if stock_moved:
+        uow.stock_moved(skus)
     return uow.ats.recompute(ruleset, skus)
 
 

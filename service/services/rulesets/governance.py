@@ -54,7 +54,7 @@ def switch(ctx: Context, uow: UnitOfWork, name: str, version: int | None, who: s
     previous = rulesets.active(uow)
     row = uow.activations.add(target.name, target.version, target.content_hash, previous.ref,
                               who, uow.clock.now(), key_id)
-    kept.recompute(uow, target)
+    kept.recompute(uow, target, stock_moved=False)  # variant figures stay right
     uow.active_ruleset = target
     rulesets.forget_cache()
     log.info("ruleset %s activated by %s (was %s)", target.ref, who, previous.ref)

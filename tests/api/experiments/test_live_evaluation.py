@@ -168,3 +168,29 @@ def test_stopping_the_experiment_drops_its_figures_and_its_units_read_the_active
     with stocked.reading() as uow:
         assert uow.variant_ats.all("ledger@2") == {} == uow.variant_ats.all("ledger@1")
     assert availability(client, admin, units["lean"]) == (36, "ledger@1", None, None)
+
+
+def variant_rows(ctx):
+    """Every variant row with the time it was last written."""
+    from sqlalchemy import select
+
+    from service.store.models import VariantAvailability
+
+    table = VariantAvailability.__table__
+    with ctx.sessions() as session:
+        return {(r.ruleset, r.channel, r.sku): (r.available, r.updated_at)
+                for r in session.execute(select(table))}
+
+
+def test_a_ruleset_switch_leaves_the_variants_figures_unwritten_and_still_exact(
+        stocked, client, admin, units):
+    from service.services.rulesets import governance
+
+    before = variant_rows(stocked)
+    assert before
+    governance.activate(stocked, {"name": "ledger", "version": 2}, "test")
+    assert variant_rows(stocked) == before  # no variant row rewritten by the switch
+    for ref in ("ledger@1", "ledger@2"):
+        kept, recomputed = kept_and_recomputed(stocked, ref)
+        assert kept == recomputed, ref
+    assert availability(client, admin)[:2] == (20, "ledger@2")  # the switch itself happened
