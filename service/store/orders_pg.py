@@ -109,7 +109,7 @@ _ALLOCATE_AND_INSERT = (
     f"SELECT 'inserted', NULL, {_INSERT_COUNTS}, NULL, NULL, NULL, NULL")
 
 
-def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+def numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     """A statement's :name parameters as PostgreSQL's $1, $2...; the names in that order."""
     names: dict[str, int] = {}
 
@@ -123,7 +123,7 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 # Sent through psycopg's RawCursor with its parameters in order: the statement is longer
 # than psycopg caches the conversion of %(name)s placeholders for (4,096 bytes, 50
 # parameters), which would otherwise be parsed again for every order.
-_ALLOCATE_AND_INSERT_SQL, _ALLOCATE_AND_INSERT_NAMES = _numbered(_ALLOCATE_AND_INSERT)
+_ALLOCATE_AND_INSERT_SQL, _ALLOCATE_AND_INSERT_NAMES = numbered(_ALLOCATE_AND_INSERT)
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def allocate_and_insert(session: Session, seen: Sequence[allocation_pg.Seen],
     one statement (one round trip); when a position moved, neither writes anything."""
     params, expected = _checked(pending)
     params.update(allocation_pg.parameters(seen, deltas, ruleset, now))
-    rows = _run_numbered(session, _ALLOCATE_AND_INSERT_SQL,
+    rows = run_numbered(session, _ALLOCATE_AND_INSERT_SQL,
                          [params[name] for name in _ALLOCATE_AND_INSERT_NAMES])
     outcome = allocation_pg.outcome(rows, len(seen))
     counts = next(r[2] for r in rows if r[0] == "inserted")
@@ -157,7 +157,7 @@ def allocate_and_insert(session: Session, seen: Sequence[allocation_pg.Seen],
     return outcome
 
 
-def _run_numbered(session: Session, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+def run_numbered(session: Session, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
     """Run a $n statement on the session's driver connection (its transaction); a database
     error is raised as SQLAlchemy raises it (IntegrityError, ...), so the unit of work maps
     it as any other (a duplicate Idempotency-Key, a deadlock, an unreachable database)."""
@@ -204,8 +204,8 @@ def _parameters(new: NewOrder, backlog: list[dict[str, Any]]) -> dict[str, Any]:
     order = new.order
     params: dict[str, Any] = {c: order.get(c) for c in _ORDER_COLUMNS}
     params.update({c: naive_utc(order[c]) for c in ("created_at", "updated_at")})
-    params.update({c: _json(order.get(c)) for c in _ORDER_JSON})
-    params["rows"] = _json({"lines": new.lines, "fulfilments": new.fulfilments,
+    params.update({c: json_text(order.get(c)) for c in _ORDER_JSON})
+    params["rows"] = json_text({"lines": new.lines, "fulfilments": new.fulfilments,
                             "fulfilment_lines": new.fulfilment_lines, "events": new.events,
                             "settlements": new.settlements, "backlog": backlog})
     return params
@@ -223,6 +223,7 @@ def _exact(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _json(value: Any) -> str | None:
+def json_text(value: Any) -> str | None:
+    """A value as the JSON text of the hot path's parameters (None stays NULL)."""
     return None if value is None else orjson.dumps(value, default=_exact,
                                                    option=_JSON_OPTIONS).decode()
