@@ -24,11 +24,10 @@ from typing import Any
 import orjson
 import psycopg
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from service.store import allocation_pg
-from service.store.db import driver
+from service.store.db import driver_errors
 from service.store.models.base import naive_utc
 from service.store.order_rows import NewOrder, check_children
 
@@ -161,16 +160,9 @@ def run_numbered(session: Session, sql: str, values: list[Any]) -> list[tuple[An
     """Run a $n statement on the session's driver connection (its transaction); a database
     error is raised as SQLAlchemy raises it (IntegrityError, ...), so the unit of work maps
     it as any other (a duplicate Idempotency-Key, a deadlock, an unreachable database)."""
-    pg = driver(session)
-    try:
-        with psycopg.RawCursor(pg) as cursor:
-            cursor.execute(sql, values)
-            return cursor.fetchall()
-    except psycopg.Error as exc:
-        if pg.broken:  # the pool must not hand this connection out again
-            session.connection().invalidate(exc)
-        raise DBAPIError.instance(sql, values, exc, psycopg.Error,
-                                  connection_invalidated=pg.broken) from exc
+    with driver_errors(session, sql, values) as pg, psycopg.RawCursor(pg) as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchall()
 
 
 def _checked(pending: PendingOrder) -> tuple[dict[str, Any], tuple[int, ...]]:
