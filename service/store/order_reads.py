@@ -10,7 +10,7 @@ lock is held, as when they were sent apart.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, select
@@ -120,12 +120,23 @@ def _compiled(dialect: Dialect, of_fulfilment: bool, lock: bool) -> tuple[str, s
     return _COMPILED[(of_fulfilment, lock)]
 
 
+_TIMESTAMP = 1114  # PostgreSQL's OID of `timestamp` (without time zone): every stored time
+
+
 def _as_read(cursor: Any) -> list[dict[str, Any]]:
     """A cursor's rows as dicts by column, as the ORM's types give them: timestamps (stored
     naive UTC) aware in UTC."""
     names = [column.name for column in cursor.description]
-    return [{name: value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
-             for name, value in zip(names, row, strict=True)} for row in cursor.fetchall()]
+    stamps = [i for i, column in enumerate(cursor.description)
+              if column.type_code == _TIMESTAMP]
+    out = []
+    for row in cursor.fetchall():
+        values = list(row)
+        for i in stamps:
+            if values[i] is not None:
+                values[i] = values[i].replace(tzinfo=UTC)
+        out.append(dict(zip(names, values, strict=True)))
+    return out
 
 
 def _children(session: Session, order_id: str) -> tuple[OrderChildren, dict[int, int]]:
