@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from service.domain.orders import DomainEvent, Fulfilment, FulfilmentLine
 from service.store.models import FulfilmentLineRow, FulfilmentRow
 from service.store.models.base import naive_utc
+from service.store.orders_pg import json_value
 
 Row = dict[str, Any]
 
@@ -30,14 +30,14 @@ class NewFulfilments:
         """NEW_FULFILMENT_CTES' parameters: each table's rows as one JSON text (no array of
         JSON texts for the driver to escape)."""
         return {
-            "nf_fulfilments": _ENCODER.encode([
+            "nf_fulfilments": json_value([
                 {**{c: h[c] for c in _HEAD_COLUMNS}, "created_at": _time(h["created_at"]),
                  "updated_at": _time(h["updated_at"])} for h in self.heads]),
-            "nf_events": _ENCODER.encode([
+            "nf_events": json_value([
                 {"aggregate_type": e.aggregate_type, "aggregate_id": e.aggregate_id,
                  "type": e.type, "payload": e.payload, "created_at": _time(e.at)}
                 for e in events]),
-            "nf_lines": _ENCODER.encode([values for _line, values in self.lines])}
+            "nf_lines": json_value([values for _line, values in self.lines])}
 
     def stored(self, inserted: Iterable[Sequence[Any]]) -> list[tuple[Row, list[Row]]]:
         """Give each line the storage id the insert returned ((id, fulfilment_id,
@@ -117,7 +117,6 @@ nf AS (
 )"""
 _INSERT_PG = text(f"WITH {NEW_FULFILMENT_CTES.format(allowed='TRUE')}"
                   " SELECT id, fulfilment_id, order_line_id FROM nfl")
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 _HEAD_COLUMNS = ("id", "order_id", "location_id", "status", "cost", "factors", "reason")
 
 

@@ -4,7 +4,6 @@ changed row with all of them (an unchanged JSON column is not sent again)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import text
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.store.models.base import naive_utc
 from service.store.order_aggregate_rows import Change
+from service.store.orders_pg import json_value
 
 # per table, the columns the fixed statement writes (an order's JSON columns last)
 FIXED: dict[str, tuple[str, ...]] = {
@@ -22,7 +22,6 @@ FIXED: dict[str, tuple[str, ...]] = {
     "fulfilment_lines": ("quantity_shipped", "quantity_rejected", "quantity_cancelled"),
 }
 _JSON = ("explanation", "ship_to")
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 # the update's common table expressions; {allowed} is a condition every row must meet (TRUE,
 # or one that lets them change only when another part of the statement allowed it)
@@ -108,5 +107,5 @@ def _order_params(found: list[tuple[dict[str, Any], set[str]]]) -> dict[str, Any
     for column in _JSON:
         sent = column in changed
         params[f"o_set_{column}"] = sent
-        params[f"o_{column}"] = _ENCODER.encode(values[column]) if sent else None
+        params[f"o_{column}"] = json_value(values[column]) if sent else None
     return params

@@ -217,5 +217,9 @@ def _exact(value: Any) -> str:
 
 def json_text(value: Any) -> str | None:
     """A value as the JSON text of the hot path's parameters (None stays NULL)."""
-    return None if value is None else orjson.dumps(value, default=_exact,
-                                                   option=_JSON_OPTIONS).decode()
+    return None if value is None else json_value(value)
+
+
+def json_value(value: Any) -> str:
+    """Any value as JSON text, as `json_text` writes it (None as `null`)."""
+    return orjson.dumps(value, default=_exact, option=_JSON_OPTIONS).decode()
