@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.store import journal
@@ -63,6 +64,21 @@ def driver(bind: Session | Connection) -> Any:
     the few hot or bulk statements that run on the driver directly."""
     connection = bind.connection() if isinstance(bind, Session) else bind
     return connection.connection.driver_connection
+
+
+@contextmanager
+def driver_errors(session: Session, statement: str, params: Any) -> Iterator[Any]:
+    """The psycopg connection under `session` (`driver`), its errors raised as SQLAlchemy
+    raises them (IntegrityError, OperationalError, ...), so the unit of work maps them as
+    any other (a duplicate key, a deadlock, an unreachable database)."""
+    pg = driver(session)
+    try:
+        yield pg
+    except psycopg.Error as exc:
+        if pg.broken:  # the pool must not hand this connection out again
+            session.connection().invalidate(exc)
+        raise DBAPIError.instance(statement, params, exc, psycopg.Error,
+                                  connection_invalidated=pg.broken) from exc
 
 
 def ping_engine(engine: Engine) -> None:

@@ -6,9 +6,11 @@ fulfilment row as the domain's `Fulfilment`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from service.domain.orders import Fulfilment, FulfilmentLine, Order, OrderLine
+from service.domain.orders import DomainEvent, Fulfilment, FulfilmentLine, Order, OrderLine
+from service.store.fulfilment_rows import NewFulfilments
 
 Row = dict[str, Any]
 # (table, the row's values by column once changed, the columns changed)
@@ -52,7 +54,8 @@ class OrderRows:
 
     def changes(self, order: Order) -> list[Change]:
         """The rows the aggregate changed (the columns it may change: status and times,
-        quantities, the explanation and ship-to), each dict updated to its new values."""
+        quantities, the explanation and ship-to), each dict updated to its new values (its
+        fulfilments not read or written yet are new: inserted, not changed)."""
         out: list[Change] = []
         row = self.row
         _changed(out, "orders", row, {
@@ -67,6 +70,8 @@ class OrderRows:
                 "quantity_backordered": line.backordered})
         rows = {f["id"]: f for f in self.children.fulfilments}
         for fulfilment in order.fulfilments:
+            if fulfilment.id not in rows:  # a new one: inserted, not updated
+                continue
             _fulfilment_changes(out, rows[fulfilment.id], fulfilment,
                                 self.children.fulfilment_lines[fulfilment.id])
         return out
@@ -108,3 +113,17 @@ def fulfilment_of(row: Mapping[str, Any], lines: list[Mapping[str, Any]],
                               x["quantity_shipped"], x["quantity_rejected"],
                               x["quantity_cancelled"], x["id"])
                for x in lines])
+
+
+@dataclass(frozen=True)
+class OrderSave:
+    """What saving an order writes: the rows it changed, the fulfilments it gained, its new
+    events and settlement records (rows naming their order line by storage id), and the
+    open lines it moved per location (the kept backlog's deltas, none zero)."""
+
+    order: Order
+    changed: list[Change]
+    new: NewFulfilments
+    events: list[DomainEvent]
+    settlements: list[Row]
+    backlog: dict[str, int]

@@ -32,7 +32,7 @@ from service.store.models import (
     OrderRow,
     SettlementRecord,
 )
-from service.store.order_aggregate_rows import OrderRows, fulfilment_of
+from service.store.order_aggregate_rows import OrderRows, OrderSave, fulfilment_of
 from service.store.order_changes_pg import write_fixed
 from service.store.order_changes_sqlite import update_each
 from service.store.order_reads import read_order
@@ -124,36 +124,69 @@ class OrderRepository:
     def save(self, order: Order) -> None:
         """Write back what the aggregate changed, its new events and settlement records (on
         PostgreSQL the changed rows in one fixed statement, `order_changes_pg`)."""
+        self.write(self.unsaved(order))
+
+    def unsaved(self, order: Order) -> OrderSave:
+        """What `save` would write now, for `write` or for a statement that writes it with
+        others (PostgreSQL: a re-route's allocation, `PositionRepository.allocate_if_unchanged`);
+        once written so, call `saved`. Lines the aggregate gained (an edit) are inserted now."""
         rows = self._rows[order.id]
         before = open_lines((f["location_id"], f["status"],
                              len(rows.children.fulfilment_lines[f["id"]]))
                             for f in rows.children.fulfilments)
         self._add_lines(order, rows)
         line_ids = {line.line_no: line.id for line in order.lines}
-        events_written = self._add_fulfilments(order, rows, line_ids)
-        changed = rows.changes(order)
-        if changed:
-            written = (write_fixed(self.session, changed) if self._postgres()
-                       else update_each(self.session, changed))
-            if written != len(changed):
-                raise StaleDataError(f"{len(changed) - written} of an order's rows were not "
-                                     "found")
+        known = rows.children.fulfilment_lines
+        new = fulfilment_rows.new_fulfilments(
+            order.id, [f for f in order.fulfilments if f.id not in known], line_ids)
+        after = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
+        settlements = [{"kind": s.kind, "order_id": order.id,
+                        "order_line_id": line_ids[s.line_no], "sku": s.sku,
+                        "location_id": s.location_id, "quantity": s.quantity,
+                        "amount": s.amount, "created_at": s.at} for s in order.settlements]
+        moved = {loc: after[loc] - before[loc] for loc in after.keys() | before}
+        return OrderSave(order, rows.changes(order), new, list(order.events), settlements,
+                         {loc: n for loc, n in moved.items() if n})
+
+    def write(self, save: OrderSave) -> None:
+        """Write what `unsaved` found: new fulfilments, changed rows, events, settlements, the
+        kept backlog's moves."""
+        order = save.order
+        added, events_written = fulfilment_rows.insert_new(self.session, save.new, save.events)
+        if save.changed:
+            written = (write_fixed(self.session, save.changed) if self._postgres()
+                       else update_each(self.session, save.changed))
+            if written != len(save.changed):
+                raise StaleDataError(f"{len(save.changed) - written} of an order's rows were "
+                                     "not found")
         connection = self.session.connection()
-        if order.events and not events_written:
+        if save.events and not events_written:
             connection.execute(insert(Event.__table__), [{
                 "aggregate_type": e.aggregate_type, "aggregate_id": e.aggregate_id,
                 "type": e.type, "payload": e.payload, "created_at": e.at, "attempts": 0}
-                for e in order.events])
-        if order.settlements:
-            connection.execute(insert(SettlementRecord.__table__), [{
-                "kind": s.kind, "order_id": order.id, "order_line_id": line_ids[s.line_no],
-                "sku": s.sku, "location_id": s.location_id, "quantity": s.quantity,
-                "amount": s.amount, "created_at": s.at} for s in order.settlements])
+                for e in save.events])
+        if save.settlements:
+            connection.execute(insert(SettlementRecord.__table__), save.settlements)
+        self._remember(order, added)
+        self.backlog.move(save.backlog)
+
+    def saved(self, save: OrderSave, line_ids: list[tuple[int, str, int]]) -> None:
+        """`save` was written by another statement, which returned the new fulfilment lines'
+        (id, fulfilment_id, order_line_id): remember them as `write` does."""
+        self._remember(save.order, save.new.stored(line_ids))
+        self.backlog.forget()
+
+    def _remember(self, order: Order, added: list[tuple[dict[str, Any], list[Any]]]) -> None:
+        """The order's rows as written: new fulfilments kept (a later save updates them), its
+        events and settlements out; what the use case added to the session meanwhile
+        flushed, as before."""
+        rows = self._rows[order.id]
+        for row, line_rows in added:
+            rows.children.fulfilments.append(row)
+            rows.children.fulfilment_lines[row["id"]] = line_rows
         order.events.clear()
         order.settlements.clear()
-        self.session.flush()  # what the use case added to the session meanwhile, as before
-        after = open_lines((f.location_id, f.status, len(f.lines)) for f in order.fulfilments)
-        self.backlog.move({loc: after[loc] - before[loc] for loc in after.keys() | before})
+        self.session.flush()
 
     def _add_lines(self, order: Order, rows: OrderRows) -> None:
         """Insert the lines the aggregate gained (an edit), setting their storage ids."""
@@ -167,19 +200,6 @@ class OrderRepository:
                                            values).scalar_one()
             rows.line_nos[line.id] = line.line_no
             rows.children.lines.append({**values, "id": line.id})
-
-    def _add_fulfilments(self, order: Order, rows: OrderRows, line_ids: dict[int, int | None]
-                         ) -> bool:
-        """Insert the fulfilments the aggregate gained (a re-route), remembering their rows;
-        whether its new events went in with them (PostgreSQL: one statement)."""
-        known = rows.children.fulfilment_lines
-        added, events_written = fulfilment_rows.insert_new(
-            self.session, order.id, [f for f in order.fulfilments if f.id not in known],
-            line_ids, order.events)
-        for row, line_rows in added:
-            rows.children.fulfilments.append(row)
-            known[row["id"]] = line_rows
-        return events_written
 
     def unaccepted_before(self, created_before: datetime, limit: int
                           ) -> list[tuple[str, str, datetime]]:

@@ -24,11 +24,10 @@ from typing import Any
 import orjson
 import psycopg
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from service.store import allocation_pg
-from service.store.db import driver
+from service.store.db import driver_errors
 from service.store.models.base import naive_utc
 from service.store.order_rows import NewOrder, check_children
 
@@ -109,7 +108,7 @@ _ALLOCATE_AND_INSERT = (
     f"SELECT 'inserted', NULL, {_INSERT_COUNTS}, NULL, NULL, NULL, NULL")
 
 
-def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+def numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     """A statement's :name parameters as PostgreSQL's $1, $2...; the names in that order."""
     names: dict[str, int] = {}
 
@@ -123,7 +122,7 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 # Sent through psycopg's RawCursor with its parameters in order: the statement is longer
 # than psycopg caches the conversion of %(name)s placeholders for (4,096 bytes, 50
 # parameters), which would otherwise be parsed again for every order.
-_ALLOCATE_AND_INSERT_SQL, _ALLOCATE_AND_INSERT_NAMES = _numbered(_ALLOCATE_AND_INSERT)
+_ALLOCATE_AND_INSERT_SQL, _ALLOCATE_AND_INSERT_NAMES = numbered(_ALLOCATE_AND_INSERT)
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,7 @@ def allocate_and_insert(session: Session, seen: Sequence[allocation_pg.Seen],
     one statement (one round trip); when a position moved, neither writes anything."""
     params, expected = _checked(pending)
     params.update(allocation_pg.parameters(seen, deltas, ruleset, now))
-    rows = _run_numbered(session, _ALLOCATE_AND_INSERT_SQL,
+    rows = run_numbered(session, _ALLOCATE_AND_INSERT_SQL,
                          [params[name] for name in _ALLOCATE_AND_INSERT_NAMES])
     outcome = allocation_pg.outcome(rows, len(seen))
     counts = next(r[2] for r in rows if r[0] == "inserted")
@@ -157,20 +156,13 @@ def allocate_and_insert(session: Session, seen: Sequence[allocation_pg.Seen],
     return outcome
 
 
-def _run_numbered(session: Session, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+def run_numbered(session: Session, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
     """Run a $n statement on the session's driver connection (its transaction); a database
     error is raised as SQLAlchemy raises it (IntegrityError, ...), so the unit of work maps
     it as any other (a duplicate Idempotency-Key, a deadlock, an unreachable database)."""
-    pg = driver(session)
-    try:
-        with psycopg.RawCursor(pg) as cursor:
-            cursor.execute(sql, values)
-            return cursor.fetchall()
-    except psycopg.Error as exc:
-        if pg.broken:  # the pool must not hand this connection out again
-            session.connection().invalidate(exc)
-        raise DBAPIError.instance(sql, values, exc, psycopg.Error,
-                                  connection_invalidated=pg.broken) from exc
+    with driver_errors(session, sql, values) as pg, psycopg.RawCursor(pg) as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchall()
 
 
 def _checked(pending: PendingOrder) -> tuple[dict[str, Any], tuple[int, ...]]:
@@ -204,8 +196,8 @@ def _parameters(new: NewOrder, backlog: list[dict[str, Any]]) -> dict[str, Any]:
     order = new.order
     params: dict[str, Any] = {c: order.get(c) for c in _ORDER_COLUMNS}
     params.update({c: naive_utc(order[c]) for c in ("created_at", "updated_at")})
-    params.update({c: _json(order.get(c)) for c in _ORDER_JSON})
-    params["rows"] = _json({"lines": new.lines, "fulfilments": new.fulfilments,
+    params.update({c: json_text(order.get(c)) for c in _ORDER_JSON})
+    params["rows"] = json_text({"lines": new.lines, "fulfilments": new.fulfilments,
                             "fulfilment_lines": new.fulfilment_lines, "events": new.events,
                             "settlements": new.settlements, "backlog": backlog})
     return params
@@ -223,6 +215,11 @@ def _exact(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value, default=_exact,
-                                                   option=_JSON_OPTIONS).decode()
+def json_text(value: Any) -> str | None:
+    """A value as the JSON text of the hot path's parameters (None stays NULL)."""
+    return None if value is None else json_value(value)
+
+
+def json_value(value: Any) -> str:
+    """Any value as JSON text, as `json_text` writes it (None as `null`)."""
+    return orjson.dumps(value, default=_exact, option=_JSON_OPTIONS).decode()

@@ -14,12 +14,14 @@ from service.clock import Clock
 from service.store import (
     allocation_pg,
     bulk_counts,
+    order_saves_pg,
     orders_pg,
     position_diff,
     position_reads,
     work_mem,
 )
 from service.store.models import LocationStockState, StockPosition
+from service.store.order_aggregate_rows import OrderSave
 from service.store.position_diff import LocationDiff
 from service.store.position_reads import StockAt
 from service.store.position_rows import (
@@ -188,6 +190,15 @@ class PositionRepository:
                                                  self.clock.now(), order)
         return allocation_pg.allocate_if_unchanged(self.session, seen, deltas, ruleset,
                                                    self.clock.now())
+
+    def allocate_and_save(self, seen: Sequence[allocation_pg.Seen],
+                          deltas: Mapping[tuple[str, str], int], ruleset: str,
+                          save: OrderSave, wake: Sequence[str]) -> order_saves_pg.Saved:
+        """PostgreSQL: allocate_if_unchanged, and when it takes the units, in the same
+        statement the order's save (`OrderRepository.unsaved`) and the wakeups of `wake`
+        (see order_saves_pg)."""
+        return order_saves_pg.allocate_and_save(self.session, seen, deltas, ruleset,
+                                                self.clock.now(), save, wake)
 
     def at(self, skus: Sequence[str], location_ids: Sequence[str]) -> list[StockAt]:
         """The positions of skus at location_ids, not locked (sourcing's candidate reads)."""

@@ -77,7 +77,9 @@ def reject_and_reroute(ctx: Context, uow: UnitOfWork, order: Order, fulfilment: 
     if not backlog.read_first(uow, uow.journal.cause("rejection", **refs)):
         uow.journal.because("rejection", **refs)
     released, targets = order.reject(fulfilment.id, lines, reason, ctx.clock.now())
-    reroute(ctx, uow, order, fulfilment, targets, released, event)
+    # saved with the allocation (one statement on PostgreSQL) unless the shelf is counted
+    # down after it (the caller's save then writes the order last, as it always did)
+    reroute(ctx, uow, order, fulfilment, targets, released, event, save=not adjust_on_hand)
     if adjust_on_hand:
         _count_down(ctx, uow, released, at)
 

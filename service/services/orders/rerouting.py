@@ -44,10 +44,13 @@ FIRST_RING = 16
 
 
 def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
-            units: dict[int, int], released: Units, event: str | None = None) -> None:
+            units: dict[int, int], released: Units, event: str | None = None,
+            save: bool = False) -> None:
     """Re-source `units` (per line_no) rejected on `source`, and add the result to the order;
     the `released` units leave their location's allocation in the same pass as the new ones
-    are allocated (one statement on PostgreSQL when nothing changed since the plan read it)."""
+    are allocated (one statement on PostgreSQL when nothing changed since the plan read it).
+    With `save`, the order is saved too (by that same statement when it can be): nothing
+    may change it after."""
     active = ctx.rules.active(uow)  # the kept ATS is this one's: allocation moves it by it
     ruleset = within_budget(order, active if order.ruleset == active.ref
                              else order_ruleset(ctx, uow, order))
@@ -55,6 +58,7 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
     req = rerouted_request(order, {n: q for n, q in units.items() if q > 0}, on_short)
     barred = {line.sku: order.rejected_by(line.line_no) for line in req.lines}
     now = ctx.clock.now()
+    sourced = None
     if order.delivery_method == "pickup":  # the customer comes to that store: nowhere else
         shipments, short, decision = [], {ln.sku: ln.quantity for ln in req.lines}, {
             "policy": "pickup", "reason": "a pickup order is collected at its store only"}
@@ -62,7 +66,6 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
     else:
         sourced = sourcing.plan(ctx, uow, ruleset, uow.catalog(), req, barred=barred,
                                 first_ring=FIRST_RING)
-        allocate(uow, sourced, order.channel, {}, release=released, kept_by=active)
         shipments = [PlannedShipment(new_id(), s.location_id, s.cost, s.factors,
                                      tuple((ln.sku, ln.quantity) for ln in s.lines))
                      for s in sourced.plan.shipments]
@@ -75,6 +78,9 @@ def reroute(ctx: Context, uow: UnitOfWork, order: Order, source: Fulfilment,
                 "ruleset": ruleset.ref, "on_short": on_short,
                 "max_shipments": ruleset.sourcing.split.max_shipments, **decision}
     order.reroute(source, shipments, short, on_short, now, decision)
+    if sourced is not None:  # the aggregate is complete: its save may join the allocation
+        allocate(uow, sourced, order.channel, {}, release=released, kept_by=active,
+                 save=order if save else None)
 
 
 def order_ruleset(ctx: Context, uow: UnitOfWork, order: Order) -> Ruleset:

@@ -16,23 +16,23 @@ def test_an_orders_documents_read_back_as_the_standard_encoder_wrote_them() -> N
     value = {"total_cost": 917.0014454491998, "tiny": 1e-05, "ratio": 0.44999999999999996,
              "shipments": [{"location": "ST-0001", "lines": [{"sku": "A", "quantity": 2}]}],
              "none": None, "flag": True, "text": "caf\u00e9 \"quoted\" \\ back"}
-    assert json.loads(orders_pg._json(value)) == json.loads(json.dumps(value))
+    assert json.loads(orders_pg.json_text(value)) == json.loads(json.dumps(value))
 
 
 def test_keys_that_are_not_text_and_numpy_numbers_are_written_as_the_standard_encoder_does(
 ) -> None:
     value = {1: "one", "cost": np.float64(2.5), "units": np.int64(3)}
-    assert json.loads(orders_pg._json(value)) == {"1": "one", "cost": 2.5, "units": 3}
+    assert json.loads(orders_pg.json_text(value)) == {"1": "one", "cost": 2.5, "units": 3}
 
 
 def test_amounts_go_as_their_exact_text_for_numeric_columns() -> None:
-    assert json.loads(orders_pg._json({"unit_price": Decimal("52.330000001")})) == {
+    assert json.loads(orders_pg.json_text({"unit_price": Decimal("52.330000001")})) == {
         "unit_price": "52.330000001"}
 
 
 def test_a_value_the_standard_encoder_refused_is_still_refused() -> None:
     with pytest.raises(TypeError):
-        orders_pg._json({"at": object()})
+        orders_pg.json_text({"at": object()})
 
 
 def test_the_positions_as_seen_go_as_json_rows_and_the_ats_moves_as_array_texts() -> None:
