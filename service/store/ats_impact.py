@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.rules.model import Rule, Ruleset
 from service.rules.sql import channel_ats_sql, condition_to_sql
-from service.store.ats import _serves, rule_columns
+from service.store.ats_queries import rule_columns, serves_sql
 from service.store.models import (
     CacheVersion,
     InventoryJournalEntry,
@@ -44,7 +44,7 @@ def _contribution(ruleset: Ruleset, channel: str, columns: dict[str, Any],
     hold, excluded = channel_ats_sql(
         ruleset, channel, {**columns, "channel": literal(channel)}, available)
     net = available - hold
-    eligible = and_(loc.c.active, ~excluded, _serves(ruleset, channel, loc))
+    eligible = and_(loc.c.active, ~excluded, serves_sql(ruleset, channel, loc))
     return case((and_(eligible, net > 0), net), else_=0)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.clock import Clock
 from service.rules.model import Ruleset
-from service.store.ats import _recompute_query
+from service.store.ats_queries import recompute_query
 from service.store.models import VariantAvailability
 from service.store.upsert import insert_for
 
@@ -94,5 +94,5 @@ class VariantAtsRepository:
         now = self.clock.now()
         return [{"ruleset": ruleset.ref, "channel": channel, "sku": row[0],
                  "available": int(row[i + 1] or 0), "updated_at": now}
-                for row in self.session.execute(_recompute_query(ruleset, channels, skus, now))
+                for row in self.session.execute(recompute_query(ruleset, channels, skus, now))
                 for i, channel in enumerate(channels)]

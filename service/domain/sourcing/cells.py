@@ -6,7 +6,7 @@ sites are grouped once per site table into cells of about `CELL_SIZE` neighbours
 a centre and a radius. By the triangle inequality no site of a cell is nearer a destination
 than the centre's distance less the radius, so a few hundred distances (one per cell) bound
 every site's distance, and the sites' own distances are computed only in the cells the
-rings reach (`rings.SiteFloors`).
+rings reach (`site_floors.SiteFloors`).
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from sqlalchemy import insert
 from service.rules.loader import build_ruleset
 from service.rules.model import Ruleset
 from service.services.masterdata import upserts
-from service.store import ats
-from service.store.ats import _every_sku_query, _per_position_query
+from service.store import ats_queries
+from service.store.ats_queries import _every_sku_query, _per_position_query
 from service.store.models import StockPosition
 from tests.rule_strategies import conditions
 
@@ -109,7 +109,7 @@ def test_generated_rules_give_the_same_figures_in_both_plans(loaded_ctx, monkeyp
                                                             most_product_tests, web, app):
     # 0: products joined to every position; 8: each channel summed per outcome of its
     # product tests (generated rules read up to 8 different ones in most examples)
-    monkeypatch.setattr(ats, "MAX_PRODUCT_TESTS", most_product_tests)
+    monkeypatch.setattr(ats_queries, "MAX_PRODUCT_TESTS", most_product_tests)
     ruleset = build_ruleset({"name": "generated", "version": 1, "channels": {
         "web": {"rules": [{"name": f"w{i}", **rule} for i, rule in enumerate(web)]},
         "app": {"rules": [{"name": f"a{i}", **rule} for i, rule in enumerate(app)]}}},

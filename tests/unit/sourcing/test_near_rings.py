@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.domain.sourcing import ShippingModel, Weights, rings
+from service.domain.sourcing import ShippingModel, Weights, site_floors
 from service.domain.sourcing.rings import NearUnread, Site, SiteTable, Unread
 from tests.unit.sourcing.test_rings import _assert_rings_plan_as_a_full_read, instances
 
@@ -107,12 +107,12 @@ def test_a_small_table_reads_its_rings_over_every_floor():
 @given(instances(), st.sampled_from((1, 2, 5, 32)))
 def test_a_plan_read_cell_by_cell_costs_what_the_plan_over_every_location_costs(instance,
                                                                                 first):
-    near_first_from = rings.NEAR_FIRST_FROM
-    rings.NEAR_FIRST_FROM = 0  # every table, however small, read cell by cell
+    near_first_from = site_floors.NEAR_FIRST_FROM
+    site_floors.NEAR_FIRST_FROM = 0  # every table, however small, read cell by cell
     try:
         _assert_rings_plan_as_a_full_read(instance, first, instance[-1])
     finally:
-        rings.NEAR_FIRST_FROM = near_first_from
+        site_floors.NEAR_FIRST_FROM = near_first_from
 
 
 def test_every_floor_of_an_empty_table_is_none():
