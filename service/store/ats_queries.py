@@ -39,13 +39,7 @@ def _per_position_query(ruleset: Ruleset, channels: list[str], skus: list[str] |
     columns, available = rule_columns()
     joined = (prod.outerjoin(sp, sp.c.sku == prod.c.sku)
               .outerjoin(loc, loc.c.id == sp.c.location_id))
-    windows = ruleset.transit_windows
-    arriving: dict[float, Any] = {}
-    if windows:  # only then: a ruleset without the action reads no transfers
-        units = arriving_units(windows, now)
-        joined = joined.outerjoin(units, and_(units.c.location_id == sp.c.location_id,
-                                              units.c.sku == sp.c.sku))
-        arriving = {hours: units.c[f"w{i}"] for i, hours in enumerate(windows)}
+    joined, arriving = _with_arrivals(joined, sp, ruleset, now)
     sums = []
     for channel in channels:
         scope = {**columns, "channel": literal(channel)}
@@ -82,13 +76,7 @@ def _every_sku_query(ruleset: Ruleset, channels: list[str], now: datetime) -> An
     joined = sp.join(flags, flags.c.id == sp.c.location_id)
     if tests is None:
         joined = joined.join(prod, prod.c.sku == sp.c.sku)
-    windows = ruleset.transit_windows
-    arriving: dict[float, Any] = {}
-    if windows:  # only then: a ruleset without the action reads no transfers
-        units = arriving_units(windows, now)
-        joined = joined.outerjoin(units, and_(units.c.location_id == sp.c.location_id,
-                                              units.c.sku == sp.c.sku))
-        arriving = {hours: units.c[f"w{i}"] for i, hours in enumerate(windows)}
+    joined, arriving = _with_arrivals(joined, sp, ruleset, now)
     sums: list[Any] = []
     picks: list[list[tuple[dict[str, bool], str]]] = []
     for index, channel in enumerate(channels):
@@ -114,6 +102,20 @@ def _every_sku_query(ruleset: Ruleset, channels: list[str], now: datetime) -> An
                                                        product_columns), 0)
                                  for pick in picks))
             .select_from(prod.outerjoin(figures, figures.c.sku == prod.c.sku)))
+
+
+def _with_arrivals(joined: Any, sp: Any, ruleset: Ruleset, now: datetime
+                   ) -> tuple[Any, dict[float, Any]]:
+    """`joined` with the in-transit units arriving at each position within each of the
+    ruleset's count_in_transit windows, and those columns by window (hours); a ruleset
+    without the action reads no transfers."""
+    windows = ruleset.transit_windows
+    if not windows:
+        return joined, {}
+    units = arriving_units(windows, now)
+    joined = joined.outerjoin(units, and_(units.c.location_id == sp.c.location_id,
+                                          units.c.sku == sp.c.sku))
+    return joined, {hours: units.c[f"w{i}"] for i, hours in enumerate(windows)}
 
 
 MAX_PRODUCT_TESTS = 3  # each channel reading k of them is summed 2**k times
