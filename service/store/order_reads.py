@@ -63,10 +63,6 @@ _LINES, _FULFILMENTS = _children_of(bindparam("order_id"))
 _CHILDREN_BY = {False: _children_of(bindparam("key")), True: _children_of(
     select(_F.c.order_id).where(_F.c.id == bindparam("key")).scalar_subquery())}
 _LINE_COLUMNS = [c.name for c in _FL.c]
-_FULFILMENTS = (select(*_F.c, *[c.label(f"line_{c.name}") for c in _FL.c])
-                .outerjoin(_FL, _FL.c.fulfilment_id == _F.c.id)
-                .where(_F.c.order_id == bindparam("order_id"))
-                .order_by(_F.c.created_at, _F.c.id, _FL.c.id))
 _FULFILMENT_COLUMNS = [c.name for c in _F.c]
 
 
