@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import event
+
 FIXTURES = Path(__file__).parent / "fixtures"
 T1, T2, T3 = "2026-03-01T10:00:00Z", "2026-03-01T11:00:00Z", "2026-03-01T12:00:00Z"
 
@@ -61,3 +63,20 @@ def assert_ledger_consistent(ctx) -> None:
         fresh = {(r.channel, r.sku): r.available
                  for r in session.scalars(select(ChannelAvailability))}
     assert kept == fresh
+
+
+def writes_sent_by_sqlalchemy(ctx, work):
+    """The INSERT, UPDATE and WITH statements `work` sent through SQLAlchemy (a statement
+    sent on the driver's own cursor, as the one-statement re-route is, is not among them)."""
+    sent = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("UPDATE", "WITH", "INSERT")):
+            sent.append(statement)
+
+    event.listen(ctx.engine, "before_cursor_execute", note)
+    try:
+        work()
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", note)
+    return sent

@@ -3,8 +3,6 @@ when they changed in between: never more than is there, the ATS always exact."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from sqlalchemy import func, select
 
@@ -52,20 +50,6 @@ def one_statement_calls(monkeypatch):
 
     monkeypatch.setattr(allocation_pg, "outcome", spy)
     return calls
-
-
-@pytest.fixture
-def plans_read_before_a_change(monkeypatch):
-    """Plans that saw DC-1's A with `on_hand` one higher than it is: read before a change."""
-    original = sourcing.plan
-
-    def stale_plan(*args, **kwargs):
-        sourced = original(*args, **kwargs)
-        seen = {key: row._replace(on_hand=row.on_hand + 1) if key == ("DC-1", "A") else row
-                for key, row in sourced.seen.items()}
-        return dataclasses.replace(sourced, seen=seen)
-
-    monkeypatch.setattr(sourcing, "plan", stale_plan)
 
 
 def allocated(ctx, location: str, sku: str) -> int:

@@ -3,12 +3,11 @@ fulfilments and fulfilment lines in one statement (not an UPDATE per table); an 
 order nothing; on both databases the rows as changed (SQLite and PostgreSQL)."""
 
 import pytest
-from sqlalchemy import event
 
 from service.domain.roles import Role
 from service.services.inventory import pushes
 from service.services.orders import placing
-from tests.support import T1, snapshot
+from tests.support import T1, snapshot, writes_sent_by_sqlalchemy
 
 ADMIN = Role.parse("admin")
 
@@ -26,21 +25,6 @@ def _placed(ctx):
                                                 {"sku": "B", "quantity": 2}]}, None)
 
 
-def _writes_during(ctx, work):
-    sent = []
-
-    def note(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith(("UPDATE", "WITH", "INSERT")):
-            sent.append(statement)
-
-    event.listen(ctx.engine, "before_cursor_execute", note)
-    try:
-        work()
-    finally:
-        event.remove(ctx.engine, "before_cursor_execute", note)
-    return sent
-
-
 def test_a_save_writes_the_changed_rows_of_an_order_and_each_is_stored(small_network):
     ctx = small_network
     placed = _placed(ctx)
@@ -49,7 +33,7 @@ def test_a_save_writes_the_changed_rows_of_an_order_and_each_is_stored(small_net
         order = uow.orders.get(placed["id"], lock=True)
         order.reject(first, [{"sku": "A", "quantity": 1}], "damaged", ctx.clock.now())
         order.explanation = {**order.explanation, "note": "changed"}
-        sent = _writes_during(ctx, lambda: uow.orders.save(order))
+        sent = writes_sent_by_sqlalchemy(ctx, lambda: uow.orders.save(order))
 
     updates = [s for s in sent if "UPDATE" in s.upper()]
     if ctx.engine.dialect.name == "postgresql":
@@ -68,5 +52,5 @@ def test_a_save_of_an_order_nothing_changed_writes_no_row(small_network):
     placed = _placed(ctx)
     with ctx.transaction() as uow:
         order = uow.orders.get(placed["id"], lock=True)
-        sent = _writes_during(ctx, lambda: uow.orders.save(order))
+        sent = writes_sent_by_sqlalchemy(ctx, lambda: uow.orders.save(order))
     assert sent == []

@@ -6,17 +6,15 @@ and PostgreSQL; SQLite always takes the general way)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from service.domain.roles import Role
 from service.services.inventory import pushes
-from service.services.orders import placing, rejecting, sourcing
+from service.services.orders import placing, rejecting
 from service.store import order_saves_pg
 from service.store.models import BackorderWakeup, Event, SettlementRecord, StockPosition
-from tests.support import T1, assert_ledger_consistent, snapshot
+from tests.support import T1, assert_ledger_consistent, snapshot, writes_sent_by_sqlalchemy
 
 ADMIN = Role.parse("admin")
 NEW_YORK = {"lat": 40.7, "lon": -74.0}
@@ -51,20 +49,6 @@ def one_statement(monkeypatch):
     return calls
 
 
-@pytest.fixture
-def plans_read_before_a_change(monkeypatch):
-    """Plans that saw DC-1's A with `on_hand` one higher than it is: read before a change."""
-    original = sourcing.plan
-
-    def stale_plan(*args, **kwargs):
-        sourced = original(*args, **kwargs)
-        seen = {key: row._replace(on_hand=row.on_hand + 1) if key == ("DC-1", "A") else row
-                for key, row in sourced.seen.items()}
-        return dataclasses.replace(sourced, seen=seen)
-
-    monkeypatch.setattr(sourcing, "plan", stale_plan)
-
-
 def place(ctx, lines, **extra):
     return placing.place(ctx, ADMIN, {"channel": "web", "ship_to": NEW_YORK, "lines": lines,
                                       **extra}, None)
@@ -90,23 +74,6 @@ def events_of(ctx, aggregate_ids):
 def assert_backlog_exact(ctx):
     with ctx.reading() as uow:
         assert uow.orders.backlog.per_location() == uow.orders.open_lines_per_location()
-
-
-def writes_sent_by_sqlalchemy(ctx, work):
-    """The INSERT, UPDATE and WITH statements `work` sent through SQLAlchemy (a statement
-    sent on the driver's own cursor, as the one-statement re-route is, is not among them)."""
-    sent = []
-
-    def note(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith(("UPDATE", "WITH", "INSERT")):
-            sent.append(statement)
-
-    event.listen(ctx.engine, "before_cursor_execute", note)
-    try:
-        work()
-    finally:
-        event.remove(ctx.engine, "before_cursor_execute", note)
-    return sent
 
 
 def test_a_reroute_on_unchanged_stock_is_allocated_and_saved_by_one_statement(
