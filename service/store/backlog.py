@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, case, literal, select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.orders import OPEN_FULFILMENT
 from service.store.activations import ActivationRepository
+from service.store.backlog_kept import FULL_READ, KeptBacklog, Read
 from service.store.db import driver
 from service.store.models import CacheVersion, LocationBacklog
 from service.store.models.versions import CACHED
@@ -30,9 +30,10 @@ def open_lines(fulfilments: Iterable[tuple[str, str, int]]) -> Counter[str]:
 
 
 # PostgreSQL: the switch lock, the active ruleset, the journal's cause, the cache versions
-# and the backlog in one round trip (migration 0028)
-_ORDER_START_PG = "SELECT kind, name, n FROM oms_order_start(%(cause)s, %(refs)s, %(at)s)"
-_LOCATION_COUNT = itemgetter(1, 2)
+# and the backlog rows moved since this thread's last read in one round trip (0028, 0034)
+_ORDER_START_PG = ("SELECT kind, name, n FROM oms_order_start(%(cause)s, %(refs)s, %(at)s, "
+                   "%(seen)s)")
+KEPT = KeptBacklog()  # per thread and database: store/backlog_kept.py
 
 
 def _postgres(session: Session) -> bool:
@@ -80,11 +81,12 @@ class Backlog:
 
     def _start_order(self, versions: CacheVersions, activations: ActivationRepository,
                      journal: Mapping[str, str]) -> dict[str, int]:
+        key = self.session.get_bind().url
         with driver(self.session).cursor() as cursor:  # plain tuples: one per location
-            cursor.execute(_ORDER_START_PG, dict(journal))
+            cursor.execute(_ORDER_START_PG, {**journal, "seen": KEPT.seen(key)})
             rows = cursor.fetchall()
-        # the function returns the backlog last (migration 0028): the few rows before it
-        # are read in Python, the thousands of locations' counts in C (dict of pairs)
+        # the function returns the backlog rows last (the few rows before them are read in
+        # Python, the moved rows laid over this thread's kept ones: store/backlog_kept.py)
         first = next((i for i, row in enumerate(rows) if row[0] == "b"), len(rows))
         head = rows[:first]
         active = [(name, int(n)) for kind, name, n in head if kind == "a"]
@@ -92,11 +94,18 @@ class Backlog:
         self.started_order = True
         versions.remember({name: int(n) for kind, name, n in head
                            if kind == "v" and name in CACHED})
-        counts = dict(map(_LOCATION_COUNT, rows[first:]))
-        if 0 in counts.values():
-            counts = {loc: n for loc, n in counts.items() if n}
-        self._read = counts
+        snapshot, count = next((name, n) for kind, name, n in head if kind == "s")
+        database, transaction = next((name, n) for kind, name, n in head if kind == "i")
+        read = Read(snapshot, count, database, transaction, rows[first:])
+        self._read = KEPT.counts(key, read, self._read_in_full)
         return self._read
+
+    def _read_in_full(self) -> tuple[str, int, list[Any]]:
+        """Every backlog row, with the snapshot and row count of the same statement."""
+        with driver(self.session).cursor() as cursor:
+            rows = cursor.execute(FULL_READ).fetchall()
+        _, snapshot, count = next(row for row in rows if row[0] == "s")
+        return snapshot, count, [row for row in rows if row[0] == "b"]
 
     def forget(self) -> None:
         """Read afresh next time (this transaction moved the counts)."""

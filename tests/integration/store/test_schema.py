@@ -47,17 +47,21 @@ def position(**overrides):
 ORDER_PARTITION = re.compile(r"orders_(p\d{4}_\d{2}(_\d+)?|legacy|default)$")
 # on PostgreSQL order_keys holds these (orders is partitioned by id: store/order_partitions.py)
 ORDER_UNIQUES = {"channel_idempotency_key", "channel_order_ref"}
+# PostgreSQL-only columns no model maps (each read and written by SQL of its own)
+PG_ONLY_COLUMNS = {("location_backlog", "moved_by")}  # migration 0034, store/backlog_kept.py
 
 
 def _compared(postgresql: bool, partitions: set[str]):
     """What compare_metadata looks at: on PostgreSQL, not the partitions (each carries the
     parent's indexes, and each foreign key to orders one constraint per partition) nor the
-    unique keys order_keys holds for orders."""
+    unique keys order_keys holds for orders, nor its PostgreSQL-only columns."""
     def include(obj, name, type_, reflected, compare_to):
         table = obj if type_ == "table" else getattr(obj, "table", None)
         if type_ == "foreign_key_constraint":  # PostgreSQL adds one per referenced partition
             table = obj.referred_table
         if table is not None and (table.name in partitions or ORDER_PARTITION.match(table.name)):
+            return False
+        if postgresql and type_ == "column" and (table.name, name) in PG_ONLY_COLUMNS:
             return False
         return not (postgresql and type_ == "unique_constraint" and name in ORDER_UNIQUES)
     return include

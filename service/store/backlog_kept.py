@@ -1,0 +1,117 @@
+"""PostgreSQL: each worker thread keeps the backlog it read, and reads again only what moved.
+
+An order's first statement (`oms_order_start`, migration 0034) is given the snapshot of this
+thread's previous read and returns, under one new snapshot: that snapshot, the table's row
+count, the database's identity (server start, database oid, schema), the transaction's id if
+it has one, and only the rows whose last writer (`moved_by`, set on every insert and update)
+was not visible in the previous snapshot. A row whose last writer was visible then is the
+version read then: a later version would have a later writer. So the previous rows with the
+returned ones laid over them are the table as the new snapshot sees it, except for deleted
+rows, which the row count reveals (the rows are then read in full).
+
+The new snapshot is kept only when the transaction had no id at the read: a transaction
+with an id is missing from its own snapshot's in-progress list, so its later writes would
+look visible in it and never be read again. Nothing is kept across databases, schemas or a
+server restart (the identity differs: read in full).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# the rows in full, under one snapshot (when the kept rows cannot be used)
+FULL_READ = ("SELECT 's'::text, pg_current_snapshot()::text, "
+             "(SELECT count(*) FROM location_backlog) "
+             "UNION ALL SELECT 'b'::text, location_id, open_lines FROM location_backlog")
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A thread's last read: where from, its snapshot, the non-zero counts (never mutated
+    once kept: each read builds a new dict) and the locations whose row holds zero."""
+
+    database: str
+    snapshot: str
+    counts: dict[str, int]
+    zeros: frozenset[str]
+
+    def rows(self) -> int:
+        return len(self.counts) + len(self.zeros)
+
+
+@dataclass(frozen=True)
+class Read:
+    """What `oms_order_start` said of the backlog: its snapshot, row count and identity,
+    the transaction's id at the read (None: it had none), and the rows it returned."""
+
+    snapshot: str
+    rows: int
+    database: str
+    transaction: int | None
+    moved: Sequence[Sequence[Any]]  # (kind, location, open lines)
+
+
+class KeptBacklog:
+    """The kept reads of the current thread, one per engine (database URL)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _kept(self) -> dict[Hashable, Kept]:
+        kept = getattr(self._local, "kept", None)
+        if kept is None:
+            kept = self._local.kept = {}
+        return kept
+
+    def seen(self, key: Hashable) -> str | None:
+        """The snapshot to ask for changes since (None: ask for every row)."""
+        kept = self._kept().get(key)
+        return kept.snapshot if kept else None
+
+    def counts(self, key: Hashable, read: Read,
+               read_in_full: Callable[[], tuple[str, int, Sequence[Sequence[Any]]]]
+               ) -> dict[str, int]:
+        """The non-zero counts as the read's snapshot sees them (`read_in_full` when the
+        kept rows cannot be used), kept for the next read when that is safe."""
+        kept = self._kept()
+        before = kept.pop(key, None)  # the read asked for changes since its snapshot
+        if before is not None and before.database != read.database:
+            before = None
+            read = _in_full(read, read_in_full())
+        now = _laid_over(before, read)
+        if now.rows() != read.rows:  # rows were deleted since: read them all
+            now = _laid_over(None, _in_full(read, read_in_full()))
+        if read.transaction is None:
+            kept[key] = now
+        elif before is not None:
+            kept[key] = before  # the next read asks again since the earlier snapshot
+        return now.counts
+
+    def forget(self) -> None:
+        """Drop this thread's kept reads (tests; a restore under the same URL)."""
+        self._kept().clear()
+
+
+def _in_full(read: Read, full: tuple[str, int, Sequence[Sequence[Any]]]) -> Read:
+    snapshot, rows, moved = full
+    return Read(snapshot, rows, read.database, read.transaction, moved)
+
+
+def _laid_over(before: Kept | None, read: Read) -> Kept:
+    counts = dict(before.counts) if before else {}
+    zeros = before.zeros if before else frozenset()
+    emptied, filled = set(), set()
+    for _kind, location, open_lines in read.moved:
+        if open_lines:
+            counts[location] = int(open_lines)
+            if location in zeros:
+                filled.add(location)
+        else:
+            counts.pop(location, None)
+            emptied.add(location)
+    if emptied or filled:
+        zeros = (zeros - filled) | emptied
+    return Kept(read.database, read.snapshot, counts, zeros)
