@@ -13,7 +13,7 @@ from service.api.auth import (
 )
 from service.api.bodies import json_object
 from service.api.current import context
-from service.api.fast_json import records_response
+from service.api.fast_json import document_response, records_response
 from service.api.openapi import documented
 from service.api.paging import link_next
 from service.errors import OmsError, ValidationFailed, problem
@@ -57,7 +57,7 @@ def place_order() -> tuple[Response, int]:
         confirm_key(None)  # a revoked key is a 401, whatever else is wrong
         raise
     result = placing.place(context(), current_role(), body, key, confirm_key)
-    response = jsonify(result)
+    response = document_response(result)
     response.headers["Location"] = url_for("orders.get_order", order_id=result["id"])
     return response, 201
 
