@@ -18,7 +18,8 @@ server restart (the identity differs: read in full).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Sequence
+import weakref
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,26 @@ FULL_READ = ("SELECT 's'::text, pg_current_snapshot()::text, "
              "UNION ALL SELECT 'b'::text, location_id, open_lines FROM location_backlog")
 
 
+class Counts(dict[str, int]):
+    """Non-zero open lines per location, laid over an earlier read's (`base`, weakly held):
+    only the locations in `moved` may differ from it. Never changed once handed out."""
+
+    __slots__ = ("__weakref__", "_base", "moved")
+
+    def __init__(self, counts: Mapping[str, int], base: Counts | None = None,
+                 moved: Collection[str] = ()) -> None:
+        super().__init__(counts)
+        self._base = weakref.ref(base) if base is not None else None
+        self.moved = frozenset(moved)
+
+    def moved_since(self, earlier: Mapping[str, int]) -> frozenset[str] | None:
+        """The locations whose count may differ from `earlier`'s when these counts were laid
+        over that very object; None when they were not (compare the two instead)."""
+        if self._base is not None and self._base() is earlier:
+            return self.moved
+        return None
+
+
 @dataclass(frozen=True)
 class Kept:
     """A thread's last read: where from, its snapshot, the non-zero counts (never mutated
@@ -35,7 +56,7 @@ class Kept:
 
     database: str
     snapshot: str
-    counts: dict[str, int]
+    counts: Counts
     zeros: frozenset[str]
 
     def rows(self) -> int:
@@ -73,7 +94,7 @@ class KeptBacklog:
 
     def counts(self, key: Hashable, read: Read,
                read_in_full: Callable[[], tuple[str, int, Sequence[Sequence[Any]]]]
-               ) -> dict[str, int]:
+               ) -> Counts:
         """The non-zero counts as the read's snapshot sees them (`read_in_full` when the
         kept rows cannot be used), kept for the next read when that is safe."""
         kept = self._kept()
@@ -101,7 +122,9 @@ def _in_full(read: Read, full: tuple[str, int, Sequence[Sequence[Any]]]) -> Read
 
 
 def _laid_over(before: Kept | None, read: Read) -> Kept:
-    counts = dict(before.counts) if before else {}
+    """The read's rows laid over the kept ones (a new Counts: the kept one is not changed)."""
+    moved = [row[1] for row in read.moved]
+    counts = (Counts(before.counts, before.counts, moved) if before else Counts({}))
     zeros = before.zeros if before else frozenset()
     emptied, filled = set(), set()
     for _kind, location, open_lines in read.moved:

@@ -29,6 +29,7 @@ from service.services.orders.requests import SourcingRequest
 from service.services.orders.rule_floors import location_rule_floors
 from service.settings import Settings
 from service.solvers import highs
+from service.store.backlog_kept import Counts
 from service.store.catalog import CatalogSnapshot
 from service.store.position_reads import StockAt
 from service.store.unit_of_work import UnitOfWork
@@ -140,8 +141,8 @@ class _CandidateReader:
 
 
 # The last table built (per process), with the very catalog object (compared by identity,
-# kept alive so its id cannot be reused) and the backlog counts (compared by value: they are
-# read afresh for every plan) it was built from.
+# kept alive so its id cannot be reused) and the backlog counts (compared by value, or known
+# to be laid over them: store/backlog_kept.py) it was built from.
 _SITES: list[tuple[CatalogSnapshot, dict[str, int], tuple[Any, ...], SiteTable]] = []
 
 
@@ -152,10 +153,16 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
     if _SITES:
         built_catalog, built_counts, built_key, built = _SITES[0]
         if built_catalog is catalog and built_key == key:
-            if built_counts == counts:
+            moved = _moved(built_counts, counts)
+            unchanged = not moved if moved is not None else built_counts == counts
+            if unchanged:
+                if isinstance(counts, Counts):  # the next counts are laid over these
+                    _SITES[:] = [(catalog, counts, key, built)]
                 return built
-            table = built.with_backlog(_ratios_moved(catalog, built_counts, counts))
-            _SITES[:] = [(catalog, dict(counts), key, table)]
+            ratios = (_ratios_moved(catalog, built_counts, counts) if moved is None else
+                      _ratios_of(catalog, counts, moved))
+            table = built.with_backlog(ratios)
+            _SITES[:] = [(catalog, _kept(counts), key, table)]
             return table
     sites = [Site(loc_id, f["lat"], f["lon"],
                   backlog.ratio(counts.get(loc_id, 0), f["daily_capacity"]),
@@ -163,8 +170,28 @@ def _site_table(catalog: CatalogSnapshot, ruleset: Ruleset, counts: dict[str, in
              for loc_id, f in catalog.locations.items() if f["active"] and f["can_ship"]]
     facts = [catalog.locations[site.location_id] for site in sites]
     table = SiteTable(sites, weights, location_rule_floors(ruleset.sourcing.rules, facts))
-    _SITES[:] = [(catalog, dict(counts), key, table)]
+    _SITES[:] = [(catalog, _kept(counts), key, table)]
     return table
+
+
+def _moved(before: dict[str, int], now: dict[str, int]) -> Collection[str] | None:
+    """The locations whose count may differ between `before` and `now` when `now` was laid
+    over that very object (an order's kept backlog read); None: compare them."""
+    since = getattr(now, "moved_since", None)
+    return since(before) if since is not None else None
+
+
+def _kept(counts: dict[str, int]) -> dict[str, int]:
+    """The counts to compare the next ones with: laid-over counts are never changed (kept
+    as they are, so the next ones can name what moved), any other dict is copied."""
+    return counts if isinstance(counts, Counts) else dict(counts)
+
+
+def _ratios_of(catalog: CatalogSnapshot, counts: dict[str, int], moved: Collection[str]
+               ) -> dict[str, float]:
+    """The backlog ratio now of each location in `moved`."""
+    return {loc: backlog.ratio(counts.get(loc, 0), catalog.locations[loc]["daily_capacity"])
+            for loc in moved if loc in catalog.locations}
 
 
 def _ratios_moved(catalog: CatalogSnapshot, before: dict[str, int], now: dict[str, int]
