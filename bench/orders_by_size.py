@@ -9,13 +9,14 @@ overrides of --own, by default shared_buffers=4GB) gets each network loaded once
 pg_prewarm, as on a server that has run a while), each server and each size in turn,
 bench_orders.py's throughput part (hello-world, orders, hello-world; pgbench on the same
 server) runs on a fresh clone (CREATE DATABASE ... TEMPLATE, then CHECKPOINT), dropped after.
-Last, profile_orders.py (one client, in-process) runs on a fresh clone of each: PostgreSQL
-CPU and blocks read from outside shared_buffers per order. Results go to --json after every
-run; a summary of medians is printed at the end. Every database is dropped.
+Before them, --profile-rounds times, profile_orders.py (one client, in-process) runs on a
+fresh clone of each: PostgreSQL CPU and blocks read from outside shared_buffers per order.
+Results go to --json after every run; a summary of medians is printed at the end. Every
+database is dropped.
 
 Usage: python bench/orders_by_size.py [--servers system,own] [--own shared_buffers=4GB]
        [--sizes 1000,10000] [--starts cold] [--pairs 3] [--duration 12]
-       [--profile-orders 500] [--prefix oms_sizes] [--json PATH]
+       [--profile-orders 500] [--profile-rounds 1] [--prefix oms_sizes] [--json PATH]
 """
 
 from __future__ import annotations
@@ -95,11 +96,14 @@ def summary(runs: list[dict[str, Any]], profiles: list[dict[str, Any]]) -> list[
                      f"{100 * big['orders_rps'] / small['orders_rps']:.1f}%, of shares "
                      f"{100 * big['share'] / small['share']:.1f}%")
         lines.append(line)
-    for p in profiles:
-        lines.append(f"profile {p['server']}/{p['start']} {_label(p['locations'])}: worker CPU "
-                     f"{p['worker_cpu_ms']:.2f} ms, PostgreSQL CPU {p['pg_cpu_ms']:.2f} ms, "
-                     f"round trips {p['round_trips']:.2f}, blocks read {p['blks_read']:.1f}, "
-                     f"hit {p['blks_hit']:.1f} per order")
+    for key in sorted({(p["server"], p["start"], p["locations"]) for p in profiles}):
+        mine = [p for p in profiles if (p["server"], p["start"], p["locations"]) == key]
+        med = {k: statistics.median(p[k] for p in mine)
+               for k in ("worker_cpu_ms", "pg_cpu_ms", "round_trips", "blks_read", "blks_hit")}
+        lines.append(f"profile {key[0]}/{key[1]} {_label(key[2])} (median of {len(mine)}): "
+                     f"worker CPU {med['worker_cpu_ms']:.2f} ms, PostgreSQL CPU "
+                     f"{med['pg_cpu_ms']:.2f} ms, round trips {med['round_trips']:.2f}, "
+                     f"blocks read {med['blks_read']:.1f}, hit {med['blks_hit']:.1f} per order")
     return lines
 
 
@@ -114,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=12.0)
     parser.add_argument("--profile-orders", type=int, default=500, help="0: no profiles")
+    parser.add_argument("--profile-rounds", type=int, default=1)
     parser.add_argument("--prefix", default="oms_sizes", help="database names' prefix")
     parser.add_argument("--json", type=Path, default=common.RESULTS_DIR / "orders_by_size.json")
     args = parser.parse_args(argv)
@@ -148,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
                                      "total_s": time.perf_counter() - began})
                 print(f"loaded {name}: {time.perf_counter() - began:.0f} s", flush=True)
                 save()
+        for rnd in range(args.profile_rounds if args.profile_orders else 0):
+            for start in starts:
+                for server in servers:
+                    common.use_server(admin[server])
+                    for n in sizes:
+                        out["profiles"].append(_profile(args, server, start, n, rnd))
+                        save()
         for pair in range(args.pairs):
             for start in starts:
                 for server in servers:
@@ -155,23 +167,22 @@ def main(argv: list[str] | None = None) -> int:
                     for n in sizes:
                         out["runs"].append(_run(args, server, start, n, pair))
                         save()
-        for start in starts if args.profile_orders else []:
-            for server in servers:
-                common.use_server(admin[server])
-                for n in sizes:
-                    template = f"{args.prefix}_{server}_{_label(n).lower()}"
-                    url, timings = fresh_copy(template, f"{template}_run", start)
-                    print(f"profile {server}/{start} {_label(n)}", flush=True)
-                    figures = profile(url, args.profile_orders,
-                                      args.json.with_suffix(".profile.json"))
-                    out["profiles"].append({"server": server, "start": start, "locations": n,
-                                            **timings, **figures})
-                    common.drop_pg_database(f"{template}_run")
-                    save()
     out["summary"] = summary(out["runs"], out["profiles"])
     save()
     print("\n".join(out["summary"]))
     return 0
+
+
+def _profile(args: argparse.Namespace, server: str, start: str, locations: int,
+             rnd: int) -> dict[str, Any]:
+    """profile_orders.py on a fresh clone."""
+    template = f"{args.prefix}_{server}_{_label(locations).lower()}"
+    url, timings = fresh_copy(template, f"{template}_run", start)
+    print(f"profile {rnd + 1} {server}/{start} {_label(locations)}", flush=True)
+    figures = profile(url, args.profile_orders, args.json.with_suffix(".profile.json"))
+    common.drop_pg_database(f"{template}_run")
+    return {"round": rnd, "server": server, "start": start, "locations": locations,
+            **timings, **figures}
 
 
 def _drop_all(admin: dict[str, str], names: list[tuple[str, str]]) -> None:
