@@ -152,6 +152,14 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def use_server(admin_url: str) -> None:
+    """Point the helpers here (databases, clones, checkpoints; bench_orders' pgbench database)
+    at another PostgreSQL server, e.g. a private one from own_server.py. Child processes
+    follow OMS_BENCH_PG instead, read at import."""
+    global PG_ADMIN
+    PG_ADMIN = admin_url
+
+
 def pg_url(database: str) -> str:
     """The bench server's URL for database."""
     return make_url(PG_ADMIN).set(database=database).render_as_string(hide_password=False)

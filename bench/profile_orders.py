@@ -4,9 +4,12 @@ It drives POST /v1/orders in-process, as `bench/wrk_orders.lua` does over HTTP (
 distinct random SKUs, ship-tos at real ZIP coordinates, a unique Idempotency-Key each), on a
 loaded PostgreSQL bench database, and prints per order: process CPU ms, wall ms, statements
 and round trips sent to PostgreSQL (psycopg cursor executes, pipeline syncs, BEGIN, COMMIT
-and ROLLBACK each counted), and with --profile a cProfile of the CPU by phase.
+and ROLLBACK each counted), the PostgreSQL blocks its backends found in shared_buffers and
+read from outside them (pg_stat_database's blks_hit and blks_read of the database, before
+and after), and with --profile a cProfile of the CPU by phase. --json writes the figures.
 
 Usage: python bench/profile_orders.py --pg-url URL [--orders 500] [--warm 100] [--profile]
+       [--json PATH]
 Run it under `strace -f -c -e trace=sendto` to confirm the round trips from the sockets.
 """
 
@@ -108,6 +111,24 @@ def _backend_cpu(pg_url: str) -> float:
     return total
 
 
+def _blocks(ctx: Any, pg_url: str) -> tuple[int, int]:
+    """(blks_read, blks_hit) of this database so far. The pool's and kept connections are
+    closed first and their backends waited for: a backend adds its counts to
+    pg_stat_database when it exits (while it runs, at most once a second)."""
+    ctx.close()  # the pool and the kept connections; both reopen on the next request
+    with psycopg.connect(common._libpq(pg_url), autocommit=True) as conn:
+        deadline = time.monotonic() + 20
+        while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND pid <> pg_backend_pid()").fetchone()[0]:
+            if time.monotonic() > deadline:
+                print("warning: backends still connected, pg_stat_database may lag")
+                break
+            time.sleep(0.05)
+        read, hit = conn.execute("SELECT blks_read, blks_hit FROM pg_stat_database "
+                                 "WHERE datname = current_database()").fetchone()
+    return int(read), int(hit)
+
+
 def _bodies(n: int, skus: int, seed: int) -> list[tuple[dict[str, Any], str]]:
     rng = random.Random(seed)
     points = [ln.split(",") for ln in shipto_file().read_text().splitlines()]
@@ -155,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=0, help="print the top N functions")
     parser.add_argument("--sort", default="tottime", help="pstats sort key for --top")
+    parser.add_argument("--json", type=Path, help="write the per-order figures here")
     args = parser.parse_args(argv)
     logging.disable(logging.INFO)  # no request log lines
     ctx = common.bench_context(args.pg_url)
@@ -169,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     COUNTS.clear()
     STATEMENTS.clear()
     profile = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall
+    blocks = _blocks(ctx, args.pg_url)
     server = _backend_cpu(args.pg_url)
     cpu, wall = time.process_time(), time.perf_counter()
     if profile:
@@ -178,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         profile.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     server = _backend_cpu(args.pg_url) - server
+    read, hit = (after - before for after, before in zip(_blocks(ctx, args.pg_url), blocks,
+                                                         strict=True))
     n = args.orders
     trips = COUNTS["execute"] + COUNTS["executemany"] + COUNTS["command"]
     print(f"statuses {dict(statuses)}")
@@ -186,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
           f"backends' CPU {server * 1000 / n:.2f} ms")
     print("per order: " + ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(COUNTS.items()))
           + f"; round trips (statements + BEGIN/COMMIT/ROLLBACK commands) {trips / n:.2f}")
+    print(f"per order: PostgreSQL blocks {(read + hit) / n:.1f} (found in shared_buffers "
+          f"{hit / n:.1f}, read from outside them {read / n:.1f})")
+    common.write_json(args.json, [], per_order={
+        "orders": n, "statuses": dict(statuses), "worker_cpu_ms": cpu * 1000 / n,
+        "wall_ms": wall * 1000 / n, "pg_cpu_ms": server * 1000 / n, "round_trips": trips / n,
+        "blks_read": read / n, "blks_hit": hit / n})
     for text, count in STATEMENTS.most_common(20):
         print(f"  {count / n:5.2f} x {text}")
     if profile:
