@@ -11,8 +11,8 @@ import pytest
 
 from service.domain.sourcing import Weights
 from service.rules.loader import load_file
-from service.services.orders import sourcing
-from service.services.orders.sourcing import _site_table
+from service.services.orders import site_tables
+from service.services.orders.site_tables import site_table
 from service.store.backlog_kept import Counts
 from service.store.catalog import CatalogSnapshot
 from tests.support import FIXTURES
@@ -30,14 +30,14 @@ WEIGHTS = Weights(distance_km=1, backlog_ratio=100, processing_hours=2, shipping
 
 @pytest.fixture(autouse=True)
 def no_table_kept():
-    sourcing._SITES.clear()
+    site_tables.SITES.clear()
     yield
-    sourcing._SITES.clear()
+    site_tables.SITES.clear()
 
 
 def fresh(counts: dict[str, int]):
-    sourcing._SITES.clear()
-    return _site_table(CATALOG, RULESET, dict(counts), WEIGHTS)
+    site_tables.SITES.clear()
+    return site_table(CATALOG, RULESET, dict(counts), WEIGHTS)
 
 
 def laid_over(base: Counts, changes: dict[str, int]) -> Counts:
@@ -53,32 +53,32 @@ def laid_over(base: Counts, changes: dict[str, int]) -> Counts:
 def test_counts_laid_over_the_built_ones_patch_only_what_moved_and_equal_a_fresh_table():
     rng = random.Random(7)
     counts = Counts({loc: rng.randrange(1, 20) for loc in list(LOCATIONS)[:10]})
-    table = _site_table(CATALOG, RULESET, counts, WEIGHTS)
+    table = site_table(CATALOG, RULESET, counts, WEIGHTS)
     for _ in range(40):
         changes = {rng.choice(list(LOCATIONS)): rng.choice([0, 0, 3, 12, 40])
                    for _ in range(rng.randrange(0, 3))}
         counts = laid_over(counts, changes)
-        table = _site_table(CATALOG, RULESET, counts, WEIGHTS)
-        assert sourcing._SITES[0][1] is counts  # kept as it is, for the next ones to name
+        table = site_table(CATALOG, RULESET, counts, WEIGHTS)
+        assert site_tables.SITES[0][1] is counts  # kept as it is, for the next ones to name
         expected = fresh(counts)
         assert table.static.tobytes() == expected.static.tobytes()
         assert table.sites == expected.sites
-        sourcing._SITES[:] = [(CATALOG, counts, sourcing._SITES[0][2], table)]
+        site_tables.SITES[:] = [(CATALOG, counts, site_tables.SITES[0][2], table)]
 
 
 def test_counts_laid_over_other_counts_are_compared_not_trusted():
     built = Counts({"L1": 5})
-    _site_table(CATALOG, RULESET, built, WEIGHTS)
+    site_table(CATALOG, RULESET, built, WEIGHTS)
     elsewhere = Counts({"L1": 5, "L2": 9})  # not the counts the table was built from
-    table = _site_table(CATALOG, RULESET, laid_over(elsewhere, {"L3": 1}), WEIGHTS)
+    table = site_table(CATALOG, RULESET, laid_over(elsewhere, {"L3": 1}), WEIGHTS)
     assert table.static.tobytes() == fresh({"L1": 5, "L2": 9, "L3": 1}).static.tobytes()
 
 
 def test_a_plain_dict_is_copied_so_changing_it_later_cannot_fool_the_next_comparison():
     counts = {"L1": 5}
-    _site_table(CATALOG, RULESET, counts, WEIGHTS)
+    site_table(CATALOG, RULESET, counts, WEIGHTS)
     counts["L1"] = 50
-    table = _site_table(CATALOG, RULESET, counts, WEIGHTS)
+    table = site_table(CATALOG, RULESET, counts, WEIGHTS)
     assert table.static.tobytes() == fresh({"L1": 50}).static.tobytes()
 
 
