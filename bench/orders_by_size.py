@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -154,23 +155,28 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"loaded {name}: {time.perf_counter() - began:.0f} s", flush=True)
                 save()
         for rnd in range(args.profile_rounds if args.profile_orders else 0):
-            for start in starts:
-                for server in servers:
-                    common.use_server(admin[server])
-                    for n in sizes:
-                        out["profiles"].append(_profile(args, server, start, n, rnd))
-                        save()
+            for start, server, n in _alternated(starts, servers, sizes, admin):
+                out["profiles"].append(_profile(args, server, start, n, rnd))
+                save()
         for pair in range(args.pairs):
-            for start in starts:
-                for server in servers:
-                    common.use_server(admin[server])
-                    for n in sizes:
-                        out["runs"].append(_run(args, server, start, n, pair))
-                        save()
+            for start, server, n in _alternated(starts, servers, sizes, admin):
+                out["runs"].append(_run(args, server, start, n, pair))
+                save()
     out["summary"] = summary(out["runs"], out["profiles"])
     save()
     print("\n".join(out["summary"]))
     return 0
+
+
+def _alternated(starts: Sequence[str], servers: Sequence[str], sizes: Sequence[int],
+                admin: Mapping[str, str]) -> Iterator[tuple[str, str, int]]:
+    """(start, server, size) in the order every round alternates them, the bench helpers
+    pointed at each server in turn."""
+    for start in starts:
+        for server in servers:
+            common.use_server(admin[server])
+            for n in sizes:
+                yield start, server, n
 
 
 def _profile(args: argparse.Namespace, server: str, start: str, locations: int,

@@ -46,8 +46,11 @@ CREATE TRIGGER backlog_moved_by BEFORE UPDATE ON location_backlog
   FOR EACH ROW EXECUTE FUNCTION oms_backlog_moved_by();
 """
 
-START = f"""
-CREATE FUNCTION oms_order_start(cause text, refs text, at text, seen text)
+def _order_start(arguments: str, backlog: str) -> str:
+    """oms_order_start(arguments): the lock, the journal's cause, the newest activation and
+    the cache versions, then `backlog` (the part 0034 changes)."""
+    return f"""
+CREATE FUNCTION oms_order_start({arguments})
 RETURNS TABLE (kind text, name varchar, n bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
@@ -58,7 +61,13 @@ BEGIN
   RETURN QUERY SELECT 'a'::text, a.name, a.version::bigint FROM ruleset_activations a
     ORDER BY a.id DESC LIMIT 1;
   RETURN QUERY SELECT 'v'::text, v.name, v.version::bigint FROM cache_versions v;
-  RETURN QUERY
+  RETURN QUERY {backlog};
+END
+$$
+"""
+
+
+START = _order_start("cause text, refs text, at text, seen text", """
     SELECT 's'::text, pg_current_snapshot()::text::varchar,
            (SELECT count(*) FROM location_backlog)
     UNION ALL
@@ -69,27 +78,11 @@ BEGIN
            pg_current_xact_id_if_assigned()::text::bigint
     UNION ALL
     SELECT 'b'::text, b.location_id, b.open_lines::bigint FROM location_backlog b
-    WHERE seen IS NULL OR NOT pg_visible_in_snapshot(b.moved_by, CAST(seen AS pg_snapshot));
-END
-$$
-"""
+    WHERE seen IS NULL OR NOT pg_visible_in_snapshot(b.moved_by, CAST(seen AS pg_snapshot))""")
 
-START_BEFORE = f"""
-CREATE FUNCTION oms_order_start(cause text, refs text, at text)
-RETURNS TABLE (kind text, name varchar, n bigint)
-LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-  PERFORM pg_advisory_xact_lock_shared({SWITCH_LOCK});
-  PERFORM set_config('oms.journal_cause', cause, true),
-          set_config('oms.journal_refs', refs, true),
-          set_config('oms.journal_at', at, true);
-  RETURN QUERY SELECT 'a'::text, a.name, a.version::bigint FROM ruleset_activations a
-    ORDER BY a.id DESC LIMIT 1;
-  RETURN QUERY SELECT 'v'::text, v.name, v.version::bigint FROM cache_versions v;
-  RETURN QUERY SELECT 'b'::text, b.location_id, b.open_lines::bigint FROM location_backlog b;
-END
-$$
-"""
+START_BEFORE = _order_start(  # migration 0028's
+    "cause text, refs text, at text",
+    "SELECT 'b'::text, b.location_id, b.open_lines::bigint FROM location_backlog b")
 
 
 def upgrade() -> None:
