@@ -7,7 +7,7 @@ overrides of --own, by default shared_buffers=4GB) gets each network loaded once
 (`<prefix>_<server>_<size>`). Then, --pairs times, for each start (`cold`: a fresh clone;
 `prewarmed`: a fresh clone, its tables and indexes then read into shared_buffers by
 pg_prewarm, as on a server that has run a while), each server and each size in turn,
-bench_orders.py's throughput part (hello-world, orders, hello-world; pgbench on the same
+bench_orders.py's throughput part (rounds of hello-world, orders and pgbench on the same
 server) runs on a fresh clone (CREATE DATABASE ... TEMPLATE, then CHECKPOINT), dropped after.
 Before them, --profile-rounds times, profile_orders.py (one client, in-process) runs on a
 fresh clone of each: PostgreSQL CPU and blocks read from outside shared_buffers per order.

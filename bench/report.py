@@ -233,8 +233,9 @@ EXPLANATIONS = """
 - **Orders** (`bench/bench_orders.py`): throughput is wrk (`bench/wrk_orders.lua`, 16
   connections) posting 3-line orders (three distinct random SKUs, ship-tos at real ZIP
   coordinates, a unique `Idempotency-Key` each) to `oms serve` (its default 3 sync workers)
-  on its own copy of the 1M-position network for 12 s after a 2 s warm-up, between two
-  hello-world runs served the same way. The contention run uses another copy:
+  on its own copy of the 1M-position network after a 2 s warm-up and ANALYZE, in 3 rounds
+  of hello-world (served the same way), orders and pgbench, 12 s each; each figure is the
+  median round's share against that round's own baseline. The contention run uses another copy:
   the 5 hot SKUs are counted down to 1-4 units at 20 locations each (through the delta
   path), then 64 threads with keep-alive connections
   each place 12 two-line orders on them, retrying one request in five with the same key; the
