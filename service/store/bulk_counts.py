@@ -10,6 +10,7 @@ import csv
 import io
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
 from itertools import islice
@@ -52,32 +53,28 @@ def update_counts_unless_moved(session: Session,
     One UPDATE, driven in id order through the primary key (rows lock in the order every
     writer uses), instead of a locking SELECT and then an UPDATE: the UPDATE's own row lock
     rechecks each row, so a position another transaction moved is simply not written here.
-    The statement is sent in pipeline mode and ``meanwhile`` runs in Python while the
-    database works on it; more than UPDATE_CHUNK positions go as several statements, in id
-    order, the later ones plainly.
+    More than UPDATE_CHUNK positions go as several statements, in id order. ``meanwhile``
+    (pure Python: it must not use the session) runs in a thread of its own while they do:
+    the statements wait on the server without the GIL, so it overlaps all of them, not only
+    the first (at 10M positions, 5% changed, the snapshot's ATS guess took 2.2 s against the
+    first statement's 0.8 s).
     """
     if not changes:
         return {}, meanwhile() if meanwhile else None
     ordered = sorted(changes, key=lambda c: c[0].id or 0)
     pg = driver(session)
-    with pg.cursor() as cursor:
+    with ThreadPoolExecutor(max_workers=1) as beside, pg.cursor() as cursor:
+        guessed = beside.submit(meanwhile) if meanwhile else None
         saved = cursor.execute("SELECT current_setting('enable_hashjoin'),"
                                " current_setting('enable_mergejoin')").fetchone()
         _join_settings(cursor, "off", "off")  # a nested loop over the sorted rows: id order
-        written, result = {}, None
+        written: dict[int, tuple[int, int]] = {}
         for start in range(0, len(ordered), UPDATE_CHUNK):  # chunks in id order, as one
-            chunk = _arrays(ordered[start:start + UPDATE_CHUNK], now)
-            if start == 0:
-                with pg.pipeline() as pipeline:
-                    cursor.execute(_UPDATE_UNLESS_MOVED, chunk)
-                    result = meanwhile() if meanwhile else None
-                    pipeline.sync()
-                    written.update({r[0]: (r[1], r[2]) for r in cursor.fetchall()})
-            else:
-                cursor.execute(_UPDATE_UNLESS_MOVED, chunk)
-                written.update({r[0]: (r[1], r[2]) for r in cursor.fetchall()})
+            cursor.execute(_UPDATE_UNLESS_MOVED,
+                           _arrays(ordered[start:start + UPDATE_CHUNK], now))
+            written.update({r[0]: (r[1], r[2]) for r in cursor.fetchall()})
         _join_settings(cursor, *saved)  # (after an error the rollback undoes them)
-    return written, result
+        return written, guessed.result() if guessed else None
 
 
 # The most positions one UPDATE writes: a statement of 500,000 (a 10M-position snapshot, 5%
