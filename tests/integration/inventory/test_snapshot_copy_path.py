@@ -5,6 +5,7 @@ included. Files it cannot read exactly are left to Python, untouched."""
 from __future__ import annotations
 
 import io
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -452,6 +453,36 @@ def test_a_count_write_skips_a_position_that_moved_since_it_was_read(network):
             [(rows[("DC-1", "S0001")], 40, T1), (moved, 41, T1)])
         assert set(written) == {rows[("DC-1", "S0001")].id}
         assert uow.positions.fetch([("DC-1", "S0002")])[("DC-1", "S0002")].on_hand != 41
+        uow.rollback()
+
+
+@postgres_only
+def test_a_count_write_works_out_its_guess_on_a_thread_of_its_own_and_returns_it(network):
+    threads = []
+
+    def guess() -> str:
+        threads.append(threading.get_ident())
+        return "guessed"
+
+    with network.reading() as uow:
+        rows = uow.positions.fetch([("DC-1", "S0001")])
+        written, answer = uow.positions.update_counts_unless_moved(
+            [(rows[("DC-1", "S0001")], 40, T1)], meanwhile=guess)
+        assert (set(written), answer) == ({rows[("DC-1", "S0001")].id}, "guessed")
+        assert threads and threads[0] != threading.get_ident()
+        uow.rollback()
+
+
+@postgres_only
+def test_a_guess_that_fails_fails_the_count_write(network):
+    def guess() -> None:
+        raise ValueError("no guess")
+
+    with network.reading() as uow:
+        rows = uow.positions.fetch([("DC-1", "S0001")])
+        with pytest.raises(ValueError, match="no guess"):
+            uow.positions.update_counts_unless_moved([(rows[("DC-1", "S0001")], 40, T1)],
+                                                     meanwhile=guess)
         uow.rollback()
 
 
