@@ -237,16 +237,15 @@ def _aware_times() -> Callable[[datetime | None], datetime | None]:
     """Naive UTC times made aware, each distinct one once: a snapshot's differences share a
     few times, and `replace` per value was 0.7 us against 0.1 for a lookup (1M values at 10M
     positions, 5% changed)."""
-    made: dict[datetime | None, datetime | None] = {None: None}
+    made: dict[datetime, datetime] = {}
 
     def aware(value: datetime | None) -> datetime | None:
-        found = made.get(value, _UNSEEN)
-        if found is _UNSEEN:
-            found = made[value] = value.replace(tzinfo=UTC)  # type: ignore[union-attr]
-        return found  # type: ignore[return-value]
+        if value is None:
+            return None
+        found = made.get(value)
+        if found is None:
+            found = made[value] = value.replace(tzinfo=UTC)
+        return found
 
     return aware
-
-
-_UNSEEN = object()
 
