@@ -7,10 +7,20 @@ needs it. The MIP minimises the very objective plan_sourcing does (see its plann
     sum_l x_li = q_i (full) or <= q_i (backorder),   sum_l y_l <= k
     min sum_l (location_cost_l + shipment_penalty) * y_l
 Backorder is lexicographic: first maximise sum x, then minimise cost at that many units.
+
+A cost bound (any figure; the bench passes the planner's cost) only makes the MIP smaller,
+never changes its answer. With full coverage and at most k shipments, a plan P costing no
+more than B + eps holds only locations l with c_l <= B + eps - N, N the sum of the k - 1
+most negative location costs (c_l is P's cost less its other locations' costs, each at least
+its own negative part). So the MIP is first solved over those locations only; its optimum is
+the whole MIP's when it costs at most B + eps (the whole optimum costs no more, so it lies
+among them). Else (infeasible, or dearer than B) the whole MIP is solved. Backorder steps
+(units maximised first) always solve the whole MIP.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -211,8 +221,10 @@ def optimal_plan(
     weights: Weights,
     policy: SplitPolicy,
     shipping: ShippingModel | None = None,
+    cost_bound: float | None = None,
 ) -> OraclePlan:
-    """The exact optimum of plan_sourcing's objective, with the same policy and fallbacks."""
+    """The exact optimum of plan_sourcing's objective, with the same policy and fallbacks;
+    `cost_bound` (e.g. the planner's cost) narrows the MIP first (see the module doc)."""
     model = _build_model(
         lines, ship_to, candidates, weights, shipping or ShippingModel(), policy.shipment_penalty
     )
@@ -230,13 +242,38 @@ def optimal_plan(
     for label, k, full in steps:
         if k == 0:
             return OraclePlan(0.0, {}, spent, "optimal", label, 0)
-        plan = _solve_or_trivial(model, k, full)
+        plan = _solve_within(model, k, full, cost_bound)
         spent += plan.solve_seconds
         if plan.status == "optimal":
             return OraclePlan(
                 plan.total_cost, plan.shipments, spent, plan.status, label, plan.units
             )
     return OraclePlan(float("inf"), {}, spent, "infeasible", steps[-1][0])
+
+
+def _solve_within(model: _Model, k: int, full: bool, bound: float | None) -> OraclePlan:
+    """The exact optimum, over the locations a plan costing at most `bound` can hold when
+    that settles it, else over every location (module doc)."""
+    if bound is None or not full or not math.isfinite(bound):
+        return _solve_or_trivial(model, k, full)
+    slack = 1e-9 * max(1.0, abs(bound))
+    negatives = sum(sorted(cost for cost in model.costs if cost < 0)[: k - 1])
+    narrowed = _narrowed(model, bound + slack - negatives)
+    if len(narrowed.locations) == len(model.locations):
+        return _solve_or_trivial(model, k, full)
+    plan = _solve_or_trivial(narrowed, k, full)
+    if plan.status == "optimal" and plan.total_cost <= bound + slack:
+        return plan
+    whole = _solve_or_trivial(model, k, full)
+    return OraclePlan(whole.total_cost, whole.shipments, whole.solve_seconds + plan.solve_seconds,
+                      whole.status, whole.policy_applied, whole.units)
+
+
+def _narrowed(model: _Model, most: float) -> _Model:
+    """The model over the locations costing at most `most` (their order kept)."""
+    keep = [n for n, cost in enumerate(model.costs) if cost <= most]
+    return _Model(model.lines, [model.locations[n] for n in keep],
+                  [model.costs[n] for n in keep], [model.caps[n] for n in keep])
 
 
 def _solve_or_trivial(model: _Model, k: int, full: bool) -> OraclePlan:
