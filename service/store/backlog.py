@@ -30,7 +30,8 @@ def open_lines(fulfilments: Iterable[tuple[str, str, int]]) -> Counter[str]:
 
 
 # PostgreSQL: the switch lock, the active ruleset, the journal's cause, the cache versions
-# and the backlog rows moved since this thread's last read in one round trip (0028, 0034)
+# and the backlog rows moved since this thread's last read in one round trip (0028, 0034,
+# 0035)
 _ORDER_START_PG = ("SELECT kind, name, n FROM oms_order_start(%(cause)s, %(refs)s, %(at)s, "
                    "%(seen)s)")
 KEPT = KeptBacklog()  # per thread and database: store/backlog_kept.py
@@ -94,18 +95,18 @@ class Backlog:
         self.started_order = True
         versions.remember({name: int(n) for kind, name, n in head
                            if kind == "v" and name in CACHED})
-        snapshot, count = next((name, n) for kind, name, n in head if kind == "s")
+        snapshot, deletions = next((name, n) for kind, name, n in head if kind == "s")
         database, transaction = next((name, n) for kind, name, n in head if kind == "i")
-        read = Read(snapshot, count, database, transaction, rows[first:])
+        read = Read(snapshot, deletions, database, transaction, rows[first:])
         self._read = KEPT.counts(key, read, self._read_in_full)
         return self._read
 
     def _read_in_full(self) -> tuple[str, int, list[Any]]:
-        """Every backlog row, with the snapshot and row count of the same statement."""
+        """Every backlog row, with the snapshot and deletion count of the same statement."""
         with driver(self.session).cursor() as cursor:
             rows = cursor.execute(FULL_READ).fetchall()
-        _, snapshot, count = next(row for row in rows if row[0] == "s")
-        return snapshot, count, [row for row in rows if row[0] == "b"]
+        _, snapshot, deletions = next(row for row in rows if row[0] == "s")
+        return snapshot, deletions, [row for row in rows if row[0] == "b"]
 
     def forget(self) -> None:
         """Read afresh next time (this transaction moved the counts)."""

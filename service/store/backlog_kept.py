@@ -1,13 +1,15 @@
 """PostgreSQL: each worker thread keeps the backlog it read, and reads again only what moved.
 
-An order's first statement (`oms_order_start`, migration 0034) is given the snapshot of this
-thread's previous read and returns, under one new snapshot: that snapshot, the table's row
-count, the database's identity (server start, database oid, schema), the transaction's id if
-it has one, and only the rows whose last writer (`moved_by`, set on every insert and update)
-was not visible in the previous snapshot. A row whose last writer was visible then is the
-version read then: a later version would have a later writer. So the previous rows with the
-returned ones laid over them are the table as the new snapshot sees it, except for deleted
-rows, which the row count reveals (the rows are then read in full).
+An order's first statement (`oms_order_start`, migrations 0034 and 0035) is given the
+snapshot of this thread's previous read and returns, under one new snapshot: that snapshot,
+the count of statements that deleted backlog rows (a trigger counts them), the database's
+identity (server start, database oid, schema), the transaction's id if it has one, and only
+the rows whose last writer (`moved_by`, set on every insert and update) was not visible in
+the previous snapshot (found through an index on `moved_by`). A row whose last writer was
+visible then is the version read then: a later version would have a later writer. So the
+previous rows with the returned ones laid over them are the table as the new snapshot sees
+it, unless rows were deleted since, which the deletion count reveals (the rows are then read
+in full).
 
 The new snapshot is kept only when the transaction had no id at the read: a transaction
 with an id is missing from its own snapshot's in-progress list, so its later writes would
@@ -23,9 +25,12 @@ from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# the rows in full, under one snapshot (when the kept rows cannot be used)
+DELETIONS = "backlog_deletions"  # the cache_versions row migration 0035's trigger moves
+# the rows in full and the deletion count, under one snapshot (when the kept rows cannot be
+# used)
 FULL_READ = ("SELECT 's'::text, pg_current_snapshot()::text, "
-             "(SELECT count(*) FROM location_backlog) "
+             "COALESCE((SELECT v.version FROM cache_versions v "
+             f"WHERE v.name = '{DELETIONS}'), 0) "
              "UNION ALL SELECT 'b'::text, location_id, open_lines FROM location_backlog")
 
 
@@ -51,25 +56,23 @@ class Counts(dict[str, int]):
 
 @dataclass(frozen=True)
 class Kept:
-    """A thread's last read: where from, its snapshot, the non-zero counts (never mutated
-    once kept: each read builds a new dict) and the locations whose row holds zero."""
+    """A thread's last read: where from, its snapshot, the deletion count it saw and the
+    non-zero counts (never mutated once kept: each read builds a new dict)."""
 
     database: str
     snapshot: str
+    deletions: int
     counts: Counts
-    zeros: frozenset[str]
-
-    def rows(self) -> int:
-        return len(self.counts) + len(self.zeros)
 
 
 @dataclass(frozen=True)
 class Read:
-    """What `oms_order_start` said of the backlog: its snapshot, row count and identity,
-    the transaction's id at the read (None: it had none), and the rows it returned."""
+    """What `oms_order_start` said of the backlog: its snapshot, deletion count and
+    identity, the transaction's id at the read (None: it had none), and the rows it
+    returned."""
 
     snapshot: str
-    rows: int
+    deletions: int
     database: str
     transaction: int | None
     moved: Sequence[Sequence[Any]]  # (kind, location, open lines)
@@ -99,12 +102,11 @@ class KeptBacklog:
         kept rows cannot be used), kept for the next read when that is safe."""
         kept = self._kept()
         before = kept.pop(key, None)  # the read asked for changes since its snapshot
-        if before is not None and before.database != read.database:
-            before = None
+        if before is not None and (before.database, before.deletions) != (read.database,
+                                                                            read.deletions):
+            before = None  # another database, or rows deleted since: read them all
             read = _in_full(read, read_in_full())
         now = _laid_over(before, read)
-        if now.rows() != read.rows:  # rows were deleted since: read them all
-            now = _laid_over(None, _in_full(read, read_in_full()))
         if read.transaction is None:
             kept[key] = now
         elif before is not None:
@@ -117,24 +119,17 @@ class KeptBacklog:
 
 
 def _in_full(read: Read, full: tuple[str, int, Sequence[Sequence[Any]]]) -> Read:
-    snapshot, rows, moved = full
-    return Read(snapshot, rows, read.database, read.transaction, moved)
+    snapshot, deletions, moved = full
+    return Read(snapshot, deletions, read.database, read.transaction, moved)
 
 
 def _laid_over(before: Kept | None, read: Read) -> Kept:
     """The read's rows laid over the kept ones (a new Counts: the kept one is not changed)."""
     moved = [row[1] for row in read.moved]
     counts = (Counts(before.counts, before.counts, moved) if before else Counts({}))
-    zeros = before.zeros if before else frozenset()
-    emptied, filled = set(), set()
     for _kind, location, open_lines in read.moved:
         if open_lines:
             counts[location] = int(open_lines)
-            if location in zeros:
-                filled.add(location)
         else:
             counts.pop(location, None)
-            emptied.add(location)
-    if emptied or filled:
-        zeros = (zeros - filled) | emptied
-    return Kept(read.database, read.snapshot, counts, zeros)
+    return Kept(read.database, read.snapshot, read.deletions, counts)

@@ -49,12 +49,13 @@ ORDER_PARTITION = re.compile(r"orders_(p\d{4}_\d{2}(_\d+)?|legacy|default)$")
 ORDER_UNIQUES = {"channel_idempotency_key", "channel_order_ref"}
 # PostgreSQL-only columns no model maps (each read and written by SQL of its own)
 PG_ONLY_COLUMNS = {("location_backlog", "moved_by")}  # migration 0034, store/backlog_kept.py
+PG_ONLY_INDEXES = {"ix_location_backlog_moved_by"}  # migration 0035, the same module
 
 
 def _compared(postgresql: bool, partitions: set[str]):
     """What compare_metadata looks at: on PostgreSQL, not the partitions (each carries the
     parent's indexes, and each foreign key to orders one constraint per partition) nor the
-    unique keys order_keys holds for orders, nor its PostgreSQL-only columns."""
+    unique keys order_keys holds for orders, nor its PostgreSQL-only columns and indexes."""
     def include(obj, name, type_, reflected, compare_to):
         table = obj if type_ == "table" else getattr(obj, "table", None)
         if type_ == "foreign_key_constraint":  # PostgreSQL adds one per referenced partition
@@ -62,6 +63,8 @@ def _compared(postgresql: bool, partitions: set[str]):
         if table is not None and (table.name in partitions or ORDER_PARTITION.match(table.name)):
             return False
         if postgresql and type_ == "column" and (table.name, name) in PG_ONLY_COLUMNS:
+            return False
+        if postgresql and type_ == "index" and name in PG_ONLY_INDEXES:
             return False
         return not (postgresql and type_ == "unique_constraint" and name in ORDER_UNIQUES)
     return include
