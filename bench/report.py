@@ -292,7 +292,14 @@ EXPLANATIONS = """
   workers in the same minutes: 46.4%, 32.8 ms and 20.3 ms); 2 sync workers instead of 3
   for both apps: p99 24.2 and 32.1 ms against 30.6 and 33.4 ms in alternated runs;
   psycopg's low-level `pq` calls instead of a cursor would save about 30 us of a lookup's
-  1 ms of worker CPU.
+  1 ms of worker CPU. On a quiet machine the tail is short and the p99 follows the rate
+  instead (Intel Xeon, 2026-12-07, hello-world 6,900-7,200 req/s, p99 2.9-3.3 ms): with 16
+  requests in flight a request's latency is mostly its queue, 16 / rate on average, and the
+  p99 was 1.3x that mean for hello-world and the GET alike, so the GET's p99 ratio is
+  hello-world's rate over the GET's: 1.52-1.67x at 60-61 % of the rate. 1.3x asks for 77 %
+  of hello-world's rate, the cart's 1.6x for 62.5 %, the order search's 2x for 50 %; a GET's
+  round trip to PostgreSQL is most of what it costs beyond a hello-world request
+  (bench/changes.md, "Issue 18: the backlog by index").
 - **Orders per second.** The target is absolute, and the machine is shared: hello-world
   moved 4,100-6,600 req/s from one minute to the next on 2026-11-27. On the machine of
   2026-11-26 a 3-line order cost about 5.0 ms of worker CPU and 3.6 ms of PostgreSQL CPU
