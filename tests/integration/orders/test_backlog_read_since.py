@@ -98,12 +98,17 @@ def test_each_order_start_sees_what_a_full_read_sees(small_network, other, db_en
     assert order_start(small_network)[0] == order_start(small_network)[1]
 
 
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_postgresql_returns_only_the_rows_moved_since_the_last_read(small_network, db_engine):
+def seed_and_read_once(ctx, db_engine) -> None:
+    """A row at every location, read once by an order's first statement (and so kept)."""
     with db_engine.begin() as conn:
         for i, loc in enumerate(LOCATIONS):
             conn.execute(UPSERT, {"loc": loc, "n": i + 1})
-    order_start(small_network)
+    order_start(ctx)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgresql_returns_only_the_rows_moved_since_the_last_read(small_network, db_engine):
+    seed_and_read_once(small_network, db_engine)
     with db_engine.begin() as conn:
         conn.execute(UPSERT, {"loc": "DC-1", "n": 7})
     with small_network.transaction() as uow:
@@ -118,10 +123,7 @@ def test_postgresql_returns_only_the_rows_moved_since_the_last_read(small_networ
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_truncated_backlog_is_read_in_full_by_the_next_order(small_network, db_engine):
-    with db_engine.begin() as conn:
-        for i, loc in enumerate(LOCATIONS):
-            conn.execute(UPSERT, {"loc": loc, "n": i + 1})
-    order_start(small_network)
+    seed_and_read_once(small_network, db_engine)
     with db_engine.begin() as conn:
         conn.execute(text("TRUNCATE location_backlog"))
         conn.execute(UPSERT, {"loc": "ST-2", "n": 4})
