@@ -25,12 +25,10 @@ from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-DELETIONS = "backlog_deletions"  # the cache_versions row migration 0035's trigger moves
-# the rows in full and the deletion count, under one snapshot (when the kept rows cannot be
-# used)
+# the rows in full and the deletion count (migration 0035; -1: its row is missing), under
+# one snapshot (when the kept rows cannot be used)
 FULL_READ = ("SELECT 's'::text, pg_current_snapshot()::text, "
-             "COALESCE((SELECT v.version FROM cache_versions v "
-             f"WHERE v.name = '{DELETIONS}'), 0) "
+             "COALESCE((SELECT d.deletions FROM location_backlog_deletions d), -1) "
              "UNION ALL SELECT 'b'::text, location_id, open_lines FROM location_backlog")
 
 
@@ -102,9 +100,9 @@ class KeptBacklog:
         kept rows cannot be used), kept for the next read when that is safe."""
         kept = self._kept()
         before = kept.pop(key, None)  # the read asked for changes since its snapshot
-        if before is not None and (before.database, before.deletions) != (read.database,
-                                                                            read.deletions):
-            before = None  # another database, or rows deleted since: read them all
+        if before is not None and (read.deletions < 0 or (before.database, before.deletions)
+                                   != (read.database, read.deletions)):
+            before = None  # another database, rows deleted since, or no count: read them all
             read = _in_full(read, read_in_full())
         now = _laid_over(before, read)
         if read.transaction is None:

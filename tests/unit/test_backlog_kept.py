@@ -60,6 +60,14 @@ def test_the_full_reads_deletion_count_is_kept_for_the_next_read():
     assert full.calls == 1
 
 
+def test_a_missing_deletion_count_has_every_read_made_in_full():
+    kept, full = KeptBacklog(), FullReads([("A", 1)], deletions=-1)
+    kept.counts("db", read([("A", 1)], deletions=-1), full)
+    assert kept.counts("db", read([], deletions=-1), full) == {"A": 1}
+    assert kept.counts("db", read([], deletions=-1), full) == {"A": 1}
+    assert full.calls == 2
+
+
 def test_another_database_under_the_same_key_is_read_in_full():
     kept, full = KeptBacklog(), FullReads([("X", 7)])
     kept.counts("db", read([("A", 2)]), full)

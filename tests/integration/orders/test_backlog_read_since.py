@@ -117,8 +117,9 @@ def test_postgresql_returns_only_the_rows_moved_since_the_last_read(small_networ
         rows = uow.session.execute(text(
             "SELECT kind, name, n FROM oms_order_start(:cause, :refs, :at, :seen)"),
             {**cause, "seen": seen}).all()
+        deletions = uow.session.scalar(text("SELECT deletions FROM location_backlog_deletions"))
     assert [(name, n) for kind, name, n in rows if kind == "b"] == [("DC-1", 7)]
-    assert next(n for kind, _, n in rows if kind == "s") == 0  # no deletions counted
+    assert next(n for kind, _, n in rows if kind == "s") == deletions  # the deletion count
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -128,3 +129,13 @@ def test_a_truncated_backlog_is_read_in_full_by_the_next_order(small_network, db
         conn.execute(text("TRUNCATE location_backlog"))
         conn.execute(UPSERT, {"loc": "ST-2", "n": 4})
     assert order_start(small_network) == ({"ST-2": 4}, {"ST-2": 4})
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_backlog_emptied_with_every_other_table_is_read_in_full(small_network, db_engine):
+    seed_and_read_once(small_network, db_engine)
+    with db_engine.begin() as conn:  # as a test's cleanup or a careless reset would
+        conn.execute(text("DELETE FROM location_backlog"))
+        conn.execute(text("DELETE FROM cache_versions"))
+        conn.execute(UPSERT, {"loc": "DC-1", "n": 6})
+    assert order_start(small_network) == ({"DC-1": 6}, {"DC-1": 6})

@@ -17,12 +17,15 @@ largest cost that grew with the network.
   first read (`seen` NULL) asks since the snapshot 1:1:, in which no transaction id is
   visible: every row.
 - Deleted rows are counted instead: a statement trigger on DELETE and TRUNCATE adds one to
-  `cache_versions`' row 'backlog_deletions' in the deleting transaction, and the 's' row
-  returns that counter (was the row count). A reader that kept an earlier counter reads the
-  table in full (store/backlog_kept.py).
+  the single row of `location_backlog_deletions` in the deleting transaction, and the 's'
+  row returns that counter (was the row count; -1 if the row is missing, and then every
+  read is a full one). A reader that kept another counter reads the table in full
+  (store/backlog_kept.py). The counter has a table of its own, which no model maps and only
+  the trigger writes: a counter that went back (a row of `cache_versions`, emptied with the
+  other tables by a test's cleanup) would hide the deletions before it.
 
-Downgrade restores 0034's function and drops the trigger, its function, the counter row and
-the index.
+Downgrade restores 0034's function and drops the trigger, its function, the counter's table
+and the index.
 """
 
 import importlib.util
@@ -37,14 +40,16 @@ down_revision: str | None = "0034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-DELETIONS = "backlog_deletions"  # service.store.backlog_kept.DELETIONS
-
-COUNTED = f"""
+COUNTED = """
 CREATE INDEX ix_location_backlog_moved_by ON location_backlog (moved_by);
+CREATE TABLE location_backlog_deletions (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  deletions bigint NOT NULL
+);
+INSERT INTO location_backlog_deletions (deletions) VALUES (0);
 CREATE FUNCTION oms_backlog_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO cache_versions (name, version) VALUES ('{DELETIONS}', 1)
-  ON CONFLICT (name) DO UPDATE SET version = cache_versions.version + 1;
+  UPDATE location_backlog_deletions SET deletions = deletions + 1;
   RETURN NULL;
 END $$;
 CREATE TRIGGER backlog_deleted AFTER DELETE OR TRUNCATE ON location_backlog
@@ -57,7 +62,7 @@ _ROW_COUNT = "(SELECT count(*) FROM location_backlog)"
 _EVERY_ROW_TESTED = (
     "WHERE seen IS NULL OR NOT pg_visible_in_snapshot(b.moved_by, CAST(seen AS pg_snapshot))")
 _DELETIONS_COUNTED = (
-    f"COALESCE((SELECT v.version FROM cache_versions v WHERE v.name = '{DELETIONS}'), 0)")
+    "COALESCE((SELECT d.deletions FROM location_backlog_deletions d), -1)")
 _MOVED_SINCE_SEEN = (
     "WHERE b.moved_by >= pg_snapshot_xmin(CAST(COALESCE(seen, '1:1:') AS pg_snapshot))\n"
     "      AND NOT pg_visible_in_snapshot(b.moved_by,\n"
@@ -85,7 +90,7 @@ def downgrade() -> None:
         op.execute(_migration_0034().START)
         op.execute("DROP TRIGGER backlog_deleted ON location_backlog")
         op.execute("DROP FUNCTION oms_backlog_deleted()")
-        op.execute(f"DELETE FROM cache_versions WHERE name = '{DELETIONS}'")
+        op.execute("DROP TABLE location_backlog_deletions")
         op.execute("DROP INDEX ix_location_backlog_moved_by")
 
 
