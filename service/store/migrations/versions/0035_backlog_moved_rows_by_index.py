@@ -72,7 +72,8 @@ _MOVED_SINCE_SEEN = (
 def _start() -> str:
     """oms_order_start as 0035 defines it (from 0034's text, both parts checked found)."""
     before = _migration_0034().START
-    assert _ROW_COUNT in before and _EVERY_ROW_TESTED in before
+    if _ROW_COUNT not in before or _EVERY_ROW_TESTED not in before:  # checked under -O too
+        raise RuntimeError("migration 0034's oms_order_start is not the text 0035 edits")
     return before.replace(_ROW_COUNT, _DELETIONS_COUNTED).replace(
         _EVERY_ROW_TESTED, _MOVED_SINCE_SEEN)
 
@@ -98,7 +99,8 @@ def _migration_0034() -> ModuleType:
     """Migration 0034's module (its oms_order_start is what downgrade restores)."""
     path = Path(__file__).with_name("0034_backlog_read_since_snapshot.py")
     spec = importlib.util.spec_from_file_location("oms_migration_0034", path)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
