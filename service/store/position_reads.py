@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from service.domain.ledger import available_units
 from service.store.db import driver
 from service.store.models import StockPosition
 from service.store.pg_arrays import text_array
@@ -24,6 +25,11 @@ class StockAt(NamedTuple):
     on_hand: int
     allocated: int
     reserved: int
+
+    @property
+    def available(self) -> int:
+        """Free units: on hand, less allocated and reserved (never below 0)."""
+        return available_units(self.on_hand, self.allocated, self.reserved)
 
 
 def positions_at(session: Session, skus: Sequence[str], location_ids: Sequence[str]

@@ -7,7 +7,7 @@ agree on everything the channel rules can see sell the same (`_AtsMemo`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from service.rules.predicates import variables_read
 from service.services.ats.position import (
     Arriving,
     PositionStock,
+    Stock,
     counted_in_transit,
     position_facts,
 )
@@ -175,20 +176,25 @@ class _AtsMemo:
             cache[key] = part
         return part
 
-    def ats(self, pos: PositionStock | None) -> list[int]:
+    def ats(self, pos: Stock | None) -> list[int]:
         if pos is None:
             return self._zeros
-        arriving = self._arriving.get((pos.location_id, pos.sku))
+        arriving = self._arriving and self._arriving.get((pos.location_id, pos.sku))
         if arriving:  # few positions have units in transit: evaluated every time
             return _ats_per_channel(self._ruleset, self._catalog, pos, self._channels,
                                     arriving, self._now)
-        if pos.available == 0:  # nothing to sell, whatever the rules say
+        available = pos.available
+        if available == 0:  # nothing to sell, whatever the rules say
             return self._zeros
-        product = self._part(self._products, self._catalog.products, pos.sku)
-        location = self._part(self._locations, self._catalog.locations, pos.location_id)
+        product = self._products.get(pos.sku, _ABSENT)  # (the part, mostly known already)
+        if product is _ABSENT:
+            product = self._part(self._products, self._catalog.products, pos.sku)
+        location = self._locations.get(pos.location_id, _ABSENT)
+        if location is _ABSENT:
+            location = self._part(self._locations, self._catalog.locations, pos.location_id)
         if product is None or location is None:
             return _ats_per_channel(self._ruleset, self._catalog, pos, self._channels)
-        key = (product, location, pos.available, pos.on_hand if self._on_hand else None)
+        key = (product, location, available, pos.on_hand if self._on_hand else None)
         out = self._known.get(key)
         if out is None:
             out = self._known[key] = _ats_per_channel(
@@ -196,8 +202,16 @@ class _AtsMemo:
         return out
 
 
+def channel_ats_reader(ruleset: Ruleset, catalog: CatalogSnapshot, channel: str
+                       ) -> Callable[[Stock | None], int]:
+    """position_ats() for one channel, remembered as channel_deltas remembers figures (the
+    sourcing read asks it for every position it reads; units in transit are not counted)."""
+    memo = _AtsMemo(ruleset, catalog, [channel], {}, None)
+    return lambda pos: memo.ats(pos)[0]
+
+
 def _ats_per_channel(
-    ruleset: Ruleset, catalog: CatalogSnapshot, pos: PositionStock | None, channels: list[str],
+    ruleset: Ruleset, catalog: CatalogSnapshot, pos: Stock | None, channels: list[str],
     arriving: Arriving = (), now: datetime | None = None
 ) -> list[int]:
     """Each channel's figure of a position (position_ats(), plus the units in transit its

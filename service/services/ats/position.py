@@ -32,6 +32,9 @@ class Stock(Protocol):
     @property
     def reserved(self) -> int: ...
 
+    @property
+    def available(self) -> int: ...
+
 
 @dataclass(frozen=True)
 class PositionStock:

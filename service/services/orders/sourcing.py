@@ -23,7 +23,7 @@ from service.domain.sourcing.rings import plan_in_rings
 from service.errors import ValidationFailed, problem
 from service.rules.evaluate import evaluate_sourcing
 from service.rules.model import Ruleset
-from service.services.ats.position import position_ats
+from service.services.ats.deltas import channel_ats_reader
 from service.services.orders import backlog
 from service.services.orders.requests import SourcingRequest
 from service.services.orders.site_tables import site_table
@@ -63,13 +63,16 @@ def ats_at_locations(uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapshot
     """What the channel may sell of `skus` at `location_ids` (inactive locations sell nothing).
 
     The channel's rules are evaluated with the compiled predicates that keep the channel's
-    ATS, so a plan never takes units the channel was not shown.
+    ATS, so a plan never takes units the channel was not shown; positions alike in all the
+    rules read (and in their availability) share one evaluation (`channel_ats_reader`).
     """
     found = LocationAts(defaultdict(dict), {})
-    ats_of = getattr(uow.positions, "ats_of", position_ats)  # replay's memoised reader
+    replayed = getattr(uow.positions, "ats_of", None)  # replay's memoised reader
+    ats_of = (channel_ats_reader(ruleset, catalog, channel) if replayed is None else
+              lambda row: replayed(ruleset, catalog, row, channel))
     for row in uow.positions.at(skus, location_ids):
         found.seen[(row.location_id, row.sku)] = row
-        units = ats_of(ruleset, catalog, row, channel)
+        units = ats_of(row)
         if units > 0:
             found.units[row.location_id][row.sku] = units
     return found

@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 
 from service.rules.loader import build_ruleset
 from service.rules.predicates import variables_read
-from service.services.ats.deltas import channel_deltas
+from service.services.ats.deltas import channel_ats_reader, channel_deltas
 from service.services.ats.position import PositionStock, position_ats
 from service.store.catalog import CatalogSnapshot
+from service.store.position_reads import StockAt
 from tests.rule_strategies import CONTEXT, conditions, facts
 
 VARIABLES = CONTEXT.variables
@@ -80,6 +81,26 @@ def test_channel_deltas_equal_the_ats_of_each_position(channel_rules, fact_rows,
             before_pos = PositionStock(after_pos.location_id, after_pos.sku, *before[2:])
         changes.append((before_pos, after_pos))
     assert channel_deltas(ruleset, catalog, changes) == _expected(ruleset, catalog, changes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(rules, rules), st.lists(facts, min_size=4, max_size=4),
+       st.lists(st.booleans(), min_size=3, max_size=3), st.lists(figures, max_size=24),
+       st.sampled_from(["web", "app"]), st.data())
+def test_the_sourcing_reader_of_one_channel_gives_the_ats_of_each_position_read(
+        channel_rules, fact_rows, active, rows, channel, data):
+    ruleset = _ruleset(channel_rules)
+    read = sorted({name for body in channel_rules for rule in body
+                   for name in variables_read(rule["conditions"])} or VARIABLES)
+    name = data.draw(st.sampled_from(read))
+    products = dict(zip("ABC", _twins(fact_rows[0], fact_rows[1], name), strict=True))
+    locations = {loc: {**facts_, "active": on} for loc, facts_, on in zip(
+        ["L1", "L2", "L3"], _twins(fact_rows[2], fact_rows[3], name), active, strict=True)}
+    catalog = CatalogSnapshot(products, locations, ())
+    ats = channel_ats_reader(ruleset, catalog, channel)
+    for number, values in enumerate(rows):  # rows as the sourcing read returns them
+        row = StockAt(number, *values)
+        assert ats(row) == position_ats(ruleset, catalog, row, channel), row
 
 
 def test_positions_with_equal_availability_differ_by_what_the_rules_read():
