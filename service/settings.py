@@ -64,7 +64,16 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def _with_defaults(section: str, values: dict[str, Any]) -> dict[str, Any]:
-    return {**copy.deepcopy(_section_defaults(section)), **values}
+    defaults = _section_defaults(section)  # copied deep only when a default can be changed
+    return {**(dict(defaults) if _scalars_only(section) else copy.deepcopy(defaults)),
+            **values}
+
+
+@functools.cache
+def _scalars_only(section: str) -> bool:
+    """Whether every default of the section is a string, number, boolean or null."""
+    return all(isinstance(v, str | int | float | bool | None)
+               for v in _section_defaults(section).values())
 
 
 @functools.cache
