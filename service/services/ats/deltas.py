@@ -122,7 +122,8 @@ class _Kept:
 
 
 _KEPT: dict[tuple[str, str, tuple[str, ...], int], _Kept] = {}
-KEPT_RULESETS = 8  # (ruleset, channels, catalog) kept at once; more, and all are dropped
+KEPT_RULESETS = 16  # (ruleset, channels, catalog) kept at once; more, and the oldest goes
+# (sourcing keeps one per channel it reads, stock deltas one for every channel together)
 KEPT_FIGURES = 50_000  # figures kept per ruleset and catalog; more, and they are dropped
 
 
@@ -133,8 +134,9 @@ def _kept(ruleset: Ruleset, catalog: CatalogSnapshot, channels: list[str]) -> _K
     key = (ruleset.ref, ruleset.content_hash, tuple(channels), id(catalog))
     kept = _KEPT.get(key)
     if kept is None or kept.catalog is not catalog:
-        if len(_KEPT) >= KEPT_RULESETS:
-            _KEPT.clear()
+        _KEPT.pop(key, None)
+        while len(_KEPT) >= KEPT_RULESETS:
+            del _KEPT[next(iter(_KEPT))]
         kept = _KEPT[key] = _Kept(catalog)
     elif len(kept.known) >= KEPT_FIGURES:
         kept.known.clear()

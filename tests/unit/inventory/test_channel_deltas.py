@@ -141,3 +141,18 @@ def test_figures_remembered_by_an_earlier_call_are_not_used_with_a_new_catalog()
     as_dc = CatalogSnapshot({"A": product}, {"L1": {**store, "location_type": "dc"}}, 2)
     assert channel_deltas(ruleset, as_dc, change)[("web", "A")] == 5
     assert channel_deltas(ruleset, as_store, change)[("web", "A")] == 3
+
+
+def test_a_new_ruleset_beyond_the_kept_limit_drops_only_the_oldest_remembered_one():
+    from service.services.ats import deltas
+
+    product = {"sku": "A", "category": "", "brand": "", "price": 1.0, "tags": []}
+    store = {"location_id": "L1", "location_type": "store", "region": "", "location_tags": [],
+             "can_ship": True, "can_pickup": True, "active": True}
+    catalog = CatalogSnapshot({"A": product}, {"L1": store}, 3)
+    deltas._KEPT.clear()
+    kept = [deltas._kept(_ruleset([[], []]), catalog, [f"c{i}"])
+            for i in range(deltas.KEPT_RULESETS + 1)]
+    assert len(deltas._KEPT) == deltas.KEPT_RULESETS
+    assert deltas._kept(_ruleset([[], []]), catalog, ["c1"]) is kept[1]  # still remembered
+    assert deltas._kept(_ruleset([[], []]), catalog, ["c0"]) is not kept[0]  # the oldest went
