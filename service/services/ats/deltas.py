@@ -6,6 +6,7 @@ agree on everything the channel rules can see sell the same (`_AtsMemo`).
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,7 @@ class _Kept:
 
 
 _KEPT: dict[tuple[str, str, tuple[str, ...], int], _Kept] = {}
+_KEPT_LOCK = threading.Lock()
 KEPT_RULESETS = 16  # (ruleset, channels, catalog) kept at once; more, and the oldest goes
 # (sourcing keeps one per channel it reads, stock deltas one for every channel together)
 KEPT_FIGURES = 50_000  # figures kept per ruleset and catalog; more, and they are dropped
@@ -134,10 +136,11 @@ def _kept(ruleset: Ruleset, catalog: CatalogSnapshot, channels: list[str]) -> _K
     key = (ruleset.ref, ruleset.content_hash, tuple(channels), id(catalog))
     kept = _KEPT.get(key)
     if kept is None or kept.catalog is not catalog:
-        _KEPT.pop(key, None)
-        while len(_KEPT) >= KEPT_RULESETS:
-            del _KEPT[next(iter(_KEPT))]
-        kept = _KEPT[key] = _Kept(catalog)
+        with _KEPT_LOCK:  # (threads of one worker: the oldest is dropped once)
+            _KEPT.pop(key, None)
+            while len(_KEPT) >= KEPT_RULESETS:
+                del _KEPT[next(iter(_KEPT))]
+            kept = _KEPT[key] = _Kept(catalog)
     elif len(kept.known) >= KEPT_FIGURES:
         kept.known.clear()
     return kept
