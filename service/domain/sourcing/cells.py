@@ -12,7 +12,7 @@ rings reach (`site_floors.SiteFloors`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil, sqrt
+from math import ceil, radians, sqrt
 
 import numpy as np
 
@@ -34,6 +34,7 @@ class Cells:
     centre_lam: np.ndarray
     radius_km: np.ndarray
     cell_of: np.ndarray
+    centre_cos_phi: np.ndarray  # cos(centre_phi), for every destination's bounds
 
     def __len__(self) -> int:
         return len(self.radius_km)
@@ -49,8 +50,8 @@ class Cells:
 
     def nearest_km(self, ship_to: tuple[float, float]) -> np.ndarray:
         """Per cell, a distance no site of the cell is nearer `ship_to` than (km)."""
-        km = haversine_km_to(np.radians(ship_to[0]), np.radians(ship_to[1]),
-                             self.centre_phi, np.cos(self.centre_phi), self.centre_lam)
+        km = haversine_km_to(radians(ship_to[0]), radians(ship_to[1]),
+                             self.centre_phi, self.centre_cos_phi, self.centre_lam)
         return np.maximum(0.0, km - self.radius_km) * (1 - 1e-9) - DISTANCE_SLACK_KM
 
 
@@ -77,7 +78,7 @@ def build_cells(phi: np.ndarray, lam: np.ndarray, size: int = CELL_SIZE) -> Cell
             centre_phi[c], centre_lam[c], phi[group], np.cos(phi[group]), lam[group])
     radius = (np.maximum.reduceat(reach, starts[:-1]) if groups else np.empty(0))
     return Cells(members, starts, centre_phi, centre_lam,
-                 radius * (1 + 1e-9) + DISTANCE_SLACK_KM, cell_of)
+                 radius * (1 + 1e-9) + DISTANCE_SLACK_KM, cell_of, np.cos(centre_phi))
 
 
 def _groups(phi: np.ndarray, lam: np.ndarray, size: int) -> list[np.ndarray]:
