@@ -330,6 +330,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int | str) -> tuple[float, float]:
+    """(user, system) CPU seconds a process has used so far, from /proc ((0, 0): gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def children(pid: int) -> list[int]:
     """Direct child process ids (gunicorn workers of a master)."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)

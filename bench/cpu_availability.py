@@ -65,8 +65,7 @@ def _environ(mode: str, key: str, rng: random.Random) -> dict[str, Any]:
 
 def _backend_cpu(ctx: Any) -> float:
     pid = kept_connections.run(ctx.engine, lambda conn: conn.info.backend_pid)
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(common.cpu_seconds(pid))
 
 
 def main(argv: list[str] | None = None) -> int:

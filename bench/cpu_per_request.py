@@ -28,17 +28,7 @@ import common  # noqa: E402
 
 from service.services.access.keys import create_key  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 MODES = ("hello", "get", "cart", "orders")
-
-
-def _stat(pid: int | str) -> tuple[int, int]:
-    """(user, system) clock ticks of a process so far (0, 0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0, 0
-    return int(fields[11]), int(fields[12])
 
 
 def _backends(database: str) -> list[str]:
@@ -61,8 +51,8 @@ def _idle() -> tuple[int, int]:
 
 
 def _sample(workers: list[int], database: str) -> dict[str, Any]:
-    groups = {"workers": [_stat(pid) for pid in workers],
-              "postgres": [_stat(pid) for pid in _backends(database)]}
+    groups = {"workers": [common.cpu_seconds(pid) for pid in workers],
+              "postgres": [common.cpu_seconds(pid) for pid in _backends(database)]}
     times = os.times()
     return {**{g: (sum(u for u, _ in v), sum(s for _, s in v)) for g, v in groups.items()},
             "wrk": times.children_user + times.children_system, "idle": _idle()}
@@ -73,7 +63,7 @@ def _per_request(before: dict[str, Any], after: dict[str, Any], requests: int
     out: dict[str, float] = {}
     for group in ("workers", "postgres"):
         for n, part in enumerate(("user", "sys")):
-            out[f"{group}_{part}_ms"] = (after[group][n] - before[group][n]) / TICK / requests * 1e3
+            out[f"{group}_{part}_ms"] = (after[group][n] - before[group][n]) / requests * 1e3
     out["wrk_ms"] = (after["wrk"] - before["wrk"]) / requests * 1e3
     idle = after["idle"][0] - before["idle"][0]
     out["idle_pct"] = 100 * idle / max(1, after["idle"][1] - before["idle"][1])

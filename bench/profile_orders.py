@@ -95,20 +95,11 @@ def _count_calls() -> None:
 def _backend_cpu(pg_url: str) -> float:
     """CPU seconds used so far by the PostgreSQL backends of this database (same machine),
     the harness's own included."""
-    import os
-
     with psycopg.connect(common._libpq(pg_url), autocommit=True) as conn:
         pids = [r[0] for r in conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid()")]
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(sum(common.cpu_seconds(pid)) for pid in pids)
 
 
 def _blocks(ctx: Any, pg_url: str) -> tuple[int, int]:
