@@ -193,8 +193,8 @@ def _parameters(new: NewOrder, backlog: list[dict[str, Any]]) -> dict[str, Any]:
     A text per table, not an array per column: psycopg dumps and escapes arrays in Python,
     element by element (the JSON of the events and factors quote by quote), which cost more
     than everything else the statement's parameters need together. Not one document for all
-    the tables either: PostgreSQL parsed all of it again for each table's `->` (a tenth of
-    its CPU for an order, bench/changes.md).
+    the tables either: PostgreSQL parsed all of it again for each table's `->` (about 100 us
+    of its CPU an order, bench/changes.md).
     """
     order = new.order
     params: dict[str, Any] = {c: order.get(c) for c in _ORDER_COLUMNS}
