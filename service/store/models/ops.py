@@ -28,8 +28,7 @@ class Event(Base):
     0026, store/partitions.py); ids are still unique and increasing (one sequence)."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_pending", "delivered_at", "next_attempt_at"),
-                      Index("ix_events_aggregate", "aggregate_type", "aggregate_id", "id"),
+    __table_args__ = (Index("ix_events_aggregate", "aggregate_type", "aggregate_id", "id"),
                       # the webhook router's queue (delivered_at: handed to webhook deliveries)
                       Index("ix_events_unrouted", "id",
                             postgresql_where=text("delivered_at IS NULL"),

@@ -37,9 +37,15 @@ class OrderRow(Base):
         Index("ix_orders_channel_status_created", "channel", "status", "created_at", "id"),
         Index("ix_orders_status_created", "status", "created_at", "id"),
         Index("ix_orders_created", "created_at", "id"),
-        Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
-        Index("ix_orders_order_ref", "order_ref"),
-        Index("ix_orders_experiment_variant", "experiment", "variant"),
+        # partial (migration 0037): a search by equality never matches NULL
+        Index("ix_orders_customer_created", "customer_id", "created_at", "id",
+              postgresql_where=text("customer_id IS NOT NULL"),
+              sqlite_where=text("customer_id IS NOT NULL")),
+        Index("ix_orders_order_ref", "order_ref", postgresql_where=text("order_ref IS NOT NULL"),
+              sqlite_where=text("order_ref IS NOT NULL")),
+        Index("ix_orders_experiment_variant", "experiment", "variant",
+              postgresql_where=text("experiment IS NOT NULL"),
+              sqlite_where=text("experiment IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -100,7 +106,7 @@ class OrderLineRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     # no foreign key to orders (migration 0032): written with or under its order, by construction
-    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    order_id: Mapped[str] = mapped_column(String(32))  # order_line_no leads with it (0037)
     line_no: Mapped[int]
     # no foreign key to products (migration 0033): parsed against the catalog, never deleted
     sku: Mapped[str] = mapped_column(String(64))
