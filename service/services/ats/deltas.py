@@ -6,9 +6,10 @@ agree on everything the channel rules can see sell the same (`_AtsMemo`).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -120,6 +121,10 @@ class _Kept:
     products: dict[str, Any] = field(default_factory=dict)
     locations: dict[str, Any] = field(default_factory=dict)
     known: dict[Any, list[int]] = field(default_factory=dict)
+    # each distinct part (the frozen facts the rules read) as a small int, so that a
+    # figure's key is four ints: hashed and compared at every position a plan reads
+    parts: dict[Any, int] = field(default_factory=dict)
+    numbers: Iterator[int] = field(default_factory=itertools.count)  # (atomic in threads)
 
 
 _KEPT: dict[tuple[str, str, tuple[str, ...], int], _Kept] = {}
@@ -166,6 +171,7 @@ class _AtsMemo:
         self._names = sorted(read - {"on_hand", "available", "channel"})
         kept = _kept(ruleset, catalog, channels)
         self._products, self._locations, self._known = kept.products, kept.locations, kept.known
+        self._parts, self._numbers = kept.parts, kept.numbers
         self._zeros = [0] * len(channels)
 
     def _part(self, cache: dict[str, Any], source: dict[str, Any], key: str) -> Any:
@@ -173,10 +179,10 @@ class _AtsMemo:
         if part is _ABSENT:
             facts = source.get(key)
             try:
-                part = None if facts is None else tuple(
-                    _frozen(facts.get(name, _ABSENT)) for name in self._names)
-                hash(part)
-            except TypeError:
+                part = None if facts is None else self._parts.setdefault(tuple(
+                    _frozen(facts.get(name, _ABSENT)) for name in self._names),
+                    next(self._numbers))
+            except TypeError:  # an unhashable fact
                 part = None
             cache[key] = part
         return part

@@ -156,3 +156,33 @@ def test_a_new_ruleset_beyond_the_kept_limit_drops_only_the_oldest_remembered_on
     assert len(deltas._KEPT) == deltas.KEPT_RULESETS
     assert deltas._kept(_ruleset([[], []]), catalog, ["c1"]) is kept[1]  # still remembered
     assert deltas._kept(_ruleset([[], []]), catalog, ["c0"]) is not kept[0]  # the oldest went
+
+
+def test_readers_in_many_threads_never_give_two_locations_the_same_remembered_facts():
+    """The facts the rules read are remembered as numbers shared by a worker's threads: two
+    threads meeting new facts at once must not both take the same number (a store would
+    then sell what a DC sells)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ruleset = _ruleset([[{"conditions": {"all": [
+        {"name": "location_type", "operator": "equal_to", "value": "store"}]},
+        "actions": [{"name": "hold_back_units", "params": {"units": 2}}]}], []])
+    product = {"sku": "A", "category": "", "brand": "", "price": 1.0, "tags": []}
+    site = {"region": "", "location_tags": [], "can_ship": True, "can_pickup": True,
+            "active": True}
+    kinds = ["store", "dc"] * 200
+    locations = {f"L{i}": {**site, "location_id": f"L{i}", "location_type": kind}
+                 for i, kind in enumerate(kinds)}
+    catalog = CatalogSnapshot({"A": product}, locations, 4)
+    rows = [StockAt(i, f"L{i}", "A", 5, 0, 0) for i in range(len(kinds))]
+
+    def read(offset: int) -> list[int]:
+        ats = channel_ats_reader(ruleset, catalog, "web")
+        return [ats(rows[(i + offset) % len(rows)]) for i in range(len(rows))]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(read, range(0, 400, 50)))
+    for offset, figures in zip(range(0, 400, 50), results, strict=True):
+        expected = [3 if kinds[(i + offset) % len(rows)] == "store" else 5
+                    for i in range(len(rows))]
+        assert figures == expected
