@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
+from service.cli.db import add_db_commands
 from service.cli.experiments import add_experiments_commands
 from service.cli.feeds import add_feeds_commands
 from service.cli.rules import add_rules_commands
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oms", description="OMS rules service")
     parser.add_argument("--config", help="config file (default: OMS_CONFIG or config.yaml)")
     sub = parser.add_subparsers(metavar="COMMAND")
-    _add_db(sub)
+    add_db_commands(sub, _context)
     _add_serve(sub)
     _add_scheduler(sub)
     _add_keys(sub)
@@ -62,60 +63,6 @@ def _context(args: argparse.Namespace) -> Context:
     from service.bootstrap import build_context
 
     return build_context(load_settings(args.config))
-
-
-def _add_db(sub: argparse._SubParsersAction) -> None:
-    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
-    up = db.add_parser("upgrade", help="migrate the configured database to the latest schema")
-    up.set_defaults(handler=_db_upgrade)
-    parts = db.add_parser("partitions", help="list the time partitions (PostgreSQL); "
-                                             "--maintain runs partitions.maintain now")
-    parts.add_argument("--maintain", action="store_true",
-                       help="create the partitions ahead and retire the old ones now, in this "
-                            "process (as the scheduler's partitions.maintain job does)")
-    parts.set_defaults(handler=_db_partitions)
-
-
-def _db_upgrade(args: argparse.Namespace) -> int:
-    from service.services.operations.schema import migrate
-
-    settings = load_settings(args.config)
-    migrate(settings.database_url)
-    print(f"database at the latest schema ({_redacted(settings.database_url)})")
-    return 0
-
-
-def _db_partitions(args: argparse.Namespace) -> int:
-    from service.cli.feeds import format_table
-    from service.services.operations import partitions
-
-    ctx = _context(args)
-    if args.maintain:
-        done = partitions.maintain(ctx)
-        if not done.supported:
-            print(partitions.NOT_SUPPORTED)
-            return 0
-        for what in ("created", "retired", "kept", "busy", "skipped"):
-            print(f"{what}: {', '.join(getattr(done, what)) or '-'}")
-    found = partitions.listing(ctx)
-    if not found:
-        print("partitions: no partitioned table" if partitions.supported(ctx)
-              else partitions.NOT_SUPPORTED)
-        return 0
-    print(format_table(["table", "partition", "from", "to", "rows (estimate)"], [
-        [p["table"], p["partition"], _bound(p["from"]), _bound(p["to"]), str(p["rows"])]
-        for p in found]))
-    return 0
-
-
-def _bound(at: object) -> str:
-    return "DEFAULT" if at is None else str(at)
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:
