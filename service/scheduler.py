@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import uuid
@@ -166,7 +167,21 @@ def run_forever(ctx: Context) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
     names = add_jobs(scheduler, ctx)
     log.info("scheduler %s running jobs: %s", OWNER, ", ".join(names) or "(none)")
+    _stop_on_sigterm()
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+        log.info("scheduler %s stopping: running jobs finish their turn", OWNER)
+        ctx.stopping.set()  # webhooks.deliver ends its loop within a second
+        scheduler.shutdown(wait=True)  # (a second Ctrl-C stops the waiting)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a supervisor's stop) ends the scheduler as Ctrl-C does, letting the running
+    jobs finish their turn, instead of killing it mid-job (possible in the main thread only)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_system_exit)
+
+
+def _raise_system_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -9,6 +9,7 @@ chooses the pieces.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class Context:
     feed_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     # database.read_urls: the replicas availability lookups may read from (None: no replica)
     replicas: Replicas | None = None
+    # set when the process is stopping (the scheduler on Ctrl-C or SIGTERM): jobs that loop
+    # for a while (webhooks.deliver) end their loop at the next turn instead of the deadline
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:

@@ -81,7 +81,7 @@ def run(ctx: Context) -> int:
         lanes.sweep(uow, ctx.clock.now())
     pipe, sent, more = Pipeline(ctx, config, sender), 0, True
     try:
-        while (left := deadline - time.monotonic()) > 0:
+        while (left := deadline - time.monotonic()) > 0 and not ctx.stopping.is_set():
             routed = route(ctx) if more or signal.poll() else 0
             more = routed >= ROUTE_BATCH  # a full batch: more are waiting
             moved = routed + pipe.fill()
