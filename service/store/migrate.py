@@ -27,6 +27,10 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at url to revision (default: the latest)."""
     _checked(revision)
+    found = current(url) if revision not in ("head", "base") else None
+    if found is not None and revision in _ancestry(found):
+        raise ValidationFailed(f"cannot upgrade to {revision}: it is below the database's "
+                               f"revision ({found}); `oms db downgrade {revision}` goes back.")
     command.upgrade(alembic_config(url), revision)
 
 

@@ -58,3 +58,6 @@ def test_a_downgrade_to_an_unknown_or_later_revision_is_refused_by_name(oms):
     assert "revision 0036" in oms("db", "current")[1]  # nothing moved
     code, _, err = oms("db", "upgrade", "nope")
     assert code == 1 and "unknown revision 'nope'" in err
+    code, _, err = oms("db", "upgrade", "0035")  # below the database's: a downgrade's job
+    assert code == 1 and "cannot upgrade to 0035" in err
+    assert "revision 0036" in oms("db", "current")[1]
