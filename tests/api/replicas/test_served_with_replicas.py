@@ -3,11 +3,13 @@ thread of its own, and a token from a write through one worker is honoured by ev
 
 from __future__ import annotations
 
+import re
 import time
 
 from service.services.access.keys import create_key
 from tests.processes import call, serve
 from tests.support import FIXTURES
+from tests.webhook_receiver import wait_until
 
 
 def config(tmp_path, pair) -> object:
@@ -39,10 +41,19 @@ def test_tokens_hold_across_forked_workers_and_each_worker_reads_the_replica(
             assert answer.status == 200, answer.body
             return answer.body["items"][0]["available"]
 
+        def workers_seeing_the_replica_current() -> int:
+            """Workers whose poller found the replica healthy (a worker polls from its first
+            read on; one still booting during the writes above has not read yet)."""
+            lines = [ln for ln in call("GET", base + "/metrics").body.splitlines()
+                     if ln.startswith("oms_replica_healthy{") and ln.endswith(" 1.0")]
+            return len({re.search(r'pid="(\d+)"', ln).group(1) for ln in lines})
+
         for n in range(1, 41):
             assert read(push(n)) == n, n
         pair.wait_caught_up()
-        time.sleep(0.3)  # every worker has read, so polls, and has seen the replica current
+        assert wait_until(lambda: read() == 40 and workers_seeing_the_replica_current() == 2,
+                          30), call("GET", base + "/metrics").body
+        time.sleep(0.3)  # every worker has seen the replica current, recently
         pair.pause_replay()
         token = push(99)
         assert [read() for _ in range(10)] == [40] * 10  # the replica, within 60 s of lag
