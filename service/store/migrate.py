@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -60,7 +61,9 @@ def head() -> str:
     return str(_scripts().get_current_head())
 
 
+@cache
 def _scripts() -> ScriptDirectory:
+    """The packaged migrations, read once per process."""
     return ScriptDirectory(str(MIGRATIONS_DIR))
 
 
