@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from service.services.context import Context
 
 log = logging.getLogger(__name__)
-# The first ring of a re-route's plan: 16 locations, as for a new order. 32 (chosen when a
-# second ring cost a second full read) now costs more than the second rings it saves: in
+# The first ring of a re-route's plan: 16 locations (a new order's is config's first_ring).
+# 32 (chosen when a second ring cost a second full read) costs more than the rings it saves: in
 # bench_reroute.py's alternated rounds (2026-12-07, bench/changes.md) a re-route's median was
 # 12.4 / 15.6 ms with 16 against 14.6 / 18.2 ms with 32 and 15.1 / 17.4 ms with 24.
 FIRST_RING = 16

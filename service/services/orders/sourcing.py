@@ -179,11 +179,14 @@ def plan(ctx: Context, uow: UnitOfWork, ruleset: Ruleset, catalog: CatalogSnapsh
     locations that may not ship it, as those that rejected it when re-routing).
 
     Locations are read in rings of rising cost floor (domain `plan_in_rings`, its first ring
-    of `first_ring` locations when given): the plan is the one over every location, without
-    reading the stock of those that cannot be in it. A location barred from every line is
-    left out before the rings are cut (it could not be a candidate).
+    of `first_ring` locations when given, else config's `sourcing.first_ring`): the plan is
+    the one over every location, without reading the stock of those that cannot be in it. A
+    location barred from every line is left out before the rings are cut (it could not be a
+    candidate).
     """
-    limits = Limits(float(ctx.settings.section("sourcing")["max_plan_ms"]), highs.solve)
+    section = ctx.settings.section("sourcing")
+    first_ring = first_ring or int(section["first_ring"])
+    limits = Limits(float(section["max_plan_ms"]), highs.solve)
     limits = replace(limits, started=limits.clock())
     counts = backlog.open_lines(uow)
     weights, policy, shipping = policy_of(ctx.settings, ruleset)

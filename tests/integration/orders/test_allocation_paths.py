@@ -102,12 +102,8 @@ def test_an_order_whose_planned_stock_moved_is_written_once_with_one_allocation(
     assert_ledger_consistent(stocked)
 
 
-def test_a_location_changed_in_master_data_is_costed_afresh_by_the_next_plan(stocked,
-                                                                             monkeypatch):
-    from service.domain.sourcing import rings
+def test_a_location_changed_in_master_data_is_costed_afresh_by_the_next_plan(stocked):
     from service.services.masterdata import upserts
-
-    monkeypatch.setattr(rings, "FIRST_RING", 1)  # read one location at a time, by cost floor
     from tests.conftest import SMALL_LOCATIONS
 
     def plan_location(ctx):
@@ -115,7 +111,8 @@ def test_a_location_changed_in_master_data_is_costed_afresh_by_the_next_plan(sto
             ruleset = ctx.rules.active(uow)
             catalog = uow.catalog()
             req = requests.parse(ORDER, catalog, 100)
-            return sourcing.plan(ctx, uow, ruleset, catalog, req).plan.shipments[0]
+            return sourcing.plan(ctx, uow, ruleset, catalog, req,  # one location at a
+                                 first_ring=1).plan.shipments[0]  # time, by cost floor
 
     assert plan_location(stocked).location_id == "DC-1"
     pushes.push_snapshot(stocked, ADMIN, snapshot("ST-2", T1, {"A": 10}),
