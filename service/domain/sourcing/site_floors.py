@@ -35,8 +35,9 @@ class SiteTable:
                  rule_cost_floor: float | Sequence[float]) -> None:
         """`rule_cost_floor`: the most rules can lower a site's cost, one figure for every
         site or one per site (rules decided by the location's own facts counted exactly)."""
-        self.sites = list(sites)
-        self.rows = {site.location_id: row for row, site in enumerate(self.sites)}
+        self.base = list(sites)  # as built: shared by every patched copy, never changed
+        self.ratios = np.array([site.backlog_ratio for site in sites], dtype=float)
+        self.rows = {site.location_id: row for row, site in enumerate(self.base)}
         self.ids = np.array([site.location_id for site in sites], dtype=object)
         self.phi = np.radians(np.array([s.lat for s in sites], dtype=float))
         self.lam = np.radians(np.array([s.lon for s in sites], dtype=float))
@@ -50,22 +51,31 @@ class SiteTable:
         self.cell_static = self.cells.lowest_per_cell(self.static) if len(self.cells) else (
             np.empty(0))
 
+    @property
+    def sites(self) -> list[Site]:
+        """Every site with the backlog ratio the table costs it at (made afresh: checks)."""
+        return [site if site.backlog_ratio == ratio else replace(site, backlog_ratio=ratio)
+                for site, ratio in zip(self.base, self.ratios.tolist(), strict=True)]
+
     def with_backlog(self, ratios: Mapping[str, float]) -> SiteTable:
         """A copy with the backlog ratios of some sites changed (others' are ignored), equal
         to a table built afresh from the changed sites; this table is left as it is.
 
         A replay's backlog moves with every order it places: rebuilding a thousand sites
-        per plan was most of the replay's time, patching the few that moved is not.
+        per plan was most of the replay's time, patching the few that moved is not. Arrays
+        are copied, not the list of sites: at 10,000 sites copying (and later freeing and
+        garbage-collecting) that list was most of an order's patch.
         """
         table = copy.copy(self)
-        table.sites, table.static = list(self.sites), self.static.copy()
+        table.ratios, table.static = self.ratios.copy(), self.static.copy()
         table.cell_static = self.cell_static.copy()
         touched = set()
         for location_id, ratio in ratios.items():
             row = self.rows.get(location_id)
             if row is None:
                 continue
-            site = table.sites[row] = replace(self.sites[row], backlog_ratio=ratio)
+            site = replace(self.base[row], backlog_ratio=ratio)
+            table.ratios[row] = ratio
             table.static[row] = np.float64(_static_cost(site, self.weights)) + (
                 self.rule_cost_floor[row])
             touched.add(int(self.cells.cell_of[row]))
@@ -198,7 +208,7 @@ class NearUnread:
     def __init__(self, floors: SiteFloors) -> None:
         self.floors, self.cells = floors, floors.table.cells
         bounds = floors.cell_bounds()
-        order = np.argsort(bounds, kind="stable")
+        order = np.argsort(bounds)  # any order of equal bounds reaches the same sites
         self.queue = order.tolist()
         self.bounds = bounds[order].tolist() + [inf]  # the next cell's bound: bounds[reached]
         self.reached = 0
