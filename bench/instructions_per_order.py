@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import json
 import os
 import shutil
 import subprocess
@@ -84,7 +85,7 @@ def _inner(args: argparse.Namespace) -> int:
     shim.oms_count_stop()
     read, hit = (a - b for a, b in zip(po._blocks(ctx, args.pg_url), blocks, strict=True))
     trips = po.COUNTS["execute"] + po.COUNTS["executemany"] + po.COUNTS["command"]
-    Path(args.out_dir, "figures").write_text(repr({
+    Path(args.out_dir, "figures.json").write_text(json.dumps({
         "warm": dict(warm), "statuses": dict(statuses), "blocks": (read + hit) / args.orders,
         "round_trips": trips / args.orders}))
     return 0
@@ -103,7 +104,7 @@ def _outer(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        env={**os.environ, "PYTHONHASHSEED": "0"})
-        figures: dict[str, Any] = eval(Path(out, "figures").read_text())  # noqa: S307 - ours
+        figures: dict[str, Any] = json.loads(Path(out, "figures.json").read_text())
         per_order = _instructions(Path(out)) / args.orders
     print(f"statuses {figures['statuses']} (warm-up {figures['warm']}), "
           f"{time.perf_counter() - started:.0f} s under callgrind")
